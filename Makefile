@@ -1,0 +1,106 @@
+# Parapet: one entry point. `make` builds build/mod_parapet.so, build/libparapet.a and
+# build/parapet; `make check` runs the unit, eval and end-to-end tests; `make demo` serves the
+# demo on 127.0.0.1:$(PORT). Every flag comes from apxs / apr-1-config / apu-1-config /
+# pcre2-config / pkg-config, never from hard-coded system paths.
+
+APXS        ?= apxs
+CC          ?= gcc
+PORT        ?= 8080
+BUILD       ?= build
+WERROR      ?= -Werror
+SANITIZE    ?=
+
+APR_CFLAGS  := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
+APR_LIBS    := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld --libs 2>/dev/null)
+PCRE2_CFLAGS:= $(shell pcre2-config --cflags 2>/dev/null)
+PCRE2_LIBS  := $(shell pcre2-config --libs8 2>/dev/null)
+JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+JSON_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+HTTPD_INC   := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
+HTTPD_CFLAGS:= $(shell $(APXS) -q EXTRA_CPPFLAGS 2>/dev/null)
+MODDIR      := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+HTTPD_SYSCONF := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
+
+OPT         ?= -O2 -g
+WARN        := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-missing-field-initializers
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANITIZE) \
+               $(APR_CFLAGS) $(PCRE2_CFLAGS) $(JSON_CFLAGS) -Isrc/engine
+LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(APR_LIBS)
+
+ENGINE_SRC  := $(shell find src/engine -name '*.c' | sort)
+ENGINE_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ENGINE_SRC))
+APACHE_SRC  := $(wildcard src/apache/*.c)
+APACHE_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APACHE_SRC))
+CLI_SRC     := $(wildcard src/cli/*.c)
+CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+UNIT_SRC    := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def')
+
+.PHONY: all deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint
+
+all: $(BUILD)/libparapet.a $(BUILD)/mod_parapet.so $(BUILD)/parapet
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/obj/engine/%.o: src/engine/%.c $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/apache/%.o: src/apache/%.c $(ENGINE_HDR) $(wildcard src/apache/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -I$(HTTPD_INC) $(HTTPD_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: src/cli/%.c $(ENGINE_HDR) $(wildcard src/cli/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/libparapet.a: $(ENGINE_OBJ)
+	@mkdir -p $(BUILD)
+	rm -f $@ && ar rcs $@ $^
+
+# Only parapet_module is exported (-fvisibility=hidden everywhere else).
+$(BUILD)/mod_parapet.so: $(APACHE_OBJ) $(BUILD)/libparapet.a
+	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS)
+
+$(BUILD)/parapet: $(CLI_OBJ) $(BUILD)/libparapet.a
+	$(CC) $(SANITIZE) -o $@ $(CLI_OBJ) $(BUILD)/libparapet.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparapet.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -Itests/unit -o $@ $< $(BUILD)/libparapet.a $(CMOCKA_LIBS) $(LIBS)
+
+unit: $(UNIT_BIN)
+	@tests/run_unit.sh $(UNIT_BIN)
+
+check: deps all $(UNIT_BIN)
+	@tests/run_all.sh $(UNIT_BIN)
+
+e2e: all
+	@python3 tests/e2e/run.py
+
+demo: deps all
+	@demo/run.sh $(PORT)
+
+demo-stop:
+	@demo/run.sh stop
+
+install: all
+	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(HTTPD_SYSCONF)/mods-available
+	install -m 0644 $(BUILD)/mod_parapet.so $(DESTDIR)$(MODDIR)/mod_parapet.so
+	sed 's#@MODDIR@#$(MODDIR)#' conf/parapet.load > $(DESTDIR)$(HTTPD_SYSCONF)/mods-available/parapet.load
+	install -m 0644 conf/parapet.conf $(DESTDIR)$(HTTPD_SYSCONF)/mods-available/parapet.conf
+	install -d $(DESTDIR)/usr/bin
+	install -m 0755 $(BUILD)/parapet $(DESTDIR)/usr/bin/parapet
+	install -m 0755 util/parapet-clamscan $(DESTDIR)/usr/bin/parapet-clamscan
+
+bench: all
+	@bench/run.sh
+
+fuzz:
+	@fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,258 @@
+/*
+ * Request hooks: where a transaction is created, inspected and logged (reference §1.2, §16).
+ * post_read_request creates the pp_tx_t on r->pool; fixups, run as late as Apache allows so
+ * that the request is fully mapped (handler, filename, per-directory configuration), is the
+ * 1.9 inbound phase: request line, headers, environment and body go to the engine, and its
+ * verdict either answers the request or lets it through with the body replayed (input.c);
+ * log_transaction hands over the final status and runs the engine's logging phase.
+ *
+ * Not here: rule semantics (the engine's), the response path (output.c). Sub-requests and
+ * internal redirects are never inspected: the request that caused them already was, and an
+ * ErrorDocument for a denial would otherwise be denied again.
+ */
+#include <string.h>
+
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "mod_parapet.h"
+
+pp_ap_req_t *pp_ap_req_get(request_rec *r)
+{
+    while (r->prev != NULL) {
+        r = r->prev;
+    }
+    return ap_get_module_config(r->request_config, &parapet_module);
+}
+
+static int create_tx(request_rec *r)
+{
+    pp_ap_req_t *rq;
+
+    /* An internal redirect (ErrorDocument, mod_rewrite) re-runs this hook; the first request
+     * of the chain keeps the one transaction. */
+    if (r->prev != NULL || r->main != NULL) {
+        return DECLINED;
+    }
+    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq->tx = pp_tx_create(pp_ap_server_cfg(r->server), r->pool, pp_ap_unique_id(r));
+    pp_tx_set_start_time(rq->tx, r->request_time);
+    pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
+    ap_set_module_config(r->request_config, &parapet_module, rq);
+    return DECLINED;
+}
+
+/* SecFilterEngine for this directory; DynamicOnly leaves out what the core would serve as a
+ * static file (reference §2.2: dynamic = a handler other than default-handler). */
+static bool engine_applies(const request_rec *r, const pp_cfg_t *cfg)
+{
+    if (!pp_cfg_engine_enabled(cfg)) {
+        return false;
+    }
+    if (pp_cfg_engine_dynamic_only(cfg)) {
+        return r->handler != NULL && strcmp(r->handler, "default-handler") != 0;
+    }
+    return true;
+}
+
+static void give_connection(request_rec *r, pp_tx_t *tx)
+{
+    conn_rec *c = r->connection;
+    pp_conn_info_t ci = {
+        /* useragent_ip honours mod_remoteip, which is what the application sees as well */
+        .client_ip = r->useragent_ip,
+        .client_port = r->useragent_addr ? r->useragent_addr->port : 0,
+        .server_ip = c->local_ip,
+        .server_port = c->local_addr ? c->local_addr->port : 0,
+        .server_name = ap_get_server_name(r),
+        .remote_host = ap_get_useragent_host(r, REMOTE_NAME, NULL),
+        .remote_user = r->user,
+        .remote_ident = ap_get_remote_logname(r),
+        .auth_type = r->ap_auth_type,
+        .document_root = ap_document_root(r),
+        .server_admin = r->server->server_admin,
+        .server_software = ap_get_server_banner(),
+        .script_filename = r->filename,
+        .path_info = r->path_info,
+        .handler = r->handler,
+        .is_subreq = r->main != NULL,
+    };
+    pp_tx_set_conn(tx, &ci);
+}
+
+static void give_request_head(request_rec *r, pp_tx_t *tx)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *line = r->the_request ? r->the_request : "";
+    int i;
+
+    give_connection(r, tx);
+    /* A line the engine cannot parse is answered through the verdict (400), not here. */
+    pp_tx_set_request_line(tx, (pp_str_t){ line, strlen(line) });
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key == NULL) {
+            continue;
+        }
+        pp_tx_add_request_header(tx, (pp_str_t){ e[i].key, strlen(e[i].key) },
+                                 (pp_str_t){ e[i].val ? e[i].val : "",
+                                             e[i].val ? strlen(e[i].val) : 0 });
+    }
+    pp_tx_set_env(tx, r->subprocess_env);
+}
+
+void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
+{
+    apr_table_overlap(r->subprocess_env, pp_tx_env_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    apr_table_overlap(r->notes, pp_tx_notes_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    /* 1.9 passed mod_security-message / -action to the application as request headers. */
+    apr_table_overlap(r->headers_in, pp_tx_headers_out(rq->tx), APR_OVERLAP_TABLES_SET);
+}
+
+/* Proxying needs mod_proxy; without it the rule cannot be honoured, so fail closed. */
+static int answer_proxy(request_rec *r, const pp_verdict_t *v)
+{
+    if (v->url == NULL || ap_find_linked_module("mod_proxy.c") == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "Parapet: proxy action needs mod_proxy and a URL; answering 500");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->filename = apr_pstrcat(r->pool, "proxy:", v->url, NULL);
+    r->proxyreq = PROXYREQ_REVERSE;
+    r->handler = "proxy-server";
+    return OK;
+}
+
+/* Turns an intercepting verdict into what fixups returns. OK means "carry on" (proxy). The
+ * engine has already written every logged match to the error log through pp_ap_errlog; this
+ * line is for the administrator who raised LogLevel, and respects a rule's nolog otherwise. */
+static int answer_verdict(request_rec *r, const pp_verdict_t *v)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "Parapet: intercepted with code %d in phase %d (%s) [unique_id \"%s\"]",
+                  v->status, (int)v->phase, v->reason ? v->reason : "no reason given",
+                  pp_tx_unique_id(pp_ap_req_get(r)->tx));
+    switch (v->action) {
+    case PP_ACTION_PROXY:
+        return answer_proxy(r, v);
+    case PP_ACTION_REDIRECT:
+        if (v->url != NULL) {
+            apr_table_setn(r->headers_out, "Location", v->url);
+            return HTTP_MOVED_TEMPORARILY;
+        }
+        return HTTP_INTERNAL_SERVER_ERROR;
+    default:
+        return ap_is_HTTP_VALID_RESPONSE(v->status) && v->status >= 300
+                   ? v->status : HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+static const pp_verdict_t *intercepting(pp_tx_t *tx)
+{
+    const pp_verdict_t *v = pp_tx_verdict(tx);
+    return v != NULL && v->intercepted ? v : NULL;
+}
+
+/* The inbound phase. Returns DECLINED to let the request through, else the status to answer. */
+static int run_inbound(request_rec *r)
+{
+    pp_ap_req_t *rq = ap_get_module_config(r->request_config, &parapet_module);
+    const pp_cfg_t *cfg = pp_ap_dir_cfg(r);
+    const pp_verdict_t *v;
+    int rc;
+
+    if (rq == NULL || r->main != NULL || r->prev != NULL || !engine_applies(r, cfg)) {
+        return DECLINED;
+    }
+    pp_tx_set_config(rq->tx, cfg);
+    rq->inspected = true;
+    give_request_head(r, rq->tx);
+    pp_tx_finish_request_headers(rq->tx);
+    if ((v = intercepting(rq->tx)) == NULL && pp_tx_wants_request_body(rq->tx)) {
+        rc = pp_ap_read_request_body(r, rq);
+        if (rc != OK) {
+            return rc;
+        }
+    }
+    pp_ap_note_time(r, PP_AP_NOTE_TIME1);
+    if (v == NULL) {
+        pp_tx_finish_request_body(rq->tx);
+        v = intercepting(rq->tx);
+    }
+    pp_ap_note_time(r, PP_AP_NOTE_TIME2);
+    pp_ap_report_verdict(r, rq);
+    if (v != NULL) {
+        rc = answer_verdict(r, v);
+        if (rc != OK) {
+            return rc;
+        }
+    }
+    if (rq->body_consumed) {
+        pp_ap_replay_install(r, rq);
+    }
+    return DECLINED;
+}
+
+void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq)
+{
+    const apr_table_t *tabs[2] = { r->headers_out, r->err_headers_out };
+    int t, i;
+
+    if (rq->response_given) {
+        return;
+    }
+    rq->response_given = true;
+    pp_tx_set_response_status(rq->tx, r->status, r->status_line);
+    for (t = 0; t < 2; t++) {
+        const apr_array_header_t *arr = apr_table_elts(tabs[t]);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        for (i = 0; i < arr->nelts; i++) {
+            if (e[i].key != NULL && e[i].val != NULL) {
+                pp_tx_add_response_header(rq->tx, (pp_str_t){ e[i].key, strlen(e[i].key) },
+                                          (pp_str_t){ e[i].val, strlen(e[i].val) });
+            }
+        }
+    }
+    /* The core adds Content-Type from r->content_type, not from the header table. */
+    if (r->content_type != NULL && apr_table_get(r->headers_out, "Content-Type") == NULL) {
+        pp_tx_add_response_header(rq->tx, PP_STR("Content-Type"),
+                                  (pp_str_t){ r->content_type, strlen(r->content_type) });
+    }
+}
+
+/* Logging phase. Apache calls this with the first request of an internal-redirect chain; the
+ * status the client saw is on the last one. */
+static int finish_tx(request_rec *r)
+{
+    pp_ap_req_t *rq = pp_ap_req_get(r);
+    request_rec *last = r;
+    apr_status_t rv;
+
+    if (rq == NULL || !rq->inspected) {
+        return DECLINED;
+    }
+    while (last->next != NULL) {
+        last = last->next;
+    }
+    pp_ap_give_response_head(last, rq);
+    /* The held-back response may have been replaced by a denial since the head was given. */
+    pp_tx_set_response_status(rq->tx, last->status, last->status_line);
+    rv = pp_tx_finish(rq->tx);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "Parapet: logging phase failed [unique_id \"%s\"]",
+                      pp_tx_unique_id(rq->tx));
+    }
+    return DECLINED;
+}
+
+void pp_ap_register_request_hooks(apr_pool_t *p)
+{
+    /* mod_unique_id must have set UNIQUE_ID before the transaction takes its id. */
+    static const char *const after_unique_id[] = { "mod_unique_id.c", NULL };
+
+    ap_hook_post_read_request(create_tx, after_unique_id, NULL, APR_HOOK_LAST);
+    /* 1.9 ran the inbound phase as the last thing before the handler (reference §13). */
+    ap_hook_fixups(run_inbound, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_log_transaction(finish_tx, NULL, NULL, APR_HOOK_MIDDLE);
+}

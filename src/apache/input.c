@@ -1,0 +1,179 @@
+/*
+ * Request body: read from the client into the engine, then replay to the handler (reference
+ * §1.2 steps 3 and 5, §6.7). The inbound phase needs the whole body before the handler runs,
+ * so fixups drains Apache's input chain (the core has already removed chunked framing) and
+ * streams each brigade into pp_tx_feed_request_body; the engine keeps it in memory up to
+ * SecUploadInMemoryLimit and spills the rest to disk, so Apache never holds the whole body.
+ *
+ * Once a request is let through, the handler must receive exactly the bytes the client sent.
+ * The client side of the chain is exhausted by then, so a filter of our own is put at the
+ * content-set level and serves the engine's copy (pp_tx_read_request_body) in the sizes the
+ * handler asks for. Filters the handler adds later (SetInputFilter DEFLATE and the like) sit
+ * above it and still see the original bytes. It never calls the filters below it.
+ */
+#include <string.h>
+
+#include "apr_buckets.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "mod_parapet.h"
+
+#define REPLAY_FILTER_NAME "PARAPET_REPLAY"
+/* Per read from the client: the core's own block size, so memory stays at one block. */
+#define READ_BLOCK_BYTES 8192
+
+/* What the replay filter has not yet handed on: a window into the engine's current chunk,
+ * valid until the next pp_tx_read_request_body call. */
+typedef struct replay_ctx_t {
+    pp_tx_t *tx;
+    const char *data;
+    apr_size_t len;
+    bool eos;
+} replay_ctx_t;
+
+/* Feeds one brigade to the engine. Returns true when EOS was seen. */
+static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb,
+                         apr_status_t *rv)
+{
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+
+        if (APR_BUCKET_IS_EOS(b)) {
+            return true;
+        }
+        if (APR_BUCKET_IS_METADATA(b)) {
+            continue;
+        }
+        *rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        if (*rv != APR_SUCCESS) {
+            return false;
+        }
+        /* A local failure (disk full while spooling) is recorded in the verdict by the
+         * engine; keep draining so the connection stays usable for the error answer. */
+        if (len > 0) {
+            pp_tx_feed_request_body(rq->tx, data, len);
+        }
+    }
+    return false;
+}
+
+int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_status_t rv = APR_SUCCESS;
+    bool eos = false;
+
+    /* From here on the client side is drained; the handler must get the replay. */
+    rq->body_consumed = true;
+    while (!eos) {
+        rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ,
+                            READ_BLOCK_BYTES);
+        if (rv == APR_SUCCESS) {
+            eos = feed_brigade(r, rq, bb, &rv);
+        }
+        /* Buckets are released per block: this is what keeps a 50 MB upload at a few KB. */
+        apr_brigade_cleanup(bb);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                          "Parapet: reading the request body failed [unique_id \"%s\"]",
+                          pp_tx_unique_id(rq->tx));
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+    }
+    apr_brigade_destroy(bb);
+    return OK;
+}
+
+/* Moves the next piece of the engine's copy into ctx; sets ctx->eos at the end. */
+static apr_status_t refill(replay_ctx_t *ctx)
+{
+    apr_status_t rv;
+
+    while (ctx->len == 0 && !ctx->eos) {
+        rv = pp_tx_read_request_body(ctx->tx, &ctx->data, &ctx->len);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (ctx->len == 0) {
+            ctx->eos = true;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* How much of the pending window a read of this mode hands over. */
+static apr_size_t window_for_mode(const replay_ctx_t *ctx, ap_input_mode_t mode,
+                                  apr_off_t readbytes)
+{
+    apr_size_t n = ctx->len;
+
+    if (mode == AP_MODE_GETLINE) {
+        const char *lf = memchr(ctx->data, '\n', ctx->len);
+        if (lf != NULL) {
+            n = (apr_size_t)(lf - ctx->data) + 1;
+        }
+    }
+    else if ((mode == AP_MODE_READBYTES || mode == AP_MODE_SPECULATIVE) && readbytes > 0
+             && (apr_off_t)n > readbytes) {
+        n = (apr_size_t)readbytes;
+    }
+    return n;
+}
+
+static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
+                                apr_read_type_e block, apr_off_t readbytes)
+{
+    replay_ctx_t *ctx = f->ctx;
+    apr_bucket_alloc_t *ba = f->c->bucket_alloc;
+    apr_status_t rv;
+    apr_size_t n;
+
+    if (mode != AP_MODE_READBYTES && mode != AP_MODE_GETLINE && mode != AP_MODE_SPECULATIVE
+        && mode != AP_MODE_EXHAUSTIVE) {
+        return APR_ENOTIMPL;
+    }
+    rv = refill(ctx);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, f->r,
+                      "Parapet: replaying the request body failed [unique_id \"%s\"]",
+                      pp_tx_unique_id(ctx->tx));
+        return rv;
+    }
+    if (ctx->eos) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+        return APR_SUCCESS;
+    }
+    n = window_for_mode(ctx, mode, readbytes);
+    /* A heap copy: the engine's buffer is reused on the next read, and a handler may set
+     * the bucket aside beyond that. */
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(ctx->data, n, NULL, ba));
+    if (mode != AP_MODE_SPECULATIVE) {
+        ctx->data += n;
+        ctx->len -= n;
+    }
+    return APR_SUCCESS;
+}
+
+void pp_ap_replay_install(request_rec *r, pp_ap_req_t *rq)
+{
+    replay_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+
+    ctx->tx = rq->tx;
+    ap_add_input_filter(REPLAY_FILTER_NAME, ctx, r, r->connection);
+    /* The handler reads a de-chunked body of known size: say so, so ap_setup_client_block
+     * accepts it and CGI gets CONTENT_LENGTH (mod_cgi would answer 411 to chunked). */
+    if (apr_table_get(r->headers_in, "Transfer-Encoding") != NULL) {
+        apr_table_unset(r->headers_in, "Transfer-Encoding");
+        apr_table_setn(r->headers_in, "Content-Length",
+                       apr_off_t_toa(r->pool, pp_tx_request_body_length(rq->tx)));
+    }
+}
+
+void pp_ap_register_input_filter(void)
+{
+    ap_register_input_filter(REPLAY_FILTER_NAME, replay_body, NULL, AP_FTYPE_CONTENT_SET);
+}

@@ -1,0 +1,223 @@
+/*
+ * The module itself: Apache's command table, the configuration callbacks and the start-up
+ * hook that initialises the engine. The command table is generated from
+ * ../engine/config/directives.def, and every entry calls one trampoline that hands the raw
+ * arguments to pp_cfg_apply, so Apache and `parapet check` share one parser and one set of
+ * messages (reference §2). Configuration objects are the engine's pp_cfg_t; this file only
+ * decides which one a directive lands in (server or per-directory) and which pool owns it.
+ *
+ * The module's name is "mod_security.c" so that existing 1.9 configurations wrapped in
+ * <IfModule mod_security.c> are read (reference §16). The symbol stays parapet_module.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ap_mmn.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+
+#include "mod_parapet.h"
+
+#define PROCESS_STATE_KEY "parapet-process-state"
+
+/* Where Apache allows each engine scope: ANY everywhere 1.9 allowed rules (reference §2,
+ * context S V D H, .htaccess under AllowOverride Options); NODIR and SERVER only outside
+ * <Directory>-like sections (SERVER is further limited to the main server in the trampoline). */
+#define OVERRIDE_ANY (RSRC_CONF | ACCESS_CONF | OR_OPTIONS)
+#define OVERRIDE_NODIR RSRC_CONF
+#define OVERRIDE_SERVER RSRC_CONF
+
+static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *args);
+
+static const command_rec parapet_cmds[] = {
+#define PP_DIRECTIVE(name, min, max, scope, setter, slot_type, slot, extra, help) \
+    AP_INIT_RAW_ARGS(#name, pp_ap_directive, NULL, OVERRIDE_##scope, help),
+#include "config/directives.def"
+#undef PP_DIRECTIVE
+    { NULL }
+};
+
+pp_ap_process_t *pp_ap_process_get(process_rec *proc)
+{
+    void *data = NULL;
+
+    apr_pool_userdata_get(&data, PROCESS_STATE_KEY, proc->pool);
+    if (data == NULL) {
+        data = apr_pcalloc(proc->pool, sizeof(pp_ap_process_t));
+        apr_pool_userdata_set(data, PROCESS_STATE_KEY, apr_pool_cleanup_null, proc->pool);
+    }
+    return data;
+}
+
+pp_cfg_t *pp_ap_server_cfg(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &parapet_module);
+}
+
+pp_cfg_t *pp_ap_dir_cfg(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &parapet_module);
+}
+
+/* The single trampoline behind every directive: find the engine's row by the name Apache
+ * matched, pick the configuration the scope says, and let the engine parse. Apache prefixes a
+ * returned message with the file and line. */
+static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *args)
+{
+    const pp_directive_t *d = pp_directive_find(cmd->cmd->name);
+    pp_cfg_t *cfg = mconfig;
+    pp_cfg_site_t site;
+    int mode;
+
+    if (d == NULL) {
+        return apr_psprintf(cmd->temp_pool, "%s: not known to the Parapet engine",
+                            cmd->cmd->name);
+    }
+    if (pp_directive_scope(d) == PP_SCOPE_SERVER) {
+        const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+        if (err != NULL) {
+            return err;
+        }
+    }
+    if (pp_directive_scope(d) != PP_SCOPE_ANY) {
+        cfg = pp_ap_server_cfg(cmd->server);
+    }
+    mode = ap_state_query(AP_SQ_RUN_MODE);
+    site = (pp_cfg_site_t){
+        .file = cmd->directive ? cmd->directive->filename : NULL,
+        .line = cmd->directive ? cmd->directive->line_num : 0,
+        .server_root = ap_server_root,
+        .in_dir = cmd->path != NULL,
+        .in_vhost = cmd->server->is_virtual != 0,
+        .checking_only = mode == AP_SQ_RM_CONFIG_TEST || mode == AP_SQ_RM_CONFIG_DUMP,
+    };
+    return pp_cfg_apply(cfg, d, args, &site, cmd->pool, cmd->temp_pool);
+}
+
+static void *create_dir_config(apr_pool_t *p, char *dir)
+{
+    return pp_cfg_create(p);
+}
+
+static void *merge_configs(apr_pool_t *p, void *base, void *add)
+{
+    return pp_cfg_merge(p, base, add);
+}
+
+static void *create_server_config(apr_pool_t *p, server_rec *s)
+{
+    return pp_cfg_create(p);
+}
+
+/* Finishes one configuration; a failure stops start-up with the engine's message. */
+static bool finish_cfg(server_rec *s, pp_cfg_t *cfg, apr_pool_t *pconf, apr_pool_t *ptemp)
+{
+    const char *err;
+
+    if (cfg == NULL) {
+        return true;
+    }
+    err = pp_cfg_finish(cfg, pconf, ptemp);
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "Parapet: %s", err);
+        return false;
+    }
+    return true;
+}
+
+/* The per-directory configurations of one section list (<Directory>, <Location>, <Files>,
+ * <If>): each may hold directives whose resources (logs, upload dir) must be checked now,
+ * while a failure can still stop start-up, rather than at the first request. */
+static bool finish_sections(server_rec *s, apr_array_header_t *secs, apr_pool_t *pconf,
+                            apr_pool_t *ptemp)
+{
+    ap_conf_vector_t **vec;
+    int i;
+
+    if (secs == NULL) {
+        return true;
+    }
+    vec = (ap_conf_vector_t **)secs->elts;
+    for (i = 0; i < secs->nelts; i++) {
+        core_dir_config *core = ap_get_core_module_config(vec[i]);
+        if (!finish_cfg(s, ap_get_module_config(vec[i], &parapet_module), pconf, ptemp)) {
+            return false;
+        }
+        if (core != NULL && (!finish_sections(s, core->sec_file, pconf, ptemp)
+                             || !finish_sections(s, core->sec_if, pconf, ptemp))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool finish_server(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp)
+{
+    core_server_config *core = ap_get_core_module_config(s->module_config);
+    pp_cfg_t *dir = ap_get_module_config(s->lookup_defaults, &parapet_module);
+
+    return finish_cfg(s, pp_ap_server_cfg(s), pconf, ptemp)
+           && finish_cfg(s, dir, pconf, ptemp)
+           && finish_sections(s, core->sec_dir, pconf, ptemp)
+           && finish_sections(s, core->sec_url, pconf, ptemp);
+}
+
+/* Runs for every configuration generation (twice at start-up, once per restart). The engine
+ * is initialised once per process; configurations are finished per generation because each
+ * generation has new ones. */
+static int init_engine(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    pp_ap_process_t *proc = pp_ap_process_get(s->process);
+    server_rec *vs;
+
+    if (!proc->engine_ready) {
+        const char *err = pp_engine_init(s->process->pool);
+        if (err != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "Parapet: engine: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        proc->engine_ready = true;
+    }
+    for (vs = s; vs != NULL; vs = vs->next) {
+        if (!finish_server(vs, pconf, ptemp)) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    /* Once per real start or restart, not for the pre-config pass. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "Parapet: %s configured",
+                     pp_engine_version(ptemp));
+    }
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(init_engine, NULL, NULL, APR_HOOK_MIDDLE);
+    pp_ap_register_request_hooks(p);
+    pp_ap_register_input_filter();
+    pp_ap_register_output_filter();
+    pp_ap_register_identity_hooks(p);
+}
+
+/* STANDARD20_MODULE_STUFF written out: its name field would be __FILE__ ("mod_parapet.c"),
+ * and 1.9 configurations test for "mod_security.c". */
+__attribute__((visibility("default")))
+module AP_MODULE_DECLARE_DATA parapet_module = {
+    MODULE_MAGIC_NUMBER_MAJOR,
+    MODULE_MAGIC_NUMBER_MINOR,
+    -1,
+    "mod_security.c",
+    NULL,
+    NULL,
+    MODULE_MAGIC_COOKIE,
+    NULL,
+    create_dir_config,
+    merge_configs,
+    create_server_config,
+    merge_configs,
+    parapet_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE,
+};

@@ -1,0 +1,107 @@
+/*
+ * Declarations shared by the files of the Apache adapter (mod_parapet.so). The adapter is the
+ * only code in Parapet that includes httpd headers: it turns Apache's configuration callbacks,
+ * hooks and filters into the pp_* calls of ../engine/parapet.h, in the order the engine's data
+ * path expects (reference §1.2, §16). It holds no rule logic of its own.
+ *
+ * Lifetimes: per-request state (pp_ap_req_t) lives in r->pool next to the transaction; process
+ * state (pp_ap_process_t) lives on the process pool, so it survives restarts and is inherited
+ * by children.
+ */
+#ifndef MOD_PARAPET_H
+#define MOD_PARAPET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "apr_strings.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "util_filter.h"
+
+#include "parapet.h"
+
+/* Lets ap_log_*error attribute messages to this module (per-module LogLevel). */
+APLOG_USE_MODULE(parapet);
+
+/* The names 1.9 used for the timing notes (reference §13); CustomLog reads them as %{...}n. */
+#define PP_AP_NOTE_TIME1 "mod_security-time1"
+#define PP_AP_NOTE_TIME2 "mod_security-time2"
+#define PP_AP_NOTE_TIME3 "mod_security-time3"
+
+/* Per-request adapter state, stored in r->request_config of the first request of a chain. */
+typedef struct pp_ap_req_t {
+    pp_tx_t *tx;
+    bool inspected;        /* the inbound phase ran: the engine is on for this request */
+    bool body_consumed;    /* we read the body from the client; the handler gets a replay */
+    bool response_given;   /* response status and headers were handed to the engine */
+} pp_ap_req_t;
+
+/* Process-wide state; one instance hung off the process pool (see pp_ap_process_get). */
+typedef struct pp_ap_process_t {
+    bool engine_ready;         /* pp_engine_init succeeded in this process */
+    int config_passes;         /* post_config runs seen; 1 = the pre-config pass at start-up */
+    char *real_banner;         /* Server banner before SecServerSignature replaced it */
+    apr_size_t real_banner_cap;
+    bool chrooted;             /* the parent entered the jail */
+    dev_t jail_dev;            /* identity of the jail's root, checked again in each child */
+    ino_t jail_ino;
+} pp_ap_process_t;
+
+/* ---- mod_parapet.c ------------------------------------------------------------------------ */
+
+/* Returns the process state, creating it on the process pool on first use. Never fails
+ * (allocation failure aborts, as everywhere in APR). */
+pp_ap_process_t *pp_ap_process_get(process_rec *proc);
+
+/* The server-level configuration (SERVER and NODIR directives) of s. Never NULL. */
+pp_cfg_t *pp_ap_server_cfg(const server_rec *s);
+/* The merged per-directory configuration of r (ANY directives). Never NULL. */
+pp_cfg_t *pp_ap_dir_cfg(const request_rec *r);
+
+/* ---- hooks.c ------------------------------------------------------------------------------ */
+
+/* Registers post_read_request, fixups and log_transaction. */
+void pp_ap_register_request_hooks(apr_pool_t *p);
+/* The adapter state of r's request chain (walks r->prev to the first request), or NULL when no
+ * transaction was created for it. */
+pp_ap_req_t *pp_ap_req_get(request_rec *r);
+/* After a verdict: copies the engine's setenv/setnote outputs and the mod_security-message /
+ * -action headers into r. Idempotent; called after each phase. */
+void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq);
+/* Hands r's status and response headers to the engine once. */
+void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq);
+
+/* ---- input.c ------------------------------------------------------------------------------ */
+
+/* Registers the replay input filter. */
+void pp_ap_register_input_filter(void);
+/* Reads the whole request body from the client into the engine, chunk by chunk, without
+ * holding it in Apache memory. Returns OK, or an HTTP status when the client side failed
+ * (413 for LimitRequestBody, 408 for a timeout, 400 otherwise). */
+int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq);
+/* Installs the filter that serves the buffered body to the handler and makes the request
+ * headers describe what it will receive (Content-Length instead of chunked). */
+void pp_ap_replay_install(request_rec *r, pp_ap_req_t *rq);
+
+/* ---- output.c ----------------------------------------------------------------------------- */
+
+/* Registers the response filter and the insert_filter hook that adds it. */
+void pp_ap_register_output_filter(void);
+
+/* ---- identity.c --------------------------------------------------------------------------- */
+
+/* Registers the SecServerSignature / SecChrootDir post_config hook and the child check. */
+void pp_ap_register_identity_hooks(apr_pool_t *p);
+
+/* ---- notes.c ------------------------------------------------------------------------------ */
+
+/* Sets note `name` to the microseconds elapsed since r->request_time, as a decimal integer. */
+void pp_ap_note_time(request_rec *r, const char *name);
+/* UNIQUE_ID from mod_unique_id when it ran for r, else NULL (the engine then makes one). */
+const char *pp_ap_unique_id(const request_rec *r);
+/* pp_errlog_fn for a transaction: ctx is the request_rec; writes to Apache's error log. */
+void pp_ap_errlog(void *ctx, int level, const char *msg);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * Response path: the 1.9 outbound phase and the mod_security-time3 note (reference §7, §13).
+ * A content-set output filter is added to every inspected request. On its first brigade it
+ * asks the engine whether this response is to be scanned (SecFilterScanOutput and the MIME
+ * list). If not, it notes time3, removes itself and the response streams untouched. If so,
+ * nothing is sent before the decision: the body is fed to the engine (which spills to disk
+ * past SecOutputInMemoryLimit), and at EOS the engine either lets the copy through, replayed
+ * chunk by chunk, or the body is dropped and Apache answers with the verdict's status.
+ *
+ * Not here: which rules run on OUTPUT (the engine decides), the logging phase (hooks.c).
+ */
+#include "apr_buckets.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "mod_parapet.h"
+
+#define SCAN_FILTER_NAME "PARAPET_OUTPUT"
+
+typedef struct scan_ctx_t {
+    pp_ap_req_t *rq;
+    bool holding; /* the response is held back for the outbound phase */
+    bool decided; /* the verdict intercepted before the body was complete */
+} scan_ctx_t;
+
+/* Replaces the held response by Apache's error answer for `status`. The headers have not
+ * gone out yet, so the core's error path can still produce a complete response. */
+static apr_status_t send_denial(ap_filter_t *f, const pp_verdict_t *v)
+{
+    request_rec *r = f->r;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, f->c->bucket_alloc);
+    int status = v->status;
+
+    ap_remove_output_filter(f);
+    if (v->action == PP_ACTION_REDIRECT && v->url != NULL) {
+        apr_table_setn(r->headers_out, "Location", v->url);
+        status = HTTP_MOVED_TEMPORARILY;
+    }
+    else if (!ap_is_HTTP_VALID_RESPONSE(status) || status < 300) {
+        status = HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* ap_die keeps an earlier error status when r->status already is one (a scanned 404
+     * page); the client has seen nothing of that response, so the denial must win. */
+    r->status = HTTP_OK;
+    APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(status, NULL, r->pool, f->c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    ap_pass_brigade(f->next, bb);
+    /* Tells the handler that the response was answered by the error path. */
+    return AP_FILTER_ERROR;
+}
+
+/* Sends the engine's copy of the response on, one chunk per brigade, then EOS. */
+static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(f->r->pool, f->c->bucket_alloc);
+    apr_status_t rv;
+    const char *data;
+    apr_size_t len;
+
+    ap_remove_output_filter(f);
+    for (;;) {
+        rv = pp_tx_read_response_body(tx, &data, &len);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, f->r,
+                          "Parapet: replaying the response body failed [unique_id \"%s\"]",
+                          pp_tx_unique_id(tx));
+            return rv;
+        }
+        if (len == 0) {
+            break;
+        }
+        /* Transient is safe: the engine's chunk stays valid until the next read, and any
+         * filter that keeps a bucket past ap_pass_brigade copies it when setting it aside. */
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(data, len, f->c->bucket_alloc));
+        rv = ap_pass_brigade(f->next, bb);
+        apr_brigade_cleanup(bb);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* The response is complete: run the outbound phase, then answer or release. */
+static apr_status_t finish_held(ap_filter_t *f, scan_ctx_t *ctx)
+{
+    pp_tx_t *tx = ctx->rq->tx;
+    const pp_verdict_t *v;
+
+    if (!ctx->decided) {
+        pp_tx_finish_response_body(tx);
+    }
+    v = pp_tx_verdict(tx);
+    pp_ap_report_verdict(f->r, ctx->rq);
+    pp_ap_note_time(f->r, PP_AP_NOTE_TIME3);
+    if (v != NULL && v->intercepted) {
+        return send_denial(f, v);
+    }
+    return release_body(f, tx);
+}
+
+/* First brigade: decide whether to hold the response. Returns false to stream it. */
+static bool start_holding(ap_filter_t *f, scan_ctx_t *ctx)
+{
+    request_rec *r = f->r;
+    pp_tx_t *tx = ctx->rq->tx;
+
+    if (!pp_tx_wants_response_body(tx, r->content_type)) {
+        return false;
+    }
+    ctx->holding = true;
+    pp_ap_give_response_head(r, ctx->rq);
+    pp_tx_finish_response_headers(tx);
+    return true;
+}
+
+static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    scan_ctx_t *ctx = f->ctx;
+    const pp_verdict_t *v;
+
+    if (!ctx->holding && !start_holding(f, ctx)) {
+        /* Streamed: the response is generated and leaves now (reference §13). */
+        pp_ap_note_time(f->r, PP_AP_NOTE_TIME3);
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
+    /* Decided on the headers already: the rest of the body is drained unread, and the filter
+     * stays in place until EOS so nothing of the response slips past the denial. */
+    v = pp_tx_verdict(ctx->rq->tx);
+    ctx->decided = v != NULL && v->intercepted;
+    while (!APR_BRIGADE_EMPTY(bb)) {
+        apr_bucket *b = APR_BRIGADE_FIRST(bb);
+
+        if (APR_BUCKET_IS_EOS(b)) {
+            apr_brigade_cleanup(bb);
+            return finish_held(f, ctx);
+        }
+        if (AP_BUCKET_IS_ERROR(b)) {
+            /* The handler failed mid-response; the core answers it, there is nothing to scan. */
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        /* FLUSH and other metadata lose their meaning while everything is held back. */
+        if (!APR_BUCKET_IS_METADATA(b) && !ctx->decided) {
+            const char *data;
+            apr_size_t len;
+            apr_status_t rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            pp_tx_feed_response_body(ctx->rq->tx, data, len);
+        }
+        apr_bucket_delete(b);
+    }
+    return APR_SUCCESS;
+}
+
+/* Adds the filter to requests the inbound phase inspected (the engine is on for them). */
+static void insert_scan_filter(request_rec *r)
+{
+    pp_ap_req_t *rq;
+    scan_ctx_t *ctx;
+
+    if (r->main != NULL || r->prev != NULL) {
+        return;
+    }
+    rq = ap_get_module_config(r->request_config, &parapet_module);
+    if (rq == NULL || !rq->inspected) {
+        return;
+    }
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    ctx->rq = rq;
+    ap_add_output_filter(SCAN_FILTER_NAME, ctx, r, r->connection);
+}
+
+void pp_ap_register_output_filter(void)
+{
+    ap_register_output_filter(SCAN_FILTER_NAME, scan_output, NULL, AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(insert_scan_filter, NULL, NULL, APR_HOOK_MIDDLE);
+}

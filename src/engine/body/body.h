@@ -1,0 +1,30 @@
+/*
+ * Streaming bodies. buffer.c keeps a body in memory up to a limit and spills it to an
+ * unguessable temp file past it, so a transaction's memory stays bounded whatever the body
+ * size; the bytes can be read back in order for replay to the application. dispatch.c picks
+ * the processor for a request body from its content type.
+ */
+#ifndef PP_BODY_H
+#define PP_BODY_H
+
+#include "parapet.h"
+
+typedef struct pp_buffer_t pp_buffer_t;
+
+/* Creates an empty buffer in p; past limit bytes it spills to a file in tmpdir (NULL = the
+ * system temp dir). The file is removed when p is destroyed. Never fails. */
+pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdir);
+/* Appends; returns the file error (APR_ENOSPC, ...) when spilling fails. */
+apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len);
+apr_off_t pp_buffer_length(const pp_buffer_t *b);
+bool pp_buffer_spilled(const pp_buffer_t *b);
+/* The in-memory prefix (the whole body when it did not spill). */
+pp_str_t pp_buffer_prefix(const pp_buffer_t *b);
+/* Reads the body back from the start, chunk by chunk; *len = 0 at the end. */
+apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len);
+/* Whole body as one contiguous string in p when it is at most max bytes; APR_ENOSPC when
+ * larger. */
+apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out);
+const char *pp_buffer_path(const pp_buffer_t *b);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * Body buffer: memory up to a limit (SecUploadInMemoryLimit for requests, reference §6.4), then
+ * a temp file holding the whole body. The in-memory prefix is kept after a spill (it is at most
+ * the limit) so rules can still see the start of the body without reading the file. The file
+ * is created with apr_file_mktemp (unguessable name, 0600, O_EXCL) and removed when the pool
+ * goes, whatever path the request took.
+ */
+#include "body/body.h"
+
+#include <apr_strings.h>
+
+#define PP_READ_CHUNK_BYTES 65536
+
+struct pp_buffer_t {
+    apr_pool_t *pool;
+    char *mem;
+    apr_size_t mem_len, limit;
+    apr_file_t *file;
+    const char *path;
+    const char *tmpdir;
+    apr_off_t total;
+    /* read-back state */
+    apr_off_t read_pos;
+    char *chunk;
+};
+
+pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdir)
+{
+    pp_buffer_t *b = apr_pcalloc(p, sizeof *b);
+    b->pool = p;
+    b->limit = limit;
+    b->tmpdir = tmpdir;
+    return b;
+}
+
+static apr_status_t write_all(apr_file_t *f, const char *data, apr_size_t len)
+{
+    apr_size_t n = len;
+    apr_status_t rv = apr_file_write_full(f, data, len, &n);
+    return rv == APR_SUCCESS && n != len ? APR_EGENERAL : rv;
+}
+
+static apr_status_t spill(pp_buffer_t *b)
+{
+    const char *dir = b->tmpdir;
+    if (!dir && apr_temp_dir_get(&dir, b->pool) != APR_SUCCESS)
+        dir = "/tmp";
+    char *tmpl = apr_pstrcat(b->pool, dir, "/parapet-body-XXXXXX", NULL);
+    apr_status_t rv = apr_file_mktemp(&b->file, tmpl,
+                                      APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE |
+                                          APR_FOPEN_EXCL | APR_FOPEN_BINARY |
+                                          APR_FOPEN_DELONCLOSE | APR_FOPEN_BUFFERED,
+                                      b->pool);
+    if (rv != APR_SUCCESS)
+        return rv;
+    b->path = tmpl;
+    return write_all(b->file, b->mem, b->mem_len);
+}
+
+apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
+{
+    if (!len)
+        return APR_SUCCESS;
+    if (!b->file && b->mem_len + len <= b->limit) {
+        if (!b->mem)
+            b->mem = apr_palloc(b->pool, b->limit);
+        memcpy(b->mem + b->mem_len, data, len);
+        b->mem_len += len;
+        b->total += (apr_off_t)len;
+        return APR_SUCCESS;
+    }
+    if (!b->file) {
+        apr_status_t rv = spill(b);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    b->total += (apr_off_t)len;
+    return write_all(b->file, data, len);
+}
+
+apr_off_t pp_buffer_length(const pp_buffer_t *b) { return b->total; }
+bool pp_buffer_spilled(const pp_buffer_t *b) { return b->file != NULL; }
+const char *pp_buffer_path(const pp_buffer_t *b) { return b->path; }
+
+pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
+{
+    return (pp_str_t){ b->mem ? b->mem : "", b->mem_len };
+}
+
+apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
+{
+    if (!b->file) {
+        apr_size_t left = b->mem_len - (apr_size_t)b->read_pos;
+        *data = b->mem + b->read_pos;
+        *len = left;
+        b->read_pos += (apr_off_t)left;
+        return APR_SUCCESS;
+    }
+    if (b->read_pos == 0) {
+        apr_status_t rv = apr_file_flush(b->file);
+        apr_off_t off = 0;
+        if (rv == APR_SUCCESS)
+            rv = apr_file_seek(b->file, APR_SET, &off);
+        if (rv != APR_SUCCESS)
+            return rv;
+        if (!b->chunk)
+            b->chunk = apr_palloc(b->pool, PP_READ_CHUNK_BYTES);
+    }
+    apr_size_t n = PP_READ_CHUNK_BYTES;
+    if ((apr_off_t)n > b->total - b->read_pos)
+        n = (apr_size_t)(b->total - b->read_pos);
+    *data = b->chunk;
+    *len = n;
+    if (!n)
+        return APR_SUCCESS;
+    apr_status_t rv = apr_file_read_full(b->file, b->chunk, n, len);
+    b->read_pos += (apr_off_t)*len;
+    return rv == APR_EOF ? APR_SUCCESS : rv;
+}
+
+apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out)
+{
+    if (b->total > (apr_off_t)max)
+        return APR_ENOSPC;
+    if (!b->file) {
+        *out = pp_buffer_prefix(b);
+        return APR_SUCCESS;
+    }
+    char *s = apr_palloc(p, (apr_size_t)b->total + 1);
+    apr_size_t got = 0, len;
+    const char *data;
+    b->read_pos = 0;
+    do {
+        apr_status_t rv = pp_buffer_read(b, &data, &len);
+        if (rv != APR_SUCCESS)
+            return rv;
+        memcpy(s + got, data, len);
+        got += len;
+    } while (len);
+    b->read_pos = 0;
+    s[got] = '\0';
+    *out = (pp_str_t){ s, got };
+    return APR_SUCCESS;
+}

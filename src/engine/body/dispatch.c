@@ -1,0 +1,333 @@
+/*
+ * Request body dispatch (reference §6.2): on the first chunk the content type (and method) pick
+ * the processor — urlencoded, multipart, PUT, raw — from one table. Every byte also goes to the
+ * replay buffer (memory up to SecUploadInMemoryLimit, then disk) so the application receives
+ * exactly what the client sent. At the end, body arguments, POST_PAYLOAD and 1.9's combined
+ * ARGS string are set up for the rules.
+ */
+#include "body/multipart.h"
+#include "request/request.h"
+#include "tx.h"
+
+#include <apr_lib.h>
+
+/* Urlencoded bodies are parsed in memory: past this they are rejected (413) rather than passed
+ * half-inspected. Real forms without files are far smaller. */
+#define PP_URLENCODED_MAX_BYTES (1024 * 1024)
+
+typedef apr_status_t (*proc_begin_fn)(pp_tx_t *tx);
+typedef apr_status_t (*proc_feed_fn)(pp_tx_t *tx, const char *data, apr_size_t len);
+typedef apr_status_t (*proc_finish_fn)(pp_tx_t *tx);
+
+typedef struct body_proc_t {
+    pp_body_kind_t kind;
+    const char *media_type; /* NULL: chosen by method or fallback */
+    proc_begin_fn begin;
+    proc_feed_fn feed;
+    proc_finish_fn finish;
+} body_proc_t;
+
+static apr_status_t urlencoded_finish(pp_tx_t *tx);
+static apr_status_t raw_finish(pp_tx_t *tx);
+static apr_status_t multipart_begin(pp_tx_t *tx);
+static apr_status_t multipart_feed(pp_tx_t *tx, const char *data, apr_size_t len);
+static apr_status_t multipart_finish(pp_tx_t *tx);
+static apr_status_t put_begin(pp_tx_t *tx);
+static apr_status_t put_feed(pp_tx_t *tx, const char *data, apr_size_t len);
+static apr_status_t put_finish(pp_tx_t *tx);
+
+/* clang-format off */
+static const body_proc_t processors[] = {
+    /* kind                media type                            begin            feed            finish */
+    { PP_BODY_URLENCODED, "application/x-www-form-urlencoded",  NULL,            NULL,           urlencoded_finish },
+    { PP_BODY_MULTIPART,  "multipart/form-data",                multipart_begin, multipart_feed, multipart_finish },
+    { PP_BODY_PUT,        NULL,                                 put_begin,       put_feed,       put_finish },
+    { PP_BODY_RAW,        NULL,                                 NULL,            NULL,           raw_finish },
+};
+/* clang-format on */
+
+static bool media_is(const char *ct, const char *type)
+{
+    apr_size_t n = strlen(type);
+    if (!ct)
+        return false;
+    while (apr_isspace(*ct))
+        ct++;
+    return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || apr_isspace(ct[n]));
+}
+
+static const body_proc_t *pick(const pp_tx_t *tx)
+{
+    if (pp_str_eq_ci(tx->method, "PUT"))
+        return &processors[2];
+    for (apr_size_t i = 0; i < sizeof processors / sizeof processors[0]; i++)
+        if (processors[i].media_type && media_is(tx->content_type, processors[i].media_type))
+            return &processors[i];
+    return &processors[3];
+}
+
+bool pp_tx_wants_request_body(const pp_tx_t *tx)
+{
+    if (!pp_cfg_scan_request_body(tx->cfg) || tx->verdict.intercepted)
+        return false;
+    /* MODSEC_NOPOSTBUFFERING set for the request (e.g. by SetEnvIf): its value is the reason. */
+    const char *nobuf = tx->env ? apr_table_get(tx->env, "MODSEC_NOPOSTBUFFERING") : NULL;
+    if (nobuf) {
+        pp_debug(tx, 2, "Request body not buffered: MODSEC_NOPOSTBUFFERING=%s", nobuf);
+        return false;
+    }
+    return true;
+}
+
+static const char *spool_dir(const pp_tx_t *tx)
+{
+    return tx->cfg->upload_dir;
+}
+
+static apr_status_t begin_body(pp_tx_t *tx)
+{
+    apr_int64_t limit = tx->cfg->inmem_limit == PP_UNSET ? PP_DEFAULT_INMEM_LIMIT_BYTES
+                                                         : tx->cfg->inmem_limit;
+    tx->body = pp_buffer_create(tx->pool, (apr_size_t)limit, spool_dir(tx));
+    const body_proc_t *proc = pick(tx);
+    tx->body_kind = proc->kind;
+    tx->body_proc_def = proc;
+    tx->has_body = true;
+    return proc->begin ? proc->begin(tx) : APR_SUCCESS;
+}
+
+apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    if (!tx->body) {
+        apr_status_t rv = begin_body(tx);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    if (tx->body_error)
+        return tx->body_error;
+    apr_status_t rv = pp_buffer_feed(tx->body, data, len);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        tx->body_error = rv;
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body: %s",
+                                           apr_strerror(rv, buf, sizeof buf));
+        return rv;
+    }
+    const body_proc_t *proc = tx->body_proc_def;
+    if (proc->feed && !tx->verdict.intercepted)
+        rv = proc->feed(tx, data, len);
+    return rv == APR_SUCCESS ? APR_SUCCESS : (tx->body_error = rv);
+}
+
+apr_status_t pp_body_finish(pp_tx_t *tx)
+{
+    if (!tx->body)
+        return APR_SUCCESS;
+    if (tx->body_error) {
+        /* Fail closed: a body we could not keep is a body we could not inspect. */
+        pp_tx_fail(tx, tx->body_error == APR_ENOSPC ? 500 : 500, PP_PHASE_REQUEST_BODY,
+                   tx->body_error_text ? tx->body_error_text : "Request body processing failed");
+        return APR_SUCCESS;
+    }
+    const body_proc_t *proc = tx->body_proc_def;
+    apr_status_t rv = proc->finish(tx);
+    if (rv == APR_SUCCESS && !tx->verdict.intercepted && tx->files->nelts)
+        pp_files_approve(tx);
+    return rv;
+}
+
+apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len)
+{
+    if (!tx->body) {
+        *data = "";
+        *len = 0;
+        return APR_SUCCESS;
+    }
+    return pp_buffer_read(tx->body, data, len);
+}
+
+apr_off_t pp_tx_request_body_length(const pp_tx_t *tx)
+{
+    return tx->body ? pp_buffer_length(tx->body) : 0;
+}
+
+/* 1.9 ARGS is the query string and the (possibly synthesised) body as one string. */
+static void set_payload(pp_tx_t *tx, pp_str_t payload)
+{
+    tx->request_body = payload;
+    if (!tx->query.len || !payload.len) {
+        tx->args_combined = tx->query.len ? tx->query : payload;
+        return;
+    }
+    char *s = apr_palloc(tx->pool, tx->query.len + 1 + payload.len + 1);
+    memcpy(s, tx->query.data, tx->query.len);
+    s[tx->query.len] = '&';
+    memcpy(s + tx->query.len + 1, payload.data, payload.len);
+    s[tx->query.len + 1 + payload.len] = '\0';
+    tx->args_combined = (pp_str_t){ s, tx->query.len + 1 + payload.len };
+}
+
+static apr_status_t urlencoded_finish(pp_tx_t *tx)
+{
+    pp_str_t body;
+    if (pp_buffer_flatten(tx->body, tx->pool, PP_URLENCODED_MAX_BYTES, &body) != APR_SUCCESS) {
+        pp_tx_fail(tx, 413, PP_PHASE_REQUEST_BODY,
+                   apr_psprintf(tx->pool, "Urlencoded request body larger than %d bytes",
+                                PP_URLENCODED_MAX_BYTES));
+        return APR_SUCCESS;
+    }
+    pp_urlencoded_parse(tx->pool, body, tx->args, &tx->bad_escapes);
+    tx->urlencoded_body = body;
+    set_payload(tx, body);
+    return APR_SUCCESS;
+}
+
+/* Other content types: POST_PAYLOAD is the body when it fits in memory, else its in-memory
+ * prefix (the rest streams to the application unparsed; the debug log says so). */
+static apr_status_t raw_finish(pp_tx_t *tx)
+{
+    if (pp_buffer_spilled(tx->body))
+        pp_debug(tx, 2, "Request body of %" APR_OFF_T_FMT " bytes: POST_PAYLOAD holds the first %"
+                 APR_SIZE_T_FMT, pp_buffer_length(tx->body), pp_buffer_prefix(tx->body).len);
+    set_payload(tx, pp_buffer_prefix(tx->body));
+    return APR_SUCCESS;
+}
+
+/* ---- multipart ------------------------------------------------------------------------- */
+
+typedef struct mp_state_t {
+    pp_multipart_t *parser;
+    apr_array_header_t *synth; /* pp_str_t pieces of the synthesised urlencoded body */
+    apr_size_t synth_len;
+} mp_state_t;
+
+static apr_status_t mp_field(void *ctx, pp_str_t name, pp_str_t value)
+{
+    pp_tx_t *tx = ctx;
+    pp_field_t *f = apr_array_push(tx->args);
+    f->name = pp_str_dup(tx->pool, name);
+    f->value = pp_str_dup(tx->pool, value);
+    return APR_SUCCESS;
+}
+
+static apr_status_t mp_file_begin(void *ctx, pp_str_t field, pp_str_t filename, pp_str_t ct,
+                                  void **handle)
+{
+    pp_file_t *f;
+    apr_status_t rv = pp_files_begin(ctx, field, filename, &f);
+    *handle = f;
+    return rv;
+}
+
+static apr_status_t mp_file_data(void *ctx, void *handle, const char *data, apr_size_t len)
+{
+    return pp_files_write(ctx, handle, data, len);
+}
+
+static apr_status_t mp_file_end(void *ctx, void *handle, apr_off_t size)
+{
+    return pp_files_end(ctx, handle);
+}
+
+static apr_status_t multipart_begin(pp_tx_t *tx)
+{
+    static const pp_multipart_cb_t cb_template = { NULL, mp_field, mp_file_begin, mp_file_data,
+                                                   mp_file_end };
+    pp_multipart_cb_t *cb = apr_pmemdup(tx->pool, &cb_template, sizeof cb_template);
+    cb->ctx = tx;
+    const char *err = NULL;
+    mp_state_t *st = apr_pcalloc(tx->pool, sizeof *st);
+    st->parser = pp_multipart_create(tx->pool, pp_str_from_cstr(tx->content_type), NULL, cb, &err);
+    tx->body_proc = st;
+    if (!st->parser)
+        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
+                   apr_psprintf(tx->pool, "Multipart parsing error: %s", err ? err : "?"));
+    return APR_SUCCESS;
+}
+
+static void multipart_reject(pp_tx_t *tx, const mp_state_t *st)
+{
+    unsigned flags = pp_multipart_flags(st->parser) & PP_MP_STRICT_MASK;
+    const char *names = "";
+    for (unsigned b = 0; b < PP_MP_FLAG_COUNT; b++)
+        if (flags & (1u << b))
+            names = apr_pstrcat(tx->pool, names, *names ? " " : "",
+                                pp_multipart_flag_name(1u << b), NULL);
+    const char *err = pp_multipart_error(st->parser);
+    pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
+               apr_psprintf(tx->pool, "Multipart parsing error: %s%s%s", err ? err : "ambiguous body",
+                            *names ? "; flags: " : "", names));
+}
+
+static apr_status_t multipart_feed(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    mp_state_t *st = tx->body_proc;
+    if (!st->parser)
+        return APR_SUCCESS;
+    apr_status_t rv = pp_multipart_feed(st->parser, data, len);
+    if (rv != APR_SUCCESS && !tx->body_error && pp_multipart_error(st->parser)) {
+        multipart_reject(tx, st);
+        return APR_SUCCESS;
+    }
+    return rv;
+}
+
+/* The synthesised urlencoded body (reference §6.3): non-file fields as name=value pairs, so
+ * POST_PAYLOAD and ARGS rules see multipart fields the way they see a urlencoded form. */
+static pp_str_t synthesise(pp_tx_t *tx, int first_body_arg)
+{
+    apr_size_t len = 0;
+    for (int i = first_body_arg; i < tx->args->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->args, i, pp_field_t);
+        len += f->name.len + f->value.len + 2;
+    }
+    char *s = apr_palloc(tx->pool, len + 1), *o = s;
+    for (int i = first_body_arg; i < tx->args->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->args, i, pp_field_t);
+        if (o != s)
+            *o++ = '&';
+        memcpy(o, f->name.data, f->name.len);
+        o += f->name.len;
+        *o++ = '=';
+        memcpy(o, f->value.data, f->value.len);
+        o += f->value.len;
+    }
+    *o = '\0';
+    return (pp_str_t){ s, (apr_size_t)(o - s) };
+}
+
+static apr_status_t multipart_finish(pp_tx_t *tx)
+{
+    mp_state_t *st = tx->body_proc;
+    if (!st->parser)
+        return APR_SUCCESS;
+    int first = tx->query_arg_count;
+    apr_status_t rv = pp_multipart_finish(st->parser);
+    if (rv != APR_SUCCESS || (pp_multipart_flags(st->parser) & PP_MP_STRICT_MASK)) {
+        multipart_reject(tx, st);
+        return APR_SUCCESS;
+    }
+    tx->multipart_flags = pp_multipart_flags(st->parser);
+    set_payload(tx, synthesise(tx, first));
+    return APR_SUCCESS;
+}
+
+/* ---- PUT: the whole body is one intercepted file (reference §6.2) ------------------------- */
+
+static apr_status_t put_begin(pp_tx_t *tx)
+{
+    pp_file_t *f;
+    apr_status_t rv = pp_files_begin(tx, PP_STR(""), tx->path, &f);
+    tx->body_proc = f;
+    return rv;
+}
+
+static apr_status_t put_feed(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    return pp_files_write(tx, tx->body_proc, data, len);
+}
+
+static apr_status_t put_finish(pp_tx_t *tx)
+{
+    return pp_files_end(tx, tx->body_proc);
+}

@@ -1,0 +1,153 @@
+/*
+ * Intercepted files (reference §6.5–6.6, the seed): multipart file parts and PUT bodies are
+ * stored by upload/store.c (unguessable names, 0640), then every file goes through the approval
+ * script and/or clamd before any rule runs. Any rejection — including a script that crashes,
+ * hangs or says nothing, and clamd being unreachable unless SecUploadScanClamdFailOpen — rejects
+ * the whole request with the default action's status. The client's file name is only ever a
+ * variable value, never part of a path.
+ */
+#include "tx.h"
+#include "upload/upload.h"
+
+#define PP_CLAMD_CONNECT_TIMEOUT_US apr_time_from_sec(5)
+#define PP_CLAMD_SCAN_TIMEOUT_US apr_time_from_sec(60)
+
+static const char *upload_dir(pp_tx_t *tx)
+{
+    const char *dir = tx->cfg->upload_dir;
+    if (!dir && apr_temp_dir_get(&dir, tx->pool) != APR_SUCCESS)
+        dir = "/tmp";
+    return dir;
+}
+
+apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_file_t **out)
+{
+    pp_file_t *f = apr_array_push(tx->files);
+    memset(f, 0, sizeof *f);
+    f->field = pp_str_dup(tx->pool, field);
+    f->filename = pp_str_dup(tx->pool, filename);
+    *out = f;
+    pp_upload_file_t *store;
+    apr_status_t rv = pp_upload_file_create(tx->pool, upload_dir(tx), tx->unique_id, &store);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to create an upload file in %s: %s",
+                                           upload_dir(tx), apr_strerror(rv, buf, sizeof buf));
+        return rv;
+    }
+    f->store = store;
+    f->tmpname = pp_str_from_cstr(pp_upload_file_path(store));
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_files_write(pp_tx_t *tx, pp_file_t *f, const char *data, apr_size_t len)
+{
+    if (!f->store)
+        return APR_EGENERAL;
+    apr_status_t rv = pp_upload_file_write(f->store, data, len);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to write upload file %s: %s",
+                                           f->tmpname.data, apr_strerror(rv, buf, sizeof buf));
+    }
+    f->size += (apr_off_t)len;
+    return rv;
+}
+
+apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f)
+{
+    if (!f->store)
+        return APR_EGENERAL;
+    apr_status_t rv = pp_upload_file_close(f->store);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to close upload file %s: %s",
+                                           f->tmpname.data, apr_strerror(rv, buf, sizeof buf));
+    }
+    return rv;
+}
+
+static void reject(pp_tx_t *tx, const char *why)
+{
+    pp_actionset_t as = *pp_cfg_default_action(tx->cfg);
+    if (as.disruptive != PP_ACTION_DENY && as.disruptive != PP_ACTION_REDIRECT) {
+        /* The upload is rejected even if the default list only logs: a file nobody approved
+         * never reaches the application. */
+        as.disruptive = PP_ACTION_DENY;
+    }
+    const char *text = apr_psprintf(tx->pool, "Access denied with code %d. %s",
+                                    as.status != PP_TRI_UNSET ? as.status : 403, why);
+    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
+    m->severity = -1;
+    m->phase = PP_PHASE_REQUEST_BODY;
+    m->logged = true;
+    m->text = text;
+    m->var = "FILES_TMPNAMES";
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    apr_table_add(tx->headers_out, "mod_security-message", text);
+    pp_debug(tx, 1, "%s", text);
+    pp_tx_intercept(tx, &as, PP_PHASE_REQUEST_BODY, text);
+}
+
+static bool run_script(pp_tx_t *tx, pp_file_t *f)
+{
+    apr_interval_time_t timeout = apr_time_from_sec(
+        pp_cfg_int(tx->cfg->approve_timeout_s, PP_DEFAULT_APPROVE_TIMEOUT_S));
+    pp_approve_result_t res;
+    pp_approve_run(tx->pool, tx->cfg->approve_script, f->tmpname.data, timeout, &res);
+    f->verdict = apr_psprintf(tx->pool, "%s: %s%s%s", res.accepted ? "accepted" : "rejected",
+                              res.reason, res.detail ? " " : "", res.detail ? res.detail : "");
+    pp_debug(tx, res.accepted ? 2 : 1, "Upload approval script %s for file %s (%s): %s",
+             res.accepted ? "accepted" : "rejected", f->tmpname.data,
+             pp_str_log_escape(tx->pool, f->filename, 256), f->verdict);
+    if (!res.accepted)
+        reject(tx, apr_psprintf(tx->pool, "Upload rejected by approval script: %s%s%s",
+                                res.reason, res.detail ? " " : "", res.detail ? res.detail : ""));
+    return res.accepted;
+}
+
+static bool run_clamd(pp_tx_t *tx, pp_file_t *f)
+{
+    pp_clamd_result_t res;
+    pp_clamd_scan(tx->pool, tx->cfg->clamd_address, f->tmpname.data, PP_CLAMD_CONNECT_TIMEOUT_US,
+                  PP_CLAMD_SCAN_TIMEOUT_US, &res);
+    f->verdict = apr_psprintf(tx->pool, "clamd %s: %s", pp_clamd_status_name(res.status),
+                              res.reason);
+    if (res.status == PP_CLAMD_CLEAN) {
+        pp_debug(tx, 2, "Upload scan clean: %s", f->tmpname.data);
+        return true;
+    }
+    if (res.status == PP_CLAMD_UNREACHABLE && pp_cfg_int(tx->cfg->clamd_fail_open, 0) == 1) {
+        pp_debug(tx, 1, "clamd unreachable, upload accepted (SecUploadScanClamdFailOpen On): %s",
+                 res.reason);
+        return true;
+    }
+    if (res.status == PP_CLAMD_FOUND)
+        reject(tx, apr_psprintf(tx->pool, "Virus found in uploaded file: %s", res.virus));
+    else
+        reject(tx, apr_psprintf(tx->pool, "Upload scan failed (clamd %s): %s",
+                                pp_clamd_status_name(res.status), res.reason));
+    return false;
+}
+
+void pp_files_approve(pp_tx_t *tx)
+{
+    for (int i = 0; i < tx->files->nelts && !tx->verdict.intercepted; i++) {
+        pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
+        if (tx->cfg->approve_script && !run_script(tx, f))
+            return;
+        if (tx->cfg->clamd_address && !run_clamd(tx, f))
+            return;
+    }
+}
+
+void pp_files_keep(pp_tx_t *tx)
+{
+    int keep = pp_cfg_int(tx->cfg->upload_keep, PP_KEEP_OFF);
+    bool k = keep == PP_KEEP_ON || (keep == PP_KEEP_RELEVANT_ONLY && tx->verdict.relevant);
+    for (int i = 0; i < tx->files->nelts; i++) {
+        pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
+        if (f->store)
+            pp_upload_file_keep(f->store, k);
+    }
+}

@@ -1,0 +1,546 @@
+/*
+ * Streaming multipart/form-data parser (RFC 2046 §5.1, RFC 7578), reference §6.3: the scanner.
+ *
+ * body/dispatch.c feeds it the request body in whatever chunks Apache delivers. It walks the
+ * body as preamble -> (delimiter, part headers, part content)* -> close delimiter -> epilogue.
+ * Part content is searched for "\n--boundary" with memchr, and each chunk's content goes out as
+ * one maximal run (file_data, or appended to the field value), so the cost per byte is
+ * memchr's. A delimiter cut by a chunk edge is kept in a look-behind of under 256 bytes
+ * (CRLF + "--" + boundary + padding + CRLF) and decided when the next chunk arrives; the result
+ * never depends on where the chunks were cut.
+ *
+ * Header sections are collected here and understood in multipart_header.c. Deliberately not
+ * done here: storing files, building arguments, deciding the verdict (the caller turns strict
+ * flags into a rejection), and any recovery that guesses what a malformed body meant.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "body/multipart.h"
+
+#define HOLD_CAP 256 /* look-behind: twice the longest undecided delimiter, see feed */
+#define PAD_MAX 32   /* transport padding accepted after a delimiter */
+
+enum { ST_PREAMBLE, ST_HEADERS, ST_BODY, ST_EPILOGUE, ST_DONE, ST_FAILED };
+enum { D_NEED, D_NO, D_YES };
+enum { EOL_CRLF = 1, EOL_LF = 2 };
+
+struct pp_multipart_t {
+    apr_pool_t *part_pool; /* cleared when a part starts: header copies, field value */
+    pp_multipart_cb_t cb;
+    pp_multipart_limits_t lim;
+    char dash[2 + PP_MP_MAX_BOUNDARY]; /* "--" boundary */
+    apr_size_t dash_len;
+    apr_size_t prefix_min; /* shortest "--"+prefix that ends a line suspiciously */
+    int state;
+    bool bol;      /* the next content byte starts a line with no line break before it */
+    unsigned eols; /* EOL_* kinds seen on structural lines */
+    unsigned flags;
+    const char *error;
+    apr_status_t status;
+    unsigned parts;
+    char *hbuf;        /* current header section, max_header_bytes */
+    apr_size_t hlen;   /* bytes in hbuf */
+    apr_size_t hline;  /* start of the incomplete line in hbuf */
+    pp_mp_part_hdr_t hdr;
+    void *handle;      /* file_begin's */
+    apr_off_t fsize;
+    char *fbuf;        /* field value */
+    apr_size_t flen, fcap;
+    apr_size_t hold_len;
+    char hold[HOLD_CAP];
+};
+
+/* What a delimiter check found. */
+typedef struct delim_t {
+    const char *after; /* first byte after the delimiter line (after "--" when close) */
+    bool close;
+    bool padded;
+    unsigned eol;
+} delim_t;
+
+static bool fail(pp_multipart_t *mp, unsigned flag, const char *why)
+{
+    mp->flags |= flag;
+    if (mp->error == NULL) {
+        mp->error = why;
+    }
+    mp->state = ST_FAILED;
+    mp->status = APR_EGENERAL;
+    return false;
+}
+
+static bool cb_ok(pp_multipart_t *mp, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS) {
+        return true;
+    }
+    mp->state = ST_FAILED;
+    mp->status = rv;
+    return false;
+}
+
+static void note_eol(pp_multipart_t *mp, unsigned eol)
+{
+    mp->eols |= eol;
+    if (mp->eols & EOL_LF) {
+        mp->flags |= PP_MP_LF_LINE;
+    }
+    if (mp->eols == (EOL_CRLF | EOL_LF)) {
+        mp->flags |= PP_MP_CRLF_LF_LINES;
+    }
+}
+
+/* ---- Delimiter recognition ------------------------------------------------------------------ */
+
+/* What follows "--boundary" at t: "--" (close), or padding and a line end. */
+static int delim_tail(pp_multipart_t *mp, const char *t, const char *end, bool final, delim_t *d)
+{
+    apr_size_t avail = (apr_size_t)(end - t), i = 0;
+    int need = final ? D_NO : D_NEED;
+
+    memset(d, 0, sizeof(*d));
+    if (avail == 0 || (t[0] == '-' && avail < 2)) {
+        return need;
+    }
+    if (t[0] == '-') {
+        if (t[1] != '-') {
+            mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
+            return D_NO;
+        }
+        d->close = true;
+        d->after = t + 2;
+        return D_YES;
+    }
+    while (i < avail && i <= PAD_MAX && (t[i] == ' ' || t[i] == '\t')) {
+        i++;
+    }
+    if (i == avail || (t[i] == '\r' && i + 1 == avail)) {
+        return need;
+    }
+    if (i <= PAD_MAX && t[i] == '\n') {
+        d->eol = EOL_LF;
+        d->after = t + i + 1;
+    } else if (i <= PAD_MAX && t[i] == '\r' && t[i + 1] == '\n') {
+        d->eol = EOL_CRLF;
+        d->after = t + i + 2;
+    } else {
+        /* PHP ends the part at "--boundary" whatever follows: we must not read on silently. */
+        mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
+        return D_NO;
+    }
+    d->padded = i > 0;
+    return D_YES;
+}
+
+/* Is the line starting at q a delimiter line? D_NEED when the bytes up to end cannot tell
+ * (never when final). Flags are set only with the decision, so chunking cannot change them. */
+static int delim_check(pp_multipart_t *mp, const char *q, const char *end, bool final,
+                       delim_t *d)
+{
+    apr_size_t avail = (apr_size_t)(end - q), k = 0;
+    while (k < mp->dash_len && k < avail && q[k] == mp->dash[k]) {
+        k++;
+    }
+    if (k == mp->dash_len) {
+        return delim_tail(mp, q + k, end, final, d);
+    }
+    if (k == avail) {
+        return final ? D_NO : D_NEED;
+    }
+    if (k >= mp->prefix_min && (q[k] == '\r' || q[k] == '\n')) {
+        mp->flags |= PP_MP_UNMATCHED_BOUNDARY; /* a truncated copy of our delimiter */
+    }
+    return D_NO;
+}
+
+/* ---- Parts ---------------------------------------------------------------------------------- */
+
+static bool field_append(pp_multipart_t *mp, const char *data, apr_size_t n)
+{
+    if (n > mp->lim.max_field_bytes - mp->flen) {
+        return fail(mp, PP_MP_FIELD_LIMIT_EXCEEDED, "multipart field value over the limit");
+    }
+    if (n > mp->fcap - mp->flen) {
+        /* Doubling in the part pool wastes at most the final size; the pool dies with the part. */
+        apr_size_t cap = mp->fcap ? mp->fcap : 256;
+        while (cap < mp->flen + n) {
+            cap *= 2;
+        }
+        cap = cap > mp->lim.max_field_bytes ? mp->lim.max_field_bytes : cap;
+        char *grown = apr_palloc(mp->part_pool, cap);
+        if (mp->flen > 0) {
+            memcpy(grown, mp->fbuf, mp->flen);
+        }
+        mp->fbuf = grown;
+        mp->fcap = cap;
+    }
+    memcpy(mp->fbuf + mp->flen, data, n);
+    mp->flen += n;
+    return true;
+}
+
+/* Content bytes of the current state: preamble, file data or field value. */
+static bool emit(pp_multipart_t *mp, const char *data, apr_size_t n)
+{
+    if (n == 0) {
+        return true;
+    }
+    if (mp->state == ST_PREAMBLE) {
+        for (apr_size_t i = 0; i < n && !(mp->flags & PP_MP_DATA_BEFORE); i++) {
+            if (data[i] != '\r' && data[i] != '\n') {
+                mp->flags |= PP_MP_DATA_BEFORE;
+            }
+        }
+        return true;
+    }
+    if (!mp->hdr.is_file) {
+        return field_append(mp, data, n);
+    }
+    mp->fsize += (apr_off_t)n;
+    return mp->cb.file_data == NULL || cb_ok(mp, mp->cb.file_data(mp->cb.ctx, mp->handle, data, n));
+}
+
+static bool end_part(pp_multipart_t *mp)
+{
+    if (mp->hdr.is_file) {
+        return mp->cb.file_end == NULL ||
+               cb_ok(mp, mp->cb.file_end(mp->cb.ctx, mp->handle, mp->fsize));
+    }
+    pp_str_t value = { mp->flen ? mp->fbuf : "", mp->flen };
+    return mp->cb.field == NULL || cb_ok(mp, mp->cb.field(mp->cb.ctx, mp->hdr.name, value));
+}
+
+static bool begin_part(pp_multipart_t *mp)
+{
+    if (++mp->parts > mp->lim.max_parts) {
+        return fail(mp, PP_MP_PART_LIMIT_EXCEEDED, "more multipart parts than allowed");
+    }
+    apr_pool_clear(mp->part_pool);
+    memset(&mp->hdr, 0, sizeof(mp->hdr));
+    mp->hlen = mp->hline = 0;
+    mp->handle = NULL;
+    mp->fsize = 0;
+    mp->fbuf = NULL;
+    mp->flen = mp->fcap = 0;
+    mp->state = ST_HEADERS;
+    return true;
+}
+
+/* A delimiter line was recognised. eol_before is the break that preceded it (0: none). */
+static bool at_delimiter(pp_multipart_t *mp, unsigned eol_before, const delim_t *d)
+{
+    if (mp->state == ST_BODY) {
+        if (eol_before == 0) {
+            mp->flags |= PP_MP_INVALID_PART; /* "--boundary" straight after the blank line */
+        } else {
+            note_eol(mp, eol_before);
+        }
+        if (!end_part(mp)) {
+            return false;
+        }
+    }
+    if (d->padded) {
+        mp->flags |= PP_MP_BOUNDARY_WHITESPACE;
+    }
+    if (d->close) {
+        mp->state = ST_EPILOGUE;
+        return true;
+    }
+    note_eol(mp, d->eol);
+    return begin_part(mp);
+}
+
+static bool end_headers(pp_multipart_t *mp)
+{
+    pp_str_t raw = { mp->hbuf, mp->hline };
+    mp->flags |= pp_multipart_header_parse(mp->part_pool, raw, &mp->hdr);
+    if (!mp->hdr.has_cd) {
+        return fail(mp, PP_MP_MALFORMED_CD, "multipart part without Content-Disposition");
+    }
+    mp->state = ST_BODY;
+    mp->bol = true;
+    if (mp->hdr.is_file && mp->cb.file_begin != NULL) {
+        return cb_ok(mp, mp->cb.file_begin(mp->cb.ctx, mp->hdr.name, mp->hdr.filename,
+                                           mp->hdr.content_type, &mp->handle));
+    }
+    return true;
+}
+
+/* ---- States ----------------------------------------------------------------------------------- */
+
+/* A complete header line is at hbuf[hline, hlen). */
+static void header_line(pp_multipart_t *mp)
+{
+    const char *line = mp->hbuf + mp->hline;
+    apr_size_t n = mp->hlen - mp->hline;
+    unsigned eol = (n >= 2 && line[n - 2] == '\r') ? EOL_CRLF : EOL_LF;
+    delim_t d;
+
+    note_eol(mp, eol);
+    if (n == (eol == EOL_CRLF ? 2u : 1u)) {
+        end_headers(mp);
+        return;
+    }
+    if (line[0] == '-' && delim_check(mp, line, line + n, true, &d) == D_YES) {
+        /* A part that never reached its blank line: dropped, and the body is ambiguous. */
+        mp->flags |= PP_MP_INVALID_PART;
+        at_delimiter(mp, 0, &d);
+        return;
+    }
+    mp->hline = mp->hlen;
+}
+
+static apr_size_t feed_headers(pp_multipart_t *mp, const char *buf, apr_size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end && mp->state == ST_HEADERS) {
+        const char *nl = memchr(p, '\n', (apr_size_t)(end - p));
+        apr_size_t take = (apr_size_t)((nl ? nl + 1 : end) - p);
+        if (take > mp->lim.max_header_bytes - mp->hlen) {
+            fail(mp, PP_MP_OVERSIZED_HEADER, "multipart part headers over the limit");
+            return len;
+        }
+        memcpy(mp->hbuf + mp->hlen, p, take);
+        mp->hlen += take;
+        p += take;
+        if (nl != NULL) {
+            header_line(mp);
+        }
+    }
+    return (apr_size_t)(p - buf);
+}
+
+static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t len)
+{
+    for (apr_size_t i = 0; i < len && !(mp->flags & PP_MP_DATA_AFTER); i++) {
+        if (strchr(" \t\r\n", buf[i]) == NULL || buf[i] == '\0') {
+            mp->flags |= PP_MP_DATA_AFTER;
+        }
+    }
+    return len;
+}
+
+/* Preamble or part content up to the next delimiter. Returns the bytes consumed: less than len
+ * when the tail might begin a delimiter (never when final), or when a delimiter changed state. */
+static apr_size_t scan_content(pp_multipart_t *mp, const char *buf, apr_size_t len, bool final)
+{
+    const char *p = buf, *end = buf + len;
+    delim_t d;
+
+    if (mp->bol) {
+        int r = delim_check(mp, buf, end, final, &d);
+        if (r == D_NEED) {
+            return 0;
+        }
+        mp->bol = false;
+        if (r == D_YES) {
+            at_delimiter(mp, 0, &d);
+            return (apr_size_t)(d.after - buf);
+        }
+    }
+    for (;;) {
+        const char *nl = memchr(p, '\n', (apr_size_t)(end - p));
+        if (nl == NULL) {
+            break;
+        }
+        int r = delim_check(mp, nl + 1, end, final, &d);
+        if (r == D_NO) {
+            p = nl + 1;
+            continue;
+        }
+        /* A CR before the LF belongs to the delimiter; a trailing CR is never consumed early. */
+        const char *start = (nl > buf && nl[-1] == '\r') ? nl - 1 : nl;
+        if (!emit(mp, buf, (apr_size_t)(start - buf)) || r == D_NEED) {
+            return (apr_size_t)(start - buf);
+        }
+        at_delimiter(mp, start == nl ? EOL_LF : EOL_CRLF, &d);
+        return (apr_size_t)(d.after - buf);
+    }
+    apr_size_t keep = (!final && len > 0 && end[-1] == '\r') ? 1 : 0;
+    emit(mp, buf, len - keep);
+    return len - keep;
+}
+
+/* Runs the state machine over buf; returns the bytes consumed (all of them when final or when
+ * parsing stopped). */
+static apr_size_t run(pp_multipart_t *mp, const char *buf, apr_size_t len, bool final)
+{
+    apr_size_t pos = 0;
+    while (pos < len) {
+        apr_size_t n;
+        switch (mp->state) {
+        case ST_PREAMBLE:
+        case ST_BODY:
+            n = scan_content(mp, buf + pos, len - pos, final);
+            break;
+        case ST_HEADERS:
+            n = feed_headers(mp, buf + pos, len - pos);
+            break;
+        case ST_EPILOGUE:
+            n = feed_epilogue(mp, buf + pos, len - pos);
+            break;
+        default:
+            return len;
+        }
+        if (n == 0 && mp->state != ST_FAILED) {
+            break;
+        }
+        pos += n;
+    }
+    return mp->state == ST_FAILED ? len : pos;
+}
+
+/* ---- API -------------------------------------------------------------------------------------- */
+
+pp_multipart_t *pp_multipart_create(apr_pool_t *p, pp_str_t content_type,
+                                    const pp_multipart_limits_t *limits,
+                                    const pp_multipart_cb_t *cb, const char **error)
+{
+    char boundary[PP_MP_MAX_BOUNDARY];
+    apr_size_t blen = 0, lead = 0;
+    unsigned flags = 0;
+    const char *err = pp_multipart_boundary_parse(content_type, boundary, &blen, &flags);
+    pp_multipart_t *mp = err ? NULL : apr_pcalloc(p, sizeof(*mp));
+
+    if (mp != NULL && apr_pool_create(&mp->part_pool, p) != APR_SUCCESS) {
+        err = "cannot create the multipart part pool";
+    }
+    if (err != NULL) {
+        if (error != NULL) {
+            *error = err;
+        }
+        return NULL;
+    }
+    mp->cb = cb ? *cb : (pp_multipart_cb_t){ 0 };
+    mp->lim = limits ? *limits : (pp_multipart_limits_t){ 0 };
+    if (mp->lim.max_header_bytes == 0) {
+        mp->lim.max_header_bytes = PP_MP_DEFAULT_MAX_HEADER_BYTES;
+    }
+    if (mp->lim.max_field_bytes == 0) {
+        mp->lim.max_field_bytes = PP_MP_DEFAULT_MAX_FIELD_BYTES;
+    }
+    if (mp->lim.max_parts == 0) {
+        mp->lim.max_parts = PP_MP_DEFAULT_MAX_PARTS;
+    }
+    mp->hbuf = apr_palloc(p, mp->lim.max_header_bytes);
+    memcpy(mp->dash, "--", 2);
+    memcpy(mp->dash + 2, boundary, blen);
+    mp->dash_len = blen + 2;
+    /* Only a line holding more than half the boundary, past its leading dashes, counts as a
+     * truncated delimiter: text files full of "-----" lines must not trip it. */
+    while (lead < blen && boundary[lead] == '-') {
+        lead++;
+    }
+    mp->prefix_min = 2 + ((lead + 1 > (blen + 1) / 2) ? lead + 1 : (blen + 1) / 2);
+    mp->flags = flags;
+    mp->state = ST_PREAMBLE;
+    mp->bol = true;
+    return mp;
+}
+
+apr_status_t pp_multipart_feed(pp_multipart_t *mp, const char *data, apr_size_t len)
+{
+    if (mp->state == ST_FAILED || mp->state == ST_DONE) {
+        return mp->state == ST_FAILED ? mp->status : APR_EGENERAL;
+    }
+    if (len == 0) {
+        return APR_SUCCESS;
+    }
+    if (mp->hold_len > 0) {
+        /* The held tail needs at most HOLD_CAP / 2 more bytes to be decided, so either run()
+         * gets past it, or all of data fitted behind it. */
+        apr_size_t h = mp->hold_len, a = len < HOLD_CAP - h ? len : HOLD_CAP - h;
+        memcpy(mp->hold + h, data, a);
+        apr_size_t c = run(mp, mp->hold, h + a, false);
+        if (mp->state == ST_FAILED) {
+            return mp->status;
+        }
+        if (c < h) {
+            assert(a == len);
+            memmove(mp->hold, mp->hold + c, h + a - c);
+            mp->hold_len = h + a - c;
+            return APR_SUCCESS;
+        }
+        mp->hold_len = 0;
+        data += c - h;
+        len -= c - h;
+    }
+    apr_size_t c = run(mp, data, len, false);
+    if (mp->state == ST_FAILED) {
+        return mp->status;
+    }
+    assert(len - c <= HOLD_CAP / 2);
+    memcpy(mp->hold, data + c, len - c);
+    mp->hold_len = len - c;
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_multipart_finish(pp_multipart_t *mp)
+{
+    if (mp->state == ST_FAILED || mp->state == ST_DONE) {
+        return mp->state == ST_FAILED ? mp->status : APR_SUCCESS;
+    }
+    if (mp->hold_len > 0) {
+        run(mp, mp->hold, mp->hold_len, true);
+        mp->hold_len = 0;
+        if (mp->state == ST_FAILED) {
+            return mp->status;
+        }
+    }
+    if (mp->state != ST_EPILOGUE) {
+        fail(mp, PP_MP_MISSING_FINAL_BOUNDARY, "multipart body ends before the final boundary");
+        return mp->status;
+    }
+    mp->state = ST_DONE;
+    return APR_SUCCESS;
+}
+
+unsigned pp_multipart_flags(const pp_multipart_t *mp)
+{
+    return mp->flags;
+}
+
+const char *pp_multipart_error(const pp_multipart_t *mp)
+{
+    return mp->error;
+}
+
+/* clang-format off */
+static const char *const flag_names[PP_MP_FLAG_COUNT] = {
+    "MULTIPART_BOUNDARY_QUOTED",
+    "MULTIPART_BOUNDARY_WHITESPACE",
+    "MULTIPART_DATA_BEFORE",
+    "MULTIPART_DATA_AFTER",
+    "MULTIPART_HEADER_FOLDING",
+    "MULTIPART_LF_LINE",
+    "MULTIPART_CRLF_LF_LINES",
+    "MULTIPART_MISSING_SEMICOLON",
+    "MULTIPART_INVALID_QUOTING",
+    "MULTIPART_INVALID_PART",
+    "MULTIPART_INVALID_HEADER_FOLDING",
+    "MULTIPART_PART_LIMIT_EXCEEDED",
+    "MULTIPART_UNKNOWN_PART_HEADER",
+    "MULTIPART_DUPLICATE_CD",
+    "MULTIPART_MALFORMED_CD",
+    "MULTIPART_NUL_IN_NAME",
+    "MULTIPART_FILENAME_PATH",
+    "MULTIPART_FILENAME_ENCODING",
+    "MULTIPART_UNMATCHED_BOUNDARY",
+    "MULTIPART_MISSING_FINAL_BOUNDARY",
+    "MULTIPART_OVERSIZED_HEADER",
+    "MULTIPART_HEADER_NO_COLON",
+    "MULTIPART_ENCODED_PART",
+    "MULTIPART_FIELD_LIMIT_EXCEEDED",
+};
+/* clang-format on */
+
+const char *pp_multipart_flag_name(unsigned single_flag)
+{
+    for (unsigned i = 0; i < PP_MP_FLAG_COUNT; i++) {
+        if (single_flag == (1u << i)) {
+            return flag_names[i];
+        }
+    }
+    return NULL;
+}

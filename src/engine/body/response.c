@@ -1,0 +1,80 @@
+/*
+ * Response side (reference §7): status and headers, and the held-back body for output
+ * scanning. A response whose MIME type is in SecFilterOutputMimeTypes is buffered (memory up to
+ * the output limit, then disk) and OUTPUT / OUTPUT_STATUS rules run at its end; anything else
+ * streams untouched. OUTPUT sees the in-memory part of the body.
+ */
+#include "tx.h"
+
+void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line)
+{
+    tx->status = status;
+    tx->status_line = status_line ? apr_pstrdup(tx->pool, status_line) : NULL;
+}
+
+void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
+{
+    pp_field_t *f = apr_array_push(tx->response_headers);
+    f->name = pp_str_dup(tx->pool, name);
+    f->value = pp_str_dup(tx->pool, value);
+}
+
+bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type)
+{
+    return pp_cfg_engine_enabled(tx->cfg) && pp_cfg_scan_output(tx->cfg) &&
+           pp_cfg_output_mime_matches(tx->cfg, content_type);
+}
+
+apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx)
+{
+    return pp_eval_phase(tx, PP_PHASE_RESPONSE_HEADERS);
+}
+
+apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    if (!tx->response_body)
+        tx->response_body = pp_buffer_create(tx->pool, (apr_size_t)pp_cfg_output_limit(tx->cfg),
+                                              tx->cfg->upload_dir);
+    return pp_buffer_feed(tx->response_body, data, len);
+}
+
+apr_status_t pp_tx_finish_response_body(pp_tx_t *tx)
+{
+    if (tx->response_done)
+        return APR_SUCCESS;
+    tx->response_done = true;
+    tx->response_text = tx->response_body ? pp_buffer_prefix(tx->response_body) : PP_STR("");
+    if (tx->verdict.intercepted)
+        return APR_SUCCESS;
+    return pp_eval_phase(tx, PP_PHASE_RESPONSE_BODY);
+}
+
+apr_status_t pp_tx_read_response_body(pp_tx_t *tx, const char **data, apr_size_t *len)
+{
+    if (!tx->response_body) {
+        *data = "";
+        *len = 0;
+        return APR_SUCCESS;
+    }
+    return pp_buffer_read(tx->response_body, data, len);
+}
+
+/* Logging phase: relevance by status (SecAuditLogRelevantStatus), then what depends on it —
+ * SecUploadKeepFiles RelevantOnly and the audit/guardian logs. */
+apr_status_t pp_tx_finish(pp_tx_t *tx)
+{
+    if (tx->finished)
+        return APR_SUCCESS;
+    tx->finished = true;
+    if (tx->cfg->audit_relevant_status && tx->status) {
+        bool m = false;
+        char code[8];
+        int n = apr_snprintf(code, sizeof code, "%d", tx->status);
+        pp_regex_exec(tx->cfg->audit_relevant_status, tx->rx, (pp_str_t){ code, (apr_size_t)n }, &m);
+        if (m)
+            tx->verdict.relevant = true;
+    }
+    pp_files_keep(tx);
+    pp_eval_phase(tx, PP_PHASE_LOGGING);
+    return pp_log_transaction(tx);
+}

@@ -1,0 +1,123 @@
+/*
+ * Configuration internals: the pp_cfg_t record (one type for server and per-directory
+ * contexts), the directive table built from directives.def, and the setters it points at.
+ * Slots start PP_UNSET / NULL and are inherited by pp_cfg_merge walking the same table.
+ */
+#ifndef PP_CONFIG_H
+#define PP_CONFIG_H
+
+#include "parapet.h"
+#include "rules/model.h"
+
+#define PP_UNSET (-1)
+#define PP_DEFAULT_INMEM_LIMIT_BYTES 61440    /* 60 KB, reference §6.4 */
+#define PP_DEFAULT_OUTPUT_LIMIT_BYTES 1048576 /* scanned response held in memory */
+#define PP_DEFAULT_APPROVE_TIMEOUT_S 30
+
+enum { PP_ENGINE_OFF, PP_ENGINE_ON, PP_ENGINE_DYNAMIC_ONLY };
+enum { PP_AUDIT_OFF, PP_AUDIT_ON, PP_AUDIT_RELEVANT_ONLY, PP_AUDIT_DYNAMIC_OR_RELEVANT };
+enum { PP_AUDIT_FORMAT_NATIVE, PP_AUDIT_FORMAT_JSON };
+enum { PP_AUDIT_SERIAL, PP_AUDIT_CONCURRENT };
+enum { PP_KEEP_OFF, PP_KEEP_ON, PP_KEEP_RELEVANT_ONLY };
+
+struct pp_cfg_t {
+    /* Generic slots (directives.def names them). */
+    int engine, scan_post, scan_output, check_url_encoding, check_unicode, check_cookie_format;
+    int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
+    int inheritance, upload_keep, approve_timeout_s, clamd_fail_open;
+    apr_int64_t inmem_limit, output_limit;
+    const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
+    const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
+    const char *approve_script, *upload_dir, *clamd_address;
+
+    /* Structured values, merged by hand in config.c. */
+    int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
+    apr_array_header_t *output_mime_types;   /* const char*, "" = (null); NULL = unset */
+    const pp_regex_t *audit_relevant_status; /* compiled from audit_relevant_status_src */
+    apr_file_t *debug_file;
+    const pp_actionset_t *default_action;    /* last SecFilterDefaultAction of the context */
+    apr_array_header_t *rules;               /* own rules (pp_rule_t*) in order */
+    apr_array_header_t *imports, *removes;   /* rule ids (const char*) */
+
+    /* Parse-time state: governs the rules that follow in the same context; not inherited. */
+    const pp_actionset_t *cur_default, *cur_signature;
+    bool actions_restricted, mandatory;
+    pp_rule_t *open_chain;                   /* last rule if it asked for a chain */
+
+    /* Result of merging: parent rules (per inheritance) + own − removed. */
+    const apr_array_header_t *effective_rules;
+    apr_pool_t *cp;                          /* configuration pool (target slots live there) */
+    void *logs;                              /* log/: opened audit/guardian targets */
+};
+
+/* Site (file:line) of the directive being applied, visible to setters for rule records. */
+typedef struct pp_setter_ctx_t {
+    const pp_cfg_site_t *site;
+    apr_pool_t *cp, *tp;
+    const char *name;
+} pp_setter_ctx_t;
+
+typedef const char *(*pp_setter_fn)(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                    const void *extra, int argc, char **argv);
+
+typedef enum { PP_SLOT_NONE, PP_SLOT_INT, PP_SLOT_SIZE, PP_SLOT_STR } pp_slot_type_t;
+
+struct pp_directive_t {
+    const char *name;
+    int min_args, max_args; /* max -1 = unlimited */
+    pp_scope_t scope;
+    pp_setter_fn set;
+    pp_slot_type_t slot_type;
+    apr_size_t slot;
+    const void *extra;
+    const char *help;
+};
+
+const pp_directive_t *pp_directive_table(apr_size_t *n);
+
+/* Generic setters (directives.c). */
+const char *pp_set_flag(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_enum(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_int(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_size(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_string(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_regex(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+
+/* Custom setters (set_rules.c, set_misc.c). */
+const char *pp_set_secfilter(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_secfilter_selective(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_default_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_signature_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_flag_parse(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_import(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_remove(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_byte_range(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_mime_types(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_log_target(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_debug_log(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_audit_parts(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_upload_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_approve_script(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_clamd(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+
+/* Enum value lists (NULL-terminated) and integer ranges used as `extra`. */
+extern const char *const pp_enum_engine[];
+extern const char *const pp_enum_audit_engine[];
+extern const char *const pp_enum_audit_format[];
+extern const char *const pp_enum_audit_type[];
+extern const char *const pp_enum_keep[];
+typedef struct pp_range_t { int min, max; } pp_range_t;
+extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1];
+
+/* Splits raw directive arguments like Apache's ap_getword_conf: whitespace separates words,
+ * "..." and '...' quote (quotes removed), backslash escapes the quote character. */
+const char *pp_cfg_tokenize(apr_pool_t *p, const char *raw, int *argc, char ***argv);
+/* Resolves a path against the server root when relative. */
+const char *pp_cfg_path(apr_pool_t *p, const pp_cfg_site_t *site, const char *path);
+
+/* Effective values with defaults applied. */
+int pp_cfg_int(int v, int dflt);
+const pp_actionset_t *pp_cfg_default_action(const pp_cfg_t *cfg);
+
+#endif

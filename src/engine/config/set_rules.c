@@ -1,0 +1,94 @@
+/*
+ * Setters for the rule directives (reference §2.2, §3): SecFilter, SecFilterSelective, the
+ * default and signature action lists (each governs the rules that follow it in the same
+ * context), SecFilterActionsRestricted / SecFilterInheritanceMandatory (parse-time switches),
+ * SecFilterImport / SecFilterRemove.
+ */
+#include "lang/lang.h"
+
+const char *pp_set_secfilter(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                             const void *extra, int argc, char **argv)
+{
+    return pp_secfilter_parse(cfg, ctx, NULL, argv[0], argc > 1 ? argv[1] : NULL);
+}
+
+const char *pp_set_secfilter_selective(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                       const void *extra, int argc, char **argv)
+{
+    return pp_secfilter_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
+}
+
+static const char *parse_list(const pp_setter_ctx_t *ctx, const char *text, pp_actionset_t **as)
+{
+    const char *warning = NULL;
+    const char *err = pp_actionlist_parse(ctx->cp, text, false, as, &warning);
+    return err ? apr_psprintf(ctx->tp, "%s: %s", ctx->name, err) : NULL;
+}
+
+/* A default list is complete by itself: what it leaves unset comes from the built-in default,
+ * so a later rule never depends on the order of contexts for its status. */
+const char *pp_set_default_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                  const void *extra, int argc, char **argv)
+{
+    pp_actionset_t *as;
+    const char *err = parse_list(ctx, argv[0], &as);
+    if (err)
+        return err;
+    if (as->chain || as->skipnext)
+        return apr_psprintf(ctx->tp, "%s: chain and skipnext cannot be default actions",
+                            ctx->name);
+    if (as->disruptive == PP_TRI_UNSET)
+        as->disruptive = PP_ACTION_DENY;
+    if (as->log == PP_TRI_UNSET)
+        as->log = 1;
+    cfg->cur_default = as;
+    cfg->default_action = as;
+    return NULL;
+}
+
+const char *pp_set_signature_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                    const void *extra, int argc, char **argv)
+{
+    pp_actionset_t *as;
+    const char *err = parse_list(ctx, argv[0], &as);
+    if (err)
+        return err;
+    cfg->cur_signature = as;
+    return NULL;
+}
+
+const char *pp_set_flag_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                              const void *extra, int argc, char **argv)
+{
+    int v;
+    const char *err = pp_set_flag(cfg, ctx, &v, NULL, argc, argv);
+    if (err)
+        return err;
+    if (strcmp(ctx->name, "SecFilterActionsRestricted") == 0)
+        cfg->actions_restricted = v;
+    else
+        cfg->mandatory = v;
+    return NULL;
+}
+
+static const char *push_ids(const pp_setter_ctx_t *ctx, apr_array_header_t **ids, int argc,
+                            char **argv)
+{
+    if (!*ids)
+        *ids = apr_array_make(ctx->cp, argc, sizeof(const char *));
+    for (int i = 0; i < argc; i++)
+        APR_ARRAY_PUSH(*ids, const char *) = apr_pstrdup(ctx->cp, argv[i]);
+    return NULL;
+}
+
+const char *pp_set_import(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                          const void *extra, int argc, char **argv)
+{
+    return push_ids(ctx, &cfg->imports, argc, argv);
+}
+
+const char *pp_set_remove(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                          const void *extra, int argc, char **argv)
+{
+    return push_ids(ctx, &cfg->removes, argc, argv);
+}

@@ -1,0 +1,24 @@
+/*
+ * Rule-language front ends: they turn directive text into the rule model (rules/model.h).
+ * secfilter.c handles the 1.9 SecFilter / SecFilterSelective directives, names19.c maps 1.9
+ * location names to targets, actionlist.c parses action lists (shared with SecRule later).
+ */
+#ifndef PP_LANG_H
+#define PP_LANG_H
+
+#include "config/config.h"
+
+/* Resolves one 1.9 location name (without a leading '!') to a target, or to an exclusion when
+ * exclude is set. NULL on success, else a message in tp. The target is interned in cp. */
+const char *pp_names19_resolve(apr_pool_t *cp, apr_pool_t *tp, const char *name, bool exclude,
+                               const pp_target_t **target, pp_exclusion_t *exclusion);
+/* The target used for 1.9 ARGS when argument exclusions are present: one value per argument,
+ * "name=value". */
+const pp_target_t *pp_names19_args_pairs(apr_pool_t *cp);
+
+/* Compiles a SecFilter (locations == NULL) or SecFilterSelective rule and appends it to cfg.
+ * NULL on success, else the message. */
+const char *pp_secfilter_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *locations,
+                               const char *keyword, const char *actions);
+
+#endif

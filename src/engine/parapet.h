@@ -1,0 +1,231 @@
+/*
+ * Parapet engine: the public API used by the Apache adapter, the CLI, tests, fuzzers and
+ * benchmarks. The engine knows nothing of Apache; a host feeds a transaction with the request
+ * (and optionally the response) and asks for the verdict after each finish_* call.
+ *
+ * Data path (see ../../docs/architecture.md): pp_tx_create -> set connection/request line/headers
+ * -> pp_tx_finish_request_headers -> pp_tx_feed_request_body* -> pp_tx_finish_request_body
+ * (inbound phase, 1.9's only request phase) -> response headers/body (outbound phase) ->
+ * pp_tx_finish (logging). Destroying the transaction pool releases everything (temp files,
+ * child processes, sockets).
+ */
+#ifndef PARAPET_H
+#define PARAPET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <apr_file_io.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#define PARAPET_VERSION "0.1.0"
+#define PARAPET_NAME "Parapet"
+
+/* Request and response bytes: may contain NUL, never assumed terminated. */
+typedef struct pp_str_t {
+    const char *data;
+    apr_size_t len;
+} pp_str_t;
+
+#define PP_STR(lit) ((pp_str_t){ (lit), sizeof(lit) - 1 })
+#define PP_STR_NULL ((pp_str_t){ NULL, 0 })
+
+/* A name/value pair from the request (argument, header, cookie, file). */
+typedef struct pp_field_t {
+    pp_str_t name;
+    pp_str_t value;
+} pp_field_t;
+
+typedef struct pp_cfg_t pp_cfg_t;
+typedef struct pp_tx_t pp_tx_t;
+typedef struct pp_directive_t pp_directive_t;
+
+/* ---- Engine (process level) ------------------------------------------------------------ */
+
+/* Checks the registries (sorted, complete) and probes PCRE2 JIT. Call once per process.
+ * Returns NULL or a message in p describing what is wrong. */
+const char *pp_engine_init(apr_pool_t *p);
+/* "Parapet/0.1.0 (PCRE2 10.42, JIT on)" in p. */
+const char *pp_engine_version(apr_pool_t *p);
+
+/* ---- Configuration ---------------------------------------------------------------------- */
+
+typedef enum { PP_SCOPE_ANY, PP_SCOPE_SERVER, PP_SCOPE_NODIR } pp_scope_t;
+
+/* Context in which a directive is being applied; the setters use it for messages and for
+ * relative paths. */
+typedef struct pp_cfg_site_t {
+    const char *file;        /* configuration file (for messages) */
+    int line;                /* line number */
+    const char *server_root; /* base for relative paths, NULL = cwd */
+    bool in_dir;             /* inside <Directory>/<Location>/<Files>/.htaccess */
+    bool in_vhost;           /* inside <VirtualHost> */
+    bool checking_only;      /* `parapet check` / configtest: do not start anything */
+} pp_cfg_site_t;
+
+/* Creates an empty configuration (every slot unset) in cp. Never fails. */
+pp_cfg_t *pp_cfg_create(apr_pool_t *cp);
+/* Child inherits unset slots and (per SecFilterInheritance) rules from parent. Result in p.
+ * Cheap enough to run per request (Apache merges per-directory configs at request time). */
+pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child);
+
+/* Directive registry, built from config/directives.def. */
+const pp_directive_t *pp_directive_find(const char *name);
+const char *pp_directive_name(const pp_directive_t *d);
+const char *pp_directive_help(const pp_directive_t *d);
+pp_scope_t pp_directive_scope(const pp_directive_t *d);
+
+/* Applies one directive line. raw_args is the rest of the line after the directive name,
+ * tokenised the way Apache's ap_getword_conf does (quotes, backslash escapes).
+ * Returns NULL on success or a message (in tp) naming the directive, the bad value and what was
+ * expected; the host prefixes file:line. cp is the configuration pool. */
+const char *pp_cfg_apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw_args,
+                         const pp_cfg_site_t *site, apr_pool_t *cp, apr_pool_t *tp);
+
+/* Reads a configuration file outside Apache (CLI, tests): Include, line continuation,
+ * <IfModule>, containers (contents checked, only top-level kept), non-Sec directives ignored.
+ * On error returns "FILE:LINE: message". */
+const char *pp_cfg_read_file(pp_cfg_t *cfg, const char *path, apr_pool_t *cp, apr_pool_t *tp);
+
+/* Starts what the configuration needs at run time (opens logs, checks the upload dir and the
+ * approval script). Called once per configuration generation after all directives were read.
+ * NULL on success, else a message. */
+const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
+
+/* Accessors the host needs. */
+bool pp_cfg_engine_enabled(const pp_cfg_t *cfg);           /* SecFilterEngine On|DynamicOnly */
+bool pp_cfg_engine_dynamic_only(const pp_cfg_t *cfg);      /* SecFilterEngine DynamicOnly */
+bool pp_cfg_scan_request_body(const pp_cfg_t *cfg);        /* SecFilterScanPOST On */
+bool pp_cfg_scan_output(const pp_cfg_t *cfg);              /* SecFilterScanOutput On */
+bool pp_cfg_output_mime_matches(const pp_cfg_t *cfg, const char *content_type);
+apr_off_t pp_cfg_output_limit(const pp_cfg_t *cfg);        /* bytes of response held back */
+const char *pp_cfg_server_signature(const pp_cfg_t *cfg);  /* NULL when unset */
+const char *pp_cfg_chroot_dir(const pp_cfg_t *cfg);        /* NULL when unset */
+int pp_cfg_debug_level(const pp_cfg_t *cfg);
+
+/* ---- Transaction -------------------------------------------------------------------------- */
+
+typedef enum {
+    PP_PHASE_NONE = 0,
+    PP_PHASE_REQUEST_HEADERS = 1,
+    PP_PHASE_REQUEST_BODY = 2, /* 1.9 "inbound" */
+    PP_PHASE_RESPONSE_HEADERS = 3,
+    PP_PHASE_RESPONSE_BODY = 4, /* 1.9 "outbound" (OUTPUT) */
+    PP_PHASE_LOGGING = 5
+} pp_phase_t;
+
+/* Host callbacks: how the engine writes to the host's error log. Optional. */
+typedef void (*pp_errlog_fn)(void *ctx, int level, const char *msg);
+
+/* Creates a transaction for one request in pool p (normally the request pool). unique_id may be
+ * NULL, then the engine makes one. Never fails. */
+pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id);
+void pp_tx_set_errlog(pp_tx_t *tx, pp_errlog_fn fn, void *ctx);
+/* Replaces the configuration (the host resolves per-directory configuration after headers). */
+void pp_tx_set_config(pp_tx_t *tx, const pp_cfg_t *cfg);
+
+typedef struct pp_conn_info_t {
+    const char *client_ip;
+    int client_port;
+    const char *server_ip;
+    int server_port;
+    const char *server_name;  /* ServerName / Host */
+    const char *remote_host;  /* resolved client name, may be NULL */
+    const char *remote_user;  /* authenticated user, may be NULL */
+    const char *remote_ident; /* may be NULL */
+    const char *auth_type;
+    const char *document_root;
+    const char *server_admin;
+    const char *server_software;
+    const char *script_filename; /* r->filename */
+    const char *path_info;
+    const char *handler;         /* r->handler at fixups */
+    bool is_subreq;
+} pp_conn_info_t;
+/* The struct is copied; strings must outlive the transaction. */
+void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci);
+/* Request line "GET /x?y HTTP/1.1". Returns APR_EGENERAL if it cannot be parsed (the verdict
+ * then says 400). */
+apr_status_t pp_tx_set_request_line(pp_tx_t *tx, pp_str_t line);
+void pp_tx_add_request_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
+/* Environment visible as ENV_name. Table is referenced, not copied. */
+void pp_tx_set_env(pp_tx_t *tx, apr_table_t *env);
+/* Start time of the request (for timing notes). Defaults to creation time. */
+void pp_tx_set_start_time(pp_tx_t *tx, apr_time_t t);
+
+/* Parses headers, cookies, query; runs phase 1. Then ask for the verdict. */
+apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx);
+/* Whether the engine wants the request body (SecFilterScanPOST, method, env override). */
+bool pp_tx_wants_request_body(const pp_tx_t *tx);
+/* Streams the request body. Memory stays bounded: past SecUploadInMemoryLimit the body spills
+ * to a temp file. Returns non-success on a local failure (disk full); the verdict then says so. */
+apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len);
+/* Body complete: processors finish, uploads are approved, validation and phase 2 run. */
+apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
+/* Reads the buffered body back, in order, in chunks (for replay to the application).
+ * *len = 0 at the end. data points into engine memory valid until the next call. */
+apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len);
+apr_off_t pp_tx_request_body_length(const pp_tx_t *tx);
+
+void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line);
+void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
+/* Whether the response body must be held back and scanned (output scanning + MIME match). */
+bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type);
+apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx);
+apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t len);
+apr_status_t pp_tx_finish_response_body(pp_tx_t *tx);
+apr_status_t pp_tx_read_response_body(pp_tx_t *tx, const char **data, apr_size_t *len);
+
+/* Logging phase: audit log, guardian log. Relevant-status is checked here. */
+apr_status_t pp_tx_finish(pp_tx_t *tx);
+
+/* ---- Verdict ------------------------------------------------------------------------------ */
+
+typedef struct pp_match_t {
+    const char *id;       /* may be NULL */
+    const char *rev;
+    const char *msg;
+    int severity;         /* -1 when unset */
+    const char *var;      /* location that matched, e.g. ARG("p"), HEADER("USER-AGENT") */
+    const char *text;     /* full 1.9-style message line (without the "mod_security: " prefix) */
+    pp_phase_t phase;
+    bool logged;          /* log action effective */
+} pp_match_t;
+
+typedef enum {
+    PP_ACTION_NONE = 0,
+    PP_ACTION_PASS,
+    PP_ACTION_ALLOW,
+    PP_ACTION_DENY,
+    PP_ACTION_REDIRECT,
+    PP_ACTION_PROXY
+} pp_action_t;
+
+typedef struct pp_verdict_t {
+    bool intercepted;
+    int status;              /* HTTP status when intercepted (deny), 302 for redirect */
+    pp_action_t action;
+    pp_phase_t phase;        /* phase that decided */
+    const char *url;         /* redirect/proxy target */
+    const char *reason;      /* short text for the error log */
+    const apr_array_header_t *matches; /* of pp_match_t* in match order */
+    bool relevant;           /* audit relevance (shared with SecUploadKeepFiles RelevantOnly) */
+} pp_verdict_t;
+
+const pp_verdict_t *pp_tx_verdict(const pp_tx_t *tx);
+const char *pp_action_name(pp_action_t a);
+
+/* Outputs the host applies after the inbound phase: setenv / setnote actions, and the
+ * mod_security-message / mod_security-action request headers. Never NULL. */
+apr_table_t *pp_tx_env_out(pp_tx_t *tx);
+apr_table_t *pp_tx_notes_out(pp_tx_t *tx);
+apr_table_t *pp_tx_headers_out(pp_tx_t *tx);
+const char *pp_tx_unique_id(const pp_tx_t *tx);
+apr_pool_t *pp_tx_pool(const pp_tx_t *tx);
+
+/* Microseconds since start, for the mod_security-time1..3 notes. */
+apr_time_t pp_tx_elapsed(const pp_tx_t *tx);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * Query strings and application/x-www-form-urlencoded bodies → argument fields (ARGS,
+ * ARG_name, ARGS_NAMES, ARGS_VALUES; reference §4.2). The transaction calls this once for the
+ * query string after the request line and once for a buffered urlencoded body; the
+ * variables collectors then read the fields. Decoding here is only what the format itself
+ * defines ('+' and %XX); the anti-evasion normalisation of §5.1 (self references, slashes,
+ * NUL bytes) belongs to the rules' transformation pipeline, and rejecting malformed escapes
+ * (SecFilterCheckURLEncoding, §5.2) belongs to validation: this file only counts them.
+ * ';' is not a separator, as in 1.9.
+ */
+#include "request/request.h"
+
+#include <string.h>
+
+/* Value of one hex digit, or -1. */
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* 'A'..'F' → 'a'..'f'; nothing else lands in that range */
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Decodes len bytes of src into dst (at least len bytes); returns the decoded length.
+ * An escape is only decoded when both digits are present, so "%4" at the end of an item
+ * stays literal. */
+static apr_size_t decode_into(char *dst, const char *src, apr_size_t len, bool plus,
+                              unsigned *bad)
+{
+    apr_size_t o = 0;
+    for (apr_size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '%') {
+            int hi = i + 2 < len ? hex_value((unsigned char)src[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_value((unsigned char)src[i + 2]) : -1;
+            if (lo >= 0) {
+                c = (char)(hi << 4 | lo);
+                i += 2;
+            } else {
+                (*bad)++;
+            }
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        dst[o++] = c;
+    }
+    return o;
+}
+
+static pp_str_t decode_copy(apr_pool_t *p, const char *src, apr_size_t len, bool plus,
+                            unsigned *bad)
+{
+    char *dst = apr_palloc(p, len + 1);
+    apr_size_t n = decode_into(dst, src, len, plus, bad);
+    dst[n] = '\0';
+    return (pp_str_t){ dst, n };
+}
+
+apr_status_t pp_url_decode(apr_pool_t *p, pp_str_t in, bool plus_as_space, pp_str_t *out,
+                           unsigned *bad_escapes)
+{
+    unsigned bad = 0;
+    bool needed = in.len > 0 && (memchr(in.data, '%', in.len) != NULL ||
+                                 (plus_as_space && memchr(in.data, '+', in.len) != NULL));
+    *out = needed ? decode_copy(p, in.data, in.len, plus_as_space, &bad) : in;
+    if (bad_escapes)
+        *bad_escapes += bad;
+    return APR_SUCCESS;
+}
+
+/* One non-empty "name[=value]" item. */
+static void add_item(apr_pool_t *p, const char *item, apr_size_t len, apr_array_header_t *out,
+                     unsigned *bad)
+{
+    const char *eq = memchr(item, '=', len);
+    apr_size_t name_len = eq ? (apr_size_t)(eq - item) : len;
+    pp_field_t *f = apr_array_push(out);
+    f->name = decode_copy(p, item, name_len, true, bad);
+    if (eq)
+        f->value = decode_copy(p, eq + 1, len - name_len - 1, true, bad);
+    else
+        f->value = decode_copy(p, item, 0, true, bad);
+}
+
+apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t *out,
+                                 unsigned *bad_escapes)
+{
+    if (!out || out->elt_size != sizeof(pp_field_t))
+        return APR_EINVAL;
+    unsigned bad = 0;
+    apr_size_t start = 0;
+    while (start < in.len) {
+        const char *amp = memchr(in.data + start, '&', in.len - start);
+        apr_size_t end = amp ? (apr_size_t)(amp - in.data) : in.len;
+        if (end > start)
+            add_item(p, in.data + start, end - start, out, &bad);
+        start = end + 1;
+    }
+    if (bad_escapes)
+        *bad_escapes += bad;
+    return APR_SUCCESS;
+}

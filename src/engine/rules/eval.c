@@ -1,0 +1,225 @@
+/*
+ * The phase loop: for each rule of the phase, collect the target values (cached per
+ * transaction and normalised once, see rules/target.c) → operator → on a match, the actions and
+ * the flow (chain, skipnext, allow, deny). 1.9 semantics (reference §3.7, §8.4): a chain fires
+ * only when every member matches, and then the last member's action list runs; skipnext counts
+ * rule directives, chained ones individually. A regex that hits its resource limit counts as a
+ * match (fail closed) and is logged.
+ */
+#include "rules/actions/actions.h"
+#include "rules/operators/operators.h"
+#include "rules/transforms/transforms.h"
+#include "tx.h"
+
+typedef struct hit_t {
+    const pp_target_t *target;
+    pp_str_t name;
+    bool limit;
+} hit_t;
+
+static bool cookie_target(const pp_target_t *t)
+{
+    return t->var->family && strcmp(t->var->family, "REQUEST_COOKIES") == 0;
+}
+
+/* Collected and normalised values of a target, computed once per transaction. */
+static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t)
+{
+    bool cacheable = !(t->var->flags & PP_VAR_NOCACHE) && t->slot < tx->ncache;
+    if (cacheable && tx->cache[t->slot])
+        return tx->cache[t->slot];
+    apr_array_header_t *vals = apr_array_make(tx->pool, 4, sizeof(pp_value_t));
+    t->var->collect(tx, t, vals);
+    if (vals->nelts == 0 && t->missing_as_empty)
+        *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
+    unsigned norm = t->norm;
+    if (cookie_target(t) && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
+        norm = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
+    for (int i = 0; norm && i < vals->nelts; i++) {
+        pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+        pp_tfn_normalise19(tx->pool, v->value, norm, &v->value);
+    }
+    if (cacheable)
+        tx->cache[t->slot] = vals;
+    return vals;
+}
+
+static bool excluded(const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
+{
+    for (unsigned i = 0; i < r->nexclusions && t->var->family && name.data; i++) {
+        const pp_exclusion_t *e = &r->exclusions[i];
+        apr_size_t n = strlen(e->name);
+        if (strcmp(e->family, t->var->family) == 0 && name.len == n &&
+            (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
+{
+    for (unsigned ti = 0; ti < r->ntargets; ti++) {
+        const pp_target_t *t = r->targets[ti];
+        const apr_array_header_t *vals = target_values(tx, t);
+        for (int i = 0; i < vals->nelts; i++) {
+            const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+            if (r->nexclusions && excluded(r, t, v->name))
+                continue;
+            bool m = false;
+            if (r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS) {
+                *hit = (hit_t){ t, v->name, true };
+                return true;
+            }
+            if (m != r->op.negated) {
+                *hit = (hit_t){ t, v->name, false };
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static const char *location(pp_tx_t *tx, const hit_t *hit)
+{
+    if (!hit->target->label_names_value || !hit->name.data)
+        return hit->target->label;
+    return apr_psprintf(tx->pool, "%s(\"%s\")", hit->target->label,
+                        pp_str_log_escape(tx->pool, hit->name, 128));
+}
+
+static const char *verdict_text(pp_tx_t *tx, const pp_actionset_t *as)
+{
+    switch (as->disruptive) {
+    case PP_ACTION_DENY:
+        return apr_psprintf(tx->pool, "Access denied with code %d.",
+                            as->status != PP_TRI_UNSET ? as->status : 403);
+    case PP_ACTION_REDIRECT:
+        return apr_psprintf(tx->pool, "Access denied with redirect to [%s].", as->url);
+    case PP_ACTION_PROXY:
+        return apr_psprintf(tx->pool, "Access denied using proxy to [%s].", as->url);
+    case PP_ACTION_ALLOW:
+        return "Access allowed.";
+    default:
+        return "Warning.";
+    }
+}
+
+static const pp_actionset_t *effective_actions(pp_tx_t *tx, const pp_rule_t *r)
+{
+    if (r->effective)
+        return r->effective;
+    const pp_actionset_t *dflt = pp_cfg_default_action(tx->cfg);
+    if (!r->own)
+        return dflt;
+    return pp_actionset_merge(tx->pool, pp_actionset_merge(tx->pool, dflt, r->signature), r->own);
+}
+
+static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_actionset_t *as,
+                                const hit_t *hit, pp_phase_t phase)
+{
+    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
+    m->id = as->id;
+    m->rev = as->rev;
+    m->msg = as->msg;
+    m->severity = as->severity;
+    m->var = location(tx, hit);
+    m->phase = phase;
+    m->logged = as->log != 0;
+    const char *meta = apr_pstrcat(
+        tx->pool, m->id ? apr_psprintf(tx->pool, " [id \"%s\"]", m->id) : "",
+        m->rev ? apr_psprintf(tx->pool, " [rev \"%s\"]", m->rev) : "",
+        m->msg ? apr_psprintf(tx->pool, " [msg \"%s\"]", m->msg) : "",
+        m->severity >= 0 ? apr_psprintf(tx->pool, " [severity \"%s\"]",
+                                        pp_severity_name(m->severity)) : "",
+        NULL);
+    m->text = apr_psprintf(tx->pool, "%s %s \"%s%s\" at %s.%s", verdict_text(tx, as),
+                           hit->limit ? "Regex resource limit hit (fail closed) in pattern"
+                                      : "Pattern match",
+                           r->op.negated ? "!" : "", r->op.arg, m->var, meta);
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    if (m->logged && as->auditlog != 0)
+        tx->verdict.relevant = true;
+    if (as->auditlog == 1)
+        tx->verdict.relevant = true;
+    return m;
+}
+
+/* Side effects that run on every match, whatever the outcome (reference §8.1 "secondary"). */
+static void run_secondary(pp_tx_t *tx, const pp_actionset_t *as, const pp_match_t *m)
+{
+    for (int i = 0; as->setenv && i < as->setenv->nelts; i++) {
+        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setenv, i, pp_kv_t);
+        apr_table_set(tx->env_out, kv->name, kv->value);
+    }
+    for (int i = 0; as->setnote && i < as->setnote->nelts; i++) {
+        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setnote, i, pp_kv_t);
+        apr_table_set(tx->notes_out, kv->name, kv->value);
+    }
+    if (m->logged) {
+        apr_table_add(tx->headers_out, "mod_security-message", m->text);
+        pp_debug(tx, 1, "%s", m->text);
+    }
+    if (as->pause_ms > 0)
+        apr_sleep(apr_time_from_msec(as->pause_ms));
+    if (as->exec)
+        pp_actions_exec(tx, as->exec, m);
+}
+
+/* Returns true when processing of the phase must stop. */
+static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_phase_t phase)
+{
+    const pp_actionset_t *as = effective_actions(tx, r);
+    pp_match_t *m = record_match(tx, r, as, hit, phase);
+    run_secondary(tx, as, m);
+    switch (as->disruptive) {
+    case PP_ACTION_DENY:
+    case PP_ACTION_REDIRECT:
+    case PP_ACTION_PROXY:
+        pp_tx_intercept(tx, as, phase, m->text);
+        return true;
+    case PP_ACTION_ALLOW:
+        tx->allowed = true;
+        tx->verdict.action = PP_ACTION_ALLOW;
+        return true;
+    default:
+        if (tx->verdict.action == PP_ACTION_NONE)
+            tx->verdict.action = PP_ACTION_PASS;
+        return false;
+    }
+}
+
+apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
+{
+    const apr_array_header_t *rules = tx->cfg->effective_rules;
+    int skip = 0;
+    for (int i = 0; i < rules->nelts && !tx->verdict.intercepted; i++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
+        if (r->phase != phase || r->chain_member)
+            continue;
+        int end = i;
+        while (end + 1 < rules->nelts && APR_ARRAY_IDX(rules, end + 1, pp_rule_t *)->chain_member)
+            end++;
+        if (skip > 0) {
+            skip -= end - i + 1;
+            i = end;
+            continue;
+        }
+        const pp_rule_t *last = r;
+        hit_t hit;
+        bool matched = true;
+        for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
+            matched = rule_matches(tx, c, &hit);
+            last = c;
+        }
+        pp_debug(tx, 4, "Rule %s:%d (%s) %s", r->file ? r->file : "?", r->line,
+                 r->op.arg, matched ? "matched" : "did not match");
+        i = end;
+        if (!matched)
+            continue;
+        if (apply_outcome(tx, last, &hit, phase))
+            break;
+        if (last->own && last->own->skipnext)
+            skip = last->own->skipnext;
+    }
+    return APR_SUCCESS;
+}

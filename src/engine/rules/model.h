@@ -1,0 +1,183 @@
+/*
+ * The rule model, shaped like ModSecurity 2.x: a rule is targets (variables with selectors and
+ * exclusions), a transformation pipeline, an operator, actions, a phase and an optional chain.
+ * The 1.9 front end (lang/secfilter.c) compiles SecFilter/SecFilterSelective into it; the 2.x
+ * SecRule front end will produce the same structures. Everything here lives in the
+ * configuration pool and is read-only after start-up.
+ */
+#ifndef PP_RULES_MODEL_H
+#define PP_RULES_MODEL_H
+
+#include "parapet.h"
+#include "util/util.h"
+
+typedef struct pp_target_t pp_target_t;
+typedef struct pp_rule_t pp_rule_t;
+
+/* ---- Variables ------------------------------------------------------------------------- */
+
+/* One value produced by a variable: the value tested and, for collection members, its name
+ * (used in messages and for exclusions). */
+typedef struct pp_value_t {
+    pp_str_t value;
+    pp_str_t name;
+} pp_value_t;
+
+typedef enum { PP_SEL_NONE, PP_SEL_OPTIONAL, PP_SEL_REQUIRED } pp_sel_mode_t;
+
+/* Collect the variable's values for target t into out (array of pp_value_t). Values point into
+ * transaction memory. */
+typedef apr_status_t (*pp_var_collect_fn)(pp_tx_t *tx, const pp_target_t *t,
+                                          apr_array_header_t *out);
+
+typedef struct pp_var_def_t {
+    const char *name;
+    pp_sel_mode_t selector;
+    pp_phase_t phase;      /* first phase where the value exists */
+    pp_var_collect_fn collect;
+    apr_size_t data;       /* collector argument: offset into pp_tx_t, or an enum */
+    unsigned flags;        /* PP_VAR_* */
+    const char *family;    /* collection the values' names belong to (for exclusions), or NULL */
+    const char *help;
+} pp_var_def_t;
+
+#define PP_VAR_DECODED 1u /* values are already URL-decoded by their parser */
+#define PP_VAR_NOCACHE 2u /* may change during a phase (ENV): do not cache */
+
+const pp_var_def_t *pp_var_find(const char *name);
+const pp_var_def_t *pp_var_table(apr_size_t *n);
+
+/* ---- Targets --------------------------------------------------------------------------- */
+
+struct pp_target_t {
+    const pp_var_def_t *var;
+    const char *selector;   /* NULL: the whole variable */
+    const char *label;      /* location name in messages: THE_REQUEST, HEADER("USER-AGENT") */
+    bool label_names_value; /* append ("name") of the value to the label (collections) */
+    unsigned norm;          /* PP_N19_* normalisation applied before matching */
+    bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
+    unsigned slot;          /* per-transaction cache slot (interned per config pool) */
+};
+
+/* Returns the interned target equal to t (same var, selector, normalisation), allocating it in
+ * the configuration pool the first time; the interned copy has its cache slot. */
+const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t);
+/* Number of slots handed out so far for the config pool (size of a transaction's cache). */
+unsigned pp_target_slot_count(apr_pool_t *cp);
+
+/* An exclusion (!ARG_p): values of var with this name are not tested. */
+typedef struct pp_exclusion_t {
+    const char *family; /* "ARGS", "REQUEST_COOKIES", "REQUEST_HEADERS" */
+    const char *name;
+    bool icase;         /* header names compare case-insensitively */
+} pp_exclusion_t;
+
+/* ---- Operators ------------------------------------------------------------------------- */
+
+typedef const char *(*pp_op_parse_fn)(apr_pool_t *cp, const char *arg, void **compiled);
+typedef apr_status_t (*pp_op_exec_fn)(pp_tx_t *tx, const void *compiled, pp_str_t value,
+                                      bool *match);
+
+typedef struct pp_op_def_t {
+    const char *name;
+    pp_op_parse_fn parse;
+    pp_op_exec_fn exec;
+    const char *help;
+} pp_op_def_t;
+
+const pp_op_def_t *pp_op_find(const char *name);
+const pp_op_def_t *pp_op_table(apr_size_t *n);
+
+typedef struct pp_operator_t {
+    const pp_op_def_t *def;
+    void *compiled;
+    const char *arg;   /* as written, for messages */
+    bool negated;
+} pp_operator_t;
+
+/* ---- Actions --------------------------------------------------------------------------- */
+
+#define PP_TRI_UNSET (-1)
+
+typedef struct pp_kv_t {
+    const char *name;
+    const char *value;
+} pp_kv_t;
+
+/* A parsed action list. Unset fields (-1 / NULL) let merging fall through to the base list. */
+typedef struct pp_actionset_t {
+    int disruptive;          /* pp_action_t or PP_TRI_UNSET */
+    int status;              /* HTTP status or PP_TRI_UNSET */
+    const char *url;         /* redirect / proxy target */
+    int log;                 /* tri-state */
+    int auditlog;            /* tri-state */
+    const char *id, *rev, *msg;
+    int severity;            /* 0-7 or PP_TRI_UNSET */
+    int pause_ms;            /* PP_TRI_UNSET or milliseconds */
+    const char *exec;        /* program path */
+    apr_array_header_t *setenv;  /* pp_kv_t, accumulate */
+    apr_array_header_t *setnote; /* pp_kv_t, accumulate */
+    const char *logparts;
+    /* Taken from the rule's own list only. */
+    bool chain;
+    int skipnext;
+    bool mandatory;
+} pp_actionset_t;
+
+typedef enum {
+    PP_ACAT_DISRUPTIVE, /* deny allow pass redirect proxy */
+    PP_ACAT_SECONDARY,  /* status log nolog auditlog noauditlog exec pause setenv setnote ... */
+    PP_ACAT_METADATA,   /* id rev msg severity */
+    PP_ACAT_FLOW        /* chain skipnext */
+} pp_action_cat_t;
+
+typedef enum { PP_AARG_NONE, PP_AARG_ONE, PP_AARG_OPTIONAL } pp_action_arity_t;
+
+typedef const char *(*pp_action_parse_fn)(apr_pool_t *cp, const char *arg, pp_actionset_t *as);
+
+typedef struct pp_action_def_t {
+    const char *name;
+    pp_action_cat_t category;
+    pp_action_arity_t arity;
+    bool repeatable;
+    pp_action_parse_fn parse;
+    const char *help;
+} pp_action_def_t;
+
+const pp_action_def_t *pp_action_find(const char *name);
+const pp_action_def_t *pp_action_table(apr_size_t *n);
+
+/* "deny,log,status:403,msg:'x y'" → actionset in cp. restricted: keep metadata only (warnings
+ * for the rest go to *warning). NULL on success, else the message. */
+const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricted,
+                                pp_actionset_t **out, const char **warning);
+pp_actionset_t *pp_actionset_create(apr_pool_t *p);
+/* over laid on top of base (either may be NULL); result in p. Flow fields come from over. */
+pp_actionset_t *pp_actionset_merge(apr_pool_t *p, const pp_actionset_t *base,
+                                   const pp_actionset_t *over);
+/* The built-in default when no SecFilterDefaultAction applies: deny,log,status:403. */
+const pp_actionset_t *pp_actionset_builtin_default(void);
+
+/* ---- Rules ----------------------------------------------------------------------------- */
+
+typedef struct pp_rule_t {
+    const pp_target_t **targets;
+    unsigned ntargets;
+    const pp_exclusion_t *exclusions;
+    unsigned nexclusions;
+    pp_operator_t op;
+    const pp_actionset_t *own;       /* the rule's own list (NULL when it has none) */
+    const pp_actionset_t *bound_default; /* SecFilterDefaultAction in force (NULL: the context's) */
+    const pp_actionset_t *signature; /* SecFilterSignatureAction in force, when own != NULL */
+    const pp_actionset_t *effective; /* precomputed when bound_default is known */
+    pp_phase_t phase;
+    pp_rule_t *chain_next;           /* next member of the chain, if own->chain */
+    bool chain_member;               /* not the first rule of its chain */
+    bool mandatory;
+    const char *id;                  /* own->id, for removal/import */
+    const char *file;
+    int line;
+    const char *directive;           /* "SecFilter" / "SecFilterSelective" */
+} pp_rule_t;
+
+#endif

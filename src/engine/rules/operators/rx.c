@@ -1,0 +1,31 @@
+/*
+ * Regular-expression operators. Patterns compile once into the configuration pool with JIT;
+ * matching uses the transaction's match data. A resource limit hit is returned as an error so
+ * the evaluator can fail closed.
+ */
+#include "rules/operators/operators.h"
+
+static const char *compile(apr_pool_t *cp, const char *arg, unsigned flags, void **compiled)
+{
+    const char *err;
+    pp_regex_t *re = pp_regex_compile(cp, arg, flags, &err);
+    if (!re)
+        return err;
+    *compiled = re;
+    return NULL;
+}
+
+const char *pp_op_rx_parse(apr_pool_t *cp, const char *arg, void **compiled)
+{
+    return compile(cp, arg, 0, compiled);
+}
+
+const char *pp_op_rx19_parse(apr_pool_t *cp, const char *arg, void **compiled)
+{
+    return compile(cp, arg, PP_RX_ICASE, compiled);
+}
+
+apr_status_t pp_op_rx_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match)
+{
+    return pp_regex_exec(compiled, tx->rx, value, match);
+}

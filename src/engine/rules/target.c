@@ -1,0 +1,47 @@
+/*
+ * Target interning. Every 1.9 rule on ARGS uses the same variable with the same normalisation,
+ * so a transaction collects and normalises each distinct target once and every rule reuses the
+ * result (the per-transaction cache is indexed by the slot handed out here). The registry lives
+ * in the configuration pool's user data: one per configuration generation, no globals.
+ */
+#include "rules/model.h"
+
+#include <apr_hash.h>
+
+typedef struct intern_registry_t {
+    apr_hash_t *by_key;
+    unsigned count;
+} intern_registry_t;
+
+static intern_registry_t *registry(apr_pool_t *cp)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "parapet-targets", cp);
+    if (!data) {
+        intern_registry_t *r = apr_pcalloc(cp, sizeof *r);
+        r->by_key = apr_hash_make(cp);
+        apr_pool_userdata_set(r, "parapet-targets", apr_pool_cleanup_null, cp);
+        data = r;
+    }
+    return data;
+}
+
+const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t)
+{
+    intern_registry_t *r = registry(cp);
+    const char *key = apr_psprintf(cp, "%s\x01%s\x01%u\x01%d\x01%s\x01%d", t->var->name,
+                                   t->selector ? t->selector : "", t->norm, t->missing_as_empty,
+                                   t->label, t->label_names_value);
+    pp_target_t *found = apr_hash_get(r->by_key, key, APR_HASH_KEY_STRING);
+    if (found)
+        return found;
+    found = apr_pmemdup(cp, t, sizeof *t);
+    found->slot = r->count++;
+    apr_hash_set(r->by_key, key, APR_HASH_KEY_STRING, found);
+    return found;
+}
+
+unsigned pp_target_slot_count(apr_pool_t *cp)
+{
+    return registry(cp)->count;
+}

@@ -1,0 +1,114 @@
+/*
+ * Byte-level transformations that need no state: NUL bytes (replaced or removed), ASCII
+ * case, whitespace compression and trimming. The rules' evaluation loop applies them to a
+ * target value before the operator; replacing NULs is also the last step of the 1.9
+ * normaliser (reference §5.1), which does it inline in url.c. Everything here is ASCII and
+ * locale-independent on purpose: a rule must not match differently under another locale,
+ * and multi-byte characters are left alone.
+ */
+#include "rules/transforms/transforms.h"
+
+#include <string.h>
+
+static bool is_ws(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r'); /* \t \n \v \f \r */
+}
+
+/* Copy of in[0, len) into a buffer of in.len bytes in scratch. */
+static char *copy_prefix(apr_pool_t *scratch, pp_str_t in, apr_size_t len)
+{
+    char *buf = apr_palloc(scratch, in.len);
+    memcpy(buf, in.data, len);
+    return buf;
+}
+
+apr_status_t pp_tfn_replace_nulls(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    const char *nul = in.len ? memchr(in.data, '\0', in.len) : NULL;
+    *out = in;
+    if (!nul)
+        return APR_SUCCESS;
+    char *buf = copy_prefix(scratch, in, in.len);
+    for (apr_size_t i = (apr_size_t)(nul - in.data); i < in.len; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    out->data = buf;
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_tfn_remove_nulls(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    const char *nul = in.len ? memchr(in.data, '\0', in.len) : NULL;
+    *out = in;
+    if (!nul)
+        return APR_SUCCESS;
+    apr_size_t o = (apr_size_t)(nul - in.data);
+    char *buf = copy_prefix(scratch, in, o);
+    for (apr_size_t i = o + 1; i < in.len; i++)
+        if (in.data[i] != '\0')
+            buf[o++] = in.data[i];
+    *out = (pp_str_t){ buf, o };
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_tfn_lowercase(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    apr_size_t i = 0;
+    while (i < in.len && !(in.data[i] >= 'A' && in.data[i] <= 'Z'))
+        i++;
+    *out = in;
+    if (i == in.len)
+        return APR_SUCCESS;
+    char *buf = copy_prefix(scratch, in, in.len);
+    for (; i < in.len; i++)
+        if (buf[i] >= 'A' && buf[i] <= 'Z')
+            buf[i] = (char)(buf[i] + ('a' - 'A'));
+    out->data = buf;
+    return APR_SUCCESS;
+}
+
+/* Position of the first byte compression would change: whitespace other than a space, or
+ * whitespace right after whitespace. in.len if there is none. */
+static apr_size_t first_ws_change(pp_str_t in)
+{
+    for (apr_size_t i = 0; i < in.len; i++)
+        if (is_ws(in.data[i]) && (in.data[i] != ' ' || (i > 0 && is_ws(in.data[i - 1]))))
+            return i;
+    return in.len;
+}
+
+apr_status_t pp_tfn_compress_whitespace(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    apr_size_t o = first_ws_change(in);
+    *out = in;
+    if (o == in.len)
+        return APR_SUCCESS;
+    char *buf = copy_prefix(scratch, in, o);
+    /* Every whitespace byte is written as ' ', so buf[o - 1] == ' ' means "in a run". */
+    for (apr_size_t i = o; i < in.len; i++) {
+        if (!is_ws(in.data[i]))
+            buf[o++] = in.data[i];
+        else if (o == 0 || buf[o - 1] != ' ')
+            buf[o++] = ' ';
+    }
+    *out = (pp_str_t){ buf, o };
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_tfn_trim(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    apr_size_t start = 0, end = in.len;
+    while (start < end && is_ws(in.data[start]))
+        start++;
+    while (end > start && is_ws(in.data[end - 1]))
+        end--;
+    *out = in;
+    if (start == 0 && end == in.len)
+        return APR_SUCCESS;
+    /* A copy rather than a slice, so that "same pointer" always means "unchanged". */
+    char *buf = apr_palloc(scratch, in.len);
+    memcpy(buf, in.data + start, end - start);
+    *out = (pp_str_t){ buf, end - start };
+    return APR_SUCCESS;
+}

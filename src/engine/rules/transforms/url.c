@@ -1,0 +1,129 @@
+/*
+ * URL decoding transformations and the fixed 1.9 normaliser (reference §5.1). The rules'
+ * evaluation loop applies these to each target value before the operator; for 1.9 rules
+ * pp_tfn_normalise19 runs on every value tested, so it is written as one pass that allocates
+ * nothing for the common value that needs no change. Decoding is lenient: a malformed escape
+ * is kept as it is, because rejecting it is validation's job (§5.2, operators/validate.c),
+ * and decoding happens once, never recursively. "/../" is not resolved (§5.1).
+ */
+#include "rules/transforms/transforms.h"
+
+#include <string.h>
+
+/* For each byte, the flags under which it may need work. A byte whose class shares no bit
+ * with the flags is copied as is: that is the fast path for ordinary text. A decoded byte is
+ * not looked up here; it always takes the slow path because its '%' did. */
+static const unsigned char n19_class[256] = {
+    [0] = PP_N19_NULLS,     ['%'] = PP_N19_URLDECODE,   ['+'] = PP_N19_PLUS,
+    ['/'] = PP_N19_PATH,    ['\\'] = PP_N19_BACKSLASH,
+};
+
+/* Output under construction. While buf is NULL the output equals in[0, o) and o is also the
+ * input position; the first change copies that prefix into one buffer of in.len bytes,
+ * enough because no step makes the value longer. */
+typedef struct n19_t {
+    apr_pool_t *scratch;
+    pp_str_t in;
+    char *buf;
+    apr_size_t o;
+} n19_t;
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* 'A'..'F' → 'a'..'f'; nothing else lands in that range */
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static void n19_own(n19_t *n)
+{
+    if (!n->buf) {
+        n->buf = apr_palloc(n->scratch, n->in.len);
+        memcpy(n->buf, n->in.data, n->o);
+    }
+}
+
+/* The byte the character steps (backslash, decoding, '+', NUL) make of in[i]; *step is the
+ * number of input bytes it stands for. The backslash step sees only raw bytes, so a decoded
+ * %5c stays '\'. */
+static char n19_byte(pp_str_t in, apr_size_t i, unsigned flags, apr_size_t *step)
+{
+    char c = in.data[i];
+    *step = 1;
+    if (c == '\\' && (flags & PP_N19_BACKSLASH)) {
+        c = '/';
+    } else if (c == '%' && (flags & PP_N19_URLDECODE) && i + 2 < in.len) {
+        int hi = hex_value((unsigned char)in.data[i + 1]);
+        int lo = hex_value((unsigned char)in.data[i + 2]);
+        if (hi >= 0 && lo >= 0) {
+            c = (char)(hi << 4 | lo);
+            *step = 3;
+        }
+    } else if (c == '+' && (flags & PP_N19_PLUS)) {
+        c = ' ';
+    }
+    if (c == '\0' && (flags & PP_N19_NULLS))
+        c = ' ';
+    return c;
+}
+
+/* Appends c, running the path step against the output so far. Working on the output rather
+ * than the input is what makes the result free of "//" and "/./" even when removing one
+ * creates another ("/.//", "/././"), and what lets a decoded "%2f" collapse. */
+static void n19_put(n19_t *n, char c, bool changed, bool path)
+{
+    const char *o = n->buf ? n->buf : n->in.data;
+    if (path && c == '/' && n->o > 0) {
+        if (o[n->o - 1] == '/') {
+            n19_own(n);
+            return;
+        }
+        if (n->o > 1 && o[n->o - 1] == '.' && o[n->o - 2] == '/') {
+            n19_own(n);
+            n->o--;
+            return;
+        }
+    }
+    if (changed)
+        n19_own(n);
+    if (n->buf)
+        n->buf[n->o] = c;
+    n->o++;
+}
+
+apr_status_t pp_tfn_normalise19(apr_pool_t *scratch, pp_str_t in, unsigned flags, pp_str_t *out)
+{
+    n19_t n = { scratch, in, NULL, 0 };
+    bool path = (flags & PP_N19_PATH) != 0;
+    apr_size_t i = 0;
+    while (i < in.len) {
+        apr_size_t run = i;
+        while (run < in.len && !(n19_class[(unsigned char)in.data[run]] & flags))
+            run++;
+        if (n.buf)
+            memcpy(n.buf + n.o, in.data + i, run - i);
+        n.o += run - i;
+        i = run;
+        if (i == in.len)
+            break;
+        apr_size_t step;
+        char c = n19_byte(in, i, flags, &step);
+        n19_put(&n, c, step != 1 || c != in.data[i], path);
+        i += step;
+    }
+    *out = n.buf ? (pp_str_t){ n.buf, n.o } : in;
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_tfn_url_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return pp_tfn_normalise19(scratch, in, PP_N19_URLDECODE, out);
+}
+
+apr_status_t pp_tfn_url_decode_form(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return pp_tfn_normalise19(scratch, in, PP_N19_URLDECODE | PP_N19_PLUS, out);
+}

@@ -1,0 +1,219 @@
+/*
+ * Variable collectors (reference §4). Generic ones read a transaction field named by the row's
+ * `data`; the rest compute values (time, script file metadata, files). Collectors return
+ * pointers into transaction memory and never copy request data.
+ */
+#include "rules/variables/variables.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_user.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#define TX_FIELD(tx, t, type) (*(type *)((char *)(tx) + (t)->var->data))
+
+static void push(apr_array_header_t *out, pp_str_t value, pp_str_t name)
+{
+    pp_value_t *v = apr_array_push(out);
+    v->value = value;
+    v->name = name;
+}
+
+apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    pp_str_t s = TX_FIELD(tx, t, pp_str_t);
+    if (s.data)
+        push(out, s, PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_conn_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const char *s = *(const char **)((char *)&tx->conn + t->var->data);
+    if (s)
+        push(out, pp_str_from_cstr(s), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+static bool name_eq(pp_str_t a, const char *b, bool icase)
+{
+    apr_size_t n = strlen(b);
+    return a.len == n && (icase ? strncasecmp(a.data, b, n) : memcmp(a.data, b, n)) == 0;
+}
+
+static apr_status_t collect_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out,
+                                   bool icase)
+{
+    const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
+    if (!a)
+        return APR_SUCCESS;
+    for (int i = 0; i < a->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
+        if (!t->selector || name_eq(f->name, t->selector, icase))
+            push(out, f->value, f->name);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    return collect_fields(tx, t, out, false);
+}
+
+apr_status_t pp_var_fields_icase(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    return collect_fields(tx, t, out, true);
+}
+
+apr_status_t pp_var_field_names(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
+    for (int i = 0; a && i < a->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
+        push(out, f->name, f->name);
+    }
+    return APR_SUCCESS;
+}
+
+static pp_str_t number(apr_pool_t *p, apr_int64_t n)
+{
+    return pp_str_from_cstr(apr_psprintf(p, "%" APR_INT64_T_FMT, n));
+}
+
+apr_status_t pp_var_field_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
+    push(out, number(tx->pool, a ? a->nelts : 0), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* "name=value" for arguments, "Name: Value" for headers (reference §3.5, §4.2). */
+apr_status_t pp_var_field_pairs(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
+    bool headers = a == tx->headers;
+    for (int i = 0; a && i < a->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
+        apr_size_t sep = headers ? 2 : 1;
+        char *s = apr_palloc(tx->pool, f->name.len + sep + f->value.len + 1);
+        memcpy(s, f->name.data, f->name.len);
+        memcpy(s + f->name.len, headers ? ": " : "=", sep);
+        memcpy(s + f->name.len + sep, f->value.data, f->value.len);
+        s[f->name.len + sep + f->value.len] = '\0';
+        push(out, (pp_str_t){ s, f->name.len + sep + f->value.len }, f->name);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_constant(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    push(out, PP_STR("20120211"), PP_STR_NULL); /* Apache 2.4 module API */
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_env(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const char *v = tx->env ? apr_table_get(tx->env, t->selector) : NULL;
+    if (!v)
+        v = apr_table_get(tx->env_out, t->selector);
+    if (v)
+        push(out, pp_str_from_cstr(v), pp_str_from_cstr(t->selector));
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_time(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    apr_time_exp_t e;
+    apr_time_exp_lt(&e, apr_time_now());
+    const char *s;
+    switch (t->var->data) {
+    case PP_TIME_YEAR: s = apr_psprintf(tx->pool, "%04d", e.tm_year + 1900); break;
+    case PP_TIME_MON: s = apr_psprintf(tx->pool, "%02d", e.tm_mon + 1); break;
+    case PP_TIME_DAY: s = apr_psprintf(tx->pool, "%02d", e.tm_mday); break;
+    case PP_TIME_HOUR: s = apr_psprintf(tx->pool, "%02d", e.tm_hour); break;
+    case PP_TIME_MIN: s = apr_psprintf(tx->pool, "%02d", e.tm_min); break;
+    case PP_TIME_SEC: s = apr_psprintf(tx->pool, "%02d", e.tm_sec); break;
+    case PP_TIME_WDAY: s = apr_psprintf(tx->pool, "%d", e.tm_wday); break;
+    default:
+        s = apr_psprintf(tx->pool, "%04d%02d%02d%02d%02d%02d", e.tm_year + 1900, e.tm_mon + 1,
+                         e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
+    }
+    push(out, pp_str_from_cstr(s), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    struct stat st;
+    if (!tx->conn.script_filename || stat(tx->conn.script_filename, &st) != 0)
+        return APR_SUCCESS;
+    const char *s = NULL;
+    switch (t->var->data) {
+    case PP_SCRIPT_UID: s = apr_psprintf(tx->pool, "%lu", (unsigned long)st.st_uid); break;
+    case PP_SCRIPT_GID: s = apr_psprintf(tx->pool, "%lu", (unsigned long)st.st_gid); break;
+    case PP_SCRIPT_MODE: s = apr_psprintf(tx->pool, "%04o", (unsigned)(st.st_mode & 07777)); break;
+    case PP_SCRIPT_USERNAME: {
+        char *name;
+        if (apr_uid_name_get(&name, st.st_uid, tx->pool) == APR_SUCCESS)
+            s = name;
+        break;
+    }
+    case PP_SCRIPT_GROUPNAME: {
+        char *name;
+        if (apr_gid_name_get(&name, st.st_gid, tx->pool) == APR_SUCCESS)
+            s = name;
+        break;
+    }
+    }
+    if (s)
+        push(out, pp_str_from_cstr(s), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_basename(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    pp_str_t p = t->var->data == PP_BASENAME_SCRIPT ? pp_str_from_cstr(tx->conn.script_filename)
+                                                    : tx->path;
+    if (!p.data)
+        return APR_SUCCESS;
+    apr_size_t i = p.len;
+    while (i > 0 && p.data[i - 1] != '/' && p.data[i - 1] != '\\')
+        i--;
+    push(out, (pp_str_t){ p.data + i, p.len - i }, PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_files(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    for (int i = 0; tx->files && i < tx->files->nelts; i++) {
+        const pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
+        if (t->selector && !name_eq(f->field, t->selector, false))
+            continue;
+        pp_str_t v = t->var->data == PP_FILES_NAMES   ? f->filename
+                     : t->var->data == PP_FILES_SIZES ? number(tx->pool, f->size)
+                                                      : f->tmpname;
+        push(out, v, f->field);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_files_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    push(out, number(tx->pool, tx->files ? tx->files->nelts : 0), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    if (tx->status)
+        push(out, number(tx->pool, tx->status), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    push(out, tx->conn.is_subreq ? PP_STR("true") : PP_STR("false"), PP_STR_NULL);
+    return APR_SUCCESS;
+}

@@ -1,0 +1,35 @@
+/*
+ * Variable family: the collectors the variable table points at. Generic collectors read a
+ * field of the transaction (data = offsetof) so most variables need no function of their own.
+ */
+#ifndef PP_VARIABLES_H
+#define PP_VARIABLES_H
+
+#include "tx.h"
+
+apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_conn_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_fields_icase(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_field_names(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_field_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_field_pairs(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_constant(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_env(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_time(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_basename(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_files(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_files_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+
+/* Selector values for the collectors that take an enum in `data`. */
+enum { PP_TIME_ALL, PP_TIME_YEAR, PP_TIME_MON, PP_TIME_DAY, PP_TIME_HOUR, PP_TIME_MIN, PP_TIME_SEC,
+       PP_TIME_WDAY };
+enum { PP_SCRIPT_UID, PP_SCRIPT_GID, PP_SCRIPT_USERNAME, PP_SCRIPT_GROUPNAME, PP_SCRIPT_MODE };
+enum { PP_FILES_NAMES, PP_FILES_SIZES, PP_FILES_TMPNAMES };
+enum { PP_BASENAME_SCRIPT, PP_BASENAME_REQUEST };
+enum { PP_CONST_API_VERSION };
+
+#endif

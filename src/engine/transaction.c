@@ -1,0 +1,201 @@
+/*
+ * pp_tx_*: the transaction lifecycle the host drives (see parapet.h for the order): request
+ * line and headers → phase 1; body streaming → inbound phase 2 with implicit validation;
+ * response → outbound phase 4 (1.9 OUTPUT); finish → logging. Also the verdict and the
+ * interception helpers every phase uses.
+ */
+#include "request/request.h"
+#include "tx.h"
+
+#include <apr_strings.h>
+
+pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id)
+{
+    pp_tx_t *tx = apr_pcalloc(p, sizeof *tx);
+    tx->pool = p;
+    tx->start = apr_time_now();
+    tx->headers = apr_array_make(p, 16, sizeof(pp_field_t));
+    tx->args = apr_array_make(p, 8, sizeof(pp_field_t));
+    tx->cookies = apr_array_make(p, 4, sizeof(pp_field_t));
+    tx->files = apr_array_make(p, 1, sizeof(pp_file_t));
+    tx->response_headers = apr_array_make(p, 8, sizeof(pp_field_t));
+    tx->matches = apr_array_make(p, 2, sizeof(pp_match_t *));
+    tx->verdict.matches = tx->matches;
+    tx->env_out = apr_table_make(p, 2);
+    tx->notes_out = apr_table_make(p, 2);
+    tx->headers_out = apr_table_make(p, 2);
+    tx->rx = pp_rx_state_create(p);
+    if (!unique_id) {
+        unsigned char rnd[12];
+        if (apr_generate_random_bytes(rnd, sizeof rnd) != APR_SUCCESS)
+            memset(rnd, 0, sizeof rnd);
+        char *id = apr_palloc(p, 2 * sizeof rnd + 1);
+        for (apr_size_t i = 0; i < sizeof rnd; i++)
+            apr_snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+        unique_id = id;
+    }
+    tx->unique_id = unique_id;
+    pp_tx_set_config(tx, cfg);
+    return tx;
+}
+
+void pp_tx_set_config(pp_tx_t *tx, const pp_cfg_t *cfg)
+{
+    tx->cfg = cfg;
+    unsigned n = cfg->cp ? pp_target_slot_count(cfg->cp) : 0;
+    if (n > tx->ncache) {
+        /* Slots are per configuration pool; a new config may have more. Old results stay valid:
+         * slots are never reused within a pool. */
+        apr_array_header_t **c = apr_pcalloc(tx->pool, n * sizeof *c);
+        if (tx->ncache)
+            memcpy(c, tx->cache, tx->ncache * sizeof *c);
+        tx->cache = c;
+        tx->ncache = n;
+    }
+}
+
+void pp_tx_set_errlog(pp_tx_t *tx, pp_errlog_fn fn, void *ctx)
+{
+    tx->errlog = fn;
+    tx->errlog_ctx = ctx;
+}
+
+void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci)
+{
+    tx->conn = *ci;
+    tx->server_port = pp_str_from_cstr(apr_itoa(tx->pool, ci->server_port));
+}
+
+void pp_tx_set_env(pp_tx_t *tx, apr_table_t *env) { tx->env = env; }
+void pp_tx_set_start_time(pp_tx_t *tx, apr_time_t t) { tx->start = t; }
+apr_time_t pp_tx_elapsed(const pp_tx_t *tx) { return apr_time_now() - tx->start; }
+const char *pp_tx_unique_id(const pp_tx_t *tx) { return tx->unique_id; }
+apr_pool_t *pp_tx_pool(const pp_tx_t *tx) { return tx->pool; }
+apr_table_t *pp_tx_env_out(pp_tx_t *tx) { return tx->env_out; }
+apr_table_t *pp_tx_notes_out(pp_tx_t *tx) { return tx->notes_out; }
+apr_table_t *pp_tx_headers_out(pp_tx_t *tx) { return tx->headers_out; }
+const pp_verdict_t *pp_tx_verdict(const pp_tx_t *tx) { return &tx->verdict; }
+
+apr_status_t pp_tx_set_request_line(pp_tx_t *tx, pp_str_t line)
+{
+    tx->request_line = pp_str_dup(tx->pool, line);
+    pp_request_line_t rl;
+    if (pp_request_line_parse(tx->request_line, &rl) != APR_SUCCESS) {
+        tx->bad_request_line = true;
+        return APR_EGENERAL;
+    }
+    tx->method = rl.method;
+    tx->uri = rl.uri;
+    tx->path = rl.path;
+    tx->query = rl.query;
+    tx->protocol = rl.protocol;
+    return APR_SUCCESS;
+}
+
+void pp_tx_add_request_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
+{
+    pp_field_t *f = apr_array_push(tx->headers);
+    f->name = pp_str_dup(tx->pool, name);
+    f->value = pp_str_dup(tx->pool, value);
+}
+
+static const char *header_get(const pp_tx_t *tx, const char *name)
+{
+    for (int i = 0; i < tx->headers->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
+        if (pp_str_eq_ci(f->name, name))
+            return f->value.data;
+    }
+    return NULL;
+}
+
+static void parse_cookies(pp_tx_t *tx)
+{
+    int format = pp_cfg_int(tx->cfg->cookie_format, 0);
+    for (int i = 0; i < tx->headers->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
+        if (!pp_str_eq_ci(f->name, "Cookie"))
+            continue;
+        bool malformed = false;
+        pp_cookies_parse(tx->pool, f->value, format, tx->cookies, &malformed);
+        tx->cookies_malformed = tx->cookies_malformed || malformed;
+    }
+}
+
+apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx)
+{
+    if (tx->headers_done)
+        return APR_SUCCESS;
+    tx->headers_done = true;
+    if (tx->bad_request_line) {
+        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_HEADERS, "Invalid request line");
+        return APR_SUCCESS;
+    }
+    if (tx->query.len)
+        pp_urlencoded_parse(tx->pool, tx->query, tx->args, &tx->bad_escapes);
+    tx->query_arg_count = tx->args->nelts;
+    tx->args_combined = tx->query;
+    tx->content_type = header_get(tx, "Content-Type");
+    parse_cookies(tx);
+    return pp_eval_phase(tx, PP_PHASE_REQUEST_HEADERS);
+}
+
+/* Inbound phase (1.9 fixups): implicit validation, then the rules (reference §1.2 step 4). */
+static apr_status_t run_inbound(pp_tx_t *tx)
+{
+    if (tx->verdict.intercepted)
+        return APR_SUCCESS;
+    pp_eval_implicit_checks(tx);
+    if (!tx->verdict.intercepted)
+        pp_eval_phase(tx, PP_PHASE_REQUEST_BODY);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_tx_finish_request_body(pp_tx_t *tx)
+{
+    if (tx->body_done)
+        return APR_SUCCESS;
+    tx->body_done = true;
+    if (!tx->verdict.intercepted)
+        pp_body_finish(tx);
+    return run_inbound(tx);
+}
+
+void pp_tx_intercept(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *reason)
+{
+    if (tx->verdict.intercepted)
+        return;
+    tx->verdict.intercepted = true;
+    tx->verdict.relevant = true;
+    tx->verdict.phase = phase;
+    tx->verdict.reason = reason;
+    tx->verdict.action = as->disruptive == PP_TRI_UNSET ? PP_ACTION_DENY : as->disruptive;
+    tx->verdict.url = as->url;
+    if (tx->verdict.action == PP_ACTION_REDIRECT)
+        tx->verdict.status = 302;
+    else
+        tx->verdict.status = as->status != PP_TRI_UNSET ? as->status : 403;
+    apr_table_setn(tx->headers_out, "mod_security-action",
+                   apr_itoa(tx->pool, tx->verdict.status));
+}
+
+void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason)
+{
+    pp_actionset_t as = *pp_actionset_builtin_default();
+    as.status = status;
+    pp_tx_intercept(tx, &as, phase, reason);
+    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
+    m->severity = -1;
+    m->phase = phase;
+    m->logged = true;
+    m->text = apr_psprintf(tx->pool, "Access denied with code %d. %s", status, reason);
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    apr_table_add(tx->headers_out, "mod_security-message", m->text);
+    pp_debug(tx, 1, "%s", m->text);
+}
+
+const char *pp_action_name(pp_action_t a)
+{
+    static const char *const names[] = { "none", "pass", "allow", "deny", "redirect", "proxy" };
+    return a <= PP_ACTION_PROXY ? names[a] : "none";
+}

@@ -1,0 +1,113 @@
+/*
+ * The transaction record, shared by transaction.c, the variable collectors, the evaluator, the
+ * body processors and the logs. Everything hangs off the transaction pool.
+ */
+#ifndef PP_TX_H
+#define PP_TX_H
+
+#include "body/body.h"
+#include "config/config.h"
+#include "rules/model.h"
+
+/* An intercepted file (multipart file part or PUT body). */
+typedef struct pp_file_t {
+    pp_str_t field;      /* form field name ("" for PUT) */
+    pp_str_t filename;   /* client's file name, never used as a path */
+    pp_str_t tmpname;    /* where we stored it */
+    apr_off_t size;
+    void *store;         /* upload/ handle */
+    const char *verdict; /* approval / scan result text for the logs */
+} pp_file_t;
+
+typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_PUT, PP_BODY_RAW } pp_body_kind_t;
+
+struct pp_tx_t {
+    apr_pool_t *pool;
+    apr_pool_t *scratch;         /* transformation output, cleared per target */
+    const pp_cfg_t *cfg;
+    const char *unique_id;
+    apr_time_t start;
+    pp_errlog_fn errlog;
+    void *errlog_ctx;
+    pp_conn_info_t conn;
+
+    /* Request. */
+    pp_str_t request_line, method, uri, path, query, protocol;
+    pp_str_t server_port;
+    bool bad_request_line;
+    apr_array_header_t *headers;  /* pp_field_t, in order */
+    apr_array_header_t *args;     /* pp_field_t: query arguments, then body arguments */
+    apr_array_header_t *cookies;  /* pp_field_t */
+    apr_array_header_t *files;    /* pp_file_t */
+    apr_table_t *env;
+    pp_str_t args_combined;       /* 1.9 ARGS: query string & body */
+    pp_str_t request_body;        /* 1.9 POST_PAYLOAD */
+    bool has_body;
+    unsigned bad_escapes;         /* invalid %XX seen while parsing */
+    bool cookies_malformed;
+    const char *content_type;
+
+    /* Body processing. */
+    pp_body_kind_t body_kind;
+    pp_buffer_t *body;
+    const void *body_proc_def;    /* body/dispatch.c processor row */
+    void *body_proc;              /* processor state (multipart parser, PUT file) */
+    int query_arg_count;          /* args before the body's */
+    pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
+    unsigned multipart_flags;     /* informational multipart flags of an accepted body */
+    apr_status_t body_error;      /* a local failure while spooling (disk full) */
+    const char *body_error_text;
+    bool headers_done, body_done, response_done, finished;
+
+    /* Response. */
+    int status;
+    const char *status_line;
+    apr_array_header_t *response_headers; /* pp_field_t */
+    pp_buffer_t *response_body;
+    pp_str_t response_text;       /* OUTPUT: the held-back body (or its in-memory prefix) */
+
+    /* Evaluation. */
+    pp_rx_state_t *rx;
+    apr_array_header_t **cache;   /* per interned target slot: pp_value_t arrays */
+    unsigned ncache;
+    pp_verdict_t verdict;
+    apr_array_header_t *matches;  /* pp_match_t* */
+    bool allowed;                 /* an allow action ended request-side processing */
+    apr_table_t *env_out, *notes_out, *headers_out;
+    const char *approval_log;     /* approval verdicts, for the audit log */
+};
+
+/* transaction.c */
+void pp_tx_intercept(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *reason);
+/* An internal failure that touches the verdict: intercept with status (fail closed). */
+void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason);
+
+/* log/debug.c: one line to the debug log (and, at level 1, the host's error log). */
+void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define pp_debug(tx, level, ...)                                                              \
+    do {                                                                                      \
+        if ((level) <= pp_cfg_int((tx)->cfg->debug_level, 0) || (level) <= 1)                 \
+            pp_debug_write((tx), (level), __VA_ARGS__);                                       \
+    } while (0)
+
+/* body/dispatch.c: processors finish, body arguments and POST_PAYLOAD are set. */
+apr_status_t pp_body_finish(pp_tx_t *tx);
+/* body/files.c: approval script and clamd for every intercepted file (reference §6.6). */
+void pp_files_approve(pp_tx_t *tx);
+/* body/files.c: apply SecUploadKeepFiles now that relevance is known. */
+void pp_files_keep(pp_tx_t *tx);
+/* body/files.c: multipart callbacks and the PUT file. */
+apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_file_t **out);
+apr_status_t pp_files_write(pp_tx_t *tx, pp_file_t *f, const char *data, apr_size_t len);
+apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f);
+
+/* log/: audit and guardian records at the end of the transaction; never changes the verdict. */
+apr_status_t pp_log_transaction(pp_tx_t *tx);
+
+/* rules/eval.c */
+apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase);
+/* Implicit validation (§5.2) before the inbound rules. */
+apr_status_t pp_eval_implicit_checks(pp_tx_t *tx);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * util/proc.c: argv-only process runner with a timeout and bounded capture of stdout and stderr.
+ * It sits under upload/approve.c (SecUploadApproveScript, reference §6.6), which runs once per
+ * intercepted file after the body is parsed; the exec action will use it too.
+ *
+ * What it deliberately does not do: no shell (APR_PROGRAM, so "; rm -rf" in an argument is just
+ * bytes), no PATH search, no stdin (the child reads /dev/null), no process-group kill (a script's
+ * own background children are not ours to chase; we stop reading once our child is gone so they
+ * cannot hold us up). Memory for pipes and buffers lives in a scratch subpool destroyed before
+ * returning; only the results are copied into the caller's pool. The child is reaped here, or by a
+ * cleanup on the caller's pool when it outlives SIGKILL (uninterruptible sleep).
+ */
+#include "util/proc.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <apr_file_io.h>
+#include <apr_poll.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+extern char **environ;
+
+/* One read from a pipe; also the most we pull from one pipe before looking at the clock again. */
+#define READ_CHUNK_BYTES 8192
+#define READS_PER_WAKEUP 8
+/* While the child runs we wake at least this often to notice that it has exited even when a
+ * grandchild keeps the pipes open. */
+#define MAX_SLICE_US (apr_time_from_msec(50))
+/* After the child is reaped, what is left in the pipes is read without waiting, up to this much:
+ * a grandchild that keeps writing must not keep us here. */
+#define FINAL_DRAIN_BYTES (1024 * 1024)
+/* First wait for the exit once both pipes are closed; doubles up to MAX_SLICE_US. */
+#define FIRST_IDLE_US 100
+
+typedef struct sink_t {
+    apr_file_t *pipe; /* parent's read end; NULL after EOF or a read error */
+    apr_pool_t *pool; /* scratch pool the buffer grows in */
+    char *buf;
+    apr_size_t len;
+    apr_size_t cap;
+    apr_size_t limit;
+    bool truncated;
+} sink_t;
+
+typedef struct child_t {
+    apr_proc_t proc;
+    bool reaped;
+    int code;
+    apr_exit_why_e why;
+} child_t;
+
+typedef enum { READ_AGAIN, READ_EMPTY, READ_EOF } read_state_t;
+
+/* Pool cleanup: the last line of defence against zombies when the run gave up waiting. */
+static apr_status_t child_cleanup(void *data)
+{
+    child_t *c = data;
+
+    if (!c->reaped) {
+        apr_proc_kill(&c->proc, SIGKILL);
+        apr_proc_wait(&c->proc, &c->code, &c->why, APR_WAIT);
+        c->reaped = true;
+    }
+    return APR_SUCCESS;
+}
+
+static void sink_append(sink_t *s, const char *data, apr_size_t n)
+{
+    apr_size_t room = s->limit - s->len;
+
+    if (n > room) {
+        s->truncated = true;
+        n = room;
+    }
+    if (n == 0)
+        return;
+    if (s->len + n > s->cap) {
+        apr_size_t cap = s->cap ? s->cap : 1024;
+        while (cap < s->len + n)
+            cap *= 2;
+        if (cap > s->limit)
+            cap = s->limit;
+        char *grown = apr_palloc(s->pool, cap);
+        if (s->len)
+            memcpy(grown, s->buf, s->len);
+        s->buf = grown;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+}
+
+/* Reads what the pipe has right now (the parent's end is non-blocking). */
+static read_state_t sink_read(sink_t *s, apr_size_t *budget)
+{
+    char chunk[READ_CHUNK_BYTES];
+
+    while (s->pipe != NULL) {
+        apr_size_t n = sizeof(chunk);
+        apr_status_t rv = apr_file_read(s->pipe, chunk, &n);
+        if (n > 0)
+            sink_append(s, chunk, n);
+        if (APR_STATUS_IS_EAGAIN(rv))
+            return READ_EMPTY;
+        if (rv != APR_SUCCESS) {
+            /* EOF, or an error that leaves nothing more to read from this pipe. */
+            s->pipe = NULL;
+            return READ_EOF;
+        }
+        if (*budget <= n) {
+            *budget = 0;
+            return READ_AGAIN; /* more may be waiting; let the caller look at the clock */
+        }
+        *budget -= n;
+    }
+    return READ_EOF;
+}
+
+/* Waits up to slice for output on the open pipes and reads it; sleeps when both are closed. */
+static void wait_for_output(sink_t *sinks, int count, apr_pool_t *sp, apr_interval_time_t slice)
+{
+    apr_pollfd_t pfd[2];
+    apr_int32_t n = 0, ready = 0;
+
+    for (int i = 0; i < count; i++) {
+        if (sinks[i].pipe == NULL)
+            continue;
+        memset(&pfd[n], 0, sizeof(pfd[n]));
+        pfd[n].p = sp;
+        pfd[n].desc_type = APR_POLL_FILE;
+        pfd[n].reqevents = APR_POLLIN;
+        pfd[n].desc.f = sinks[i].pipe;
+        pfd[n].client_data = &sinks[i];
+        n++;
+    }
+    if (n == 0) {
+        apr_sleep(slice);
+        return;
+    }
+    if (apr_poll(pfd, n, &ready, slice) != APR_SUCCESS)
+        return; /* timeout or EINTR: the caller looks at the clock and the child */
+    for (apr_int32_t i = 0; i < n; i++) {
+        if (pfd[i].rtnevents != 0) {
+            apr_size_t budget = (apr_size_t)READ_CHUNK_BYTES * READS_PER_WAKEUP;
+            sink_read(pfd[i].client_data, &budget);
+        }
+    }
+}
+
+static void reap_nowait(child_t *c)
+{
+    apr_status_t rv = apr_proc_wait(&c->proc, &c->code, &c->why, APR_NOWAIT);
+
+    if (rv == APR_CHILD_DONE)
+        c->reaped = true;
+    else if (rv != APR_CHILD_NOTDONE && !APR_STATUS_IS_EINTR(rv))
+        c->reaped = true; /* ECHILD: someone else reaped it; nothing is left to wait for */
+}
+
+typedef struct watch_t {
+    apr_time_t deadline; /* when SIGTERM is due */
+    apr_time_t term_at;  /* when SIGTERM was sent, 0 = not yet */
+    apr_time_t kill_at;  /* when SIGKILL was sent, 0 = not yet */
+} watch_t;
+
+/* Sends SIGTERM, then SIGKILL, as their times come. Returns when the next step is due, or 0 when
+ * even SIGKILL did not end the child in time (it is stuck in the kernel): stop waiting then, and
+ * let child_cleanup on the caller's pool reap it. */
+static apr_time_t escalate(child_t *c, watch_t *w, apr_time_t now, pp_proc_result_t *res)
+{
+    if (w->term_at == 0 && now >= w->deadline) {
+        res->timed_out = true;
+        apr_proc_kill(&c->proc, SIGTERM);
+        w->term_at = now;
+    } else if (w->term_at != 0 && w->kill_at == 0 && now >= w->term_at + PP_PROC_KILL_GRACE_US) {
+        apr_proc_kill(&c->proc, SIGKILL);
+        w->kill_at = now;
+    } else if (w->kill_at != 0 && now >= w->kill_at + PP_PROC_KILL_GRACE_US) {
+        return 0;
+    }
+    if (w->term_at == 0)
+        return w->deadline;
+    if (w->kill_at == 0)
+        return w->term_at + PP_PROC_KILL_GRACE_US;
+    return w->kill_at + PP_PROC_KILL_GRACE_US;
+}
+
+/* Reads output until the child is reaped (or given up on), then takes what is left in the pipes. */
+static void supervise(child_t *c, sink_t *sinks, apr_pool_t *sp, apr_time_t deadline,
+                      pp_proc_result_t *res)
+{
+    watch_t w = { .deadline = deadline };
+    /* Once both pipes are closed the child is normally exiting: look for it quickly at first. */
+    apr_interval_time_t idle = FIRST_IDLE_US;
+
+    for (;;) {
+        reap_nowait(c);
+        if (c->reaped)
+            break;
+        apr_time_t now = apr_time_now();
+        apr_time_t next_event = escalate(c, &w, now, res);
+        if (next_event == 0)
+            break;
+        apr_interval_time_t slice = next_event > now ? next_event - now : 0;
+        if (slice > MAX_SLICE_US)
+            slice = MAX_SLICE_US;
+        if (sinks[0].pipe == NULL && sinks[1].pipe == NULL) {
+            if (slice > idle)
+                slice = idle;
+            if (idle < MAX_SLICE_US)
+                idle *= 2;
+        }
+        wait_for_output(sinks, 2, sp, slice);
+    }
+    for (int i = 0; i < 2; i++) {
+        /* The child has exited, so everything it wrote is already in the pipe. */
+        apr_size_t budget = FINAL_DRAIN_BYTES;
+        sink_read(&sinks[i], &budget);
+    }
+}
+
+static apr_status_t spawn(apr_pool_t *sp, const char *const *argv, const char *const *envp,
+                          apr_proc_t *proc)
+{
+    apr_procattr_t *attr;
+    apr_file_t *devnull;
+    apr_status_t rv;
+
+    if ((rv = apr_file_open(&devnull, "/dev/null", APR_FOPEN_READ, APR_OS_DEFAULT, sp)))
+        return rv;
+    if ((rv = apr_procattr_create(&attr, sp)))
+        return rv;
+    /* Child blocks on its ends, our read ends are non-blocking so one loop serves both pipes. */
+    if ((rv = apr_procattr_io_set(attr, APR_NO_PIPE, APR_CHILD_BLOCK, APR_CHILD_BLOCK)))
+        return rv;
+    if ((rv = apr_procattr_child_in_set(attr, devnull, NULL)))
+        return rv;
+    if ((rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM)))
+        return rv;
+    /* Checks in the parent that argv[0] is executable, so a typo is an error, not exit 255. */
+    if ((rv = apr_procattr_error_check_set(attr, 1)))
+        return rv;
+    if (envp == NULL)
+        envp = (const char *const *)environ;
+    if ((rv = apr_proc_create(proc, argv[0], argv, envp, attr, sp)))
+        return rv;
+    /* Our ends must never block: one loop watches both pipes and the clock. */
+    apr_file_pipe_timeout_set(proc->out, 0);
+    apr_file_pipe_timeout_set(proc->err, 0);
+    return APR_SUCCESS;
+}
+
+static pp_str_t sink_copy(apr_pool_t *p, const sink_t *s)
+{
+    char *data = apr_palloc(p, s->len + 1);
+
+    if (s->len)
+        memcpy(data, s->buf, s->len);
+    data[s->len] = '\0';
+    return (pp_str_t){ data, s->len };
+}
+
+static void record_outcome(const child_t *c, pp_proc_result_t *res)
+{
+    res->reaped = c->reaped;
+    if (!c->reaped)
+        return;
+    if (APR_PROC_CHECK_EXIT(c->why)) {
+        res->exited = true;
+        res->exit_code = c->code;
+    } else if (APR_PROC_CHECK_SIGNALED(c->why)) {
+        res->signalled = true;
+        res->signal = c->code;
+        res->core_dumped = APR_PROC_CHECK_CORE_DUMP(c->why);
+    }
+}
+
+apr_status_t pp_proc_run_env(apr_pool_t *p, const char *const *argv, const char *const *envp,
+                             apr_interval_time_t timeout, apr_size_t max_output,
+                             pp_proc_result_t *res)
+{
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    if (res == NULL)
+        return APR_EINVAL;
+    memset(res, 0, sizeof(*res));
+    res->output = res->errout = (pp_str_t){ "", 0 };
+    if (p == NULL || argv == NULL || argv[0] == NULL || timeout <= 0)
+        return APR_EINVAL;
+    if ((rv = apr_pool_create(&sp, p)))
+        return rv;
+    apr_pool_tag(sp, "pp_proc");
+    /* In p, not sp: the cleanup may have to outlive this call. */
+    child_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_time_t start = apr_time_now();
+    if ((rv = spawn(sp, argv, envp, &c->proc))) {
+        apr_pool_destroy(sp);
+        return rv;
+    }
+    apr_pool_cleanup_register(p, c, child_cleanup, apr_pool_cleanup_null);
+
+    sink_t sinks[2] = {
+        { .pipe = c->proc.out, .pool = sp, .limit = max_output },
+        { .pipe = c->proc.err, .pool = sp, .limit = PP_PROC_STDERR_MAX_BYTES },
+    };
+    supervise(c, sinks, sp, start + timeout, res);
+    res->elapsed = apr_time_now() - start;
+    record_outcome(c, res);
+    res->truncated = sinks[0].truncated;
+    res->output = sink_copy(p, &sinks[0]);
+    res->errout = sink_copy(p, &sinks[1]);
+    apr_pool_destroy(sp); /* closes our pipe ends */
+    if (c->reaped)
+        apr_pool_cleanup_kill(p, c, child_cleanup);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_proc_run(apr_pool_t *p, const char *const *argv, apr_interval_time_t timeout,
+                         apr_size_t max_output, pp_proc_result_t *res)
+{
+    return pp_proc_run_env(p, argv, NULL, timeout, max_output, res);
+}

@@ -1,0 +1,45 @@
+/*
+ * Small helpers shared by the whole engine: pp_str_t handling, PCRE2 regexes compiled once
+ * with JIT, and number parsing for configuration values. Nothing here knows about requests.
+ */
+#ifndef PP_UTIL_H
+#define PP_UTIL_H
+
+#include "parapet.h"
+
+#include <apr_strings.h>
+
+/* Copies s into p with a terminating NUL (len stays authoritative). */
+pp_str_t pp_str_dup(apr_pool_t *p, pp_str_t s);
+pp_str_t pp_str_from_cstr(const char *s);
+/* Case-insensitive ASCII comparison of a pp_str_t with a C string. */
+bool pp_str_eq_ci(pp_str_t a, const char *b);
+/* A printable, bounded copy for messages: control bytes escaped as \xNN, at most max bytes
+ * of input. Result in p. */
+const char *pp_str_log_escape(apr_pool_t *p, pp_str_t s, apr_size_t max);
+
+/* Parses a decimal integer (no sign unless allow_negative); false on junk or overflow. */
+bool pp_parse_int64(const char *s, apr_int64_t *out);
+
+/* ---- regex.c: PCRE2 with JIT ---------------------------------------------------------- */
+
+typedef struct pp_regex_t pp_regex_t;
+
+#define PP_RX_ICASE 1u
+
+/* Compiles pattern into cp (code freed by a cp cleanup). NULL on error with *err set to a
+ * message in cp that carries PCRE2's text and the offset. */
+pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags, const char **err);
+const char *pp_regex_pattern(const pp_regex_t *re);
+
+/* Per-transaction match state (match data). Created once per transaction, freed by a pool
+ * cleanup. */
+typedef struct pp_rx_state_t pp_rx_state_t;
+pp_rx_state_t *pp_rx_state_create(apr_pool_t *p);
+
+/* Runs the regex. Returns APR_SUCCESS with *match set, or APR_EGENERAL when a resource limit
+ * was hit (match limit, JIT stack): the caller decides (fail closed). */
+apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match);
+bool pp_regex_jit_available(void);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * Unit tests for request/urlencoded.c: splitting and decoding of query strings and
+ * urlencoded bodies (reference §4.2, §5.2), as tables of vectors. Vectors from the fuzzer
+ * live here too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <apr_general.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "request/request.h"
+
+static apr_pool_t *pool;
+
+typedef struct field_vec_t {
+    const char *name;
+    apr_size_t name_len;
+    const char *value;
+    apr_size_t value_len;
+} field_vec_t;
+
+/* Literals may hold NUL bytes, so lengths come from sizeof. */
+#define IN(s) s, sizeof(s) - 1
+#define F(n, v) { n, sizeof(n) - 1, v, sizeof(v) - 1 }
+
+typedef struct parse_vec_t {
+    const char *in;
+    apr_size_t in_len;
+    unsigned bad;
+    apr_size_t count;
+    field_vec_t fields[4];
+} parse_vec_t;
+
+static const parse_vec_t parse_vectors[] = {
+    { IN(""), 0, 0, { { 0 } } },
+    { IN("a=1"), 0, 1, { F("a", "1") } },
+    { IN("a=1&b=2"), 0, 2, { F("a", "1"), F("b", "2") } },
+    { IN("a=1;b=2"), 0, 1, { F("a", "1;b=2") } }, /* ';' is data */
+    { IN("a"), 0, 1, { F("a", "") } },
+    { IN("a="), 0, 1, { F("a", "") } },
+    { IN("=v"), 0, 1, { F("", "v") } },
+    { IN("="), 0, 1, { F("", "") } },
+    { IN("&&a=1&&"), 0, 1, { F("a", "1") } },
+    { IN("&"), 0, 0, { { 0 } } },
+    { IN("a=1&a=2&a=3"), 0, 3, { F("a", "1"), F("a", "2"), F("a", "3") } },
+    { IN("a=b=c"), 0, 1, { F("a", "b=c") } },
+    { IN("a+b=c+d"), 0, 1, { F("a b", "c d") } },
+    { IN("%41%42=%63%7e"), 0, 1, { F("AB", "c~") } },
+    { IN("%3d=%26&x"), 0, 2, { F("=", "&"), F("x", "") } }, /* decoded separators stay data */
+    { IN("a=%2B+"), 0, 1, { F("a", "+ ") } },
+    { IN("a=%00b"), 0, 1, { F("a", "\0b") } },
+    { IN("%00=%e9%FF"), 0, 1, { F("\0", "\xe9\xff") } },
+    { IN("a=%"), 1, 1, { F("a", "%") } },
+    { IN("a=%4"), 1, 1, { F("a", "%4") } },
+    { IN("a=%zz&b=%4g"), 2, 2, { F("a", "%zz"), F("b", "%4g") } },
+    { IN("a=%%41"), 1, 1, { F("a", "%A") } },
+    { IN("a=%4&1"), 1, 2, { F("a", "%4"), F("1", "") } }, /* escape cut by '&' */
+    { IN("a%=%"), 2, 1, { F("a%", "%") } },
+    { IN("a=%2"), 1, 1, { F("a", "%2") } },
+    { IN("a=%252f"), 0, 1, { F("a", "%2f") } }, /* one level only */
+    { IN("\0=\0"), 0, 1, { F("\0", "\0") } },
+};
+
+static void check_parse_vector(size_t idx, const parse_vec_t *v)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, pool);
+    apr_array_header_t *out = apr_array_make(p, 1, sizeof(pp_field_t));
+    unsigned bad = 0;
+    assert_int_equal(pp_urlencoded_parse(p, (pp_str_t){ v->in, v->in_len }, out, &bad),
+                     APR_SUCCESS);
+    if (bad != v->bad || (apr_size_t)out->nelts != v->count)
+        fail_msg("vector %zu \"%s\": bad %u fields %d, want %u %zu", idx, v->in, bad,
+                 out->nelts, v->bad, v->count);
+    for (int i = 0; i < out->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(out, i, pp_field_t);
+        const field_vec_t *e = &v->fields[i];
+        if (f->name.len != e->name_len || memcmp(f->name.data, e->name, e->name_len) ||
+            f->value.len != e->value_len || memcmp(f->value.data, e->value, e->value_len))
+            fail_msg("vector %zu \"%s\": field %d differs", idx, v->in, i);
+        assert_int_equal(f->name.data[f->name.len], '\0');
+        assert_int_equal(f->value.data[f->value.len], '\0');
+    }
+    apr_pool_destroy(p);
+}
+
+static void test_parse_vectors(void **state)
+{
+    for (size_t i = 0; i < sizeof(parse_vectors) / sizeof(parse_vectors[0]); i++)
+        check_parse_vector(i, &parse_vectors[i]);
+}
+
+static void test_parse_appends_and_adds_count(void **state)
+{
+    apr_array_header_t *out = apr_array_make(pool, 1, sizeof(pp_field_t));
+    unsigned bad = 0;
+    assert_int_equal(pp_urlencoded_parse(pool, PP_STR("a=%1"), out, &bad), APR_SUCCESS);
+    assert_int_equal(pp_urlencoded_parse(pool, PP_STR("b=%&%zz"), out, &bad), APR_SUCCESS);
+    assert_int_equal(out->nelts, 3);
+    assert_int_equal(bad, 3);
+    pp_str_t dec;
+    assert_int_equal(pp_url_decode(pool, PP_STR("%"), false, &dec, &bad), APR_SUCCESS);
+    assert_int_equal(bad, 4);
+    assert_int_equal(pp_urlencoded_parse(pool, PP_STR("c=%"), out, NULL), APR_SUCCESS);
+    assert_int_equal(out->nelts, 4);
+    assert_int_equal(pp_urlencoded_parse(pool, PP_STR_NULL, out, NULL), APR_SUCCESS);
+    assert_int_equal(out->nelts, 4);
+}
+
+static void test_parse_rejects_wrong_array(void **state)
+{
+    apr_array_header_t *wrong = apr_array_make(pool, 1, sizeof(char *));
+    assert_int_equal(pp_urlencoded_parse(pool, PP_STR("a=1"), wrong, NULL), APR_EINVAL);
+    assert_int_equal(wrong->nelts, 0);
+    assert_int_equal(pp_urlencoded_parse(pool, PP_STR("a=1"), NULL, NULL), APR_EINVAL);
+}
+
+typedef struct decode_vec_t {
+    const char *in;
+    apr_size_t in_len;
+    bool plus;
+    const char *want;
+    apr_size_t want_len;
+    unsigned bad;
+    bool same; /* no copy expected */
+} decode_vec_t;
+
+static const decode_vec_t decode_vectors[] = {
+    { IN(""), true, IN(""), 0, true },
+    { IN("abc"), true, IN("abc"), 0, true },
+    { IN("a+b"), false, IN("a+b"), 0, true },
+    { IN("a+b"), true, IN("a b"), 0, false },
+    { IN("%41+%42"), false, IN("A+B"), 0, false },
+    { IN("%41+%42"), true, IN("A B"), 0, false },
+    { IN("%"), true, IN("%"), 1, false },
+    { IN("a%2"), false, IN("a%2"), 1, false },
+    { IN("%g0%0g%00"), false, IN("%g0%0g\0"), 2, false },
+    { IN("%fF%Ff"), false, IN("\xff\xff"), 0, false },
+    { IN("a\0b"), true, IN("a\0b"), 0, true },
+};
+
+static void test_url_decode_vectors(void **state)
+{
+    for (size_t i = 0; i < sizeof(decode_vectors) / sizeof(decode_vectors[0]); i++) {
+        const decode_vec_t *v = &decode_vectors[i];
+        pp_str_t in = { v->in, v->in_len }, out;
+        unsigned bad = 0;
+        assert_int_equal(pp_url_decode(pool, in, v->plus, &out, &bad), APR_SUCCESS);
+        if (out.len != v->want_len || memcmp(out.data, v->want, v->want_len) ||
+            bad != v->bad || (out.data == in.data) != v->same)
+            fail_msg("decode vector %zu \"%s\"", i, v->in);
+        if (!v->same)
+            assert_int_equal(out.data[out.len], '\0');
+    }
+}
+
+static void test_url_decode_null_input(void **state)
+{
+    pp_str_t out;
+    assert_int_equal(pp_url_decode(pool, PP_STR_NULL, true, &out, NULL), APR_SUCCESS);
+    assert_int_equal(out.len, 0);
+}
+
+int main(void)
+{
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_vectors),
+        cmocka_unit_test(test_parse_appends_and_adds_count),
+        cmocka_unit_test(test_parse_rejects_wrong_array),
+        cmocka_unit_test(test_url_decode_vectors),
+        cmocka_unit_test(test_url_decode_null_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,388 @@
+/*
+ * Unit tests for upload/store.c: names, 0640 whatever the umask, setgid group inheritance,
+ * unlink on release and on pool destruction, keep, sticky write errors (EFBIG through
+ * RLIMIT_FSIZE everywhere, ENOSPC on a tiny tmpfs when we may mount one), SecUploadDir checks.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* unshare, CLONE_NEWNS */
+#endif
+#include <errno.h>
+#include <regex.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "upload/upload.h"
+
+static apr_pool_t *root;
+static char dir[] = "/tmp/pp-test-store-XXXXXX";
+
+static int setup(void **state)
+{
+    apr_pool_t *p;
+    if (apr_pool_create(&p, root) != APR_SUCCESS)
+        return -1;
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    apr_pool_destroy(*state);
+    return 0;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int count_entries(const char *d)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", d);
+    FILE *fp = popen(cmd, "r");
+    int n = -1;
+    if (fp) {
+        if (fscanf(fp, "%d", &n) != 1)
+            n = -1;
+        pclose(fp);
+    }
+    return n;
+}
+
+static pp_upload_file_t *create(apr_pool_t *p, const char *uid)
+{
+    pp_upload_file_t *f = NULL;
+    assert_int_equal(pp_upload_file_create(p, dir, uid, &f), APR_SUCCESS);
+    assert_non_null(f);
+    return f;
+}
+
+static void test_name_format(void **state)
+{
+    pp_upload_file_t *f = create(*state, "YxZ@abc-12_3");
+    const char *path = pp_upload_file_path(f);
+    regex_t re;
+    char pattern[256];
+
+    snprintf(pattern, sizeof(pattern),
+             "^%s/[0-9]{8}-[0-9]{6}-YxZ@abc-12_3-file-[A-Za-z0-9]{6}$", dir);
+    assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+    assert_int_equal(regexec(&re, path, 0, NULL, 0), 0);
+    regfree(&re);
+    assert_true(exists(path));
+}
+
+static void test_unique_id_cannot_escape(void **state)
+{
+    pp_upload_file_t *f = create(*state, "../../etc/x y\n");
+    const char *path = pp_upload_file_path(f);
+    assert_int_equal(strncmp(path, dir, strlen(dir)), 0);
+    assert_null(strchr(path + strlen(dir) + 1, '/'));
+    assert_non_null(strstr(path, "-.._.._etc_x_y_-file-"));
+
+    f = create(*state, NULL);
+    assert_non_null(strstr(pp_upload_file_path(f), "-noid-file-"));
+}
+
+static void test_trailing_slash(void **state)
+{
+    char with_slash[64];
+    pp_upload_file_t *f = NULL;
+    snprintf(with_slash, sizeof(with_slash), "%s/", dir);
+    assert_int_equal(pp_upload_file_create(*state, with_slash, "id", &f), APR_SUCCESS);
+    assert_null(strstr(pp_upload_file_path(f), "//"));
+}
+
+static void test_mode_0640_any_umask(void **state)
+{
+    const mode_t masks[] = { 0, 022, 077, 0777 };
+
+    for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+        mode_t old = umask(masks[i]);
+        pp_upload_file_t *f = create(*state, "mode");
+        umask(old);
+        struct stat st;
+        assert_int_equal(stat(pp_upload_file_path(f), &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_true(S_ISREG(st.st_mode));
+    }
+}
+
+static void test_unique_names(void **state)
+{
+    enum { N = 200 };
+    const char *paths[N];
+
+    for (int i = 0; i < N; i++) {
+        paths[i] = pp_upload_file_path(create(*state, "same"));
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(paths[i], paths[j]);
+    }
+}
+
+static void test_write_size_content(void **state)
+{
+    pp_upload_file_t *f = create(*state, "content");
+    char buf[32] = { 0 };
+
+    assert_int_equal(pp_upload_file_write(f, "abc", 3), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_write(f, "d\0fg", 4), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_write(f, "", 0), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_size(f), 7);
+    assert_int_equal(pp_upload_file_close(f), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_close(f), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_write(f, "x", 1), APR_EBADF);
+
+    FILE *fp = fopen(pp_upload_file_path(f), "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(buf, 1, sizeof(buf), fp), 7);
+    fclose(fp);
+    assert_memory_equal(buf, "abcd\0fg", 7);
+}
+
+static void test_release_unlinks(void **state)
+{
+    pp_upload_file_t *f = create(*state, "release");
+    char *path = apr_pstrdup(*state, pp_upload_file_path(f));
+
+    assert_int_equal(pp_upload_file_write(f, "x", 1), APR_SUCCESS);
+    pp_upload_file_release(f);
+    assert_false(exists(path));
+
+    f = create(*state, "release-closed");
+    path = apr_pstrdup(*state, pp_upload_file_path(f));
+    assert_int_equal(pp_upload_file_close(f), APR_SUCCESS);
+    assert_true(exists(path));
+    pp_upload_file_release(f);
+    assert_false(exists(path));
+}
+
+static void test_pool_destroy_unlinks(void **state)
+{
+    apr_pool_t *tx;
+    char *paths[3];
+
+    assert_int_equal(apr_pool_create(&tx, *state), APR_SUCCESS);
+    for (int i = 0; i < 3; i++) {
+        pp_upload_file_t *f = create(tx, "tx");
+        paths[i] = apr_pstrdup(*state, pp_upload_file_path(f));
+        if (i == 1)
+            pp_upload_file_close(f);
+    }
+    apr_pool_destroy(tx);
+    for (int i = 0; i < 3; i++)
+        assert_false(exists(paths[i]));
+}
+
+static void test_keep(void **state)
+{
+    apr_pool_t *tx;
+    assert_int_equal(apr_pool_create(&tx, *state), APR_SUCCESS);
+    pp_upload_file_t *kept = create(tx, "kept");
+    pp_upload_file_t *changed = create(tx, "changed");
+    char *kept_path = apr_pstrdup(*state, pp_upload_file_path(kept));
+    char *changed_path = apr_pstrdup(*state, pp_upload_file_path(changed));
+
+    assert_int_equal(pp_upload_file_write(kept, "keep me", 7), APR_SUCCESS);
+    pp_upload_file_keep(kept, true);
+    pp_upload_file_keep(changed, true);
+    pp_upload_file_keep(changed, false);
+    apr_pool_destroy(tx);
+    assert_true(exists(kept_path));
+    assert_false(exists(changed_path));
+
+    struct stat st;
+    assert_int_equal(stat(kept_path, &st), 0);
+    assert_int_equal(st.st_size, 7);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    unlink(kept_path);
+}
+
+static void test_setgid_directory_group(void **state)
+{
+    char sub[128];
+    gid_t want;
+
+    snprintf(sub, sizeof(sub), "%s/setgid", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    if (geteuid() == 0) {
+        want = 12345; /* any group: root may give the directory one it is not in */
+        assert_int_equal(chown(sub, 0, want), 0);
+    } else {
+        gid_t groups[64];
+        int n = getgroups(64, groups);
+        want = getegid();
+        for (int i = 0; i < n; i++)
+            if (groups[i] != getegid())
+                want = groups[i];
+        if (want == getegid()) {
+            rmdir(sub);
+            print_message("skipped: no supplementary group to give the directory\n");
+            skip();
+        }
+        assert_int_equal(chown(sub, (uid_t)-1, want), 0);
+    }
+    assert_int_equal(chmod(sub, 02770), 0);
+
+    pp_upload_file_t *f = NULL;
+    assert_int_equal(pp_upload_file_create(*state, sub, "grp", &f), APR_SUCCESS);
+    struct stat st;
+    assert_int_equal(stat(pp_upload_file_path(f), &st), 0);
+    assert_int_equal(st.st_gid, want);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    pp_upload_file_release(f);
+    assert_int_equal(rmdir(sub), 0);
+}
+
+static void test_create_failures(void **state)
+{
+    pp_upload_file_t *f = (pp_upload_file_t *)1;
+    assert_true(APR_STATUS_IS_ENOENT(
+        pp_upload_file_create(*state, "/nonexistent/pp-dir", "id", &f)));
+    assert_null(f);
+    assert_int_equal(pp_upload_file_create(*state, "", "id", &f), APR_EINVAL);
+    assert_int_equal(pp_upload_file_create(*state, NULL, "id", &f), APR_EINVAL);
+}
+
+/* A write that only partly fits must fail, stay failed, and leave size at what was written.
+ * RLIMIT_FSIZE works without privileges: write(2) returns a short count, then EFBIG. */
+static void test_short_write_is_error(void **state)
+{
+    struct rlimit old, lim;
+    char block[4096];
+    memset(block, 'z', sizeof(block));
+
+    pp_upload_file_t *f = create(*state, "fsize");
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 1000;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    apr_status_t rv = pp_upload_file_write(f, block, sizeof(block));
+    apr_status_t again = pp_upload_file_write(f, "x", 1);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+
+    assert_int_equal(rv, APR_FROM_OS_ERROR(EFBIG));
+    assert_int_equal(again, rv);
+    assert_int_equal(pp_upload_file_size(f), 1000);
+}
+
+/* ENOSPC proper needs a full filesystem: a 64 KiB tmpfs in a private mount namespace, which only
+ * works with CAP_SYS_ADMIN. Skipped otherwise. */
+static void test_enospc(void **state)
+{
+    char small[128];
+    static char block[16384];
+
+    snprintf(small, sizeof(small), "%s/small", dir);
+    assert_int_equal(mkdir(small, 0700), 0);
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("pp-test", small, "tmpfs", 0, "size=64k") != 0) {
+        rmdir(small);
+        print_message("skipped: cannot mount a tmpfs here (%s)\n", strerror(errno));
+        skip();
+    }
+    pp_upload_file_t *f = NULL;
+    assert_int_equal(pp_upload_file_create(*state, small, "full", &f), APR_SUCCESS);
+    apr_status_t rv = APR_SUCCESS;
+    for (int i = 0; i < 64 && rv == APR_SUCCESS; i++)
+        rv = pp_upload_file_write(f, block, sizeof(block));
+    assert_true(APR_STATUS_IS_ENOSPC(rv));
+    assert_int_equal(pp_upload_file_write(f, "x", 1), rv);
+    assert_true(pp_upload_file_size(f) < 64 * 1024 + 1);
+    pp_upload_file_release(f);
+    assert_int_equal(count_entries(small), 0);
+    assert_int_equal(umount(small), 0);
+    rmdir(small);
+}
+
+static void test_dir_check(void **state)
+{
+    char file[128], ro[128];
+    apr_pool_t *p = *state;
+
+    assert_null(pp_upload_dir_check(p, dir));
+    assert_string_equal(pp_upload_dir_check(p, "/nonexistent/pp"),
+                        "SecUploadDir: /nonexistent/pp does not exist");
+    assert_string_equal(pp_upload_dir_check(p, "/etc/passwd/x"),
+                        "SecUploadDir: /etc/passwd/x does not exist");
+    snprintf(file, sizeof(file), "%s/plain", dir);
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_string_equal(pp_upload_dir_check(p, file),
+                        apr_psprintf(p, "SecUploadDir: %s is not a directory", file));
+    unlink(file);
+    assert_non_null(pp_upload_dir_check(p, ""));
+
+    snprintf(ro, sizeof(ro), "%s/ro", dir);
+    assert_int_equal(mkdir(ro, 0555), 0);
+    chmod(ro, 0555);
+    if (geteuid() != 0)
+        assert_string_equal(pp_upload_dir_check(p, ro),
+                            apr_psprintf(p, "SecUploadDir: %s is not writable by uid %ld", ro,
+                                         (long)geteuid()));
+    /* Permission-bit view for another user (the server's run-time user). */
+    uid_t owner = geteuid();
+    assert_string_equal(pp_upload_dir_check_as(p, ro, owner == 0 ? 4242 : owner, 4242),
+                        apr_psprintf(p, "SecUploadDir: %s is not writable by uid %ld", ro,
+                                     (long)(owner == 0 ? 4242 : owner)));
+    assert_null(pp_upload_dir_check_as(p, ro, 0, 0));
+    chmod(ro, 0730);
+    assert_null(pp_upload_dir_check_as(p, ro, 4242, getegid()));
+    assert_non_null(pp_upload_dir_check_as(p, ro, 4242, 4243));
+    assert_int_equal(rmdir(ro), 0);
+}
+
+int main(void)
+{
+    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS)
+        return 1;
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_name_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unique_id_cannot_escape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trailing_slash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_0640_any_umask, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unique_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_size_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_unlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_destroy_unlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setgid_directory_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_write_is_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dir_check, setup, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("upload/store", tests, NULL, NULL);
+    /* Every file made by the tests is gone again (kept ones are removed by the test itself). */
+    int left = count_entries(dir);
+    if (left != 0) {
+        fprintf(stderr, "%d entries left in %s\n", left, dir);
+        failed++;
+    }
+    rmdir(dir);
+    apr_pool_destroy(root);
+    apr_terminate();
+    return failed;
+}
