@@ -95,7 +95,9 @@ DirectoryIndex index.html
 <IfModule cgid_module>
     ScriptSock "{root}/run/cgid.sock"
 </IfModule>
-ScriptAlias /cgi-bin/ "{root}/cgi-bin/"
+<IfModule alias_module>
+    ScriptAlias /cgi-bin/ "{root}/cgi-bin/"
+</IfModule>
 <Directory "{root}/cgi-bin">
     Require all granted
 </Directory>

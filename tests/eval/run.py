@@ -13,7 +13,9 @@ A case file (tests/eval/cases/*.case) holds many cases. Each case is a few lines
     --- expect
     {"intercepted": true, "status": 403, "matched": [{"var": "THE_REQUEST"}]}
 
-Optional sections: `--- response` (a raw HTTP response for OUTPUT rules), `--- config+`
+`@TMP@` in a config is the case's temp dir (with an empty `uploads/` in it), `@ROOT@` the
+repository. Besides the verdict, `files_left` (files in @TMP@/uploads afterwards) and
+`files_mode` can be expected. Optional sections: `--- response` (a raw HTTP response for OUTPUT rules), `--- config+`
 (appended to the file's shared `--- config` block given before the first case).
 `expect` is a JSON object compared as a subset: every key given must be equal; a list of
 objects is compared element-wise as subsets and must have the same length. An expect of
@@ -22,6 +24,7 @@ objects is compared element-wise as subsets and must have the same length. An ex
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,11 +92,18 @@ def http_text(lines):
     return text
 
 
+def substitute(lines, tmp):
+    return [l.replace("@TMP@", tmp).replace("@ROOT@", ROOT) for l in lines]
+
+
 def run_case(tmp, shared, case):
     s = case["sections"]
+    uploads = os.path.join(tmp, "uploads")
+    shutil.rmtree(uploads, ignore_errors=True)
+    os.makedirs(uploads)
     conf = os.path.join(tmp, "parapet.conf")
     with open(conf, "w") as f:
-        f.write("\n".join(shared + s.get("config+", []) + s.get("config", [])) + "\n")
+        f.write("\n".join(substitute(shared + s.get("config+", []) + s.get("config", []), tmp)) + "\n")
     req = os.path.join(tmp, "request.http")
     with open(req, "w", newline="") as f:
         f.write(http_text(s.get("request", ["GET / HTTP/1.1", "Host: localhost"])))
@@ -118,6 +128,11 @@ def run_case(tmp, shared, case):
     want_rc = 1 if actual.get("intercepted") else 0
     if p.returncode != want_rc:
         return f"exit code {p.returncode} does not match intercepted={actual.get('intercepted')}"
+    # "files_left": how many files the upload directory holds after the transaction ended.
+    actual["files_left"] = len(os.listdir(uploads))
+    if "files_mode" in expected:
+        modes = {oct(os.stat(os.path.join(uploads, n)).st_mode & 0o777) for n in os.listdir(uploads)}
+        actual["files_mode"] = sorted(modes)
     err = subset(expected, actual)
     return f"{err}\n      verdict: {p.stdout.strip()}" if err else None
 

@@ -101,7 +101,7 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (!tx->body) {
         apr_status_t rv = begin_body(tx);
         if (rv != APR_SUCCESS)
-            return rv;
+            return tx->body_error = rv;
     }
     if (tx->body_error)
         return tx->body_error;

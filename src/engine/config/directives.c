@@ -188,7 +188,7 @@ const char *pp_set_string(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
 const char *pp_set_dir(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, const void *extra,
                        int argc, char **argv)
 {
-    const char *path = pp_cfg_path(ctx->cp, ctx->site, argv[0]);
+    const char *path = apr_pstrdup(ctx->cp, pp_cfg_path(ctx->cp, ctx->site, argv[0]));
     apr_finfo_t fi;
     if (apr_stat(&fi, path, APR_FINFO_TYPE, ctx->tp) != APR_SUCCESS)
         return apr_psprintf(ctx->tp, "%s: directory \"%s\" does not exist", ctx->name, path);

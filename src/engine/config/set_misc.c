@@ -41,7 +41,7 @@ const char *pp_set_log_target(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *s
 {
     const char *v = argv[0];
     if (v[0] != '|') {
-        v = pp_cfg_path(ctx->cp, ctx->site, v);
+        v = apr_pstrdup(ctx->cp, pp_cfg_path(ctx->cp, ctx->site, v));
         char *dir = apr_pstrdup(ctx->tp, v), *slash = strrchr(dir, '/');
         if (slash && slash != dir)
             *slash = '\0';
@@ -58,7 +58,7 @@ const char *pp_set_log_target(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *s
 const char *pp_set_debug_log(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                              const void *extra, int argc, char **argv)
 {
-    const char *path = pp_cfg_path(ctx->cp, ctx->site, argv[0]);
+    const char *path = apr_pstrdup(ctx->cp, pp_cfg_path(ctx->cp, ctx->site, argv[0]));
     apr_status_t rv = apr_file_open(&cfg->debug_file, path,
                                     APR_FOPEN_WRITE | APR_FOPEN_APPEND | APR_FOPEN_CREATE,
                                     APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD, ctx->cp);
@@ -89,7 +89,7 @@ const char *pp_set_upload_dir(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *s
     const char *err = pp_upload_dir_check(ctx->tp, path);
     if (err)
         return err;
-    *(const char **)slot = path;
+    *(const char **)slot = apr_pstrdup(ctx->cp, path);
     return NULL;
 }
 

@@ -141,6 +141,8 @@ static apr_status_t wait_io(conn_t *c, apr_int16_t events)
 
     if (left <= 0)
         return APR_TIMEUP;
+    /* poll(2) counts whole milliseconds; round up so we never wake before the deadline. */
+    left = (left + 999) / 1000 * 1000;
     memset(&pfd, 0, sizeof(pfd));
     pfd.p = c->pool;
     pfd.desc_type = APR_POLL_SOCKET;

@@ -139,6 +139,8 @@ static void wait_for_output(sink_t *sinks, int count, apr_pool_t *sp, apr_interv
         apr_sleep(slice);
         return;
     }
+    /* poll(2) counts whole milliseconds: round up rather than spin through a 0 ms poll. */
+    slice = (slice + 999) / 1000 * 1000;
     if (apr_poll(pfd, n, &ready, slice) != APR_SUCCESS)
         return; /* timeout or EINTR: the caller looks at the clock and the child */
     for (apr_int32_t i = 0; i < n; i++) {

@@ -14,8 +14,8 @@
  * with the flags is copied as is: that is the fast path for ordinary text. A decoded byte is
  * not looked up here; it always takes the slow path because its '%' did. */
 static const unsigned char n19_class[256] = {
-    [0] = PP_N19_NULLS,     ['%'] = PP_N19_URLDECODE,   ['+'] = PP_N19_PLUS,
-    ['/'] = PP_N19_PATH,    ['\\'] = PP_N19_BACKSLASH,
+    [0] = PP_N19_NULLS,  ['%'] = PP_N19_URLDECODE,  ['+'] = PP_N19_PLUS,
+    ['/'] = PP_N19_PATH, ['\\'] = PP_N19_BACKSLASH,
 };
 
 /* Output under construction. While buf is NULL the output equals in[0, o) and o is also the

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Prints nothing: silence rejects.
+exit 0

@@ -1,0 +1,679 @@
+/*
+ * Unit tests for body/multipart.c and body/multipart_header.c (reference §6.3): tables of
+ * vectors, each a Content-Type and a raw body with the exact flags and callbacks expected.
+ * The client vectors are written by hand in the shape each client sends (Firefox, Chrome, curl,
+ * Python requests, Apache HttpClient, OkHttp, Go, .NET) and must raise no strict flag. Every
+ * vector is also fed split at every position, byte by byte and in random chunks, and must give
+ * identical results. Inputs found by fuzz/fuzz_multipart.c live at the end of the table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "body/multipart.h"
+
+static apr_pool_t *pool;
+
+/* ---- Recording callbacks ---------------------------------------------------------------------- */
+
+typedef struct growbuf_t {
+    char *data;
+    apr_size_t len, cap;
+} growbuf_t;
+
+typedef struct rec_t {
+    apr_pool_t *p;
+    growbuf_t log;  /* one line per event, bytes escaped */
+    growbuf_t file; /* data of the open file */
+    int open_files;
+    apr_status_t fail_field; /* returned by field() when set */
+} rec_t;
+
+static void gb_add(apr_pool_t *p, growbuf_t *b, const char *data, apr_size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        apr_size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        char *grown = apr_palloc(p, cap);
+        if (b->len) {
+            memcpy(grown, b->data, b->len);
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    if (n) {
+        memcpy(b->data + b->len, data, n);
+    }
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void log_str(rec_t *r, const char *s)
+{
+    gb_add(r->p, &r->log, s, strlen(s));
+}
+
+/* Printable ASCII as is (except backslash), everything else as \xhh. */
+static void log_bytes(rec_t *r, pp_str_t s)
+{
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        char esc[8];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            gb_add(r->p, &r->log, (const char *)&c, 1);
+        } else {
+            snprintf(esc, sizeof(esc), "\\x%02x", c);
+            log_str(r, esc);
+        }
+    }
+}
+
+static apr_status_t on_field(void *ctx, pp_str_t name, pp_str_t value)
+{
+    rec_t *r = ctx;
+    assert_non_null(name.data);
+    assert_non_null(value.data);
+    log_str(r, "F ");
+    log_bytes(r, name);
+    log_str(r, "=");
+    log_bytes(r, value);
+    log_str(r, "\n");
+    return r->fail_field;
+}
+
+static apr_status_t on_file_begin(void *ctx, pp_str_t field_name, pp_str_t filename,
+                                  pp_str_t content_type, void **handle)
+{
+    rec_t *r = ctx;
+    assert_null(*handle);
+    assert_int_equal(r->open_files, 0);
+    r->open_files++;
+    *handle = r;
+    r->file.len = 0;
+    log_str(r, "B ");
+    log_bytes(r, field_name);
+    log_str(r, "|");
+    log_bytes(r, filename);
+    log_str(r, "|");
+    log_bytes(r, content_type);
+    log_str(r, "\n");
+    return APR_SUCCESS;
+}
+
+static apr_status_t on_file_data(void *ctx, void *handle, const char *data, apr_size_t len)
+{
+    rec_t *r = ctx;
+    assert_ptr_equal(handle, r);
+    assert_true(len > 0);
+    gb_add(r->p, &r->file, data, len);
+    return APR_SUCCESS;
+}
+
+static apr_status_t on_file_end(void *ctx, void *handle, apr_off_t size)
+{
+    rec_t *r = ctx;
+    char num[32];
+    assert_ptr_equal(handle, r);
+    assert_int_equal((apr_size_t)size, r->file.len);
+    r->open_files--;
+    snprintf(num, sizeof(num), "E %lu:", (unsigned long)size);
+    log_str(r, num);
+    log_bytes(r, (pp_str_t){ r->file.data ? r->file.data : "", r->file.len });
+    log_str(r, "\n");
+    return APR_SUCCESS;
+}
+
+/* ---- Vectors ---------------------------------------------------------------------------------- */
+
+typedef struct mp_vec_t {
+    const char *name;
+    const char *ct;
+    const char *body;
+    apr_size_t body_len;
+    unsigned flags;     /* exact */
+    bool fatal;         /* error set, feed/finish return APR_EGENERAL */
+    const char *events; /* exact callback log */
+    pp_multipart_limits_t limits;
+} mp_vec_t;
+
+#define BODY(s) .body = s, .body_len = sizeof(s) - 1
+
+/* Firefox 125+ */
+#define FFB "----geckoformboundary5e3b7a1c9d2f4e6a8b0c1d3e5f7a9b2c"
+/* Firefox before 125 */
+#define FFO "---------------------------974767299852498929531610575"
+/* Chrome, Edge, Safari */
+#define CRB "----WebKitFormBoundaryePkpFF7tjBAqx29L"
+/* curl 7 and curl 8 */
+#define C7B "------------------------d74496d66958873e"
+#define C8B "------------------------qZ8VnL2sXk4pRt7wYb3mCd"
+/* Python requests / urllib3: 16 random bytes in hex */
+#define PYB "8f3a1c2e5b7d9e0f1a2b3c4d5e6f7a8b"
+/* Apache HttpClient 4.x (STRICT mode) */
+#define JHB "Ys3kF9_-q2LmZ0xN8pW4aVb7Rc1Ud5Te6"
+/* OkHttp: a UUID */
+#define OKB "0b9d3a6e-7f21-4c58-9e0a-5d4c3b2a1f09"
+/* Go mime/multipart: 30 random bytes in hex */
+#define GOB "3f8a2c1e9b7d5f4a6c8e0b2d4f6a8c0e2b4d6f8a1c3e5a7b9d1f3e5c7a9b"
+/* .NET HttpClient MultipartFormDataContent */
+#define NTB "9d3c4f0a-1b2c-4d5e-8f9a-0b1c2d3e4f5a"
+
+#define CT(b) "multipart/form-data; boundary=" b
+#define CD "Content-Disposition: form-data; "
+
+/* Short boundary for the flag vectors. */
+#define XCT CT("xyzzy")
+#define XA "--xyzzy\r\n" CD "name=\"a\"\r\n\r\n1\r\n"
+#define XB "--xyzzy\r\n" CD "name=\"b\"\r\n\r\n2\r\n"
+#define XEND "--xyzzy--\r\n"
+#define XPART(hdrs, content) "--xyzzy\r\n" hdrs "\r\n" content "\r\n"
+
+static const mp_vec_t vectors[] = {
+    /* ---- real clients: no strict flag ---- */
+    { .name = "firefox",
+      .ct = CT(FFB),
+      BODY("--" FFB "\r\n" CD "name=\"title\"\r\n\r\nR\xc3\xa9sum\xc3\xa9 draft\r\n"
+           "--" FFB "\r\n" CD "name=\"upload\"; filename=\"r\xc3\xa9sum\xc3\xa9.txt\"\r\n"
+           "Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n\r\n"
+           "--" FFB "\r\n" CD "name=\"empty\"; filename=\"\"\r\n"
+           "Content-Type: application/octet-stream\r\n\r\n\r\n"
+           "--" FFB "--\r\n"),
+      .events = "F title=R\\xc3\\xa9sum\\xc3\\xa9 draft\n"
+                "B upload|r\\xc3\\xa9sum\\xc3\\xa9.txt|text/plain\n"
+                "E 20:line one\\x0d\\x0aline two\\x0d\\x0a\n"
+                "B empty||application/octet-stream\n"
+                "E 0:\n" },
+    { .name = "firefox-old",
+      .ct = CT(FFO),
+      BODY("--" FFO "\r\n" CD "name=\"q\"\r\n\r\nhello world\r\n"
+           "--" FFO "\r\n" CD "name=\"text\"\r\n\r\na\r\nb\r\n"
+           "--" FFO "--\r\n"),
+      .events = "F q=hello world\nF text=a\\x0d\\x0ab\n" },
+    { .name = "chrome",
+      .ct = CT(CRB),
+      BODY("--" CRB "\r\n" CD "name=\"user\"\r\n\r\njoe\r\n"
+           "--" CRB "\r\n" CD "name=\"pic\"; filename=\"say %22hi%22.png\"\r\n"
+           "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\x00\x00\r\n"
+           "--" CRB "--\r\n"),
+      .events = "F user=joe\nB pic|say %22hi%22.png|image/png\n"
+                "E 10:\\x89PNG\\x0d\\x0a\\x1a\\x0a\\x00\\x00\n" },
+    { .name = "chrome-old-escaped-quotes",
+      .ct = CT(CRB),
+      BODY("--" CRB "\r\n" CD "name=\"a\\\"b\"\r\n\r\nv\r\n"
+           "--" CRB "\r\n" CD "name=\"f\"; filename=\"say \\\"hi\\\".txt\"\r\n"
+           "Content-Type: text/plain\r\n\r\nx\r\n"
+           "--" CRB "--\r\n"),
+      .events = "F a\"b=v\nB f|say \"hi\".txt|text/plain\nE 1:x\n" },
+    { .name = "curl7",
+      .ct = CT(C7B),
+      BODY("--" C7B "\r\n" CD "name=\"name\"\r\n\r\nvalue\r\n"
+           "--" C7B "\r\n" CD "name=\"file\"; filename=\"notes.txt\"\r\n"
+           "Content-Type: text/plain\r\n\r\n"
+           "-- not a boundary\r\n------------------------\r\n--\r\n\r\n"
+           "--" C7B "--\r\n"),
+      .events = "F name=value\nB file|notes.txt|text/plain\n"
+                "E 49:-- not a boundary\\x0d\\x0a------------------------\\x0d\\x0a--\\x0d\\x0a\n" },
+    { .name = "curl8",
+      .ct = CT(C8B),
+      BODY("--" C8B "\r\n" CD "name=\"blob\"; filename=\"data.bin\"\r\n"
+           "Content-Type: application/octet-stream\r\n\r\n"
+           "\r\n--\r\n--" "------------------------qZ8W\r\n-\n\r\r\n"
+           "\r\n--" C8B "--\r\n"),
+      .events = "B blob|data.bin|application/octet-stream\n"
+                "E 43:\\x0d\\x0a--\\x0d\\x0a--------------------------qZ8W\\x0d\\x0a-\\x0a\\x0d"
+                "\\x0d\\x0a\n" },
+    { .name = "python-requests",
+      .ct = CT(PYB),
+      BODY("--" PYB "\r\n" CD "name=\"a\"\r\n\r\n1\r\n"
+           "--" PYB "\r\n" CD "name=\"b\"\r\n\r\ntwo words\r\n"
+           "--" PYB "\r\n" CD "name=\"file\"; filename=\"report.csv\"\r\n\r\n"
+           "id,val\r\n1,2\r\n\r\n"
+           "--" PYB "--\r\n"),
+      .events = "F a=1\nF b=two words\nB file|report.csv|\n"
+                "E 13:id,val\\x0d\\x0a1,2\\x0d\\x0a\n" },
+    { .name = "java-httpclient",
+      .ct = CT(JHB) "; charset=UTF-8",
+      BODY("--" JHB "\r\n" CD "name=\"comment\"\r\n"
+           "Content-Type: text/plain; charset=ISO-8859-1\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\nnice\r\n"
+           "--" JHB "\r\n" CD "name=\"file\"; filename=\"data.bin\"\r\n"
+           "Content-Type: application/octet-stream\r\n"
+           "Content-Transfer-Encoding: binary\r\n\r\n\x01\x02\xff\r\n"
+           "--" JHB "--\r\n"),
+      .events = "F comment=nice\nB file|data.bin|application/octet-stream\n"
+                "E 3:\\x01\\x02\\xff\n" },
+    { .name = "okhttp",
+      .ct = CT(OKB),
+      BODY("--" OKB "\r\n" CD "name=\"user\"\r\nContent-Length: 5\r\n\r\nalice\r\n"
+           "--" OKB "\r\n" CD "name=\"avatar\"; filename=\"me.png\"\r\n"
+           "Content-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG\r\n"
+           "--" OKB "--\r\n"),
+      .flags = PP_MP_UNKNOWN_PART_HEADER,
+      .events = "F user=alice\nB avatar|me.png|image/png\nE 4:\\x89PNG\n" },
+    { .name = "go",
+      .ct = CT(GOB),
+      BODY("--" GOB "\r\n" CD "name=\"note\"\r\n\r\nhi\r\n"
+           "--" GOB "\r\n" CD "name=\"doc\"; filename=\"my \\\"quoted\\\" \\\\ file.txt\"\r\n"
+           "Content-Type: application/octet-stream\r\n\r\nbody\r\n"
+           "--" GOB "--\r\n"),
+      .flags = PP_MP_FILENAME_PATH,
+      .events = "F note=hi\nB doc|my \"quoted\" \\x5c file.txt|application/octet-stream\n"
+                "E 4:body\n" },
+    { .name = "dotnet",
+      .ct = "multipart/form-data; boundary=\"" NTB "\"",
+      BODY("--" NTB "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           "Content-Disposition: form-data; name=file; filename=hello.txt; "
+           "filename*=utf-8''hello.txt\r\n\r\nhello\r\n"
+           "--" NTB "--\r\n"),
+      .flags = PP_MP_BOUNDARY_QUOTED | PP_MP_FILENAME_ENCODING,
+      .events = "B file|hello.txt|text/plain; charset=utf-8\nE 5:hello\n" },
+    { .name = "empty-form", .ct = CT(CRB), BODY("--" CRB "--\r\n"), .events = "" },
+    { .name = "no-crlf-after-final", .ct = XCT, BODY(XA "--xyzzy--"), .events = "F a=1\n" },
+    { .name = "crlf-preamble", .ct = XCT, BODY("\r\n" XA XEND), .events = "F a=1\n" },
+    { .name = "epilogue-white-space", .ct = XCT, BODY(XA XEND "\r\n \t\r\n"), .events = "F a=1\n" },
+    { .name = "near-boundaries",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "\r\n--xyzzQ\r-xyzzy\r\n--xyzzz\r\n--xy\r\n--\n\n-")
+           XEND),
+      .events = "F a=\\x0d\\x0a--xyzzQ\\x0d-xyzzy\\x0d\\x0a--xyzzz\\x0d\\x0a--xy\\x0d\\x0a--"
+                "\\x0a\\x0a-\n" },
+    { .name = "upper-case-names",
+      .ct = "Multipart/Form-Data; BOUNDARY=xyzzy",
+      BODY("--xyzzy\r\ncontent-disposition: FORM-DATA; NAME=\"a\"\r\nCONTENT-TYPE: x/y\r\n\r\n1\r\n"
+           XEND),
+      .events = "F a=1\n" },
+
+    /* ---- one flag at a time ---- */
+    { .name = "boundary-quoted",
+      .ct = "multipart/form-data; boundary=\"xyzzy\"",
+      BODY(XA XEND),
+      .flags = PP_MP_BOUNDARY_QUOTED,
+      .events = "F a=1\n" },
+    { .name = "boundary-whitespace-ct",
+      .ct = "multipart/form-data; boundary= xyzzy",
+      BODY(XA XEND),
+      .flags = PP_MP_BOUNDARY_WHITESPACE,
+      .events = "F a=1\n" },
+    { .name = "boundary-whitespace-inside",
+      .ct = "multipart/form-data; boundary=\"xy zzy\"",
+      BODY("--xy zzy\r\n" CD "name=\"a\"\r\n\r\n1\r\n--xy zzy--\r\n"),
+      .flags = PP_MP_BOUNDARY_QUOTED | PP_MP_BOUNDARY_WHITESPACE,
+      .events = "F a=1\n" },
+    { .name = "boundary-whitespace-padding",
+      .ct = XCT,
+      BODY("--xyzzy \t\r\n" CD "name=\"a\"\r\n\r\n1\r\n" XEND),
+      .flags = PP_MP_BOUNDARY_WHITESPACE,
+      .events = "F a=1\n" },
+    { .name = "data-before",
+      .ct = XCT,
+      BODY("This is a preamble.\r\n" XA XEND),
+      .flags = PP_MP_DATA_BEFORE,
+      .events = "F a=1\n" },
+    { .name = "data-after",
+      .ct = XCT,
+      BODY(XA XEND "trailing junk"),
+      .flags = PP_MP_DATA_AFTER,
+      .events = "F a=1\n" },
+    { .name = "data-after-close-junk",
+      .ct = XCT,
+      BODY(XA "--xyzzy--junk\r\n"),
+      .flags = PP_MP_DATA_AFTER,
+      .events = "F a=1\n" },
+    { .name = "header-folding",
+      .ct = XCT,
+      BODY("--xyzzy\r\nContent-Disposition: form-data;\r\n name=\"a\"\r\n\r\n1\r\n" XEND),
+      .flags = PP_MP_HEADER_FOLDING,
+      .events = "F a=1\n" },
+    { .name = "invalid-header-folding",
+      .ct = XCT,
+      BODY("--xyzzy\r\n X: y\r\n" CD "name=\"a\"\r\n\r\n1\r\n" XEND),
+      .flags = PP_MP_INVALID_HEADER_FOLDING,
+      .events = "F a=1\n" },
+    { .name = "lf-line",
+      .ct = XCT,
+      BODY("--xyzzy\n" CD "name=\"a\"\n\n1\n--xyzzy\n" CD "name=\"b\"\n\n2\n--xyzzy--\n"),
+      .flags = PP_MP_LF_LINE,
+      .events = "F a=1\nF b=2\n" },
+    { .name = "crlf-lf-mixed",
+      .ct = XCT,
+      BODY("--xyzzy\r\n" CD "name=\"a\"\n\r\n1\r\n" XEND),
+      .flags = PP_MP_LF_LINE | PP_MP_CRLF_LF_LINES,
+      .events = "F a=1\n" },
+    { .name = "lf-before-delimiter",
+      .ct = XCT,
+      BODY("--xyzzy\r\n" CD "name=\"a\"\r\n\r\n1\n--xyzzy--\r\n"),
+      .flags = PP_MP_LF_LINE | PP_MP_CRLF_LF_LINES,
+      .events = "F a=1\n" },
+    { .name = "missing-semicolon",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\" filename=\"f\"\r\n", "1") XEND),
+      .flags = PP_MP_MISSING_SEMICOLON,
+      .events = "B a|f|\nE 1:1\n" },
+    { .name = "missing-semicolon-after-type",
+      .ct = XCT,
+      BODY(XPART("Content-Disposition: form-data name=\"a\"\r\n", "1") XEND),
+      .flags = PP_MP_MISSING_SEMICOLON,
+      .events = "F a=1\n" },
+    { .name = "invalid-quoting-unterminated",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_QUOTING,
+      .events = "F a=1\n" },
+    { .name = "invalid-quoting-single",
+      .ct = XCT,
+      BODY(XPART(CD "name='a'\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_QUOTING,
+      .events = "F 'a'=1\n" },
+    { .name = "invalid-quoting-after-quote",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"b\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_QUOTING,
+      .events = "F a=1\n" },
+    { .name = "invalid-quoting-unquoted-quote",
+      .ct = XCT,
+      BODY(XPART(CD "name=a\"b\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_QUOTING,
+      .events = "F a\"b=1\n" },
+    { .name = "invalid-quoting-backslash-in-name",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\\b\"\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_QUOTING,
+      .events = "F a\\x5cb=1\n" },
+    { .name = "invalid-part-no-blank-line",
+      .ct = XCT,
+      BODY("--xyzzy\r\n" CD "name=\"a\"\r\n" XB XEND),
+      .flags = PP_MP_INVALID_PART,
+      .events = "F b=2\n" },
+    { .name = "invalid-part-no-blank-line-close",
+      .ct = XCT,
+      BODY("--xyzzy\r\n" CD "name=\"a\"\r\n" XEND),
+      .flags = PP_MP_INVALID_PART,
+      .events = "" },
+    { .name = "invalid-part-bare-cr",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\nX-A: b\rc\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_PART | PP_MP_UNKNOWN_PART_HEADER,
+      .events = "F a=1\n" },
+    { .name = "invalid-part-header-name",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\nContent-Type : text/plain\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_PART | PP_MP_UNKNOWN_PART_HEADER,
+      .events = "F a=1\n" },
+    { .name = "invalid-part-duplicate-content-type",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; filename=\"f\"\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n",
+                 "1") XEND),
+      .flags = PP_MP_INVALID_PART,
+      .events = "B a|f|a/b\nE 1:1\n" },
+    { .name = "invalid-part-delimiter-after-blank-line",
+      .ct = XCT,
+      BODY("--xyzzy\r\n" CD "name=\"a\"\r\n\r\n" XB XEND),
+      .flags = PP_MP_INVALID_PART,
+      .events = "F a=\nF b=2\n" },
+    { .name = "invalid-part-nul-in-header",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; filename=\"f\"\r\nContent-Type: a\0b\r\n", "1") XEND),
+      .flags = PP_MP_INVALID_PART,
+      .events = "B a|f|a\\x00b\nE 1:1\n" },
+    { .name = "part-limit",
+      .ct = XCT,
+      BODY(XA XB XA XEND),
+      .limits = { .max_parts = 2 },
+      .flags = PP_MP_PART_LIMIT_EXCEEDED,
+      .fatal = true,
+      .events = "F a=1\nF b=2\n" },
+    { .name = "part-limit-exact",
+      .ct = XCT,
+      BODY(XA XB XEND),
+      .limits = { .max_parts = 2 },
+      .events = "F a=1\nF b=2\n" },
+    { .name = "unknown-part-header",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\nX-Foo: bar\r\n", "1") XEND),
+      .flags = PP_MP_UNKNOWN_PART_HEADER,
+      .events = "F a=1\n" },
+    { .name = "duplicate-cd",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n" CD "name=\"b\"\r\n", "1") XEND),
+      .flags = PP_MP_DUPLICATE_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-type",
+      .ct = XCT,
+      BODY(XPART("Content-Disposition: attachment; name=\"a\"\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-no-name",
+      .ct = XCT,
+      BODY(XPART("Content-Disposition: form-data\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F =1\n" },
+    { .name = "malformed-cd-unknown-param",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; size=3\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-duplicate-param",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; name=\"b\"\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-space-around-equals",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; filename =\"f\"\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-param-without-value",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; filename\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-filename-star-differs",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename=\"a.txt\"; filename*=UTF-8''b.php\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD | PP_MP_FILENAME_ENCODING,
+      .events = "B f|a.txt|\nE 1:1\n" },
+    { .name = "malformed-cd-filename-star-syntax",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename*=b%zz\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD | PP_MP_FILENAME_ENCODING,
+      .events = "B f|b%zz|\nE 1:1\n" },
+    { .name = "malformed-cd-missing",
+      .ct = XCT,
+      BODY(XA XPART("Content-Type: text/plain\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .fatal = true,
+      .events = "F a=1\n" },
+    { .name = "nul-in-name",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\0b\"\r\n", "1") XEND),
+      .flags = PP_MP_NUL_IN_NAME,
+      .events = "F a\\x00b=1\n" },
+    { .name = "nul-in-filename",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename=\"x.php\0.jpg\"\r\n", "1") XEND),
+      .flags = PP_MP_NUL_IN_NAME,
+      .events = "B f|x.php\\x00.jpg|\nE 1:1\n" },
+    { .name = "filename-path-dots",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename=\"../../etc/passwd\"\r\n", "1") XEND),
+      .flags = PP_MP_FILENAME_PATH,
+      .events = "B f|../../etc/passwd|\nE 1:1\n" },
+    { .name = "filename-path-windows",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename=\"C:\\Users\\me\\a.txt\"\r\n", "1") XEND),
+      .flags = PP_MP_FILENAME_PATH,
+      .events = "B f|C:\\x5cUsers\\x5cme\\x5ca.txt|\nE 1:1\n" },
+    { .name = "filename-encoding-latin1",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename=\"r\xe9sum\xe9.txt\"\r\n", "1") XEND),
+      .flags = PP_MP_FILENAME_ENCODING,
+      .events = "B f|r\\xe9sum\\xe9.txt|\nE 1:1\n" },
+    { .name = "filename-encoding-overlong",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename=\"\xc0\xaf.txt\"\r\n", "1") XEND),
+      .flags = PP_MP_FILENAME_ENCODING,
+      .events = "B f|\\xc0\\xaf.txt|\nE 1:1\n" },
+    { .name = "filename-encoding-star-only",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename*=UTF-8''%C3%A9.txt\r\n", "1") XEND),
+      .flags = PP_MP_FILENAME_ENCODING,
+      .events = "B f|UTF-8''%C3%A9.txt|\nE 1:1\n" },
+    { .name = "unmatched-boundary-junk",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyzzyX\r\n2") XEND),
+      .flags = PP_MP_UNMATCHED_BOUNDARY,
+      .events = "F a=1\\x0d\\x0a--xyzzyX\\x0d\\x0a2\n" },
+    { .name = "unmatched-boundary-prefix",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyz\r\n2") XEND),
+      .flags = PP_MP_UNMATCHED_BOUNDARY,
+      .events = "F a=1\\x0d\\x0a--xyz\\x0d\\x0a2\n" },
+    { .name = "unmatched-boundary-dash",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyzzy-x") XEND),
+      .flags = PP_MP_UNMATCHED_BOUNDARY,
+      .events = "F a=1\\x0d\\x0a--xyzzy-x\n" },
+    { .name = "unmatched-boundary-bare-cr",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyzzy\rx") XEND),
+      .flags = PP_MP_UNMATCHED_BOUNDARY,
+      .events = "F a=1\\x0d\\x0a--xyzzy\\x0dx\n" },
+    { .name = "unmatched-boundary-long-padding",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyzzy                                  \r\n2")
+           XEND),
+      .flags = PP_MP_UNMATCHED_BOUNDARY,
+      .events = "F a=1\\x0d\\x0a--xyzzy                                  \\x0d\\x0a2\n" },
+    { .name = "missing-final-boundary",
+      .ct = XCT,
+      BODY(XA),
+      .flags = PP_MP_MISSING_FINAL_BOUNDARY,
+      .fatal = true,
+      .events = "" },
+    { .name = "missing-final-boundary-empty-body",
+      .ct = XCT,
+      BODY(""),
+      .flags = PP_MP_MISSING_FINAL_BOUNDARY,
+      .fatal = true,
+      .events = "" },
+    { .name = "missing-final-boundary-cut-delimiter",
+      .ct = XCT,
+      BODY(XA "--xyzzy"),
+      .flags = PP_MP_MISSING_FINAL_BOUNDARY,
+      .fatal = true,
+      .events = "" },
+    { .name = "missing-final-boundary-in-headers",
+      .ct = XCT,
+      BODY(XA "--xyzzy\r\n" CD),
+      .flags = PP_MP_MISSING_FINAL_BOUNDARY,
+      .fatal = true,
+      .events = "F a=1\n" },
+    { .name = "oversized-header",
+      .ct = XCT,
+      BODY(XA XEND),
+      .limits = { .max_header_bytes = 43 },
+      .flags = PP_MP_OVERSIZED_HEADER,
+      .fatal = true,
+      .events = "" },
+    { .name = "header-at-limit",
+      .ct = XCT,
+      BODY(XA XEND),
+      .limits = { .max_header_bytes = 44 },
+      .events = "F a=1\n" },
+    { .name = "header-no-colon",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\nGarbage\r\n", "1") XEND),
+      .flags = PP_MP_HEADER_NO_COLON,
+      .events = "F a=1\n" },
+    { .name = "encoded-part",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\nContent-Transfer-Encoding: quoted-printable\r\n", "=31") XEND),
+      .flags = PP_MP_ENCODED_PART,
+      .events = "F a==31\n" },
+    { .name = "field-limit",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "12345") XEND),
+      .limits = { .max_field_bytes = 4 },
+      .flags = PP_MP_FIELD_LIMIT_EXCEEDED,
+      .fatal = true,
+      .events = "" },
+    { .name = "field-at-limit",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1234") XEND),
+      .limits = { .max_field_bytes = 4 },
+      .events = "F a=1234\n" },
+    { .name = "file-not-limited-by-field-limit",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; filename=\"f\"\r\n", "12345") XEND),
+      .limits = { .max_field_bytes = 4 },
+      .events = "B a|f|\nE 5:12345\n" },
+
+    /* ---- found by fuzz/fuzz_multipart.c ---- */
+};
+
+#define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
+
+/* ---- Running a vector ------------------------------------------------------------------------- */
+
+typedef struct result_t {
+    apr_status_t rv; /* first failure of feed/finish, else APR_SUCCESS */
+    unsigned flags;
+    bool has_error;
+    const char *events;
+} result_t;
+
+static const pp_multipart_cb_t recording_cb = {
+    .field = on_field,
+    .file_begin = on_file_begin,
+    .file_data = on_file_data,
+    .file_end = on_file_end,
+};
+
+/* Feeds the body cut at cuts[0..n) (ascending offsets). */
+static result_t run_cuts(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cuts, apr_size_t n)
+{
+    rec_t rec = { .p = p };
+    pp_multipart_cb_t cb = recording_cb;
+    const char *err = NULL;
+    result_t res = { APR_SUCCESS, 0, false, NULL };
+    apr_size_t from = 0;
+
+    cb.ctx = &rec;
+    pp_multipart_t *mp = pp_multipart_create(p, pp_str_from(v->ct), &v->limits, &cb, &err);
+    if (mp == NULL) {
+        fail_msg("%s: create failed: %s", v->name, err);
+    }
+    for (apr_size_t i = 0; i <= n && res.rv == APR_SUCCESS; i++) {
+        apr_size_t to = i < n ? cuts[i] : v->body_len;
+        res.rv = pp_multipart_feed(mp, v->body + from, to - from);
+        from = to;
+    }
+    if (res.rv == APR_SUCCESS) {
+        res.rv = pp_multipart_finish(mp);
+    }
+    res.flags = pp_multipart_flags(mp);
+    res.has_error = pp_multipart_error(mp) != NULL;
+    res.events = rec.log.data ? rec.log.data : "";
+    return res;
+}
+
+static void expect_same(const mp_vec_t *v, const result_t *want, const result_t *got,
+                        const char *how, apr_size_t at)
+{
+    if (want->rv != got->rv || want->flags != got->flags || want->has_error != got->has_error ||
+        strcmp(want->events, got->events) != 0) {
+        fail_msg("%s (%s %lu): rv %d/%d flags %#x/%#x events\n%s---\n%s", v->name, how,
+                 (unsigned long)at, want->rv, got->rv, want->flags, got->flags, want->events,
+                 got->events);
+    }
+}
