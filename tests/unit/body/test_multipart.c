@@ -16,11 +16,17 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "body/multipart.h"
 
 static apr_pool_t *pool;
+
+static pp_str_t cstr(const char *s)
+{
+    return (pp_str_t){ s, strlen(s) };
+}
 
 /* ---- Recording callbacks ---------------------------------------------------------------------- */
 
@@ -649,7 +655,7 @@ static result_t run_cuts(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cut
     apr_size_t from = 0;
 
     cb.ctx = &rec;
-    pp_multipart_t *mp = pp_multipart_create(p, pp_str_from(v->ct), &v->limits, &cb, &err);
+    pp_multipart_t *mp = pp_multipart_create(p, cstr(v->ct), &v->limits, &cb, &err);
     if (mp == NULL) {
         fail_msg("%s: create failed: %s", v->name, err);
     }
@@ -676,4 +682,362 @@ static void expect_same(const mp_vec_t *v, const result_t *want, const result_t 
                  (unsigned long)at, want->rv, got->rv, want->flags, got->flags, want->events,
                  got->events);
     }
+}
+
+static result_t run_whole(const mp_vec_t *v, apr_pool_t *p)
+{
+    return run_cuts(v, p, NULL, 0);
+}
+
+/* ---- Tests ------------------------------------------------------------------------------------ */
+
+static void test_vectors(void **state)
+{
+    for (apr_size_t i = 0; i < N_VECTORS; i++) {
+        const mp_vec_t *v = &vectors[i];
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        result_t got = run_whole(v, p);
+        result_t want = { v->fatal ? APR_EGENERAL : APR_SUCCESS, v->flags, v->fatal, v->events };
+        expect_same(v, &want, &got, "whole", 0);
+        /* Every fatal condition is also a strict flag, so checking the mask is enough. */
+        assert_true(!v->fatal || (got.flags & PP_MP_STRICT_MASK) != 0);
+        apr_pool_destroy(p);
+    }
+}
+
+static void test_split_every_position(void **state)
+{
+    for (apr_size_t i = 0; i < N_VECTORS; i++) {
+        const mp_vec_t *v = &vectors[i];
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        result_t want = run_whole(v, p);
+        for (apr_size_t at = 0; at <= v->body_len; at++) {
+            apr_pool_t *sub;
+            apr_pool_create(&sub, p);
+            result_t got = run_cuts(v, sub, &at, 1);
+            expect_same(v, &want, &got, "split at", at);
+            apr_pool_destroy(sub);
+        }
+        apr_pool_destroy(p);
+    }
+}
+
+static void test_one_byte_chunks(void **state)
+{
+    for (apr_size_t i = 0; i < N_VECTORS; i++) {
+        const mp_vec_t *v = &vectors[i];
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        apr_size_t n = v->body_len ? v->body_len - 1 : 0;
+        apr_size_t *cuts = apr_palloc(p, (n + 1) * sizeof(*cuts));
+        for (apr_size_t k = 0; k < n; k++) {
+            cuts[k] = k + 1;
+        }
+        result_t want = run_whole(v, p);
+        result_t got = run_cuts(v, p, cuts, n);
+        expect_same(v, &want, &got, "1-byte chunks", 0);
+        apr_pool_destroy(p);
+    }
+}
+
+static uint32_t lcg(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+static void test_random_chunks(void **state)
+{
+    uint32_t seed = 7;
+    for (apr_size_t i = 0; i < N_VECTORS; i++) {
+        const mp_vec_t *v = &vectors[i];
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        result_t want = run_whole(v, p);
+        apr_size_t *cuts = apr_palloc(p, (v->body_len + 1) * sizeof(*cuts));
+        for (int round = 0; round < 64; round++) {
+            apr_size_t n = 0, at = 0, max = 1 + lcg(&seed) % 24;
+            while ((at += 1 + lcg(&seed) % max) < v->body_len) {
+                cuts[n++] = at;
+            }
+            apr_pool_t *sub;
+            apr_pool_create(&sub, p);
+            result_t got = run_cuts(v, sub, cuts, n);
+            expect_same(v, &want, &got, "random round", (apr_size_t)round);
+            apr_pool_destroy(sub);
+        }
+        apr_pool_destroy(p);
+    }
+}
+
+typedef struct ct_vec_t {
+    const char *ct;
+    const char *boundary; /* NULL: create must fail */
+    unsigned flags;
+    const char *error; /* substring of the message */
+} ct_vec_t;
+
+static const ct_vec_t ct_vectors[] = {
+    { "multipart/form-data; boundary=abc", "abc", 0, NULL },
+    { "multipart/form-data;boundary=abc", "abc", 0, NULL },
+    { "  multipart/form-data ; boundary=abc ; charset=UTF-8", "abc", 0, NULL },
+    { "multipart/form-data; charset=\"a;b\"; boundary=abc", "abc", 0, NULL },
+    { "multipart/form-data; boundary=abc;", "abc", 0, NULL },
+    { "multipart/form-data; boundary=\"a'()+_,-./:=? b\"", "a'()+_,-./:=? b",
+      PP_MP_BOUNDARY_QUOTED | PP_MP_BOUNDARY_WHITESPACE, NULL },
+    { "multipart/form-data; boundary =abc", "abc", PP_MP_BOUNDARY_WHITESPACE, NULL },
+    { "multipart/form-data; boundary=----WebKitFormBoundaryX", "----WebKitFormBoundaryX", 0,
+      NULL },
+    { "multipart/form-data; boundary="
+      "1234567890123456789012345678901234567890123456789012345678901234567890",
+      "1234567890123456789012345678901234567890123456789012345678901234567890", 0, NULL },
+    { "", NULL, 0, "not multipart/form-data" },
+    { "text/plain; boundary=abc", NULL, 0, "not multipart/form-data" },
+    { "multipart/mixed; boundary=abc", NULL, 0, "not multipart/form-data" },
+    { "multipart/form-data-x; boundary=abc", NULL, 0, "not multipart/form-data" },
+    { "multipart/form-data", NULL, 0, "no boundary" },
+    { "multipart/form-data; charset=UTF-8", NULL, 0, "no boundary" },
+    { "multipart/form-data; boundary=", NULL, 0, "empty boundary" },
+    { "multipart/form-data; boundary=\"\"", NULL, 0, "empty boundary" },
+    { "multipart/form-data; boundary="
+      "12345678901234567890123456789012345678901234567890123456789012345678901",
+      NULL, 0, "longer than 70" },
+    { "multipart/form-data; boundary=a/b", NULL, 0, "invalid character" },
+    { "multipart/form-data; boundary=a,b", NULL, 0, "invalid character" },
+    { "multipart/form-data; boundary=a\"b", NULL, 0, "invalid character" },
+    { "multipart/form-data; boundary=\"a\\b\"", NULL, 0, "invalid character" },
+    { "multipart/form-data; boundary=\"a\x01\"", NULL, 0, "invalid character" },
+    { "multipart/form-data; boundary=\"a\xc3\xa9\"", NULL, 0, "invalid character" },
+    { "multipart/form-data; boundary=\"abc \"", NULL, 0, "ends with a space" },
+    { "multipart/form-data; boundary=\"abc", NULL, 0, "unterminated" },
+    { "multipart/form-data; boundary=abc; boundary=def", NULL, 0, "more than one boundary" },
+    { "multipart/form-data; BOUNDARY=abc; boundary=abc", NULL, 0, "more than one boundary" },
+    { "multipart/form-data; x=\"boundary=evil\"; boundary=abc", NULL, 0, "before the boundary" },
+    { "multipart/form-data; xboundary=evil; boundary=abc", NULL, 0, "before the boundary" },
+    { "multipart/form-data boundary=abc", NULL, 0, "malformed parameter list" },
+    { "multipart/form-data; boundary", NULL, 0, "malformed parameter" },
+    { "multipart/form-data; =abc", NULL, 0, "malformed parameter" },
+    { "multipart/form-data; x=\"abc; boundary=abc", NULL, 0, "unterminated quoted parameter" },
+};
+
+static void test_content_type(void **state)
+{
+    for (apr_size_t i = 0; i < sizeof(ct_vectors) / sizeof(ct_vectors[0]); i++) {
+        const ct_vec_t *v = &ct_vectors[i];
+        char out[PP_MP_MAX_BOUNDARY];
+        apr_size_t len = 0;
+        unsigned flags = 0;
+        const char *err = pp_multipart_boundary_parse(cstr(v->ct), out, &len, &flags);
+        const char *create_err = NULL;
+        pp_multipart_t *mp = pp_multipart_create(pool, cstr(v->ct), NULL, NULL, &create_err);
+        if (v->boundary == NULL) {
+            if (err == NULL || strstr(err, v->error) == NULL) {
+                fail_msg("%s: wanted error '%s', got '%s'", v->ct, v->error, err);
+            }
+            assert_null(mp);
+            assert_string_equal(create_err, err);
+            continue;
+        }
+        if (err != NULL) {
+            fail_msg("%s: unexpected error '%s'", v->ct, err);
+        }
+        assert_int_equal(len, strlen(v->boundary));
+        assert_memory_equal(out, v->boundary, len);
+        assert_int_equal(flags, v->flags);
+        assert_non_null(mp);
+        assert_int_equal(pp_multipart_flags(mp), v->flags);
+    }
+}
+
+static void test_flag_names(void **state)
+{
+    assert_int_equal(PP_MP_STRICT_MASK & PP_MP_INFO_MASK, 0);
+    assert_int_equal(PP_MP_STRICT_MASK | PP_MP_INFO_MASK, (1u << PP_MP_FLAG_COUNT) - 1);
+    for (unsigned i = 0; i < PP_MP_FLAG_COUNT; i++) {
+        const char *name = pp_multipart_flag_name(1u << i);
+        assert_non_null(name);
+        assert_memory_equal(name, "MULTIPART_", 10);
+        for (unsigned k = 0; k < i; k++) {
+            assert_string_not_equal(name, pp_multipart_flag_name(1u << k));
+        }
+    }
+    assert_string_equal(pp_multipart_flag_name(PP_MP_BOUNDARY_QUOTED), "MULTIPART_BOUNDARY_QUOTED");
+    assert_string_equal(pp_multipart_flag_name(PP_MP_UNMATCHED_BOUNDARY),
+                        "MULTIPART_UNMATCHED_BOUNDARY");
+    assert_null(pp_multipart_flag_name(0));
+    assert_null(pp_multipart_flag_name(PP_MP_LF_LINE | PP_MP_DATA_AFTER));
+    assert_null(pp_multipart_flag_name(1u << PP_MP_FLAG_COUNT));
+    /* Every flag some vector expects is covered; every flag is expected by some vector. */
+    unsigned seen = 0;
+    for (apr_size_t i = 0; i < N_VECTORS; i++) {
+        seen |= vectors[i].flags;
+    }
+    assert_int_equal(seen, (1u << PP_MP_FLAG_COUNT) - 1);
+}
+
+static void test_callback_abort(void **state)
+{
+    static const char body[] = XA XB XEND;
+    apr_pool_t *p;
+    rec_t rec;
+    pp_multipart_cb_t cb = recording_cb;
+
+    apr_pool_create(&p, pool);
+    memset(&rec, 0, sizeof(rec));
+    rec.p = p;
+    rec.fail_field = APR_ENOSPC;
+    cb.ctx = &rec;
+    pp_multipart_t *mp = pp_multipart_create(p, cstr(XCT), NULL, &cb, NULL);
+    assert_non_null(mp);
+    assert_int_equal(pp_multipart_feed(mp, body, sizeof(body) - 1), APR_ENOSPC);
+    assert_string_equal(rec.log.data, "F a=1\n"); /* nothing after the abort */
+    assert_null(pp_multipart_error(mp));
+    assert_int_equal(pp_multipart_feed(mp, "x", 1), APR_ENOSPC);
+    assert_int_equal(pp_multipart_finish(mp), APR_ENOSPC);
+    apr_pool_destroy(p);
+}
+
+static void test_no_callbacks_and_misuse(void **state)
+{
+    static const char body[] = XA XB XEND;
+    pp_multipart_t *mp = pp_multipart_create(pool, cstr(XCT), NULL, NULL, NULL);
+    assert_non_null(mp);
+    assert_int_equal(pp_multipart_feed(mp, body, sizeof(body) - 1), APR_SUCCESS);
+    assert_int_equal(pp_multipart_feed(mp, body, 0), APR_SUCCESS);
+    assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+    assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+    assert_int_equal(pp_multipart_feed(mp, "x", 1), APR_EGENERAL);
+    assert_int_equal(pp_multipart_flags(mp), 0);
+
+    /* A failed parser keeps failing with the first reason. */
+    mp = pp_multipart_create(pool, cstr(XCT), NULL, NULL, NULL);
+    assert_int_equal(pp_multipart_feed(mp, XA, sizeof(XA) - 1), APR_SUCCESS);
+    assert_int_equal(pp_multipart_finish(mp), APR_EGENERAL);
+    const char *why = pp_multipart_error(mp);
+    assert_non_null(why);
+    assert_int_equal(pp_multipart_feed(mp, XEND, sizeof(XEND) - 1), APR_EGENERAL);
+    assert_ptr_equal(pp_multipart_error(mp), why);
+}
+
+/* FNV-1a over everything the file callbacks receive. */
+typedef struct sum_t {
+    uint64_t hash;
+    apr_off_t bytes;
+    apr_off_t size_at_end;
+    int files;
+} sum_t;
+
+static apr_status_t sum_begin(void *ctx, pp_str_t f, pp_str_t n, pp_str_t t, void **handle)
+{
+    ((sum_t *)ctx)->files++;
+    return APR_SUCCESS;
+}
+
+static apr_status_t sum_data(void *ctx, void *handle, const char *data, apr_size_t len)
+{
+    sum_t *s = ctx;
+    for (apr_size_t i = 0; i < len; i++) {
+        s->hash = (s->hash ^ (unsigned char)data[i]) * 1099511628211ull;
+    }
+    s->bytes += (apr_off_t)len;
+    return APR_SUCCESS;
+}
+
+static apr_status_t sum_end(void *ctx, void *handle, apr_off_t size)
+{
+    ((sum_t *)ctx)->size_at_end = size;
+    return APR_SUCCESS;
+}
+
+/* Content full of line breaks, dashes and pieces of "--xyzzy", then edited so that no line is
+ * a delimiter or a long prefix of one (the byte after the content is the delimiter's CR). */
+static apr_size_t make_tricky_content(char *buf, apr_size_t n, uint32_t seed)
+{
+    static const char *const pieces[] = { "\r\n", "\n", "\r", "-", "--", "\r\n--", "\r\n--xy",
+                                          "\r\n--xyzz", "\n--xyzzy", "\r\n--xyzzy", "\0",
+                                          "xyzzy" };
+    apr_size_t len = 0;
+    while (len < n) {
+        uint32_t r = lcg(&seed);
+        const char *piece = pieces[r % 12];
+        apr_size_t plen = (r % 12 == 10) ? 1 : strlen(piece);
+        if ((r >> 8) % 3 == 0) {
+            buf[len++] = (char)(r >> 16);
+        } else if (len + plen <= n) {
+            memcpy(buf + len, piece, plen);
+            len += plen;
+        } else {
+            buf[len++] = 'a';
+        }
+    }
+    for (apr_size_t i = 0; i < n; i++) {
+        if (buf[i] != '\n') {
+            continue;
+        }
+        static const char dash[] = "--xyzzy";
+        apr_size_t k = 0;
+        while (k < 7 && i + 1 + k < n && buf[i + 1 + k] == dash[k]) {
+            k++;
+        }
+        char next = i + 1 + k < n ? buf[i + 1 + k] : '\r';
+        if (k == 7 || (k >= 5 && (next == '\r' || next == '\n'))) {
+            buf[i + k] = 'Q'; /* breaks the match inside the prefix */
+        }
+    }
+    return n;
+}
+
+static void test_large_file(void **state)
+{
+    static const char head[] = "--xyzzy\r\n" CD "name=\"f\"; filename=\"big.bin\"\r\n\r\n";
+    static const char tail[] = "\r\n--xyzzy--\r\n";
+    static const apr_size_t chunk_sizes[] = { 1, 2, 3, 7, 64, 100, 255, 256, 4095, 65536, 1 << 20 };
+    apr_size_t content_len = 3 * 1024 * 1024 + 17;
+    apr_pool_t *p;
+    apr_pool_create(&p, pool);
+    apr_size_t body_len = sizeof(head) - 1 + content_len + sizeof(tail) - 1;
+    char *body = apr_palloc(p, body_len);
+    memcpy(body, head, sizeof(head) - 1);
+    make_tricky_content(body + sizeof(head) - 1, content_len, 99);
+    memcpy(body + sizeof(head) - 1 + content_len, tail, sizeof(tail) - 1);
+
+    sum_t want = { 1469598103934665603ull, 0, 0, 0 };
+    sum_data(&want, NULL, body + sizeof(head) - 1, content_len);
+    for (apr_size_t c = 0; c < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); c++) {
+        sum_t got = { 1469598103934665603ull, 0, -1, 0 };
+        pp_multipart_cb_t cb = { &got, NULL, sum_begin, sum_data, sum_end };
+        pp_multipart_t *mp = pp_multipart_create(p, cstr(XCT), NULL, &cb, NULL);
+        for (apr_size_t at = 0; at < body_len; at += chunk_sizes[c]) {
+            apr_size_t n = body_len - at < chunk_sizes[c] ? body_len - at : chunk_sizes[c];
+            assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
+        }
+        assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+        assert_int_equal(pp_multipart_flags(mp), 0);
+        assert_int_equal(got.files, 1);
+        assert_int_equal(got.bytes, (apr_off_t)content_len);
+        assert_int_equal(got.size_at_end, (apr_off_t)content_len);
+        assert_true(got.hash == want.hash);
+    }
+    apr_pool_destroy(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_split_every_position),
+        cmocka_unit_test(test_one_byte_chunks),
+        cmocka_unit_test(test_random_chunks),
+        cmocka_unit_test(test_content_type),
+        cmocka_unit_test(test_flag_names),
+        cmocka_unit_test(test_callback_abort),
+        cmocka_unit_test(test_no_callbacks_and_misuse),
+        cmocka_unit_test(test_large_file),
+    };
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
