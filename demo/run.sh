@@ -98,7 +98,7 @@ Parapet demo running on $base/ (PID $(demo_pid)).
   attacks (403 Forbidden, never reach the CGI):
     curl -i '$base/cgi-bin/echo?q=%3Cscript%3Ealert(1)%3C/script%3E'
     curl -i --data 'id=1 union select password from users' $base/cgi-bin/echo
-    curl -i -F 'description=<script>x</script>' -F 'upload=@/etc/hostname' $base/cgi-bin/echo
+    curl -i --form-string 'description=<script>x</script>' -F 'upload=@/etc/hostname' $base/cgi-bin/echo
 
   logs:
     error log   $DEMO/logs/error.log

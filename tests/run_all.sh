@@ -17,6 +17,13 @@ else
     echo "PASS layout: engine free of Apache headers"
     echo "LAYOUT: 1 passed, 0 failed" >> "$log"
 fi
+# docs/directives.md is generated from the directive table: it must not drift.
+if build/parapet help --markdown | cmp -s - docs/directives.md; then
+    echo "DOCS: 1 passed, 0 failed" >> "$log"
+else
+    echo "FAIL docs: docs/directives.md is stale (build/parapet help --markdown > docs/directives.md)"
+    echo "DOCS: 0 passed, 1 failed" >> "$log"
+fi
 pass=$(sed -n 's/^[A-Z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 fail=$(sed -n 's/^[A-Z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
 suites=$(grep -cE '^[A-Z0-9]+: [0-9]+ passed' "$log")

@@ -32,11 +32,16 @@ db=$work/clamd/db
 printf 'nothing to see here\n' > "$work/clean.txt"
 : > "$work/empty.txt"
 
-# check NAME EXPECTED-PREFIX [VAR=value...] -- FILE...: runs the helper, expects one line.
+# check NAME EXPECTED-PREFIX [VAR=value...] -- [ARG...]: runs the helper with that environment
+# and those arguments; expects exactly one line starting with EXPECTED-PREFIX.
 check() {
     name=$1 want=$2
     shift 2
-    out=$(env "$@" "$helper" 2>&1)
+    for a in "$@"; do
+        shift
+        if [ "$a" = -- ]; then set -- "$@" "$helper"; else set -- "$@" "$a"; fi
+    done
+    out=$(env "$@" 2>&1)
     lines=$(printf '%s\n' "$out" | wc -l)
     case $out in
     "$want"*)
@@ -54,61 +59,61 @@ clamscan_env="PARAPET_CLAMSCAN=$(command -v clamscan)"
 clamdscan_env="PARAPET_CLAMSCAN=$(command -v clamdscan)"
 
 check "clamscan eicar" "0 clamscan: Parapet.Test.EICAR" \
-    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" "$work/eicar.com"
+    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" -- "$work/eicar.com"
 check "clamscan clean" "1 clean" \
-    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" "$work/clean.txt"
+    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" -- "$work/clean.txt"
 check "clamscan empty" "1 empty file" \
-    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" "$work/empty.txt"
+    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" -- "$work/empty.txt"
 check "clamscan missing file" "0 " \
-    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" "$work/missing"
+    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $db" -- "$work/missing"
 check "clamscan without database" "0 " \
-    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $work/nodb" "$work/clean.txt"
+    "$clamscan_env" "PARAPET_CLAMSCAN_ARGS=-d $work/nodb" -- "$work/clean.txt"
 
 if command -v clamdscan > /dev/null 2>&1; then
     check "clamdscan eicar" "0 clamdscan: Parapet.Test.EICAR" \
-        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" "$work/eicar.com"
+        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" -- "$work/eicar.com"
     check "clamdscan clean" "1 clean" \
-        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" "$work/clean.txt"
+        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" -- "$work/clean.txt"
     check "clamdscan --fdpass clean" "1 clean" \
-        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf --fdpass" "$work/clean.txt"
+        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf --fdpass" -- "$work/clean.txt"
     check "clamdscan missing file" "0 " \
-        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" "$work/missing"
+        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" -- "$work/missing"
     # Auto-detection: clamd answers, so clamdscan is used.
     check "auto picks clamdscan (eicar)" "0 clamdscan:" \
-        "PARAPET_CLAMSCAN=" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" "$work/eicar.com"
+        "PARAPET_CLAMSCAN=" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" -- "$work/eicar.com"
     check "auto picks clamdscan (clean)" "1 clean: clamdscan" \
-        "PARAPET_CLAMSCAN=" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" "$work/clean.txt"
+        "PARAPET_CLAMSCAN=" "PARAPET_CLAMSCAN_ARGS=--config-file=$conf" -- "$work/clean.txt"
     printf 'LocalSocket %s/nowhere.sock\n' "$work" > "$work/dead.conf"
     check "clamdscan unreachable fails closed" "0 " \
-        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$work/dead.conf" "$work/clean.txt"
+        "$clamdscan_env" "PARAPET_CLAMSCAN_ARGS=--config-file=$work/dead.conf" -- "$work/clean.txt"
     # Auto-detection: clamdscan ignores -d and pings the system clamd; when there is none,
     # clamscan (here with the fixture's database) is used.
     if clamdscan --ping 1 > /dev/null 2>&1; then
         echo "SKIP: auto falls back to clamscan: a system clamd is running"
     else
         check "auto falls back to clamscan" "1 clean: clamscan" \
-            "PARAPET_CLAMSCAN=" "PARAPET_CLAMSCAN_ARGS=-d $db" "$work/clean.txt"
+            "PARAPET_CLAMSCAN=" "PARAPET_CLAMSCAN_ARGS=-d $db" -- "$work/clean.txt"
     fi
 else
     echo "SKIP: clamdscan not installed (Debian package clamdscan)"
 fi
 
 check "unparseable output" "0 unable to parse scanner output" \
-    "PARAPET_CLAMSCAN=/bin/echo" "$work/clean.txt"
+    "PARAPET_CLAMSCAN=/bin/echo" -- "$work/clean.txt"
 check "scanner missing" "0 unable to parse scanner output: cannot run" \
-    "PARAPET_CLAMSCAN=$work/none" "$work/clean.txt"
-check "no argument" "0 usage"
-check "two arguments" "0 usage" "$work/clean.txt" "$work/eicar.com"
+    "PARAPET_CLAMSCAN=$work/none" -- "$work/clean.txt"
+check "no argument" "0 usage" --
+check "two arguments" "0 usage" -- "$work/clean.txt" "$work/eicar.com"
 
 # A scanner that prints OK but fails is not trusted.
 printf '#!/bin/sh\nfor f; do :; done; echo "$f: OK"; exit 2\n' > "$work/liar"
 chmod 755 "$work/liar"
-check "OK with bad exit status" "0 " "PARAPET_CLAMSCAN=$work/liar" "$work/clean.txt"
+check "OK with bad exit status" "0 " "PARAPET_CLAMSCAN=$work/liar" -- "$work/clean.txt"
 
 # SIGTERM (Parapet's timeout) takes the scanner down too.
 printf '#!/bin/sh\necho $$ > "%s/slow.pid"\nexec sleep 30\n' "$work" > "$work/slow"
 chmod 755 "$work/slow"
-PARAPET_CLAMSCAN=$work/slow "$helper" "$work/clean.txt" > /dev/null 2>&1 &
+PARAPET_CLAMSCAN=$work/slow "$helper" -- "$work/clean.txt" > /dev/null 2>&1 &
 helper_pid=$!
 i=0
 while [ ! -s "$work/slow.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
