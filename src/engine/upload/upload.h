@@ -133,13 +133,15 @@ typedef struct pp_clamd_result_t {
 
 /*
  * Streams file_path to clamd at address ("unix:/abs/path", "tcp:HOST:PORT", "tcp:[v6]:PORT")
- * with zINSTREAM and reads the verdict. A host name is resolved on every call without a timeout
- * of ours: configure a numeric address. Files above clamd's StreamMaxLength come back as ERROR. connect_timeout bounds the connection; scan_timeout
- * bounds everything after it (streaming and waiting for the reply). The socket and file live in
- * a subpool of p destroyed before returning; strings in *res are in p.
+ * with zINSTREAM and reads the verdict. connect_timeout bounds the connection; scan_timeout
+ * bounds everything after it (streaming and waiting for the reply). A host name is resolved on
+ * every call without a timeout of ours: configure a numeric address. Files above clamd's
+ * StreamMaxLength come back as ERROR. The socket and file live in a subpool of p destroyed
+ * before returning; strings in *res are in p.
  * Returns APR_SUCCESS when clamd gave a verdict (CLEAN, FOUND, or ERROR from clamd). Otherwise
- * returns the APR error with res->status UNREACHABLE (connect failure, timeout, connection lost)
- * or ERROR (bad address, file could not be read), with the reason in res->reason.
+ * returns the APR error with res->status UNREACHABLE (connect failure, timeout, connection lost
+ * before any reply) or ERROR (bad address, file could not be read, clamd closed the connection
+ * without a reply: APR_EOF), with the reason in res->reason.
  */
 apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_path,
                            apr_interval_time_t connect_timeout, apr_interval_time_t scan_timeout,

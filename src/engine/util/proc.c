@@ -51,8 +51,6 @@ typedef struct child_t {
     apr_exit_why_e why;
 } child_t;
 
-typedef enum { READ_AGAIN, READ_EMPTY, READ_EOF } read_state_t;
-
 /* Pool cleanup: the last line of defence against zombies when the run gave up waiting. */
 static apr_status_t child_cleanup(void *data)
 {
@@ -92,30 +90,25 @@ static void sink_append(sink_t *s, const char *data, apr_size_t n)
     s->len += n;
 }
 
-/* Reads what the pipe has right now (the parent's end is non-blocking). */
-static read_state_t sink_read(sink_t *s, apr_size_t *budget)
+/* Reads what the pipe has right now (our end is non-blocking), at most *budget bytes, so that a
+ * child that writes without pause still lets the caller look at the clock. */
+static void sink_read(sink_t *s, apr_size_t *budget)
 {
     char chunk[READ_CHUNK_BYTES];
 
-    while (s->pipe != NULL) {
+    while (s->pipe != NULL && *budget > 0) {
         apr_size_t n = sizeof(chunk);
         apr_status_t rv = apr_file_read(s->pipe, chunk, &n);
         if (n > 0)
             sink_append(s, chunk, n);
         if (APR_STATUS_IS_EAGAIN(rv))
-            return READ_EMPTY;
+            return;
         if (rv != APR_SUCCESS) {
-            /* EOF, or an error that leaves nothing more to read from this pipe. */
-            s->pipe = NULL;
-            return READ_EOF;
+            s->pipe = NULL; /* EOF, or an error that leaves nothing more to read here */
+            return;
         }
-        if (*budget <= n) {
-            *budget = 0;
-            return READ_AGAIN; /* more may be waiting; let the caller look at the clock */
-        }
-        *budget -= n;
+        *budget = *budget > n ? *budget - n : 0;
     }
-    return READ_EOF;
 }
 
 /* Waits up to slice for output on the open pipes and reads it; sleeps when both are closed. */

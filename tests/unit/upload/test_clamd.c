@@ -3,7 +3,8 @@
  * that never answers (timeout), and a forked fake clamd that checks the zINSTREAM framing byte
  * for byte and answers with canned replies (clean, found, errors, nonsense, early close on a
  * size limit). With the fixture (PARAPET_CLAMD_SOCKET=/path from tests/fixtures/clamav.sh start):
- * PING, the EICAR test file (FOUND), clean and empty files (CLEAN), a multi-chunk file.
+ * PING, the EICAR test file (FOUND), clean and empty files (CLEAN), a multi-chunk file, and a
+ * file past the fixture's StreamMaxLength (ERROR).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -425,6 +426,27 @@ static void test_clamd_clean(void **state)
     assert_int_equal(res.bytes_sent, sizeof(big));
 }
 
+/* The fixture sets StreamMaxLength 10M: a larger upload is an ERROR, never CLEAN. */
+static void test_clamd_size_limit(void **state)
+{
+    const char *addr = fixture_address(*state);
+    if (addr == NULL)
+        skip();
+    const char *path = apr_pstrcat(*state, dir, "/eleven-mb.bin", NULL);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    for (int i = 0; i < 11 * 16; i++)
+        assert_int_equal(fwrite(received, 1, 65536, fp), 65536);
+    assert_int_equal(fclose(fp), 0);
+    pp_clamd_result_t res;
+    assert_int_equal(pp_clamd_scan(*state, addr, path, apr_time_from_sec(2),
+                                   apr_time_from_sec(30), &res),
+                     APR_SUCCESS);
+    assert_int_equal(res.status, PP_CLAMD_ERROR);
+    assert_non_null(strstr(res.reason, "size limit"));
+    unlink(path);
+}
+
 int main(void)
 {
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS)
@@ -448,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clamd_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clamd_eicar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clamd_clean, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clamd_size_limit, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/clamd", tests, NULL, NULL);
     char cmd[128];

@@ -113,14 +113,16 @@ check "OK with bad exit status" "0 " "PARAPET_CLAMSCAN=$work/liar" -- "$work/cle
 # SIGTERM (Parapet's timeout) takes the scanner down too.
 printf '#!/bin/sh\necho $$ > "%s/slow.pid"\nexec sleep 30\n' "$work" > "$work/slow"
 chmod 755 "$work/slow"
-PARAPET_CLAMSCAN=$work/slow "$helper" -- "$work/clean.txt" > /dev/null 2>&1 &
+PARAPET_CLAMSCAN=$work/slow "$helper" "$work/clean.txt" > /dev/null 2>&1 &
 helper_pid=$!
 i=0
 while [ ! -s "$work/slow.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM "$helper_pid"
 wait "$helper_pid" 2> /dev/null
 sleep 0.2
-if [ -s "$work/slow.pid" ] && ! kill -0 "$(cat "$work/slow.pid")" 2> /dev/null; then
+# Gone, or a zombie waiting for whoever inherited it: either way no longer scanning.
+state=$(ps -o stat= -p "$(cat "$work/slow.pid" 2> /dev/null || echo 0)" 2> /dev/null || true)
+if [ -s "$work/slow.pid" ] && { [ -z "$state" ] || [ "${state#Z}" != "$state" ]; }; then
     echo "PASS: SIGTERM reaches the scanner"
 else
     echo "FAIL: scanner still running after SIGTERM to the helper"
