@@ -120,7 +120,9 @@ stop)
 '' | *[!0-9]*) usage ;;
 esac
 PORT=$1
-[ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || usage
+if [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+    usage
+fi
 
 if [ -n "$(demo_pid)" ]; then
     echo "Parapet demo already running (PID $(demo_pid)); stop it with: make demo-stop" >&2
@@ -131,7 +133,10 @@ if [ ! -f "$MODULE" ]; then
     exit 1
 fi
 write_config
-"$APACHE2" -t -f "$CONF"
+if ! out=$("$APACHE2" -t -f "$CONF" 2>&1); then
+    echo "$out" >&2
+    exit 1
+fi
 "$APACHE2" -f "$CONF" -k start
 wait_until_up
 print_help

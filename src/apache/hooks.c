@@ -189,7 +189,7 @@ static int run_inbound(request_rec *r)
         }
     }
     if (rq->body_consumed) {
-        pp_ap_replay_install(r, rq);
+        pp_ap_replay_prepare(r, rq);
     }
     return DECLINED;
 }
@@ -221,8 +221,9 @@ void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq)
     }
 }
 
-/* Logging phase. Apache calls this with the first request of an internal-redirect chain; the
- * status the client saw is on the last one. */
+/* Logging phase, run before mod_log_config so what it sets is visible to CustomLog. Apache
+ * calls this with the first request of an internal-redirect chain; the status the client saw,
+ * and the environment CustomLog reads, are on the last one. */
 static int finish_tx(request_rec *r)
 {
     pp_ap_req_t *rq = pp_ap_req_get(r);
@@ -240,8 +241,14 @@ static int finish_tx(request_rec *r)
     pp_tx_set_response_status(rq->tx, last->status, last->status_line);
     rv = pp_tx_finish(rq->tx);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "Parapet: logging phase failed [unique_id \"%s\"]",
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "Parapet: logging phase failed [unique_id \"%s\"]",
                       pp_tx_unique_id(rq->tx));
+    }
+    pp_ap_report_verdict(last, rq);
+    /* For `CustomLog ... env=mod_security-relevant` (reference §1.3). */
+    if (pp_tx_verdict(rq->tx)->relevant) {
+        apr_table_setn(last->subprocess_env, "mod_security-relevant", "1");
     }
     return DECLINED;
 }
@@ -250,9 +257,10 @@ void pp_ap_register_request_hooks(apr_pool_t *p)
 {
     /* mod_unique_id must have set UNIQUE_ID before the transaction takes its id. */
     static const char *const after_unique_id[] = { "mod_unique_id.c", NULL };
+    static const char *const before_log_config[] = { "mod_log_config.c", NULL };
 
     ap_hook_post_read_request(create_tx, after_unique_id, NULL, APR_HOOK_LAST);
     /* 1.9 ran the inbound phase as the last thing before the handler (reference §13). */
     ap_hook_fixups(run_inbound, NULL, NULL, APR_HOOK_REALLY_LAST);
-    ap_hook_log_transaction(finish_tx, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(finish_tx, NULL, before_log_config, APR_HOOK_FIRST);
 }

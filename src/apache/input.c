@@ -158,14 +158,14 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     return APR_SUCCESS;
 }
 
-void pp_ap_replay_install(request_rec *r, pp_ap_req_t *rq)
+void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq)
 {
     replay_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
 
     ctx->tx = rq->tx;
-    ap_add_input_filter(REPLAY_FILTER_NAME, ctx, r, r->connection);
+    rq->replay = ctx;
     /* The handler reads a de-chunked body of known size: say so, so ap_setup_client_block
-     * accepts it and CGI gets CONTENT_LENGTH (mod_cgi would answer 411 to chunked). */
+     * accepts it and CGI gets CONTENT_LENGTH. An internal redirect copies these headers. */
     if (apr_table_get(r->headers_in, "Transfer-Encoding") != NULL) {
         apr_table_unset(r->headers_in, "Transfer-Encoding");
         apr_table_setn(r->headers_in, "Content-Length",
@@ -173,7 +173,24 @@ void pp_ap_replay_install(request_rec *r, pp_ap_req_t *rq)
     }
 }
 
+/* insert_filter runs for the request whose handler is about to run: the one inspected, or
+ * the target of an internal redirect (mod_rewrite in a directory context), which does not
+ * inherit request-level input filters. One replay state serves the whole chain. */
+static void insert_replay_filter(request_rec *r)
+{
+    pp_ap_req_t *rq;
+
+    if (r->main != NULL) {
+        return;
+    }
+    rq = pp_ap_req_get(r);
+    if (rq != NULL && rq->replay != NULL) {
+        ap_add_input_filter(REPLAY_FILTER_NAME, rq->replay, r, r->connection);
+    }
+}
+
 void pp_ap_register_input_filter(void)
 {
     ap_register_input_filter(REPLAY_FILTER_NAME, replay_body, NULL, AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(insert_replay_filter, NULL, NULL, APR_HOOK_MIDDLE);
 }

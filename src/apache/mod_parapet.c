@@ -50,9 +50,13 @@ pp_ap_process_t *pp_ap_process_get(process_rec *proc)
     return data;
 }
 
+/* Every directive lives in per-directory configurations: at server or vhost level that is the
+ * server's lookup_defaults, which Apache merges into every <Directory>/<Location> below it and
+ * (from the main server) into every vhost. So server-scope settings (logs, signature, chroot)
+ * reach the configuration a request runs with, with no second configuration to consult. */
 pp_cfg_t *pp_ap_server_cfg(const server_rec *s)
 {
-    return ap_get_module_config(s->module_config, &parapet_module);
+    return ap_get_module_config(s->lookup_defaults, &parapet_module);
 }
 
 pp_cfg_t *pp_ap_dir_cfg(const request_rec *r)
@@ -80,9 +84,6 @@ static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *ar
             return err;
         }
     }
-    if (pp_directive_scope(d) != PP_SCOPE_ANY) {
-        cfg = pp_ap_server_cfg(cmd->server);
-    }
     mode = ap_state_query(AP_SQ_RUN_MODE);
     site = (pp_cfg_site_t){
         .file = cmd->directive ? cmd->directive->filename : NULL,
@@ -103,11 +104,6 @@ static void *create_dir_config(apr_pool_t *p, char *dir)
 static void *merge_configs(apr_pool_t *p, void *base, void *add)
 {
     return pp_cfg_merge(p, base, add);
-}
-
-static void *create_server_config(apr_pool_t *p, server_rec *s)
-{
-    return pp_cfg_create(p);
 }
 
 /* Finishes one configuration; a failure stops start-up with the engine's message. */
@@ -155,10 +151,8 @@ static bool finish_sections(server_rec *s, apr_array_header_t *secs, apr_pool_t 
 static bool finish_server(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp)
 {
     core_server_config *core = ap_get_core_module_config(s->module_config);
-    pp_cfg_t *dir = ap_get_module_config(s->lookup_defaults, &parapet_module);
 
     return finish_cfg(s, pp_ap_server_cfg(s), pconf, ptemp)
-           && finish_cfg(s, dir, pconf, ptemp)
            && finish_sections(s, core->sec_dir, pconf, ptemp)
            && finish_sections(s, core->sec_url, pconf, ptemp);
 }
@@ -215,8 +209,8 @@ module AP_MODULE_DECLARE_DATA parapet_module = {
     NULL,
     create_dir_config,
     merge_configs,
-    create_server_config,
-    merge_configs,
+    NULL,
+    NULL,
     parapet_cmds,
     register_hooks,
     AP_MODULE_FLAG_NONE,

@@ -34,7 +34,8 @@ APLOG_USE_MODULE(parapet);
 typedef struct pp_ap_req_t {
     pp_tx_t *tx;
     bool inspected;        /* the inbound phase ran: the engine is on for this request */
-    bool body_consumed;    /* we read the body from the client; the handler gets a replay */
+    bool body_consumed;    /* we read the body from the client */
+    void *replay;          /* input.c's replay state once the request was let through */
     bool response_given;   /* response status and headers were handed to the engine */
 } pp_ap_req_t;
 
@@ -75,15 +76,16 @@ void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq);
 
 /* ---- input.c ------------------------------------------------------------------------------ */
 
-/* Registers the replay input filter. */
+/* Registers the replay input filter and the insert_filter hook that adds it. */
 void pp_ap_register_input_filter(void);
 /* Reads the whole request body from the client into the engine, chunk by chunk, without
  * holding it in Apache memory. Returns OK, or an HTTP status when the client side failed
  * (413 for LimitRequestBody, 408 for a timeout, 400 otherwise). */
 int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq);
-/* Installs the filter that serves the buffered body to the handler and makes the request
- * headers describe what it will receive (Content-Length instead of chunked). */
-void pp_ap_replay_install(request_rec *r, pp_ap_req_t *rq);
+/* Arranges for the buffered body to be served to whichever request of the chain runs a
+ * handler (the filter is added at insert_filter, so an internal redirect gets it too), and
+ * makes the request headers describe what it will receive (Content-Length, not chunked). */
+void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq);
 
 /* ---- output.c ----------------------------------------------------------------------------- */
 
@@ -97,7 +99,9 @@ void pp_ap_register_identity_hooks(apr_pool_t *p);
 
 /* ---- notes.c ------------------------------------------------------------------------------ */
 
-/* Sets note `name` to the microseconds elapsed since r->request_time, as a decimal integer. */
+/* Sets note `name` to the microseconds elapsed since r->request_time, as a decimal integer,
+ * on r and on the first request of its chain (CustomLog's %{..}n reads the last request of an
+ * internal-redirect chain, %<{..}n the first). */
 void pp_ap_note_time(request_rec *r, const char *name);
 /* UNIQUE_ID from mod_unique_id when it ran for r, else NULL (the engine then makes one). */
 const char *pp_ap_unique_id(const request_rec *r);

@@ -11,9 +11,18 @@
 
 void pp_ap_note_time(request_rec *r, const char *name)
 {
-    apr_time_t elapsed_us = apr_time_now() - r->request_time;
+    request_rec *first = r;
+    const char *value;
 
-    apr_table_setn(r->notes, name, apr_psprintf(r->pool, "%" APR_TIME_T_FMT, elapsed_us));
+    while (first->prev != NULL) {
+        first = first->prev;
+    }
+    /* request_time is the same for the whole chain: the redirect copies it. */
+    value = apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now() - first->request_time);
+    apr_table_setn(r->notes, name, value);
+    if (first != r) {
+        apr_table_setn(first->notes, name, value);
+    }
 }
 
 const char *pp_ap_unique_id(const request_rec *r)

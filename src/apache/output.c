@@ -157,17 +157,19 @@ static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
     return APR_SUCCESS;
 }
 
-/* Adds the filter to requests the inbound phase inspected (the engine is on for them). */
+/* Adds the filter to the request that will produce the response: the inspected one, or the
+ * target of an internal redirect from it. Not after an interception: the answer is then an
+ * error page of our own making (or an ErrorDocument), and scanning it could deny it again. */
 static void insert_scan_filter(request_rec *r)
 {
     pp_ap_req_t *rq;
     scan_ctx_t *ctx;
 
-    if (r->main != NULL || r->prev != NULL) {
+    if (r->main != NULL) {
         return;
     }
-    rq = ap_get_module_config(r->request_config, &parapet_module);
-    if (rq == NULL || !rq->inspected) {
+    rq = pp_ap_req_get(r);
+    if (rq == NULL || !rq->inspected || pp_tx_verdict(rq->tx)->intercepted) {
         return;
     }
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));

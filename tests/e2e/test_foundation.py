@@ -1,17 +1,19 @@
 """Foundation: what only a real Apache can show about the adapter (src/apache).
 
 Module identity and <IfModule mod_security.c>; the inbound phase at fixups on query strings
-and bodies (urlencoded, chunked, PUT, 50 MB streamed) with byte-identical replay to a CGI;
-per-directory merging; no second inspection of an ErrorDocument; the outbound phase;
-SecServerSignature; the timing notes; SecChrootDir.
+and bodies (urlencoded, chunked, PUT, 50 MB streamed) with byte-identical replay to a CGI, also
+across an internal redirect; per-directory merging and DynamicOnly; no second inspection of an
+ErrorDocument; the outbound phase; SecServerSignature across a graceful restart; the timing
+notes; SecChrootDir. Rule semantics belong in tests/eval, not here.
 """
 import hashlib
 import os
 import re
+import signal
 import time
 from pathlib import Path
 
-from harness import Apache, Group, RandomBody, Skip, running_as_root, wait_for
+from harness import DEFAULT_MODULES, Apache, Group, RandomBody, Skip, running_as_root, wait_for
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -37,10 +39,27 @@ RULES = Group("rules", snippet="""
 <Location /extra>
     SecFilter "forbidden-word"
 </Location>
+ScriptAlias /dyn/cgi/ "@ROOT@/cgi-bin/"
+<Location /dyn>
+    SecFilterEngine DynamicOnly
+</Location>
 ErrorDocument 403 /errors/denied.html
-""", files={
+<Directory "@ROOT@/htdocs/ht">
+    AllowOverride Options
+</Directory>
+# A rewrite in a directory context ends in an internal redirect after the body was read.
+<Directory "@ROOT@/htdocs/rw">
+    Options +FollowSymLinks
+    RewriteEngine On
+    RewriteRule ^go$ /cgi-bin/echo.py [L]
+</Directory>
+""", modules=DEFAULT_MODULES + ("rewrite",), files={
+    "htdocs/rw/index.html": "rewrite dir\n",
+    "htdocs/ht/.htaccess": 'SecFilter "htaccess-word"\n',
+    "htdocs/ht/index.html": "htaccess rules here\n",
     "htdocs/static-off/index.html": "engine off here\n",
     "htdocs/extra/index.html": "extra rules here\n",
+    "htdocs/dyn/index.html": "static under DynamicOnly\n",
     "htdocs/errors/denied.html": "<html><body>%s</body></html>\n" % DENIED_PAGE,
 })
 
@@ -132,6 +151,17 @@ def test_put_body_replayed(srv):
     expect(got["body_length"] == len(body), "PUT length %d" % got["body_length"])
 
 
+@RULES.test
+def test_body_replayed_after_internal_redirect(srv):
+    body = b"a=1&b=" + b"z" * 100000
+    resp = srv.request("POST", "/rw/go", body=body, headers=FORM)
+    expect_status(resp, 200, "POST rewritten to the CGI")
+    got = resp.json()
+    expect(got["body_sha256"] == hashlib.sha256(body).hexdigest(), "body lost in the redirect")
+    resp = srv.request("POST", "/rw/go", body="a=<script>", headers=FORM)
+    expect_status(resp, 403, "attack through the rewritten URL")
+
+
 def test_bad_regex_fails_configtest():
     srv = Apache('<IfModule mod_security.c>\nSecFilterEngine On\nSecFilter "(unclosed"\n'
                  '</IfModule>\n', name="badregex")
@@ -156,6 +186,19 @@ def test_engine_off_in_location(srv):
     expect_status(srv.get("/index.html?q=<script>"), 403, "server-level rule elsewhere")
     expect_status(srv.get("/extra/index.html?w=forbidden-word"), 403, "rule added in <Location>")
     expect_status(srv.get("/index.html?w=forbidden-word"), 200, "<Location> rule outside it")
+
+
+@RULES.test
+def test_htaccess_rules_merge(srv):
+    expect_status(srv.get("/ht/index.html?w=htaccess-word"), 403, ".htaccess rule")
+    expect_status(srv.get("/ht/index.html?q=<script>"), 403, "server rule inherited there")
+    expect_status(srv.get("/index.html?w=htaccess-word"), 200, ".htaccess rule elsewhere")
+
+
+@RULES.test
+def test_dynamic_only_skips_static_files(srv):
+    expect_status(srv.get("/dyn/index.html?q=<script>"), 200, "static file under DynamicOnly")
+    expect_status(srv.get("/dyn/cgi/echo.py?q=<script>"), 403, "CGI under DynamicOnly")
 
 
 def denial_lines(srv):
@@ -200,6 +243,12 @@ def test_50mb_post_streams_with_bounded_memory(srv):
     print("    50 MB POST in %.1fs; children %s; RSS growth max %d KiB, peak (VmHWM) growth "
           "max %d KiB" % (seconds, sorted(common), growth, hwm_growth))
     expect(growth < 5 * 1024, "RSS grew by %d KiB" % growth)
+    # The same size with an attack up front: the big body is inspected, not just passed on.
+    def attack():
+        yield b"<script>"
+        yield from RandomBody(50 * MiB - 8)
+    resp = srv.request("POST", "/cgi-bin/echo.py", body=attack(), headers=hdrs, timeout=300)
+    expect_status(resp, 403, "50 MB body starting with an attack")
 
 
 # ---- outbound phase --------------------------------------------------------------------------
@@ -239,6 +288,7 @@ IDENTITY = Group("identity", snippet="""
 ServerTokens Full
 SecServerSignature "%s"
 SecFilterEngine On
+SecFilter "<script"
 """ % SIGNATURE)
 
 
@@ -253,6 +303,20 @@ def test_server_signature(srv):
            "CGI SERVER_SOFTWARE is not the signature")
     log = srv.error_log()
     expect("original server banner: Apache/" in log, "real banner not logged:\n%s" % log)
+
+
+@IDENTITY.test
+def test_graceful_restart_keeps_identity_and_rules(srv):
+    # A restart unloads and reloads the module and reads the configuration again.
+    def generations():
+        return srv.error_log().count("resuming normal operations")
+    before = generations()
+    os.kill(srv.proc.pid, signal.SIGUSR1)
+    expect(wait_for(lambda: generations() > before, timeout=10), "no graceful restart seen")
+    resp = wait_for(lambda: (lambda r: r if r.status == 200 else None)(srv.get("/")))
+    expect(resp is not None, "server did not answer after the restart")
+    expect(resp.header("Server") == SIGNATURE, "Server after restart: %r" % resp.header("Server"))
+    expect_status(srv.get("/?q=<script>"), 403, "rule after the restart")
 
 
 # ---- timing notes -----------------------------------------------------------------------------
