@@ -18,6 +18,8 @@
 #include "http_main.h"
 
 #include "mod_parapet.h"
+#include "unixd.h"
+#include <unistd.h>
 
 #define PROCESS_STATE_KEY "parapet-process-state"
 
@@ -92,6 +94,11 @@ static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *ar
         .in_dir = cmd->path != NULL,
         .in_vhost = cmd->server->is_virtual != 0,
         .checking_only = mode == AP_SQ_RM_CONFIG_TEST || mode == AP_SQ_RM_CONFIG_DUMP,
+        /* Started as root, children serve as User/Group: check directories for them. */
+        .run_ids_known = geteuid() == 0 && ap_unixd_config.user_id != 0 &&
+                         ap_unixd_config.user_id != (uid_t)-1,
+        .run_uid = ap_unixd_config.user_id,
+        .run_gid = ap_unixd_config.group_id,
     };
     return pp_cfg_apply(cfg, d, args, &site, cmd->pool, cmd->temp_pool);
 }

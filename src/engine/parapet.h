@@ -19,6 +19,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
+#include <apr_user.h>
 
 #define PARAPET_VERSION "0.1.0"
 #define PARAPET_NAME "Parapet"
@@ -63,6 +64,9 @@ typedef struct pp_cfg_site_t {
     bool in_dir;             /* inside <Directory>/<Location>/<Files>/.htaccess */
     bool in_vhost;           /* inside <VirtualHost> */
     bool checking_only;      /* `parapet check` / configtest: do not start anything */
+    bool run_ids_known;      /* the host reads its configuration as root and serves as */
+    apr_uid_t run_uid;       /* run_uid/run_gid (Apache's User/Group): check directories */
+    apr_gid_t run_gid;       /* for that user, not for root */
 } pp_cfg_site_t;
 
 /* Creates an empty configuration (every slot unset) in cp. Never fails. */

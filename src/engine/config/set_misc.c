@@ -86,7 +86,10 @@ const char *pp_set_upload_dir(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *s
                               const void *extra, int argc, char **argv)
 {
     const char *path = pp_cfg_path(ctx->cp, ctx->site, argv[0]);
-    const char *err = pp_upload_dir_check(ctx->tp, path);
+    const char *err = ctx->site && ctx->site->run_ids_known
+                          ? pp_upload_dir_check_as(ctx->tp, path, ctx->site->run_uid,
+                                                   ctx->site->run_gid)
+                          : pp_upload_dir_check(ctx->tp, path);
     if (err)
         return err;
     *(const char **)slot = apr_pstrdup(ctx->cp, path);
