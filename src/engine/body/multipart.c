@@ -21,6 +21,10 @@
 #define HOLD_CAP 256 /* look-behind: twice the longest undecided delimiter, see feed */
 #define PAD_MAX 32   /* transport padding accepted after a delimiter */
 
+/* Longest undecided tail: CR LF "--" boundary, padding, one more byte, CR. */
+#define UNDECIDED_MAX (2 + 2 + PP_MP_MAX_BOUNDARY + PAD_MAX + 1 + 1)
+_Static_assert(HOLD_CAP >= 2 * UNDECIDED_MAX, "look-behind too small");
+
 enum { ST_PREAMBLE, ST_HEADERS, ST_BODY, ST_EPILOGUE, ST_DONE, ST_FAILED };
 enum { D_NEED, D_NO, D_YES };
 enum { EOL_CRLF = 1, EOL_LF = 2 };
@@ -94,7 +98,7 @@ static void note_eol(pp_multipart_t *mp, unsigned eol)
 /* ---- Delimiter recognition ------------------------------------------------------------------ */
 
 /* What follows "--boundary" at t: "--" (close), or padding and a line end. */
-static int delim_tail(pp_multipart_t *mp, const char *t, const char *end, bool final, delim_t *d)
+static int delim_tail(const char *t, const char *end, bool final, delim_t *d, unsigned *flag)
 {
     apr_size_t avail = (apr_size_t)(end - t), i = 0;
     int need = final ? D_NO : D_NEED;
@@ -105,7 +109,7 @@ static int delim_tail(pp_multipart_t *mp, const char *t, const char *end, bool f
     }
     if (t[0] == '-') {
         if (t[1] != '-') {
-            mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
+            *flag = PP_MP_UNMATCHED_BOUNDARY;
             return D_NO;
         }
         d->close = true;
@@ -126,7 +130,7 @@ static int delim_tail(pp_multipart_t *mp, const char *t, const char *end, bool f
         d->after = t + i + 2;
     } else {
         /* PHP ends the part at "--boundary" whatever follows: we must not read on silently. */
-        mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
+        *flag = PP_MP_UNMATCHED_BOUNDARY;
         return D_NO;
     }
     d->padded = i > 0;
@@ -134,22 +138,24 @@ static int delim_tail(pp_multipart_t *mp, const char *t, const char *end, bool f
 }
 
 /* Is the line starting at q a delimiter line? D_NEED when the bytes up to end cannot tell
- * (never when final). Flags are set only with the decision, so chunking cannot change them. */
-static int delim_check(pp_multipart_t *mp, const char *q, const char *end, bool final,
-                       delim_t *d)
+ * (never when final). *flag gets PP_MP_UNMATCHED_BOUNDARY with a D_NO for a line that only
+ * resembles one; the caller decides whether the parser got that far (see emit_run). */
+static int delim_check(const pp_multipart_t *mp, const char *q, const char *end, bool final,
+                       delim_t *d, unsigned *flag)
 {
     apr_size_t avail = (apr_size_t)(end - q), k = 0;
+    *flag = 0;
     while (k < mp->dash_len && k < avail && q[k] == mp->dash[k]) {
         k++;
     }
     if (k == mp->dash_len) {
-        return delim_tail(mp, q + k, end, final, d);
+        return delim_tail(q + k, end, final, d, flag);
     }
     if (k == avail) {
         return final ? D_NO : D_NEED;
     }
     if (k >= mp->prefix_min && (q[k] == '\r' || q[k] == '\n')) {
-        mp->flags |= PP_MP_UNMATCHED_BOUNDARY; /* a truncated copy of our delimiter */
+        *flag = PP_MP_UNMATCHED_BOUNDARY; /* a truncated copy of our delimiter */
     }
     return D_NO;
 }
@@ -267,14 +273,14 @@ static bool end_headers(pp_multipart_t *mp)
     return true;
 }
 
-/* ---- States ----------------------------------------------------------------------------------- */
+/* ---- States --------------------------------------------------------------------------------- */
 
 /* A complete header line is at hbuf[hline, hlen). */
 static void header_line(pp_multipart_t *mp)
 {
     const char *line = mp->hbuf + mp->hline;
     apr_size_t n = mp->hlen - mp->hline;
-    unsigned eol = (n >= 2 && line[n - 2] == '\r') ? EOL_CRLF : EOL_LF;
+    unsigned eol = (n >= 2 && line[n - 2] == '\r') ? EOL_CRLF : EOL_LF, flag = 0;
     delim_t d;
 
     note_eol(mp, eol);
@@ -282,12 +288,13 @@ static void header_line(pp_multipart_t *mp)
         end_headers(mp);
         return;
     }
-    if (line[0] == '-' && delim_check(mp, line, line + n, true, &d) == D_YES) {
+    if (line[0] == '-' && delim_check(mp, line, line + n, true, &d, &flag) == D_YES) {
         /* A part that never reached its blank line: dropped, and the body is ambiguous. */
         mp->flags |= PP_MP_INVALID_PART;
         at_delimiter(mp, 0, &d);
         return;
     }
+    mp->flags |= flag;
     mp->hline = mp->hlen;
 }
 
@@ -314,11 +321,27 @@ static apr_size_t feed_headers(pp_multipart_t *mp, const char *buf, apr_size_t l
 static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t len)
 {
     for (apr_size_t i = 0; i < len && !(mp->flags & PP_MP_DATA_AFTER); i++) {
-        if (strchr(" \t\r\n", buf[i]) == NULL || buf[i] == '\0') {
+        if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n') {
             mp->flags |= PP_MP_DATA_AFTER;
         }
     }
     return len;
+}
+
+/* Emits a run of content whose scan found a resembling line starting at flag_at (relative;
+ * (apr_size_t)-1 = none). A field that overflows stops the parser at its first byte that does
+ * not fit, so only a line starting at or before that byte counts: otherwise how far one chunk
+ * let us look ahead would change the flags. */
+static bool emit_run(pp_multipart_t *mp, const char *buf, apr_size_t n, apr_size_t flag_at)
+{
+    apr_size_t reached = n;
+    if (mp->state == ST_BODY && !mp->hdr.is_file && n > mp->lim.max_field_bytes - mp->flen) {
+        reached = mp->lim.max_field_bytes - mp->flen;
+    }
+    if (flag_at <= reached) {
+        mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
+    }
+    return emit(mp, buf, n);
 }
 
 /* Preamble or part content up to the next delimiter. Returns the bytes consumed: less than len
@@ -326,14 +349,17 @@ static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t 
 static apr_size_t scan_content(pp_multipart_t *mp, const char *buf, apr_size_t len, bool final)
 {
     const char *p = buf, *end = buf + len;
+    apr_size_t flag_at = (apr_size_t)-1;
+    unsigned flag;
     delim_t d;
 
     if (mp->bol) {
-        int r = delim_check(mp, buf, end, final, &d);
+        int r = delim_check(mp, buf, end, final, &d, &flag);
         if (r == D_NEED) {
             return 0;
         }
         mp->bol = false;
+        mp->flags |= flag;
         if (r == D_YES) {
             at_delimiter(mp, 0, &d);
             return (apr_size_t)(d.after - buf);
@@ -344,21 +370,26 @@ static apr_size_t scan_content(pp_multipart_t *mp, const char *buf, apr_size_t l
         if (nl == NULL) {
             break;
         }
-        int r = delim_check(mp, nl + 1, end, final, &d);
+        if (end - nl > 2 && (nl[1] != '-' || nl[2] != '-')) {
+            p = nl + 1; /* the common case, decided without a call */
+            continue;
+        }
+        int r = delim_check(mp, nl + 1, end, final, &d, &flag);
         if (r == D_NO) {
+            flag_at = (flag && flag_at == (apr_size_t)-1) ? (apr_size_t)(nl + 1 - buf) : flag_at;
             p = nl + 1;
             continue;
         }
         /* A CR before the LF belongs to the delimiter; a trailing CR is never consumed early. */
         const char *start = (nl > buf && nl[-1] == '\r') ? nl - 1 : nl;
-        if (!emit(mp, buf, (apr_size_t)(start - buf)) || r == D_NEED) {
+        if (!emit_run(mp, buf, (apr_size_t)(start - buf), flag_at) || r == D_NEED) {
             return (apr_size_t)(start - buf);
         }
         at_delimiter(mp, start == nl ? EOL_LF : EOL_CRLF, &d);
         return (apr_size_t)(d.after - buf);
     }
     apr_size_t keep = (!final && len > 0 && end[-1] == '\r') ? 1 : 0;
-    emit(mp, buf, len - keep);
+    emit_run(mp, buf, len - keep, flag_at);
     return len - keep;
 }
 
@@ -391,7 +422,7 @@ static apr_size_t run(pp_multipart_t *mp, const char *buf, apr_size_t len, bool 
     return mp->state == ST_FAILED ? len : pos;
 }
 
-/* ---- API -------------------------------------------------------------------------------------- */
+/* ---- API ------------------------------------------------------------------------------------ */
 
 pp_multipart_t *pp_multipart_create(apr_pool_t *p, pp_str_t content_type,
                                     const pp_multipart_limits_t *limits,
@@ -448,7 +479,7 @@ apr_status_t pp_multipart_feed(pp_multipart_t *mp, const char *data, apr_size_t 
         return APR_SUCCESS;
     }
     if (mp->hold_len > 0) {
-        /* The held tail needs at most HOLD_CAP / 2 more bytes to be decided, so either run()
+        /* The held tail is decided within UNDECIDED_MAX bytes of its start, so either run()
          * gets past it, or all of data fitted behind it. */
         apr_size_t h = mp->hold_len, a = len < HOLD_CAP - h ? len : HOLD_CAP - h;
         memcpy(mp->hold + h, data, a);
@@ -470,7 +501,7 @@ apr_status_t pp_multipart_feed(pp_multipart_t *mp, const char *data, apr_size_t 
     if (mp->state == ST_FAILED) {
         return mp->status;
     }
-    assert(len - c <= HOLD_CAP / 2);
+    assert(len - c <= UNDECIDED_MAX);
     memcpy(mp->hold, data + c, len - c);
     mp->hold_len = len - c;
     return APR_SUCCESS;

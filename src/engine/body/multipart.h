@@ -41,9 +41,10 @@
 #define PP_MP_MISSING_SEMICOLON (1u << 7)       /* strict: Content-Disposition params without ';' */
 #define PP_MP_INVALID_QUOTING (1u << 8)         /* strict: unterminated or stray quotes, 'single'
                                                    quotes, backslash before another char in name */
-#define PP_MP_INVALID_PART (1u << 9)            /* strict: part without blank line, bad header name,
-                                                   bare CR or NUL in a header, duplicate Content-Type,
-                                                   delimiter right after the blank line */
+#define PP_MP_INVALID_PART (1u << 9)            /* strict: part without blank line, bad header
+                                                   name, bare CR or NUL in a header, duplicate
+                                                   Content-Type, delimiter right after the blank
+                                                   line */
 #define PP_MP_INVALID_HEADER_FOLDING (1u << 10) /* strict: continuation line with nothing to fold */
 #define PP_MP_PART_LIMIT_EXCEEDED (1u << 11)    /* strict, fatal: more than max_parts parts (the
                                                    counterpart of 2.x FILE_LIMIT_EXCEEDED) */
@@ -63,7 +64,8 @@
 #define PP_MP_UNMATCHED_BOUNDARY (1u << 18)     /* strict: "--boundary" followed by junk, or a line
                                                    that is only a long prefix of "--boundary" */
 #define PP_MP_MISSING_FINAL_BOUNDARY (1u << 19) /* strict, fatal at finish */
-#define PP_MP_OVERSIZED_HEADER (1u << 20)       /* strict, fatal: header section > max_header_bytes */
+#define PP_MP_OVERSIZED_HEADER (1u << 20)       /* strict, fatal: part header section over
+                                                   max_header_bytes */
 #define PP_MP_HEADER_NO_COLON (1u << 21)        /* strict: header line without ':' */
 #define PP_MP_ENCODED_PART (1u << 22)           /* strict: Content-Transfer-Encoding other than
                                                    7bit/8bit/binary (Go decodes quoted-printable,
@@ -125,9 +127,10 @@ pp_multipart_t *pp_multipart_create(apr_pool_t *p, pp_str_t content_type,
                                     const pp_multipart_limits_t *limits,
                                     const pp_multipart_cb_t *cb, const char **error);
 
-/* Feeds the next len bytes of the body (any chunking gives the same callbacks and flags).
- * Returns APR_SUCCESS, APR_EGENERAL on a fatal body error (see pp_multipart_error), or a
- * callback's status. Once it failed, every later call returns the same status. */
+/* Feeds the next len bytes of the body. Any chunking gives the same callbacks (file data may be
+ * split differently), flags and error, unless a callback aborts. Returns APR_SUCCESS,
+ * APR_EGENERAL on a fatal body error (see pp_multipart_error), or a callback's status. Once it
+ * failed, every later call returns the same status; feeding after finish returns APR_EGENERAL. */
 apr_status_t pp_multipart_feed(pp_multipart_t *mp, const char *data, apr_size_t len);
 
 /* End of body: decides what was held back, then fails with PP_MP_MISSING_FINAL_BOUNDARY if

@@ -246,7 +246,7 @@ const char *pp_multipart_boundary_parse(pp_str_t content_type, char *out, apr_si
     return found ? NULL : "no boundary in Content-Type";
 }
 
-/* ---- Content-Disposition ----------------------------------------------------------------------- */
+/* ---- Content-Disposition -------------------------------------------------------------------- */
 
 enum { CD_NAME, CD_FILENAME, CD_FILENAME_STAR, CD_COUNT };
 
@@ -519,7 +519,7 @@ static unsigned parse_cd(apr_pool_t *p, pp_str_t value, pp_mp_part_hdr_t *hdr)
     return f | resolve_filename(p, &cd, hdr);
 }
 
-/* ---- The header section ----------------------------------------------------------------------- */
+/* ---- The header section --------------------------------------------------------------------- */
 
 /* The header being assembled (a line plus its folded continuations). */
 typedef struct hdr_state_t {

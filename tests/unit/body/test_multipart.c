@@ -28,7 +28,7 @@ static pp_str_t cstr(const char *s)
     return (pp_str_t){ s, strlen(s) };
 }
 
-/* ---- Recording callbacks ---------------------------------------------------------------------- */
+/* ---- Recording callbacks -------------------------------------------------------------------- */
 
 typedef struct growbuf_t {
     char *data;
@@ -139,7 +139,7 @@ static apr_status_t on_file_end(void *ctx, void *handle, apr_off_t size)
     return APR_SUCCESS;
 }
 
-/* ---- Vectors ---------------------------------------------------------------------------------- */
+/* ---- Vectors -------------------------------------------------------------------------------- */
 
 typedef struct mp_vec_t {
     const char *name;
@@ -228,7 +228,8 @@ static const mp_vec_t vectors[] = {
            "-- not a boundary\r\n------------------------\r\n--\r\n\r\n"
            "--" C7B "--\r\n"),
       .events = "F name=value\nB file|notes.txt|text/plain\n"
-                "E 49:-- not a boundary\\x0d\\x0a------------------------\\x0d\\x0a--\\x0d\\x0a\n" },
+                "E 49:-- not a boundary\\x0d\\x0a------------------------\\x0d\\x0a--"
+                "\\x0d\\x0a\n" },
     { .name = "curl8",
       .ct = CT(C8B),
       BODY("--" C8B "\r\n" CD "name=\"blob\"; filename=\"data.bin\"\r\n"
@@ -625,11 +626,27 @@ static const mp_vec_t vectors[] = {
       .events = "B a|f|\nE 5:12345\n" },
 
     /* ---- found by fuzz/fuzz_multipart.c ---- */
+    /* A field over its limit with a resembling line after the first byte that did not fit:
+     * the flag used to depend on how far the chunk let the scanner look ahead. */
+    { .name = "fuzz-field-limit-then-unmatched",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "12345\r\n--xyzzyX\r\n") XEND),
+      .limits = { .max_field_bytes = 4 },
+      .flags = PP_MP_FIELD_LIMIT_EXCEEDED,
+      .fatal = true,
+      .events = "" },
+    { .name = "fuzz-unmatched-then-field-limit",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyzzyX\r\n2") XEND),
+      .limits = { .max_field_bytes = 8 },
+      .flags = PP_MP_FIELD_LIMIT_EXCEEDED | PP_MP_UNMATCHED_BOUNDARY,
+      .fatal = true,
+      .events = "" },
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
 
-/* ---- Running a vector ------------------------------------------------------------------------- */
+/* ---- Running a vector ----------------------------------------------------------------------- */
 
 typedef struct result_t {
     apr_status_t rv; /* first failure of feed/finish, else APR_SUCCESS */
@@ -689,7 +706,7 @@ static result_t run_whole(const mp_vec_t *v, apr_pool_t *p)
     return run_cuts(v, p, NULL, 0);
 }
 
-/* ---- Tests ------------------------------------------------------------------------------------ */
+/* ---- Tests ---------------------------------------------------------------------------------- */
 
 static void test_vectors(void **state)
 {
