@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <apr_general.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ static void usage(void)
 int main(int argc, const char *const *argv)
 {
     apr_app_initialize(&argc, &argv, NULL);
+    /* A piped audit/guardian log program that exits must not kill us (Apache ignores it too). */
+    signal(SIGPIPE, SIG_IGN);
     apr_pool_t *p;
     apr_pool_create(&p, NULL);
     const char *err = pp_engine_init(p);

@@ -4,6 +4,7 @@
  * Anything that can be checked now is checked now (reference §2, style §6).
  */
 #include "config/config.h"
+#include "log/log.h"
 #include "upload/upload.h"
 
 #include <apr_lib.h>
@@ -35,7 +36,7 @@ const char *pp_set_mime_types(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *s
     return NULL;
 }
 
-/* A file path or "|program" (piped logs are opened by the host; files are checked here). */
+/* A file path (its directory must exist) or "|program"; both are opened by pp_cfg_finish. */
 const char *pp_set_log_target(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                               const void *extra, int argc, char **argv)
 {
@@ -122,5 +123,5 @@ const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
         return apr_psprintf(tp, "rule at %s:%d asks for a chain but no rule follows it",
                             cfg->open_chain->file ? cfg->open_chain->file : "?",
                             cfg->open_chain->line);
-    return NULL;
+    return pp_log_targets_open(cfg, cp, tp);
 }

@@ -1,11 +1,20 @@
 /*
- * Debug log (reference §10): SecFilterDebugLog / SecFilterDebugLevel. Every line carries the
- * transaction's unique id; level-1 lines (interceptions, fail-closed reasons) also go to the
- * host's error log. One write per line, so lines from concurrent requests do not interleave.
+ * Debug log (reference §10): SecFilterDebugLog / SecFilterDebugLevel. Level-1 lines
+ * (interceptions, fail-closed reasons, log write failures) also go to the host's error log.
+ * The line format is 2.x's, which §10 recommends for us:
+ *
+ *   [<clf-date>] [<hostname>/sid#<config>][rid#<unique id>][<uri>][<level>] <message>
+ *
+ * rid is the transaction's unique id (2.x printed a pointer), so a debug line can be matched
+ * with the audit record and the access log. Each line goes out in one write() on the O_APPEND
+ * descriptor the setter opened, so lines of concurrent requests never interleave (targets.c
+ * explains why). CR and LF inside a message are escaped: one message, one line.
  */
-#include "tx.h"
+#include "log/log.h"
 
 #include <stdarg.h>
+
+#define DEBUG_URI_MAX_BYTES 256
 
 void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
 {
@@ -17,11 +26,16 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
         tx->errlog(tx->errlog_ctx, level, msg);
     if (!tx->cfg->debug_file || level > pp_cfg_int(tx->cfg->debug_level, 0))
         return;
-    char date[APR_CTIME_LEN];
-    apr_ctime(date, apr_time_now());
-    char *line = apr_psprintf(tx->pool, "[%s] [%s] [%.*s] [%d] %s\n", date, tx->unique_id,
-                              (int)(tx->uri.len > 256 ? 256 : tx->uri.len),
-                              tx->uri.data ? tx->uri.data : "", level, msg);
-    apr_size_t len = strlen(line);
-    apr_file_write_full(tx->cfg->debug_file, line, len, NULL);
+    char date[48];
+    pp_log_clf_date(date, sizeof date, apr_time_now());
+    pp_sbuf_t b;
+    pp_sbuf_init(&b, tx->pool, strlen(msg) + 256);
+    pp_sbuf_printf(&b, "[%s] [%s/sid#%pp][rid#%s][%s][%d] ", date,
+                   tx->conn.server_name ? tx->conn.server_name : "-", (const void *)tx->cfg,
+                   tx->unique_id,
+                   pp_log_escape_fit(tx->pool, tx->uri, DEBUG_URI_MAX_BYTES, NULL), level);
+    pp_sbuf_add_safe(&b, pp_str_from_cstr(msg));
+    pp_sbuf_add(&b, "\n", 1);
+    apr_size_t len = b.len;
+    apr_file_write(tx->cfg->debug_file, b.data, &len);
 }

@@ -41,7 +41,11 @@ const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t)
     return found;
 }
 
+/* Runs per request from many threads: it must only read. A configuration without rules has no
+ * registry, and creating one here would write to the shared configuration pool. */
 unsigned pp_target_slot_count(apr_pool_t *cp)
 {
-    return registry(cp)->count;
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "parapet-targets", cp);
+    return data ? ((const intern_registry_t *)data)->count : 0;
 }

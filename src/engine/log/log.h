@@ -1,0 +1,165 @@
+/*
+ * log/log.h: the end-of-transaction logs (reference §9 audit, §10 debug, §11 guardian) and the
+ * targets they write to. log.c dispatches; audit.c decides whether a transaction is audited and
+ * turns it into a record; audit_serial.c (1.9 layout), audit_concurrent.c (2.x-style parts, one
+ * file per transaction plus an index line) and audit_json.c (2.9 JSON field names) format it;
+ * targets.c opens files and spawns piped programs at start-up; guardian.c writes the
+ * httpd-guardian line.
+ *
+ * Nothing here changes a verdict: a failed write is reported (debug level 1, which reaches the
+ * host's error log) and returned, never turned into an interception.
+ */
+#ifndef PP_LOG_H
+#define PP_LOG_H
+
+#include "tx.h"
+
+#include <limits.h>
+
+#include <apr_global_mutex.h>
+#include <apr_thread_proc.h>
+
+/* Request body bytes an audit record holds at most; the rest is noted as truncated. Bounds the
+ * record (and so the single write that carries it) whatever the body size. */
+#define PP_AUDIT_BODY_LIMIT_BYTES (64 * 1024)
+/* SecAuditLogParts when unset: 2.x's default (reference §9.3). */
+#define PP_AUDIT_DEFAULT_PARTS "ABCFHZ"
+/* Index and guardian lines stay within one atomic pipe write (POSIX: at least 512; Linux 4096). */
+#define PP_LOG_LINE_MAX_BYTES PIPE_BUF
+/* Longest escaped text kept for a short field (user, ident, vhost) in a summary line. */
+#define PP_LOG_SHORT_FIELD_BYTES 256
+/* At configuration clean-up, how long a piped logger gets to drain and exit on EOF before APR
+ * sends it SIGTERM (then SIGKILL after 3 s). */
+#define PP_LOG_PIPE_DRAIN_US (apr_time_from_msec(300))
+
+/* ---- Targets (targets.c) ------------------------------------------------------------------ */
+
+/* An opened SecAuditLog / SecGuardianLog. Lives in the configuration pool; shared read-only by
+ * all threads and (after fork) all processes of the generation. */
+typedef struct pp_log_target_t {
+    const char *spec;       /* as configured: absolute path, or "|/path/program args" */
+    apr_file_t *file;       /* the file (O_APPEND, unbuffered), or our end of the pipe */
+    bool piped;
+    apr_proc_t *proc;       /* piped program */
+    apr_global_mutex_t *lock; /* pipes only: one writer at a time, across threads and children */
+} pp_log_target_t;
+
+/* What pp_cfg_t.logs points at. A member is NULL when its directive is unset. */
+typedef struct pp_logs_t {
+    pp_log_target_t *audit;    /* Serial records, or the Concurrent index */
+    pp_log_target_t *guardian;
+} pp_logs_t;
+
+/*
+ * Opens cfg's SecAuditLog and SecGuardianLog (called by pp_cfg_finish). Idempotent: does nothing
+ * when cfg->logs already holds the targets the directives name (opened before, or inherited by
+ * pp_cfg_merge), and leaves cfg->logs NULL when neither directive is set, so a merged
+ * configuration keeps inheriting its parent's targets. A target is opened once per
+ * configuration pool (keyed by its text), so virtual hosts that inherit the same log share one
+ * descriptor and one piped program. Files: O_WRONLY|O_APPEND|O_CREAT, 0640. Pipes: the program
+ * is spawned without a shell (arguments split on white space; quotes group), its stdin is our
+ * pipe, and it is registered with the pool so that a restart (pool clean-up) closes the pipe,
+ * lets it drain briefly, then kills it. Returns NULL or a start-up message in tp naming the
+ * directive and the path.
+ */
+const char *pp_log_targets_open(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
+
+/*
+ * Writes one record. Files: exactly one write() on an O_APPEND descriptor, so concurrent
+ * records never interleave (see targets.c); a short write is returned as APR_INCOMPLETE.
+ * Pipes: under the target's lock, as many writes as it takes. Can fail (disk full, logger gone:
+ * EPIPE); the caller reports.
+ */
+apr_status_t pp_log_target_write(pp_log_target_t *t, const char *data, apr_size_t len);
+
+/* ---- A growing byte string in a pool (audit.c) ---------------------------------------------- */
+
+typedef struct pp_sbuf_t {
+    apr_pool_t *p;
+    char *data;
+    apr_size_t len, cap;
+} pp_sbuf_t;
+
+void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint);
+void pp_sbuf_add(pp_sbuf_t *b, const char *data, apr_size_t len);
+void pp_sbuf_str(pp_sbuf_t *b, const char *s);
+void pp_sbuf_printf(pp_sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s with CR, LF and NUL written as \xNN, so request data cannot forge record lines. */
+void pp_sbuf_add_safe(pp_sbuf_t *b, pp_str_t s);
+
+/* ---- The audit record (audit.c) ------------------------------------------------------------ */
+
+/* Everything the formatters need, computed once from the transaction. Strings in p. */
+typedef struct pp_audit_record_t {
+    const pp_tx_t *tx;
+    apr_pool_t *p;
+    const char *parts;          /* effective SecAuditLogParts letters */
+    int status;                 /* final status, 0 when unknown */
+    const char *bytes;          /* response bytes (Content-Length) or "-" */
+    const char *handler;        /* "-" when none */
+    const char *summary;        /* <vhost> <ip> <ident> <user> [<date>] "<line>" <status> <bytes> */
+    const char *response_line;  /* "HTTP/1.1 200 OK" */
+    bool body_logged;           /* the request body was buffered (and part C is wanted) */
+    pp_str_t body;              /* at most PP_AUDIT_BODY_LIMIT_BYTES */
+    apr_off_t body_total;       /* bytes received (or synthesised) */
+    bool body_truncated;
+    bool body_synthesised;      /* multipart: the urlencoded synthesis of the fields (§6.3) */
+    pp_str_t response_body;     /* part E: the held-back response (empty when none) */
+    bool response_body_logged;
+} pp_audit_record_t;
+
+/* One intercepted file for the logs: field="f" filename="a.txt" size=N stored="/path"
+ * verdict="accepted: ..." (quoted values escaped). In r->p. */
+const char *pp_audit_file_summary(const pp_audit_record_t *r, const pp_file_t *f);
+/* Whether letter is among the record's parts. */
+bool pp_audit_part(const pp_audit_record_t *r, char letter);
+/* "13/Jun/2020:22:43:07 +0200" (local time, English month names) into buf of >= 32 bytes. */
+void pp_log_clf_date(char *buf, apr_size_t size, apr_time_t t);
+/* Like pp_log_clf_date with ".uuuuuu" microseconds after the seconds (JSON "time"). */
+void pp_log_clf_date_usec(char *buf, apr_size_t size, apr_time_t t);
+/* s escaped for a quoted log field (control bytes, '"' and '\' as \xNN) in at most max output
+ * bytes; never splits an escape or a UTF-8 sequence. *truncated (may be NULL) tells whether
+ * anything was dropped. Result in p. */
+const char *pp_log_escape_fit(apr_pool_t *p, pp_str_t s, apr_size_t max, bool *truncated);
+/* The 1.9 summary fields as for r->summary; line is the request line already escaped (see
+ * pp_log_fit_fields for lines that must fit PP_LOG_LINE_MAX_BYTES). Result in p. */
+const char *pp_audit_summary(const pp_tx_t *tx, apr_pool_t *p, int status, const char *bytes,
+                             const char *line);
+
+/* The three unbounded fields of a summary line, escaped for quoting ("-" for an absent header)
+ * and shortened so that together they take at most budget bytes: a short field keeps all of
+ * itself and what it leaves over goes to the longer ones. truncated: something was cut. */
+typedef struct pp_log_fitted_t {
+    const char *line, *referer, *agent;
+    bool truncated;
+} pp_log_fitted_t;
+void pp_log_fit_fields(const pp_tx_t *tx, apr_pool_t *p, apr_size_t budget, pp_log_fitted_t *out);
+/* The unique id made safe for a file name and an unquoted field ([A-Za-z0-9@_.-], at most 128
+ * characters). Result in p. */
+const char *pp_log_safe_id(apr_pool_t *p, const char *id);
+/* Value of a request header (first one), or NULL. */
+const char *pp_log_request_header(const pp_tx_t *tx, const char *name);
+/* The response's Content-Length as written, or "-" (the engine does not see bytes sent). */
+const char *pp_log_response_bytes(const pp_tx_t *tx);
+/* The final status: the host's, else the interception's, else 0 (unknown). */
+int pp_log_status(const pp_tx_t *tx);
+
+/* Decides (SecAuditEngine, relevance §1.3) and writes the audit record for tx. APR_SUCCESS when
+ * written or not wanted; otherwise the write error (already reported at debug level 1). */
+apr_status_t pp_audit_write(pp_tx_t *tx);
+
+/* audit_serial.c: the 1.9 record (§9.2) as one contiguous string in r->p. */
+pp_str_t pp_audit_serial_format(const pp_audit_record_t *r);
+/* audit_json.c: the record as one JSON object plus "\n", in r->p. */
+pp_str_t pp_audit_json_format(const pp_audit_record_t *r);
+/* audit_concurrent.c: the 2.x-style parts record (§9.3) in r->p. */
+pp_str_t pp_audit_parts_format(const pp_audit_record_t *r);
+/* audit_concurrent.c: writes entry to its own file under SecAuditLogStorageDir, closes it, then
+ * appends the index line to index (may be NULL: no index). */
+apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entry,
+                                       pp_log_target_t *index);
+
+/* guardian.c: the SecGuardianLog line for tx (§11); APR_SUCCESS when not configured. */
+apr_status_t pp_guardian_write(pp_tx_t *tx);
+
+#endif
