@@ -104,10 +104,32 @@ static void give_request_head(request_rec *r, pp_tx_t *tx)
 
 void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
 {
+    static const char *const spoofable[] = { "mod_security-message", "mod_security-action",
+                                             "Mod-Security-Message", "Mod-Security-Action",
+                                             "HTTP_MOD_SECURITY_MESSAGE",
+                                             "HTTP_MOD_SECURITY_ACTION" };
+    apr_table_t *ours = pp_tx_headers_out(rq->tx);
+    const char *v;
+    size_t i;
+
     apr_table_overlap(r->subprocess_env, pp_tx_env_out(rq->tx), APR_OVERLAP_TABLES_SET);
     apr_table_overlap(r->notes, pp_tx_notes_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    /* A client must not be able to hand the application a verdict of its own. */
+    for (i = 0; i < 4; i++) {
+        apr_table_unset(r->headers_in, spoofable[i]);
+    }
     /* 1.9 passed mod_security-message / -action to the application as request headers. */
-    apr_table_overlap(r->headers_in, pp_tx_headers_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    apr_table_overlap(r->headers_in, ours, APR_OVERLAP_TABLES_SET);
+    /* Apache 2.4 keeps headers with '_' in their names out of a CGI's environment, so the
+     * application would never see them: give CGI/PHP the variables directly. */
+    for (i = 0; i < 2; i++) {
+        v = apr_table_get(ours, spoofable[i]);
+        if (v != NULL) {
+            apr_table_set(r->subprocess_env, spoofable[i + 4], v);
+        } else {
+            apr_table_unset(r->subprocess_env, spoofable[i + 4]);
+        }
+    }
 }
 
 /* Proxying needs mod_proxy; without it the rule cannot be honoured, so fail closed. */
@@ -230,11 +252,17 @@ static int finish_tx(request_rec *r)
     request_rec *last = r;
     apr_status_t rv;
 
-    if (rq == NULL || !rq->inspected) {
+    if (rq == NULL) {
         return DECLINED;
     }
     while (last->next != NULL) {
         last = last->next;
+    }
+    /* The audit and guardian logs are independent of SecFilterEngine (reference §2.2, §11):
+     * a request the rules never saw is still logged, so give the engine its head now. */
+    if (!rq->inspected) {
+        pp_tx_set_config(rq->tx, pp_ap_dir_cfg(last));
+        give_request_head(r, rq->tx);
     }
     pp_ap_give_response_head(last, rq);
     /* The held-back response may have been replaced by a denial since the head was given. */

@@ -62,30 +62,70 @@ static bool id_listed(const apr_array_header_t *ids, const char *id)
     return false;
 }
 
-/* A chain is inherited, removed or imported as a whole: decide on its first rule. */
-static const apr_array_header_t *merge_rules(apr_pool_t *p, const pp_cfg_t *parent,
-                                             const pp_cfg_t *child)
+static bool identity_filter(const pp_cfg_t *c)
 {
-    bool inherit = child->inheritance != 0;
-    if (inherit && child->rules->nelts == 0 && !child->removes)
-        return parent->effective_rules;
-    const apr_array_header_t *pr = parent->effective_rules;
-    apr_array_header_t *out = apr_array_make(p, pr->nelts + child->rules->nelts,
-                                             sizeof(pp_rule_t *));
-    bool take = false;
-    for (int i = 0; i < pr->nelts; i++) {
-        pp_rule_t *r = APR_ARRAY_IDX(pr, i, pp_rule_t *);
+    return c->inheritance != 0 && !c->removes && !c->imports;
+}
+
+/* One context's filter over an inherited list (reference §2.2). A chain is inherited, removed or
+ * imported as a whole: the decision is taken on its first rule. */
+static void filter_into(const pp_cfg_t *c, const apr_array_header_t *in, apr_array_header_t *out)
+{
+    bool inherit = c->inheritance != 0, take = false;
+    for (int i = 0; i < in->nelts; i++) {
+        pp_rule_t *r = APR_ARRAY_IDX(in, i, pp_rule_t *);
         if (!r->chain_member) {
-            take = inherit || r->mandatory || id_listed(child->imports, r->id);
-            if (take && !r->mandatory && id_listed(child->removes, r->id))
+            take = inherit || r->mandatory || id_listed(c->imports, r->id);
+            if (take && !r->mandatory && id_listed(c->removes, r->id))
                 take = false;
         }
         if (take)
             APR_ARRAY_PUSH(out, pp_rule_t *) = r;
     }
-    for (int i = 0; i < child->rules->nelts; i++)
-        APR_ARRAY_PUSH(out, pp_rule_t *) = APR_ARRAY_IDX(child->rules, i, pp_rule_t *);
+}
+
+/* Applies every filter of the chain in order, then appends own rules. */
+static const apr_array_header_t *compose(apr_pool_t *p, const apr_array_header_t *filters,
+                                         const apr_array_header_t *inherited,
+                                         const apr_array_header_t *own)
+{
+    const apr_array_header_t *cur = inherited;
+    for (int i = 0; i < filters->nelts; i++) {
+        const pp_cfg_t *f = APR_ARRAY_IDX(filters, i, const pp_cfg_t *);
+        if (identity_filter(f))
+            continue;
+        apr_array_header_t *next = apr_array_make(p, cur->nelts + 1, sizeof(pp_rule_t *));
+        filter_into(f, cur, next);
+        cur = next;
+    }
+    if (!own->nelts)
+        return cur;
+    apr_array_header_t *out = apr_array_make(p, cur->nelts + own->nelts, sizeof(pp_rule_t *));
+    apr_array_cat(out, cur);
+    apr_array_cat(out, own);
     return out;
+}
+
+static const apr_array_header_t *filters_of(apr_pool_t *p, const pp_cfg_t *c)
+{
+    if (c->filters)
+        return c->filters;
+    apr_array_header_t *self = apr_array_make(p, 1, sizeof(const pp_cfg_t *));
+    APR_ARRAY_PUSH(self, const pp_cfg_t *) = c;
+    return self;
+}
+
+/* merge(P, C): C's filters (in order) applied to P's lists, then C's own rules. Both the
+ * effective list (P taken as complete) and the own list (P taken as a section that will itself
+ * be merged under something) are kept, so merge(A, merge(B, C)) == merge(merge(A, B), C). */
+static void merge_rules(apr_pool_t *p, pp_cfg_t *m, const pp_cfg_t *parent, const pp_cfg_t *child)
+{
+    const apr_array_header_t *cf = filters_of(p, child);
+    m->effective_rules = compose(p, cf, parent->effective_rules, child->rules);
+    m->rules = (apr_array_header_t *)compose(p, cf, parent->rules, child->rules);
+    apr_array_header_t *all = apr_array_copy(p, filters_of(p, parent));
+    apr_array_cat(all, cf);
+    m->filters = all;
 }
 
 pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child)
@@ -107,7 +147,7 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
         m->logs = parent->logs;
     if (!child->default_action)
         m->default_action = parent->default_action;
-    m->effective_rules = merge_rules(p, parent, child);
+    merge_rules(p, m, parent, child);
     m->cp = child->cp ? child->cp : parent->cp;
     return m;
 }

@@ -46,6 +46,10 @@ struct pp_cfg_t {
 
     /* Result of merging: parent rules (per inheritance) + own − removed. */
     const apr_array_header_t *effective_rules;
+    /* The contexts whose SecFilterInheritance/Import/Remove apply to inherited rules, outermost
+     * first (NULL: just this one). Apache merges <Location> sections with each other before
+     * merging the result under the server's configuration, so a merge must compose. */
+    const apr_array_header_t *filters;
     apr_pool_t *cp;                          /* configuration pool (target slots live there) */
     void *logs;                              /* log/: opened audit/guardian targets */
 };

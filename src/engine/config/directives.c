@@ -68,6 +68,7 @@ pp_scope_t pp_directive_scope(const pp_directive_t *d) { return d->scope; }
 const char *pp_cfg_tokenize(apr_pool_t *p, const char *raw, int *argc, char ***argv)
 {
     apr_array_header_t *words = apr_array_make(p, 4, sizeof(char *));
+    *argc = 0, *argv = (char **)words->elts; /* defined even when a quote is unterminated */
     const char *s = raw ? raw : "";
     for (;;) {
         while (apr_isspace(*s))

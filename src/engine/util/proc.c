@@ -216,6 +216,20 @@ static void supervise(child_t *c, sink_t *sinks, apr_pool_t *sp, apr_time_t dead
     }
 }
 
+/* Runs in the child between fork and exec (APR calls "perms" callbacks there). An Apache worker
+ * thread blocks most signals and Apache ignores SIGPIPE; a child inherits both, and would then
+ * ignore the SIGTERM our timeout sends. Start it with a clean mask and default dispositions. */
+static apr_status_t reset_signals(void *data, apr_fileperms_t perms, apr_uid_t uid,
+                                  apr_gid_t gid)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    return APR_SUCCESS;
+}
+
 static apr_status_t spawn(apr_pool_t *sp, const char *const *argv, const char *const *envp,
                           apr_proc_t *proc)
 {
@@ -236,6 +250,8 @@ static apr_status_t spawn(apr_pool_t *sp, const char *const *argv, const char *c
         return rv;
     /* Checks in the parent that argv[0] is executable, so a typo is an error, not exit 255. */
     if ((rv = apr_procattr_error_check_set(attr, 1)))
+        return rv;
+    if ((rv = apr_procattr_perms_set_register(attr, reset_signals, NULL, 0)))
         return rv;
     if (envp == NULL)
         envp = (const char *const *)environ;
