@@ -95,14 +95,17 @@ static bool run_script(pp_tx_t *tx, pp_file_t *f)
         pp_cfg_int(tx->cfg->approve_timeout_s, PP_DEFAULT_APPROVE_TIMEOUT_S));
     pp_approve_result_t res;
     pp_approve_run(tx->pool, tx->cfg->approve_script, f->tmpname.data, timeout, &res);
-    f->verdict = apr_psprintf(tx->pool, "%s: %s%s%s", res.accepted ? "accepted" : "rejected",
-                              res.reason, res.detail ? " " : "", res.detail ? res.detail : "");
+    /* The script's own reason, and ours when it did not give the verdict itself. */
+    const char *why = res.detail ? (*res.reason ? apr_pstrcat(tx->pool, res.reason, " ", res.detail,
+                                                              NULL)
+                                                : res.detail)
+                                 : res.reason;
+    f->verdict = apr_psprintf(tx->pool, "%s: %s", res.accepted ? "accepted" : "rejected", why);
     pp_debug(tx, res.accepted ? 2 : 1, "Upload approval script %s for file %s (%s): %s",
              res.accepted ? "accepted" : "rejected", f->tmpname.data,
              pp_str_log_escape(tx->pool, f->filename, 256), f->verdict);
     if (!res.accepted)
-        reject(tx, apr_psprintf(tx->pool, "Upload rejected by approval script: %s%s%s",
-                                res.reason, res.detail ? " " : "", res.detail ? res.detail : ""));
+        reject(tx, apr_psprintf(tx->pool, "Upload rejected by approval script: %s", why));
     return res.accepted;
 }
 

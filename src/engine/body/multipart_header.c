@@ -15,6 +15,9 @@
  */
 #include <string.h>
 
+#include <apr_base64.h>
+#include <apr_strings.h>
+
 #include "body/multipart.h"
 
 /* A read position inside one header value. */
@@ -454,6 +457,50 @@ static unsigned check_filename(pp_str_t name)
     return f;
 }
 
+/* One RFC 2047 encoded word in UTF-8, "=?utf-8?B?...?=" or "=?utf-8?Q?...?=", as .NET's
+ * MultipartFormDataContent writes a non-ASCII filename next to filename*. False if v is not
+ * exactly one such word. */
+static bool decode_encoded_word(apr_pool_t *p, pp_str_t v, pp_str_t *out)
+{
+    static const char prefix[] = "=?utf-8?";
+    apr_size_t pl = sizeof prefix - 1;
+    if (v.len < pl + 4 || strncasecmp(v.data, prefix, pl) != 0 || v.data[pl + 1] != '?' ||
+        v.data[v.len - 2] != '?' || v.data[v.len - 1] != '=')
+        return false;
+    char enc = (char)(v.data[pl] | 0x20);
+    const char *text = v.data + pl + 2;
+    apr_size_t n = v.len - pl - 4;
+    char *buf = apr_palloc(p, n + 4);
+    if (enc == 'b') {
+        char *src = apr_pstrmemdup(p, text, n);
+        int len = apr_base64_decode_len(src);
+        char *dec = apr_palloc(p, (apr_size_t)len + 1);
+        *out = (pp_str_t){ dec, (apr_size_t)apr_base64_decode(dec, src) };
+        return true;
+    }
+    if (enc != 'q')
+        return false;
+    apr_size_t o = 0;
+    for (apr_size_t i = 0; i < n; i++) {
+        if (text[i] == '_') {
+            buf[o++] = ' ';
+        } else if (text[i] == '=' && i + 2 < n &&
+                   hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+            buf[o++] = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+            i += 2;
+        } else {
+            buf[o++] = text[i];
+        }
+    }
+    *out = (pp_str_t){ buf, o };
+    return true;
+}
+
+static bool same_str(pp_str_t a, pp_str_t b)
+{
+    return a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+}
+
 /* filename / filename* -> hdr. Both present must say the same, or back ends that prefer one
  * (ASP.NET, Django) and the other (PHP) would store different names. */
 static unsigned resolve_filename(apr_pool_t *p, const cd_params_t *cd, pp_mp_part_hdr_t *hdr)
@@ -476,8 +523,9 @@ static unsigned resolve_filename(apr_pool_t *p, const cd_params_t *cd, pp_mp_par
             return f | PP_MP_MALFORMED_CD;
         }
         f |= check_filename(decoded) & PP_MP_FILENAME_PATH;
-        if (both && (decoded.len != hdr->filename.len ||
-                     memcmp(decoded.data, hdr->filename.data, decoded.len) != 0)) {
+        pp_str_t word;
+        if (both && !same_str(decoded, hdr->filename) &&
+            !(decode_encoded_word(p, hdr->filename, &word) && same_str(decoded, word))) {
             f |= PP_MP_MALFORMED_CD;
         }
     }

@@ -4,16 +4,24 @@
  * intercepted file after the body is parsed; the exec action will use it too.
  *
  * What it deliberately does not do: no shell (APR_PROGRAM, so "; rm -rf" in an argument is just
- * bytes), no PATH search, no stdin (the child reads /dev/null), no process-group kill (a script's
- * own background children are not ours to chase; we stop reading once our child is gone so they
- * cannot hold us up). Memory for pipes and buffers lives in a scratch subpool destroyed before
+ * bytes), no PATH search, no stdin (the child reads /dev/null). The child leads its own process
+ * group and the timeout signals the whole group, so a script's own children (a hung scanner)
+ * end with it; it starts with an empty signal mask, default dispositions and no descriptor above
+ * stderr, whatever the calling (Apache worker) thread had. Memory for pipes and buffers lives in a scratch subpool destroyed before
  * returning; only the results are copied into the caller's pool. The child is reaped here, or by a
  * cleanup on the caller's pool when it outlives SIGKILL (uninterruptible sleep).
  */
+/* gnu11 defines _GNU_SOURCE: posix_spawn_file_actions_addclosefrom_np */
 #include "util/proc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <apr_portable.h>
 
 #include <apr_file_io.h>
 #include <apr_poll.h>
@@ -57,7 +65,7 @@ static apr_status_t child_cleanup(void *data)
     child_t *c = data;
 
     if (!c->reaped) {
-        apr_proc_kill(&c->proc, SIGKILL);
+        kill(-c->proc.pid, SIGKILL);
         apr_proc_wait(&c->proc, &c->code, &c->why, APR_WAIT);
         c->reaped = true;
     }
@@ -167,10 +175,10 @@ static apr_time_t escalate(child_t *c, watch_t *w, apr_time_t now, pp_proc_resul
 {
     if (w->term_at == 0 && now >= w->deadline) {
         res->timed_out = true;
-        apr_proc_kill(&c->proc, SIGTERM);
+        kill(-c->proc.pid, SIGTERM);
         w->term_at = now;
     } else if (w->term_at != 0 && w->kill_at == 0 && now >= w->term_at + PP_PROC_KILL_GRACE_US) {
-        apr_proc_kill(&c->proc, SIGKILL);
+        kill(-c->proc.pid, SIGKILL);
         w->kill_at = now;
     } else if (w->kill_at != 0 && now >= w->kill_at + PP_PROC_KILL_GRACE_US) {
         return 0;
@@ -216,50 +224,57 @@ static void supervise(child_t *c, sink_t *sinks, apr_pool_t *sp, apr_time_t dead
     }
 }
 
-/* Runs in the child between fork and exec (APR calls "perms" callbacks there). An Apache worker
- * thread blocks most signals and Apache ignores SIGPIPE; a child inherits both, and would then
- * ignore the SIGTERM our timeout sends. Start it with a clean mask and default dispositions. */
-static apr_status_t reset_signals(void *data, apr_fileperms_t perms, apr_uid_t uid,
-                                  apr_gid_t gid)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    return APR_SUCCESS;
-}
-
+/* posix_spawn rather than apr_proc_create: the child must not inherit the calling thread's
+ * signal mask (Apache's worker threads block everything, so SIGTERM would do nothing) or ignored
+ * signals (SIGPIPE), it gets a process group of its own so a timeout ends its children too, and
+ * no descriptor above stderr crosses over (listening sockets, logs). */
 static apr_status_t spawn(apr_pool_t *sp, const char *const *argv, const char *const *envp,
                           apr_proc_t *proc)
 {
-    apr_procattr_t *attr;
-    apr_file_t *devnull;
+    apr_file_t *out_r, *out_w, *err_r, *err_w;
+    apr_os_file_t out_fd, err_fd;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, dfl;
+    pid_t pid;
     apr_status_t rv;
 
-    if ((rv = apr_file_open(&devnull, "/dev/null", APR_FOPEN_READ, APR_OS_DEFAULT, sp)))
+    if (access(argv[0], X_OK) != 0)
+        return APR_FROM_OS_ERROR(errno);
+    if ((rv = apr_file_pipe_create_ex(&out_r, &out_w, APR_WRITE_BLOCK, sp)))
         return rv;
-    if ((rv = apr_procattr_create(&attr, sp)))
+    if ((rv = apr_file_pipe_create_ex(&err_r, &err_w, APR_WRITE_BLOCK, sp)))
         return rv;
-    /* Child blocks on its ends, our read ends are non-blocking so one loop serves both pipes. */
-    if ((rv = apr_procattr_io_set(attr, APR_NO_PIPE, APR_CHILD_BLOCK, APR_CHILD_BLOCK)))
-        return rv;
-    if ((rv = apr_procattr_child_in_set(attr, devnull, NULL)))
-        return rv;
-    if ((rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM)))
-        return rv;
-    /* Checks in the parent that argv[0] is executable, so a typo is an error, not exit 255. */
-    if ((rv = apr_procattr_error_check_set(attr, 1)))
-        return rv;
-    if ((rv = apr_procattr_perms_set_register(attr, reset_signals, NULL, 0)))
-        return rv;
+    apr_os_file_get(&out_fd, out_w);
+    apr_os_file_get(&err_fd, err_w);
+    sigemptyset(&none);
+    sigfillset(&dfl);
+    sigdelset(&dfl, SIGKILL);
+    sigdelset(&dfl, SIGSTOP);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETPGROUP);
     if (envp == NULL)
         envp = (const char *const *)environ;
-    if ((rv = apr_proc_create(proc, argv[0], argv, envp, attr, sp)))
-        return rv;
-    /* Our ends must never block: one loop watches both pipes and the clock. */
-    apr_file_pipe_timeout_set(proc->out, 0);
-    apr_file_pipe_timeout_set(proc->err, 0);
+    int err = posix_spawn(&pid, argv[0], &fa, &at, (char *const *)argv, (char *const *)envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    apr_file_close(out_w);
+    apr_file_close(err_w);
+    if (err != 0)
+        return APR_FROM_OS_ERROR(err);
+    memset(proc, 0, sizeof(*proc));
+    proc->pid = pid;
+    proc->out = out_r;
+    proc->err = err_r;
     return APR_SUCCESS;
 }
 
