@@ -74,7 +74,7 @@ apr_status_t pp_tx_finish(pp_tx_t *tx)
         if (m)
             tx->verdict.relevant = true;
     }
-    pp_files_keep(tx);
     pp_eval_phase(tx, PP_PHASE_LOGGING);
+    pp_files_keep(tx);
     return pp_log_transaction(tx);
 }
