@@ -96,11 +96,49 @@ install: all
 	install -m 0755 $(BUILD)/parapet $(DESTDIR)/usr/bin/parapet
 	install -m 0755 util/parapet-clamscan $(DESTDIR)/usr/bin/parapet-clamscan
 
-bench: all
-	@bench/run.sh
+# Engine micro-benchmarks (bench/engine/bench_<name>.c), linked like the unit tests.
+$(BUILD)/bench_%: bench/engine/bench_%.c $(BUILD)/libparapet.a
+	@mkdir -p $(BUILD)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -o $@ $< $(BUILD)/libparapet.a $(LIBS)
+
+bench: all $(BUILD)/bench_rules
+	@bench/run.sh $(BENCH_ARGS)
 
 fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS)
+
+# Soak (default 600 s; SOAK_SECONDS overrides) plus the disk-full fault test (needs root).
+soak: all
+	@python3 tests/soak/soak.py $(SOAK_SECONDS)
+
+# Unit tests under sanitizers (style §9). asan-unit: the engine and tests/unit/**/test_*.c built
+# with ASan + UBSan into $(BUILD)/asan/, with fuzz/pool_guard.c so pool allocations get exact
+# bounds. memcheck: the ordinary unit-test binaries under valgrind.
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJ    := $(patsubst src/%.c,$(BUILD)/asan/obj/%.o,$(ENGINE_SRC))
+ASAN_UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
+VALGRIND    := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+
+.PHONY: asan-unit memcheck
+
+$(BUILD)/asan/obj/engine/%.o: src/engine/%.c $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (asan)"; $(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(BUILD)/asan/libparapet.a: $(ASAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libparapet.a fuzz/pool_guard.c $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (asan)"; $(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -fvisibility=default -Itests/unit \
+		-o $@ $< fuzz/pool_guard.c $(BUILD)/asan/libparapet.a $(CMOCKA_LIBS) $(LIBS) -ldl
+
+asan-unit: $(ASAN_UNIT)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/unit/run_sanitized.sh ASAN-UNIT -- $(ASAN_UNIT)
+
+memcheck: $(UNIT_BIN)
+	@tests/unit/run_sanitized.sh MEMCHECK $(VALGRIND) -- $(UNIT_BIN)
 
 clean:
 	rm -rf $(BUILD)

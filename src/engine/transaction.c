@@ -46,7 +46,7 @@ void pp_tx_set_config(pp_tx_t *tx, const pp_cfg_t *cfg)
     if (n > tx->ncache) {
         /* Slots are per configuration pool; a new config may have more. Old results stay valid:
          * slots are never reused within a pool. */
-        apr_array_header_t **c = apr_pcalloc(tx->pool, n * sizeof *c);
+        pp_cache_entry_t *c = apr_pcalloc(tx->pool, n * sizeof *c);
         if (tx->ncache)
             memcpy(c, tx->cache, tx->ncache * sizeof *c);
         tx->cache = c;

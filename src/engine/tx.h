@@ -19,6 +19,13 @@ typedef struct pp_file_t {
     const char *verdict; /* approval / scan result text for the logs */
 } pp_file_t;
 
+/* Collected, normalised values of one target. The target pointer is kept because slots are
+ * numbered per configuration pool, and a merged configuration (.htaccess) mixes pools. */
+typedef struct pp_cache_entry_t {
+    const pp_target_t *target;
+    apr_array_header_t *values; /* pp_value_t */
+} pp_cache_entry_t;
+
 typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_PUT, PP_BODY_RAW } pp_body_kind_t;
 
 struct pp_tx_t {
@@ -68,7 +75,7 @@ struct pp_tx_t {
 
     /* Evaluation. */
     pp_rx_state_t *rx;
-    apr_array_header_t **cache;   /* per interned target slot: pp_value_t arrays */
+    pp_cache_entry_t *cache;      /* per interned target slot: its values */
     unsigned ncache;
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */

@@ -10,11 +10,12 @@
 #include <apr_strings.h>
 
 #define PP_READ_CHUNK_BYTES 65536
+#define PP_BUFFER_FIRST_BYTES 8192
 
 struct pp_buffer_t {
     apr_pool_t *pool;
     char *mem;
-    apr_size_t mem_len, limit;
+    apr_size_t mem_len, mem_cap, limit;
     apr_file_t *file;
     const char *path;
     const char *tmpdir;
@@ -31,6 +32,22 @@ pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdi
     b->limit = limit;
     b->tmpdir = tmpdir;
     return b;
+}
+
+/* Memory grows by doubling up to the limit, so a large SecUploadInMemoryLimit costs only what
+ * bodies actually use (the old block stays in the pool: at most the limit again in total). */
+static void grow(pp_buffer_t *b, apr_size_t need)
+{
+    apr_size_t cap = b->mem_cap ? b->mem_cap : PP_BUFFER_FIRST_BYTES;
+    while (cap < need)
+        cap *= 2;
+    if (cap > b->limit)
+        cap = b->limit;
+    char *mem = apr_palloc(b->pool, cap);
+    if (b->mem_len)
+        memcpy(mem, b->mem, b->mem_len);
+    b->mem = mem;
+    b->mem_cap = cap;
 }
 
 static apr_status_t write_all(apr_file_t *f, const char *data, apr_size_t len)
@@ -62,8 +79,8 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
     if (!len)
         return APR_SUCCESS;
     if (!b->file && b->mem_len + len <= b->limit) {
-        if (!b->mem)
-            b->mem = apr_palloc(b->pool, b->limit);
+        if (b->mem_len + len > b->mem_cap)
+            grow(b, b->mem_len + len);
         memcpy(b->mem + b->mem_len, data, len);
         b->mem_len += len;
         b->total += (apr_off_t)len;

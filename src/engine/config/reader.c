@@ -207,7 +207,7 @@ const char *pp_cfg_read_file(pp_cfg_t *cfg, const char *path, apr_pool_t *cp, ap
 {
     reader_t rd = { cp, tp, 0 };
     const char *err = read_file(&rd, cfg, path);
-    if (!err)
-        err = pp_cfg_finish(cfg, cp, tp);
+    if (!err && (err = pp_cfg_finish(cfg, cp, tp)) != NULL)
+        err = apr_psprintf(tp, "%s: %s", path, err);
     return err;
 }

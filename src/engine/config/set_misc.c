@@ -27,7 +27,9 @@ const char *pp_set_mime_types(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *s
 {
     int n;
     char **types;
-    pp_cfg_tokenize(ctx->tp, argv[0], &n, &types);
+    const char *err = pp_cfg_tokenize(ctx->tp, argv[0], &n, &types);
+    if (err)
+        return apr_psprintf(ctx->tp, "%s: %s", ctx->name, err);
     cfg->output_mime_types = apr_array_make(ctx->cp, n, sizeof(const char *));
     for (int i = 0; i < n; i++) {
         const char *t = strcasecmp(types[i], "(null)") == 0 ? "" : apr_pstrdup(ctx->cp, types[i]);

@@ -26,8 +26,8 @@ static bool cookie_target(const pp_target_t *t)
 static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t)
 {
     bool cacheable = !(t->var->flags & PP_VAR_NOCACHE) && t->slot < tx->ncache;
-    if (cacheable && tx->cache[t->slot])
-        return tx->cache[t->slot];
+    if (cacheable && tx->cache[t->slot].target == t)
+        return tx->cache[t->slot].values;
     apr_array_header_t *vals = apr_array_make(tx->pool, 4, sizeof(pp_value_t));
     t->var->collect(tx, t, vals);
     if (vals->nelts == 0 && t->missing_as_empty)
@@ -40,7 +40,7 @@ static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t
         pp_tfn_normalise19(tx->pool, v->value, norm, &v->value);
     }
     if (cacheable)
-        tx->cache[t->slot] = vals;
+        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals };
     return vals;
 }
 

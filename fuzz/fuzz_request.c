@@ -1,0 +1,487 @@
+/*
+ * libFuzzer target for a whole transaction (transaction.c, request/, body/, upload/store.c,
+ * rules/; reference §1.2, §4–§7). The input is a raw HTTP request: request line, headers up to
+ * the blank line, body (de-chunked for Transfer-Encoding: chunked and cut at Content-Length,
+ * as Apache's input filters would). It is driven through the pp_tx_* calls in the adapter's
+ * order against a configuration built once: every implicit check on, a small in-memory limit
+ * so bodies spill to SecUploadDir, and rules over every location family (exclusions, a chain,
+ * skipnext, OUTPUT). The body goes in chunks whose sizes come from a hash of the input, so a
+ * crash reproduces from the file alone. The hash also picks the server or the merged
+ * per-directory configuration, and one of four audit set-ups (none; Serial Native; Concurrent
+ * JSON; Concurrent Native with the debug log at level 9; each with a guardian log), all
+ * writing under a private temp dir that is emptied after every input.
+ *
+ * Checks: the buffered request and response bodies replay byte for byte; an interception has a
+ * status; and once the transaction pool is gone the upload directory is empty again (no
+ * leaked spill or upload file) — abort() otherwise.
+ */
+#include <apr_general.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "CHECK failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);     \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+#define MAX_HEADERS 100 /* Apache's LimitRequestFields default */
+
+#define N_VARIANTS 4
+
+static apr_pool_t *root, *txp;
+static char upload_dir[512], audit_dir[512];
+static const char *audit_log, *guardian_log, *debug_log, *audit_store;
+static const pp_cfg_t *server_cfg[N_VARIANTS], *dir_cfg[N_VARIANTS];
+static apr_table_t *env;
+
+/* clang-format off */
+static const char *const server_lines[] = {
+    "SecFilterEngine On",
+    "SecFilterScanPOST On",
+    "SecFilterScanOutput On",
+    "SecFilterOutputMimeTypes \"text/html text/plain (null)\"",
+    "SecFilterCheckURLEncoding On",
+    "SecFilterCheckUnicodeEncoding On",
+    "SecFilterCheckCookieFormat On",
+    "SecFilterNormalizeCookies On",
+    "SecFilterForceByteRange 1 255",
+    "SecUploadInMemoryLimit 1024",
+    "SecOutputInMemoryLimit 512",
+    "SecUploadKeepFiles Off",
+    "SecFilterDefaultAction \"deny,log,status:403\"",
+    "SecFilter \"select.+from\" \"id:101,pass,msg:'sqli'\"",
+    "SecFilter \"<[[:space:]]*script\" \"id:102,deny,status:406\"",
+    "SecFilterSelective \"ARGS|!ARG_comment|!ARG_token\" \"union[[:space:]]+select\" \"id:103,pass\"",
+    "SecFilterSelective ARGS_NAMES \"^(_|GLOBALS|mosConfig)\" \"id:104,pass,severity:2\"",
+    "SecFilterSelective ARG_id \"[^0-9]\" \"id:105,pass,setenv:bad_id=1\"",
+    "SecFilterSelective \"ARGS_VALUES|ARGS_COUNT\" \"\\.\\./|^[0-9]{3,}$\" \"id:106,pass\"",
+    "SecFilterSelective \"COOKIES_NAMES|COOKIES_VALUES|!COOKIE_trusted\" \"(javascript|vbscript):\" \"id:107,pass\"",
+    "SecFilterSelective COOKIE_sessionid \"!^[0-9a-f]*$\" \"id:108,pass,setnote:sid=bad\"",
+    "SecFilterSelective \"HEADERS|!HEADER_Cookie\" \"\\(\\)[[:space:]]*\\{\" \"id:109,pass\"",
+    "SecFilterSelective \"HEADERS_NAMES|HEADERS_VALUES|HEADERS_COUNT\" \"^x-(forwarded|original)\" \"id:110,pass\"",
+    "SecFilterSelective HTTP_User-Agent \"(nikto|sqlmap)\" \"id:111,pass,auditlog\"",
+    "SecFilterSelective \"REQUEST_URI|REQUEST_BASENAME|PATH_INFO|QUERY_STRING|THE_REQUEST\" \"/etc/passwd\" \"id:112,pass\"",
+    "SecFilterSelective REQUEST_METHOD \"^(PUT|DELETE)$\" \"id:113,pass,chain\"",
+    "SecFilterSelective HTTP_Content-Length \"^[0-9]{4,}$\" \"id:114\"",
+    "SecFilterSelective \"FILES_NAMES|FILE_NAME_upload\" \"\\.(php|exe)$\" \"id:115,pass,skipnext:1\"",
+    "SecFilterSelective FILES_SIZES \"^0$\" \"id:116,pass\"",
+    "SecFilterSelective \"FILES_COUNT|FILES_TMPNAMES|FILE_SIZE_upload\" \"^9999\" \"id:117,pass\"",
+    "SecFilterSelective POST_PAYLOAD \"union[[:space:]]+select\" \"id:118,pass,nolog\"",
+    "SecFilterSelective \"REMOTE_ADDR|SERVER_PROTOCOL|SERVER_NAME|SCRIPT_FILENAME|ENV_HTTPS|TIME_HOUR\" \"^$\" \"id:119,pass\"",
+    "SecFilterSelective \"ARGS|ARGS_NAMES\" \"allow_me\" \"id:120,allow\"",
+    "SecFilterSelective REQUEST_METHOD \"^TRACE$\" \"id:121,redirect:http://localhost/\"",
+    "SecFilterSelective OUTPUT \"(root:x:0:0|Warning: mysql)\" \"id:122,deny,status:500\"",
+    "SecFilterSelective OUTPUT_STATUS \"^5\" \"id:123,pass\"",
+    NULL,
+};
+
+/* A <Directory> context: RFC 2109 cookies, inheritance off with imports and a removal. */
+static const char *const dir_lines[] = {
+    "SecFilterCookieFormat 1",
+    "SecFilterInheritance Off",
+    "SecFilterImport 101 102 103 107 108 113 115 116 122",
+    "SecFilterRemove 116",
+    "SecFilterSignatureAction \"log,severity:4\"",
+    "SecFilterSelective \"ARGS|!ARG_q\" \"<(iframe|object)\" \"id:201,pass\"",
+    "SecFilterSelective \"COOKIES|HEADER_Host\" \"^\\$\" \"id:202,pass\"",
+    "SecFilter \"\\x00|%00\" \"id:203\"",
+    NULL,
+};
+/* clang-format on */
+
+static void discard_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    (void)level;
+    (void)msg;
+}
+
+/* Applies lines (NULL-terminated) to cfg; aborts on any error: the fixed configuration must be
+ * valid. */
+static void apply_lines(pp_cfg_t *cfg, const char *const *lines, bool in_dir)
+{
+    pp_cfg_site_t site = { "fuzz_request.conf", 0, NULL, in_dir, false, false };
+    for (int i = 0; lines[i]; i++) {
+        char *line = apr_pstrdup(root, lines[i]), *args = strchr(line, ' ');
+        *args++ = '\0';
+        site.line = i + 1;
+        const pp_directive_t *d = pp_directive_find(line);
+        const char *err = d ? pp_cfg_apply(cfg, d, args, &site, root, root) : "unknown";
+        if (err) {
+            fprintf(stderr, "fuzz_request: %s: %s\n", lines[i], err);
+            abort();
+        }
+    }
+}
+
+static const pp_cfg_t *finish_config(pp_cfg_t *cfg)
+{
+    const char *err = pp_cfg_finish(cfg, root, root);
+    if (err) {
+        fprintf(stderr, "fuzz_request: %s\n", err);
+        abort();
+    }
+    return cfg;
+}
+
+/* Server context number v: the common lines, the upload dir, and audit set-up v. */
+static const pp_cfg_t *server_variant(int v)
+{
+    pp_cfg_t *cfg = pp_cfg_create(root);
+    apply_lines(cfg, server_lines, false);
+    const char *local[10] = { apr_psprintf(root, "SecUploadDir \"%s\"", upload_dir), NULL };
+    if (v > 0) {
+        local[1] = apr_psprintf(root, "SecAuditLog \"%s\"", audit_log);
+        local[2] = apr_psprintf(root, "SecGuardianLog \"%s\"", guardian_log);
+        local[3] = v == 1 ? "SecAuditEngine RelevantOnly" : "SecAuditEngine On";
+        local[4] = v == 1 ? "SecAuditLogType Serial" : "SecAuditLogType Concurrent";
+        local[5] = v == 2 ? "SecAuditLogFormat JSON" : "SecAuditLogFormat Native";
+        local[6] = apr_psprintf(root, "SecAuditLogStorageDir \"%s\"", audit_store);
+    }
+    if (v == 3) {
+        local[7] = apr_psprintf(root, "SecFilterDebugLog \"%s\"", debug_log);
+        local[8] = "SecFilterDebugLevel 9";
+    }
+    apply_lines(cfg, local, false);
+    return finish_config(cfg);
+}
+
+/* Removes every file below dir, and the directories too unless keep_dirs (the concurrent audit
+ * log's date directories are reused, and re-creating them per input is slow). */
+static void empty_tree(const char *dir, bool keep_dirs)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_type == DT_DIR) {
+            empty_tree(path, keep_dirs);
+            if (!keep_dirs)
+                rmdir(path);
+        } else {
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
+static void remove_temp_dirs(void)
+{
+    rmdir(upload_dir);
+    empty_tree(audit_dir, false);
+    rmdir(audit_dir);
+}
+
+static void make_temp_dir(char *buf, size_t size, const char *kind)
+{
+    const char *base = getenv("PP_FUZZ_TMPDIR");
+    if (!base)
+        base = getenv("TMPDIR");
+    snprintf(buf, size, "%s/parapet-fuzz-%s-XXXXXX", base ? base : "/tmp", kind);
+    if (!mkdtemp(buf)) {
+        perror("fuzz_request: mkdtemp");
+        abort();
+    }
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    apr_pool_create(&txp, root);
+    const char *err = pp_engine_init(root);
+    if (err) {
+        fprintf(stderr, "fuzz_request: %s\n", err);
+        abort();
+    }
+    make_temp_dir(upload_dir, sizeof upload_dir, "upload");
+    make_temp_dir(audit_dir, sizeof audit_dir, "audit");
+    atexit(remove_temp_dirs);
+    audit_log = apr_pstrcat(root, audit_dir, "/audit.log", NULL);
+    guardian_log = apr_pstrcat(root, audit_dir, "/guardian.log", NULL);
+    debug_log = apr_pstrcat(root, audit_dir, "/debug.log", NULL);
+    audit_store = apr_pstrcat(root, audit_dir, "/store", NULL);
+    if (apr_dir_make(audit_store, APR_FPROT_OS_DEFAULT, root) != APR_SUCCESS)
+        abort();
+
+    /* Server and <Directory> contexts live in one configuration pool, as under Apache. */
+    pp_cfg_t *dir = pp_cfg_create(root);
+    apply_lines(dir, dir_lines, true);
+    finish_config(dir);
+    for (int v = 0; v < N_VARIANTS; v++) {
+        server_cfg[v] = server_variant(v);
+        dir_cfg[v] = pp_cfg_merge(root, server_cfg[v], dir);
+    }
+    env = apr_table_make(root, 4);
+    apr_table_setn(env, "HTTPS", "on");
+    apr_table_setn(env, "UNIQUE_ID", "fuzz");
+    return 0;
+}
+
+/* ---- input ----------------------------------------------------------------------------- */
+
+typedef struct request_t {
+    pp_str_t line;
+    pp_field_t headers[MAX_HEADERS];
+    int nheaders;
+    pp_str_t body;
+    const char *content_type;
+} request_t;
+
+static bool next_line(const char **s, const char *end, pp_str_t *line)
+{
+    if (*s >= end)
+        return false;
+    const char *nl = memchr(*s, '\n', (apr_size_t)(end - *s));
+    const char *stop = nl ? nl : end;
+    apr_size_t n = (apr_size_t)(stop - *s);
+    if (n && (*s)[n - 1] == '\r')
+        n--;
+    *line = (pp_str_t){ *s, n };
+    *s = nl ? nl + 1 : end;
+    return true;
+}
+
+static bool name_is(pp_str_t name, const char *want)
+{
+    return name.len == strlen(want) && strncasecmp(name.data, want, name.len) == 0;
+}
+
+/* Chunked transfer coding, leniently: stops at the last chunk or at the first malformed size,
+ * keeping what was read (Apache would answer 400; the engine still sees a body). */
+static pp_str_t dechunk(pp_str_t in)
+{
+    char *out = apr_palloc(txp, in.len + 1);
+    apr_size_t olen = 0;
+    const char *s = in.data, *end = in.data + in.len;
+    pp_str_t line;
+    while (next_line(&s, end, &line)) {
+        apr_size_t n = 0, i = 0;
+        for (; i < line.len && apr_isxdigit(line.data[i]) && n < ((apr_size_t)1 << 40); i++)
+            n = n * 16 + (apr_size_t)(apr_isdigit(line.data[i]) ? line.data[i] - '0'
+                                                                : (line.data[i] | 0x20) - 'a' + 10);
+        if (i == 0 || n == 0)
+            break;
+        if (n > (apr_size_t)(end - s))
+            n = (apr_size_t)(end - s);
+        memcpy(out + olen, s, n);
+        olen += n;
+        s += n;
+        next_line(&s, end, &line);
+    }
+    out[olen] = '\0';
+    return (pp_str_t){ out, olen };
+}
+
+static void parse_request(const uint8_t *data, size_t size, request_t *rq)
+{
+    const char *s = (const char *)data, *end = s + size;
+    memset(rq, 0, sizeof *rq);
+    next_line(&s, end, &rq->line);
+    bool chunked = false;
+    apr_int64_t clen = -1;
+    pp_str_t line;
+    while (next_line(&s, end, &line) && line.len) {
+        const char *colon = memchr(line.data, ':', line.len);
+        if (!colon || rq->nheaders == MAX_HEADERS)
+            continue;
+        pp_field_t *h = &rq->headers[rq->nheaders++];
+        h->name = (pp_str_t){ line.data, (apr_size_t)(colon - line.data) };
+        const char *v = colon + 1, *vend = line.data + line.len;
+        while (v < vend && (*v == ' ' || *v == '\t'))
+            v++;
+        h->value = (pp_str_t){ v, (apr_size_t)(vend - v) };
+        char *cv = apr_pstrmemdup(txp, h->value.data, h->value.len);
+        if (name_is(h->name, "Transfer-Encoding"))
+            chunked = strcasestr(cv, "chunked") != NULL;
+        else if (name_is(h->name, "Content-Length"))
+            clen = apr_atoi64(cv);
+        else if (name_is(h->name, "Content-Type") && !rq->content_type)
+            rq->content_type = cv;
+    }
+    rq->body = (pp_str_t){ s, (apr_size_t)(end - s) };
+    if (chunked)
+        rq->body = dechunk(rq->body);
+    else if (clen >= 0 && (apr_uint64_t)clen < rq->body.len)
+        rq->body.len = (apr_size_t)clen;
+}
+
+/* ---- chunking from a hash of the input --------------------------------------------------- */
+
+static uint64_t hash_input(const uint8_t *data, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 0x100000001b3ULL;
+    return h ? h : 1;
+}
+
+static uint64_t next_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+static apr_size_t chunk_size(uint64_t *state)
+{
+    static const apr_size_t caps[] = { 1, 3, 17, 64, 700, 1500, 8192 };
+    uint64_t r = next_rand(state);
+    return 1 + (apr_size_t)((r >> 8) % caps[r % (sizeof caps / sizeof caps[0])]);
+}
+
+/* ---- the transaction ----------------------------------------------------------------------- */
+
+static void check_replay(pp_tx_t *tx, pp_str_t want, bool response)
+{
+    apr_size_t got = 0;
+    for (;;) {
+        const char *d;
+        apr_size_t n;
+        apr_status_t rv = response ? pp_tx_read_response_body(tx, &d, &n)
+                                   : pp_tx_read_request_body(tx, &d, &n);
+        CHECK(rv == APR_SUCCESS);
+        if (!n)
+            break;
+        CHECK(got + n <= want.len && memcmp(want.data + got, d, n) == 0);
+        got += n;
+    }
+    CHECK(got == want.len);
+}
+
+static void check_verdict(const pp_tx_t *tx)
+{
+    const pp_verdict_t *v = pp_tx_verdict(tx);
+    CHECK(v->matches != NULL);
+    if (v->intercepted)
+        CHECK(v->status >= 100 && v->status <= 999 && v->action != PP_ACTION_NONE);
+    for (int i = 0; i < v->matches->nelts; i++) {
+        const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);
+        CHECK(m != NULL && m->text != NULL);
+    }
+}
+
+static void feed_response(pp_tx_t *tx, pp_str_t body, uint64_t *state)
+{
+    static const char *const types[] = { "text/html", "text/plain; charset=utf-8",
+                                         "application/json", NULL };
+    const char *type = types[next_rand(state) % 4];
+    pp_tx_set_response_status(tx, next_rand(state) % 4 ? 200 : 500, NULL);
+    if (type)
+        pp_tx_add_response_header(tx, PP_STR("Content-Type"), pp_str_from_cstr(type));
+    pp_tx_finish_response_headers(tx);
+    bool wanted = !pp_tx_verdict(tx)->intercepted && pp_tx_wants_response_body(tx, type);
+    bool fed_all = true;
+    for (apr_size_t off = 0; wanted && off < body.len;) {
+        apr_size_t n = chunk_size(state);
+        if (n > body.len - off)
+            n = body.len - off;
+        fed_all = fed_all && pp_tx_feed_response_body(tx, body.data + off, n) == APR_SUCCESS;
+        off += n;
+    }
+    pp_tx_finish_response_body(tx);
+    if (wanted && fed_all)
+        check_replay(tx, body, true);
+}
+
+static void run(const uint8_t *data, size_t size)
+{
+    request_t rq;
+    parse_request(data, size, &rq);
+    uint64_t state = hash_input(data, size);
+    uint64_t pick = next_rand(&state);
+    /* Half of the inputs run without audit logs: file I/O costs most of an execution. */
+    int v = (int)((pick >> 1) % (2 * (N_VARIANTS - 1)));
+    v = v < N_VARIANTS - 1 ? 0 : v - (N_VARIANTS - 2);
+    pp_tx_t *tx = pp_tx_create(server_cfg[v], txp, NULL);
+    pp_tx_set_errlog(tx, discard_log, NULL);
+    pp_tx_set_config(tx, pick & 1 ? dir_cfg[v] : server_cfg[v]);
+    pp_conn_info_t ci = { 0 };
+    ci.client_ip = "192.0.2.7";
+    ci.client_port = 51234;
+    ci.server_ip = "127.0.0.1";
+    ci.server_port = 80;
+    ci.server_name = "localhost";
+    ci.server_software = "Apache";
+    ci.document_root = "/var/www";
+    ci.script_filename = "/var/www/index.php";
+    ci.path_info = "/extra";
+    pp_tx_set_conn(tx, &ci);
+    pp_tx_set_env(tx, env);
+    pp_tx_set_request_line(tx, rq.line);
+    for (int i = 0; i < rq.nheaders; i++)
+        pp_tx_add_request_header(tx, rq.headers[i].name, rq.headers[i].value);
+    pp_tx_finish_request_headers(tx);
+    bool fed = false, fed_all = true;
+    if (!pp_tx_verdict(tx)->intercepted && rq.body.len && pp_tx_wants_request_body(tx)) {
+        fed = true;
+        for (apr_size_t off = 0; off < rq.body.len;) {
+            apr_size_t n = chunk_size(&state);
+            if (n > rq.body.len - off)
+                n = rq.body.len - off;
+            if (pp_tx_feed_request_body(tx, rq.body.data + off, n) != APR_SUCCESS) {
+                fed_all = false;
+                break;
+            }
+            off += n;
+        }
+    }
+    pp_tx_finish_request_body(tx);
+    check_verdict(tx);
+    if (fed && fed_all) {
+        CHECK(pp_tx_request_body_length(tx) == (apr_off_t)rq.body.len);
+        check_replay(tx, rq.body, false);
+    }
+    if (!pp_tx_verdict(tx)->intercepted)
+        feed_response(tx, rq.body.len ? rq.body : rq.line, &state);
+    pp_tx_finish(tx);
+    check_verdict(tx);
+}
+
+/* Lists what is left in the upload directory; aborts when anything is. */
+static void check_upload_dir_empty(void)
+{
+    DIR *dir = opendir(upload_dir);
+    CHECK(dir != NULL);
+    int left = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        fprintf(stderr, "fuzz_request: left in the upload directory: %s\n", e->d_name);
+        left++;
+    }
+    closedir(dir);
+    empty_tree(upload_dir, false);
+    CHECK(left == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    run(data, size);
+    apr_pool_clear(txp);
+    check_upload_dir_empty();
+    /* The logs stay open in append mode: truncating keeps the disk use flat. */
+    CHECK(truncate(audit_log, 0) == 0 && truncate(guardian_log, 0) == 0 &&
+          truncate(debug_log, 0) == 0);
+    empty_tree(audit_store, true);
+    return 0;
+}
