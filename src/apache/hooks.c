@@ -26,6 +26,8 @@ pp_ap_req_t *pp_ap_req_get(request_rec *r)
     return ap_get_module_config(r->request_config, &parapet_module);
 }
 
+static int run_inbound(request_rec *r);
+
 static int create_tx(request_rec *r)
 {
     pp_ap_req_t *rq;
@@ -40,6 +42,11 @@ static int create_tx(request_rec *r)
     pp_tx_set_start_time(rq->tx, r->request_time);
     pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
     ap_set_module_config(r->request_config, &parapet_module, rq);
+    /* The core answers TRACE before fixups, so the inbound phase would never see it: inspect it
+     * now, with the server's configuration (a TRACE has no body and maps to no directory). */
+    if (r->method_number == M_TRACE) {
+        return run_inbound(r);
+    }
     return DECLINED;
 }
 
@@ -184,7 +191,8 @@ static int run_inbound(request_rec *r)
     const pp_verdict_t *v;
     int rc;
 
-    if (rq == NULL || r->main != NULL || r->prev != NULL || !engine_applies(r, cfg)) {
+    if (rq == NULL || rq->inspected || r->main != NULL || r->prev != NULL ||
+        !engine_applies(r, cfg)) {
         return DECLINED;
     }
     pp_tx_set_config(rq->tx, cfg);

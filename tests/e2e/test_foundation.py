@@ -105,6 +105,14 @@ def test_get_attack_denied_benign_passes(srv):
 
 
 @RULES.test
+def test_trace_is_inspected(srv):
+    """The core answers TRACE before fixups; Parapet inspects it at post_read_request."""
+    expect_status(srv.request("TRACE", "/cgi-bin/echo.py?q=<script>x</script>"), 403,
+                  "XSS in a TRACE request line")
+    expect_status(srv.request("TRACE", "/index.html"), 200, "benign TRACE")
+
+
+@RULES.test
 def test_post_attack_denied(srv):
     resp = srv.request("POST", "/cgi-bin/echo.py", body="name=<script>alert(1)</script>",
                        headers=FORM)

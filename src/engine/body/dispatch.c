@@ -109,7 +109,10 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (rv != APR_SUCCESS) {
         char buf[120];
         tx->body_error = rv;
-        tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body: %s",
+        const char *where = pp_buffer_path(tx->body);
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body to %s: %s",
+                                           where ? where : (spool_dir(tx) ? spool_dir(tx)
+                                                                          : "the temp dir"),
                                            apr_strerror(rv, buf, sizeof buf));
         return rv;
     }
@@ -125,7 +128,7 @@ apr_status_t pp_body_finish(pp_tx_t *tx)
         return APR_SUCCESS;
     if (tx->body_error) {
         /* Fail closed: a body we could not keep is a body we could not inspect. */
-        pp_tx_fail(tx, tx->body_error == APR_ENOSPC ? 500 : 500, PP_PHASE_REQUEST_BODY,
+        pp_tx_fail(tx, 500, PP_PHASE_REQUEST_BODY,
                    tx->body_error_text ? tx->body_error_text : "Request body processing failed");
         return APR_SUCCESS;
     }
