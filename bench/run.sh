@@ -1,0 +1,30 @@
+#!/bin/sh
+# make bench: HTTP benchmark (bare Apache vs Parapet vs ModSecurity 2.9.7), memory on large
+# uploads, engine instruction counts; rewrites bench/RESULTS.md. Arguments go to bench.py
+# (bench/http/bench.py --help), e.g. `bench/run.sh --quick` for a smoke test.
+set -eu
+cd "$(dirname "$0")/.."
+
+for tool in apache2 wrk valgrind taskset python3; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
+        echo "bench: $tool is not installed" \
+             "(apt-get install apache2 wrk valgrind util-linux python3)" >&2
+        exit 2
+    }
+done
+[ -f /usr/lib/apache2/modules/mod_security2.so ] || {
+    echo "bench: ModSecurity 2 is not installed (apt-get install libapache2-mod-security2)" >&2
+    exit 2
+}
+
+# The multipart parser benchmark is optional: build it when its source is in the tree.
+if [ -f bench/engine/bench_multipart.c ]; then
+    if ! make -s build/bench_multipart; then
+        echo "bench: bench/engine/bench_multipart.c did not build; skipped" >&2
+        rm -f build/bench_multipart
+    fi
+else
+    rm -f build/bench_multipart
+fi
+
+exec python3 bench/http/bench.py "$@"
