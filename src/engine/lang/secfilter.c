@@ -146,6 +146,10 @@ const char *pp_secfilter_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const 
         err = link_chain(cfg, ctx, rule);
     if (err)
         return apr_psprintf(ctx->tp, "%s: %s", rule->directive, err);
+    pp_rule_group_join(ctx->cp, cfg->rules->nelts ? APR_ARRAY_IDX(cfg->rules, cfg->rules->nelts - 1,
+                                                                  pp_rule_t *)
+                                                  : NULL,
+                       rule);
     APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
     return NULL;
 }

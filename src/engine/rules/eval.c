@@ -79,6 +79,32 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
     return false;
 }
 
+/* How many rules, starting at rules[i], a group prefilter proves cannot match (0: evaluate them
+ * one by one). The group must stand whole and in order in the effective list: inheritance,
+ * SecFilterRemove or SecFilterImport may have split it. */
+static int group_skippable(pp_tx_t *tx, const apr_array_header_t *rules, int i)
+{
+    const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
+    const pp_rule_group_t *g = r->group;
+    if (!g || !g->prefilter || APR_ARRAY_IDX(g->members, 0, const pp_rule_t *) != r ||
+        i + g->members->nelts > rules->nelts)
+        return 0;
+    for (int k = 1; k < g->members->nelts; k++)
+        if (APR_ARRAY_IDX(rules, i + k, const pp_rule_t *) !=
+            APR_ARRAY_IDX(g->members, k, const pp_rule_t *))
+            return 0;
+    for (unsigned ti = 0; ti < r->ntargets; ti++) {
+        const apr_array_header_t *vals = target_values(tx, r->targets[ti]);
+        for (int v = 0; v < vals->nelts; v++) {
+            bool m = true;
+            if (pp_regex_exec(g->prefilter, tx->rx, APR_ARRAY_IDX(vals, v, pp_value_t).value,
+                              &m) != APR_SUCCESS || m)
+                return 0;
+        }
+    }
+    return g->members->nelts;
+}
+
 static const char *location(pp_tx_t *tx, const hit_t *hit)
 {
     if (!hit->target->label_names_value || !hit->name.data)
@@ -202,6 +228,11 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
         if (skip > 0) {
             skip -= end - i + 1;
             i = end;
+            continue;
+        }
+        int none = group_skippable(tx, rules, i);
+        if (none) {
+            i += none - 1;
             continue;
         }
         const pp_rule_t *last = r;

@@ -160,6 +160,16 @@ const pp_actionset_t *pp_actionset_builtin_default(void);
 
 /* ---- Rules ----------------------------------------------------------------------------- */
 
+/* Consecutive rules of one context that test the same targets with plain (not negated)
+ * case-insensitive regexes, no exclusions and no flow actions. One alternation of all their
+ * patterns, compiled at start-up, says in a single match that none of them can fire, so a
+ * benign request skips the whole run (rules/group.c). */
+typedef struct pp_rule_group_t {
+    apr_array_header_t *members; /* pp_rule_t*, in order */
+    const pp_regex_t *prefilter; /* NULL: not compiled (yet), or a member cannot be joined */
+    bool finished;
+} pp_rule_group_t;
+
 typedef struct pp_rule_t {
     const pp_target_t **targets;
     unsigned ntargets;
@@ -178,6 +188,12 @@ typedef struct pp_rule_t {
     const char *file;
     int line;
     const char *directive;           /* "SecFilter" / "SecFilterSelective" */
+    pp_rule_group_t *group;          /* run of prefilterable rules this one belongs to */
 } pp_rule_t;
+
+/* rules/group.c: joins rule to the group of prev when they qualify (parse time). */
+void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule);
+/* Compiles the prefilters of the groups in a context's own rule list (start-up). */
+void pp_rule_groups_finish(apr_pool_t *cp, const apr_array_header_t *rules);
 
 #endif

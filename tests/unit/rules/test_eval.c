@@ -56,6 +56,46 @@ static void test_chain_and_skipnext(void **state)
     assert_false(intercepted(cfg, "POST /?x=1 HTTP/1.1"));
 }
 
+static const char *first_id(const pp_cfg_t *cfg, const char *line)
+{
+    apr_pool_t *rp;
+    apr_pool_create(&rp, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    pp_tx_set_request_line(tx, (pp_str_t){ line, strlen(line) });
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish_request_body(tx);
+    const apr_array_header_t *m = pp_tx_verdict(tx)->matches;
+    const char *id = m->nelts ? apr_pstrdup(pool, APR_ARRAY_IDX(m, 0, pp_match_t *)->id) : "";
+    apr_pool_destroy(rp);
+    return id;
+}
+
+/* A run of ARGS rules is prefiltered as one group: the verdict must be the one the rules give
+ * one by one (first matching rule, in order), also when the effective list splits the group. */
+static void test_group_prefilter(void **state)
+{
+    pp_cfg_t *cfg = pp_cfg_create(pool);
+    assert_null(apply(cfg, pool, "SecFilterEngine", "On"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "ARGS aaa id:1"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "ARGS bbb id:2"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "ARGS (x|y)z id:3"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "ARGS !never id:4,pass"));
+    assert_null(pp_cfg_finish(cfg, pool, pool));
+    pp_rule_t *r1 = APR_ARRAY_IDX(cfg->rules, 0, pp_rule_t *);
+    assert_non_null(r1->group);
+    assert_int_equal(r1->group->members->nelts, 3); /* the negated rule is not grouped */
+    assert_non_null(r1->group->prefilter);
+    assert_string_equal(first_id(cfg, "GET /?q=YZ HTTP/1.1"), "3");
+    assert_string_equal(first_id(cfg, "GET /?q=bbb+aaa HTTP/1.1"), "1");
+    assert_string_equal(first_id(cfg, "GET /?q=benign HTTP/1.1"), "4");
+
+    pp_cfg_t *child = pp_cfg_create(pool);
+    assert_null(apply(child, pool, "SecFilterRemove", "2"));
+    pp_cfg_t *m = pp_cfg_merge(pool, cfg, child);
+    assert_string_equal(first_id(m, "GET /?q=bbb+xz HTTP/1.1"), "3");
+    assert_string_equal(first_id(m, "GET /?q=bbb HTTP/1.1"), "4");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -63,6 +103,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_from_two_pools),
         cmocka_unit_test(test_chain_and_skipnext),
+        cmocka_unit_test(test_group_prefilter),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

@@ -1,0 +1,93 @@
+/*
+ * Rule groups: a prefilter for runs of similar rules. 1.9 rule sets are long runs of
+ * `SecFilterSelective ARGS "..."` lines; on a benign request none of them matches, yet each
+ * costs a regex call. Consecutive rules of one context with the same (interned) targets, a
+ * plain rx19 operator, no exclusions and no flow actions are grouped at parse time; at start-up
+ * one alternation "(?:p1)|(?:p2)|..." is compiled per group. At run time (rules/eval.c), when the
+ * group still stands whole in the effective rule list, one match of the alternation over the
+ * targets' values decides whether any member can match: if not, the run is skipped. Any doubt
+ * (a pattern that cannot be joined safely, a regex resource limit) means no skipping, so the
+ * verdict is always the one the members would give one by one.
+ */
+#include "rules/model.h"
+
+/* Constructs whose meaning changes inside an alternation: back references and group numbers,
+ * \Q...\E (could swallow the joiners), verbs, inline option settings such as (?x) (a '#' comment
+ * would run to the end of the joined pattern), recursion and conditionals. */
+static bool joinable_pattern(const char *p)
+{
+    for (const char *c = p; *c; c++) {
+        if (c[0] == '\\' && c[1]) {
+            char n = c[1];
+            if ((n >= '1' && n <= '9') || n == 'g' || n == 'k' || n == 'Q' || n == 'E')
+                return false;
+            c++;
+        } else if (c[0] == '(' && c[1] == '*') {
+            return false;
+        } else if (c[0] == '(' && c[1] == '?') {
+            char n = c[2];
+            bool look = n == ':' || n == '=' || n == '!' ||
+                        (n == '<' && (c[3] == '=' || c[3] == '!'));
+            if (!look)
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool groupable(const pp_rule_t *r)
+{
+    return r->nexclusions == 0 && !r->op.negated && strcmp(r->op.def->name, "rx19") == 0 &&
+           !r->chain_member && !(r->own && (r->own->chain || r->own->skipnext)) &&
+           joinable_pattern(r->op.arg);
+}
+
+static bool same_targets(const pp_rule_t *a, const pp_rule_t *b)
+{
+    if (a->ntargets != b->ntargets)
+        return false;
+    for (unsigned i = 0; i < a->ntargets; i++)
+        if (a->targets[i] != b->targets[i])
+            return false;
+    return true;
+}
+
+void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule)
+{
+    if (!prev || prev->phase != rule->phase || !groupable(prev) || !groupable(rule) ||
+        !same_targets(prev, rule))
+        return;
+    if (!prev->group) {
+        prev->group = apr_pcalloc(cp, sizeof *prev->group);
+        prev->group->members = apr_array_make(cp, 8, sizeof(pp_rule_t *));
+        APR_ARRAY_PUSH(prev->group->members, pp_rule_t *) = prev;
+    }
+    rule->group = prev->group;
+    APR_ARRAY_PUSH(rule->group->members, pp_rule_t *) = rule;
+}
+
+static void compile_group(apr_pool_t *cp, pp_rule_group_t *g)
+{
+    g->finished = true;
+    if (g->members->nelts < 2)
+        return;
+    apr_size_t len = 0;
+    for (int i = 0; i < g->members->nelts; i++)
+        len += strlen(APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.arg) + 5;
+    char *alt = apr_palloc(cp, len + 1), *o = alt;
+    for (int i = 0; i < g->members->nelts; i++) {
+        const char *p = APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.arg;
+        o += sprintf(o, "%s(?:%s)", i ? "|" : "", p);
+    }
+    const char *err;
+    g->prefilter = pp_regex_compile(cp, alt, PP_RX_ICASE, &err);
+}
+
+void pp_rule_groups_finish(apr_pool_t *cp, const apr_array_header_t *rules)
+{
+    for (int i = 0; i < rules->nelts; i++) {
+        pp_rule_t *r = APR_ARRAY_IDX(rules, i, pp_rule_t *);
+        if (r->group && !r->group->finished)
+            compile_group(cp, r->group);
+    }
+}
