@@ -119,14 +119,21 @@ void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
     const char *v;
     size_t i;
 
-    apr_table_overlap(r->subprocess_env, pp_tx_env_out(rq->tx), APR_OVERLAP_TABLES_SET);
-    apr_table_overlap(r->notes, pp_tx_notes_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    /* apr_table_overlap compresses its target even when there is nothing to add: skip it. */
+    if (!apr_is_empty_table(pp_tx_env_out(rq->tx))) {
+        apr_table_overlap(r->subprocess_env, pp_tx_env_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    }
+    if (!apr_is_empty_table(pp_tx_notes_out(rq->tx))) {
+        apr_table_overlap(r->notes, pp_tx_notes_out(rq->tx), APR_OVERLAP_TABLES_SET);
+    }
     /* A client must not be able to hand the application a verdict of its own. */
     for (i = 0; i < 4; i++) {
         apr_table_unset(r->headers_in, spoofable[i]);
     }
     /* 1.9 passed mod_security-message / -action to the application as request headers. */
-    apr_table_overlap(r->headers_in, ours, APR_OVERLAP_TABLES_SET);
+    if (!apr_is_empty_table(ours)) {
+        apr_table_overlap(r->headers_in, ours, APR_OVERLAP_TABLES_SET);
+    }
     /* Apache 2.4 keeps headers with '_' in their names out of a CGI's environment, so the
      * application would never see them: give CGI/PHP the variables directly. */
     for (i = 0; i < 2; i++) {
