@@ -24,7 +24,7 @@ struct pp_cfg_t {
     /* Generic slots (directives.def names them). */
     int engine, scan_post, scan_output, check_url_encoding, check_unicode, check_cookie_format;
     int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
-    int inheritance, upload_keep, approve_timeout_s, clamd_fail_open;
+    int inheritance, upload_keep, approve_timeout_s, clamd_fail_open, regex_limit_fail_open;
     apr_int64_t inmem_limit, output_limit;
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;

@@ -67,6 +67,14 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
                 continue;
             bool m = false;
             if (r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS) {
+                /* A pathological pattern/input pair: undecided counts as a match unless the
+                 * administrator chose otherwise (issue: fail closed). */
+                if (pp_cfg_int(tx->cfg->regex_limit_fail_open, 0) == 1) {
+                    pp_debug(tx, 1, "Regex resource limit hit in pattern \"%s\" at %s; "
+                             "counted as no match (SecFilterRegexLimitFailOpen On)", r->op.arg,
+                             t->label);
+                    continue;
+                }
                 *hit = (hit_t){ t, v->name, true };
                 return true;
             }
