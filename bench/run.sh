@@ -33,7 +33,7 @@ python3 bench/http/bench.py "$@"
 # vs with clamscan, in one run, appended to the results bench.py just wrote.
 out=bench/RESULTS.md
 for a in "$@"; do case $a in --output=*) out=${a#--output=} ;; esac; done
-if [ -f "$out" ] && command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]; then
+if [ -f "$out" ] && { command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]; }; then
     {
         echo
         echo "## Upload approval latency"
