@@ -15,7 +15,8 @@ typedef struct pp_file_t {
     pp_str_t filename;   /* client's file name, never used as a path */
     pp_str_t tmpname;    /* where we stored it */
     apr_off_t size;
-    void *store;         /* upload/ handle */
+    void *store;         /* upload/ handle; NULL when not stored */
+    bool counted_only;   /* nothing needs the file: only its size is kept */
     const char *verdict; /* approval / scan result text for the logs */
 } pp_file_t;
 

@@ -4,7 +4,8 @@
  * script and/or clamd before any rule runs. Any rejection — including a script that crashes,
  * hangs or says nothing, and clamd being unreachable unless SecUploadScanClamdFailOpen — rejects
  * the whole request with the default action's status. The client's file name is only ever a
- * variable value, never part of a path.
+ * variable value, never part of a path. Files nobody reads (no approval, no scanner, nothing
+ * kept) are only counted, not written.
  */
 #include "tx.h"
 #include "upload/upload.h"
@@ -20,6 +21,16 @@ static const char *upload_dir(pp_tx_t *tx)
     return dir;
 }
 
+/* A file on disk is needed only by its readers: the approval script, clamd, or
+ * SecUploadKeepFiles. Without them, writing every upload out and deleting it again is pure
+ * cost (ModSecurity 2.x does not extract files then either); FILE_NAME_x / FILE_SIZE_x and the
+ * rules work the same. */
+static bool store_needed(const pp_tx_t *tx)
+{
+    return tx->cfg->approve_script || tx->cfg->clamd_address ||
+           pp_cfg_int(tx->cfg->upload_keep, PP_KEEP_OFF) != PP_KEEP_OFF;
+}
+
 apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_file_t **out)
 {
     pp_file_t *f = apr_array_push(tx->files);
@@ -27,6 +38,10 @@ apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_f
     f->field = pp_str_dup(tx->pool, field);
     f->filename = pp_str_dup(tx->pool, filename);
     *out = f;
+    if (!store_needed(tx)) {
+        f->counted_only = true;
+        return APR_SUCCESS;
+    }
     pp_upload_file_t *store;
     apr_status_t rv = pp_upload_file_create(tx->pool, upload_dir(tx), tx->unique_id, &store);
     if (rv != APR_SUCCESS) {
@@ -42,6 +57,10 @@ apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_f
 
 apr_status_t pp_files_write(pp_tx_t *tx, pp_file_t *f, const char *data, apr_size_t len)
 {
+    if (f->counted_only) {
+        f->size += (apr_off_t)len;
+        return APR_SUCCESS;
+    }
     if (!f->store)
         return APR_EGENERAL;
     apr_status_t rv = pp_upload_file_write(f->store, data, len);
@@ -56,6 +75,8 @@ apr_status_t pp_files_write(pp_tx_t *tx, pp_file_t *f, const char *data, apr_siz
 
 apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f)
 {
+    if (f->counted_only)
+        return APR_SUCCESS;
     if (!f->store)
         return APR_EGENERAL;
     apr_status_t rv = pp_upload_file_close(f->store);
