@@ -120,6 +120,9 @@ static int configure_identity(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     /* The pass counter lives on the process pool: the first post_config at start-up is the
      * pre-config pass, after which the configuration is read again for the real start. */
     proc->config_passes++;
+    if (pp_cfg_response_token(cfg)) {
+        ap_add_version_component(pconf, PARAPET_NAME "/" PARAPET_VERSION);
+    }
     if (signature != NULL) {
         disguise_server(pconf, s, proc, signature, proc->config_passes > 1);
     }

@@ -107,6 +107,7 @@ bool pp_cfg_output_mime_matches(const pp_cfg_t *cfg, const char *content_type);
 apr_off_t pp_cfg_output_limit(const pp_cfg_t *cfg);        /* bytes of response held back */
 const char *pp_cfg_server_signature(const pp_cfg_t *cfg);  /* NULL when unset */
 const char *pp_cfg_chroot_dir(const pp_cfg_t *cfg);        /* NULL when unset */
+bool pp_cfg_response_token(const pp_cfg_t *cfg);           /* SecServerResponseToken On */
 int pp_cfg_debug_level(const pp_cfg_t *cfg);
 
 /* ---- Transaction -------------------------------------------------------------------------- */

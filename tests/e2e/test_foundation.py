@@ -387,3 +387,13 @@ def test_chroot_jails_children():
         roots = {pid: os.readlink("/proc/%d/root" % pid) for pid in srv.children()}
         roots[srv.proc.pid] = os.readlink("/proc/%d/root" % srv.proc.pid)
         expect(all(r == str(jail) for r in roots.values()), "process roots: %r" % roots)
+
+
+def test_response_token_and_obsolete_chroot_lock():
+    """SecServerResponseToken On adds Parapet's product token; SecChrootLock (1.8-era) is
+    accepted so old configurations still start."""
+    srv = Apache('ServerTokens Full\n<IfModule mod_security.c>\nSecServerResponseToken On\n'
+                 'SecChrootLock /var/run/modsec.lock\n</IfModule>\n', name="token")
+    with srv:
+        server = srv.get("/").header("Server") or ""
+    expect("Parapet/" in server, "Server header %r has no Parapet token" % server)

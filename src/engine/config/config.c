@@ -213,4 +213,5 @@ bool pp_cfg_output_mime_matches(const pp_cfg_t *cfg, const char *content_type)
 
 const char *pp_cfg_server_signature(const pp_cfg_t *cfg) { return cfg->server_signature; }
 const char *pp_cfg_chroot_dir(const pp_cfg_t *cfg) { return cfg->chroot_dir; }
+bool pp_cfg_response_token(const pp_cfg_t *cfg) { return cfg->response_token == 1; }
 int pp_cfg_debug_level(const pp_cfg_t *cfg) { return pp_cfg_int(cfg->debug_level, 0); }

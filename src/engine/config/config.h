@@ -25,10 +25,11 @@ struct pp_cfg_t {
     int engine, scan_post, scan_output, check_url_encoding, check_unicode, check_cookie_format;
     int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
     int inheritance, upload_keep, approve_timeout_s, clamd_fail_open, regex_limit_fail_open;
+    int response_token;
     apr_int64_t inmem_limit, output_limit;
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
-    const char *approve_script, *upload_dir, *clamd_address;
+    const char *approve_script, *upload_dir, *clamd_address, *chroot_lock;
 
     /* Structured values, merged by hand in config.c. */
     int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
