@@ -54,10 +54,19 @@ static int create_tx(request_rec *r)
  * static file (reference §2.2: dynamic = a handler other than default-handler). */
 static bool engine_applies(const request_rec *r, const pp_cfg_t *cfg)
 {
-    if (!pp_cfg_engine_enabled(cfg)) {
+    /* 1.9dev4's per-request switch (reference §2.1): MODSEC_ENABLE set for the request (e.g.
+     * by SetEnvIf) to On, Off or DynamicOnly overrides SecFilterEngine. */
+    const char *force = apr_table_get(r->subprocess_env, "MODSEC_ENABLE");
+    bool on = pp_cfg_engine_enabled(cfg), dynamic_only = pp_cfg_engine_dynamic_only(cfg);
+
+    if (force != NULL) {
+        on = strcasecmp(force, "Off") != 0;
+        dynamic_only = strcasecmp(force, "DynamicOnly") == 0;
+    }
+    if (!on) {
         return false;
     }
-    if (pp_cfg_engine_dynamic_only(cfg)) {
+    if (dynamic_only) {
         return r->handler != NULL && strcmp(r->handler, "default-handler") != 0;
     }
     return true;

@@ -397,3 +397,19 @@ def test_response_token_and_obsolete_chroot_lock():
     with srv:
         server = srv.get("/").header("Server") or ""
     expect("Parapet/" in server, "Server header %r has no Parapet token" % server)
+
+
+def test_per_request_engine_switch():
+    """MODSEC_ENABLE set for a request (SetEnvIf) overrides SecFilterEngine (1.9dev4)."""
+    srv = Apache('SetEnvIf X-Trusted-Scanner "^yes$" MODSEC_ENABLE=Off\n'
+                 'SetEnvIf X-Force-Waf "^yes$" MODSEC_ENABLE=On\n'
+                 '<IfModule mod_security.c>\nSecFilterEngine On\nSecFilter "attack"\n'
+                 '<Location /cgi-bin/echo.py>\nSecFilterEngine Off\n</Location>\n'
+                 '</IfModule>\n', name="switch")
+    with srv:
+        expect_status(srv.get("/index.html?q=attack"), 403, "engine On")
+        expect_status(srv.get("/index.html?q=attack", headers={"X-Trusted-Scanner": "yes"}),
+                      200, "MODSEC_ENABLE=Off")
+        expect_status(srv.get("/cgi-bin/echo.py?q=attack"), 200, "engine Off in the Location")
+        expect_status(srv.get("/cgi-bin/echo.py?q=attack", headers={"X-Force-Waf": "yes"}),
+                      403, "MODSEC_ENABLE=On where the engine is Off")
