@@ -111,9 +111,8 @@ static void give_request_head(request_rec *r, pp_tx_t *tx)
         if (e[i].key == NULL) {
             continue;
         }
-        pp_tx_add_request_header(tx, (pp_str_t){ e[i].key, strlen(e[i].key) },
-                                 (pp_str_t){ e[i].val ? e[i].val : "",
-                                             e[i].val ? strlen(e[i].val) : 0 });
+        /* headers_in lives in the request pool, as long as the transaction: no copy. */
+        pp_tx_add_request_header_ref(tx, e[i].key, e[i].val ? e[i].val : "");
     }
     pp_tx_set_env(tx, r->subprocess_env);
 }
@@ -288,7 +287,9 @@ static int finish_tx(request_rec *r)
         pp_tx_set_config(rq->tx, pp_ap_dir_cfg(last));
         give_request_head(r, rq->tx);
     }
-    pp_ap_give_response_head(last, rq);
+    if (pp_tx_wants_response_headers(rq->tx)) {
+        pp_ap_give_response_head(last, rq);
+    }
     /* The held-back response may have been replaced by a denial since the head was given. */
     pp_tx_set_response_status(rq->tx, last->status, last->status_line);
     rv = pp_tx_finish(rq->tx);

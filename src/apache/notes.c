@@ -17,8 +17,9 @@ void pp_ap_note_time(request_rec *r, const char *name)
     while (first->prev != NULL) {
         first = first->prev;
     }
-    /* request_time is the same for the whole chain: the redirect copies it. */
-    value = apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now() - first->request_time);
+    /* request_time is the same for the whole chain: the redirect copies it. apr_off_t_toa is a
+     * plain integer conversion: this runs three times per request. */
+    value = apr_off_t_toa(r->pool, (apr_off_t)(apr_time_now() - first->request_time));
     apr_table_setn(r->notes, name, value);
     if (first != r) {
         apr_table_setn(first->notes, name, value);

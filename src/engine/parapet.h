@@ -155,6 +155,9 @@ void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci);
  * then says 400). */
 apr_status_t pp_tx_set_request_line(pp_tx_t *tx, pp_str_t line);
 void pp_tx_add_request_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
+/* The same without copying: name and value are NUL-terminated and outlive the transaction
+ * (Apache's headers_in strings live in the request pool). */
+void pp_tx_add_request_header_ref(pp_tx_t *tx, const char *name, const char *value);
 /* Environment visible as ENV_name. Table is referenced, not copied. */
 void pp_tx_set_env(pp_tx_t *tx, apr_table_t *env);
 /* Start time of the request (for timing notes). Defaults to creation time. */
@@ -183,6 +186,9 @@ apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t 
 apr_status_t pp_tx_finish_response_body(pp_tx_t *tx);
 apr_status_t pp_tx_read_response_body(pp_tx_t *tx, const char **data, apr_size_t *len);
 
+/* Whether anything at the end of the transaction reads the response headers (audit, guardian);
+ * when not, the host can skip handing them over. */
+bool pp_tx_wants_response_headers(const pp_tx_t *tx);
 /* Logging phase: audit log, guardian log. Relevant-status is checked here. */
 apr_status_t pp_tx_finish(pp_tx_t *tx);
 

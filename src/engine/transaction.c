@@ -99,6 +99,13 @@ void pp_tx_add_request_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
     f->value = pp_str_dup(tx->pool, value);
 }
 
+void pp_tx_add_request_header_ref(pp_tx_t *tx, const char *name, const char *value)
+{
+    pp_field_t *f = apr_array_push(tx->headers);
+    f->name = pp_str_from_cstr(name);
+    f->value = pp_str_from_cstr(value);
+}
+
 static const char *header_get(const pp_tx_t *tx, const char *name)
 {
     for (int i = 0; i < tx->headers->nelts; i++) {

@@ -938,7 +938,10 @@ def in_session(srv):
 
 
 def zombies_in_group(srv):
-    return [pid for pid in in_session(srv) if proc_state(pid) == "Z"]
+    """Zombies Apache has not reaped. An orphan (a killed script's own child) is re-parented to
+    init, which reaps it in its own time: that one is not ours to wait for."""
+    return [pid for pid in in_session(srv) if proc_state(pid) == "Z"
+            and (stat_fields(pid) or [None] * 4)[1] not in ("1", None)]
 
 
 def cmdline(pid):

@@ -19,6 +19,13 @@ void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
     f->value = pp_str_dup(tx->pool, value);
 }
 
+bool pp_tx_wants_response_headers(const pp_tx_t *tx)
+{
+    /* The audit record shows them; the guardian line takes the byte count from them. */
+    return pp_cfg_int(tx->cfg->audit_engine, PP_AUDIT_OFF) != PP_AUDIT_OFF ||
+           tx->cfg->guardian_log != NULL;
+}
+
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type)
 {
     return pp_cfg_engine_enabled(tx->cfg) && pp_cfg_scan_output(tx->cfg) &&

@@ -130,6 +130,13 @@ static void merge_rules(apr_pool_t *p, pp_cfg_t *m, const pp_cfg_t *parent, cons
 
 pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child)
 {
+    /* Apache merges per request, and most <Directory>/<Location> sections hold no Parapet
+     * directive: an empty side changes nothing, so the other side is the result. Neither is
+     * ever modified after start-up, so sharing is safe. */
+    if (!child->touched)
+        return (pp_cfg_t *)parent;
+    if (!parent->touched)
+        return (pp_cfg_t *)child;
     pp_cfg_t *m = apr_palloc(p, sizeof *m);
     *m = *child;
     merge_slots(m, parent, child);
@@ -148,6 +155,8 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
     if (!child->default_action)
         m->default_action = parent->default_action;
     merge_rules(p, m, parent, child);
+    m->phase_mask = parent->phase_mask | child->phase_mask;
+    m->touched = true;
     m->cp = child->cp ? child->cp : parent->cp;
     return m;
 }

@@ -224,6 +224,8 @@ static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_
 
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
 {
+    if (!(tx->cfg->phase_mask & (1u << phase)))
+        return APR_SUCCESS;
     const apr_array_header_t *rules = tx->cfg->effective_rules;
     int skip = 0;
     for (int i = 0; i < rules->nelts && !tx->verdict.intercepted; i++) {
