@@ -161,11 +161,6 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
     return m;
 }
 
-int pp_cfg_int(int v, int dflt)
-{
-    return v == PP_UNSET ? dflt : v;
-}
-
 const pp_actionset_t *pp_cfg_default_action(const pp_cfg_t *cfg)
 {
     return cfg->default_action ? cfg->default_action : pp_actionset_builtin_default();

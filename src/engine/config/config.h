@@ -125,8 +125,11 @@ const char *pp_cfg_tokenize(apr_pool_t *p, const char *raw, int *argc, char ***a
 /* Resolves a path against the server root when relative. */
 const char *pp_cfg_path(apr_pool_t *p, const pp_cfg_site_t *site, const char *path);
 
-/* Effective values with defaults applied. */
-int pp_cfg_int(int v, int dflt);
+/* Effective values with defaults applied. Inline: the phase loop asks per rule. */
+static inline int pp_cfg_int(int v, int dflt)
+{
+    return v == PP_UNSET ? dflt : v;
+}
 const pp_actionset_t *pp_cfg_default_action(const pp_cfg_t *cfg);
 
 #endif
