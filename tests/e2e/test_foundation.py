@@ -8,6 +8,7 @@ notes; SecChrootDir. Rule semantics belong in tests/eval, not here.
 """
 import hashlib
 import os
+import subprocess
 import re
 import signal
 import time
@@ -358,7 +359,26 @@ def test_chroot_missing_dir_refuses_start():
     print("    apache2 said: %s" % " ".join(out.split())[:240])
 
 
+PEEK_CGI = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* A static CGI: can it open the path in its query string? */
+int main(void)
+{
+    const char *path = getenv("QUERY_STRING");
+    int fd = path ? open(path, O_RDONLY) : -1;
+    printf("Content-Type: text/plain\r\n\r\n%s\n", fd >= 0 ? "READ" : "DENIED");
+    return 0;
+}
+"""
+
+
 def test_chroot_jails_children():
+    """The seed's layout: the server tree at the same path inside the jail. A file that exists
+    only inside is served; one that exists only outside is not; a CGI run from the jail cannot
+    read the host's files; every process's root is the jail."""
     if not running_as_root():
         raise Skip("chroot needs root")
     # Threads exiting inside the jail need libgcc_s, loaded before chroot (reference §12).
@@ -367,23 +387,38 @@ def test_chroot_jails_children():
                    if os.path.exists(p)), None)
     if libgcc is None:
         raise Skip("libgcc_s.so.1 not found")
-    # Without mod_cgid: its daemon would need the CGI tree inside the jail.
-    modules = ("mpm_event", "authz_core", "mime", "dir", "unique_id")
+    # mod_cgi forks per request from the jailed child; mod_cgid's daemon would need more.
+    modules = ("mpm_event", "authz_core", "mime", "dir", "unique_id", "alias", "cgi")
     srv = Apache("LoadFile %s\nSecChrootDir @ROOT@/jail\n" % libgcc, modules=modules,
                  name="chroot-ok")
     srv.prepare()
     jail = srv.root / "jail"
     inside = Path(str(jail) + str(srv.root))  # the same absolute paths, inside the jail
-    (inside / "htdocs").mkdir(parents=True)
-    (inside / "run").mkdir()
+    for sub in ("htdocs", "run", "cgi-bin"):
+        (inside / sub).mkdir(parents=True)
     (inside / "htdocs" / "index.html").write_text("inside the jail\n")
-    for p in [jail] + list(inside.parents) + [inside, inside / "htdocs", inside / "run"]:
+    (srv.root / "htdocs" / "outside-only.html").write_text("host file\n")
+    secret = srv.root / "host-secret.txt"
+    secret.write_text("host secret\n")
+    os.chmod(secret, 0o644)
+    src = srv.root / "peek.c"
+    src.write_text(PEEK_CGI)
+    cc = subprocess.run(["gcc", "-static", "-O1", "-o", str(inside / "cgi-bin" / "peek"),
+                         str(src)], capture_output=True, text=True)
+    if cc.returncode != 0:
+        raise Skip("no static C toolchain for the jailed CGI: %s" % cc.stderr.strip()[:200])
+    for p in [jail] + list(inside.parents) + [inside] + list(inside.rglob("*")):
         if str(p).startswith(str(jail)):
             os.chmod(p, 0o755)
     with srv:
         resp = srv.get("/")
         expect_status(resp, 200, "static file served from the jail")
         expect(resp.body == b"inside the jail\n", "served %r" % resp.body)
+        expect_status(srv.get("/outside-only.html"), 404, "a file that exists only outside")
+        resp = srv.get("/cgi-bin/peek?" + str(secret))
+        expect_status(resp, 200, "static CGI inside the jail")
+        expect(resp.body.strip() == b"DENIED", "the jailed CGI read the host's %s: %r"
+               % (secret, resp.body))
         roots = {pid: os.readlink("/proc/%d/root" % pid) for pid in srv.children()}
         roots[srv.proc.pid] = os.readlink("/proc/%d/root" % srv.proc.pid)
         expect(all(r == str(jail) for r in roots.values()), "process roots: %r" % roots)
