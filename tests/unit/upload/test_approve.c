@@ -22,21 +22,15 @@
 #include "upload/upload.h"
 
 static apr_pool_t *root;
+
+#include "pp_test.h"
 static char dir[] = "/tmp/pp-test-approve-XXXXXX";
 static const char *upload; /* the "uploaded file" handed to every script */
 
-static int setup(void **state)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, root) != APR_SUCCESS)
-        return -1;
-    *state = p;
-    return 0;
-}
 
 static int teardown(void **state)
 {
-    apr_pool_destroy(*state);
+    pp_test_pool_teardown(state);
     assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* nothing left to reap */
     return 0;
 }
@@ -239,17 +233,17 @@ int main(void)
     fclose(fp);
 
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_accept, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reject_by_verdict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nonzero_exit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_huge_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reason_cleaned, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exactly_one_literal_argument, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cannot_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_script_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accept, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reject_by_verdict, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_output, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonzero_exit, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_huge_output, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reason_cleaned, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exactly_one_literal_argument, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cannot_run, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_script_check, pp_test_pool_setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/approve", tests, NULL, NULL);
     char cmd[128];

@@ -30,24 +30,13 @@
 #define BIG_FILE_BYTES (200 * 1024 + 17) /* several 64 KiB chunks plus a ragged end */
 
 static apr_pool_t *root;
+
+#include "pp_test.h"
 static char dir[] = "/tmp/pp-test-clamd-XXXXXX";
 static unsigned char big[BIG_FILE_BYTES];
 static unsigned char received[BIG_FILE_BYTES + 1];
 
-static int setup(void **state)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, root) != APR_SUCCESS)
-        return -1;
-    *state = p;
-    return 0;
-}
 
-static int teardown(void **state)
-{
-    apr_pool_destroy(*state);
-    return 0;
-}
 
 static const char *write_file(apr_pool_t *p, const char *name, const void *data, size_t len)
 {
@@ -457,20 +446,20 @@ int main(void)
         big[i] = (unsigned char)((i * 7) % 251);
 
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_address_check, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreachable_unix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreachable_tcp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fake_replies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fake_empty_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fake_size_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fake_ping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clamd_ping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clamd_eicar, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clamd_clean, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clamd_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_address_check, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_status_names, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_unreachable_unix, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_unreachable_tcp, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_fake_replies, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_fake_empty_file, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_fake_size_limit, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_fake_ping, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clamd_ping, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clamd_eicar, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clamd_clean, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clamd_size_limit, pp_test_pool_setup, pp_test_pool_teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/clamd", tests, NULL, NULL);
     char cmd[128];

@@ -29,22 +29,11 @@
 #include "upload/upload.h"
 
 static apr_pool_t *root;
+
+#include "pp_test.h"
 static char dir[] = "/tmp/pp-test-store-XXXXXX";
 
-static int setup(void **state)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, root) != APR_SUCCESS)
-        return -1;
-    *state = p;
-    return 0;
-}
 
-static int teardown(void **state)
-{
-    apr_pool_destroy(*state);
-    return 0;
-}
 
 static bool exists(const char *path)
 {
@@ -359,20 +348,20 @@ int main(void)
     if (mkdtemp(dir) == NULL)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_name_format, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unique_id_cannot_escape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trailing_slash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mode_0640_any_umask, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unique_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_size_content, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_unlinks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pool_destroy_unlinks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_setgid_directory_group, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_failures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_short_write_is_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dir_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_format, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_unique_id_cannot_escape, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_trailing_slash, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_mode_0640_any_umask, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_unique_names, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_write_size_content, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_release_unlinks, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_destroy_unlinks, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_keep, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_setgid_directory_group, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_create_failures, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_short_write_is_error, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_enospc, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_dir_check, pp_test_pool_setup, pp_test_pool_teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/store", tests, NULL, NULL);
     /* Every file made by the tests is gone again (kept ones are removed by the test itself). */

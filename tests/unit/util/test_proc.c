@@ -21,18 +21,12 @@
 
 static apr_pool_t *root;
 
-static int setup(void **state)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, root) != APR_SUCCESS)
-        return -1;
-    *state = p;
-    return 0;
-}
+#include "pp_test.h"
+
 
 static int teardown(void **state)
 {
-    apr_pool_destroy(*state);
+    pp_test_pool_teardown(state);
     /* No test may leave a child of ours behind, zombie or alive. */
     assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
     assert_int_equal(errno, ECHILD);
@@ -229,19 +223,19 @@ int main(void)
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_arguments_are_literal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_kills, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_escalates_to_kill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_grandchild_holding_pipe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_output_bounded_and_drained, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_max_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stderr_separate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stdin_is_devnull, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_runs_no_leak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arguments_are_literal, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exit_codes, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_kills, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_escalates_to_kill, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grandchild_holding_pipe, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_bounded_and_drained, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zero_max_output, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stderr_separate, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stdin_is_devnull, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_environment, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_failures, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_runs_no_leak, pp_test_pool_setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("util/proc", tests, NULL, NULL);
     apr_pool_destroy(root);
