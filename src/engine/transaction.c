@@ -186,19 +186,33 @@ void pp_tx_intercept(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, co
                    apr_itoa(tx->pool, tx->verdict.status));
 }
 
+void pp_tx_raise(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *var,
+                 const char *what)
+{
+    bool passes = as->disruptive == PP_ACTION_PASS || as->disruptive == PP_ACTION_ALLOW;
+    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
+    m->severity = -1;
+    m->phase = phase;
+    m->var = var;
+    m->logged = as->log != 0;
+    m->text = passes ? apr_pstrcat(tx->pool, "Warning. ", what, NULL)
+                     : apr_psprintf(tx->pool, "Access denied with code %d. %s",
+                                    as->status != PP_TRI_UNSET ? as->status : 403, what);
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    tx->verdict.relevant = true;
+    if (m->logged) {
+        apr_table_add(tx->headers_out, "mod_security-message", m->text);
+        pp_debug(tx, 1, "%s", m->text);
+    }
+    if (!passes)
+        pp_tx_intercept(tx, as, phase, m->text);
+}
+
 void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason)
 {
     pp_actionset_t as = *pp_actionset_builtin_default();
     as.status = status;
-    pp_tx_intercept(tx, &as, phase, reason);
-    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
-    m->severity = -1;
-    m->phase = phase;
-    m->logged = true;
-    m->text = apr_psprintf(tx->pool, "Access denied with code %d. %s", status, reason);
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
-    apr_table_add(tx->headers_out, "mod_security-message", m->text);
-    pp_debug(tx, 1, "%s", m->text);
+    pp_tx_raise(tx, &as, phase, NULL, reason);
 }
 
 const char *pp_action_name(pp_action_t a)

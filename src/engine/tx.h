@@ -87,6 +87,12 @@ struct pp_tx_t {
 
 /* transaction.c */
 void pp_tx_intercept(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *reason);
+/* A message the engine raises itself (implicit check, upload rejection, body failure): recorded
+ * like a rule match ("Access denied with code N. what" or "Warning. what"), logged and sent to
+ * the application when as logs, the request made relevant, and intercepted unless as is pass
+ * or allow. var may be NULL. */
+void pp_tx_raise(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *var,
+                 const char *what);
 /* An internal failure that touches the verdict: intercept with status (fail closed). */
 void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason);
 

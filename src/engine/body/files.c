@@ -96,18 +96,8 @@ static void reject(pp_tx_t *tx, const char *why)
          * never reaches the application. */
         as.disruptive = PP_ACTION_DENY;
     }
-    const char *text = apr_psprintf(tx->pool, "Access denied with code %d. %s",
-                                    as.status != PP_TRI_UNSET ? as.status : 403, why);
-    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
-    m->severity = -1;
-    m->phase = PP_PHASE_REQUEST_BODY;
-    m->logged = true;
-    m->text = text;
-    m->var = "FILES_TMPNAMES";
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
-    apr_table_add(tx->headers_out, "mod_security-message", text);
-    pp_debug(tx, 1, "%s", text);
-    pp_tx_intercept(tx, &as, PP_PHASE_REQUEST_BODY, text);
+    as.log = 1; /* a rejected upload is always reported */
+    pp_tx_raise(tx, &as, PP_PHASE_REQUEST_BODY, "FILES_TMPNAMES", why);
 }
 
 static bool run_script(pp_tx_t *tx, pp_file_t *f)

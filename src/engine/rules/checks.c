@@ -11,25 +11,7 @@
 
 static void fail(pp_tx_t *tx, const char *what)
 {
-    const pp_actionset_t *as = pp_cfg_default_action(tx->cfg);
-    int status = as->status != PP_TRI_UNSET ? as->status : 403;
-    const char *verdict = as->disruptive == PP_ACTION_PASS || as->disruptive == PP_ACTION_ALLOW
-                              ? "Warning."
-                              : apr_psprintf(tx->pool, "Access denied with code %d.", status);
-    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
-    m->severity = -1;
-    m->phase = PP_PHASE_REQUEST_BODY;
-    m->logged = as->log != 0;
-    m->text = apr_psprintf(tx->pool, "%s %s", verdict, what);
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
-    tx->verdict.relevant = true;
-    if (m->logged) {
-        apr_table_add(tx->headers_out, "mod_security-message", m->text);
-        pp_debug(tx, 1, "%s", m->text);
-    }
-    if (as->disruptive == PP_ACTION_DENY || as->disruptive == PP_ACTION_REDIRECT ||
-        as->disruptive == PP_ACTION_PROXY || as->disruptive == PP_TRI_UNSET)
-        pp_tx_intercept(tx, as, PP_PHASE_REQUEST_BODY, m->text);
+    pp_tx_raise(tx, pp_cfg_default_action(tx->cfg), PP_PHASE_REQUEST_BODY, NULL, what);
 }
 
 static bool check_url_encoding(pp_tx_t *tx)
