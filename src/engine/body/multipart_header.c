@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 
 #include "body/multipart.h"
+#include "util/util.h"
 
 /* A read position inside one header value. */
 typedef struct cursor_t {
@@ -404,15 +405,6 @@ static bool utf8_valid(pp_str_t s)
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = lower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 /* RFC 5987 ext-value charset'language'pct-encoded -> the raw bytes; false if malformed. */
 static bool decode_ext_value(apr_pool_t *p, pp_str_t v, pp_str_t *out)
 {
@@ -426,10 +418,11 @@ static bool decode_ext_value(apr_pool_t *p, pp_str_t v, pp_str_t *out)
     apr_size_t n = 0;
     while (s < end) {
         if (*s == '%') {
-            if (end - s < 3 || hex_value(s[1]) < 0 || hex_value(s[2]) < 0) {
+            int byte = end - s < 3 ? -1 : pp_hex_pair(s + 1);
+            if (byte < 0) {
                 return false;
             }
-            buf[n++] = (char)(hex_value(s[1]) * 16 + hex_value(s[2]));
+            buf[n++] = (char)byte;
             s += 3;
         } else {
             buf[n++] = *s++;
@@ -484,9 +477,8 @@ static bool decode_encoded_word(apr_pool_t *p, pp_str_t v, pp_str_t *out)
     for (apr_size_t i = 0; i < n; i++) {
         if (text[i] == '_') {
             buf[o++] = ' ';
-        } else if (text[i] == '=' && i + 2 < n &&
-                   hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-            buf[o++] = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+        } else if (text[i] == '=' && i + 2 < n && pp_hex_pair(text + i + 1) >= 0) {
+            buf[o++] = (char)pp_hex_pair(text + i + 1);
             i += 2;
         } else {
             buf[o++] = text[i];

@@ -9,20 +9,11 @@
  * ';' is not a separator, as in 1.9.
  */
 #include "request/request.h"
+#include "util/util.h"
 
 #include <string.h>
 
 /* Value of one hex digit, or -1. */
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20; /* 'A'..'F' → 'a'..'f'; nothing else lands in that range */
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Decodes len bytes of src into dst (at least len bytes); returns the decoded length.
  * An escape is only decoded when both digits are present, so "%4" at the end of an item
  * stays literal. */
@@ -33,8 +24,8 @@ static apr_size_t decode_into(char *dst, const char *src, apr_size_t len, bool p
     for (apr_size_t i = 0; i < len; i++) {
         char c = src[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hex_value((unsigned char)src[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_value((unsigned char)src[i + 2]) : -1;
+            int hi = i + 2 < len ? pp_hex_value((unsigned char)src[i + 1]) : -1;
+            int lo = hi >= 0 ? pp_hex_value((unsigned char)src[i + 2]) : -1;
             if (lo >= 0) {
                 c = (char)(hi << 4 | lo);
                 i += 2;

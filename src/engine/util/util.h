@@ -18,6 +18,22 @@ bool pp_str_eq_ci(pp_str_t a, const char *b);
  * of input. Result in p. */
 const char *pp_str_log_escape(apr_pool_t *p, pp_str_t s, apr_size_t max);
 
+/* Value of a hex digit, or -1. Inline: URL decoding calls it per escape on hot paths. */
+static inline int pp_hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* 'A'..'F' -> 'a'..'f'; nothing else lands in that range */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The byte two hex digits at s stand for, or -1 when either is not a hex digit. */
+static inline int pp_hex_pair(const char *s)
+{
+    int hi = pp_hex_value((unsigned char)s[0]), lo = pp_hex_value((unsigned char)s[1]);
+    return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+}
+
 /* Parses a decimal integer (no sign unless allow_negative); false on junk or overflow. */
 bool pp_parse_int64(const char *s, apr_int64_t *out);
 

@@ -7,6 +7,7 @@
  * and decoding happens once, never recursively. "/../" is not resolved (§5.1).
  */
 #include "rules/transforms/transforms.h"
+#include "util/util.h"
 
 #include <string.h>
 
@@ -28,16 +29,6 @@ typedef struct n19_t {
     apr_size_t o;
 } n19_t;
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20; /* 'A'..'F' → 'a'..'f'; nothing else lands in that range */
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static void n19_own(n19_t *n)
 {
     if (!n->buf) {
@@ -56,8 +47,8 @@ static char n19_byte(pp_str_t in, apr_size_t i, unsigned flags, apr_size_t *step
     if (c == '\\' && (flags & PP_N19_BACKSLASH)) {
         c = '/';
     } else if (c == '%' && (flags & PP_N19_URLDECODE) && i + 2 < in.len) {
-        int hi = hex_value((unsigned char)in.data[i + 1]);
-        int lo = hex_value((unsigned char)in.data[i + 2]);
+        int hi = pp_hex_value((unsigned char)in.data[i + 1]);
+        int lo = pp_hex_value((unsigned char)in.data[i + 2]);
         if (hi >= 0 && lo >= 0) {
             c = (char)(hi << 4 | lo);
             *step = 3;
