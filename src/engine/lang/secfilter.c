@@ -14,7 +14,10 @@ static const char *build_operator(const pp_setter_ctx_t *ctx, const char *keywor
     op->negated = keyword[0] == '!';
     op->arg = apr_pstrdup(ctx->cp, op->negated ? keyword + 1 : keyword);
     op->def = pp_op_find("rx19");
-    return op->def->parse(ctx->cp, op->arg, &op->compiled);
+    const char *err = op->def->parse(ctx->cp, op->arg, &op->compiled);
+    if (!err && op->def->needs)
+        op->needs = op->def->needs(op->compiled);
+    return err;
 }
 
 static const char *secfilter_targets(const pp_setter_ctx_t *ctx, pp_rule_t *rule)

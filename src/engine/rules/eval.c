@@ -44,6 +44,22 @@ static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t
     return vals;
 }
 
+/* The sketch of v for checking needs, or NULL to search directly: a value checked once for a
+ * literal or two is searched; otherwise its sketch is built once and kept with the cached value,
+ * and answers most literals with two bit tests. */
+static const pp_sketch_t *value_sketch(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v)
+{
+    pp_value_t *mv = (pp_value_t *)v;
+    if (!mv->sketch && (mv->checks++ >= 1 || pp_rx_needs_count(needs) > 2))
+        mv->sketch = pp_sketch_build(tx->pool, v->value);
+    return mv->sketch;
+}
+
+static bool needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v)
+{
+    return pp_rx_needs_met(needs, v->value, value_sketch(tx, needs, v));
+}
+
 static bool excluded(const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
 {
     for (unsigned i = 0; i < r->nexclusions && t->var->family && name.data; i++) {
@@ -66,7 +82,9 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
             if (r->nexclusions && excluded(r, t, v->name))
                 continue;
             bool m = false;
-            if (r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS) {
+            if (r->op.needs && !needs_met(tx, r->op.needs, v)) {
+                /* m stays false: the regex cannot match without one of its literals */
+            } else if (r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS) {
                 /* A pathological pattern/input pair: undecided counts as a match unless the
                  * administrator chose otherwise (issue: fail closed). */
                 if (pp_cfg_int(tx->cfg->regex_limit_fail_open, 0) == 1) {
@@ -87,30 +105,38 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
     return false;
 }
 
-/* How many rules, starting at rules[i], a group prefilter proves cannot match (0: evaluate them
- * one by one). The group must stand whole and in order in the effective list: inheritance,
- * SecFilterRemove or SecFilterImport may have split it. */
-static int group_skippable(pp_tx_t *tx, const apr_array_header_t *rules, int i)
+/* When rules[i] starts a rule group that stands whole and in order in the effective list
+ * (inheritance, SecFilterRemove or SecFilterImport may have split it): the number of members,
+ * and in *may which of them can match (bit k for member k); the others are skipped without
+ * being looked at. 0 when there is no such group: evaluate rule by rule. */
+static int group_check(pp_tx_t *tx, const apr_array_header_t *rules, int i, uint64_t *may)
 {
     const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
     const pp_rule_group_t *g = r->group;
-    if (!g || !g->prefilter || APR_ARRAY_IDX(g->members, 0, const pp_rule_t *) != r ||
+    if (!g || !(g->prefilter || g->needs) || APR_ARRAY_IDX(g->members, 0, const pp_rule_t *) != r ||
         i + g->members->nelts > rules->nelts)
         return 0;
-    for (int k = 1; k < g->members->nelts; k++)
+    int n = g->members->nelts;
+    for (int k = 1; k < n; k++)
         if (APR_ARRAY_IDX(rules, i + k, const pp_rule_t *) !=
             APR_ARRAY_IDX(g->members, k, const pp_rule_t *))
             return 0;
-    for (unsigned ti = 0; ti < r->ntargets; ti++) {
+    uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1, m = 0;
+    for (unsigned ti = 0; ti < r->ntargets && m != all; ti++) {
         const apr_array_header_t *vals = target_values(tx, r->targets[ti]);
-        for (int v = 0; v < vals->nelts; v++) {
-            bool m = true;
-            if (pp_regex_exec(g->prefilter, tx->rx, APR_ARRAY_IDX(vals, v, pp_value_t).value,
-                              &m) != APR_SUCCESS || m)
-                return 0;
+        for (int v = 0; v < vals->nelts && m != all; v++) {
+            const pp_value_t *val = &APR_ARRAY_IDX(vals, v, pp_value_t);
+            if (g->needs) {
+                m |= pp_rx_needs_members(g->needs, val->value, value_sketch(tx, g->needs, val));
+                continue;
+            }
+            bool hit = true;
+            if (pp_regex_exec(g->prefilter, tx->rx, val->value, &hit) != APR_SUCCESS || hit)
+                m = all;
         }
     }
-    return g->members->nelts;
+    *may = m;
+    return n;
 }
 
 static const char *location(pp_tx_t *tx, const hit_t *hit)
@@ -227,7 +253,8 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     if (!(tx->cfg->phase_mask & (1u << phase)))
         return APR_SUCCESS;
     const apr_array_header_t *rules = tx->cfg->effective_rules;
-    int skip = 0;
+    int skip = 0, group_start = 0, group_end = 0;
+    uint64_t group_may = 0;
     for (int i = 0; i < rules->nelts && !tx->verdict.intercepted; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
         if (r->phase != phase || r->chain_member)
@@ -240,11 +267,13 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
             i = end;
             continue;
         }
-        int none = group_skippable(tx, rules, i);
-        if (none) {
-            i += none - 1;
-            continue;
+        if (i >= group_end) {
+            int n = group_check(tx, rules, i, &group_may);
+            group_start = i;
+            group_end = i + n;
         }
+        if (i < group_end && !((group_may >> (i - group_start)) & 1))
+            continue; /* its group's check showed it cannot match */
         const pp_rule_t *last = r;
         hit_t hit;
         bool matched = true;

@@ -13,6 +13,9 @@
 /* Alternations of more patterns cost about as much as the rules one by one (PCRE2's start
  * optimisations weaken as alternatives add up); 8 measured best on the 100-rule set. */
 #define PP_GROUP_MAX_MEMBERS 8
+/* A group whose members all have literal needs (util/rx_literals.c) is checked with the union
+ * of those literals, which costs a bit test or two per literal: it can be longer. */
+#define PP_GROUP_MAX_LITERAL 64
 
 /* Constructs whose meaning changes inside an alternation: back references and group numbers,
  * \Q...\E (could swallow the joiners), verbs, inline option settings such as (?x) (a '#' comment
@@ -58,14 +61,19 @@ static bool same_targets(const pp_rule_t *a, const pp_rule_t *b)
 void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule)
 {
     if (!prev || prev->phase != rule->phase || !groupable(prev) || !groupable(rule) ||
-        !same_targets(prev, rule) ||
-        (prev->group && prev->group->members->nelts >= PP_GROUP_MAX_MEMBERS))
+        !same_targets(prev, rule))
+        return;
+    bool literal = rule->op.needs && (prev->group ? prev->group->literal_only : prev->op.needs != NULL);
+    int size = prev->group ? prev->group->members->nelts : 1;
+    if (size >= (literal ? PP_GROUP_MAX_LITERAL : PP_GROUP_MAX_MEMBERS))
         return;
     if (!prev->group) {
         prev->group = apr_pcalloc(cp, sizeof *prev->group);
         prev->group->members = apr_array_make(cp, 8, sizeof(pp_rule_t *));
+        prev->group->literal_only = prev->op.needs != NULL;
         APR_ARRAY_PUSH(prev->group->members, pp_rule_t *) = prev;
     }
+    prev->group->literal_only = literal;
     rule->group = prev->group;
     APR_ARRAY_PUSH(rule->group->members, pp_rule_t *) = rule;
 }
@@ -75,6 +83,16 @@ static void compile_group(apr_pool_t *cp, pp_rule_group_t *g)
     g->finished = true;
     if (g->members->nelts < 2)
         return;
+    /* When every member has literal needs, their union is checked instead of an alternation:
+     * cheaper, and it rules out more. */
+    if (g->literal_only) {
+        const pp_rx_needs_t **parts = apr_palloc(cp, g->members->nelts * sizeof *parts);
+        for (int i = 0; i < g->members->nelts; i++)
+            parts[i] = APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.needs;
+        g->needs = pp_rx_needs_union(cp, parts, (unsigned)g->members->nelts);
+        if (g->needs)
+            return;
+    }
     apr_size_t len = 0;
     for (int i = 0; i < g->members->nelts; i++)
         len += strlen(APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.arg) + 5;

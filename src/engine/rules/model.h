@@ -21,6 +21,8 @@ typedef struct pp_rule_t pp_rule_t;
 typedef struct pp_value_t {
     pp_str_t value;
     pp_str_t name;
+    const pp_sketch_t *sketch; /* built by the literal prefilter's second check (rules/eval.c) */
+    unsigned checks;           /* literal prefilter checks so far */
 } pp_value_t;
 
 typedef enum { PP_SEL_NONE, PP_SEL_OPTIONAL, PP_SEL_REQUIRED } pp_sel_mode_t;
@@ -77,11 +79,14 @@ typedef struct pp_exclusion_t {
 typedef const char *(*pp_op_parse_fn)(apr_pool_t *cp, const char *arg, void **compiled);
 typedef apr_status_t (*pp_op_exec_fn)(pp_tx_t *tx, const void *compiled, pp_str_t value,
                                       bool *match);
+/* Literals without which exec cannot report a match (util/rx_literals.c), or NULL. */
+typedef const pp_rx_needs_t *(*pp_op_needs_fn)(const void *compiled);
 
 typedef struct pp_op_def_t {
     const char *name;
     pp_op_parse_fn parse;
     pp_op_exec_fn exec;
+    pp_op_needs_fn needs; /* NULL: the operator has no literal prefilter */
     const char *help;
 } pp_op_def_t;
 
@@ -92,6 +97,7 @@ typedef struct pp_operator_t {
     const pp_op_def_t *def;
     void *compiled;
     const char *arg;   /* as written, for messages */
+    const pp_rx_needs_t *needs; /* def->needs(compiled): values lacking them skip exec */
     bool negated;
 } pp_operator_t;
 
@@ -167,6 +173,8 @@ const pp_actionset_t *pp_actionset_builtin_default(void);
 typedef struct pp_rule_group_t {
     apr_array_header_t *members; /* pp_rule_t*, in order */
     const pp_regex_t *prefilter; /* NULL: not compiled (yet), or a member cannot be joined */
+    const pp_rx_needs_t *needs;  /* every member has literal needs: their union, checked instead */
+    bool literal_only;           /* every member so far has literal needs */
     bool finished;
 } pp_rule_group_t;
 

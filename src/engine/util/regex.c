@@ -18,6 +18,7 @@ struct pp_regex_t {
     pcre2_code *code;
     pcre2_match_context *mctx;
     const char *pattern;
+    const pp_rx_needs_t *needs;
     bool jit;
 };
 
@@ -52,6 +53,7 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     pp_regex_t *re = apr_pcalloc(cp, sizeof *re);
     re->code = code;
     re->pattern = apr_pstrdup(cp, pattern);
+    re->needs = pp_rx_needs_derive(cp, pattern);
     re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     re->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(re->mctx, PP_RX_MATCH_LIMIT);
@@ -63,6 +65,11 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
 const char *pp_regex_pattern(const pp_regex_t *re)
 {
     return re->pattern;
+}
+
+const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re)
+{
+    return re->needs;
 }
 
 static apr_status_t state_cleanup(void *data)

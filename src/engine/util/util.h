@@ -8,6 +8,7 @@
 #include "parapet.h"
 
 #include <apr_strings.h>
+#include <stdint.h>
 
 /* Copies s into p with a terminating NUL (len stays authoritative). */
 pp_str_t pp_str_dup(apr_pool_t *p, pp_str_t s);
@@ -40,6 +41,9 @@ bool pp_parse_int64(const char *s, apr_int64_t *out);
 /* ---- regex.c: PCRE2 with JIT ---------------------------------------------------------- */
 
 typedef struct pp_regex_t pp_regex_t;
+/* Literals of which every match of a pattern contains at least one (case folded),
+ * rx_literals.c. */
+typedef struct pp_rx_needs_t pp_rx_needs_t;
 
 #define PP_RX_ICASE 1u
 
@@ -57,5 +61,28 @@ pp_rx_state_t *pp_rx_state_create(apr_pool_t *p);
  * was hit (match limit, JIT stack): the caller decides (fail closed). */
 apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match);
 bool pp_regex_jit_available(void);
+/* The literal prefilter derived from the pattern at compile time (NULL: none). */
+const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re);
+
+/* ---- rx_literals.c: literal prefilter for regexes ------------------------------------- */
+
+/* A value's bigram bitmap, so most absent literals are ruled out without a search. */
+typedef struct pp_sketch_t pp_sketch_t;
+
+/* NULL when the pattern has no such literals or uses syntax the derivation does not model. */
+const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern);
+/* The literals of up to 64 parts (NULL if a part is NULL), each remembering which parts need
+ * it: pp_rx_needs_members then tells which parts a value may match. */
+const pp_rx_needs_t *pp_rx_needs_union(apr_pool_t *p, const pp_rx_needs_t *const *parts,
+                                       unsigned nparts);
+unsigned pp_rx_needs_count(const pp_rx_needs_t *n);
+/* "union|select" style description, for tests and debug output. */
+char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n);
+/* NULL for values shorter than 2 bytes. */
+pp_sketch_t *pp_sketch_build(apr_pool_t *p, pp_str_t v);
+/* False only when v (sketched as sk) cannot match the pattern the needs were derived from. */
+bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk);
+/* For a union: bit i set when part i's needs are met by v (bit 0 for a plain needs). */
+uint64_t pp_rx_needs_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk);
 
 #endif

@@ -25,6 +25,11 @@ const char *pp_op_rx19_parse(apr_pool_t *cp, const char *arg, void **compiled)
     return compile(cp, arg, PP_RX_ICASE, compiled);
 }
 
+const pp_rx_needs_t *pp_op_rx_needs(const void *compiled)
+{
+    return pp_regex_needs(compiled);
+}
+
 apr_status_t pp_op_rx_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match)
 {
     return pp_regex_exec(compiled, tx->rx, value, match);

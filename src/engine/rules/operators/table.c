@@ -6,9 +6,9 @@
 
 /* clang-format off */
 static const pp_op_def_t op_table[] = {
-    /* name    parse              exec            help */
-    { "rx",    pp_op_rx_parse,    pp_op_rx_exec,  "PCRE2 match, compiled once with JIT" },
-    { "rx19",  pp_op_rx19_parse,  pp_op_rx_exec,  "1.9 keyword: case-insensitive PCRE2 match" },
+    /* name    parse              exec            needs           help */
+    { "rx",    pp_op_rx_parse,    pp_op_rx_exec,  pp_op_rx_needs, "PCRE2 match, compiled once with JIT" },
+    { "rx19",  pp_op_rx19_parse,  pp_op_rx_exec,  pp_op_rx_needs, "1.9 keyword: case-insensitive PCRE2 match" },
 };
 /* clang-format on */
 

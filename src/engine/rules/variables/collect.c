@@ -19,6 +19,8 @@ static void push(apr_array_header_t *out, pp_str_t value, pp_str_t name)
     pp_value_t *v = apr_array_push(out);
     v->value = value;
     v->name = name;
+    v->sketch = NULL;
+    v->checks = 0;
 }
 
 apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)

@@ -1,0 +1,514 @@
+/*
+ * Literal prefilter for regexes. Most rule patterns cannot match unless the subject contains
+ * some fixed text: "union[[:space:]]+select" needs "union", "(nmap|masscan)" needs "nmap" or
+ * "masscan". At start-up we derive, from the pattern alone, one set of literals of which every
+ * match must contain at least one (an OR-set); at run time a value that contains none of them
+ * is answered "no match" without calling PCRE2. On benign traffic that is nearly every rule,
+ * and the regex calls were half of the engine's cost per request.
+ *
+ * The derivation must never claim a literal that a match could lack (that would be a missed
+ * attack), so it understands a small safe subset of the syntax and gives up (no prefilter, the
+ * regex always runs) on anything else: inline options, \Q..\E, verbs, named groups, unusual
+ * escapes. Within a sequence it keeps the best required run of literal bytes or group; a group
+ * or alternation contributes the union of its branches' requirements when every branch has
+ * one; anything optional (?, *, {0,n}) contributes nothing. Comparison folds ASCII case, which
+ * is a superset of both case-sensitive and PCRE2-caseless matching in non-UTF mode, so the
+ * same prefilter serves rx and rx19.
+ */
+#include "util/util.h"
+
+#include <stdint.h>
+
+#define LIT_MAX 32     /* bytes kept per literal: a prefix of a required literal is required */
+#define NEEDS_MAX 16   /* literals in one OR-set; more alternatives are not worth checking */
+#define DEPTH_MAX 32   /* group nesting we follow */
+
+
+#define NO_TEST 0xffffu /* a one-byte literal: searched, not sketched */
+
+typedef struct lit_t {
+    unsigned char len;
+    unsigned char b[LIT_MAX];
+} lit_t;
+
+/* What a check reads first, kept apart from the bytes so the literals of a whole rule group sit
+ * in a few cache lines: the sketch bits of the literal's first and last 4-grams (2-grams when
+ * shorter than 4; both the same when there is one) and its length. */
+typedef struct lit_key_t {
+    uint16_t t0, t1;
+    uint16_t len;
+} lit_key_t;
+
+typedef struct needs_t {
+    unsigned n;
+    lit_t lit[NEEDS_MAX];
+} needs_t;
+
+struct pp_rx_needs_t {
+    unsigned n;
+    const lit_key_t *key;
+    const lit_t *lit;
+    const uint64_t *members; /* union of a rule group: which members need each literal */
+};
+
+typedef struct parser_t {
+    const char *p;
+    bool fail;
+    int depth;
+} parser_t;
+
+static unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+
+static lit_key_t literal_key(const lit_t *l);
+
+/* ---- Derivation ------------------------------------------------------------------------ */
+
+/* How rare a literal is in benign values: three bytes or more, or two with a byte that is rare
+ * in text (quote, semicolon, angle bracket...), beat two letters; a single rare byte is as good
+ * as a short word; a single common byte filters little but still something. */
+static bool rare_byte(unsigned char c)
+{
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+    return !alnum && !strchr(" /.-_=&%+,:", c);
+}
+
+static unsigned rarity(const lit_t *l)
+{
+    if (l->len >= 3)
+        return 6;
+    bool rare = rare_byte(l->b[0]) || (l->len == 2 && rare_byte(l->b[1]));
+    if (l->len == 2)
+        return rare ? 5 : 4;
+    return rare ? 5 : 1;
+}
+
+/* A requirement is as good as its commonest literal; among equals, fewer literals are fewer
+ * checks per value. */
+static unsigned score(const needs_t *n)
+{
+    unsigned m = 6;
+    for (unsigned i = 0; i < n->n; i++)
+        if (rarity(&n->lit[i]) < m)
+            m = rarity(&n->lit[i]);
+    return n->n ? m * 64 + (NEEDS_MAX - n->n) : 0;
+}
+
+static void consider(needs_t *best, const needs_t *cand)
+{
+    if (score(cand) > score(best))
+        *best = *cand;
+}
+
+static void flush_run(needs_t *best, lit_t *run)
+{
+    if (run->len) {
+        needs_t one = { .n = 1 };
+        one.lit[0] = *run;
+        consider(best, &one);
+    }
+    run->len = 0;
+}
+
+static void parse_alt(parser_t *x, needs_t *out);
+
+/* [...]: skipped; only its end matters. */
+static void skip_class(parser_t *x)
+{
+    const char *p = x->p + 1;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    while (*p && *p != ']') {
+        if (p[0] == '\\') {
+            if (!p[1])
+                break;
+            p += 2;
+        } else if (p[0] == '[' && p[1] == ':') {
+            const char *e = strstr(p + 2, ":]");
+            if (!e) {
+                x->fail = true;
+                return;
+            }
+            p = e + 2;
+        } else {
+            p++;
+        }
+    }
+    if (*p != ']') {
+        x->fail = true;
+        return;
+    }
+    x->p = p + 1;
+}
+
+/* An escape: returns the literal byte, -1 for an atom that is not a fixed byte (\d, \b, ...),
+ * or sets fail for anything we do not model. */
+static int parse_escape(parser_t *x)
+{
+    const char *p = x->p;
+    unsigned char n = (unsigned char)p[1];
+    if (!n) {
+        x->fail = true;
+        return -1;
+    }
+    bool alnum = (n >= '0' && n <= '9') || (n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z');
+    if (!alnum) {
+        x->p = p + 2;
+        return n;
+    }
+    if (n == 'x') {
+        int v = pp_hex_value((unsigned char)p[2]) >= 0 && pp_hex_value((unsigned char)p[3]) >= 0
+                    ? pp_hex_pair(p + 2)
+                    : -1;
+        if (v < 0) { /* \x{...} or a short \x: not modelled */
+            x->fail = true;
+            return -1;
+        }
+        x->p = p + 4;
+        return v;
+    }
+    /* Single-character classes and zero-width assertions: consume no fixed text. */
+    if (strchr("dDwWsShHvVRbBAzZGtnrfea", n)) {
+        x->p = p + 2;
+        return -1;
+    }
+    x->fail = true; /* back references, \Q, \p{..}, \N, \K, \c, octal ... */
+    return -1;
+}
+
+/* A quantifier after an atom: returns its minimum (1 when there is none), -1 on failure. */
+static int parse_quantifier(parser_t *x, bool *quantified)
+{
+    const char *p = x->p;
+    int qmin = 1;
+    *quantified = true;
+    if (*p == '*' || *p == '?') {
+        qmin = 0;
+        p++;
+    } else if (*p == '+') {
+        p++;
+    } else if (*p == '{') {
+        const char *q = p + 1;
+        if (*q < '0' || *q > '9')
+            return -1; /* "{,n}" and a literal "{" differ between PCRE2 versions */
+        long v = 0;
+        for (; *q >= '0' && *q <= '9'; q++)
+            if (v < 100000)
+                v = v * 10 + (*q - '0');
+        if (*q == ',') {
+            q++;
+            while (*q >= '0' && *q <= '9')
+                q++;
+        }
+        if (*q != '}')
+            return -1;
+        qmin = v > 0;
+        p = q + 1;
+    } else {
+        *quantified = false;
+        return 1;
+    }
+    if (*p == '?' || *p == '+') /* lazy, possessive */
+        p++;
+    x->p = p;
+    return qmin;
+}
+
+/* One branch: a sequence of atoms up to '|', ')' or the end. */
+static void parse_seq(parser_t *x, needs_t *best)
+{
+    lit_t run = { 0 };
+    bool run_full = false;
+    best->n = 0;
+    while (!x->fail && *x->p && *x->p != '|' && *x->p != ')') {
+        const char *p = x->p;
+        int c = -1;
+        bool group = false, look = false;
+        needs_t inner = { 0 };
+        switch (*p) {
+        case '\\':
+            c = parse_escape(x);
+            break;
+        case '[':
+            skip_class(x);
+            break;
+        case '(':
+            if (p[1] == '*') {
+                x->fail = true;
+                break;
+            }
+            if (p[1] == '?') {
+                if (p[2] == ':' || p[2] == '>') {
+                    x->p = p + 3;
+                } else if (p[2] == '=' || p[2] == '!') {
+                    x->p = p + 3, look = true;
+                } else if (p[2] == '<' && (p[3] == '=' || p[3] == '!')) {
+                    x->p = p + 4, look = true;
+                } else {
+                    x->fail = true; /* options, named groups, comments, conditionals */
+                    break;
+                }
+            } else {
+                x->p = p + 1;
+            }
+            if (++x->depth > DEPTH_MAX) {
+                x->fail = true;
+                break;
+            }
+            parse_alt(x, &inner);
+            x->depth--;
+            if (x->fail || *x->p != ')') {
+                x->fail = true;
+                break;
+            }
+            x->p++;
+            group = true;
+            if (look) /* zero-width: its text is not consumed where the sequence is */
+                inner.n = 0;
+            break;
+        case '.':
+        case '^':
+        case '$':
+            x->p = p + 1;
+            break;
+        case '*':
+        case '+':
+        case '?':
+        case '{':
+            x->fail = true; /* quantifier without an atom: not modelled */
+            break;
+        default:
+            c = (unsigned char)*p;
+            x->p = p + 1;
+            break;
+        }
+        if (x->fail)
+            break;
+        bool quantified;
+        int qmin = parse_quantifier(x, &quantified);
+        if (qmin < 0) {
+            x->fail = true;
+            break;
+        }
+        if (group) {
+            flush_run(best, &run);
+            run_full = false;
+            if (qmin > 0 && inner.n)
+                consider(best, &inner);
+        } else if (c >= 0) {
+            if (qmin > 0 && !run_full) {
+                if (run.len < LIT_MAX)
+                    run.b[run.len++] = fold((unsigned char)c);
+                else
+                    run_full = true; /* keep the prefix; later bytes are not contiguous with it */
+            }
+            if (quantified) {
+                flush_run(best, &run);
+                run_full = false;
+            }
+        } else {
+            flush_run(best, &run);
+            run_full = false;
+        }
+    }
+    flush_run(best, &run);
+}
+
+/* Branches separated by '|': required is one of the branches' requirements. */
+static void parse_alt(parser_t *x, needs_t *out)
+{
+    bool ok = true;
+    out->n = 0;
+    for (;;) {
+        needs_t branch;
+        parse_seq(x, &branch);
+        if (x->fail)
+            return;
+        if (branch.n == 0 || out->n + branch.n > NEEDS_MAX)
+            ok = false;
+        for (unsigned i = 0; ok && i < branch.n; i++)
+            out->lit[out->n++] = branch.lit[i];
+        if (*x->p != '|')
+            break;
+        x->p++;
+    }
+    if (!ok)
+        out->n = 0;
+}
+
+static const pp_rx_needs_t *needs_make(apr_pool_t *p, const lit_t *lits, unsigned n,
+                                       const uint64_t *members)
+{
+    pp_rx_needs_t *out = apr_pcalloc(p, sizeof *out);
+    if (members)
+        out->members = apr_pmemdup(p, members, n * sizeof *members);
+    lit_key_t *key = apr_palloc(p, n * sizeof *key);
+    lit_t *lit = apr_pmemdup(p, lits, n * sizeof *lit);
+    for (unsigned i = 0; i < n; i++)
+        key[i] = literal_key(&lit[i]);
+    out->n = n;
+    out->key = key;
+    out->lit = lit;
+    return out;
+}
+
+const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern)
+{
+    parser_t x = { pattern, false, 0 };
+    needs_t top;
+    parse_alt(&x, &top);
+    if (x.fail || *x.p || top.n == 0)
+        return NULL;
+    return needs_make(p, top.lit, top.n, NULL);
+}
+
+const pp_rx_needs_t *pp_rx_needs_union(apr_pool_t *p, const pp_rx_needs_t *const *parts,
+                                       unsigned nparts)
+{
+    unsigned total = 0;
+    if (nparts > 64)
+        return NULL;
+    for (unsigned i = 0; i < nparts; i++) {
+        if (!parts[i])
+            return NULL;
+        total += parts[i]->n;
+    }
+    lit_t *all = apr_palloc(p, (total ? total : 1) * sizeof *all);
+    uint64_t *members = apr_pcalloc(p, (total ? total : 1) * sizeof *members);
+    unsigned n = 0;
+    for (unsigned i = 0; i < nparts; i++)
+        for (unsigned j = 0; j < parts[i]->n; j++) {
+            const lit_t *l = &parts[i]->lit[j];
+            unsigned k = 0;
+            while (k < n && !(all[k].len == l->len && memcmp(all[k].b, l->b, l->len) == 0))
+                k++;
+            if (k == n)
+                all[n++] = *l;
+            members[k] |= 1ull << i;
+        }
+    return n ? needs_make(p, all, n, members) : NULL;
+}
+
+char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n)
+{
+    char *out = "";
+    for (unsigned i = 0; n && i < n->n; i++)
+        out = apr_pstrcat(p, out, i ? "|" : "", apr_pstrmemdup(p, (const char *)n->lit[i].b,
+                                                                n->lit[i].len), NULL);
+    return out;
+}
+
+/* ---- Matching -------------------------------------------------------------------------- */
+
+/* A value's sketch: one bit per 2-gram it contains, each byte reduced to its low 5 bits, which
+ * folds ASCII case for free (and merges a few punctuation bytes with letters: more false passes,
+ * never a false miss). A literal is tested with its first and last 2-grams, so a value lacking
+ * it is nearly always ruled out by two bit tests; a pass is confirmed by a search. */
+#define SKETCH_BITS 1024u
+
+struct pp_sketch_t {
+    uint64_t w[SKETCH_BITS / 64];
+};
+
+static unsigned char fold(unsigned char c);
+
+static uint16_t gram2(unsigned char a, unsigned char b)
+{
+    return (uint16_t)((a & 0x1fu) << 5 | (b & 0x1fu));
+}
+
+static lit_key_t literal_key(const lit_t *l)
+{
+    lit_key_t k = { NO_TEST, NO_TEST, l->len };
+    if (l->len >= 2) {
+        k.t0 = gram2(l->b[0], l->b[1]);
+        k.t1 = gram2(l->b[l->len - 2], l->b[l->len - 1]);
+    }
+    return k;
+}
+
+pp_sketch_t *pp_sketch_build(apr_pool_t *p, pp_str_t v)
+{
+    if (v.len < 2) /* holds no 2-gram: every literal longer than a byte is ruled out by length */
+        return NULL;
+    pp_sketch_t *sk = apr_pcalloc(p, sizeof *sk);
+    uint64_t *w = sk->w;
+    const unsigned char *s = (const unsigned char *)v.data;
+    unsigned prev = s[0] & 0x1fu;
+    for (apr_size_t i = 1; i < v.len; i++) {
+        unsigned c = s[i] & 0x1fu, g = prev << 5 | c;
+        w[g >> 6] |= 1ull << (g & 63);
+        prev = c;
+    }
+    return sk;
+}
+
+static inline unsigned sketch_bit(const pp_sketch_t *sk, unsigned t)
+{
+    return (unsigned)(sk->w[t >> 6] >> (t & 63)) & 1u;
+}
+
+/* Case-folded search of the (folded) literal in the raw value. A literal that starts with a
+ * non-letter is found with memchr (vectorised); otherwise both cases of the first byte. */
+static bool contains(pp_str_t v, const lit_t *l)
+{
+    if (v.len < l->len)
+        return false;
+    const unsigned char *s = (const unsigned char *)v.data, *end = s + v.len - l->len;
+    unsigned char first = l->b[0];
+    bool letter = first >= 'a' && first <= 'z';
+    for (; s <= end; s++) {
+        if (!letter) {
+            s = memchr(s, first, (apr_size_t)(end - s) + 1);
+            if (!s)
+                return false;
+        } else if ((*s | 0x20) != first) {
+            continue;
+        }
+        unsigned i = 1;
+        while (i < l->len && fold(s[i]) == l->b[i])
+            i++;
+        if (i == l->len)
+            return true;
+    }
+    return false;
+}
+
+static inline bool literal_in(const pp_rx_needs_t *n, unsigned i, pp_str_t v,
+                              const pp_sketch_t *sk)
+{
+    lit_key_t k = n->key[i];
+    if (k.len > v.len)
+        return false;
+    if (sk && k.t0 != NO_TEST && !(sketch_bit(sk, k.t0) & sketch_bit(sk, k.t1)))
+        return false;
+    return contains(v, &n->lit[i]);
+}
+
+bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
+{
+    for (unsigned i = 0; i < n->n; i++)
+        if (literal_in(n, i, v, sk))
+            return true;
+    return false;
+}
+
+uint64_t pp_rx_needs_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
+{
+    uint64_t found = 0;
+    for (unsigned i = 0; i < n->n; i++) {
+        uint64_t m = n->members ? n->members[i] : 1;
+        if ((found & m) != m && literal_in(n, i, v, sk))
+            found |= m;
+    }
+    return found;
+}
+
+unsigned pp_rx_needs_count(const pp_rx_needs_t *n)
+{
+    return n->n;
+}

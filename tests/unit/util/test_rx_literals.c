@@ -1,0 +1,217 @@
+/*
+ * Unit tests for util/rx_literals.c, the literal prefilter in front of rule regexes. What must
+ * never happen is a false miss: a value the regex matches but the prefilter rules out (that
+ * would be an attack let through). So besides the derivation table, a differential test runs
+ * every pattern of a realistic rule set and a set of syntax edge cases against many generated
+ * values (random bytes, pattern fragments, flipped case) and checks "regex matches => needs
+ * met", with and without the value's sketch, and for the union of a rule group.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "util/util.h"
+
+static apr_pool_t *root;
+
+#include "pp_test.h"
+
+static const char *needs_of(apr_pool_t *p, const char *pattern)
+{
+    const pp_rx_needs_t *n = pp_rx_needs_derive(p, pattern);
+    return n ? pp_rx_needs_describe(p, n) : NULL;
+}
+
+static void test_derivation(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const table[][2] = {
+        /* pattern                                  needs ("" = none) */
+        { "nikto", "nikto" },
+        { "NiKtO", "nikto" },
+        { "union[[:space:]]+(all[[:space:]]+)?select", "union" },
+        { "(nmap|masscan|zgrab)", "nmap|masscan|zgrab" },
+        { "/etc/(passwd|shadow)", "/etc/" },
+        { "\\.\\./", "../" },
+        { "\\.\\.\\x5c", "..\\" },
+        { "'[[:space:]]*(and|or)[[:space:]]", "'" },    /* a rare byte beats short words */
+        { "ab?c", "a" },                                /* b is optional: not contiguous */
+        { "abc*d", "ab" },
+        { "abc+d", "abc" },
+        { "ab{0,3}cd", "cd" },
+        { "ab{2}cd", "ab" },            /* b at least once: "ab" is contiguous */
+        { "(abc)?def", "def" },
+        { "(abc)*", "" },
+        { "a.b", "a" },
+        { "x(?=abc)", "x" },                            /* lookahead text is not consumed */
+        { "(?i)abc", "" },                              /* inline options: not modelled */
+        { "(?x) a b c", "" },
+        { "\\Qabc\\E", "" },
+        { "(a)\\1", "" },
+        { "ab|", "" },                                  /* an empty branch needs nothing */
+        { "abc|de", "abc|de" },
+        { "(abc|d.)x", "x" },
+        { "(abc|[de])xyz", "xyz" },
+        { "[abc]def", "def" },
+        { "[]abc]def", "def" },
+        { "[^]a]bcd", "bcd" },
+        { "[[:alpha:]]+bcd", "bcd" },
+        { "a{,3}bcd", "" },                             /* "{,3}" differs between PCRE2 versions */
+        { "\\x{41}bc", "" },
+        { "\\d+abc", "abc" },
+        { "^abc$", "abc" },
+        { "\\babc\\b", "abc" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const char *got = needs_of(p, table[i][0]);
+        const char *want = table[i][1][0] ? table[i][1] : NULL;
+        if (!want != !got || (want && strcmp(want, got) != 0))
+            fail_msg("pattern \"%s\": needs \"%s\", expected \"%s\"", table[i][0],
+                     got ? got : "(none)", want ? want : "(none)");
+    }
+}
+
+/* Patterns of a realistic 1.9 rule set (the shared benchmark's categories) and edge cases. */
+static const char *const patterns[] = {
+    "union[[:space:]]+(all[[:space:]]+)?select", "select.+from", "insert[[:space:]]+into",
+    "drop[[:space:]]+(table|database)", "update[[:space:]]+[a-z0-9_]+[[:space:]]+set",
+    "'[[:space:]]*(and|or)[[:space:]]+'?[0-9a-z]+'?[[:space:]]*(=|<|>|like)",
+    "(;|')[[:space:]]*(shutdown|exec|execute|declare)[[:space:]]",
+    "xp_(cmdshell|regread|regwrite|dirtree)", "benchmark[[:space:]]*\\(",
+    "(sleep|pg_sleep)[[:space:]]*\\([[:space:]]*[0-9]+", "(load_file[[:space:]]*\\(|into[[:space:]]+(out|dump)file)",
+    "char[[:space:]]*\\([[:space:]]*[0-9]+[[:space:]]*(,[[:space:]]*[0-9]+[[:space:]]*)+\\)",
+    "concat(_ws)?[[:space:]]*\\(", "/\\*.*\\*/", "'[[:space:]]*(--|#)",
+    "(having[[:space:]]+[0-9]+[[:space:]]*=|order[[:space:]]+by[[:space:]]+[0-9]+)",
+    "<[[:space:]]*script", "on(load|unload|error|mouseover)[[:space:]]*=", "<[[:space:]]*i?frame",
+    "<[[:space:]]*img[^>]+src", "document\\.(cookie|write|location|domain)", "\\.\\./",
+    "\\.\\.\\x5c", "/etc/(passwd|shadow|group|hosts|issue)", "(boot|win|system)\\.ini",
+    "\\.(bak|old|orig|save|swp|sql|inc|tmp)(\\?|$)",
+    ";[[:space:]]*(ls|id|cat|uname|wget|curl|nc|bash|sh|ping|echo)([[:space:]]|$)",
+    "`[^`]+`", "\\$\\([^)]+\\)", "/usr/(local/)?bin/(perl|python|gcc|cc|id|whoami)",
+    "cmd(\\.exe)?[[:space:]]+/[ck]", "(rm[[:space:]]+-[a-z]*(rf|fr)|mkfifo|/dev/tcp/)",
+    "^(https?|ftp)://.*\\?+$", "<\\?(php|=|[[:space:]])", "\\$_(GET|POST|COOKIE)\\[",
+    "^(GLOBALS|_REQUEST|_SESSION)", "mosconfig_[a-z_]+", "(nmap|masscan|zgrab)",
+    "(libwww-perl|lwp-trivial|python-urllib)", "/(\\.git|\\.svn|CVS|\\.ssh)/", "\\(\\)[[:space:]]*\\{",
+    "^(GET|HEAD|POST|OPTIONS)$", "ab?c", "abc*d", "abc+d", "ab{0,3}cd", "ab{2}cd", "ab{2,}?cd",
+    "(abc)?def", "x(?=abc)", "x(?!abc)y", "(?<=ab)cd", "(?:ab|cd)+ef", "a(?>bc|b)c", "abc|de",
+    "(abc|d.)x", "[]abc]def", "[^]a]bcd", "a\\tb", "\\x41\\x42c", "a\\.b\\*c", "\\bword\\b",
+};
+
+static const char *const alphabet[] = {
+    "union", "select", "SeLeCt", "from", " ", "  ", "\t", "'", "\"", ";", "|", "`", "$(", ")",
+    "(", "<", ">", "/", "../", "..\\", "etc", "passwd", "script", "ls", "id", "-rf", "rm",
+    "=", "?", "http://", "ftp://", "php", "GET", "get", "\\", "a", "b", "c", "d", "e", "x", "y",
+    "ab", "bc", "cd", "def", "abc", "0", "12", ".ini", "win", "{", "}", "()", "/*", "*/", "--",
+    "#", "and", "or", "OR", "xp_", "cmdshell", "_", "mosconfig", "nmap", "\n", "\xff", "word",
+    "document.", "cookie", "img", "src", "on", "load", "char", "concat", "sleep", "into",
+    "outfile", ".bak", ".git/", "/usr/bin/id", "cmd", "/c", "<?", "GLOBALS",
+};
+
+static pp_str_t random_value(apr_pool_t *p, unsigned *seed)
+{
+    size_t n = (size_t)(rand_r(seed) % 12);
+    char *out = apr_palloc(p, 512), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        const char *frag = alphabet[rand_r(seed) % (sizeof alphabet / sizeof alphabet[0])];
+        size_t len = strlen(frag);
+        if (rand_r(seed) % 5 == 0) { /* a random byte instead */
+            *o++ = (char)(rand_r(seed) % 256);
+            continue;
+        }
+        for (size_t k = 0; k < len; k++) {
+            char c = frag[k];
+            if (rand_r(seed) % 3 == 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+                c ^= 0x20;
+            *o++ = c;
+        }
+    }
+    return (pp_str_t){ out, (apr_size_t)(o - out) };
+}
+
+static void test_no_false_miss(void **state)
+{
+    apr_pool_t *p = *state;
+    const size_t np = sizeof patterns / sizeof patterns[0];
+    pp_regex_t **re = apr_palloc(p, np * sizeof *re);
+    const pp_rx_needs_t **needs = apr_palloc(p, np * sizeof *needs);
+    unsigned with_needs = 0;
+    for (size_t i = 0; i < np; i++) {
+        const char *err = NULL;
+        re[i] = pp_regex_compile(p, patterns[i], PP_RX_ICASE, &err);
+        if (!re[i])
+            fail_msg("%s: %s", patterns[i], err);
+        needs[i] = pp_regex_needs(re[i]);
+        with_needs += needs[i] != NULL;
+    }
+    assert_true(with_needs > np * 3 / 4); /* the derivation is useful, not just safe */
+
+    /* Unions of consecutive patterns that all have needs, as rule groups are built. */
+    const pp_rx_needs_t *groups[np];
+    size_t gsize[np];
+    for (size_t i = 0; i < np; i++) {
+        size_t k = 0;
+        while (i + k < np && k < 8 && needs[i + k])
+            k++;
+        gsize[i] = k;
+        groups[i] = k ? pp_rx_needs_union(p, needs + i, (unsigned)k) : NULL;
+    }
+
+    pp_rx_state_t *st = pp_rx_state_create(p);
+    unsigned seed = 1, matches = 0;
+    apr_pool_t *vp;
+    apr_pool_create(&vp, p);
+    for (int iter = 0; iter < 20000; iter++) {
+        pp_str_t v = random_value(vp, &seed);
+        pp_sketch_t *sk = pp_sketch_build(vp, v);
+        uint64_t matched = 0;
+        for (size_t i = 0; i < np; i++) {
+            bool m = false;
+            assert_int_equal(pp_regex_exec(re[i], st, v, &m), APR_SUCCESS);
+            if (m)
+                matched |= i < 64 ? 1ull << i : 0;
+            if (!m || !needs[i])
+                continue;
+            matches++;
+            if (!pp_rx_needs_met(needs[i], v, sk) || !pp_rx_needs_met(needs[i], v, NULL))
+                fail_msg("false miss: pattern \"%s\" matches \"%s\" but needs %s are not met",
+                         patterns[i], pp_str_log_escape(vp, v, 200),
+                         pp_rx_needs_describe(vp, needs[i]));
+        }
+        for (size_t i = 0; i < np && i < 64; i++) {
+            if (!groups[i])
+                continue;
+            uint64_t want = (matched >> i) & ((gsize[i] == 64 ? 0 : 1ull << gsize[i]) - 1);
+            uint64_t got = pp_rx_needs_members(groups[i], v, sk);
+            if ((want & got) != want)
+                fail_msg("group at %zu: members %llx match \"%s\", union says %llx", i,
+                         (unsigned long long)want, pp_str_log_escape(vp, v, 200),
+                         (unsigned long long)got);
+        }
+        apr_pool_clear(vp);
+    }
+    assert_true(matches > 1000); /* the generator reaches the patterns often */
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_derivation, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_no_false_miss, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(root);
+    apr_terminate();
+    return rc;
+}
