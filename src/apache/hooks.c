@@ -1,8 +1,9 @@
 /*
  * Request hooks: where a transaction is created, inspected and logged (reference §1.2, §16).
- * post_read_request creates the pp_tx_t on r->pool; fixups, run as late as Apache allows so
- * that the request is fully mapped (handler, filename, per-directory configuration), is the
- * 1.9 inbound phase: request line, headers, environment and body go to the engine, and its
+ * The pp_tx_t lives on r->pool and is made when first needed: by the inbound phase, or by
+ * the logging phase when a log records requests the rules did not see. Fixups, run as late as
+ * Apache allows so that the request is fully mapped (handler, filename, per-directory
+ * configuration), is the 1.9 inbound phase: request line, headers, environment and body go to the engine, and its
  * verdict either answers the request or lets it through with the body replayed (input.c);
  * log_transaction hands over the final status and runs the engine's logging phase.
  *
@@ -28,26 +29,31 @@ pp_ap_req_t *pp_ap_req_get(request_rec *r)
 
 static int run_inbound(request_rec *r);
 
-static int create_tx(request_rec *r)
+/* The transaction of r, the first request of its chain, made on first need: a request the
+ * engine does not inspect and no log records costs nothing more than this hook's test. */
+static pp_ap_req_t *req_make(request_rec *r)
 {
-    pp_ap_req_t *rq;
+    pp_ap_req_t *rq = ap_get_module_config(r->request_config, &parapet_module);
 
-    /* An internal redirect (ErrorDocument, mod_rewrite) re-runs this hook; the first request
-     * of the chain keeps the one transaction. */
-    if (r->prev != NULL || r->main != NULL) {
+    if (rq == NULL) {
+        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        rq->tx = pp_tx_create(pp_ap_server_cfg(r->server), r->pool, pp_ap_unique_id(r));
+        pp_tx_set_start_time(rq->tx, r->request_time);
+        pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
+        ap_set_module_config(r->request_config, &parapet_module, rq);
+    }
+    return rq;
+}
+
+/* The core answers TRACE before fixups, so the inbound phase would never see it: inspect it
+ * now, with the server's configuration (a TRACE has no body and maps to no directory). An
+ * internal redirect re-runs this hook; only the first request of a chain is inspected. */
+static int inspect_trace(request_rec *r)
+{
+    if (r->prev != NULL || r->main != NULL || r->method_number != M_TRACE) {
         return DECLINED;
     }
-    rq = apr_pcalloc(r->pool, sizeof(*rq));
-    rq->tx = pp_tx_create(pp_ap_server_cfg(r->server), r->pool, pp_ap_unique_id(r));
-    pp_tx_set_start_time(rq->tx, r->request_time);
-    pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
-    ap_set_module_config(r->request_config, &parapet_module, rq);
-    /* The core answers TRACE before fixups, so the inbound phase would never see it: inspect it
-     * now, with the server's configuration (a TRACE has no body and maps to no directory). */
-    if (r->method_number == M_TRACE) {
-        return run_inbound(r);
-    }
-    return DECLINED;
+    return run_inbound(r);
 }
 
 /* SecFilterEngine for this directory; DynamicOnly leaves out what the core would serve as a
@@ -201,15 +207,20 @@ static const pp_verdict_t *intercepting(pp_tx_t *tx)
 /* The inbound phase. Returns DECLINED to let the request through, else the status to answer. */
 static int run_inbound(request_rec *r)
 {
-    pp_ap_req_t *rq = ap_get_module_config(r->request_config, &parapet_module);
-    const pp_cfg_t *cfg = pp_ap_dir_cfg(r);
+    pp_ap_req_t *rq;
+    const pp_cfg_t *cfg;
     const pp_verdict_t *v;
     int rc;
 
-    if (rq == NULL || rq->inspected || r->main != NULL || r->prev != NULL ||
-        !engine_applies(r, cfg)) {
+    if (r->main != NULL || r->prev != NULL) {
         return DECLINED;
     }
+    rq = ap_get_module_config(r->request_config, &parapet_module);
+    cfg = pp_ap_dir_cfg(r);
+    if ((rq != NULL && rq->inspected) || !engine_applies(r, cfg)) {
+        return DECLINED;
+    }
+    rq = req_make(r);
     pp_tx_set_config(rq->tx, cfg);
     rq->inspected = true;
     give_request_head(r, rq->tx);
@@ -275,11 +286,14 @@ static int finish_tx(request_rec *r)
     request_rec *last = r;
     apr_status_t rv;
 
-    if (rq == NULL) {
-        return DECLINED;
-    }
     while (last->next != NULL) {
         last = last->next;
+    }
+    if (rq == NULL) {
+        if (r->main != NULL || r->prev != NULL || !pp_cfg_logs_uninspected(pp_ap_dir_cfg(last))) {
+            return DECLINED;
+        }
+        rq = req_make(r);
     }
     /* The audit and guardian logs are independent of SecFilterEngine (reference §2.2, §11):
      * a request the rules never saw is still logged, so give the engine its head now. */
@@ -312,7 +326,7 @@ void pp_ap_register_request_hooks(apr_pool_t *p)
     static const char *const after_unique_id[] = { "mod_unique_id.c", NULL };
     static const char *const before_log_config[] = { "mod_log_config.c", NULL };
 
-    ap_hook_post_read_request(create_tx, after_unique_id, NULL, APR_HOOK_LAST);
+    ap_hook_post_read_request(inspect_trace, after_unique_id, NULL, APR_HOOK_LAST);
     /* 1.9 ran the inbound phase as the last thing before the handler (reference §13). */
     ap_hook_fixups(run_inbound, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_log_transaction(finish_tx, NULL, before_log_config, APR_HOOK_FIRST);

@@ -101,6 +101,9 @@ const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
 /* Accessors the host needs. */
 bool pp_cfg_engine_enabled(const pp_cfg_t *cfg);           /* SecFilterEngine On|DynamicOnly */
 bool pp_cfg_engine_dynamic_only(const pp_cfg_t *cfg);      /* SecFilterEngine DynamicOnly */
+/* Whether a request the rules did not inspect still leaves a record (audit or guardian log,
+ * debug level 4): if not, an adapter need not make a transaction for it at all. */
+bool pp_cfg_logs_uninspected(const pp_cfg_t *cfg);
 bool pp_cfg_scan_request_body(const pp_cfg_t *cfg);        /* SecFilterScanPOST On */
 bool pp_cfg_scan_output(const pp_cfg_t *cfg);              /* SecFilterScanOutput On */
 bool pp_cfg_output_mime_matches(const pp_cfg_t *cfg, const char *content_type);

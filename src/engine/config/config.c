@@ -171,6 +171,12 @@ bool pp_cfg_engine_enabled(const pp_cfg_t *cfg)
     return pp_cfg_int(cfg->engine, PP_ENGINE_OFF) != PP_ENGINE_OFF;
 }
 
+bool pp_cfg_logs_uninspected(const pp_cfg_t *cfg)
+{
+    return pp_cfg_int(cfg->audit_engine, PP_AUDIT_OFF) != PP_AUDIT_OFF || cfg->guardian_log ||
+           (cfg->debug_file && pp_cfg_int(cfg->debug_level, 0) >= 4);
+}
+
 bool pp_cfg_engine_dynamic_only(const pp_cfg_t *cfg)
 {
     return cfg->engine == PP_ENGINE_DYNAMIC_ONLY;

@@ -47,6 +47,8 @@ struct pp_cfg_t {
 
     /* Result of merging: parent rules (per inheritance) + own − removed. */
     const apr_array_header_t *effective_rules;
+    const pp_rule_plan_t *plan;              /* of effective_rules, made by pp_cfg_finish; a
+                                                merged configuration's is made per request */
     /* The contexts whose SecFilterInheritance/Import/Remove apply to inherited rules, outermost
      * first (NULL: just this one). Apache merges <Location> sections with each other before
      * merging the result under the server's configuration, so a merge must compose. */

@@ -122,6 +122,7 @@ const char *pp_set_clamd(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, 
 const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
 {
     pp_rule_groups_finish(cp, cfg->rules);
+    cfg->plan = pp_rule_plan_build(cp, cfg->effective_rules);
     if (cfg->open_chain)
         return apr_psprintf(tp, "rule at %s:%d asks for a chain but no rule follows it",
                             cfg->open_chain->file ? cfg->open_chain->file : "?",

@@ -253,28 +253,28 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     if (!(tx->cfg->phase_mask & (1u << phase)))
         return APR_SUCCESS;
     const apr_array_header_t *rules = tx->cfg->effective_rules;
+    const pp_rule_plan_t *plan = tx->cfg->plan;
+    if (!plan || plan->rules != rules)
+        plan = pp_rule_plan_build(tx->pool, rules);
+    const pp_plan_step_t *steps = plan->steps[phase];
     int skip = 0, group_start = 0, group_end = 0;
     uint64_t group_may = 0;
-    for (int i = 0; i < rules->nelts && !tx->verdict.intercepted; i++) {
-        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-        if (r->phase != phase || r->chain_member)
-            continue;
-        int end = i;
-        while (end + 1 < rules->nelts && APR_ARRAY_IDX(rules, end + 1, pp_rule_t *)->chain_member)
-            end++;
+    for (int s = 0; s < plan->nsteps[phase] && !tx->verdict.intercepted; s++) {
+        int i = steps[s].first, end = steps[s].last;
         if (skip > 0) {
             skip -= end - i + 1;
-            i = end;
             continue;
         }
+        if (i < group_end && !((group_may >> (i - group_start)) & 1))
+            continue; /* its group's check showed it cannot match: not even read */
         if (i >= group_end) {
             int n = group_check(tx, rules, i, &group_may);
             group_start = i;
             group_end = i + n;
         }
         if (i < group_end && !((group_may >> (i - group_start)) & 1))
-            continue; /* its group's check showed it cannot match */
-        const pp_rule_t *last = r;
+            continue;
+        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *), *last = r;
         hit_t hit;
         bool matched = true;
         for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
@@ -283,7 +283,6 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
         }
         pp_debug(tx, 4, "Rule %s:%d (%s) %s", r->file ? r->file : "?", r->line,
                  r->op.arg, matched ? "matched" : "did not match");
-        i = end;
         if (!matched)
             continue;
         if (apply_outcome(tx, last, &hit, phase))

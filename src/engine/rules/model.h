@@ -199,6 +199,21 @@ typedef struct pp_rule_t {
     pp_rule_group_t *group;          /* run of prefilterable rules this one belongs to */
 } pp_rule_t;
 
+/* rules/plan.c: an effective rule list's chains by phase, as (first, last) indices. */
+#define PP_PLAN_PHASES (PP_PHASE_LOGGING + 1)
+
+typedef struct pp_plan_step_t {
+    int first, last;
+} pp_plan_step_t;
+
+typedef struct pp_rule_plan_t {
+    const apr_array_header_t *rules; /* the effective list it was made for */
+    int nsteps[PP_PLAN_PHASES];
+    const pp_plan_step_t *steps[PP_PLAN_PHASES];
+} pp_rule_plan_t;
+
+const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t *rules);
+
 /* rules/group.c: joins rule to the group of prev when they qualify (parse time). */
 void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule);
 /* Compiles the prefilters of the groups in a context's own rule list (start-up). */
