@@ -105,25 +105,14 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
     return false;
 }
 
-/* When rules[i] starts a rule group that stands whole and in order in the effective list
- * (inheritance, SecFilterRemove or SecFilterImport may have split it): the number of members,
- * and in *may which of them can match (bit k for member k); the others are skipped without
- * being looked at. 0 when there is no such group: evaluate rule by rule. */
-static int group_check(pp_tx_t *tx, const apr_array_header_t *rules, int i, uint64_t *may)
+/* Which members of g (standing whole at this point of the effective list, see rules/plan.c)
+ * can match: bit k for member k. The others are skipped without being read. */
+static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g)
 {
-    const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-    const pp_rule_group_t *g = r->group;
-    if (!g || !(g->prefilter || g->needs) || APR_ARRAY_IDX(g->members, 0, const pp_rule_t *) != r ||
-        i + g->members->nelts > rules->nelts)
-        return 0;
-    int n = g->members->nelts;
-    for (int k = 1; k < n; k++)
-        if (APR_ARRAY_IDX(rules, i + k, const pp_rule_t *) !=
-            APR_ARRAY_IDX(g->members, k, const pp_rule_t *))
-            return 0;
+    int n = g->size;
     uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1, m = 0;
-    for (unsigned ti = 0; ti < r->ntargets && m != all; ti++) {
-        const apr_array_header_t *vals = target_values(tx, r->targets[ti]);
+    for (unsigned ti = 0; ti < g->ntargets && m != all; ti++) {
+        const apr_array_header_t *vals = target_values(tx, g->targets[ti]);
         for (int v = 0; v < vals->nelts && m != all; v++) {
             const pp_value_t *val = &APR_ARRAY_IDX(vals, v, pp_value_t);
             if (g->needs) {
@@ -135,8 +124,7 @@ static int group_check(pp_tx_t *tx, const apr_array_header_t *rules, int i, uint
                 m = all;
         }
     }
-    *may = m;
-    return n;
+    return m;
 }
 
 static const char *location(pp_tx_t *tx, const hit_t *hit)
@@ -248,6 +236,29 @@ static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_
     }
 }
 
+/* Evaluates the chain starting at rules[i] and applies its outcome. Returns true when
+ * processing of the phase must stop; sets *skip for skipnext. */
+static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_phase_t phase,
+                      int *skip)
+{
+    const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *), *last = r;
+    hit_t hit = { 0 };
+    bool matched = true;
+    for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
+        matched = rule_matches(tx, c, &hit);
+        last = c;
+    }
+    pp_debug(tx, 4, "Rule %s:%d (%s) %s", r->file ? r->file : "?", r->line, r->op.arg,
+             matched ? "matched" : "did not match");
+    if (!matched)
+        return false;
+    if (apply_outcome(tx, last, &hit, phase))
+        return true;
+    if (last->own && last->own->skipnext)
+        *skip = last->own->skipnext;
+    return tx->verdict.intercepted;
+}
+
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
 {
     if (!(tx->cfg->phase_mask & (1u << phase)))
@@ -257,38 +268,24 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     if (!plan || plan->rules != rules)
         plan = pp_rule_plan_build(tx->pool, rules);
     const pp_plan_step_t *steps = plan->steps[phase];
-    int skip = 0, group_start = 0, group_end = 0;
-    uint64_t group_may = 0;
-    for (int s = 0; s < plan->nsteps[phase] && !tx->verdict.intercepted; s++) {
-        int i = steps[s].first, end = steps[s].last;
+    int skip = 0;
+    bool stop = tx->verdict.intercepted;
+    for (int s = 0; s < plan->nsteps[phase] && !stop; s++) {
         if (skip > 0) {
-            skip -= end - i + 1;
+            skip -= steps[s].last - steps[s].first + 1;
             continue;
         }
-        if (i < group_end && !((group_may >> (i - group_start)) & 1))
-            continue; /* its group's check showed it cannot match: not even read */
-        if (i >= group_end) {
-            int n = group_check(tx, rules, i, &group_may);
-            group_start = i;
-            group_end = i + n;
-        }
-        if (i < group_end && !((group_may >> (i - group_start)) & 1))
+        const pp_rule_group_t *g = steps[s].group;
+        if (!g) {
+            stop = run_chain(tx, rules, steps[s].first, phase, &skip);
             continue;
-        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *), *last = r;
-        hit_t hit;
-        bool matched = true;
-        for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
-            matched = rule_matches(tx, c, &hit);
-            last = c;
         }
-        pp_debug(tx, 4, "Rule %s:%d (%s) %s", r->file ? r->file : "?", r->line,
-                 r->op.arg, matched ? "matched" : "did not match");
-        if (!matched)
-            continue;
-        if (apply_outcome(tx, last, &hit, phase))
-            break;
-        if (last->own && last->own->skipnext)
-            skip = last->own->skipnext;
+        /* A group: its members are single rules without flow actions, one step each, so
+         * only the members its check leaves are evaluated, in order, and the others are not
+         * even read. */
+        for (uint64_t may = group_check(tx, g); may && !stop; may &= may - 1)
+            stop = run_chain(tx, rules, steps[s + __builtin_ctzll(may)].first, phase, &skip);
+        s += g->size - 1;
     }
     return APR_SUCCESS;
 }

@@ -80,9 +80,11 @@ void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule)
 
 static void compile_group(apr_pool_t *cp, pp_rule_group_t *g)
 {
+    const pp_rule_t *first = APR_ARRAY_IDX(g->members, 0, const pp_rule_t *);
     g->finished = true;
-    if (g->members->nelts < 2)
-        return;
+    g->targets = first->targets;
+    g->ntargets = first->ntargets;
+    g->size = g->members->nelts;
     /* When every member has literal needs, their union is checked instead of an alternation:
      * cheaper, and it rules out more. */
     if (g->literal_only) {
@@ -90,9 +92,11 @@ static void compile_group(apr_pool_t *cp, pp_rule_group_t *g)
         for (int i = 0; i < g->members->nelts; i++)
             parts[i] = APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.needs;
         g->needs = pp_rx_needs_union(cp, parts, (unsigned)g->members->nelts);
-        if (g->needs)
+        if (g->needs || g->members->nelts < 2)
             return;
     }
+    if (g->members->nelts < 2) /* an alternation of one is the rule itself */
+        return;
     apr_size_t len = 0;
     for (int i = 0; i < g->members->nelts; i++)
         len += strlen(APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.arg) + 5;
@@ -109,6 +113,14 @@ void pp_rule_groups_finish(apr_pool_t *cp, const apr_array_header_t *rules)
 {
     for (int i = 0; i < rules->nelts; i++) {
         pp_rule_t *r = APR_ARRAY_IDX(rules, i, pp_rule_t *);
+        /* A lone rule with literal needs is a group of one: the phase loop checks its
+         * literals from the group, without reading the rule's record. */
+        if (!r->group && groupable(r) && r->op.needs) {
+            r->group = apr_pcalloc(cp, sizeof *r->group);
+            r->group->members = apr_array_make(cp, 1, sizeof(pp_rule_t *));
+            r->group->literal_only = true;
+            APR_ARRAY_PUSH(r->group->members, pp_rule_t *) = r;
+        }
         if (r->group && !r->group->finished)
             compile_group(cp, r->group);
     }

@@ -174,6 +174,9 @@ typedef struct pp_rule_group_t {
     apr_array_header_t *members; /* pp_rule_t*, in order */
     const pp_regex_t *prefilter; /* NULL: not compiled (yet), or a member cannot be joined */
     const pp_rx_needs_t *needs;  /* every member has literal needs: their union, checked instead */
+    const pp_target_t *const *targets; /* the members' (shared) targets */
+    unsigned ntargets;
+    int size;                          /* members->nelts, read without the indirection */
     bool literal_only;           /* every member so far has literal needs */
     bool finished;
 } pp_rule_group_t;
@@ -204,6 +207,9 @@ typedef struct pp_rule_t {
 
 typedef struct pp_plan_step_t {
     int first, last;
+    /* The group this chain starts, when the whole group stands here in order and has a check;
+     * the loop then checks the group without reading its members' records. */
+    const pp_rule_group_t *group;
 } pp_plan_step_t;
 
 typedef struct pp_rule_plan_t {

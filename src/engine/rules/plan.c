@@ -7,6 +7,19 @@
  */
 #include "rules/model.h"
 
+/* Whether rules[i] starts g, with every member following in order. Inheritance,
+ * SecFilterRemove or SecFilterImport may have split a group in this list. */
+static bool group_stands(const apr_array_header_t *rules, int i, const pp_rule_group_t *g)
+{
+    if (!g || !g->finished || !(g->prefilter || g->needs) || i + g->members->nelts > rules->nelts)
+        return false;
+    for (int k = 0; k < g->members->nelts; k++)
+        if (APR_ARRAY_IDX(rules, i + k, const pp_rule_t *) !=
+            APR_ARRAY_IDX(g->members, k, const pp_rule_t *))
+            return false;
+    return true;
+}
+
 const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t *rules)
 {
     pp_rule_plan_t *plan = apr_pcalloc(p, sizeof *plan);
@@ -27,7 +40,8 @@ const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t
         int end = i;
         while (end + 1 < rules->nelts && APR_ARRAY_IDX(rules, end + 1, pp_rule_t *)->chain_member)
             end++;
-        steps[r->phase][plan->nsteps[r->phase]++] = (pp_plan_step_t){ i, end };
+        steps[r->phase][plan->nsteps[r->phase]++] =
+            (pp_plan_step_t){ i, end, group_stands(rules, i, r->group) ? r->group : NULL };
     }
     return plan;
 }

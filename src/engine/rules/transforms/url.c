@@ -11,6 +11,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* For each byte, the flags under which it may need work. A byte whose class shares no bit
  * with the flags is copied as is: that is the fast path for ordinary text. A decoded byte is
  * not looked up here; it always takes the slow path because its '%' did. */
@@ -85,15 +89,65 @@ static void n19_put(n19_t *n, char c, bool changed, bool path)
     n->o++;
 }
 
+/* Finds the bytes that may need work under a set of flags. Most values hold few of them, so
+ * this scan is the normaliser's whole cost: with SSE2 (every x86-64) it tests 16 bytes at a
+ * time against the (at most five) special bytes the flags select. */
+typedef struct n19_scan_t {
+    unsigned flags;
+#ifdef __SSE2__
+    __m128i want[5];
+    int nwant;
+#endif
+} n19_scan_t;
+
+static void n19_scan_init(n19_scan_t *sc, unsigned flags)
+{
+    sc->flags = flags;
+#ifdef __SSE2__
+    static const unsigned flag_of[5] = { PP_N19_URLDECODE, PP_N19_PLUS, PP_N19_PATH,
+                                         PP_N19_BACKSLASH, PP_N19_NULLS };
+    static const char byte_of[5] = { '%', '+', '/', '\\', '\0' };
+    sc->nwant = 0;
+    for (int b = 0; b < 5; b++)
+        if (flags & flag_of[b])
+            sc->want[sc->nwant++] = _mm_set1_epi8(byte_of[b]);
+#endif
+}
+
+/* The first index from i on whose byte may need work, or len. */
+static apr_size_t n19_next_special(const n19_scan_t *sc, const char *s, apr_size_t i,
+                                   apr_size_t len)
+{
+#ifdef __SSE2__
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i hit = _mm_cmpeq_epi8(v, sc->want[0]);
+        for (int b = 1; b < sc->nwant; b++)
+            hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, sc->want[b]));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask)
+            return i + (apr_size_t)__builtin_ctz(mask);
+    }
+#endif
+    while (i < len && !(n19_class[(unsigned char)s[i]] & sc->flags))
+        i++;
+    return i;
+}
+
 apr_status_t pp_tfn_normalise19(apr_pool_t *scratch, pp_str_t in, unsigned flags, pp_str_t *out)
 {
     n19_t n = { scratch, in, NULL, 0 };
     bool path = (flags & PP_N19_PATH) != 0;
     apr_size_t i = 0;
+    flags &= PP_N19_URLDECODE | PP_N19_PLUS | PP_N19_PATH | PP_N19_BACKSLASH | PP_N19_NULLS;
+    if (!flags) {
+        *out = in;
+        return APR_SUCCESS;
+    }
+    n19_scan_t sc;
+    n19_scan_init(&sc, flags);
     while (i < in.len) {
-        apr_size_t run = i;
-        while (run < in.len && !(n19_class[(unsigned char)in.data[run]] & flags))
-            run++;
+        apr_size_t run = n19_next_special(&sc, in.data, i, in.len);
         if (n.buf)
             memcpy(n.buf + n.o, in.data + i, run - i);
         n.o += run - i;
