@@ -17,10 +17,6 @@ typedef struct hit_t {
     bool limit;
 } hit_t;
 
-static bool cookie_target(const pp_target_t *t)
-{
-    return t->var->family && strcmp(t->var->family, "REQUEST_COOKIES") == 0;
-}
 
 /* Collected and normalised values of a target, computed once per transaction. */
 static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t)
@@ -28,12 +24,12 @@ static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t
     bool cacheable = !(t->var->flags & PP_VAR_NOCACHE) && t->slot < tx->ncache;
     if (cacheable && tx->cache[t->slot].target == t)
         return tx->cache[t->slot].values;
-    apr_array_header_t *vals = apr_array_make(tx->pool, 4, sizeof(pp_value_t));
+    apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
     t->var->collect(tx, t, vals);
     if (vals->nelts == 0 && t->missing_as_empty)
         *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
     unsigned norm = t->norm;
-    if (cookie_target(t) && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
+    if (t->cookie && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
         norm = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
     for (int i = 0; norm && i < vals->nelts; i++) {
         pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);

@@ -58,6 +58,7 @@ struct pp_target_t {
     bool label_names_value; /* append ("name") of the value to the label (collections) */
     unsigned norm;          /* PP_N19_* normalisation applied before matching */
     bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
+    bool cookie;            /* a cookie variable (SecFilterNormalizeCookies applies), interning */
     unsigned slot;          /* per-transaction cache slot (interned per config pool) */
 };
 

@@ -37,6 +37,7 @@ const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t)
         return found;
     found = apr_pmemdup(cp, t, sizeof *t);
     found->slot = r->count++;
+    found->cookie = t->var->family && strcmp(t->var->family, "REQUEST_COOKIES") == 0;
     apr_hash_set(r->by_key, key, APR_HASH_KEY_STRING, found);
     return found;
 }

@@ -13,6 +13,7 @@
  * backtracking pattern gives up in milliseconds. */
 #define PP_RX_MATCH_LIMIT 1000000u
 #define PP_RX_DEPTH_LIMIT 10000u
+#define PP_RX_HEAP_LIMIT_KIB 4096u
 
 struct pp_regex_t {
     pcre2_code *code;
@@ -58,6 +59,9 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     re->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(re->mctx, PP_RX_MATCH_LIMIT);
     pcre2_set_depth_limit(re->mctx, PP_RX_DEPTH_LIMIT);
+    /* The interpreter's backtracking frames come from the transaction pool (see
+     * pp_rx_state_create), where a grown vector is only released with the request. */
+    pcre2_set_heap_limit(re->mctx, PP_RX_HEAP_LIMIT_KIB);
     apr_pool_cleanup_register(cp, re, regex_cleanup, apr_pool_cleanup_null);
     return re;
 }
@@ -72,24 +76,34 @@ const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re)
     return re->needs;
 }
 
-static apr_status_t state_cleanup(void *data)
+/* PCRE2 allocates through these from the transaction's pool: no malloc/free per request, and
+ * nothing to clean up (the pool's end frees it). */
+static void *pool_malloc(PCRE2_SIZE size, void *pool)
 {
-    pp_rx_state_t *st = data;
-    pcre2_match_data_free(st->md);
-    return APR_SUCCESS;
+    return apr_palloc(pool, size);
+}
+
+static void pool_free(void *block, void *pool)
+{
+    (void)block;
+    (void)pool;
 }
 
 pp_rx_state_t *pp_rx_state_create(apr_pool_t *p)
 {
     pp_rx_state_t *st = apr_palloc(p, sizeof *st);
+    pcre2_general_context *gc = pcre2_general_context_create(pool_malloc, pool_free, p);
     /* One pair is enough: rules need "did it match", not the capture groups. */
-    st->md = pcre2_match_data_create(1, NULL);
-    apr_pool_cleanup_register(p, st, state_cleanup, apr_pool_cleanup_null);
+    st->md = gc ? pcre2_match_data_create(1, gc) : NULL;
     return st;
 }
 
 apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match)
 {
+    if (!st->md) { /* no memory for match data: undecided, the caller fails closed */
+        *match = false;
+        return APR_ENOMEM;
+    }
     const char *s = subject.data ? subject.data : "";
     int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, re->mctx)
                      : pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, re->mctx);
