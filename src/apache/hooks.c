@@ -225,7 +225,8 @@ static int run_inbound(request_rec *r)
     rq->inspected = true;
     give_request_head(r, rq->tx);
     pp_tx_finish_request_headers(rq->tx);
-    if ((v = intercepting(rq->tx)) == NULL && pp_tx_wants_request_body(rq->tx)) {
+    if ((v = intercepting(rq->tx)) == NULL && pp_ap_request_has_body(r) &&
+        pp_tx_wants_request_body(rq->tx)) {
         rc = pp_ap_read_request_body(r, rq);
         if (rc != OK) {
             return rc;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "apr_buckets.h"
+#include "apr_strings.h"
 #include "http_protocol.h"
 #include "http_request.h"
 
@@ -59,6 +60,22 @@ static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb
         }
     }
     return false;
+}
+
+bool pp_ap_request_has_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    char *end;
+    apr_off_t n;
+
+    if (apr_table_get(r->headers_in, "Transfer-Encoding") != NULL) {
+        return true;
+    }
+    if (cl == NULL) {
+        return false;
+    }
+    /* Anything but a clean 0 goes the reading way, which answers a malformed length. */
+    return apr_strtoff(&n, cl, &end, 10) != APR_SUCCESS || *end != '\0' || n != 0;
 }
 
 int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq)
