@@ -24,6 +24,8 @@
 #define DEPTH_MAX 32   /* group nesting we follow */
 
 
+#define SKETCH_BITS 1024u /* a value's 2-gram bitmap (see Matching below) */
+#define SKETCH_WORDS (SKETCH_BITS / 64)
 #define NO_TEST 0xffffu /* a one-byte literal: searched, not sketched */
 
 typedef struct lit_t {
@@ -49,7 +51,14 @@ struct pp_rx_needs_t {
     const lit_key_t *key;
     const lit_t *lit;
     const uint64_t *members; /* union of a rule group: which members need each literal */
+    /* Index for long lists: keys sorted by first 2-gram (one-byte literals last, from
+     * nsketched on) and the set of those first 2-grams, so a check visits only the literals
+     * whose first 2-gram the value has. NULL for short lists. */
+    const uint64_t *first;
+    unsigned nsketched;
 };
+
+#define INDEX_MIN 8 /* literals from which a list is indexed by first 2-gram */
 
 typedef struct parser_t {
     const char *p;
@@ -344,15 +353,38 @@ static const pp_rx_needs_t *needs_make(apr_pool_t *p, const lit_t *lits, unsigne
                                        const uint64_t *members)
 {
     pp_rx_needs_t *out = apr_pcalloc(p, sizeof *out);
-    if (members)
-        out->members = apr_pmemdup(p, members, n * sizeof *members);
+    uint64_t *mem = members ? apr_pmemdup(p, members, n * sizeof *members) : NULL;
     lit_key_t *key = apr_palloc(p, n * sizeof *key);
     lit_t *lit = apr_pmemdup(p, lits, n * sizeof *lit);
     for (unsigned i = 0; i < n; i++)
         key[i] = literal_key(&lit[i]);
+    if (n >= INDEX_MIN) {
+        /* Insertion sort by first 2-gram (NO_TEST sorts last), moving the bytes and members
+         * along: start-up work on a few dozen entries. */
+        for (unsigned i = 1; i < n; i++)
+            for (unsigned j = i; j > 0 && key[j - 1].t0 > key[j].t0; j--) {
+                lit_key_t tk = key[j];
+                key[j] = key[j - 1], key[j - 1] = tk;
+                lit_t tl = lit[j];
+                lit[j] = lit[j - 1], lit[j - 1] = tl;
+                if (mem) {
+                    uint64_t tm = mem[j];
+                    mem[j] = mem[j - 1], mem[j - 1] = tm;
+                }
+            }
+        uint64_t *first = apr_pcalloc(p, SKETCH_WORDS * sizeof *first);
+        unsigned ns = 0;
+        while (ns < n && key[ns].t0 != NO_TEST) {
+            first[key[ns].t0 >> 6] |= 1ull << (key[ns].t0 & 63);
+            ns++;
+        }
+        out->first = first;
+        out->nsketched = ns;
+    }
     out->n = n;
     out->key = key;
     out->lit = lit;
+    out->members = mem;
     return out;
 }
 
@@ -408,7 +440,6 @@ char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n)
  * folds ASCII case for free (and merges a few punctuation bytes with letters: more false passes,
  * never a false miss). A literal is tested with its first and last 2-grams, so a value lacking
  * it is nearly always ruled out by two bit tests; a pass is confirmed by a search. */
-#define SKETCH_BITS 1024u
 
 struct pp_sketch_t {
     uint64_t w[SKETCH_BITS / 64];
@@ -497,14 +528,35 @@ bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
     return false;
 }
 
+static uint64_t check_literal(const pp_rx_needs_t *n, unsigned i, pp_str_t v,
+                              const pp_sketch_t *sk, uint64_t found)
+{
+    uint64_t m = n->members ? n->members[i] : 1;
+    return (found & m) != m && literal_in(n, i, v, sk) ? found | m : found;
+}
+
 uint64_t pp_rx_needs_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
 {
     uint64_t found = 0;
-    for (unsigned i = 0; i < n->n; i++) {
-        uint64_t m = n->members ? n->members[i] : 1;
-        if ((found & m) != m && literal_in(n, i, v, sk))
-            found |= m;
+    if (!sk || !n->first) {
+        for (unsigned i = 0; i < n->n; i++)
+            found = check_literal(n, i, v, sk, found);
+        return found;
     }
+    /* Only the literals whose first 2-gram the value holds; their keys are sorted by it, and
+     * the 2-grams come in increasing order, so one forward pass finds them. */
+    unsigned i = 0;
+    for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
+        for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
+            unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
+            while (i < n->nsketched && n->key[i].t0 < t0)
+                i++;
+            for (; i < n->nsketched && n->key[i].t0 == t0; i++)
+                found = check_literal(n, i, v, sk, found);
+        }
+    }
+    for (i = n->nsketched; i < n->n; i++)
+        found = check_literal(n, i, v, sk, found);
     return found;
 }
 
