@@ -78,29 +78,39 @@ static bool engine_applies(const request_rec *r, const pp_cfg_t *cfg)
     return true;
 }
 
+/* What takes a call to work out (and most rule sets never read) is given when the engine
+ * first asks: a variable such as SERVER_NAME or REMOTE_HOST, the audit or debug log. */
+static void fill_connection(void *ctx, pp_conn_info_t *ci)
+{
+    request_rec *r = ctx;
+
+    ci->server_name = ap_get_server_name(r);
+    ci->remote_host = ap_get_useragent_host(r, REMOTE_NAME, NULL);
+    ci->remote_ident = ap_get_remote_logname(r);
+    ci->document_root = ap_document_root(r);
+    ci->server_software = ap_get_server_banner();
+}
+
 static void give_connection(request_rec *r, pp_tx_t *tx)
 {
     conn_rec *c = r->connection;
+    /* Fields read now are the request's state at this point (handler, file name at fixups). */
     pp_conn_info_t ci = {
         /* useragent_ip honours mod_remoteip, which is what the application sees as well */
         .client_ip = r->useragent_ip,
         .client_port = r->useragent_addr ? r->useragent_addr->port : 0,
         .server_ip = c->local_ip,
         .server_port = c->local_addr ? c->local_addr->port : 0,
-        .server_name = ap_get_server_name(r),
-        .remote_host = ap_get_useragent_host(r, REMOTE_NAME, NULL),
         .remote_user = r->user,
-        .remote_ident = ap_get_remote_logname(r),
         .auth_type = r->ap_auth_type,
-        .document_root = ap_document_root(r),
         .server_admin = r->server->server_admin,
-        .server_software = ap_get_server_banner(),
         .script_filename = r->filename,
         .path_info = r->path_info,
         .handler = r->handler,
         .is_subreq = r->main != NULL,
     };
     pp_tx_set_conn(tx, &ci);
+    pp_tx_set_conn_fill(tx, fill_connection, r);
 }
 
 static void give_request_head(request_rec *r, pp_tx_t *tx)

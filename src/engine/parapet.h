@@ -154,6 +154,11 @@ typedef struct pp_conn_info_t {
 } pp_conn_info_t;
 /* The struct is copied; strings must outlive the transaction. */
 void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci);
+/* Fields that cost a look-up to produce (server name, remote host, DocumentRoot...) may be
+ * left NULL in pp_tx_set_conn and given by fill instead, which the engine calls once, the
+ * first time a variable, a log or the debug log needs the connection's description. */
+typedef void (*pp_conn_fill_fn)(void *ctx, pp_conn_info_t *ci);
+void pp_tx_set_conn_fill(pp_tx_t *tx, pp_conn_fill_fn fill, void *ctx);
 /* Request line "GET /x?y HTTP/1.1". Returns APR_EGENERAL if it cannot be parsed (the verdict
  * then says 400). */
 apr_status_t pp_tx_set_request_line(pp_tx_t *tx, pp_str_t line);

@@ -63,7 +63,26 @@ void pp_tx_set_errlog(pp_tx_t *tx, pp_errlog_fn fn, void *ctx)
 void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci)
 {
     tx->conn = *ci;
-    tx->server_port = pp_str_from_cstr(apr_itoa(tx->pool, ci->server_port));
+    tx->conn_complete = false;
+}
+
+void pp_tx_set_conn_fill(pp_tx_t *tx, pp_conn_fill_fn fill, void *ctx)
+{
+    tx->conn_fill = fill;
+    tx->conn_fill_ctx = ctx;
+    tx->conn_complete = false;
+}
+
+const pp_conn_info_t *pp_tx_conn(const pp_tx_t *ctx)
+{
+    pp_tx_t *tx = (pp_tx_t *)ctx; /* completing the description is not a visible change */
+    if (!tx->conn_complete) {
+        tx->conn_complete = true;
+        if (tx->conn_fill)
+            tx->conn_fill(tx->conn_fill_ctx, &tx->conn);
+        tx->server_port = pp_str_from_cstr(apr_itoa(tx->pool, tx->conn.server_port));
+    }
+    return &tx->conn;
 }
 
 void pp_tx_set_env(pp_tx_t *tx, apr_table_t *env) { tx->env = env; }

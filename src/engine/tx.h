@@ -37,7 +37,10 @@ struct pp_tx_t {
     apr_time_t start;
     pp_errlog_fn errlog;
     void *errlog_ctx;
-    pp_conn_info_t conn;
+    pp_conn_info_t conn;          /* read through pp_tx_conn(): parts may be filled late */
+    pp_conn_fill_fn conn_fill;
+    void *conn_fill_ctx;
+    bool conn_complete;
 
     /* Request. */
     pp_str_t request_line, method, uri, path, query, protocol;
@@ -123,5 +126,8 @@ apr_status_t pp_log_transaction(pp_tx_t *tx);
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase);
 /* Implicit validation (§5.2) before the inbound rules. */
 apr_status_t pp_eval_implicit_checks(pp_tx_t *tx);
+
+/* The connection description, completed by the adapter's fill callback on first use. */
+const pp_conn_info_t *pp_tx_conn(const pp_tx_t *tx);
 
 #endif

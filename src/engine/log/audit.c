@@ -161,7 +161,7 @@ const char *pp_audit_summary(const pp_tx_t *tx, apr_pool_t *p, int status, const
 {
     char date[48];
     pp_log_clf_date(date, sizeof date, tx->start);
-    const pp_conn_info_t *c = &tx->conn;
+    const pp_conn_info_t *c = pp_tx_conn(tx);
     return apr_psprintf(p, "%s %s %s %s [%s] \"%s\" %s %s", short_field(p, c->server_name),
                         short_field(p, c->client_ip), short_field(p, c->remote_ident),
                         short_field(p, c->remote_user), date, line,
@@ -368,7 +368,7 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
     r->parts = tx->cfg->audit_parts ? tx->cfg->audit_parts : PP_AUDIT_DEFAULT_PARTS;
     r->status = pp_log_status(tx);
     r->bytes = pp_log_response_bytes(tx);
-    r->handler = tx->conn.handler && *tx->conn.handler ? tx->conn.handler : "-";
+    r->handler = pp_tx_conn(tx)->handler && *pp_tx_conn(tx)->handler ? pp_tx_conn(tx)->handler : "-";
     r->summary = pp_audit_summary(
         tx, p, r->status, r->bytes,
         pp_log_escape_fit(p, tx->request_line, PP_AUDIT_BODY_LIMIT_BYTES, NULL));
@@ -386,7 +386,7 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
 
 static bool is_dynamic(const pp_tx_t *tx)
 {
-    return tx->conn.handler && strcmp(tx->conn.handler, "default-handler") != 0;
+    return pp_tx_conn(tx)->handler && strcmp(pp_tx_conn(tx)->handler, "default-handler") != 0;
 }
 
 static bool audit_wanted(const pp_tx_t *tx)

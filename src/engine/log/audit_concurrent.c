@@ -52,8 +52,8 @@ static void part_a(pp_sbuf_t *b, const pp_audit_record_t *r)
     char date[48];
     pp_log_clf_date_usec(date, sizeof date, tx->start);
     pp_sbuf_printf(b, "[%s] %s %s %d %s %d\n", date, pp_log_safe_id(r->p, tx->unique_id),
-                   tx->conn.client_ip ? tx->conn.client_ip : "-", tx->conn.client_port,
-                   tx->conn.server_ip ? tx->conn.server_ip : "-", tx->conn.server_port);
+                   pp_tx_conn(tx)->client_ip ? pp_tx_conn(tx)->client_ip : "-", pp_tx_conn(tx)->client_port,
+                   pp_tx_conn(tx)->server_ip ? pp_tx_conn(tx)->server_ip : "-", pp_tx_conn(tx)->server_port);
 }
 
 static void part_b(pp_sbuf_t *b, const pp_audit_record_t *r)
@@ -90,8 +90,8 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
     pp_sbuf_printf(b, "Stopwatch: %" APR_TIME_T_FMT " %" APR_TIME_T_FMT " (- - -)\n", tx->start,
                    apr_time_now() - tx->start);
     pp_sbuf_str(b, "Producer: " PARAPET_NAME "/" PARAPET_VERSION "\n");
-    if (tx->conn.server_software)
-        pp_sbuf_printf(b, "Server: %s\n", tx->conn.server_software);
+    if (pp_tx_conn(tx)->server_software)
+        pp_sbuf_printf(b, "Server: %s\n", pp_tx_conn(tx)->server_software);
     if (tx->verdict.intercepted)
         pp_sbuf_printf(b, "Action: Intercepted (phase %d)\n", tx->verdict.phase);
     if (r->body_truncated)

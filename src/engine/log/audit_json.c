@@ -127,10 +127,10 @@ static json_object *transaction(const pp_audit_record_t *r)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "time", json_object_new_string(date));
     json_object_object_add(o, "transaction_id", jcstr(r->p, tx->unique_id));
-    json_object_object_add(o, "remote_address", jcstr(r->p, tx->conn.client_ip));
-    json_object_object_add(o, "remote_port", json_object_new_int(tx->conn.client_port));
-    json_object_object_add(o, "local_address", jcstr(r->p, tx->conn.server_ip));
-    json_object_object_add(o, "local_port", json_object_new_int(tx->conn.server_port));
+    json_object_object_add(o, "remote_address", jcstr(r->p, pp_tx_conn(tx)->client_ip));
+    json_object_object_add(o, "remote_port", json_object_new_int(pp_tx_conn(tx)->client_port));
+    json_object_object_add(o, "local_address", jcstr(r->p, pp_tx_conn(tx)->server_ip));
+    json_object_object_add(o, "local_port", json_object_new_int(pp_tx_conn(tx)->server_port));
     return o;
 }
 
@@ -230,8 +230,8 @@ static json_object *audit_data(const pp_audit_record_t *r)
     json_object *producer = json_object_new_array();
     json_object_array_add(producer, json_object_new_string(PARAPET_NAME "/" PARAPET_VERSION));
     json_object_object_add(o, "producer", producer);
-    if (tx->conn.server_software)
-        json_object_object_add(o, "server", jcstr(r->p, tx->conn.server_software));
+    if (pp_tx_conn(tx)->server_software)
+        json_object_object_add(o, "server", jcstr(r->p, pp_tx_conn(tx)->server_software));
     json_object_object_add(o, "engine_mode", json_object_new_string(engine_mode(tx->cfg)));
     json_object_object_add(o, "action", action(r));
     return o;

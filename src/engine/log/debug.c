@@ -31,7 +31,7 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
     pp_sbuf_t b;
     pp_sbuf_init(&b, tx->pool, strlen(msg) + 256);
     pp_sbuf_printf(&b, "[%s] [%s/sid#%pp][rid#%s][%s][%d] ", date,
-                   tx->conn.server_name ? tx->conn.server_name : "-", (const void *)tx->cfg,
+                   pp_tx_conn(tx)->server_name ? pp_tx_conn(tx)->server_name : "-", (const void *)tx->cfg,
                    tx->unique_id,
                    pp_log_escape_fit(tx->pool, tx->uri, DEBUG_URI_MAX_BYTES, NULL), level);
     pp_sbuf_add_safe(&b, pp_str_from_cstr(msg));

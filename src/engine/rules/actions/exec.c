@@ -15,7 +15,7 @@ void pp_actions_exec(pp_tx_t *tx, const char *program, const pp_match_t *m)
 {
     const char *argv[] = { program, NULL };
     const char *envp[] = {
-        apr_pstrcat(tx->pool, "REMOTE_ADDR=", tx->conn.client_ip ? tx->conn.client_ip : "", NULL),
+        apr_pstrcat(tx->pool, "REMOTE_ADDR=", pp_tx_conn(tx)->client_ip ? pp_tx_conn(tx)->client_ip : "", NULL),
         apr_pstrcat(tx->pool, "REQUEST_METHOD=", pp_str_dup(tx->pool, tx->method).data, NULL),
         apr_pstrcat(tx->pool, "REQUEST_URI=", pp_str_dup(tx->pool, tx->uri).data, NULL),
         apr_pstrcat(tx->pool, "UNIQUE_ID=", tx->unique_id, NULL),

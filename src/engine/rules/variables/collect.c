@@ -25,6 +25,7 @@ static void push(apr_array_header_t *out, pp_str_t value, pp_str_t name)
 
 apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
+    pp_tx_conn(tx); /* SERVER_PORT is made with the connection's description */
     pp_str_t s = TX_FIELD(tx, t, pp_str_t);
     if (s.data)
         push(out, s, PP_STR_NULL);
@@ -33,7 +34,7 @@ apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
 
 apr_status_t pp_var_conn_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    const char *s = *(const char **)((char *)&tx->conn + t->var->data);
+    const char *s = *(const char **)((const char *)pp_tx_conn(tx) + t->var->data);
     if (s)
         push(out, pp_str_from_cstr(s), PP_STR_NULL);
     return APR_SUCCESS;
@@ -149,7 +150,7 @@ apr_status_t pp_var_time(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *
 apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     struct stat st;
-    if (!tx->conn.script_filename || stat(tx->conn.script_filename, &st) != 0)
+    if (!pp_tx_conn(tx)->script_filename || stat(pp_tx_conn(tx)->script_filename, &st) != 0)
         return APR_SUCCESS;
     const char *s = NULL;
     switch (t->var->data) {
@@ -176,7 +177,7 @@ apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
 
 apr_status_t pp_var_basename(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    pp_str_t p = t->var->data == PP_BASENAME_SCRIPT ? pp_str_from_cstr(tx->conn.script_filename)
+    pp_str_t p = t->var->data == PP_BASENAME_SCRIPT ? pp_str_from_cstr(pp_tx_conn(tx)->script_filename)
                                                     : tx->path;
     if (!p.data)
         return APR_SUCCESS;
@@ -216,6 +217,6 @@ apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array
 
 apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    push(out, tx->conn.is_subreq ? PP_STR("true") : PP_STR("false"), PP_STR_NULL);
+    push(out, pp_tx_conn(tx)->is_subreq ? PP_STR("true") : PP_STR("false"), PP_STR_NULL);
     return APR_SUCCESS;
 }
