@@ -6,6 +6,7 @@
  *
  * usage: bench_rules CONFIG [ITERATIONS] [attack]
  *
+ * PP_BENCH_BODY=FILE in the environment: a POST with that file as its urlencoded body instead.
  * PP_BENCH_EVICT=BYTES in the environment: between transactions, write that many bytes of an
  * unrelated buffer, as a web server's kernel and network work does between two requests, so
  * the figure includes the cache misses on rules and code that a warm loop hides (the time of
@@ -38,6 +39,9 @@ static const char *const headers[][2] = {
     { "Connection", "keep-alive" },
 };
 
+static const char *body;
+static size_t body_len;
+
 static int run_one(const pp_cfg_t *cfg, apr_pool_t *p, const char *line)
 {
     pp_tx_t *tx = pp_tx_create(cfg, p, "bench");
@@ -50,7 +54,16 @@ static int run_one(const pp_cfg_t *cfg, apr_pool_t *p, const char *line)
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
         pp_tx_add_request_header(tx, (pp_str_t){ headers[i][0], strlen(headers[i][0]) },
                                  (pp_str_t){ headers[i][1], strlen(headers[i][1]) });
+    if (body) {
+        char len[32];
+        snprintf(len, sizeof len, "%zu", body_len);
+        pp_tx_add_request_header(tx, PP_STR("Content-Type"),
+                                 PP_STR("application/x-www-form-urlencoded"));
+        pp_tx_add_request_header(tx, PP_STR("Content-Length"), (pp_str_t){ len, strlen(len) });
+    }
     pp_tx_finish_request_headers(tx);
+    if (body && pp_tx_wants_request_body(tx))
+        pp_tx_feed_request_body(tx, body, body_len);
     pp_tx_finish_request_body(tx);
     int intercepted = pp_tx_verdict(tx)->intercepted;
     pp_tx_set_response_status(tx, 200, NULL);
@@ -78,6 +91,19 @@ int main(int argc, const char *const *argv)
     if (err) {
         fprintf(stderr, "%s\n", err);
         return 2;
+    }
+    const char *bf = getenv("PP_BENCH_BODY");
+    if (bf) {
+        FILE *f = fopen(bf, "rb");
+        static char buf[1 << 20];
+        if (!f) {
+            perror(bf);
+            return 2;
+        }
+        body_len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        body = buf;
+        line = "POST /search HTTP/1.1";
     }
     const char *ev = getenv("PP_BENCH_EVICT");
     evict_len = ev ? (size_t)atol(ev) : 0;

@@ -19,6 +19,10 @@
 
 #include <stdint.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define LIT_MAX 32     /* bytes kept per literal: a prefix of a required literal is required */
 #define NEEDS_MAX 16   /* literals in one OR-set; more alternatives are not worth checking */
 #define DEPTH_MAX 32   /* group nesting we follow */
@@ -51,6 +55,8 @@ struct pp_rx_needs_t {
     const lit_key_t *key;
     const lit_t *lit;
     const uint64_t *members; /* union of a rule group: which members need each literal */
+    const uint32_t *hash4;   /* per literal of 4 bytes or more: its first and last 4-grams'
+                                hashes, tested in a long value's 4-gram map */
     /* Index for long lists: keys sorted by first 2-gram (one-byte literals last, from
      * nsketched on) and the set of those first 2-grams, so a check visits only the literals
      * whose first 2-gram the value has. NULL for short lists. */
@@ -72,6 +78,7 @@ static unsigned char fold(unsigned char c)
 }
 
 static lit_key_t literal_key(const lit_t *l);
+static void literal_hash4(const lit_t *l, uint32_t *h);
 
 /* ---- Derivation ------------------------------------------------------------------------ */
 
@@ -381,10 +388,14 @@ static const pp_rx_needs_t *needs_make(apr_pool_t *p, const lit_t *lits, unsigne
         out->first = first;
         out->nsketched = ns;
     }
+    uint32_t *h = apr_palloc(p, 2 * n * sizeof *h);
+    for (unsigned i = 0; i < n; i++)
+        literal_hash4(&lit[i], h + 2 * i);
     out->n = n;
     out->key = key;
     out->lit = lit;
     out->members = mem;
+    out->hash4 = h;
     return out;
 }
 
@@ -439,10 +450,16 @@ char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n)
 /* A value's sketch: one bit per 2-gram it contains, each byte reduced to its low 5 bits, which
  * folds ASCII case for free (and merges a few punctuation bytes with letters: more false passes,
  * never a false miss). A literal is tested with its first and last 2-grams, so a value lacking
- * it is nearly always ruled out by two bit tests; a pass is confirmed by a search. */
+ * it is nearly always ruled out by two bit tests; a pass is confirmed by a search.
+ * A long value holds most of the 1,024 2-gram codes, so it also gets a map of its hashed
+ * (case-folded) 4-grams, sized to it, and literals of 4 bytes or more are tested there too. */
+#define LONG_VALUE 256u          /* from this length on a value also gets a 4-gram map */
+#define LONG_MAP_MAX_SHIFT 16u   /* 4-gram map: at most 65,536 bits (8 KiB) */
 
 struct pp_sketch_t {
-    uint64_t w[SKETCH_BITS / 64];
+    uint64_t w[SKETCH_WORDS];
+    uint64_t *long_map;          /* NULL for short values */
+    unsigned long_shift;         /* 32 - log2(bits of long_map) */
 };
 
 static unsigned char fold(unsigned char c);
@@ -450,6 +467,12 @@ static unsigned char fold(unsigned char c);
 static uint16_t gram2(unsigned char a, unsigned char b)
 {
     return (uint16_t)((a & 0x1fu) << 5 | (b & 0x1fu));
+}
+
+static uint32_t hash4(const unsigned char *b)
+{
+    uint32_t g = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return g * 0x9E3779B1u;
 }
 
 static lit_key_t literal_key(const lit_t *l)
@@ -460,6 +483,32 @@ static lit_key_t literal_key(const lit_t *l)
         k.t1 = gram2(l->b[l->len - 2], l->b[l->len - 1]);
     }
     return k;
+}
+
+static void literal_hash4(const lit_t *l, uint32_t *h)
+{
+    h[0] = l->len >= 4 ? hash4(l->b) : 0;
+    h[1] = l->len >= 4 ? hash4(l->b + l->len - 4) : 0;
+}
+
+static void build_long_map(apr_pool_t *p, pp_sketch_t *sk, pp_str_t v)
+{
+    unsigned log2 = 12; /* about 8 bits per 4-gram keeps false passes near 12 % */
+    while (log2 < LONG_MAP_MAX_SHIFT && ((apr_size_t)1 << log2) < v.len * 8)
+        log2++;
+    uint64_t *m = apr_pcalloc(p, ((apr_size_t)1 << log2) / 8);
+    unsigned shift = 32 - log2;
+    const unsigned char *s = (const unsigned char *)v.data;
+    uint32_t g = 0;
+    for (apr_size_t i = 0; i < v.len; i++) {
+        g = g << 8 | fold(s[i]);
+        if (i >= 3) {
+            uint32_t h = (g * 0x9E3779B1u) >> shift;
+            m[h >> 6] |= 1ull << (h & 63);
+        }
+    }
+    sk->long_map = m;
+    sk->long_shift = shift;
 }
 
 pp_sketch_t *pp_sketch_build(apr_pool_t *p, pp_str_t v)
@@ -475,6 +524,8 @@ pp_sketch_t *pp_sketch_build(apr_pool_t *p, pp_str_t v)
         w[g >> 6] |= 1ull << (g & 63);
         prev = c;
     }
+    if (v.len >= LONG_VALUE)
+        build_long_map(p, sk, v);
     return sk;
 }
 
@@ -483,23 +534,45 @@ static inline unsigned sketch_bit(const pp_sketch_t *sk, unsigned t)
     return (unsigned)(sk->w[t >> 6] >> (t & 63)) & 1u;
 }
 
-/* Case-folded search of the (folded) literal in the raw value. A literal that starts with a
- * non-letter is found with memchr (vectorised); otherwise both cases of the first byte. */
+static inline bool long_map_allows(const pp_sketch_t *sk, const uint32_t *h)
+{
+    uint32_t a = h[0] >> sk->long_shift, b = h[1] >> sk->long_shift;
+    return (sk->long_map[a >> 6] >> (a & 63)) & (sk->long_map[b >> 6] >> (b & 63)) & 1;
+}
+
+/* The next position from s on (up to end, inclusive) holding c in either ASCII case. */
+static const unsigned char *find_first(const unsigned char *s, const unsigned char *end,
+                                       unsigned char c)
+{
+    bool letter = c >= 'a' && c <= 'z';
+    if (!letter)
+        return memchr(s, c, (apr_size_t)(end - s) + 1);
+#ifdef __SSE2__
+    __m128i lo = _mm_set1_epi8((char)c), up = _mm_set1_epi8((char)(c ^ 0x20));
+    for (; s + 16 <= end + 1; s += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, lo), _mm_cmpeq_epi8(v, up)));
+        if (mask)
+            return s + __builtin_ctz(mask);
+    }
+#endif
+    for (; s <= end; s++)
+        if ((*s | 0x20) == c)
+            return s;
+    return NULL;
+}
+
+/* Case-folded search of the (folded) literal in the raw value. */
 static bool contains(pp_str_t v, const lit_t *l)
 {
     if (v.len < l->len)
         return false;
     const unsigned char *s = (const unsigned char *)v.data, *end = s + v.len - l->len;
-    unsigned char first = l->b[0];
-    bool letter = first >= 'a' && first <= 'z';
     for (; s <= end; s++) {
-        if (!letter) {
-            s = memchr(s, first, (apr_size_t)(end - s) + 1);
-            if (!s)
-                return false;
-        } else if ((*s | 0x20) != first) {
-            continue;
-        }
+        s = find_first(s, end, l->b[0]);
+        if (!s)
+            return false;
         unsigned i = 1;
         while (i < l->len && fold(s[i]) == l->b[i])
             i++;
@@ -512,10 +585,12 @@ static bool contains(pp_str_t v, const lit_t *l)
 static inline bool literal_in(const pp_rx_needs_t *n, unsigned i, pp_str_t v,
                               const pp_sketch_t *sk)
 {
-    lit_key_t k = n->key[i];
-    if (k.len > v.len)
+    const lit_key_t *k = &n->key[i];
+    if (k->len > v.len)
         return false;
-    if (sk && k.t0 != NO_TEST && !(sketch_bit(sk, k.t0) & sketch_bit(sk, k.t1)))
+    if (sk && k->t0 != NO_TEST && !(sketch_bit(sk, k->t0) & sketch_bit(sk, k->t1)))
+        return false;
+    if (sk && sk->long_map && k->len >= 4 && !long_map_allows(sk, n->hash4 + 2 * i))
         return false;
     return contains(v, &n->lit[i]);
 }

@@ -117,8 +117,9 @@ static const char *const alphabet[] = {
 
 static pp_str_t random_value(apr_pool_t *p, unsigned *seed)
 {
-    size_t n = (size_t)(rand_r(seed) % 12);
-    char *out = apr_palloc(p, 512), *o = out;
+    /* Mostly short values; one in eight long enough for the 4-gram map (util: LONG_VALUE). */
+    size_t n = rand_r(seed) % 8 ? (size_t)(rand_r(seed) % 12) : 60 + (size_t)(rand_r(seed) % 90);
+    char *out = apr_palloc(p, 4096), *o = out;
     for (size_t i = 0; i < n; i++) {
         const char *frag = alphabet[rand_r(seed) % (sizeof alphabet / sizeof alphabet[0])];
         size_t len = strlen(frag);
