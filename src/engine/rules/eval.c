@@ -17,7 +17,6 @@ typedef struct hit_t {
     bool limit;
 } hit_t;
 
-
 /* Collected and normalised values of a target, computed once per transaction. */
 static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t)
 {

@@ -27,7 +27,6 @@
 #define NEEDS_MAX 16   /* literals in one OR-set; more alternatives are not worth checking */
 #define DEPTH_MAX 32   /* group nesting we follow */
 
-
 #define SKETCH_BITS 1024u /* a value's 2-gram bitmap (see Matching below) */
 #define SKETCH_WORDS (SKETCH_BITS / 64)
 #define NO_TEST 0xffffu /* a one-byte literal: searched, not sketched */
@@ -38,8 +37,8 @@ typedef struct lit_t {
 } lit_t;
 
 /* What a check reads first, kept apart from the bytes so the literals of a whole rule group sit
- * in a few cache lines: the sketch bits of the literal's first and last 4-grams (2-grams when
- * shorter than 4; both the same when there is one) and its length. */
+ * in a few cache lines: the sketch bits (2-gram codes) of the literal's first and last 2-grams
+ * (NO_TEST for a one-byte literal) and its length. */
 typedef struct lit_key_t {
     uint16_t t0, t1;
     uint16_t len;
@@ -130,6 +129,29 @@ static void flush_run(needs_t *best, lit_t *run)
 
 static void parse_alt(parser_t *x, needs_t *out);
 
+/* "[:name:]" or "[:^name:]" with one of PCRE2's POSIX class names: the position after it,
+ * else NULL. */
+static const char *posix_class_end(const char *p)
+{
+    static const char *const names[] = { "alnum", "alpha", "ascii", "blank", "cntrl", "digit",
+                                         "graph", "lower", "print", "punct", "space", "upper",
+                                         "word", "xdigit" };
+    if (p[1] != ':')
+        return NULL;
+    const char *n = p + 2;
+    if (*n == '^')
+        n++;
+    const char *e = n;
+    while (*e >= 'a' && *e <= 'z')
+        e++;
+    if (e[0] != ':' || e[1] != ']')
+        return NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == (size_t)(e - n) && memcmp(names[i], n, (size_t)(e - n)) == 0)
+            return e + 2;
+    return NULL;
+}
+
 /* [...]: skipped; only its end matters. */
 static void skip_class(parser_t *x)
 {
@@ -140,16 +162,22 @@ static void skip_class(parser_t *x)
         p++;
     while (*p && *p != ']') {
         if (p[0] == '\\') {
-            if (!p[1])
-                break;
+            /* \Q..\E can quote a ']', and \c] is a control character: not modelled. */
+            if (!p[1] || p[1] == 'Q' || p[1] == 'E' || p[1] == 'c') {
+                x->fail = true;
+                return;
+            }
             p += 2;
-        } else if (p[0] == '[' && p[1] == ':') {
-            const char *e = strstr(p + 2, ":]");
+        } else if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            /* Only a well-formed POSIX name is skipped; whether anything else opens a POSIX
+             * item or is a literal '[' depends on what follows, so the pattern is not
+             * modelled (a fuzzer found "[[:x]...:]" read wrongly). */
+            const char *e = posix_class_end(p);
             if (!e) {
                 x->fail = true;
                 return;
             }
-            p = e + 2;
+            p = e;
         } else {
             p++;
         }
@@ -461,8 +489,6 @@ struct pp_sketch_t {
     uint64_t *long_map;          /* NULL for short values */
     unsigned long_shift;         /* 32 - log2(bits of long_map) */
 };
-
-static unsigned char fold(unsigned char c);
 
 static uint16_t gram2(unsigned char a, unsigned char b)
 {

@@ -68,6 +68,9 @@ static void test_derivation(void **state)
         { "\\d+abc", "abc" },
         { "^abc$", "abc" },
         { "\\babc\\b", "abc" },
+        { "[[:x]ab|c:]d]e", "" },                        /* not a POSIX item: not modelled */
+        { "[\\Q]\\E]ab", "" },                       /* \Q..\E in a class */
+        { "[\\c]]ab", "" },
         { "", "" },
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -102,7 +105,8 @@ static const char *const patterns[] = {
     "(libwww-perl|lwp-trivial|python-urllib)", "/(\\.git|\\.svn|CVS|\\.ssh)/", "\\(\\)[[:space:]]*\\{",
     "^(GET|HEAD|POST|OPTIONS)$", "ab?c", "abc*d", "abc+d", "ab{0,3}cd", "ab{2}cd", "ab{2,}?cd",
     "(abc)?def", "x(?=abc)", "x(?!abc)y", "(?<=ab)cd", "(?:ab|cd)+ef", "a(?>bc|b)c", "abc|de",
-    "(abc|d.)x", "[]abc]def", "[^]a]bcd", "a\\tb", "\\x41\\x42c", "a\\.b\\*c", "\\bword\\b",
+    "[[:x]ab|c:]d]e", "[[:alpha:]]xyz", "[\\Q]\\E]ab", "(abc|d.)x", "[]abc]def", "[^]a]bcd",
+    "a\\tb", "\\x41\\x42c", "a\\.b\\*c", "\\bword\\b",
 };
 
 static const char *const alphabet[] = {
