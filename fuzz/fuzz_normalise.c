@@ -14,22 +14,15 @@
 
 #include "rules/operators/validate.h"
 #include "rules/transforms/transforms.h"
+#include "fuzz.h"
 
 static apr_pool_t *root, *scratch;
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            abort();                                                                       \
-    } while (0)
 
 #define N19_ALL (PP_N19_BACKSLASH | PP_N19_URLDECODE | PP_N19_PLUS | PP_N19_PATH | PP_N19_NULLS)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    apr_pool_create(&scratch, root);
+    fuzz_pools_init(&root, &scratch);
     return 0;
 }
 

@@ -26,14 +26,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "CHECK failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);     \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "fuzz.h"
 
 #define MAX_HEADERS 100 /* Apache's LimitRequestFields default */
 

@@ -11,21 +11,14 @@
 #include <string.h>
 
 #include "util/util.h"
+#include "fuzz.h"
 
 static apr_pool_t *root, *scratch;
 static pp_rx_state_t *rx;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            abort();                                                                       \
-    } while (0)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    apr_pool_create(&scratch, root);
+    fuzz_pools_init(&root, &scratch);
     rx = pp_rx_state_create(root);
     return 0;
 }

@@ -13,20 +13,13 @@
 
 #include "request/request.h"
 #include "rules/operators/validate.h"
+#include "fuzz.h"
 
 static apr_pool_t *root, *scratch;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            abort();                                                                       \
-    } while (0)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    apr_pool_create(&scratch, root);
+    fuzz_pools_init(&root, &scratch);
     return 0;
 }
 

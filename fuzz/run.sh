@@ -80,7 +80,7 @@ built=""
 for short in $selected; do
     bin="$OUT/fuzz_$short"
     if [ -x "$bin" ] && [ ! "fuzz/fuzz_$short.c" -nt "$bin" ] && [ ! "$lib" -nt "$bin" ] &&
-        [ ! fuzz/pool_guard.c -nt "$bin" ]; then
+        [ ! fuzz/pool_guard.c -nt "$bin" ] && [ ! fuzz/fuzz.h -nt "$bin" ]; then
         built="$built $short"
     elif $CC $CFLAGS -fsanitize=fuzzer -o "$bin" "fuzz/fuzz_$short.c" fuzz/pool_guard.c "$lib" \
         $LIBS 2>"$bin.build.log"; then
