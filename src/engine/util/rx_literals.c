@@ -495,10 +495,16 @@ static uint16_t gram2(unsigned char a, unsigned char b)
     return (uint16_t)((a & 0x1fu) << 5 | (b & 0x1fu));
 }
 
+/* The hash of a 4-gram packed big-endian into g. A literal's key and a value's long map must
+ * hash alike, or a present literal would be ruled out: both come here. */
+static uint32_t mix4(uint32_t g)
+{
+    return g * 0x9E3779B1u;
+}
+
 static uint32_t hash4(const unsigned char *b)
 {
-    uint32_t g = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-    return g * 0x9E3779B1u;
+    return mix4((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
 }
 
 static lit_key_t literal_key(const lit_t *l)
@@ -529,7 +535,7 @@ static void build_long_map(apr_pool_t *p, pp_sketch_t *sk, pp_str_t v)
     for (apr_size_t i = 0; i < v.len; i++) {
         g = g << 8 | fold(s[i]);
         if (i >= 3) {
-            uint32_t h = (g * 0x9E3779B1u) >> shift;
+            uint32_t h = mix4(g) >> shift;
             m[h >> 6] |= 1ull << (h & 63);
         }
     }
