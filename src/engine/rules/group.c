@@ -92,10 +92,10 @@ static void compile_group(apr_pool_t *cp, pp_rule_group_t *g)
         for (int i = 0; i < g->members->nelts; i++)
             parts[i] = APR_ARRAY_IDX(g->members, i, pp_rule_t *)->op.needs;
         g->needs = pp_rx_needs_union(cp, parts, (unsigned)g->members->nelts);
-        if (g->needs || g->members->nelts < 2)
+        if (g->needs)
             return;
     }
-    if (g->members->nelts < 2) /* an alternation of one is the rule itself */
+    if (g->size < 2) /* an alternation of one is the rule itself */
         return;
     apr_size_t len = 0;
     for (int i = 0; i < g->members->nelts; i++)
