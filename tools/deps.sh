@@ -3,7 +3,7 @@
 # apt-get line and stops. Used by `make demo` and `make check` (and so by CI).
 set -e
 PKGS="build-essential apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev libjson-c-dev
-libcmocka-dev clamav clamav-daemon curl python3 valgrind clang libclang-rt-14-dev wrk
+libcmocka-dev clamav clamav-daemon clamdscan curl python3 valgrind clang libclang-rt-14-dev wrk
 libapache2-mod-security2"
 missing=""
 for p in $PKGS; do
