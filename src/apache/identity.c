@@ -13,6 +13,7 @@
  * child that finds itself outside the jail exits instead of serving unconfined.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,6 +88,31 @@ static int check_jail(server_rec *s, const char *dir)
     return OK;
 }
 
+static void *exit_at_once(void *arg)
+{
+    pthread_exit(arg);
+}
+
+/* glibc unwinds an exiting or cancelled thread with libgcc_s, which it dlopen()s the first
+ * time a thread exits and keeps loaded from then on. In a jail holding only data files that
+ * first dlopen fails and the process aborts ("libgcc_s.so.1 must be installed for
+ * pthread_exit to work"): the event MPM's threads exit when a child is retired. So make one
+ * thread exit now, before the chroot, and every process forked later inherits the library. */
+static void load_thread_exit_support(server_rec *s)
+{
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, exit_at_once, NULL);
+
+    if (rc == 0) {
+        rc = pthread_join(t, NULL);
+    }
+    if (rc != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rc, s,
+                     "Parapet: SecChrootDir: could not load thread exit support before the "
+                     "chroot; a threaded MPM may need libgcc_s.so.1 inside the jail");
+    }
+}
+
 /* Real start: chdir first so no working directory is left outside the jail, then chroot the
  * directory we are in (which also holds for a relative path), then start at its root. */
 static int enter_jail(server_rec *s, pp_ap_process_t *proc, const char *dir)
@@ -97,6 +123,7 @@ static int enter_jail(server_rec *s, pp_ap_process_t *proc, const char *dir)
     if (rc != OK) {
         return rc;
     }
+    load_thread_exit_support(s);
     if (stat(dir, &st) != 0 || chdir(dir) != 0 || chroot(".") != 0 || chdir("/") != 0) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s,
                      "Parapet: SecChrootDir %s: chroot failed, refusing to start", dir);

@@ -381,16 +381,11 @@ def test_chroot_jails_children():
     read the host's files; every process's root is the jail."""
     if not running_as_root():
         raise Skip("chroot needs root")
-    # Threads exiting inside the jail need libgcc_s, loaded before chroot (reference §12).
-    libgcc = next((p for p in ("/lib/x86_64-linux-gnu/libgcc_s.so.1",
-                               "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1", "/lib/libgcc_s.so.1")
-                   if os.path.exists(p)), None)
-    if libgcc is None:
-        raise Skip("libgcc_s.so.1 not found")
+    # The jail holds only the site's data: no libraries, no LoadFile for libgcc_s. The module
+    # loads what the event MPM's exiting threads need before the chroot (docs/chroot.md).
     # mod_cgi forks per request from the jailed child; mod_cgid's daemon would need more.
     modules = ("mpm_event", "authz_core", "mime", "dir", "unique_id", "alias", "cgi")
-    srv = Apache("LoadFile %s\nSecChrootDir @ROOT@/jail\n" % libgcc, modules=modules,
-                 name="chroot-ok")
+    srv = Apache("SecChrootDir @ROOT@/jail\n", modules=modules, name="chroot-ok")
     srv.prepare()
     jail = srv.root / "jail"
     inside = Path(str(jail) + str(srv.root))  # the same absolute paths, inside the jail
@@ -410,6 +405,8 @@ def test_chroot_jails_children():
     for p in [jail] + list(inside.parents) + [inside] + list(inside.rglob("*")):
         if str(p).startswith(str(jail)):
             os.chmod(p, 0o755)
+    libs = [str(p) for p in jail.rglob("*.so*")]
+    expect(not libs, "the jail holds libraries: %r" % libs)
     with srv:
         resp = srv.get("/")
         expect_status(resp, 200, "static file served from the jail")
@@ -422,6 +419,10 @@ def test_chroot_jails_children():
         roots = {pid: os.readlink("/proc/%d/root" % pid) for pid in srv.children()}
         roots[srv.proc.pid] = os.readlink("/proc/%d/root" % srv.proc.pid)
         expect(all(r == str(jail) for r in roots.values()), "process roots: %r" % roots)
+        # The event MPM's start-up thread exits once the workers run: that first exit is
+        # where glibc loads libgcc_s, which a data-only jail does not hold.
+        errors = [l for l in srv.error_log().splitlines() if "libgcc_s" in l or "AH00052" in l]
+        expect(not errors, "a child aborted in the jail: %r" % errors)
 
 
 def test_response_token_and_obsolete_chroot_lock():
