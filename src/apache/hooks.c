@@ -184,15 +184,32 @@ static int answer_proxy(request_rec *r, const pp_verdict_t *v)
     return OK;
 }
 
+/* Whether the match that decided v was marked nolog: its reason is that match's text. */
+static bool decided_by_nolog(const pp_verdict_t *v)
+{
+    int i;
+
+    for (i = 0; v->matches != NULL && i < v->matches->nelts; i++) {
+        const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);
+        if (m->text == v->reason) {
+            return !m->logged;
+        }
+    }
+    return false;
+}
+
 /* Turns an intercepting verdict into what fixups returns. OK means "carry on" (proxy). The
  * engine has already written every logged match to the error log through pp_ap_errlog; this
- * line is for the administrator who raised LogLevel, and respects a rule's nolog otherwise. */
+ * line is for the administrator who raised LogLevel. A nolog rule's match writes nothing to
+ * the error log at any level: its message and matched value stay out of it. */
 static int answer_verdict(request_rec *r, const pp_verdict_t *v)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "Parapet: intercepted with code %d in phase %d (%s) [unique_id \"%s\"]",
-                  v->status, (int)v->phase, v->reason ? v->reason : "no reason given",
-                  pp_tx_unique_id(pp_ap_req_get(r)->tx));
+    if (!decided_by_nolog(v)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "Parapet: intercepted with code %d in phase %d (%s) [unique_id \"%s\"]",
+                      v->status, (int)v->phase, v->reason ? v->reason : "no reason given",
+                      pp_tx_unique_id(pp_ap_req_get(r)->tx));
+    }
     switch (v->action) {
     case PP_ACTION_PROXY:
         return answer_proxy(r, v);
