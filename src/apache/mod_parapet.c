@@ -66,6 +66,20 @@ pp_cfg_t *pp_ap_dir_cfg(const request_rec *r)
     return ap_get_module_config(r->per_dir_config, &parapet_module);
 }
 
+/* A directive that is accepted but will not act as written. Said once per start (not on the
+ * pre-config pass, whose reading is repeated) and on every configuration test. */
+static void warn_directive(void *ctx, const char *file, int line, const char *msg)
+{
+    const cmd_parms *cmd = ctx;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG &&
+        ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "Parapet: %s:%d: %s",
+                 file ? file : "?", line, msg);
+}
+
 /* The single trampoline behind every directive: find the engine's row by the name Apache
  * matched, pick the configuration the scope says, and let the engine parse. Apache prefixes a
  * returned message with the file and line. */
@@ -99,6 +113,8 @@ static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *ar
                          ap_unixd_config.user_id != (uid_t)-1,
         .run_uid = ap_unixd_config.user_id,
         .run_gid = ap_unixd_config.group_id,
+        .warn = warn_directive,
+        .warn_ctx = cmd,
     };
     return pp_cfg_apply(cfg, d, args, &site, cmd->pool, cmd->temp_pool);
 }

@@ -1,7 +1,10 @@
 /*
- * parapet check CONFIG and parapet help: the configuration is read with the same directive
- * table and setters as inside Apache, so the messages are the ones `apachectl configtest`
- * prints (with FILE:LINE).
+ * parapet check [-d SERVERROOT] CONFIG and parapet help: the configuration is read with the
+ * same directive table and setters as inside Apache, so the messages are the ones `apachectl
+ * configtest` prints (with FILE:LINE). Like Apache, relative paths and Include patterns
+ * resolve against ServerRoot (Debian's /etc/apache2 unless -d names another, as `apache2 -d`
+ * does); CONFIG itself is taken from the current directory. A check changes nothing: no log
+ * file is created or opened for writing, no piped log program started.
  */
 #include "cli.h"
 
@@ -22,15 +25,48 @@ pp_cfg_t *pp_cli_load_config(apr_pool_t *p, const char *path)
     return cfg;
 }
 
+#define PP_CLI_DEFAULT_SERVER_ROOT "/etc/apache2"
+
+static void print_warning(void *ctx, const char *file, int line, const char *msg)
+{
+    int *count = ctx;
+    (*count)++;
+    fprintf(stderr, "%s:%d: warning: %s\n", file ? file : "?", line, msg);
+}
+
 int pp_cli_check(apr_pool_t *p, int argc, const char *const *argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: parapet check CONFIG\n");
+    const char *server_root = PP_CLI_DEFAULT_SERVER_ROOT;
+    int warnings = 0;
+
+    if (argc == 3 && strcmp(argv[0], "-d") == 0) {
+        server_root = argv[1];
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc != 1 || argv[0][0] == '-') {
+        fprintf(stderr, "usage: parapet check [-d SERVERROOT] CONFIG\n");
         return 2;
     }
-    if (!pp_cli_load_config(p, argv[0]))
+    /* Apache makes ServerRoot absolute; so do we, so messages name real paths. */
+    char *root = NULL;
+    apr_finfo_t fi;
+    if (apr_filepath_merge(&root, NULL, server_root, APR_FILEPATH_TRUENAME, p) != APR_SUCCESS ||
+        apr_stat(&fi, root, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_DIR) {
+        fprintf(stderr, "parapet check: ServerRoot %s: not a directory\n", server_root);
         return 2;
-    printf("%s: Syntax OK\n", argv[0]);
+    }
+    pp_cfg_read_opts_t opts = { .server_root = root, .check_only = true,
+                                .warn = print_warning, .warn_ctx = &warnings };
+    apr_pool_t *tp;
+    apr_pool_create(&tp, p);
+    const char *err = pp_cfg_read_file_opts(pp_cfg_create(p), argv[0], &opts, p, tp);
+    apr_pool_destroy(tp);
+    if (err) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    printf("%s: Syntax OK%s\n", argv[0], warnings ? " (with warnings)" : "");
     return 0;
 }
 

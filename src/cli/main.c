@@ -17,7 +17,7 @@ typedef struct subcommand_t {
 
 /* clang-format off */
 static const subcommand_t commands[] = {
-    { "check", pp_cli_check, "check CONFIG                      validate a configuration (exit 0 valid, 2 invalid)" },
+    { "check", pp_cli_check, "check [-d SERVERROOT] CONFIG      validate a configuration as Apache would load it (exit 0 valid, 2 invalid)" },
     { "eval",  pp_cli_eval,  "eval -c CONFIG REQUEST [--response RESPONSE]  verdict as JSON (exit 0 pass, 1 intercepted, 2 error)" },
     { "help",  pp_cli_help,  "help                              list directives" },
 };

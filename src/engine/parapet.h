@@ -67,6 +67,10 @@ typedef struct pp_cfg_site_t {
     bool run_ids_known;      /* the host reads its configuration as root and serves as */
     apr_uid_t run_uid;       /* run_uid/run_gid (Apache's User/Group): check directories */
     apr_gid_t run_gid;       /* for that user, not for root */
+    /* Start-up warnings: the directive is accepted, but something in it will not act as
+     * written (file and line are this site's). Optional; without it warnings are dropped. */
+    void (*warn)(void *warn_ctx, const char *file, int line, const char *msg);
+    void *warn_ctx;
 } pp_cfg_site_t;
 
 /* Creates an empty configuration (every slot unset) in cp. Never fails. */
@@ -92,6 +96,18 @@ const char *pp_cfg_apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw
  * <IfModule>, containers (contents checked, only top-level kept), non-Sec directives ignored.
  * On error returns "FILE:LINE: message". */
 const char *pp_cfg_read_file(pp_cfg_t *cfg, const char *path, apr_pool_t *cp, apr_pool_t *tp);
+
+/* How pp_cfg_read_file_opts reads: the way Apache would load the file (parapet check). */
+typedef struct pp_cfg_read_opts_t {
+    const char *server_root; /* relative paths and Include patterns resolve against it, as in
+                              * Apache; NULL: paths against cwd, Include against the file's dir */
+    bool check_only;         /* validate only: create, open for writing and start nothing */
+    void (*warn)(void *warn_ctx, const char *file, int line, const char *msg); /* optional */
+    void *warn_ctx;
+} pp_cfg_read_opts_t;
+/* pp_cfg_read_file with opts (NULL = pp_cfg_read_file). */
+const char *pp_cfg_read_file_opts(pp_cfg_t *cfg, const char *path, const pp_cfg_read_opts_t *opts,
+                                  apr_pool_t *cp, apr_pool_t *tp);
 
 /* Starts what the configuration needs at run time (opens logs, checks the upload dir and the
  * approval script). Called once per configuration generation after all directives were read.

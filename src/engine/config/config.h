@@ -68,6 +68,12 @@ typedef struct pp_setter_ctx_t {
     const char *name;
 } pp_setter_ctx_t;
 
+/* What pp_cfg_finish checks, without opening or starting anything (parapet check). */
+const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
+
+/* Hands a start-up warning about the directive being applied to the host (site->warn). */
+void pp_cfg_warn(const pp_setter_ctx_t *ctx, const char *msg);
+
 typedef const char *(*pp_setter_fn)(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                                     const void *extra, int argc, char **argv);
 

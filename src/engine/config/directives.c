@@ -105,6 +105,13 @@ const char *pp_cfg_path(apr_pool_t *p, const pp_cfg_site_t *site, const char *pa
     return apr_pstrcat(p, site->server_root, "/", path, NULL);
 }
 
+void pp_cfg_warn(const pp_setter_ctx_t *ctx, const char *msg)
+{
+    if (ctx->site && ctx->site->warn)
+        ctx->site->warn(ctx->site->warn_ctx, ctx->site->file, ctx->site->line,
+                        apr_psprintf(ctx->tp, "%s: %s", ctx->name, msg));
+}
+
 const char *pp_cfg_apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw_args,
                          const pp_cfg_site_t *site, apr_pool_t *cp, apr_pool_t *tp)
 {

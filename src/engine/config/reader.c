@@ -16,6 +16,7 @@
 typedef struct reader_t {
     apr_pool_t *cp, *tp;
     int depth;
+    const pp_cfg_read_opts_t *opts; /* never NULL */
 } reader_t;
 
 static const char *read_file(reader_t *rd, pp_cfg_t *cfg, const char *path);
@@ -134,8 +135,8 @@ static const char *container(reader_t *rd, pp_cfg_t **cur, pp_cfg_t *top, char *
     return NULL;
 }
 
-static const char *apply_line(reader_t *rd, pp_cfg_t *cfg, const char *dir, char *line,
-                              bool in_container)
+static const char *apply_line(reader_t *rd, pp_cfg_t *cfg, const char *path, int ln,
+                              const char *dir, char *line, bool in_container)
 {
     char *args = line;
     while (*args && !apr_isspace(*args))
@@ -148,7 +149,9 @@ static const char *apply_line(reader_t *rd, pp_cfg_t *cfg, const char *dir, char
         pp_cfg_tokenize(rd->tp, args, &argc, &argv);
         if (argc != 1)
             return "Include takes one argument";
-        return include(rd, cfg, dir, argv[0], strcasecmp(line, "IncludeOptional") == 0);
+        /* Apache resolves Include against ServerRoot (ap_server_root_relative). */
+        return include(rd, cfg, rd->opts->server_root ? rd->opts->server_root : dir, argv[0],
+                       strcasecmp(line, "IncludeOptional") == 0);
     }
     const pp_directive_t *d = pp_directive_find(line);
     if (!d) {
@@ -158,8 +161,13 @@ static const char *apply_line(reader_t *rd, pp_cfg_t *cfg, const char *dir, char
         return NULL;
     }
     pp_cfg_site_t site = { 0 };
+    site.file = path;
+    site.line = ln;
+    site.server_root = rd->opts->server_root;
     site.in_dir = in_container;
-    site.checking_only = true;
+    site.checking_only = rd->opts->check_only;
+    site.warn = rd->opts->warn;
+    site.warn_ctx = rd->opts->warn_ctx;
     return pp_cfg_apply(cfg, d, args, &site, rd->cp, rd->tp);
 }
 
@@ -194,7 +202,7 @@ static const char *read_file(reader_t *rd, pp_cfg_t *cfg, const char *path)
             continue;
         const char *err = line[0] == '<'
             ? container(rd, &cur, cfg, line, &cursor, &next_no, stack_kind, &sp)
-            : apply_line(rd, cur, dir, line, cur != cfg);
+            : apply_line(rd, cur, path, ln, dir, line, cur != cfg);
         if (err)
             return strncmp(err, path, strlen(path)) == 0 && err[strlen(path)] == ':'
                        ? err : apr_psprintf(rd->tp, "%s:%d: %s", path, ln, err);
@@ -203,11 +211,19 @@ static const char *read_file(reader_t *rd, pp_cfg_t *cfg, const char *path)
     return NULL;
 }
 
-const char *pp_cfg_read_file(pp_cfg_t *cfg, const char *path, apr_pool_t *cp, apr_pool_t *tp)
+const char *pp_cfg_read_file_opts(pp_cfg_t *cfg, const char *path, const pp_cfg_read_opts_t *opts,
+                                  apr_pool_t *cp, apr_pool_t *tp)
 {
-    reader_t rd = { cp, tp, 0 };
+    static const pp_cfg_read_opts_t plain = { 0 };
+    reader_t rd = { cp, tp, 0, opts ? opts : &plain };
     const char *err = read_file(&rd, cfg, path);
-    if (!err && (err = pp_cfg_finish(cfg, cp, tp)) != NULL)
+    if (!err && (err = rd.opts->check_only ? pp_cfg_finish_check(cfg, cp, tp)
+                                           : pp_cfg_finish(cfg, cp, tp)) != NULL)
         err = apr_psprintf(tp, "%s: %s", path, err);
     return err;
+}
+
+const char *pp_cfg_read_file(pp_cfg_t *cfg, const char *path, apr_pool_t *cp, apr_pool_t *tp)
+{
+    return pp_cfg_read_file_opts(cfg, path, NULL, cp, tp);
 }

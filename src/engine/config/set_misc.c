@@ -62,6 +62,19 @@ const char *pp_set_debug_log(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *sl
                              const void *extra, int argc, char **argv)
 {
     const char *path = apr_pstrdup(ctx->cp, pp_cfg_path(ctx->cp, ctx->site, argv[0]));
+    if (ctx->site && ctx->site->checking_only) {
+        /* A check creates no file: the directory must be there for the open to work. */
+        char *dir = apr_pstrdup(ctx->tp, path), *slash = strrchr(dir, '/');
+        apr_finfo_t fi;
+        if (slash)
+            slash[slash == dir ? 1 : 0] = '\0';
+        if (apr_stat(&fi, slash ? dir : ".", APR_FINFO_TYPE, ctx->tp) != APR_SUCCESS ||
+            fi.filetype != APR_DIR)
+            return apr_psprintf(ctx->tp, "%s: directory of \"%s\" does not exist", ctx->name,
+                                path);
+        *(const char **)slot = path;
+        return NULL;
+    }
     apr_status_t rv = apr_file_open(&cfg->debug_file, path,
                                     APR_FOPEN_WRITE | APR_FOPEN_APPEND | APR_FOPEN_CREATE,
                                     APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD, ctx->cp);
@@ -119,7 +132,7 @@ const char *pp_set_clamd(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, 
     return NULL;
 }
 
-const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
+const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
 {
     pp_rule_groups_finish(cp, cfg->rules);
     cfg->plan = pp_rule_plan_build(cp, cfg->effective_rules);
@@ -127,5 +140,13 @@ const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
         return apr_psprintf(tp, "rule at %s:%d asks for a chain but no rule follows it",
                             cfg->open_chain->file ? cfg->open_chain->file : "?",
                             cfg->open_chain->line);
-    return pp_log_targets_open(cfg, cp, tp);
+    if (cfg->audit_type == PP_AUDIT_CONCURRENT && !cfg->audit_storage_dir)
+        return "SecAuditLogType Concurrent needs SecAuditLogStorageDir";
+    return NULL;
+}
+
+const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
+{
+    const char *err = pp_cfg_finish_check(cfg, cp, tp);
+    return err ? err : pp_log_targets_open(cfg, cp, tp);
 }

@@ -22,7 +22,11 @@ static const char *parse_list(const pp_setter_ctx_t *ctx, const char *text, pp_a
 {
     const char *warning = NULL;
     const char *err = pp_actionlist_parse(ctx->cp, text, false, as, &warning);
-    return err ? apr_psprintf(ctx->tp, "%s: %s", ctx->name, err) : NULL;
+    if (err)
+        return apr_psprintf(ctx->tp, "%s: %s", ctx->name, err);
+    if (warning)
+        pp_cfg_warn(ctx, warning);
+    return NULL;
 }
 
 /* A default list is complete by itself: what it leaves unset comes from the built-in default,

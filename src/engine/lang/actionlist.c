@@ -7,6 +7,7 @@
 #include "lang/lang.h"
 
 #include <apr_lib.h>
+#include <unistd.h>
 
 /* Splits the next "name[:value]" off *s. Returns false at the end; an error in *err. */
 static bool next_item(apr_pool_t *p, const char **s, char **name, char **value, const char **err)
@@ -55,7 +56,7 @@ const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricte
                                 pp_actionset_t **out, const char **warning)
 {
     pp_actionset_t *as = pp_actionset_create(cp);
-    const char *s = text, *err = NULL;
+    const char *s = text, *err = NULL, *ignored = NULL;
     char *name, *value;
     while (next_item(cp, &s, &name, &value, &err)) {
         const pp_action_def_t *d = pp_action_find(name);
@@ -67,8 +68,8 @@ const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricte
             return apr_psprintf(cp, "action \"%s\" takes no value", name);
         if (restricted && d->category != PP_ACAT_METADATA) {
             /* SecFilterActionsRestricted: the administrator keeps the policy (§2.2). */
-            *warning = apr_psprintf(cp, "action \"%s\" ignored: SecFilterActionsRestricted is On",
-                                    name);
+            const char *item = value ? apr_pstrcat(cp, name, ":", value, NULL) : name;
+            ignored = ignored ? apr_pstrcat(cp, ignored, ",", item, NULL) : item;
             continue;
         }
         const char *e = d->parse(cp, value, as);
@@ -77,6 +78,17 @@ const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricte
     }
     if (err)
         return err;
+    *warning = NULL;
+    if (ignored)
+        *warning = apr_psprintf(cp, "SecFilterActionsRestricted is On: actions \"%s\" of "
+                                "this rule%s%s are ignored", ignored,
+                                as->id ? " id " : "", as->id ? as->id : "");
+    /* 1.9 loaded a rule whose program was missing; the action fails when it runs. */
+    if (as->exec && access(as->exec, X_OK) != 0) {
+        const char *w = apr_psprintf(cp, "exec program \"%s\" is not an executable file: the "
+                                     "action will fail when the rule matches", as->exec);
+        *warning = *warning ? apr_pstrcat(cp, *warning, "; ", w, NULL) : w;
+    }
     *out = as;
     return NULL;
 }

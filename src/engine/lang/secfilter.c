@@ -99,7 +99,8 @@ static const char *attach_actions(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, con
                                               &warning);
         if (err)
             return err;
-        (void)warning;
+        if (warning)
+            pp_cfg_warn(ctx, warning);
         rule->own = own;
         rule->id = own->id;
         rule->signature = cfg->cur_signature;

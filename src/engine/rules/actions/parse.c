@@ -93,8 +93,7 @@ const char *pp_act_exec_parse(apr_pool_t *p, const char *v, pp_actionset_t *as)
 {
     if (v[0] != '/')
         return apr_psprintf(p, "\"%s\" is not an absolute path", v);
-    if (access(v, X_OK) != 0)
-        return apr_psprintf(p, "\"%s\" is not an executable file", v);
+    /* A missing program is a start-up warning (pp_actionlist_parse), not an error. */
     as->exec = apr_pstrdup(p, v);
     return NULL;
 }
