@@ -38,7 +38,7 @@ UNIT_SRC    := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def')
 
-.PHONY: all deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint
+.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint
 
 all: $(BUILD)/libparapet.a $(BUILD)/mod_parapet.so $(BUILD)/parapet
 
@@ -75,13 +75,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparapet.a $(wildcard tests/unit/*.h
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)
 
-check: deps all $(UNIT_BIN)
+# The flags above are read when make starts, before `deps` may have installed the packages that
+# provide them (a fresh machine): check and demo install first, then build in a second make,
+# which reads the flags anew. tests/fresh_clone.sh (run by .ci/run) checks this.
+build-after-deps: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+
+check: build-after-deps
 	@tests/run_all.sh $(UNIT_BIN)
 
 e2e: all
 	@python3 tests/e2e/run.py
 
-demo: deps all
+demo: build-after-deps
 	@demo/run.sh $(PORT)
 
 demo-stop:
