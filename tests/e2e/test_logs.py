@@ -339,7 +339,8 @@ def concurrency_summary(who, markers):
 
 # ---- strict parser of the Native (Serial) layout ------------------------------------------------
 
-SEP_EQ = b"=" * 40
+# A record opens with "==<8 hex>==" padded with '=' to 40 bytes and closes with "--<hex>--".
+OPEN_RE = re.compile(rb"^==([0-9a-f]{8})={30}$")
 SEP_DASH = b"-" * 40
 REQUEST_RE = re.compile(rb'^Request: (\S+) (\S+) (\S+) (\S+) \[(\d{2}/[A-Z][a-z]{2}/\d{4}:'
                         rb'\d{2}:\d{2}:\d{2} [+-]\d{4})\] "(.*)" (\d{3}|-) (\d+|-)$')
@@ -352,7 +353,7 @@ FILE_RE = re.compile(rb'^File: field="([^"]*)" filename="([^"]*)" size=(\d+) sto
 
 class NativeRecord:
     def __init__(self):
-        self.uid = self.request = self.handler = self.request_line = None
+        self.uid = self.request = self.handler = self.request_line = self.boundary = None
         self.headers = []
         self.body = None
         self.count_notes = b""
@@ -396,8 +397,11 @@ def parse_native(data):
     while pos < n:
         rec = NativeRecord()
         rec.offset = pos
-        if line() != SEP_EQ:
-            fail("expected the '=' separator")
+        m = OPEN_RE.match(line())
+        if not m:
+            fail("expected the '==<boundary>==' separator")
+        rec.boundary = m.group(1)
+        close = b"--" + rec.boundary + b"--"
         m = re.match(rb"^UNIQUE_ID: ([A-Za-z0-9@_.+/=-]+)$", line())
         if not m:
             fail("bad UNIQUE_ID line")
@@ -444,8 +448,10 @@ def parse_native(data):
         if not m:
             fail("bad response status line %r" % text[:80])
         rec.status_line = m
-        while pos < n and peek() != SEP_EQ:
+        while True:
             text = line()
+            if text == close:
+                break
             m = HEADER_RE.match(text)
             if not m:
                 fail("bad response header line %r" % text[:80])
@@ -916,6 +922,47 @@ def test_logs_body_limit(srv):
            "count line notes %r" % rec.count_notes)
     print("    200 KB body: record holds %d bytes (limit %d), count line %r" % (
         len(rec.body), limit, (b"%d" % len(rec.body) + rec.count_notes).decode()))
+
+
+def frame_by_boundary(data):
+    """The UNIQUE_ID lines of the records a reader finds when it frames them by boundary alone
+    (the opening line names it, the record runs to its own closing line; no body count)."""
+    uids, close, want_uid = [], None, False
+    for text in data.split(b"\n")[:-1]:
+        if want_uid:
+            uids.append(text)
+            want_uid = False
+        elif close is not None:
+            if text == close:
+                close = None
+        else:
+            m = OPEN_RE.match(text)
+            expect(m, "audit log line outside any record: %r" % text[:80])
+            close, want_uid = b"--" + m.group(1) + b"--", True
+    expect(close is None, "last record not closed")
+    return uids
+
+
+@MISC.test
+def test_logs_forged_serial_record(srv):
+    """Attack run 1.11 (D12): an urlencoded body carrying whole records, in the old layout and
+    with a made-up boundary, stays inside the real record."""
+    fake = (b'Request: 10.0.0.1 10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "GET /admin HTTP/1.1" '
+            b'200 0\nHandler: -\n' + SEP_DASH + b'\nGET /admin HTTP/1.1\n\nHTTP/1.1 200 OK\n')
+    body = (b"a=limitprobe&b=\n" + b"=" * 40 + b"\nUNIQUE_ID: FORGED-RECORD\n" + fake +
+            b"==deadbeef" + b"=" * 30 + b"\nUNIQUE_ID: FORGED-BOUNDARY\n" + fake +
+            b"--deadbeef--\n&id=1+union+select+2")
+    _, resp, uid = send(srv, "POST", "/index.html", body=body, headers=FORM)
+    expect(resp.status == 403, "status %d" % resp.status)
+    _, resp, uid2 = send(srv, "GET", "/index.html?p=limitprobe")
+    recs = records_for(srv, uid)
+    expect(len(recs) == 1 and recs[0].body == body, "record of the forging request: %r" % recs)
+    uids = frame_by_boundary((srv.root / "logs" / "audit.log").read_bytes())
+    forged = [u for u in uids if b"FORGED" in u]
+    expect(not forged, "forged records found: %r" % forged)
+    expect(b"UNIQUE_ID: " + uid.encode() in uids and b"UNIQUE_ID: " + uid2.encode() in uids,
+           "the real records are not framed: %r" % uids)
+    print("    %d records framed by boundary, none forged" % len(uids))
 
 
 @MISC.test

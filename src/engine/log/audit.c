@@ -77,11 +77,11 @@ void pp_sbuf_add_safe(pp_sbuf_t *b, pp_str_t s)
 {
     apr_size_t start = 0;
     for (apr_size_t i = 0; i < s.len; i++) {
-        char c = s.data[i];
-        if (c != '\r' && c != '\n' && c != '\0')
+        unsigned char c = (unsigned char)s.data[i];
+        if (c >= 0x20 && c != 0x7f)
             continue;
         pp_sbuf_add(b, s.data + start, i - start);
-        pp_sbuf_printf(b, "\\x%02x", (unsigned char)c);
+        pp_sbuf_printf(b, "\\x%02x", c);
         start = i + 1;
     }
     pp_sbuf_add(b, s.data + start, s.len - start);

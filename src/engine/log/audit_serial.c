@@ -4,7 +4,7 @@
  * one string, so it reaches the file in a single write() (targets.c explains why that keeps
  * concurrent records whole):
  *
- *   ========================================          40 '='
+ *   ==<boundary>==============================          40 bytes: '=', 8 hex, '=' padding
  *   UNIQUE_ID: <id>
  *   Request: <vhost> <ip> <ident> <user> [<date>] "<request line>" <status> <bytes>
  *   Handler: <handler or ->
@@ -19,16 +19,27 @@
  *   <response status line>
  *   <response headers>
  *   [<blank> <count> <response body>]    with SecAuditLogParts E and a held-back response
+ *   --<boundary>--             the record ends here
  *
- * The count line is decimal (§17 question 1: our choice) and its notes say when the body was
- * truncated at PP_AUDIT_BODY_LIMIT_BYTES or is the multipart synthesis; a reader skips exactly
- * <count> bytes, so a body line looking like a separator cannot confuse it. CR, LF and NUL in
- * header lines are written as \xNN so request data cannot forge lines. Of SecAuditLogParts only
- * C (request body) and E (response body) apply to this fixed layout.
+ * The boundary is 8 random hex digits drawn per record (the variant 1.9 is recalled to write,
+ * §9.2, and the same idea as 2.x's "--<boundary>-A--" sections): the request body is logged
+ * raw, so a body may hold text shaped like a whole record (attack run D12); a reader that
+ * takes the boundary from the opening line and reads to "--<boundary>--" stays inside the
+ * real record, because the client cannot know the boundary, and the one drawn never occurs
+ * anywhere in the record's content (it is redrawn until it does not). The count line is
+ * decimal (§17 question 1: our choice) and its notes say when the body was truncated at
+ * PP_AUDIT_BODY_LIMIT_BYTES or is the multipart synthesis; a reader can also skip exactly
+ * <count> bytes. Every control byte (C0 and DEL) in header lines is written as \xNN, so
+ * request data cannot forge lines or smuggle terminal escapes. Of SecAuditLogParts only C
+ * (request body) and E (response body) apply to this fixed layout.
  */
 #include "log/log.h"
 
 #define SEPARATOR_BYTES 40
+#define BOUNDARY_HEX 8
+/* Redraws of a boundary found in the content; each hits with odds of at most 2^-12 (a 64 KiB
+ * body holds at most 64 Ki of the 4 Gi possible boundaries), so this is never reached. */
+#define BOUNDARY_TRIES 16
 
 static void separator(pp_sbuf_t *b, char c)
 {
@@ -36,6 +47,26 @@ static void separator(pp_sbuf_t *b, char c)
     memset(line, c, SEPARATOR_BYTES);
     line[SEPARATOR_BYTES] = '\n';
     pp_sbuf_add(b, line, sizeof line);
+}
+
+/* Writes a boundary into the opening line at b->data (built as 40 '=' and '\n' first) that
+ * does not occur in the content after it, and appends the closing line. */
+static void seal(pp_sbuf_t *b)
+{
+    char *hex = b->data + 2;
+    const char *content = b->data + SEPARATOR_BYTES + 1;
+    apr_size_t content_len = b->len - (SEPARATOR_BYTES + 1);
+    for (int i = 0; i < BOUNDARY_TRIES; i++) {
+        unsigned char rnd[BOUNDARY_HEX / 2];
+        apr_generate_random_bytes(rnd, sizeof rnd);
+        char drawn[BOUNDARY_HEX + 1];
+        for (apr_size_t j = 0; j < sizeof rnd; j++)
+            apr_snprintf(drawn + 2 * j, 3, "%02x", rnd[j]);
+        memcpy(hex, drawn, BOUNDARY_HEX);
+        if (!memmem(content, content_len, drawn, BOUNDARY_HEX))
+            break;
+    }
+    pp_sbuf_printf(b, "--%.*s--\n", BOUNDARY_HEX, hex);
 }
 
 static void field_line(pp_sbuf_t *b, pp_str_t name, pp_str_t value)
@@ -90,7 +121,7 @@ pp_str_t pp_audit_serial_format(const pp_audit_record_t *r)
     const pp_tx_t *tx = r->tx;
     pp_sbuf_t b;
     pp_sbuf_init(&b, r->p, 2048 + r->body.len + r->response_body.len);
-    separator(&b, '=');
+    separator(&b, '='); /* the boundary goes in when the content is known (seal) */
     pp_sbuf_str(&b, "UNIQUE_ID: ");
     pp_sbuf_add_safe(&b, pp_str_from_cstr(tx->unique_id));
     pp_sbuf_printf(&b, "\nRequest: %s\nHandler: %s\n", r->summary, r->handler);
@@ -118,5 +149,6 @@ pp_str_t pp_audit_serial_format(const pp_audit_record_t *r)
         pp_sbuf_add(&b, r->response_body.data, r->response_body.len);
         pp_sbuf_add(&b, "\n", 1);
     }
+    seal(&b);
     return (pp_str_t){ b.data, b.len };
 }

@@ -84,7 +84,8 @@ void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint);
 void pp_sbuf_add(pp_sbuf_t *b, const char *data, apr_size_t len);
 void pp_sbuf_str(pp_sbuf_t *b, const char *s);
 void pp_sbuf_printf(pp_sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s with CR, LF and NUL written as \xNN, so request data cannot forge record lines. */
+/* Appends s with every control byte (C0 and DEL) written as \xNN, so request data can neither
+ * forge record lines nor carry terminal escapes into a log. */
 void pp_sbuf_add_safe(pp_sbuf_t *b, pp_str_t s);
 
 /* ---- The audit record (audit.c) ------------------------------------------------------------ */

@@ -27,6 +27,8 @@
 
 #define SEP_EQ "========================================"
 #define SEP_DASH "----------------------------------------"
+/* A Serial record opens with "==<8 hex>==" padded with '=' to 40 and closes with "--<8 hex>--". */
+#define OPEN_RE "^==([0-9a-f]{8})={30}$"
 
 static apr_pool_t *pool;
 static char tmp[PATH_MAX];
@@ -144,6 +146,7 @@ static const char *const form_headers[] = {
 /* ---- Serial record parser ------------------------------------------------------------------ */
 
 typedef struct rec_t {
+    const char *boundary;
     const char *uid, *request, *handler, *reqline, *response;
     apr_array_header_t *headers; /* const char* lines */
     apr_array_header_t *files;   /* const char* File: lines */
@@ -178,6 +181,18 @@ static bool starts(const char *s, const char *prefix)
     return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The boundary of an opening separator line, or NULL when l is not one. */
+static const char *open_boundary(const char *l)
+{
+    regex_t re;
+    regmatch_t m[2];
+    assert_int_equal(regcomp(&re, OPEN_RE, REG_EXTENDED), 0);
+    int rc = regexec(&re, l, 2, m, 0);
+    regfree(&re);
+    return rc == 0 ? apr_pstrmemdup(pool, l + m[1].rm_so, (apr_size_t)(m[1].rm_eo - m[1].rm_so))
+                   : NULL;
+}
+
 /* Parses one record at c; false (with *why) when the layout is broken. */
 static bool parse_record(cursor_t *c, rec_t *r, const char **why)
 {
@@ -185,8 +200,9 @@ static bool parse_record(cursor_t *c, rec_t *r, const char **why)
     r->headers = apr_array_make(pool, 8, sizeof(const char *));
     r->files = apr_array_make(pool, 1, sizeof(const char *));
     const char *l = line_next(c);
-    if (!l || strcmp(l, SEP_EQ) != 0)
+    if (!l || !(r->boundary = open_boundary(l)))
         return *why = "opening separator", false;
+    const char *close = apr_psprintf(pool, "--%s--", r->boundary);
     if (!starts(l = line_next(c), "UNIQUE_ID: "))
         return *why = "UNIQUE_ID", false;
     r->uid = l + 11;
@@ -223,11 +239,12 @@ static bool parse_record(cursor_t *c, rec_t *r, const char **why)
     }
     if (!starts(r->response = line_next(c), "HTTP/"))
         return *why = "response line", false;
-    while ((l = line_peek(c)) && strcmp(l, SEP_EQ) != 0) {
+    while ((l = line_next(c)) && strcmp(l, close) != 0) {
         if (!strstr(l, ": "))
             return *why = "response header", false;
-        line_next(c);
     }
+    if (!l)
+        return *why = "closing boundary", false;
     return true;
 }
 
@@ -327,6 +344,67 @@ static void test_serial_escapes_line_breaks(void **state)
     apr_array_header_t *recs = parse_file("esc.log");
     assert_int_equal(recs->nelts, 1);
     assert_true(has_prefix(APR_ARRAY_IDX(recs, 0, rec_t).headers, "X-Evil: a\\x0a===="));
+}
+
+/* The boundaries of the records a reader finds when it frames them by boundary alone (no use
+ * of the body count): an opening line names the boundary and the record runs to its own
+ * closing line. Returns each record's UNIQUE_ID line; a line outside any record fails. */
+static apr_array_header_t *frame_records(const char *name)
+{
+    apr_size_t len;
+    char *buf = slurp(name, &len), *save = NULL;
+    apr_array_header_t *uids = apr_array_make(pool, 4, sizeof(const char *));
+    const char *close = NULL;
+    bool want_uid = false;
+    for (char *l = apr_strtok(buf, "\n", &save); l; l = apr_strtok(NULL, "\n", &save)) {
+        if (want_uid) {
+            APR_ARRAY_PUSH(uids, const char *) = l;
+            want_uid = false;
+        } else if (close) {
+            if (strcmp(l, close) == 0)
+                close = NULL;
+        } else {
+            const char *b = open_boundary(l);
+            if (!b)
+                fail_msg("%s: line outside any record: \"%s\"", name, l);
+            close = apr_psprintf(pool, "--%s--", b);
+            want_uid = true;
+        }
+    }
+    assert_null(close);
+    return uids;
+}
+
+/* Attack run D12 (1.11): an urlencoded body that carries a complete record, once in the old
+ * fixed-separator layout and once with a made-up boundary, stays inside the real record: a
+ * reader that frames by boundary sees one record, and the strict parser reads the body back
+ * whole. */
+static void test_serial_forged_record(void **state)
+{
+    pp_cfg_t *cfg = cfg_make(pool, BASE_CFG "SecAuditEngine On\nSecAuditLog @TMP@/forge.log");
+    const char *fake = "Request: 10.0.0.1 10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "
+                       "\"GET /admin HTTP/1.1\" 200 0\nHandler: -\n" SEP_DASH "\n"
+                       "GET /admin HTTP/1.1\n\nHTTP/1.1 200 OK\n";
+    const char *body = apr_pstrcat(pool, "a=1&b=\n" SEP_EQ "\nUNIQUE_ID: FORGED-RECORD\n", fake,
+                                   "==deadbeef==============================\n"
+                                   "UNIQUE_ID: FORGED-BOUNDARY\n", fake, "--deadbeef--\n"
+                                   "&id=1+union+select+2+attack", NULL);
+    req_t post = { "POST /form HTTP/1.1", form_headers, body, strlen(body), 0, NULL,
+                   "uid-forge" };
+    tx_run(cfg, pool, &post);
+    req_t get = { "GET /after HTTP/1.1", form_headers, NULL, 0, 200, NULL, "uid-after" };
+    tx_run(cfg, pool, &get);
+
+    apr_array_header_t *uids = frame_records("forge.log");
+    assert_int_equal(uids->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(uids, 0, const char *), "UNIQUE_ID: uid-forge");
+    assert_string_equal(APR_ARRAY_IDX(uids, 1, const char *), "UNIQUE_ID: uid-after");
+    apr_array_header_t *recs = parse_file("forge.log");
+    assert_int_equal(recs->nelts, 2);
+    rec_t *r = &APR_ARRAY_IDX(recs, 0, rec_t);
+    assert_int_equal(r->body.len, strlen(body));
+    assert_memory_equal(r->body.data, body, strlen(body));
+    assert_string_not_equal(r->boundary, APR_ARRAY_IDX(recs, 1, rec_t).boundary);
 }
 
 static void test_body_truncated(void **state)
@@ -512,6 +590,42 @@ static void check_entry(const char *store, const index_t *ix, char **content)
     *strrchr(dir, '/') = '\0';
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0750);
+}
+
+/* Every control byte in a header line is escaped, not only CR, LF and NUL: ESC, BEL, VT and
+ * DEL reach neither the Serial record nor the Concurrent entry raw (terminal escapes for cat
+ * or less -R readers). */
+static void test_serial_escapes_control_bytes(void **state)
+{
+    pp_cfg_t *cfg = cfg_make(pool, BASE_CFG "SecAuditEngine On\nSecAuditLog @TMP@/ctl.log");
+    const char *const hdrs[] = { "Host: example.com", "X-Esc: a\x1b[31mb\x07\x0b\x7f\x01" "c",
+                                 NULL };
+    req_t get = { "GET /\x1b[2J HTTP/1.1", hdrs, NULL, 0, 200, NULL, "uid-ctl" };
+    tx_run(cfg, pool, &get);
+    apr_array_header_t *recs = parse_file("ctl.log");
+    assert_int_equal(recs->nelts, 1);
+    rec_t *r = &APR_ARRAY_IDX(recs, 0, rec_t);
+    assert_true(has_line(r->headers, "X-Esc: a\\x1b[31mb\\x07\\x0b\\x7f\\x01c"));
+    assert_string_equal(r->reqline, "GET /\\x1b[2J HTTP/1.1");
+
+    const char *store = apr_pstrcat(pool, tmp, "/ctlstore", NULL);
+    apr_dir_make(store, APR_FPROT_OS_DEFAULT, pool);
+    cfg = cfg_make(pool, BASE_CFG "SecAuditEngine On\nSecAuditLogType Concurrent\n"
+                                  "SecAuditLogStorageDir @TMP@/ctlstore\n"
+                                  "SecAuditLog @TMP@/ctlindex.log");
+    tx_run(cfg, pool, &get);
+    apr_size_t len;
+    char *index = slurp("ctlindex.log", &len);
+    *strchr(index, '\n') = '\0';
+    index_t ix;
+    parse_index(index, &ix);
+    char *content;
+    check_entry(store, &ix, &content);
+    assert_non_null(strstr(content, "\nX-Esc: a\\x1b[31mb\\x07\\x0b\\x7f\\x01c\n"));
+    assert_non_null(strstr(content, "\nGET /\\x1b[2J HTTP/1.1\n"));
+    for (const char *c = content; *c; c++)
+        if ((unsigned char)*c < 0x20 && *c != '\n')
+            fail_msg("raw control byte 0x%02x in the Concurrent entry", (unsigned char)*c);
 }
 
 static void test_concurrent(void **state)
@@ -850,6 +964,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serial_layout),
         cmocka_unit_test(test_serial_escapes_line_breaks),
+        cmocka_unit_test(test_serial_escapes_control_bytes),
+        cmocka_unit_test(test_serial_forged_record),
         cmocka_unit_test(test_body_truncated),
         cmocka_unit_test(test_multipart_summary),
         cmocka_unit_test(test_json_fields),
