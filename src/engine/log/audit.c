@@ -115,15 +115,16 @@ void pp_log_clf_date_usec(char *buf, apr_size_t size, apr_time_t t)
     clf_date(buf, size, t, true);
 }
 
-/* Escapes for a log field; with spaces escaped too, the result is safe as an unquoted field. */
-static const char *escape_fit(apr_pool_t *p, pp_str_t s, apr_size_t max, bool space,
+/* Escapes for a log field: control bytes, '"', '\\' and the bytes of also (may be NULL): with
+ * " " the result is safe as an unquoted field, with "]" inside a [bracketed] one. */
+static const char *escape_fit(apr_pool_t *p, pp_str_t s, apr_size_t max, const char *also,
                               bool *truncated)
 {
     char *out = apr_palloc(p, max + 1);
     apr_size_t o = 0, i = 0;
     for (; i < s.len; i++) {
         unsigned char c = (unsigned char)s.data[i];
-        bool esc = c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (space && c == ' ');
+        bool esc = c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (also && strchr(also, c));
         if (o + (esc ? 4 : 1) > max)
             break;
         if (esc)
@@ -146,14 +147,19 @@ static const char *escape_fit(apr_pool_t *p, pp_str_t s, apr_size_t max, bool sp
 
 const char *pp_log_escape_fit(apr_pool_t *p, pp_str_t s, apr_size_t max, bool *truncated)
 {
-    return escape_fit(p, s, max, false, truncated);
+    return escape_fit(p, s, max, NULL, truncated);
+}
+
+const char *pp_log_escape_bracketed(apr_pool_t *p, pp_str_t s, apr_size_t max)
+{
+    return escape_fit(p, s, max, "]", NULL);
 }
 
 static const char *short_field(apr_pool_t *p, const char *s)
 {
     if (!s || !*s)
         return "-";
-    return escape_fit(p, pp_str_from_cstr(s), PP_LOG_SHORT_FIELD_BYTES, true, NULL);
+    return escape_fit(p, pp_str_from_cstr(s), PP_LOG_SHORT_FIELD_BYTES, " ", NULL);
 }
 
 const char *pp_audit_summary(const pp_tx_t *tx, apr_pool_t *p, int status, const char *bytes,
@@ -205,7 +211,7 @@ void pp_log_fit_fields(const pp_tx_t *tx, apr_pool_t *p, apr_size_t budget, pp_l
     apr_size_t need[3], give[3];
     out->truncated = false;
     for (int i = 0; i < 3; i++) {
-        full[i] = absent[i] ? "-" : escape_fit(p, src[i], PP_AUDIT_BODY_LIMIT_BYTES, false,
+        full[i] = absent[i] ? "-" : escape_fit(p, src[i], PP_AUDIT_BODY_LIMIT_BYTES, NULL,
                                                &out->truncated);
         need[i] = strlen(full[i]);
     }
@@ -213,7 +219,7 @@ void pp_log_fit_fields(const pp_tx_t *tx, apr_pool_t *p, apr_size_t budget, pp_l
         share_budget(need, budget, give);
         for (int i = 0; i < 3; i++) {
             if (give[i] < need[i]) {
-                full[i] = escape_fit(p, src[i], give[i], false, NULL);
+                full[i] = escape_fit(p, src[i], give[i], NULL, NULL);
                 out->truncated = true;
             }
         }

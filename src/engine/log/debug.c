@@ -8,13 +8,30 @@
  * rid is the transaction's unique id (2.x printed a pointer), so a debug line can be matched
  * with the audit record and the access log. Each line goes out in one write() on the O_APPEND
  * descriptor the setter opened, so lines of concurrent requests never interleave (targets.c
- * explains why). CR and LF inside a message are escaped: one message, one line.
+ * explains why). Every control byte inside a message is escaped (one message, one line, no
+ * terminal escapes), in the error-log copy too, and ']' in the bracketed hostname and URI, so
+ * a reader that splits on brackets cannot be handed a forged level or message (attack run D13).
  */
 #include "log/log.h"
 
 #include <stdarg.h>
 
 #define DEBUG_URI_MAX_BYTES 256
+
+/* msg with its control bytes (C0, DEL) as \xNN; msg itself when it has none (the usual case:
+ * request data in messages is escaped where it is quoted). */
+static const char *controls_escaped(apr_pool_t *p, const char *msg)
+{
+    const char *c = msg;
+    while (*c && (unsigned char)*c >= 0x20 && *c != 0x7f)
+        c++;
+    if (!*c)
+        return msg;
+    pp_sbuf_t b;
+    pp_sbuf_init(&b, p, strlen(msg) + 64);
+    pp_sbuf_add_safe(&b, pp_str_from_cstr(msg));
+    return b.data;
+}
 
 void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
 {
@@ -23,17 +40,20 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
     char *msg = apr_pvsprintf(tx->pool, fmt, ap);
     va_end(ap);
     if (level <= 1 && tx->errlog)
-        tx->errlog(tx->errlog_ctx, level, msg);
+        tx->errlog(tx->errlog_ctx, level, controls_escaped(tx->pool, msg));
     if (!tx->cfg->debug_file || level > pp_cfg_int(tx->cfg->debug_level, 0))
         return;
     char date[48];
     pp_log_clf_date(date, sizeof date, apr_time_now());
     pp_sbuf_t b;
     pp_sbuf_init(&b, tx->pool, strlen(msg) + 256);
+    const char *host = pp_tx_conn(tx)->server_name;
     pp_sbuf_printf(&b, "[%s] [%s/sid#%pp][rid#%s][%s][%d] ", date,
-                   pp_tx_conn(tx)->server_name ? pp_tx_conn(tx)->server_name : "-", (const void *)tx->cfg,
-                   tx->unique_id,
-                   pp_log_escape_fit(tx->pool, tx->uri, DEBUG_URI_MAX_BYTES, NULL), level);
+                   host ? pp_log_escape_bracketed(tx->pool, pp_str_from_cstr(host),
+                                                  PP_LOG_SHORT_FIELD_BYTES)
+                        : "-",
+                   (const void *)tx->cfg, pp_log_safe_id(tx->pool, tx->unique_id),
+                   pp_log_escape_bracketed(tx->pool, tx->uri, DEBUG_URI_MAX_BYTES), level);
     pp_sbuf_add_safe(&b, pp_str_from_cstr(msg));
     pp_sbuf_add(&b, "\n", 1);
     apr_size_t len = b.len;

@@ -122,6 +122,8 @@ void pp_log_clf_date_usec(char *buf, apr_size_t size, apr_time_t t);
  * bytes; never splits an escape or a UTF-8 sequence. *truncated (may be NULL) tells whether
  * anything was dropped. Result in p. */
 const char *pp_log_escape_fit(apr_pool_t *p, pp_str_t s, apr_size_t max, bool *truncated);
+/* Like pp_log_escape_fit, and ']' too, for a [bracketed] field such as the debug log's URI. */
+const char *pp_log_escape_bracketed(apr_pool_t *p, pp_str_t s, apr_size_t max);
 /* The 1.9 summary fields as for r->summary; line is the request line already escaped (see
  * pp_log_fit_fields for lines that must fit PP_LOG_LINE_MAX_BYTES). Result in p. */
 const char *pp_audit_summary(const pp_tx_t *tx, apr_pool_t *p, int status, const char *bytes,

@@ -903,6 +903,59 @@ static void test_debug_line(void **state)
     assert_non_null(strstr(slurp("debug.log", &len), "Transaction finished: status 200"));
 }
 
+/* Attack run D13 (1.18): a ']' in the URI cannot close the URI field early, so a reader that
+ * splits on brackets does not see a forged level and message. */
+static void test_debug_line_brackets(void **state)
+{
+    pp_cfg_t *cfg = cfg_make(pool, "SecFilterEngine On\nSecFilterDebugLog @TMP@/d13.log\n"
+                                   "SecFilterDebugLevel 4");
+    req_t rq = { "GET /dbg?x=][1]%20Access%20denied%20FAKE HTTP/1.1", form_headers, NULL, 0, 200,
+                 NULL, "uid-d13" };
+    tx_run(cfg, pool, &rq);
+    apr_size_t len;
+    char *buf = slurp("d13.log", &len), *save = NULL;
+    regex_t re;
+    regmatch_t m[3];
+    assert_int_equal(regcomp(&re, "^\\[[^]]*\\] \\[[^]]*\\]\\[rid#uid-d13\\]\\[([^]]*)\\]"
+                                  "\\[([0-9])\\] ", REG_EXTENDED), 0);
+    int n = 0;
+    for (char *l = apr_strtok(buf, "\n", &save); l; l = apr_strtok(NULL, "\n", &save), n++) {
+        if (regexec(&re, l, 3, m, 0) != 0)
+            fail_msg("debug line does not split: %s", l);
+        assert_memory_equal(l + m[1].rm_so, "/dbg?x=\\x5d[1\\x5d%20Access%20denied%20FAKE",
+                            (size_t)(m[1].rm_eo - m[1].rm_so));
+        assert_int_not_equal(l[m[2].rm_so], '1');
+    }
+    regfree(&re);
+    assert_true(n >= 1);
+}
+
+/* The exec action's program output is request-derived text: in the debug log (and the error
+ * log when it times out) its control bytes, '"' and '\' are escaped like any other. */
+static void test_debug_exec_output_escaped(void **state)
+{
+    const char *hook = apr_pstrcat(pool, tmp, "/hook.sh", NULL);
+    FILE *f = fopen(hook, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nprintf 'out \\033[31m\\a\"] [unique_id \"FORGED\"] \\\\ end\\nsecond'\n", f);
+    fclose(f);
+    assert_int_equal(chmod(hook, 0755), 0);
+    pp_cfg_t *cfg = cfg_make(pool, apr_pstrcat(pool, "SecFilterEngine On\n"
+                                                     "SecFilterDebugLog @TMP@/exec.log\n"
+                                                     "SecFilterDebugLevel 2\n"
+                                                     "SecFilter execprobe pass,nolog,exec:",
+                                               hook, NULL));
+    req_t rq = { "GET /?execprobe HTTP/1.1", form_headers, NULL, 0, 200, NULL, "uid-exec" };
+    tx_run(cfg, pool, &rq);
+    apr_size_t len;
+    const char *log = slurp("exec.log", &len);
+    const char *line = strstr(log, "exec ");
+    if (!line || !strstr(line, ": out \\x1b[31m\\x07\\x22] [unique_id \\x22FORGED\\x22] "
+                                "\\x5c end\n"))
+        fail_msg("exec output line not escaped: %s", log);
+    assert_null(strstr(log, "second"));
+}
+
 /* ---- Targets: start-up errors, idempotence, sharing ------------------------------------------ */
 
 static void expect_error(const char *text, const char *message)
@@ -977,6 +1030,8 @@ int main(void)
         cmocka_unit_test(test_pipe_target),
         cmocka_unit_test(test_guardian_line),
         cmocka_unit_test(test_debug_line),
+        cmocka_unit_test(test_debug_line_brackets),
+        cmocka_unit_test(test_debug_exec_output_escaped),
         cmocka_unit_test(test_target_errors),
         cmocka_unit_test(test_target_sharing),
     };

@@ -32,8 +32,9 @@ void pp_actions_exec(pp_tx_t *tx, const char *program, const pp_match_t *m)
         pp_debug(tx, 1, "exec %s failed: %s", program, apr_strerror(rv, buf, sizeof buf));
         return;
     }
+    /* The first line of the output, escaped like request-derived text: it reaches the error log. */
     const char *out = res.output.data ? res.output.data : "";
-    apr_size_t n = strcspn(out, "\r\n");
-    pp_debug(tx, res.timed_out ? 1 : 2, "exec %s: %s%.*s", program,
-             res.timed_out ? "timed out; " : "", (int)n, out);
+    pp_str_t first = { out, strcspn(out, "\r\n") };
+    pp_debug(tx, res.timed_out ? 1 : 2, "exec %s: %s%s", program,
+             res.timed_out ? "timed out; " : "", pp_str_log_escape(tx->pool, first, first.len));
 }
