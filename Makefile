@@ -37,6 +37,7 @@ CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 UNIT_SRC    := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def')
+UNIT_HDR    := $(shell find tests/unit -name '*.h' 2>/dev/null)
 
 .PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint
 
@@ -68,7 +69,7 @@ $(BUILD)/mod_parapet.so: $(APACHE_OBJ) $(BUILD)/libparapet.a
 $(BUILD)/parapet: $(CLI_OBJ) $(BUILD)/libparapet.a
 	$(CC) $(SANITIZE) -o $@ $(CLI_OBJ) $(BUILD)/libparapet.a $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparapet.a $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparapet.a $(UNIT_HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -Itests/unit -o $@ $< $(BUILD)/libparapet.a $(CMOCKA_LIBS) $(LIBS)
 
@@ -134,7 +135,7 @@ $(BUILD)/asan/obj/engine/%.o: src/engine/%.c $(ENGINE_HDR)
 $(BUILD)/asan/libparapet.a: $(ASAN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libparapet.a fuzz/pool_guard.c $(wildcard tests/unit/*.h)
+$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libparapet.a fuzz/pool_guard.c $(UNIT_HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $< (asan)"; $(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -fvisibility=default -Itests/unit \
 		-o $@ $< fuzz/pool_guard.c $(BUILD)/asan/libparapet.a $(CMOCKA_LIBS) $(LIBS) -ldl

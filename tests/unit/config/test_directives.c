@@ -1,7 +1,7 @@
 /*
- * Directive table and setters: good and bad values with the exact messages, merging of slots
- * and rule lists across contexts (SecFilterInheritance, SecFilterImport, SecFilterRemove,
- * mandatory rules).
+ * Directive table and setters: the vectors of directive_vectors.h (good and bad values with the
+ * exact messages and the slot they set), merging of slots and rule lists across contexts
+ * (SecFilterInheritance, SecFilterImport, SecFilterRemove, mandatory rules).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/directive_vectors.h"
 
 static apr_pool_t *pool;
 
@@ -20,45 +21,40 @@ static const char *apply(pp_cfg_t *cfg, const char *name, const char *args)
     return pp_cfg_apply(cfg, d, args, &site, pool, pool);
 }
 
-typedef struct vector_t {
-    const char *name, *args, *error; /* error NULL: accepted */
-} vector_t;
-
-static const vector_t vectors[] = {
-    { "SecFilterEngine", "On", NULL },
-    { "SecFilterEngine", "dynamiconly", NULL },
-    { "SecFilterEngine", "Maybe", "SecFilterEngine: \"Maybe\" is not one of Off, On or DynamicOnly" },
-    { "SecFilterEngine", "On Off", "SecFilterEngine takes 1 argument (On, Off or DynamicOnly), 2 given" },
-    { "SecFilterScanPOST", "yes", "SecFilterScanPOST: \"yes\" is not On or Off" },
-    { "SecUploadInMemoryLimit", "125000", NULL },
-    { "SecUploadInMemoryLimit", "60k", "SecUploadInMemoryLimit: \"60k\" is not a number of bytes" },
-    { "SecFilterDebugLevel", "10", "SecFilterDebugLevel: \"10\" is not a number from 0 to 9" },
-    { "SecFilterForceByteRange", "1 255", NULL },
-    { "SecFilterForceByteRange", "200 100", "SecFilterForceByteRange: \"200 100\" is not a byte range (0-255, MIN <= MAX)" },
-    { "SecUploadKeepFiles", "RelevantOnly", NULL },
-    { "SecUploadDir", "/nonexistent/dir", "SecUploadDir" },
-    { "SecUploadApproveScript", "relative/script", "SecUploadApproveScript" },
-    { "SecFilterDefaultAction", "\"deny,log,status:500\"", NULL },
-    { "SecFilterDefaultAction", "\"deny,chain\"", "SecFilterDefaultAction: chain and skipnext cannot be default actions" },
-    { "SecFilter", "\"(bad\"", "SecFilter: invalid regular expression \"(bad\": missing closing parenthesis at offset 4" },
-    { "SecFilterSelective", "ARGS \"x\" \"deny,status:abc\"", "SecFilterSelective: action \"status\": \"abc\" is not an HTTP status (100-599)" },
-    { "SecFilter", "\"unterminated", "SecFilter: unterminated \" quote" },
-    { "SecAuditLogParts", "ABQ", "SecAuditLogParts: \"Q\" is not an audit part (ABCEFHZ)" },
-    { "SecUploadScanClamd", "ftp:x", "SecUploadScanClamd" },
-};
+/* The slot of an accepted directive as text, for directive_vectors.h's value column. */
+static const char *slot_text(const pp_cfg_t *cfg, const pp_directive_t *d)
+{
+    const char *at = (const char *)cfg + d->slot;
+    switch (d->slot_type) {
+    case PP_SLOT_INT:
+        return apr_itoa(pool, *(const int *)at);
+    case PP_SLOT_SIZE:
+        return apr_off_t_toa(pool, (apr_off_t) * (const apr_int64_t *)at);
+    case PP_SLOT_STR:
+        return *(const char *const *)at ? *(const char *const *)at : "(unset)";
+    default:
+        return NULL;
+    }
+}
 
 static void test_vectors(void **state)
 {
-    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+    for (size_t i = 0; i < sizeof directive_vectors / sizeof directive_vectors[0]; i++) {
+        const directive_vector_t *v = &directive_vectors[i];
         pp_cfg_t *cfg = pp_cfg_create(pool);
-        const char *err = apply(cfg, vectors[i].name, vectors[i].args);
-        if (!vectors[i].error) {
-            if (err)
-                fail_msg("%s %s: unexpected error %s", vectors[i].name, vectors[i].args, err);
-        } else if (!err || !strstr(err, vectors[i].error)) {
-            fail_msg("%s %s: expected \"%s\", got \"%s\"", vectors[i].name, vectors[i].args,
-                     vectors[i].error, err ? err : "(accepted)");
+        const char *err = apply(cfg, v->name, v->args);
+        if (v->error) {
+            if (!err || !strstr(err, v->error))
+                fail_msg("%s %s: expected \"%s\", got \"%s\"", v->name, v->args, v->error,
+                         err ? err : "(accepted)");
+            continue;
         }
+        if (err)
+            fail_msg("%s %s: unexpected error %s", v->name, v->args, err);
+        const char *got = slot_text(cfg, pp_directive_find(v->name));
+        if (v->value && (!got || strcmp(got, v->value) != 0))
+            fail_msg("%s %s: slot reads \"%s\", expected \"%s\"", v->name, v->args,
+                     got ? got : "(no slot)", v->value);
     }
 }
 

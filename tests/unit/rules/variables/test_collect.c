@@ -1,0 +1,182 @@
+/*
+ * Variable collectors (rules/variables/collect.c): every vector of variable_vectors.h, run
+ * through a real transaction (request line, headers, body, response) with the row's collector,
+ * and the collectors' own contracts: values point into transaction memory, selectors filter,
+ * a missing source gives no value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "rules/variables/variable_vectors.h"
+#include "tx.h"
+
+#include "pp_request.h"
+
+static apr_pool_t *root;
+static const char *tmpdir, *script, *updir;
+
+#include "pp_test.h"
+
+static pp_cfg_t *config(apr_pool_t *p)
+{
+    static const char *const lines[][2] = {
+        { "SecFilterEngine", "On" },
+        { "SecFilterScanPOST", "On" },
+        { "SecFilterScanOutput", "On" },
+        { "SecFilterOutputMimeTypes", "text/html" },
+        { "SecUploadKeepFiles", "RelevantOnly" }, /* files are stored, then removed */
+    };
+    pp_cfg_t *cfg = pp_cfg_create(p);
+    pp_cfg_site_t site = { 0 };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        assert_null(pp_cfg_apply(cfg, pp_directive_find(lines[i][0]), lines[i][1], &site, p, p));
+    assert_null(pp_cfg_apply(cfg, pp_directive_find("SecUploadDir"), updir, &site, p, p));
+    assert_null(pp_cfg_finish(cfg, p, p));
+    return cfg;
+}
+
+static pp_tx_t *transaction(apr_pool_t *p, const char *request, const char *response)
+{
+    pp_conn_info_t ci = {
+        .client_ip = "192.0.2.7", .client_port = 40000, .server_ip = "192.0.2.1",
+        .server_port = 8080, .server_name = "example.test", .remote_host = "client.test",
+        .remote_user = "alice", .remote_ident = "id7", .auth_type = "Basic",
+        .document_root = "/var/www", .server_admin = "admin@example.test",
+        .server_software = "Apache/2.4.99", .script_filename = script, .path_info = "/extra",
+    };
+    pp_tx_t *tx = pp_tx_create(config(p), p, "t");
+    pp_tx_set_conn(tx, &ci);
+    apr_table_t *env = apr_table_make(p, 1);
+    apr_table_set(env, "PARAPET_T", "v1");
+    pp_tx_set_env(tx, env);
+    pp_test_feed_request(tx, request, strlen(request), 0);
+    if (response)
+        pp_test_feed_response(tx, response, strlen(response));
+    return tx;
+}
+
+static apr_array_header_t *collect(pp_tx_t *tx, const char *name, const char *selector)
+{
+    const pp_var_def_t *def = pp_var_find(name);
+    if (!def)
+        fail_msg("no variable \"%s\"", name);
+    pp_target_t t = { .var = def, .selector = selector, .label = name };
+    apr_array_header_t *out = apr_array_make(tx->pool, 2, sizeof(pp_value_t));
+    assert_int_equal(def->collect(tx, &t, out), APR_SUCCESS);
+    return out;
+}
+
+static void put(apr_pool_t *p, apr_array_header_t *b, pp_str_t s)
+{
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        const char *w = c >= 0x20 && c < 0x7f && c != '\\' ? apr_psprintf(p, "%c", c)
+                                                            : apr_psprintf(p, "\\x%02x", c);
+        APR_ARRAY_PUSH(b, const char *) = w;
+    }
+}
+
+/* The values as variable_vectors.h writes them. */
+static const char *render(apr_pool_t *p, const apr_array_header_t *vals)
+{
+    apr_array_header_t *b = apr_array_make(p, 64, sizeof(const char *));
+    for (int i = 0; i < vals->nelts; i++) {
+        const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+        if (i)
+            APR_ARRAY_PUSH(b, const char *) = "|";
+        if (v->name.data) {
+            APR_ARRAY_PUSH(b, const char *) = "[";
+            put(p, b, v->name);
+            APR_ARRAY_PUSH(b, const char *) = "]";
+        }
+        put(p, b, v->value);
+    }
+    return apr_array_pstrcat(p, b, 0);
+}
+
+static const char *expand(apr_pool_t *p, const char *s)
+{
+    struct stat st;
+    assert_int_equal(stat(script, &st), 0);
+    const struct passwd *pw = getpwuid(st.st_uid);
+    const struct group *gr = getgrgid(st.st_gid);
+    const char *const subst[][2] = {
+        { "${script_base}", strrchr(script, '/') + 1 },
+        { "${script}", script },
+        { "${uid}", apr_ltoa(p, (long)st.st_uid) },
+        { "${gid}", apr_ltoa(p, (long)st.st_gid) },
+        { "${user}", pw ? pw->pw_name : "?" },
+        { "${group}", gr ? gr->gr_name : "?" },
+        { "${updir}", updir },
+    };
+    for (size_t i = 0; i < sizeof subst / sizeof subst[0]; i++) {
+        const char *at;
+        while ((at = strstr(s, subst[i][0])) != NULL)
+            s = apr_pstrcat(p, apr_pstrmemdup(p, s, (apr_size_t)(at - s)), subst[i][1],
+                            at + strlen(subst[i][0]), NULL);
+    }
+    return s;
+}
+
+static bool list_matches(pp_tx_t *tx, const char *pattern, const char *got)
+{
+    const char *err;
+    pp_regex_t *re = pp_regex_compile(tx->pool, apr_psprintf(tx->pool, "^(?:%s)$", pattern), 0,
+                                      &err);
+    if (!re)
+        fail_msg("bad expectation %s: %s", pattern, err);
+    bool m = false;
+    assert_int_equal(pp_regex_exec(re, tx->rx, pp_str_from_cstr(got), &m), APR_SUCCESS);
+    return m;
+}
+
+static void test_vectors(void **state)
+{
+    for (size_t i = 0; i < sizeof var_vectors / sizeof var_vectors[0]; i++) {
+        const var_vector_t *v = &var_vectors[i];
+        apr_pool_t *p;
+        apr_pool_create(&p, *state);
+        pp_tx_t *tx = transaction(p, v->request, v->response);
+        const char *got = render(p, collect(tx, v->name, v->selector));
+        const char *want = expand(p, v->expect);
+        bool ok = want[0] == '~' ? list_matches(tx, want + 1, got) : strcmp(got, want) == 0;
+        if (!ok)
+            fail_msg("%s%s%s (vector %zu): got \"%s\", expected \"%s\"", v->name,
+                     v->selector ? ":" : "", v->selector ? v->selector : "", i, got, want);
+        apr_pool_destroy(p);
+    }
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    char dir[] = "/tmp/parapet-collect-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    tmpdir = apr_pstrdup(root, dir);
+    script = apr_pstrcat(root, tmpdir, "/index.php", NULL);
+    updir = apr_pstrcat(root, tmpdir, "/up", NULL);
+    FILE *f = fopen(script, "w");
+    fputs("<?php\n", f);
+    fclose(f);
+    chmod(script, 0640);
+    mkdir(updir, 0750);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_vectors, pp_test_pool_setup, pp_test_pool_teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(root);
+    unlink(script);
+    rmdir(updir);
+    rmdir(tmpdir);
+    apr_terminate();
+    return rc;
+}
