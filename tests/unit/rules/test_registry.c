@@ -1,7 +1,7 @@
 /*
- * Registry self-check: every family table is sorted (look-ups rely on it), every row has help
- * text, every 1.9 location name resolves to a variable row, and every directive row is found
- * by name.
+ * Registry self-check (style §4, §9): every family table is sorted (look-ups rely on it), every
+ * row has help text and test vectors (the family tests run them), every vector names a row,
+ * every 1.9 location name resolves to a variable row, and every directive row is found by name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,13 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/directive_vectors.h"
 #include "lang/lang.h"
+#include "rules/actions/action_vectors.h"
+#include "rules/operators/operator_vectors.h"
+#include "rules/variables/variable_vectors.h"
+
+#include "pp_vectors.h"
 
 static apr_pool_t *pool;
 
@@ -38,6 +44,80 @@ static void test_help_everywhere(void **state)
     const pp_op_def_t *o = pp_op_table(&n);
     for (apr_size_t i = 0; i < n; i++)
         assert_true(strlen(o[i].help) > 3);
+}
+
+typedef struct family_t {
+    const char *what;
+    pp_rows_t table, vectors;
+} family_t;
+
+static void families(family_t *f)
+{
+    apr_size_t n;
+    const pp_directive_t *d = pp_directive_table(&n);
+    f[0] = (family_t){ "directive", PP_ROWS(d, n, pp_directive_t, name),
+                       PP_ROWS(directive_vectors, PP_COUNT(directive_vectors), directive_vector_t, name) };
+    const pp_var_def_t *v = pp_var_table(&n);
+    f[1] = (family_t){ "variable", PP_ROWS(v, n, pp_var_def_t, name),
+                       PP_ROWS(var_vectors, PP_COUNT(var_vectors), var_vector_t, name) };
+    const pp_op_def_t *o = pp_op_table(&n);
+    f[2] = (family_t){ "operator", PP_ROWS(o, n, pp_op_def_t, name),
+                       PP_ROWS(op_vectors, PP_COUNT(op_vectors), op_vector_t, name) };
+    const pp_action_def_t *a = pp_action_table(&n);
+    f[3] = (family_t){ "action", PP_ROWS(a, n, pp_action_def_t, name),
+                       PP_ROWS(action_vectors, PP_COUNT(action_vectors), action_vector_t, name) };
+}
+#define N_FAMILIES 4
+
+/* A row without vectors fails here: add them to the family's *_vectors.h. */
+static void test_vectors_everywhere(void **state)
+{
+    family_t f[N_FAMILIES];
+    families(f);
+    for (int i = 0; i < N_FAMILIES; i++) {
+        const char *missing = pp_rows_without_vectors(f[i].table, f[i].vectors);
+        if (missing)
+            fail_msg("%s \"%s\" has no test vectors", f[i].what, missing);
+        const char *stray = pp_vectors_without_row(f[i].table, f[i].vectors);
+        if (stray)
+            fail_msg("a %s vector names \"%s\", which is not in the table", f[i].what, stray);
+    }
+}
+
+/* The check above can fail: a synthetic table with a row its vectors miss, and each real
+ * family with the vectors of its first row taken out. */
+typedef struct row_t {
+    int n;
+    const char *name;
+} row_t;
+
+static void test_vector_check_fails(void **state)
+{
+    static const row_t table[] = { { 1, "alpha" }, { 2, "beta" }, { 3, "gamma" } };
+    static const row_t vectors[] = { { 0, "gamma" }, { 0, "ALPHA" }, { 0, "gamma" } };
+    pp_rows_t t = PP_ROWS(table, 3, row_t, name), v = PP_ROWS(vectors, 3, row_t, name);
+    assert_string_equal(pp_rows_without_vectors(t, v), "beta");
+    assert_null(pp_vectors_without_row(t, v));
+    assert_string_equal(pp_rows_without_vectors(t, PP_ROWS(vectors, 0, row_t, name)), "alpha");
+    static const row_t stray[] = { { 0, "alpha" }, { 0, "beta" }, { 0, "gamma" }, { 0, "delta" } };
+    assert_null(pp_rows_without_vectors(t, PP_ROWS(stray, 4, row_t, name)));
+    assert_string_equal(pp_vectors_without_row(t, PP_ROWS(stray, 4, row_t, name)), "delta");
+
+    family_t f[N_FAMILIES];
+    families(f);
+    for (int i = 0; i < N_FAMILIES; i++) {
+        const char *first = pp_rows_name(f[i].table, 0);
+        size_t k = 0; /* vectors are grouped by row: skip those of the first row */
+        while (k < f[i].vectors.n && strcasecmp(pp_rows_name(f[i].vectors, k), first) == 0)
+            k++;
+        assert_true(k > 0);
+        pp_rows_t rest = f[i].vectors;
+        rest.rows = (const char *)rest.rows + k * rest.size;
+        rest.n -= k;
+        const char *missing = pp_rows_without_vectors(f[i].table, rest);
+        if (!missing || strcmp(missing, first) != 0)
+            fail_msg("%s table: removing the vectors of \"%s\" went unnoticed", f[i].what, first);
+    }
 }
 
 static void test_names19_resolve(void **state)
@@ -85,6 +165,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_init),
         cmocka_unit_test(test_help_everywhere),
+        cmocka_unit_test(test_vectors_everywhere),
+        cmocka_unit_test(test_vector_check_fails),
         cmocka_unit_test(test_names19_resolve),
         cmocka_unit_test(test_interning_shares_targets),
     };
