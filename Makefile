@@ -36,6 +36,7 @@ CLI_SRC     := $(wildcard src/cli/*.c)
 CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 UNIT_SRC    := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_SH     := $(shell find tests/unit -name 'test_*.sh' 2>/dev/null | sort)
 ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def')
 UNIT_HDR    := $(shell find tests/unit -name '*.h' 2>/dev/null)
 
@@ -74,7 +75,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparapet.a $(UNIT_HDR)
 	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -Itests/unit -o $@ $< $(BUILD)/libparapet.a $(CMOCKA_LIBS) $(LIBS)
 
 unit: $(UNIT_BIN)
-	@tests/run_unit.sh $(UNIT_BIN)
+	@tests/run_unit.sh $(UNIT_BIN) $(UNIT_SH)
 
 # The flags above are read when make starts, before `deps` may have installed the packages that
 # provide them (a fresh machine): check and demo install first, then build in a second make,
@@ -83,7 +84,7 @@ build-after-deps: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 
 check: build-after-deps
-	@tests/run_all.sh $(UNIT_BIN)
+	@tests/run_all.sh $(UNIT_BIN) $(UNIT_SH)
 
 e2e: all
 	@python3 tests/e2e/run.py

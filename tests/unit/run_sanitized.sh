@@ -3,7 +3,10 @@
 # Runs each unit-test binary, under WRAPPER when one is given (make memcheck passes valgrind),
 # and prints one PASS/FAIL line per binary, then "LABEL: N passed, N failed". A failing
 # binary's last 40 lines of output follow its FAIL line (the sanitizer or valgrind report).
-# Used by `make asan-unit` and `make memcheck`.
+# Used by `make asan-unit` and `make memcheck`. The live-clamd tests get a private clamd
+# (private_clamd.sh).
+pp_top=$(cd "$(dirname "$0")/../.." && pwd -P)
+. "$pp_top/tests/unit/private_clamd.sh"
 label=$1
 shift
 wrapper=""
