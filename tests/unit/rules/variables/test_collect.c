@@ -155,6 +155,128 @@ static void test_vectors(void **state)
     }
 }
 
+/* Collectors never copy request data: field values point into the parsed records. */
+static void test_values_not_copied(void **state)
+{
+    pp_tx_t *tx = transaction(*state, GET_REQ, NULL);
+    const apr_array_header_t *v = collect(tx, "ARGS", NULL);
+    assert_int_equal(v->nelts, tx->args->nelts);
+    for (int i = 0; i < v->nelts; i++) {
+        assert_ptr_equal(APR_ARRAY_IDX(v, i, pp_value_t).value.data,
+                         APR_ARRAY_IDX(tx->args, i, pp_field_t).value.data);
+        assert_ptr_equal(APR_ARRAY_IDX(v, i, pp_value_t).name.data,
+                         APR_ARRAY_IDX(tx->args, i, pp_field_t).name.data);
+    }
+    v = collect(tx, "REQUEST_LINE", NULL);
+    assert_ptr_equal(APR_ARRAY_IDX(v, 0, pp_value_t).value.data, tx->request_line.data);
+    v = collect(tx, "REQUEST_HEADERS", "host");
+    assert_ptr_equal(APR_ARRAY_IDX(v, 0, pp_value_t).value.data,
+                     APR_ARRAY_IDX(tx->headers, 0, pp_field_t).value.data);
+    /* Collecting appends: a caller's array keeps what it held. */
+    apr_array_header_t *out = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
+    pp_target_t t = { .var = pp_var_find("REQUEST_METHOD") };
+    t.var->collect(tx, &t, out);
+    t.var->collect(tx, &t, out);
+    assert_string_equal(render(tx->pool, out), "GET|GET");
+}
+
+/* ENV reads the request's environment, then what setenv actions added (reference §4.1). */
+static void test_env_sources(void **state)
+{
+    pp_tx_t *tx = transaction(*state, GET_REQ, NULL);
+    apr_table_set(pp_tx_env_out(tx), "FROM_RULE", "r");
+    apr_table_set(pp_tx_env_out(tx), "PARAPET_T", "shadowed");
+    assert_string_equal(render(tx->pool, collect(tx, "ENV", "FROM_RULE")), "[FROM_RULE]r");
+    assert_string_equal(render(tx->pool, collect(tx, "ENV", "PARAPET_T")), "[PARAPET_T]v1");
+    pp_tx_set_env(tx, NULL);
+    assert_string_equal(render(tx->pool, collect(tx, "ENV", "PARAPET_T")), "[PARAPET_T]shadowed");
+    assert_string_equal(render(tx->pool, collect(tx, "ENV", "NONE")), "");
+}
+
+/* TIME is the local time when the variable is collected. */
+static void test_time_is_now(void **state)
+{
+    pp_tx_t *tx = transaction(*state, GET_REQ, NULL);
+    for (int attempt = 0;; attempt++) {
+        apr_time_exp_t e;
+        apr_time_exp_lt(&e, apr_time_now());
+        const char *before = apr_psprintf(tx->pool, "%04d%02d%02d%02d%02d%02d", e.tm_year + 1900,
+                                          e.tm_mon + 1, e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
+        const char *got = render(tx->pool, collect(tx, "TIME", NULL));
+        const char *wday = render(tx->pool, collect(tx, "TIME_WDAY", NULL));
+        const char *year = render(tx->pool, collect(tx, "TIME_YEAR", NULL));
+        if (strcmp(got, before) == 0) {
+            assert_string_equal(wday, apr_itoa(tx->pool, e.tm_wday));
+            assert_string_equal(year, apr_itoa(tx->pool, e.tm_year + 1900));
+            break;
+        }
+        if (attempt == 2) /* a second boundary each time is not bad luck */
+            fail_msg("TIME %s, clock %s", got, before);
+    }
+}
+
+/* Without a script file the SCRIPT_* metadata do not exist; the names still do. */
+static void test_script_missing(void **state)
+{
+    static const char *const meta[] = { "SCRIPT_UID", "SCRIPT_GID", "SCRIPT_USERNAME",
+                                        "SCRIPT_GROUPNAME", "SCRIPT_MODE" };
+    pp_tx_t *tx = transaction(*state, GET_REQ, NULL);
+    pp_conn_info_t ci = *pp_tx_conn(tx);
+    ci.script_filename = apr_pstrcat(tx->pool, tmpdir, "/missing.php", NULL);
+    pp_tx_set_conn(tx, &ci);
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        assert_int_equal(collect(tx, meta[i], NULL)->nelts, 0);
+    assert_string_equal(render(tx->pool, collect(tx, "SCRIPT_BASENAME", NULL)), "missing.php");
+    ci.script_filename = NULL;
+    pp_tx_set_conn(tx, &ci);
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        assert_int_equal(collect(tx, meta[i], NULL)->nelts, 0);
+    assert_int_equal(collect(tx, "SCRIPT_FILENAME", NULL)->nelts, 0);
+}
+
+/* Connection fields the adapter leaves to its fill callback are completed once, on first use. */
+static int fills;
+static void fill(void *ctx, pp_conn_info_t *ci)
+{
+    fills++;
+    ci->server_name = ctx;
+    ci->remote_host = "late.test";
+}
+
+static void test_conn_filled_late(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_tx_t *tx = pp_tx_create(config(p), p, "t");
+    pp_conn_info_t ci = { .client_ip = "192.0.2.9", .server_port = 443 };
+    pp_tx_set_conn(tx, &ci);
+    fills = 0;
+    pp_tx_set_conn_fill(tx, fill, "filled.test");
+    pp_test_feed_request(tx, GET_REQ, strlen(GET_REQ), 0);
+    assert_string_equal(render(p, collect(tx, "SERVER_NAME", NULL)), "filled.test");
+    assert_string_equal(render(p, collect(tx, "REMOTE_HOST", NULL)), "late.test");
+    assert_string_equal(render(p, collect(tx, "SERVER_PORT", NULL)), "443");
+    assert_string_equal(render(p, collect(tx, "REMOTE_ADDR", NULL)), "192.0.2.9");
+    assert_int_equal(fills, 1);
+    assert_int_equal(collect(tx, "REMOTE_USER", NULL)->nelts, 0); /* NULL: no value */
+}
+
+/* A request chunked at every byte gives the collectors the same values. */
+static void test_chunking_invariant(void **state)
+{
+    static const char *const names[] = { "ARGS", "ARGS_NAMES", "FILES", "FILES_SIZES",
+                                         "REQUEST_BODY", "ARGS_COMBINED" };
+    static const char *const requests[] = { POST_REQ, UPLOAD_REQ };
+    for (size_t r = 0; r < 2; r++) {
+        pp_tx_t *whole = transaction(*state, requests[r], NULL);
+        pp_tx_t *bytes = pp_tx_create(whole->cfg, *state, "b");
+        pp_tx_set_conn(bytes, pp_tx_conn(whole));
+        pp_test_feed_request(bytes, requests[r], strlen(requests[r]), 1);
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            assert_string_equal(render(*state, collect(bytes, names[i], NULL)),
+                                render(*state, collect(whole, names[i], NULL)));
+    }
+}
+
 int main(void)
 {
     apr_initialize();
@@ -171,6 +293,12 @@ int main(void)
     mkdir(updir, 0750);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_vectors, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_values_not_copied, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_env_sources, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_time_is_now, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_script_missing, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_conn_filled_late, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_chunking_invariant, pp_test_pool_setup, pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(root);
