@@ -177,8 +177,11 @@ apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
 
 apr_status_t pp_var_basename(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    pp_str_t p = t->var->data == PP_BASENAME_SCRIPT ? pp_str_from_cstr(pp_tx_conn(tx)->script_filename)
-                                                    : tx->path;
+    const char *script = pp_tx_conn(tx)->script_filename;
+    /* No script file: no SCRIPT_BASENAME, as there is no SCRIPT_FILENAME (not an empty one). */
+    pp_str_t p = t->var->data != PP_BASENAME_SCRIPT ? tx->path
+                 : script                           ? pp_str_from_cstr(script)
+                                                    : PP_STR_NULL;
     if (!p.data)
         return APR_SUCCESS;
     apr_size_t i = p.len;

@@ -232,6 +232,7 @@ static void test_script_missing(void **state)
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
         assert_int_equal(collect(tx, meta[i], NULL)->nelts, 0);
     assert_int_equal(collect(tx, "SCRIPT_FILENAME", NULL)->nelts, 0);
+    assert_int_equal(collect(tx, "SCRIPT_BASENAME", NULL)->nelts, 0);
 }
 
 /* Connection fields the adapter leaves to its fill callback are completed once, on first use. */
