@@ -4,6 +4,10 @@
  * the limit) so rules can still see the start of the body without reading the file. The file
  * is created with apr_file_mktemp (unguessable name, 0600, O_EXCL) and removed when the pool
  * goes, whatever path the request took.
+ *
+ * The first failure (creating or writing the file, flushing it for read-back) is sticky: the
+ * chunk that failed left a gap, so every later feed, read and flatten returns the same error
+ * rather than append behind the gap or replay a short body (review H3).
  */
 #include "body/body.h"
 
@@ -19,7 +23,8 @@ struct pp_buffer_t {
     apr_file_t *file;
     const char *path;
     const char *tmpdir;
-    apr_off_t total;
+    apr_off_t total;     /* bytes accepted, in order, before any failure */
+    apr_status_t error;  /* the first failure; APR_SUCCESS while there is none */
     /* read-back state */
     apr_off_t read_pos;
     char *chunk;
@@ -57,6 +62,18 @@ static apr_status_t write_all(apr_file_t *f, const char *data, apr_size_t len)
     return rv == APR_SUCCESS && n != len ? APR_EGENERAL : rv;
 }
 
+/* Records the first failure. The partial file goes now rather than with the pool, so a full
+ * disk recovers while the rest of a long body is drained. */
+static apr_status_t fail(pp_buffer_t *b, apr_status_t rv)
+{
+    b->error = rv;
+    if (b->file) {
+        apr_file_close(b->file);
+        b->file = NULL;
+    }
+    return rv;
+}
+
 static apr_status_t spill(pp_buffer_t *b)
 {
     const char *dir = b->tmpdir;
@@ -76,6 +93,8 @@ static apr_status_t spill(pp_buffer_t *b)
 
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
 {
+    if (b->error)
+        return b->error;
     if (!len)
         return APR_SUCCESS;
     if (!b->file && b->mem_len + len <= b->limit) {
@@ -86,17 +105,18 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
         b->total += (apr_off_t)len;
         return APR_SUCCESS;
     }
-    if (!b->file) {
-        apr_status_t rv = spill(b);
-        if (rv != APR_SUCCESS)
-            return rv;
-    }
+    apr_status_t rv = b->file ? APR_SUCCESS : spill(b);
+    if (rv == APR_SUCCESS)
+        rv = write_all(b->file, data, len);
+    if (rv != APR_SUCCESS)
+        return fail(b, rv);
     b->total += (apr_off_t)len;
-    return write_all(b->file, data, len);
+    return APR_SUCCESS;
 }
 
 apr_off_t pp_buffer_length(const pp_buffer_t *b) { return b->total; }
-bool pp_buffer_spilled(const pp_buffer_t *b) { return b->file != NULL; }
+apr_status_t pp_buffer_error(const pp_buffer_t *b) { return b->error; }
+bool pp_buffer_spilled(const pp_buffer_t *b) { return b->path != NULL; }
 const char *pp_buffer_path(const pp_buffer_t *b) { return b->path; }
 
 pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
@@ -106,6 +126,10 @@ pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
 
 apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
 {
+    *data = "";
+    *len = 0;
+    if (b->error)
+        return b->error;
     if (!b->file) {
         apr_size_t left = b->mem_len - (apr_size_t)b->read_pos;
         *data = b->mem + b->read_pos;
@@ -119,7 +143,7 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
         if (rv == APR_SUCCESS)
             rv = apr_file_seek(b->file, APR_SET, &off);
         if (rv != APR_SUCCESS)
-            return rv;
+            return fail(b, rv);
         if (!b->chunk)
             b->chunk = apr_palloc(b->pool, PP_READ_CHUNK_BYTES);
     }
@@ -132,11 +156,16 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
         return APR_SUCCESS;
     apr_status_t rv = apr_file_read_full(b->file, b->chunk, n, len);
     b->read_pos += (apr_off_t)*len;
-    return rv == APR_EOF ? APR_SUCCESS : rv;
+    /* The file holds exactly what was accepted: coming up short is a failure too. */
+    if (rv == APR_EOF && *len != n)
+        rv = APR_EGENERAL;
+    return rv == APR_SUCCESS ? APR_SUCCESS : fail(b, rv);
 }
 
 apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out)
 {
+    if (b->error)
+        return b->error;
     if (b->total > (apr_off_t)max)
         return APR_ENOSPC;
     if (!b->file) {

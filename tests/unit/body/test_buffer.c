@@ -1,0 +1,315 @@
+/*
+ * Unit tests for body/buffer.c: a body kept in memory up to a limit, spilled to a temp file past
+ * it, read back in order (replay) and flattened. The failure cases are real: a temp dir that does
+ * not exist makes the spill's create fail, and RLIMIT_FSIZE (with SIGXFSZ ignored) makes the
+ * kernel refuse writes past a size, the way a full disk does, either while feeding or when the
+ * last buffered bytes are flushed at read-back. After a failure the buffer must refuse
+ * everything: a later chunk appended behind a lost one would read back as a body nobody sent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "body/body.h"
+
+static apr_pool_t *root;
+static char tmp[PATH_MAX];
+
+#include "pp_test.h"
+
+/* ---- Helpers ------------------------------------------------------------------------------ */
+
+/* Everything pp_buffer_read gives back from the current position, as one string in p. */
+static apr_status_t read_all(pp_buffer_t *b, apr_pool_t *p, pp_str_t *out)
+{
+    char *s = apr_palloc(p, 1);
+    apr_size_t got = 0;
+    for (;;) {
+        const char *data;
+        apr_size_t len;
+        apr_status_t rv = pp_buffer_read(b, &data, &len);
+        if (rv != APR_SUCCESS)
+            return rv;
+        if (!len)
+            break;
+        char *grown = apr_palloc(p, got + len + 1);
+        memcpy(grown, s, got);
+        memcpy(grown + got, data, len);
+        s = grown;
+        got += len;
+    }
+    *out = (pp_str_t){ s, got };
+    return APR_SUCCESS;
+}
+
+static void assert_str(pp_str_t got, const char *want, apr_size_t want_len)
+{
+    assert_int_equal(got.len, want_len);
+    assert_memory_equal(got.data, want, want_len);
+}
+
+/* Files in the test's temp dir (spill files live there while their pool does). */
+static int count_files(void)
+{
+    DIR *d = opendir(tmp);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Deterministic bytes, different at every offset within a cycle of 251. */
+static char *pattern(apr_pool_t *p, apr_size_t n)
+{
+    char *s = apr_palloc(p, n);
+    for (apr_size_t i = 0; i < n; i++)
+        s[i] = (char)('!' + i % 251 % 90);
+    return s;
+}
+
+/* Writes past `bytes` fail with EFBIG (SIGXFSZ ignored), as writes to a full disk fail. */
+typedef struct fsize_guard_t {
+    struct rlimit old;
+    void (*old_handler)(int);
+} fsize_guard_t;
+
+static void fsize_limit(fsize_guard_t *g, rlim_t bytes)
+{
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &g->old), 0);
+    g->old_handler = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = { bytes, g->old.rlim_max };
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void fsize_restore(fsize_guard_t *g)
+{
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &g->old), 0);
+    signal(SIGXFSZ, g->old_handler);
+}
+
+/* ---- In memory ---------------------------------------------------------------------------- */
+
+static void test_memory_only(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_buffer_t *b = pp_buffer_create(p, 64, tmp);
+    assert_int_equal(pp_buffer_feed(b, "hello ", 6), APR_SUCCESS);
+    assert_int_equal(pp_buffer_feed(b, "", 0), APR_SUCCESS);
+    assert_int_equal(pp_buffer_feed(b, "world", 5), APR_SUCCESS);
+    assert_false(pp_buffer_spilled(b));
+    assert_null(pp_buffer_path(b));
+    assert_int_equal(pp_buffer_error(b), APR_SUCCESS);
+    assert_int_equal(pp_buffer_length(b), 11);
+    assert_str(pp_buffer_prefix(b), "hello world", 11);
+    pp_str_t all;
+    assert_int_equal(read_all(b, p, &all), APR_SUCCESS);
+    assert_str(all, "hello world", 11);
+    assert_int_equal(pp_buffer_flatten(b, p, 11, &all), APR_SUCCESS);
+    assert_str(all, "hello world", 11);
+    assert_int_equal(pp_buffer_flatten(b, p, 10, &all), APR_ENOSPC);
+    assert_int_equal(count_files(), 0);
+}
+
+static void test_empty(void **state)
+{
+    pp_buffer_t *b = pp_buffer_create(*state, 16, tmp);
+    pp_str_t all;
+    assert_int_equal(pp_buffer_length(b), 0);
+    assert_str(pp_buffer_prefix(b), "", 0);
+    assert_int_equal(read_all(b, *state, &all), APR_SUCCESS);
+    assert_int_equal(all.len, 0);
+    assert_int_equal(pp_buffer_flatten(b, *state, 0, &all), APR_SUCCESS);
+    assert_int_equal(all.len, 0);
+}
+
+/* Exactly the limit stays in memory; one byte more spills. */
+static void test_limit_boundary(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_buffer_t *b = pp_buffer_create(p, 8, tmp);
+    assert_int_equal(pp_buffer_feed(b, "12345678", 8), APR_SUCCESS);
+    assert_false(pp_buffer_spilled(b));
+    assert_int_equal(pp_buffer_feed(b, "9", 1), APR_SUCCESS);
+    assert_true(pp_buffer_spilled(b));
+    assert_int_equal(pp_buffer_length(b), 9);
+    /* The prefix is what was in memory when it spilled. */
+    assert_str(pp_buffer_prefix(b), "12345678", 8);
+}
+
+/* ---- Spill, replay, flatten --------------------------------------------------------------- */
+
+static void test_spill_replay(void **state)
+{
+    apr_pool_t *p = *state;
+    const apr_size_t total = 300000, limit = 1000;
+    char *body = pattern(p, total);
+    pp_buffer_t *b = pp_buffer_create(p, limit, tmp);
+    /* Uneven chunks, so memory growth, the spill and file writes all meet odd boundaries. */
+    for (apr_size_t off = 0, n = 1; off < total; off += n, n = n * 3 + 7) {
+        if (n > total - off)
+            n = total - off;
+        assert_int_equal(pp_buffer_feed(b, body + off, n), APR_SUCCESS);
+    }
+    assert_true(pp_buffer_spilled(b));
+    assert_int_equal(pp_buffer_length(b), (apr_off_t)total);
+    assert_true(pp_buffer_prefix(b).len <= limit);
+    assert_memory_equal(pp_buffer_prefix(b).data, body, pp_buffer_prefix(b).len);
+
+    /* The spill file: in the configured dir, private, removed with the pool. */
+    const char *path = pp_buffer_path(b);
+    assert_non_null(path);
+    assert_true(strncmp(path, tmp, strlen(tmp)) == 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(count_files(), 1);
+
+    /* Replay is byte-identical, chunk by chunk; a second read after the end gives nothing. */
+    pp_str_t all;
+    assert_int_equal(read_all(b, p, &all), APR_SUCCESS);
+    assert_str(all, body, total);
+    const char *data;
+    apr_size_t len = 1;
+    assert_int_equal(pp_buffer_read(b, &data, &len), APR_SUCCESS);
+    assert_int_equal(len, 0);
+
+    /* Flatten reads the file whole and leaves the buffer ready to replay again. */
+    assert_int_equal(pp_buffer_flatten(b, p, total - 1, &all), APR_ENOSPC);
+    assert_int_equal(pp_buffer_flatten(b, p, total, &all), APR_SUCCESS);
+    assert_str(all, body, total);
+    assert_int_equal(all.data[total], '\0');
+    assert_int_equal(read_all(b, p, &all), APR_SUCCESS);
+    assert_str(all, body, total);
+}
+
+static void test_spill_removed_with_pool(void **state)
+{
+    apr_pool_t *p;
+    assert_int_equal(apr_pool_create(&p, *state), APR_SUCCESS);
+    pp_buffer_t *b = pp_buffer_create(p, 4, tmp);
+    assert_int_equal(pp_buffer_feed(b, "0123456789", 10), APR_SUCCESS);
+    const char *path = apr_pstrdup(*state, pp_buffer_path(b));
+    assert_int_equal(access(path, F_OK), 0);
+    apr_pool_destroy(p);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(count_files(), 0);
+}
+
+/* ---- Errors are sticky -------------------------------------------------------------------- */
+
+/* Review H3: AAAAAAAA, then BBBBBBBB whose spill fails, then CC must not read back as
+ * AAAAAAAACC. The spill dir does not exist, so creating the file fails. */
+static void test_failed_spill_is_sticky(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *gone = apr_pstrcat(p, tmp, "/no-such-dir", NULL);
+    pp_buffer_t *b = pp_buffer_create(p, 10, gone);
+    assert_int_equal(pp_buffer_feed(b, "AAAAAAAA", 8), APR_SUCCESS);
+    apr_status_t rv = pp_buffer_feed(b, "BBBBBBBB", 8);
+    assert_int_equal(rv, APR_ENOENT);
+    assert_int_equal(pp_buffer_feed(b, "CC", 2), rv);
+    assert_int_equal(pp_buffer_feed(b, "D", 1), rv);
+    assert_int_equal(pp_buffer_error(b), rv);
+    /* Only what was accepted before the failure counts. */
+    assert_int_equal(pp_buffer_length(b), 8);
+    assert_str(pp_buffer_prefix(b), "AAAAAAAA", 8);
+    const char *data = NULL;
+    apr_size_t len = 0;
+    assert_int_equal(pp_buffer_read(b, &data, &len), rv);
+    pp_str_t all;
+    assert_int_equal(pp_buffer_flatten(b, p, 100, &all), rv);
+    assert_false(pp_buffer_spilled(b));
+}
+
+/* The file was created but writing to it fails (a full disk): the same stickiness, and the
+ * partial file is removed at once rather than when the request ends. */
+static void test_failed_write_is_sticky(void **state)
+{
+    apr_pool_t *p = *state;
+    char *big = pattern(p, 20000);
+    pp_buffer_t *b = pp_buffer_create(p, 16, tmp);
+    fsize_guard_t g;
+    assert_int_equal(pp_buffer_feed(b, big, 16), APR_SUCCESS);
+    fsize_limit(&g, 100);
+    apr_status_t rv = pp_buffer_feed(b, big + 16, 20000 - 16);
+    apr_status_t small = pp_buffer_feed(b, "CC", 2);
+    fsize_restore(&g);
+    assert_int_not_equal(rv, APR_SUCCESS);
+    assert_int_equal(small, rv);
+    assert_int_equal(pp_buffer_error(b), rv);
+    assert_int_equal(pp_buffer_length(b), 16);
+    const char *data;
+    apr_size_t len;
+    assert_int_equal(pp_buffer_read(b, &data, &len), rv);
+    assert_int_equal(count_files(), 0);
+}
+
+/* The last bytes sit in APR's file buffer until read-back flushes them; a flush that fails
+ * must fail the replay (not give a short body) and stay failed. */
+static void test_failed_flush_at_replay(void **state)
+{
+    apr_pool_t *p = *state;
+    char *body = pattern(p, 600);
+    pp_buffer_t *b = pp_buffer_create(p, 16, tmp);
+    fsize_guard_t g;
+    fsize_limit(&g, 100);
+    apr_status_t fed = pp_buffer_feed(b, body, 16);
+    fed = fed ? fed : pp_buffer_feed(b, body + 16, 600 - 16);
+    const char *data;
+    apr_size_t len;
+    apr_status_t rv = pp_buffer_read(b, &data, &len);
+    fsize_restore(&g);
+    assert_int_equal(fed, APR_SUCCESS); /* all of it still in APR's buffer */
+    assert_int_not_equal(rv, APR_SUCCESS);
+    assert_int_equal(pp_buffer_read(b, &data, &len), rv);
+    assert_int_equal(pp_buffer_feed(b, "x", 1), rv);
+    pp_str_t all;
+    assert_int_equal(pp_buffer_flatten(b, p, 1000, &all), rv);
+    assert_int_equal(count_files(), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_memory_only, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_empty, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_limit_boundary, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spill_replay, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spill_removed_with_pool, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_spill_is_sticky, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_is_sticky, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_flush_at_replay, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+    };
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&root, NULL);
+    snprintf(tmp, sizeof tmp, "%s/parapet-test-buffer-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmp))
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(root);
+    rmdir(tmp);
+    return failed;
+}
