@@ -5,7 +5,9 @@
  * list). If not, it notes time3, removes itself and the response streams untouched. If so,
  * nothing is sent before the decision: the body is fed to the engine (which spills to disk
  * past SecOutputInMemoryLimit), and at EOS the engine either lets the copy through, replayed
- * chunk by chunk, or the body is dropped and Apache answers with the verdict's status.
+ * chunk by chunk, or the body is dropped and Apache answers with the verdict's status. A body
+ * the engine could not hold whole is answered with 500; one that cannot be read back whole
+ * gets 500 while nothing was sent, else the response is broken off (review H3).
  *
  * Not here: which rules run on OUTPUT (the engine decides), the logging phase (hooks.c).
  */
@@ -21,24 +23,17 @@ typedef struct scan_ctx_t {
     pp_ap_req_t *rq;
     bool holding; /* the response is held back for the outbound phase */
     bool decided; /* the verdict intercepted before the body was complete */
+    bool failed;  /* the body could not be held whole (the engine answers 500) */
 } scan_ctx_t;
 
 /* Replaces the held response by Apache's error answer for `status`. The headers have not
  * gone out yet, so the core's error path can still produce a complete response. */
-static apr_status_t send_denial(ap_filter_t *f, const pp_verdict_t *v)
+static apr_status_t send_error(ap_filter_t *f, int status)
 {
     request_rec *r = f->r;
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, f->c->bucket_alloc);
-    int status = v->status;
 
     ap_remove_output_filter(f);
-    if (v->action == PP_ACTION_REDIRECT && v->url != NULL) {
-        apr_table_setn(r->headers_out, "Location", v->url);
-        status = HTTP_MOVED_TEMPORARILY;
-    }
-    else if (!ap_is_HTTP_VALID_RESPONSE(status) || status < 300) {
-        status = HTTP_INTERNAL_SERVER_ERROR;
-    }
     /* ap_die keeps an earlier error status when r->status already is one (a scanned 404
      * page); the client has seen nothing of that response, so the denial must win. */
     r->status = HTTP_OK;
@@ -49,10 +44,41 @@ static apr_status_t send_denial(ap_filter_t *f, const pp_verdict_t *v)
     return AP_FILTER_ERROR;
 }
 
-/* Sends the engine's copy of the response on, one chunk per brigade, then EOS. */
+static apr_status_t send_denial(ap_filter_t *f, const pp_verdict_t *v)
+{
+    int status = v->status;
+
+    if (v->action == PP_ACTION_REDIRECT && v->url != NULL) {
+        apr_table_setn(f->r->headers_out, "Location", v->url);
+        status = HTTP_MOVED_TEMPORARILY;
+    }
+    else if (!ap_is_HTTP_VALID_RESPONSE(status) || status < 300) {
+        status = HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_error(f, status);
+}
+
+/* The headers and part of the body are gone: the response can only be broken off, the way
+ * mod_proxy does when its backend fails mid-body. The error bucket makes the chunk filter
+ * leave out the last chunk and the connection is closed, so the client sees a truncated
+ * response, never one that looks complete. */
+static apr_status_t abort_response(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    apr_brigade_cleanup(bb);
+    f->c->keepalive = AP_CONN_CLOSE;
+    APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, f->r->pool,
+                                                       f->c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    ap_pass_brigade(f->next, bb);
+    return AP_FILTER_ERROR;
+}
+
+/* Sends the engine's copy of the response on, one chunk per brigade. A copy that cannot be
+ * read back whole is answered with 500 while nothing has been sent, else broken off. */
 static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx)
 {
     apr_bucket_brigade *bb = apr_brigade_create(f->r->pool, f->c->bucket_alloc);
+    apr_off_t sent = 0;
     apr_status_t rv;
     const char *data;
     apr_size_t len;
@@ -62,9 +88,10 @@ static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx)
         rv = pp_tx_read_response_body(tx, &data, &len);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, f->r,
-                          "Parapet: replaying the response body failed [unique_id \"%s\"]",
-                          pp_tx_unique_id(tx));
-            return rv;
+                          "Parapet: replaying the held response body failed after %" APR_OFF_T_FMT
+                          " bytes; %s [unique_id \"%s\"]", sent,
+                          sent ? "connection aborted" : "answering 500", pp_tx_unique_id(tx));
+            return sent ? abort_response(f, bb) : send_error(f, HTTP_INTERNAL_SERVER_ERROR);
         }
         if (len == 0) {
             break;
@@ -77,6 +104,7 @@ static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx)
         if (rv != APR_SUCCESS) {
             return rv;
         }
+        sent += (apr_off_t)len;
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
     return ap_pass_brigade(f->next, bb);
@@ -96,6 +124,10 @@ static apr_status_t finish_held(ap_filter_t *f, scan_ctx_t *ctx)
     pp_ap_note_time(f->r, PP_AP_NOTE_TIME3);
     if (v != NULL && v->intercepted) {
         return send_denial(f, v);
+    }
+    if (ctx->failed) {
+        /* The engine intercepts when it cannot hold the body; never release a partial copy. */
+        return send_error(f, HTTP_INTERNAL_SERVER_ERROR);
     }
     return release_body(f, tx);
 }
@@ -129,7 +161,7 @@ static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
     /* Decided on the headers already: the rest of the body is drained unread, and the filter
      * stays in place until EOS so nothing of the response slips past the denial. */
     v = pp_tx_verdict(ctx->rq->tx);
-    ctx->decided = v != NULL && v->intercepted;
+    ctx->decided = ctx->decided || (v != NULL && v->intercepted);
     while (!APR_BRIGADE_EMPTY(bb)) {
         apr_bucket *b = APR_BRIGADE_FIRST(bb);
 
@@ -150,7 +182,10 @@ static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
             if (rv != APR_SUCCESS) {
                 return rv;
             }
-            pp_tx_feed_response_body(ctx->rq->tx, data, len);
+            if (pp_tx_feed_response_body(ctx->rq->tx, data, len) != APR_SUCCESS) {
+                /* Not held whole (the engine logged why): drain the rest, answer 500 at EOS. */
+                ctx->failed = ctx->decided = true;
+            }
         }
         apr_bucket_delete(b);
     }

@@ -206,8 +206,13 @@ void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
 /* Whether the response body must be held back and scanned (output scanning + MIME match). */
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type);
 apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx);
+/* Holds a piece of the response body (memory, then SecUploadDir). When it cannot be held (the
+ * spill fails), the transaction is intercepted with 500 and a level-1 log line, and this and
+ * every later call return the error. */
 apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t len);
 apr_status_t pp_tx_finish_response_body(pp_tx_t *tx);
+/* Reads the held body back in order (for release to the client); *len = 0 at the end. A
+ * failure (the spill file cannot be flushed or read back whole) is returned every time. */
 apr_status_t pp_tx_read_response_body(pp_tx_t *tx, const char **data, apr_size_t *len);
 
 /* Whether anything at the end of the transaction reads the response headers (audit, guardian);

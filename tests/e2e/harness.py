@@ -29,7 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 # PARAPET_E2E_MODULE points the tests at another build (a sanitizer build, for instance).
 MODULE_SO = Path(os.environ.get("PARAPET_E2E_MODULE", REPO / "build" / "mod_parapet.so"))
-ECHO_CGI = Path(__file__).resolve().parent / "cgi" / "echo.py"
+CGI_DIR = Path(__file__).resolve().parent / "cgi"
+ECHO_CGI = CGI_DIR / "echo.py"
 APACHE_BIN = shutil.which("apache2") or "/usr/sbin/apache2"
 CHILD_USER = "www-data"
 START_TIMEOUT_S = 20
@@ -214,8 +215,9 @@ class Apache:
         for sub in ("htdocs", "cgi-bin", "logs", "run", "data"):
             (self.root / sub).mkdir()
         (self.root / "htdocs" / "index.html").write_text("<html><body>parapet e2e</body></html>\n")
-        shutil.copy(ECHO_CGI, self.root / "cgi-bin" / "echo.py")
-        os.chmod(self.root / "cgi-bin" / "echo.py", 0o755)
+        for cgi in CGI_DIR.glob("*.py"):
+            shutil.copy(cgi, self.root / "cgi-bin" / cgi.name)
+            os.chmod(self.root / "cgi-bin" / cgi.name, 0o755)
         for rel, content in self.files.items():
             path = self.root / rel
             path.parent.mkdir(parents=True, exist_ok=True)

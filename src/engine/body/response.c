@@ -37,12 +37,29 @@ apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx)
     return pp_eval_phase(tx, PP_PHASE_RESPONSE_HEADERS);
 }
 
+/* Fail closed: a response we could not hold whole is a response we cannot release whole. */
+static apr_status_t fail_hold(pp_tx_t *tx, apr_status_t rv)
+{
+    char buf[120];
+    const char *where = pp_buffer_path(tx->response_body);
+    if (!where)
+        where = tx->cfg->upload_dir ? tx->cfg->upload_dir : "the temp dir";
+    pp_tx_fail(tx, 500, PP_PHASE_RESPONSE_BODY,
+               apr_psprintf(tx->pool, "Failed to hold the response body in %s: %s", where,
+                            apr_strerror(rv, buf, sizeof buf)));
+    return rv;
+}
+
 apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t len)
 {
     if (!tx->response_body)
         tx->response_body = pp_buffer_create(tx->pool, (apr_size_t)pp_cfg_output_limit(tx->cfg),
                                               tx->cfg->upload_dir);
-    return pp_buffer_feed(tx->response_body, data, len);
+    apr_status_t rv = pp_buffer_error(tx->response_body);
+    if (rv != APR_SUCCESS)
+        return rv; /* answered when it happened */
+    rv = pp_buffer_feed(tx->response_body, data, len);
+    return rv == APR_SUCCESS ? APR_SUCCESS : fail_hold(tx, rv);
 }
 
 apr_status_t pp_tx_finish_response_body(pp_tx_t *tx)
@@ -63,7 +80,20 @@ apr_status_t pp_tx_read_response_body(pp_tx_t *tx, const char **data, apr_size_t
         *len = 0;
         return APR_SUCCESS;
     }
-    return pp_buffer_read(tx->response_body, data, len);
+    apr_status_t rv = pp_buffer_error(tx->response_body);
+    if (rv != APR_SUCCESS)
+        return pp_buffer_read(tx->response_body, data, len);
+    rv = pp_buffer_read(tx->response_body, data, len);
+    if (rv != APR_SUCCESS) {
+        /* After the verdict: recorded (relevant, logged) for the 500 or the broken-off
+         * response the host answers with. */
+        char buf[120];
+        const char *where = pp_buffer_path(tx->response_body);
+        pp_tx_fail(tx, 500, PP_PHASE_RESPONSE_BODY,
+                   apr_psprintf(tx->pool, "Failed to read back the held response body from %s: %s",
+                                where ? where : "memory", apr_strerror(rv, buf, sizeof buf)));
+    }
+    return rv;
 }
 
 /* Logging phase: relevance by status (SecAuditLogRelevantStatus), then what depends on it —
