@@ -1,8 +1,15 @@
 /*
  * PCRE2 regular expressions for rules: compiled once at configuration time with JIT, matched
- * per request with per-transaction match data. Match and depth limits keep a pathological
- * pattern/input pair from hanging a worker; hitting one is reported as an error so the caller
- * can fail closed (reference §3.3, issue "rule engine" item 5).
+ * per request with per-transaction state (match data, a match context carrying the limits, and
+ * a JIT stack). Match and depth limits keep a pathological pattern/input pair from hanging a
+ * worker; hitting one is reported as an error so the caller can fail closed (reference §3.3,
+ * issue "rule engine" item 5).
+ *
+ * The JIT stack: without one, PCRE2 gives JIT code 32 KiB of the machine stack, which heavy
+ * patterns (CRS 932100 and kin) exhaust on 8 KiB of a plain query string. That error is not a
+ * verdict on the value, so a transaction gets its own stack (32 KiB growing to
+ * PP_RX_JIT_STACK_MAX_BYTES) the first time a match runs out, and the match is retried. Per
+ * transaction, not per thread: nothing is shared, and the pool cleanup unmaps it.
  */
 #include "util/util.h"
 
@@ -11,26 +18,31 @@
 
 /* Bounds for one match: generous for real rules, small enough that a catastrophic
  * backtracking pattern gives up in milliseconds. */
-#define PP_RX_MATCH_LIMIT 1000000u
-#define PP_RX_DEPTH_LIMIT 10000u
 #define PP_RX_HEAP_LIMIT_KIB 4096u
+/* JIT stack: the size PCRE2 would use anyway, growing on demand (the kernel commits pages as
+ * they are touched) up to a size that decides these patterns on values of a few hundred KiB
+ * (measured: CRS 932100 on "a=1&b=2 " needs about 4 bytes of stack per subject byte). */
+#define PP_RX_JIT_STACK_START_BYTES (32 * 1024)
+#define PP_RX_JIT_STACK_MAX_BYTES (2 * 1024 * 1024)
 
 struct pp_regex_t {
     pcre2_code *code;
-    pcre2_match_context *mctx;
     const char *pattern;
     const pp_rx_needs_t *needs;
     bool jit;
 };
 
 struct pp_rx_state_t {
+    apr_pool_t *pool;
+    pcre2_general_context *gc;
     pcre2_match_data *md;
+    pcre2_match_context *mctx; /* this transaction's limits and, once needed, its JIT stack */
+    pcre2_jit_stack *jit_stack;
 };
 
 static apr_status_t regex_cleanup(void *data)
 {
     pp_regex_t *re = data;
-    pcre2_match_context_free(re->mctx);
     pcre2_code_free(re->code);
     return APR_SUCCESS;
 }
@@ -56,12 +68,6 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     re->pattern = apr_pstrdup(cp, pattern);
     re->needs = pp_rx_needs_derive(cp, pattern);
     re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
-    re->mctx = pcre2_match_context_create(NULL);
-    pcre2_set_match_limit(re->mctx, PP_RX_MATCH_LIMIT);
-    pcre2_set_depth_limit(re->mctx, PP_RX_DEPTH_LIMIT);
-    /* The interpreter's backtracking frames come from the transaction pool (see
-     * pp_rx_state_create), where a grown vector is only released with the request. */
-    pcre2_set_heap_limit(re->mctx, PP_RX_HEAP_LIMIT_KIB);
     apr_pool_cleanup_register(cp, re, regex_cleanup, apr_pool_cleanup_null);
     return re;
 }
@@ -91,22 +97,65 @@ static void pool_free(void *block, void *pool)
 
 pp_rx_state_t *pp_rx_state_create(apr_pool_t *p)
 {
-    pp_rx_state_t *st = apr_palloc(p, sizeof *st);
-    pcre2_general_context *gc = pcre2_general_context_create(pool_malloc, pool_free, p);
+    pp_rx_state_t *st = apr_pcalloc(p, sizeof *st);
+    st->pool = p;
+    st->gc = pcre2_general_context_create(pool_malloc, pool_free, p);
     /* One pair is enough: rules need "did it match", not the capture groups. */
-    st->md = gc ? pcre2_match_data_create(1, gc) : NULL;
+    st->md = st->gc ? pcre2_match_data_create(1, st->gc) : NULL;
+    st->mctx = st->gc ? pcre2_match_context_create(st->gc) : NULL;
+    if (st->mctx) {
+        /* The interpreter's backtracking frames come from the transaction pool, where a
+         * grown vector is only released with the request. */
+        pcre2_set_heap_limit(st->mctx, PP_RX_HEAP_LIMIT_KIB);
+        pp_rx_state_set_limits(st, PP_RX_DEFAULT_MATCH_LIMIT, PP_RX_DEFAULT_DEPTH_LIMIT);
+    }
     return st;
+}
+
+void pp_rx_state_set_limits(pp_rx_state_t *st, uint32_t match_limit, uint32_t depth_limit)
+{
+    if (!st->mctx)
+        return;
+    pcre2_set_match_limit(st->mctx, match_limit);
+    pcre2_set_depth_limit(st->mctx, depth_limit);
+}
+
+static apr_status_t jit_stack_cleanup(void *data)
+{
+    pcre2_jit_stack_free(data);
+    return APR_SUCCESS;
+}
+
+/* Gives the transaction its own JIT stack. False when there is no memory for one. */
+static bool jit_stack_grow(pp_rx_state_t *st)
+{
+    st->jit_stack = pcre2_jit_stack_create(PP_RX_JIT_STACK_START_BYTES,
+                                           PP_RX_JIT_STACK_MAX_BYTES, st->gc);
+    if (!st->jit_stack)
+        return false;
+    apr_pool_cleanup_register(st->pool, st->jit_stack, jit_stack_cleanup,
+                              apr_pool_cleanup_null);
+    pcre2_jit_stack_assign(st->mctx, NULL, st->jit_stack);
+    return true;
 }
 
 apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match)
 {
-    if (!st->md) { /* no memory for match data: undecided, the caller fails closed */
+    if (!st->md || !st->mctx) { /* no memory for match state: undecided, the caller fails closed */
         *match = false;
         return APR_ENOMEM;
     }
     const char *s = subject.data ? subject.data : "";
-    int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, re->mctx)
-                     : pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, re->mctx);
+    int rc;
+    if (!re->jit) {
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, st->mctx);
+    } else {
+        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, st->mctx);
+        /* The default stack ran out: that says nothing about the value. Retry once on a
+         * larger one; running out of that is a resource limit like the others. */
+        if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !st->jit_stack && jit_stack_grow(st))
+            rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, st->mctx);
+    }
     if (rc >= 0) {
         *match = true;
         return APR_SUCCESS;

@@ -52,13 +52,18 @@ typedef struct pp_rx_needs_t pp_rx_needs_t;
 pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags, const char **err);
 const char *pp_regex_pattern(const pp_regex_t *re);
 
-/* Per-transaction match state (match data). Created once per transaction, freed by a pool
- * cleanup. */
+/* Per-transaction match state: match data, the match limits, and a JIT stack made when a
+ * match first needs more than PCRE2's default 32 KiB. Everything lives in p (the JIT stack is
+ * unmapped by a cleanup on p). Created with the default limits. */
 typedef struct pp_rx_state_t pp_rx_state_t;
+#define PP_RX_DEFAULT_MATCH_LIMIT 1000000u
+#define PP_RX_DEFAULT_DEPTH_LIMIT 10000u
 pp_rx_state_t *pp_rx_state_create(apr_pool_t *p);
+/* PCRE2's match limit and depth limit for the matches that follow. Never fails. */
+void pp_rx_state_set_limits(pp_rx_state_t *st, uint32_t match_limit, uint32_t depth_limit);
 
 /* Runs the regex. Returns APR_SUCCESS with *match set, or APR_EGENERAL when a resource limit
- * was hit (match limit, JIT stack): the caller decides (fail closed). */
+ * was hit (match limit, depth limit, the grown JIT stack): the caller decides (fail closed). */
 apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match);
 bool pp_regex_jit_available(void);
 /* The literal prefilter derived from the pattern at compile time (NULL: none). */

@@ -1,0 +1,137 @@
+/*
+ * util/regex.c: matching stays decided on long benign values (the JIT stack grows past PCRE2's
+ * 32 KiB default), and the resource limits still stop a pathological pattern/input pair.
+ * The heavy patterns are CRS 3.3.4's 932100 and 932150, read from the Debian package
+ * modsecurity-crs (tools/deps.sh installs it), so that no third-party text is copied here.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
+#include "util/util.h"
+
+static apr_pool_t *root;
+#include "pp_test.h"
+
+#define CRS_RCE "/usr/share/modsecurity-crs/rules/REQUEST-932-APPLICATION-ATTACK-RCE.conf"
+
+/* The @rx argument of the SecRule whose action list holds "id:<id>,": continuation lines are
+ * joined, and Apache's \" unquoting is applied (the only escape the rule files need). */
+static const char *crs_pattern(apr_pool_t *p, const char *id)
+{
+    char *text = NULL;
+    apr_size_t len = 0;
+    apr_finfo_t fi;
+    apr_file_t *f;
+    if (apr_stat(&fi, CRS_RCE, APR_FINFO_SIZE, p) != APR_SUCCESS ||
+        apr_file_open(&f, CRS_RCE, APR_FOPEN_READ, 0, p) != APR_SUCCESS)
+        fail_msg("%s is missing: install modsecurity-crs (tools/deps.sh)", CRS_RCE);
+    len = (apr_size_t)fi.size;
+    text = apr_palloc(p, len + 1);
+    assert_int_equal(apr_file_read_full(f, text, len, &len), APR_SUCCESS);
+    text[len] = '\0';
+    char *o = text;
+    for (const char *s = text; *s; s++) {
+        if (s[0] == '\\' && s[1] == '\n')
+            s++;
+        else
+            *o++ = *s;
+    }
+    *o = '\0';
+    const char *key = apr_pstrcat(p, "\"id:", id, ",", NULL);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "SecRule", 7) != 0 || !strstr(line, key))
+            continue;
+        char *start = strstr(line, "\"@rx ");
+        assert_non_null(start);
+        start += 5;
+        char *pat = apr_palloc(p, strlen(start) + 1), *w = pat;
+        for (const char *s = start; *s && *s != '"'; s++) {
+            if (s[0] == '\\' && s[1] == '"')
+                s++;
+            else if (s[0] == '\\' && s[1])
+                *w++ = *s++;
+            *w++ = *s;
+        }
+        *w = '\0';
+        return pat;
+    }
+    fail_msg("rule %s not found in %s", id, CRS_RCE);
+    return NULL;
+}
+
+static pp_str_t repeat(apr_pool_t *p, const char *unit, apr_size_t total)
+{
+    apr_size_t n = strlen(unit);
+    char *s = apr_palloc(p, total + n + 1);
+    apr_size_t len = 0;
+    while (len < total) {
+        memcpy(s + len, unit, n);
+        len += n;
+    }
+    s[len] = '\0';
+    return (pp_str_t){ s, len };
+}
+
+/* CRS 932100/932150 on 8-64 KiB of a plain query string: PCRE2's default 32 KiB JIT stack
+ * runs out (PCRE2_ERROR_JIT_STACKLIMIT), which the rules would count as a match. */
+static void test_long_benign_value_no_match(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ids[] = { "932100", "932150" }, *attacks[] = { "x; cat /etc/passwd", "ls -la" };
+    pp_rx_state_t *st = pp_rx_state_create(p);
+    for (size_t i = 0; i < 2; i++) {
+        const char *err = NULL;
+        pp_regex_t *re = pp_regex_compile(p, crs_pattern(p, ids[i]), 0, &err);
+        if (!re)
+            fail_msg("%s: %s", ids[i], err);
+        for (apr_size_t kib = 8; kib <= 64; kib *= 2) {
+            bool m = true;
+            apr_status_t rv = pp_regex_exec(re, st, repeat(p, "a=1&b=2 ", kib * 1024), &m);
+            if (rv != APR_SUCCESS)
+                fail_msg("CRS %s on %zu KiB of \"a=1&b=2 \": undecided (%d)", ids[i],
+                         (size_t)kib, rv);
+            assert_false(m);
+        }
+        bool m = false; /* the pattern still matches what it is for */
+        assert_int_equal(pp_regex_exec(re, st, pp_str_from_cstr(attacks[i]), &m),
+                         APR_SUCCESS);
+        assert_true(m);
+    }
+}
+
+/* The limits stay for genuinely pathological input: exponential backtracking gives up. */
+static void test_pathological_still_limited(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *err = NULL;
+    pp_regex_t *re = pp_regex_compile(p, "^(a+)+$", 0, &err);
+    assert_non_null(re);
+    pp_rx_state_t *st = pp_rx_state_create(p);
+    bool m = true;
+    assert_int_equal(pp_regex_exec(re, st, repeat(p, "aaaaaaaaaa", 40), &m), APR_SUCCESS);
+    assert_true(m);
+    pp_str_t evil = repeat(p, "aaaaaaaaaa", 40);
+    ((char *)evil.data)[evil.len - 1] = 'b';
+    assert_int_equal(pp_regex_exec(re, st, evil, &m), APR_EGENERAL);
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_long_benign_value_no_match, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_pathological_still_limited, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(root);
+    apr_terminate();
+    return rc;
+}
