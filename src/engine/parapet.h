@@ -51,6 +51,12 @@ const char *pp_engine_init(apr_pool_t *p);
 /* "Parapet/0.1.0 (PCRE2 10.42, JIT on)" in p. */
 const char *pp_engine_version(apr_pool_t *p);
 
+/* Runs the ModSecurity 2 transformations named in names (comma-separated, any case; "none"
+ * clears the ones before it) over in, in order. NULL and the result in *out, or an error
+ * message naming the unknown transformation. Used by `parapet transform`; the rule loop
+ * applies compiled chains instead. */
+const char *pp_transform(apr_pool_t *p, const char *names, pp_str_t in, pp_str_t *out);
+
 /* ---- Configuration ---------------------------------------------------------------------- */
 
 typedef enum { PP_SCOPE_ANY, PP_SCOPE_SERVER, PP_SCOPE_NODIR } pp_scope_t;

@@ -69,3 +69,98 @@ apr_status_t pp_tfn_normalise_path_win(apr_pool_t *scratch, pp_str_t in, pp_str_
 {
     return normalise(scratch, in, true, out);
 }
+
+/* ---- ModSecurity 2's normalizePath ---------------------------------------------------------
+ * Unlike the 1.9 steps above, this resolves "../" against the previous segment. It reproduces
+ * ModSecurity 2.9.7's in-place algorithm exactly, because CRS's LFI rules see its output: a
+ * relative path keeps leading ".." it cannot resolve ("a/../../b/" → "../b/"), an absolute one
+ * cannot climb above '/' ("/../x" → "/x"), "./" segments and repeated '/' go, and a trailing
+ * '/' is kept only if the input had one. The work happens in a copy: dst never passes src, so
+ * one buffer is enough (as in ModSecurity). */
+static apr_size_t normalise2_inplace(unsigned char *p, apr_size_t len, bool win)
+{
+    if (len == 0)
+        return 0;
+    unsigned char *src = p, *dst = p, *end = p + len - 1;
+    bool relative = !(*p == '/' || (win && *p == '\\'));
+    bool trailing = *end == '/' || (win && *end == '\\');
+    bool hitroot = false, done = false;
+    while (!done && src <= end && dst <= end) {
+        if (win) {
+            if (*src == '\\')
+                *src = '/';
+            if (src < end && src[1] == '\\')
+                src[1] = '/';
+        }
+        if (src == end)
+            done = true;
+        else if (src[1] != '/')
+            goto copy; /* not the last byte of a segment */
+        if (src != end && *src == '/') {
+            goto copy; /* an empty segment: the copy below skips repeated slashes */
+        } else if (*src == '.') {
+            if (dst > p && dst[-1] == '.') { /* "..": a back-reference */
+                if (relative && (hitroot || dst - 2 <= p)) {
+                    hitroot = true;
+                    goto copy; /* nothing to resolve it against */
+                }
+                dst = dst - p < 3 ? p : dst - 3; /* never before the buffer */
+                while (dst > p && *dst != '/')
+                    dst--;
+                if (dst <= p) {
+                    hitroot = true;
+                    dst = p;
+                    if (!relative && src == end)
+                        dst++; /* keep the root slash */
+                }
+                if (done)
+                    continue;
+                src++;
+            } else if (dst == p) { /* "./" at the start */
+                if (done)
+                    continue;
+                src++;
+            } else if (dst[-1] == '/') { /* "/./" */
+                if (done)
+                    continue;
+                dst--;
+                src++;
+            }
+        } else if (dst > p) {
+            hitroot = false; /* an ordinary segment */
+        }
+    copy:
+        if (*src == '/') {
+            while (src < end && (src[1] == '/' || (win && src[1] == '\\')))
+                src++;
+            if (relative && dst == p) {
+                src++; /* a relative path does not start with the slash */
+                continue;
+            }
+        }
+        *dst++ = *src++;
+    }
+    apr_size_t n = (apr_size_t)(dst - p);
+    if (!trailing && n > 0 && p[n - 1] == '/')
+        n--;
+    return n;
+}
+
+static apr_status_t normalise2(apr_pool_t *scratch, pp_str_t in, bool win, pp_str_t *out)
+{
+    unsigned char *buf = apr_palloc(scratch, in.len + 2);
+    if (in.len)
+        memcpy(buf, in.data, in.len);
+    buf[in.len] = buf[in.len + 1] = '\0';
+    return pp_tfn_result(in, (char *)buf, normalise2_inplace(buf, in.len, win), out);
+}
+
+apr_status_t pp_tfn_normalise_path2(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return normalise2(scratch, in, false, out);
+}
+
+apr_status_t pp_tfn_normalise_path2_win(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return normalise2(scratch, in, true, out);
+}

@@ -112,3 +112,90 @@ apr_status_t pp_tfn_trim(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
     *out = (pp_str_t){ buf, end - start };
     return APR_SUCCESS;
 }
+
+/* ---- 2.x whitespace: ModSecurity counts the byte 0xA0 (NBSP) as whitespace here ----------- */
+
+static bool is_ws_nbsp(char c)
+{
+    return is_ws(c) || (unsigned char)c == 0xA0;
+}
+
+/* compressWhitespace (2.x): each run of whitespace or NBSP becomes one space. */
+apr_status_t pp_tfn_compress_whitespace2(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    char *buf = apr_palloc(scratch, in.len + 1);
+    apr_size_t o = 0;
+    bool run = false;
+    for (apr_size_t i = 0; i < in.len; i++) {
+        if (!is_ws_nbsp(in.data[i])) {
+            buf[o++] = in.data[i];
+            run = false;
+        } else if (!run) {
+            buf[o++] = ' ';
+            run = true;
+        }
+    }
+    return pp_tfn_result(in, buf, o, out);
+}
+
+/* removeWhitespace: whitespace and NBSP bytes deleted. */
+apr_status_t pp_tfn_remove_whitespace(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    char *buf = apr_palloc(scratch, in.len + 1);
+    apr_size_t o = 0;
+    for (apr_size_t i = 0; i < in.len; i++)
+        if (!is_ws_nbsp(in.data[i]))
+            buf[o++] = in.data[i];
+    return pp_tfn_result(in, buf, o, out);
+}
+
+/* trimLeft / trimRight: whitespace (not NBSP) at one end removed. */
+apr_status_t pp_tfn_trim_left(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    apr_size_t start = 0;
+    while (start < in.len && is_ws(in.data[start]))
+        start++;
+    char *buf = apr_palloc(scratch, in.len - start + 1);
+    memcpy(buf, in.data + start, in.len - start);
+    return pp_tfn_result(in, buf, in.len - start, out);
+}
+
+apr_status_t pp_tfn_trim_right(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    apr_size_t end = in.len;
+    while (end > 0 && is_ws(in.data[end - 1]))
+        end--;
+    char *buf = apr_palloc(scratch, end + 1);
+    memcpy(buf, in.data, end);
+    return pp_tfn_result(in, buf, end, out);
+}
+
+/* parity*7bit: bit 7 of each byte set or cleared so that the byte has even (or odd) parity,
+ * or cleared. As in ModSecurity, the parity deciding it is the whole byte's, bit 7 included:
+ * a byte whose eight bits have odd parity gets bit 7 set for even parity, cleared for odd. */
+static apr_status_t parity(apr_pool_t *scratch, pp_str_t in, int mode, pp_str_t *out)
+{
+    char *buf = apr_palloc(scratch, in.len + 1);
+    for (apr_size_t i = 0; i < in.len; i++) {
+        unsigned char c = (unsigned char)in.data[i];
+        bool odd = __builtin_popcount(c) & 1;
+        bool set = (mode == 0 && odd) || (mode == 1 && !odd);
+        buf[i] = (char)(set ? c | 0x80 : c & 0x7F);
+    }
+    return pp_tfn_result(in, buf, in.len, out);
+}
+
+apr_status_t pp_tfn_parity_even7(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return parity(scratch, in, 0, out);
+}
+
+apr_status_t pp_tfn_parity_odd7(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return parity(scratch, in, 1, out);
+}
+
+apr_status_t pp_tfn_parity_zero7(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return parity(scratch, in, 2, out);
+}

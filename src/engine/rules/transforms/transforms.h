@@ -10,6 +10,8 @@
 
 #include "parapet.h"
 
+#include <string.h>
+
 /* The shape every transformation shares (the table in table.c points at these).
  * *out is in itself (same pointer, no copy) exactly when there was nothing to do, so a caller
  * may test out->data == in.data for "unchanged"; otherwise it is new bytes in scratch. Outputs
@@ -61,5 +63,78 @@ apr_status_t pp_tfn_lowercase(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
 apr_status_t pp_tfn_compress_whitespace(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
 /* Removes leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r). */
 apr_status_t pp_tfn_trim(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+
+/* ---- the 2.x transformation set (ModSecurity 2.9.7, reference secrule-2.9 §7) --------------
+ * Same contract as above, except that these may make the value longer (encoders, digests,
+ * utf8toUnicode) and always end their output with a NUL byte that len does not count. Each
+ * reproduces ModSecurity 2.9.7's observable result byte for byte, quirks included (the
+ * differential test tests/e2e/test_ms2_transforms.py runs ModSecurity itself as the oracle);
+ * the comments at each function say which quirks those are. */
+
+/* The result of a transformation that wrote buf[0, len): in itself when the bytes are equal,
+ * so that "same pointer" keeps meaning "unchanged"; buf must hold len + 1 bytes. */
+static inline apr_status_t pp_tfn_result(pp_str_t in, char *buf, apr_size_t len, pp_str_t *out)
+{
+    if (len == in.len && (len == 0 || memcmp(buf, in.data, len) == 0)) {
+        *out = in;
+    } else {
+        buf[len] = '\0';
+        *out = (pp_str_t){ buf, len };
+    }
+    return APR_SUCCESS;
+}
+
+/* url.c */
+apr_status_t pp_tfn_url_decode_uni(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_url_encode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* unicode.c */
+apr_status_t pp_tfn_utf8_to_unicode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* html.c */
+apr_status_t pp_tfn_html_entity_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* escape.c */
+apr_status_t pp_tfn_js_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_css_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_escape_seq_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* comments.c */
+apr_status_t pp_tfn_remove_comments(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_remove_comments_char(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_replace_comments(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_cmd_line(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* path.c: ModSecurity 2's normalizePath resolves "../", unlike the 1.9 steps above */
+apr_status_t pp_tfn_normalise_path2(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_normalise_path2_win(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* simple.c */
+apr_status_t pp_tfn_compress_whitespace2(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_remove_whitespace(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_trim_left(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_trim_right(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_parity_even7(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_parity_odd7(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_parity_zero7(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* base64.c */
+apr_status_t pp_tfn_base64_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_base64_decode_ext(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_base64_encode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* hex.c */
+apr_status_t pp_tfn_hex_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_hex_encode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_sql_hex_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* digest.c */
+apr_status_t pp_tfn_length(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_md5(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+apr_status_t pp_tfn_sha1(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+
+/* ---- table.c: the registry ------------------------------------------------------------- */
+
+typedef struct pp_tfn_def_t {
+    const char *name;      /* as ModSecurity spells it; look-ups ignore case */
+    pp_tfn_apply_fn apply; /* NULL for "none", which the chain builder treats as a reset */
+    const char *help;
+} pp_tfn_def_t;
+
+/* The table, sorted case-insensitively by name. */
+const pp_tfn_def_t *pp_tfn_table(apr_size_t *n);
+/* The row for name (case-insensitive), or NULL. */
+const pp_tfn_def_t *pp_tfn_find(const char *name);
 
 #endif

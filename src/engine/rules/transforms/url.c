@@ -172,3 +172,61 @@ apr_status_t pp_tfn_url_decode_form(apr_pool_t *scratch, pp_str_t in, pp_str_t *
 {
     return pp_tfn_normalise19(scratch, in, PP_N19_URLDECODE | PP_N19_PLUS, out);
 }
+
+/* urlDecodeUni: %HH and IIS's %uHHHH (either case of the u). A %u escape becomes one byte:
+ * the low byte of the code point, plus 0x20 for full-width ASCII (U+FF01..U+FF5E → '!'..'~').
+ * A '%' or '%u' without enough valid hex digits is copied as it is and decoding resumes right
+ * after it ("%u12" stays, "%%41" gives "%A"); a raw '+' becomes a space. ModSecurity's
+ * SecUnicodeMapFile table is not consulted here (it would replace the low-byte rule for the
+ * code points it lists). */
+apr_status_t pp_tfn_url_decode_uni(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    const char *s = in.data;
+    char *buf = apr_palloc(scratch, in.len + 1);
+    apr_size_t o = 0, i = 0;
+    while (i < in.len) {
+        if (s[i] == '%' && i + 1 < in.len && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
+            if (i + 5 < in.len && pp_hex_pair(s + i + 2) >= 0 && pp_hex_pair(s + i + 4) >= 0) {
+                unsigned char c = (unsigned char)pp_hex_pair(s + i + 4);
+                bool wide = (s[i + 2] | 0x20) == 'f' && (s[i + 3] | 0x20) == 'f';
+                if (wide && c > 0x00 && c < 0x5f)
+                    c += 0x20;
+                buf[o++] = (char)c;
+                i += 6;
+            } else {
+                buf[o++] = s[i++];
+                buf[o++] = s[i++];
+            }
+        } else if (s[i] == '%' && i + 2 < in.len && pp_hex_pair(s + i + 1) >= 0) {
+            buf[o++] = (char)pp_hex_pair(s + i + 1);
+            i += 3;
+        } else {
+            buf[o++] = s[i] == '+' ? ' ' : s[i];
+            i++;
+        }
+    }
+    return pp_tfn_result(in, buf, o, out);
+}
+
+/* urlEncode: a space becomes '+', every byte other than A-Z, a-z, 0-9 and '*' becomes %hh in
+ * lower-case hex ('-', '.' and '_' included, as ModSecurity does). */
+apr_status_t pp_tfn_url_encode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *buf = apr_palloc(scratch, in.len * 3 + 1);
+    apr_size_t o = 0;
+    for (apr_size_t i = 0; i < in.len; i++) {
+        unsigned char c = (unsigned char)in.data[i];
+        if (c == ' ') {
+            buf[o++] = '+';
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '*') {
+            buf[o++] = (char)c;
+        } else {
+            buf[o++] = '%';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        }
+    }
+    return pp_tfn_result(in, buf, o, out);
+}
