@@ -12,6 +12,9 @@
 #include <apr_lib.h>
 
 #define PP_MAX_INCLUDE_DEPTH 16
+/* Open containers (<IfModule>, <Location>, ...) at once in one file; Apache has no limit, real
+ * configurations nest three or four. */
+#define PP_MAX_CONTAINER_DEPTH 32
 
 typedef struct reader_t {
     apr_pool_t *cp, *tp;
@@ -117,6 +120,9 @@ static const char *container(reader_t *rd, pp_cfg_t **cur, pp_cfg_t *top, char *
     if (end)
         *end = '\0';
     apr_collapse_spaces(val, val);
+    if (*sp >= PP_MAX_CONTAINER_DEPTH)
+        return apr_psprintf(rd->tp, "containers nested too deeply (more than %d)",
+                            PP_MAX_CONTAINER_DEPTH);
     if (strcasecmp(name, "IfModule") == 0) {
         bool neg = val[0] == '!';
         bool ours = our_module(neg ? val + 1 : val);
@@ -128,8 +134,6 @@ static const char *container(reader_t *rd, pp_cfg_t **cur, pp_cfg_t *top, char *
         return NULL;
     }
     /* <Directory>, <Location>, <VirtualHost>...: check its directives in a throwaway child. */
-    if (*sp >= 32)
-        return "containers nested too deeply";
     stack_kind[(*sp)++] = 1;
     *cur = pp_cfg_create(rd->cp);
     return NULL;
@@ -193,7 +197,7 @@ static const char *read_file(reader_t *rd, pp_cfg_t *cfg, const char *path)
     if (!strrchr(path, '/'))
         dir = ".";
     char *cursor = text, *line;
-    int ln, next_no = 1, stack_kind[32], sp = 0;
+    int ln, next_no = 1, stack_kind[PP_MAX_CONTAINER_DEPTH], sp = 0;
     pp_cfg_t *cur = cfg;
     while ((line = next_line(rd->tp, &cursor, &ln, &next_no))) {
         while (apr_isspace(*line))
