@@ -17,14 +17,24 @@ typedef struct hit_t {
     bool limit;
 } hit_t;
 
-/* Collected and normalised values of a target, computed once per transaction. */
-static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t)
+/* Collected and normalised values of a target, computed once per transaction. NULL when the
+ * collector failed: the transaction is then intercepted with 500 (review M4: an error is not
+ * "no values", which would be "no match" and fail open). */
+static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t,
+                                               pp_phase_t phase)
 {
     bool cacheable = !(t->var->flags & PP_VAR_NOCACHE) && t->slot < tx->ncache;
     if (cacheable && tx->cache[t->slot].target == t)
         return tx->cache[t->slot].values;
     apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
-    t->var->collect(tx, t, vals);
+    apr_status_t rv = t->var->collect(tx, t, vals);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        pp_tx_fail(tx, 500, phase, apr_psprintf(tx->pool, "Variable %s could not be collected "
+                                                          "(%s); failing closed", t->label,
+                                                apr_strerror(rv, buf, sizeof buf)));
+        return NULL;
+    }
     if (vals->nelts == 0 && t->missing_as_empty)
         *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
     unsigned norm = t->norm;
@@ -67,11 +77,14 @@ static bool excluded(const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
     return false;
 }
 
-static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
+/* Whether r matches; false too when a collector failed (the transaction is then intercepted). */
+static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t phase)
 {
     for (unsigned ti = 0; ti < r->ntargets; ti++) {
         const pp_target_t *t = r->targets[ti];
-        const apr_array_header_t *vals = target_values(tx, t);
+        const apr_array_header_t *vals = target_values(tx, t, phase);
+        if (!vals)
+            return false;
         for (int i = 0; i < vals->nelts; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
             if (r->nexclusions && excluded(r, t, v->name))
@@ -102,12 +115,14 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit)
 
 /* Which members of g (standing whole at this point of the effective list, see rules/plan.c)
  * can match: bit k for member k. The others are skipped without being read. */
-static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g)
+static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g, pp_phase_t phase)
 {
     int n = g->size;
     uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1, m = 0;
     for (unsigned ti = 0; ti < g->ntargets && m != all; ti++) {
-        const apr_array_header_t *vals = target_values(tx, g->targets[ti]);
+        const apr_array_header_t *vals = target_values(tx, g->targets[ti], phase);
+        if (!vals)
+            return 0; /* a collector failed: the transaction is intercepted */
         for (int v = 0; v < vals->nelts && m != all; v++) {
             const pp_value_t *val = &APR_ARRAY_IDX(vals, v, pp_value_t);
             if (g->needs) {
@@ -240,13 +255,13 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
     hit_t hit = { 0 };
     bool matched = true;
     for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
-        matched = rule_matches(tx, c, &hit);
+        matched = rule_matches(tx, c, &hit, phase);
         last = c;
     }
     pp_debug(tx, 4, "Rule %s:%d (%s) %s", r->file ? r->file : "?", r->line, r->op.arg,
              matched ? "matched" : "did not match");
     if (!matched)
-        return false;
+        return tx->verdict.intercepted;
     if (apply_outcome(tx, last, &hit, phase))
         return true;
     if (last->own && last->own->skipnext)
@@ -278,7 +293,9 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
         /* A group: its members are single rules without flow actions, one step each, so
          * only the members its check leaves are evaluated, in order, and the others are not
          * even read. */
-        for (uint64_t may = group_check(tx, g); may && !stop; may &= may - 1)
+        uint64_t may = group_check(tx, g, phase);
+        stop = tx->verdict.intercepted;
+        for (; may && !stop; may &= may - 1)
             stop = run_chain(tx, rules, steps[s + __builtin_ctzll(may)].first, phase, &skip);
         s += g->size - 1;
     }

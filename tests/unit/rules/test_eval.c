@@ -112,6 +112,74 @@ static void test_group_prefilter(void **state)
     group_case("[xy][z]", false); /* classes hold no literal: no needs */
 }
 
+/* A variable whose collector fails, as one reading a body processor's broken state or a
+ * persistent collection could: a test row of the variable table. */
+static apr_status_t collect_fails(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    (void)tx;
+    (void)t;
+    (void)out;
+    return APR_ENOMEM;
+}
+
+static const pp_var_def_t failing_var = { "FAILING_VAR", PP_SEL_NONE, PP_PHASE_REQUEST_HEADERS,
+                                          collect_fails, 0, 0, NULL, "test row" };
+
+/* Points the first target of every rule of cfg (and of their groups, which share it) at an
+ * interned target of the failing variable. */
+static void make_targets_fail(pp_cfg_t *cfg)
+{
+    pp_target_t t = { .var = &failing_var, .label = "FAILING_VAR", .missing_as_empty = true };
+    const pp_target_t *it = pp_target_intern(pool, &t);
+    for (int i = 0; i < cfg->rules->nelts; i++) {
+        pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, i, pp_rule_t *);
+        r->targets[0] = it;
+        if (r->group)
+            for (unsigned k = 0; k < r->group->ntargets; k++)
+                ((const pp_target_t **)r->group->targets)[k] = it;
+    }
+}
+
+static void expect_fail_closed(const pp_cfg_t *cfg)
+{
+    apr_pool_t *rp;
+    apr_pool_create(&rp, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    const char *line = "GET /?a=b HTTP/1.1";
+    pp_tx_set_request_line(tx, (pp_str_t){ line, strlen(line) });
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish_request_body(tx);
+    const pp_verdict_t *v = pp_tx_verdict(tx);
+    assert_true(v->intercepted);
+    assert_int_equal(v->status, 500);
+    assert_true(v->matches->nelts >= 1);
+    const char *text = APR_ARRAY_IDX(v->matches, 0, pp_match_t *)->text;
+    if (!strstr(text, "FAILING_VAR could not be collected"))
+        fail_msg("message: %s", text);
+    apr_pool_destroy(rp);
+}
+
+/* Review M4: a collector's error is not "no values" (which is "no match", fail open). The
+ * transaction is intercepted with 500 and the reason logged, for a rule evaluated alone and
+ * for members of a prefiltered group, even when the rule itself would only pass. */
+static void test_collector_error_fails_closed(void **state)
+{
+    pp_cfg_t *cfg = pp_cfg_create(pool);
+    assert_null(apply(cfg, pool, "SecFilterEngine", "On"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "REQUEST_URI ^zzz$ id:1,pass"));
+    make_targets_fail(cfg);
+    expect_fail_closed(cfg);
+
+    pp_cfg_t *grouped = pp_cfg_create(pool);
+    assert_null(apply(grouped, pool, "SecFilterEngine", "On"));
+    assert_null(apply(grouped, pool, "SecFilterSelective", "ARGS aaa id:1,pass"));
+    assert_null(apply(grouped, pool, "SecFilterSelective", "ARGS bbb id:2,pass"));
+    assert_null(apply(grouped, pool, "SecFilterSelective", "ARGS ccc id:3,pass"));
+    assert_non_null(APR_ARRAY_IDX(grouped->rules, 0, pp_rule_t *)->group);
+    make_targets_fail(grouped);
+    expect_fail_closed(grouped);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -120,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_rules_from_two_pools),
         cmocka_unit_test(test_chain_and_skipnext),
         cmocka_unit_test(test_group_prefilter),
+        cmocka_unit_test(test_collector_error_fails_closed),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);
