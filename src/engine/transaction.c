@@ -9,6 +9,9 @@
 
 #include <apr_strings.h>
 
+/* Random bytes in an engine-made unique id (24 hex digits). */
+#define PP_TX_ID_BYTES 12
+
 pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id)
 {
     pp_tx_t *tx = apr_pcalloc(p, sizeof *tx);
@@ -25,17 +28,19 @@ pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id)
     tx->notes_out = apr_table_make(p, 2);
     tx->headers_out = apr_table_make(p, 2);
     tx->rx = pp_rx_state_create(p);
+    /* Without the host's id (mod_unique_id), 12 random bytes in hex; if the system's generator
+     * fails, a mix that still differs per transaction (util/random.c), reported below. */
+    bool random_ok = true;
     if (!unique_id) {
-        unsigned char rnd[12];
-        if (apr_generate_random_bytes(rnd, sizeof rnd) != APR_SUCCESS)
-            memset(rnd, 0, sizeof rnd);
-        char *id = apr_palloc(p, 2 * sizeof rnd + 1);
-        for (apr_size_t i = 0; i < sizeof rnd; i++)
-            apr_snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+        char *id = apr_palloc(p, 2 * PP_TX_ID_BYTES + 1);
+        random_ok = pp_random_hex_from(NULL, id, PP_TX_ID_BYTES, p);
         unique_id = id;
     }
     tx->unique_id = unique_id;
     pp_tx_set_config(tx, cfg);
+    if (!random_ok)
+        pp_debug(tx, 1, "Random bytes unavailable: unique id %s made from the clocks, process "
+                        "and address instead", unique_id);
     return tx;
 }
 

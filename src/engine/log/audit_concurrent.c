@@ -107,10 +107,8 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
 pp_str_t pp_audit_parts_format(const pp_audit_record_t *r)
 {
     const pp_tx_t *tx = r->tx;
-    unsigned char rnd[4] = { 0 };
-    apr_generate_random_bytes(rnd, sizeof rnd);
     char bnd[9];
-    apr_snprintf(bnd, sizeof bnd, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+    pp_random_hex_from(NULL, bnd, 4, r);
     pp_sbuf_t b;
     pp_sbuf_init(&b, r->p, 2048 + r->body.len + r->response_body.len);
     /* A is the entry's header: always written, whatever the parts say. */

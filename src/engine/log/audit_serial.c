@@ -57,11 +57,8 @@ static void seal(pp_sbuf_t *b)
     const char *content = b->data + SEPARATOR_BYTES + 1;
     apr_size_t content_len = b->len - (SEPARATOR_BYTES + 1);
     for (int i = 0; i < BOUNDARY_TRIES; i++) {
-        unsigned char rnd[BOUNDARY_HEX / 2];
-        apr_generate_random_bytes(rnd, sizeof rnd);
         char drawn[BOUNDARY_HEX + 1];
-        for (apr_size_t j = 0; j < sizeof rnd; j++)
-            apr_snprintf(drawn + 2 * j, 3, "%02x", rnd[j]);
+        pp_random_hex_from(NULL, drawn, BOUNDARY_HEX / 2, b);
         memcpy(hex, drawn, BOUNDARY_HEX);
         if (!memmem(content, content_len, drawn, BOUNDARY_HEX))
             break;

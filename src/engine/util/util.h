@@ -38,6 +38,21 @@ static inline int pp_hex_pair(const char *s)
 /* Parses a decimal integer (no sign unless allow_negative); false on junk or overflow. */
 bool pp_parse_int64(const char *s, apr_int64_t *out);
 
+/* ---- random.c: random identifiers ----------------------------------------------------- */
+
+/* Where random bytes come from: apr_generate_random_bytes's shape (tests pass a failing one). */
+typedef apr_status_t (*pp_random_source_fn)(unsigned char *buf, apr_size_t n);
+/* n random bytes from source (NULL: the system's generator). When it fails, a mix of the
+ * clocks, the process and thread ids and salt (choose one unique among live callers, such as
+ * the transaction pool), never all zeros; returns false then, so the caller can report it. */
+bool pp_random_bytes_from(pp_random_source_fn source, unsigned char *buf, apr_size_t n,
+                          const void *salt);
+bool pp_random_bytes(unsigned char *buf, apr_size_t n, const void *salt);
+/* nbytes (at most 64) of pp_random_bytes_from as 2 * nbytes lower-case hex digits and a NUL in
+ * out. Same return. */
+bool pp_random_hex_from(pp_random_source_fn source, char *out, apr_size_t nbytes,
+                        const void *salt);
+
 /* ---- regex.c: PCRE2 with JIT ---------------------------------------------------------- */
 
 typedef struct pp_regex_t pp_regex_t;
