@@ -56,8 +56,12 @@ const char *pp_cli_read_message(apr_pool_t *p, const char *path, pp_http_msg_t *
         return apr_psprintf(p, "%s: cannot read", path);
     apr_size_t len = (apr_size_t)fi.size;
     text = apr_palloc(p, len + 1);
-    apr_file_read_full(f, text, len, &len);
+    apr_status_t rv = apr_file_read_full(f, text, len, &len);
     apr_file_close(f);
+    if (rv != APR_SUCCESS && !(rv == APR_EOF && len == 0 && fi.size == 0)) {
+        char buf[120];
+        return apr_psprintf(p, "%s: cannot read: %s", path, apr_strerror(rv, buf, sizeof buf));
+    }
     text[len] = '\0';
     const char *s = text, *end = text + len;
     msg->headers = apr_array_make(p, 8, sizeof(pp_field_t));

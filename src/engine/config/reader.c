@@ -190,8 +190,12 @@ static const char *read_file(reader_t *rd, pp_cfg_t *cfg, const char *path)
     }
     char *text = apr_palloc(rd->tp, (apr_size_t)fi.size + 1);
     apr_size_t n = (apr_size_t)fi.size;
-    apr_file_read_full(f, text, n, &n);
+    rv = apr_file_read_full(f, text, n, &n);
     apr_file_close(f);
+    if (rv != APR_SUCCESS && !(rv == APR_EOF && n == 0 && fi.size == 0)) {
+        char buf[120];
+        return apr_psprintf(rd->tp, "%s: cannot read: %s", path, apr_strerror(rv, buf, sizeof buf));
+    }
     text[n] = '\0';
     const char *dir = apr_pstrndup(rd->tp, path, strrchr(path, '/') ? (apr_size_t)(strrchr(path, '/') - path) : 1);
     if (!strrchr(path, '/'))

@@ -2,7 +2,8 @@
  * pp_cfg_read_file (config/reader.c), the configuration reader of parapet check / eval and the
  * fuzzers: container nesting is bounded for <IfModule> as for the other containers (review H5:
  * 33 nested <IfModule mod_security.c> overflowed a 32-entry stack), and the limit is reported
- * with the file and line of the block that goes too deep.
+ * with the file and line of the block that goes too deep; a file that cannot be read is an
+ * error, not an empty configuration.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +82,16 @@ static void test_mixed_nesting_bounded(void **state)
                                                 "32)", path));
 }
 
+/* Review 2.C: a failed read is an error, not an empty configuration (a directory named as
+ * the file used to give "Syntax OK" with no rules). */
+static void test_unreadable_file(void **state)
+{
+    const char *err = read_conf(tmp);
+    assert_non_null(err);
+    assert_string_equal(err, apr_psprintf(pool, "%s: cannot read: Is a directory", tmp));
+    assert_null(read_conf(write_conf("empty.conf", "")));
+}
+
 int main(void)
 {
     apr_initialize();
@@ -93,6 +104,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ifmodule_nesting_bounded),
         cmocka_unit_test(test_mixed_nesting_bounded),
+        cmocka_unit_test(test_unreadable_file),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char *cmd = apr_psprintf(pool, "rm -rf '%s'", tmp);
