@@ -421,14 +421,18 @@ apr_status_t pp_audit_write(pp_tx_t *tx)
         return APR_SUCCESS;
     }
     apr_pool_t *p;
-    apr_pool_create(&p, tx->pool);
+    apr_status_t rv = apr_pool_create(&p, tx->pool);
+    if (rv != APR_SUCCESS) {
+        pp_debug(tx, 1, "Audit log: no memory for the record of transaction %s", tx->unique_id);
+        return rv;
+    }
     pp_audit_record_t r;
     record_build(&r, tx, p);
     pp_str_t entry = tx->cfg->audit_format == PP_AUDIT_FORMAT_JSON ? pp_audit_json_format(&r)
                      : concurrent ? pp_audit_parts_format(&r)
                                   : pp_audit_serial_format(&r);
-    apr_status_t rv = concurrent ? pp_audit_concurrent_write(&r, entry, target)
-                                 : pp_log_target_write(target, entry.data, entry.len);
+    rv = concurrent ? pp_audit_concurrent_write(&r, entry, target)
+                    : pp_log_target_write(target, entry.data, entry.len);
     if (rv != APR_SUCCESS) {
         char buf[120];
         pp_debug(tx, 1, "Audit log: failed to write the record of transaction %s (%s): %s",

@@ -11,6 +11,7 @@
  * explains why). Every control byte inside a message is escaped (one message, one line, no
  * terminal escapes), in the error-log copy too, and ']' in the bracketed hostname and URI, so
  * a reader that splits on brackets cannot be handed a forged level or message (attack run D13).
+ * A failed write (disk full) is reported to the host's error log, once per transaction.
  */
 #include "log/log.h"
 
@@ -31,6 +32,18 @@ static const char *controls_escaped(apr_pool_t *p, const char *msg)
     pp_sbuf_init(&b, p, strlen(msg) + 64);
     pp_sbuf_add_safe(&b, pp_str_from_cstr(msg));
     return b.data;
+}
+
+/* Whether a failed debug-log write was already reported for tx: the host's error log hears of
+ * it once per transaction, not once per lost line (a pool note, since tx is read-only here). */
+static bool failure_reported(const pp_tx_t *tx)
+{
+    void *seen = NULL;
+    apr_pool_userdata_get(&seen, "parapet-debug-write-failed", tx->pool);
+    if (seen)
+        return true;
+    apr_pool_userdata_setn((void *)1, "parapet-debug-write-failed", NULL, tx->pool);
+    return false;
 }
 
 void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
@@ -57,5 +70,13 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
     pp_sbuf_add_safe(&b, pp_str_from_cstr(msg));
     pp_sbuf_add(&b, "\n", 1);
     apr_size_t len = b.len;
-    apr_file_write(tx->cfg->debug_file, b.data, &len);
+    apr_status_t rv = apr_file_write(tx->cfg->debug_file, b.data, &len);
+    if ((rv != APR_SUCCESS || len != b.len) && tx->errlog && !failure_reported(tx)) {
+        char buf[120];
+        tx->errlog(tx->errlog_ctx, 1,
+                   apr_psprintf(tx->pool, "Debug log: write failed (%s); further lines of "
+                                          "this transaction are lost",
+                                rv != APR_SUCCESS ? apr_strerror(rv, buf, sizeof buf)
+                                                  : "short write"));
+    }
 }

@@ -21,7 +21,11 @@ apr_status_t pp_guardian_write(pp_tx_t *tx)
     if (!logs || !logs->guardian)
         return APR_SUCCESS;
     apr_pool_t *p;
-    apr_pool_create(&p, tx->pool);
+    apr_status_t rv = apr_pool_create(&p, tx->pool);
+    if (rv != APR_SUCCESS) {
+        pp_debug(tx, 1, "Guardian log: no memory for the line of transaction %s", tx->unique_id);
+        return rv;
+    }
     apr_time_t elapsed = apr_time_now() - tx->start;
     int status = pp_log_status(tx);
     const char *uid = pp_log_safe_id(p, tx->unique_id);
@@ -36,7 +40,7 @@ apr_status_t pp_guardian_write(pp_tx_t *tx)
     const char *line = apr_psprintf(p, GUARDIAN_FMT, pp_audit_summary(tx, p, status, bytes, v.line),
                                     v.referer, v.agent, uid, apr_time_sec(elapsed), elapsed,
                                     v.truncated ? " L" : "");
-    apr_status_t rv = pp_log_target_write(logs->guardian, line, strlen(line));
+    rv = pp_log_target_write(logs->guardian, line, strlen(line));
     if (rv != APR_SUCCESS) {
         char buf[120];
         pp_debug(tx, 1, "Guardian log: failed to write the line of transaction %s (%s): %s",

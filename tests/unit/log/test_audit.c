@@ -956,6 +956,38 @@ static void test_debug_exec_output_escaped(void **state)
     assert_null(strstr(log, "second"));
 }
 
+static void collect_errlog(void *ctx, int level, const char *msg)
+{
+    apr_array_header_t *a = ctx;
+    APR_ARRAY_PUSH(a, const char *) = apr_psprintf(pool, "%d %s", level, msg);
+}
+
+/* Review 2.C: a failed debug-log write (here /dev/full: ENOSPC) reaches the host's error log,
+ * once per transaction however many lines were lost. */
+static void test_debug_write_failure_reported(void **state)
+{
+    pp_cfg_t *cfg = cfg_make(pool, "SecFilterEngine On\nSecFilterDebugLog /dev/full\n"
+                                   "SecFilterDebugLevel 9");
+    apr_array_header_t *said = apr_array_make(pool, 4, sizeof(const char *));
+    apr_pool_t *p;
+    apr_pool_create(&p, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, p, "uid-full");
+    pp_tx_set_errlog(tx, collect_errlog, said);
+    pp_tx_set_request_line(tx, pp_str_from_cstr("GET /full HTTP/1.1"));
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish_request_body(tx);
+    pp_tx_finish(tx);
+    apr_pool_destroy(p);
+    int failures = 0;
+    for (int i = 0; i < said->nelts; i++) {
+        const char *m = APR_ARRAY_IDX(said, i, const char *);
+        if (strstr(m, "Debug log: write failed"))
+            failures++;
+    }
+    if (failures != 1)
+        fail_msg("%d failure reports in %d error-log lines", failures, said->nelts);
+}
+
 /* ---- Targets: start-up errors, idempotence, sharing ------------------------------------------ */
 
 static void expect_error(const char *text, const char *message)
@@ -1032,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_debug_line),
         cmocka_unit_test(test_debug_line_brackets),
         cmocka_unit_test(test_debug_exec_output_escaped),
+        cmocka_unit_test(test_debug_write_failure_reported),
         cmocka_unit_test(test_target_errors),
         cmocka_unit_test(test_target_sharing),
     };
