@@ -9,6 +9,8 @@
 #include "config/config.h"
 #include "rules/model.h"
 
+#include <apr_hash.h>
+
 /* An intercepted file (multipart file part or PUT body). */
 typedef struct pp_file_t {
     pp_str_t field;      /* form field name ("" for PUT) */
@@ -26,6 +28,17 @@ typedef struct pp_cache_entry_t {
     const pp_target_t *target;
     apr_array_header_t *values; /* pp_value_t */
 } pp_cache_entry_t;
+
+/* What the rules have cost this request so far (rules/eval.c, attack run D8). */
+typedef struct pp_eval_budget_t {
+    unsigned op_runs;             /* operator runs */
+    apr_interval_time_t cpu_used; /* worker CPU in rule evaluation, finished phases */
+    apr_interval_time_t cpu_mark; /* the thread's CPU clock when this phase started */
+    bool exhausted;               /* SecRuleEvalTimeLimit passed: no rule runs any more */
+    unsigned limit_hits;          /* regex resource limit hits */
+    unsigned stopped_skips;       /* evaluations skipped because their rule was stopped */
+    apr_hash_t *stopped;          /* fail open: rules stopped by a limit hit, keyed by rule */
+} pp_eval_budget_t;
 
 typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_PUT, PP_BODY_RAW } pp_body_kind_t;
 
@@ -84,6 +97,7 @@ struct pp_tx_t {
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
     bool allowed;                 /* an allow action ended request-side processing */
+    pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     apr_table_t *env_out, *notes_out, *headers_out;
     const char *approval_log;     /* approval verdicts, for the audit log */
 };
@@ -126,6 +140,9 @@ apr_status_t pp_log_transaction(pp_tx_t *tx);
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase);
 /* Implicit validation (§5.2) before the inbound rules. */
 apr_status_t pp_eval_implicit_checks(pp_tx_t *tx);
+/* rules/checks.c: more arguments than SecArgumentsLimit? Then the request is failed with 400
+ * and true returned. */
+bool pp_args_over_limit(pp_tx_t *tx, pp_phase_t phase);
 
 /* The connection description, completed by the adapter's fill callback on first use. */
 const pp_conn_info_t *pp_tx_conn(const pp_tx_t *tx);

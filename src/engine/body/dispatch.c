@@ -210,7 +210,8 @@ static apr_status_t mp_field(void *ctx, pp_str_t name, pp_str_t value)
     pp_field_t *f = apr_array_push(tx->args);
     f->name = pp_str_dup(tx->pool, name);
     f->value = pp_str_dup(tx->pool, value);
-    return APR_SUCCESS;
+    /* Refuse at the first field too many rather than keep the rest (SecArgumentsLimit). */
+    return pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY) ? APR_EGENERAL : APR_SUCCESS;
 }
 
 static apr_status_t mp_file_begin(void *ctx, pp_str_t field, pp_str_t filename, pp_str_t ct,

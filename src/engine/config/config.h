@@ -13,6 +13,8 @@
 #define PP_DEFAULT_INMEM_LIMIT_BYTES 61440    /* 60 KB, reference §6.4 */
 #define PP_DEFAULT_OUTPUT_LIMIT_BYTES 1048576 /* scanned response held in memory */
 #define PP_DEFAULT_APPROVE_TIMEOUT_S 30
+#define PP_DEFAULT_ARGUMENTS_LIMIT 1000       /* ModSecurity 2's SecArgumentsLimit default */
+#define PP_DEFAULT_EVAL_TIME_LIMIT_MS 2000    /* rule evaluation CPU per request */
 
 enum { PP_ENGINE_OFF, PP_ENGINE_ON, PP_ENGINE_DYNAMIC_ONLY };
 enum { PP_AUDIT_OFF, PP_AUDIT_ON, PP_AUDIT_RELEVANT_ONLY, PP_AUDIT_DYNAMIC_OR_RELEVANT };
@@ -25,7 +27,7 @@ struct pp_cfg_t {
     int engine, scan_post, scan_output, check_url_encoding, check_unicode, check_cookie_format;
     int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
     int inheritance, upload_keep, approve_timeout_s, clamd_fail_open, regex_limit_fail_open;
-    int response_token;
+    int response_token, arguments_limit, pcre_match_limit, pcre_depth_limit, eval_time_limit_ms;
     apr_int64_t inmem_limit, output_limit;
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
@@ -125,7 +127,8 @@ extern const char *const pp_enum_audit_format[];
 extern const char *const pp_enum_audit_type[];
 extern const char *const pp_enum_keep[];
 typedef struct pp_range_t { int min, max; } pp_range_t;
-extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1];
+extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1], pp_range_1_max[1],
+    pp_range_0_3600000[1];
 
 /* Splits raw directive arguments like Apache's ap_getword_conf: whitespace separates words,
  * "..." and '...' quote (quotes removed), backslash escapes the quote character. */

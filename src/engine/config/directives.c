@@ -7,6 +7,7 @@
 #include "config/config.h"
 
 #include <apr_lib.h>
+#include <limits.h>
 #include <stddef.h>
 
 const char *const pp_enum_engine[] = { "Off", "On", "DynamicOnly", NULL };
@@ -17,6 +18,8 @@ const char *const pp_enum_keep[] = { "Off", "On", "RelevantOnly", NULL };
 const pp_range_t pp_range_0_1[1] = { { 0, 1 } };
 const pp_range_t pp_range_0_9[1] = { { 0, 9 } };
 const pp_range_t pp_range_1_3600[1] = { { 1, 3600 } };
+const pp_range_t pp_range_1_max[1] = { { 1, INT_MAX } };
+const pp_range_t pp_range_0_3600000[1] = { { 0, 3600000 } };
 
 #define SLOT_NONE PP_SLOT_NONE
 #define SLOT_INT PP_SLOT_INT

@@ -5,11 +5,26 @@
  * only when every member matches, and then the last member's action list runs; skipnext counts
  * rule directives, chained ones individually. A regex that hits its resource limit counts as a
  * match (fail closed) and is logged.
+ *
+ * Bounded work (attack run D8): PCRE2's limits bound one run, and SecRuleEvalTimeLimit bounds
+ * the request: the worker thread's CPU clock is read when a phase starts and every
+ * PP_EVAL_CHECK_EVERY operator runs (and after each limit hit, which costs up to a full match
+ * limit), and once the request has used the budget no further rule runs: the request is
+ * rejected (403), or, with SecFilterRegexLimitFailOpen On, let through unevaluated. With
+ * FailOpen On a rule whose regex hits a limit stops for the rest of the request (no match),
+ * so a body of pathological values costs one limit hit per rule, and the log gets one line per
+ * such rule plus one summary per phase instead of a line per value.
  */
 #include "rules/actions/actions.h"
 #include "rules/operators/operators.h"
 #include "rules/transforms/transforms.h"
 #include "tx.h"
+
+#include <time.h>
+
+/* Reading the thread CPU clock is a system call: often enough that a budget overshoots by
+ * at most this many runs (each bounded by the match limit), rarely enough to cost nothing. */
+#define PP_EVAL_CHECK_EVERY 64
 
 typedef struct hit_t {
     const pp_target_t *target;
@@ -77,9 +92,81 @@ static bool excluded(const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
     return false;
 }
 
-/* Whether r matches; false too when a collector failed (the transaction is then intercepted). */
+/* This thread's CPU time: a busy machine does not shorten a request's budget. */
+static apr_interval_time_t thread_cpu(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (apr_interval_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static bool fail_open(const pp_tx_t *tx)
+{
+    return pp_cfg_int(tx->cfg->regex_limit_fail_open, 0) == 1;
+}
+
+/* True once the request has used SecRuleEvalTimeLimit; the first time, rejects it (or, fail
+ * open, says that the remaining rules are skipped). */
+static bool over_budget(pp_tx_t *tx, pp_phase_t phase)
+{
+    pp_eval_budget_t *b = &tx->budget;
+    int limit_ms = pp_cfg_int(tx->cfg->eval_time_limit_ms, PP_DEFAULT_EVAL_TIME_LIMIT_MS);
+    if (b->exhausted || limit_ms == 0)
+        return b->exhausted;
+    apr_interval_time_t used = b->cpu_used + (thread_cpu() - b->cpu_mark);
+    if (used <= apr_time_from_msec(limit_ms))
+        return false;
+    b->exhausted = true;
+    const char *what = apr_psprintf(
+        tx->pool, "Rule evaluation used %" APR_TIME_T_FMT " ms of CPU, over SecRuleEvalTimeLimit "
+        "%d ms, after %u operator runs (%u regex limit hits).", apr_time_as_msec(used), limit_ms,
+        b->op_runs, b->limit_hits);
+    if (fail_open(tx))
+        pp_debug(tx, 1, "%s The remaining rules are skipped (SecFilterRegexLimitFailOpen On).",
+                 what);
+    else
+        pp_tx_fail(tx, 403, phase, what);
+    return true;
+}
+
+/* Fail open: the rule stops for this request, and says so once. */
+static void stop_rule(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t)
+{
+    pp_eval_budget_t *b = &tx->budget;
+    if (!b->stopped)
+        b->stopped = apr_hash_make(tx->pool);
+    apr_hash_set(b->stopped, apr_pmemdup(tx->pool, &r, sizeof r), sizeof r, r);
+    pp_debug(tx, 1, "Regex resource limit hit in pattern \"%s\" at %s; counted as no match, and "
+             "the rule is not run again for this request (SecFilterRegexLimitFailOpen On)",
+             r->op.arg, t->label);
+}
+
+static bool rule_stopped(pp_tx_t *tx, const pp_rule_t *r)
+{
+    if (!tx->budget.stopped || !apr_hash_get(tx->budget.stopped, &r, sizeof r))
+        return false;
+    tx->budget.stopped_skips++;
+    return true;
+}
+
+/* Counts an operator run; true when the budget says stop (checked every few runs, and after
+ * each limit hit). */
+static bool count_run(pp_tx_t *tx, bool limit_hit, pp_phase_t phase)
+{
+    pp_eval_budget_t *b = &tx->budget;
+    b->limit_hits += limit_hit;
+    if (++b->op_runs % PP_EVAL_CHECK_EVERY != 0 && !limit_hit)
+        return false;
+    return over_budget(tx, phase);
+}
+
+/* Whether r matches; false too when a collector failed (the transaction is then intercepted)
+ * or the request has used its budget. */
 static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t phase)
 {
+    if (tx->budget.exhausted || rule_stopped(tx, r))
+        return false;
     for (unsigned ti = 0; ti < r->ntargets; ti++) {
         const pp_target_t *t = r->targets[ti];
         const apr_array_header_t *vals = target_values(tx, t, phase);
@@ -89,18 +176,23 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
             if (r->nexclusions && excluded(r, t, v->name))
                 continue;
-            bool m = false;
+            bool m = false, undecided = false;
             if (r->op.needs && !needs_met(tx, r->op.needs, v)) {
                 /* m stays false: the regex cannot match without one of its literals */
-            } else if (r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS) {
-                /* A pathological pattern/input pair: undecided counts as a match unless the
-                 * administrator chose otherwise (issue: fail closed). */
-                if (pp_cfg_int(tx->cfg->regex_limit_fail_open, 0) == 1) {
-                    pp_debug(tx, 1, "Regex resource limit hit in pattern \"%s\" at %s; "
-                             "counted as no match (SecFilterRegexLimitFailOpen On)", r->op.arg,
-                             t->label);
-                    continue;
-                }
+            } else {
+                undecided = r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS;
+                if (!undecided && count_run(tx, false, phase))
+                    return false;
+            }
+            if (undecided && fail_open(tx)) {
+                stop_rule(tx, r, t);
+                count_run(tx, true, phase);
+                return false;
+            }
+            if (undecided) {
+                /* A pathological pattern/input pair: undecided counts as a match (fail
+                 * closed). */
+                tx->budget.limit_hits++;
                 *hit = (hit_t){ t, v->name, true };
                 return true;
             }
@@ -132,6 +224,8 @@ static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g, pp_phase_t ph
             bool hit = true;
             if (pp_regex_exec(g->prefilter, tx->rx, val->value, &hit) != APR_SUCCESS || hit)
                 m = all;
+            if (count_run(tx, false, phase))
+                return 0;
         }
     }
     return m;
@@ -261,7 +355,7 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
     pp_debug(tx, 4, "Rule %s:%d (%s) %s", r->file ? r->file : "?", r->line, r->op.arg,
              matched ? "matched" : "did not match");
     if (!matched)
-        return tx->verdict.intercepted;
+        return tx->verdict.intercepted || tx->budget.exhausted;
     if (apply_outcome(tx, last, &hit, phase))
         return true;
     if (last->own && last->own->skipnext)
@@ -269,10 +363,35 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
     return tx->verdict.intercepted;
 }
 
+/* One line per phase for what fail open let through, instead of one per value. */
+static void summarise(pp_tx_t *tx, unsigned stopped_before, unsigned skips_before)
+{
+    const pp_eval_budget_t *b = &tx->budget;
+    unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0;
+    if (stopped == stopped_before && b->stopped_skips == skips_before)
+        return;
+    pp_debug(tx, 1, "Regex resource limits: %u rule%s stopped in this request, %u later rule "
+             "evaluation%s skipped (SecFilterRegexLimitFailOpen On)", stopped,
+             stopped == 1 ? "" : "s", b->stopped_skips, b->stopped_skips == 1 ? "" : "s");
+}
+
+static void run_steps(pp_tx_t *tx, pp_phase_t phase);
+
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
 {
-    if (!(tx->cfg->phase_mask & (1u << phase)))
+    if (!(tx->cfg->phase_mask & (1u << phase)) || tx->budget.exhausted)
         return APR_SUCCESS;
+    pp_eval_budget_t *b = &tx->budget;
+    unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0, skips = b->stopped_skips;
+    b->cpu_mark = thread_cpu();
+    run_steps(tx, phase);
+    b->cpu_used += thread_cpu() - b->cpu_mark;
+    summarise(tx, stopped, skips);
+    return APR_SUCCESS;
+}
+
+static void run_steps(pp_tx_t *tx, pp_phase_t phase)
+{
     const apr_array_header_t *rules = tx->cfg->effective_rules;
     const pp_rule_plan_t *plan = tx->cfg->plan;
     if (!plan || plan->rules != rules)
@@ -294,10 +413,9 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
          * only the members its check leaves are evaluated, in order, and the others are not
          * even read. */
         uint64_t may = group_check(tx, g, phase);
-        stop = tx->verdict.intercepted;
+        stop = tx->verdict.intercepted || tx->budget.exhausted;
         for (; may && !stop; may &= may - 1)
             stop = run_chain(tx, rules, steps[s + __builtin_ctzll(may)].first, phase, &skip);
         s += g->size - 1;
     }
-    return APR_SUCCESS;
 }

@@ -16,6 +16,8 @@ typedef struct directive_vector_t {
 
 /* clang-format off */
 static const directive_vector_t directive_vectors[] = {
+    { "SecArgumentsLimit", "1000", NULL, "1000" },
+    { "SecArgumentsLimit", "0", "SecArgumentsLimit: \"0\" is not a number from 1 to 2147483647", NULL },
     { "SecAuditEngine", "RelevantOnly", NULL, "2" },
     { "SecAuditEngine", "DynamicOrRelevant", NULL, "3" },
     { "SecAuditEngine", "Sometimes", "SecAuditEngine: \"Sometimes\" is not one of", NULL },
@@ -82,6 +84,12 @@ static const directive_vector_t directive_vectors[] = {
     { "SecGuardianLog", "|/bin/cat", NULL, "|/bin/cat" },
     { "SecOutputInMemoryLimit", "1048576", NULL, "1048576" },
     { "SecOutputInMemoryLimit", "1M", "SecOutputInMemoryLimit: \"1M\" is not a number of bytes", NULL },
+    { "SecPcreMatchLimit", "1000", NULL, "1000" },
+    { "SecPcreMatchLimit", "-1", "SecPcreMatchLimit: \"-1\" is not a number from 1 to 2147483647", NULL },
+    { "SecPcreMatchLimitRecursion", "1000", NULL, "1000" },
+    { "SecPcreMatchLimitRecursion", "x", "is not a number from 1 to", NULL },
+    { "SecRuleEvalTimeLimit", "0", NULL, "0" },
+    { "SecRuleEvalTimeLimit", "3600001", "SecRuleEvalTimeLimit: \"3600001\" is not a number from 0 to 3600000", NULL },
     { "SecServerResponseToken", "On", NULL, "1" },
     { "SecServerSignature", "\"Microsoft-IIS/5.0\"", NULL, "Microsoft-IIS/5.0" },
     { "SecUploadApproveScript", "/bin/true", NULL, "/bin/true" },
