@@ -37,10 +37,10 @@ CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 UNIT_SRC    := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_SH     := $(shell find tests/unit -name 'test_*.sh' 2>/dev/null | sort)
-ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def')
+ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def' -o -name '*.inc')
 UNIT_HDR    := $(shell find tests/unit -name '*.h' 2>/dev/null)
 
-.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint
+.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint sqli-data
 
 all: $(BUILD)/libparapet.a $(BUILD)/mod_parapet.so $(BUILD)/parapet
 
@@ -72,7 +72,7 @@ $(BUILD)/parapet: $(CLI_OBJ) $(BUILD)/libparapet.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparapet.a $(UNIT_HDR)
 	@mkdir -p $(dir $@)
-	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -Itests/unit -o $@ $< $(BUILD)/libparapet.a $(CMOCKA_LIBS) $(LIBS)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -rdynamic -Itests/unit -o $@ $< $(BUILD)/libparapet.a $(CMOCKA_LIBS) $(LIBS)
 
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN) $(UNIT_SH)
@@ -115,6 +115,12 @@ bench: all $(BUILD)/bench_rules
 fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS)
 
+# @detectSQLi's word and fingerprint tables, derived from the reference (docs/detectors.md).
+sqli-data:
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -O2 -Wall -rdynamic -o $(BUILD)/gen_sqli_data tools/gen_sqli_data.c
+	$(BUILD)/gen_sqli_data src/engine/rules/operators/sqli_data.inc
+
 # Soak (default 600 s; SOAK_SECONDS overrides) plus the disk-full fault test (needs root).
 soak: all
 	@python3 tests/soak/soak.py $(SOAK_SECONDS)
@@ -138,7 +144,7 @@ $(BUILD)/asan/libparapet.a: $(ASAN_OBJ)
 
 $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libparapet.a fuzz/pool_guard.c $(UNIT_HDR)
 	@mkdir -p $(dir $@)
-	@echo "  CC  $< (asan)"; $(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -fvisibility=default -Itests/unit \
+	@echo "  CC  $< (asan)"; $(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -fvisibility=default -rdynamic -Itests/unit \
 		-o $@ $< fuzz/pool_guard.c $(BUILD)/asan/libparapet.a $(CMOCKA_LIBS) $(LIBS) -ldl
 
 asan-unit: $(ASAN_UNIT)

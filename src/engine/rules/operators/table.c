@@ -6,9 +6,11 @@
 
 /* clang-format off */
 static const pp_op_def_t op_table[] = {
-    /* name    parse              exec            needs           help */
-    { "rx",    pp_op_rx_parse,    pp_op_rx_exec,  pp_op_rx_needs, "PCRE2 match, compiled once with JIT" },
-    { "rx19",  pp_op_rx19_parse,  pp_op_rx_exec,  pp_op_rx_needs, "1.9 keyword: case-insensitive PCRE2 match" },
+    /* name          parse              exec             needs           help */
+    { "detectSQLi",  pp_op_noarg_parse, pp_op_sqli_exec, NULL,           "libinjection-compatible SQL injection check (fingerprint as TX:0)" },
+    { "detectXSS",   pp_op_noarg_parse, pp_op_xss_exec,  NULL,           "libinjection-compatible cross-site scripting check" },
+    { "rx",          pp_op_rx_parse,    pp_op_rx_exec,   pp_op_rx_needs, "PCRE2 match, compiled once with JIT" },
+    { "rx19",        pp_op_rx19_parse,  pp_op_rx_exec,   pp_op_rx_needs, "1.9 keyword: case-insensitive PCRE2 match" },
 };
 /* clang-format on */
 

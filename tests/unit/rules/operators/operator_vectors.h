@@ -24,6 +24,19 @@ typedef struct op_vector_t {
 
 /* clang-format off */
 static const op_vector_t op_vectors[] = {
+    OPV("detectSQLi", "",       "1' OR '1'='1",        true),  /* fingerprint s&sos */
+    OPV("detectSQLi", "",       "1 UNION SELECT 1,2--", true), /* 1UE1c */
+    OPV("detectSQLi", "",       "admin'--",            true),  /* sc */
+    OPV("detectSQLi", "",       "O'Brien",             false),
+    OPV("detectSQLi", "",       "1 union",             false), /* "1U" alone is too common */
+    OPV("detectSQLi", "",       "",                    false),
+    OPV("detectSQLi", "ignored", "1 --",               true),  /* an argument is ignored */
+    OPV("detectXSS",  "",       "<script>alert(1)</script>", true),
+    OPV("detectXSS",  "",       "<x oncustom=1>",      true),  /* any on* of 5+ bytes */
+    OPV("detectXSS",  "",       "<x on=1>",            false),
+    OPV("detectXSS",  "",       "<a href=&#x6A;avascript:x>", true),
+    OPV("detectXSS",  "",       "<b>bold</b>",         false),
+    OPV("detectXSS",  "",       "it's 5 < 6",          false),
     OPV("rx",   "^abc$",        "abc",                 true),
     OPV("rx",   "^abc$",        "ABC",                 false), /* rx is case-sensitive */
     OPV("rx",   "^abc$",        "abc\n",               false), /* $ is the very end (DOLLAR_ENDONLY) */
