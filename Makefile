@@ -107,9 +107,9 @@ install: all
 # Engine micro-benchmarks (bench/engine/bench_<name>.c), linked like the unit tests.
 $(BUILD)/bench_%: bench/engine/bench_%.c $(BUILD)/libparapet.a
 	@mkdir -p $(BUILD)
-	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -o $@ $< $(BUILD)/libparapet.a $(LIBS)
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -rdynamic -o $@ $< $(BUILD)/libparapet.a $(LIBS)
 
-bench: all $(BUILD)/bench_rules
+bench: all $(BUILD)/bench_rules $(BUILD)/bench_injection
 	@bench/run.sh $(BENCH_ARGS)
 
 fuzz:

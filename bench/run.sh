@@ -45,3 +45,17 @@ if [ -f "$out" ] && { command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]
         python3 bench/approval/bench_approval.py
     } >> "$out"
 fi
+
+# @detectSQLi / @detectXSS next to the libinjection inside mod_security2.so, same inputs.
+if [ -f "$out" ] && [ -x build/bench_injection ]; then
+    {
+        echo
+        echo "## @detectSQLi and @detectXSS throughput"
+        echo
+        echo 'Command: `build/bench_injection` (bench/engine/bench_injection.c): the same values'
+        echo 'through our detectors and through libinjection 3.9.2 inside mod_security2.so'
+        echo '(the reference), best of three runs, MB/s of input.'
+        echo
+        build/bench_injection
+    } >> "$out"
+fi

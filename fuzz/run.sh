@@ -23,7 +23,7 @@ CFLAGS="-std=gnu11 -g -O1 $SAN -Wall -Wno-unused-parameter -Wno-missing-field-in
 $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) \
 $(pcre2-config --cflags) $(pkg-config --cflags json-c) -Isrc/engine"
 LIBS="$(pcre2-config --libs8) $(pkg-config --libs json-c) $(apr-1-config --link-ld --libs) \
-$(apu-1-config --link-ld --libs) -ldl"
+$(apu-1-config --link-ld --libs) -ldl -rdynamic"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
     echo "fuzz: $CC not found (tools/deps.sh installs clang)"
