@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../tests/oracle/libinjection_oracle.h"
+#include "../src/engine/rules/operators/sqli_hash.h"
 
 /* Every token type the tokenizer can produce, upper-cased as the fingerprint look-up does. */
 static const char fp_alphabet[] = "&(),.1:;?ABCEFKNOSTUVX\\{}";
@@ -253,6 +254,25 @@ int main(int argc, char **argv)
         fprintf(out, "\", %zu, '%s%c' },\n", strlen(words[i].s),
                 words[i].type == '\\' ? "\\" : "", words[i].type);
     }
+    fprintf(out, "};\n\n/* Open addressing over sqli_words (sqli_hash.h): index + 1, 0 = empty; linear "
+                 "probing. */\nstatic const uint16_t sqli_word_slots[SQLI_WORD_HASH_SIZE] = {\n");
+    uint16_t *slots = calloc(SQLI_WORD_HASH_SIZE, sizeof *slots);
+    for (size_t i = 0; i < n_words; i++) {
+        uint32_t h = SQLI_HASH_INIT;
+        for (const char *p = words[i].s; *p; p++)
+            h = sqli_hash_step(h, (unsigned char)*p);
+        size_t at = h & (SQLI_WORD_HASH_SIZE - 1);
+        while (slots[at])
+            at = (at + 1) & (SQLI_WORD_HASH_SIZE - 1);
+        slots[at] = (uint16_t)(i + 1);
+    }
+    for (size_t i = 0; i < SQLI_WORD_HASH_SIZE; i++)
+        fprintf(out, "%s%u,%s", i % 16 ? " " : "    ", slots[i], i % 16 == 15 ? "\n" : "");
+    fprintf(out, "};\n\n/* Code of each fingerprint character (index in sqli_fp_alphabet + 1), 0 = none. */\n"
+                 "static const unsigned char sqli_fp_code[256] = {\n");
+    for (const char *p = fp_alphabet; *p; p++)
+        fprintf(out, "    ['%s%c'] = %d,\n", *p == '\\' || *p == '\'' ? "\\" : "", *p,
+                (int)(p - fp_alphabet) + 1);
     fprintf(out, "};\n\n/* Fingerprints, five 5-bit codes per value (first character in the top "
                  "bits), sorted. */\nstatic const uint32_t sqli_fingerprints[] = {\n");
     for (size_t i = 0; i < n_fp; i++)

@@ -15,6 +15,7 @@
  * derived from the reference by tools/gen_sqli_data.c (sqli_data.inc, docs/detectors.md).
  * Pure functions of the value: no allocation, no state outside the stack.
  */
+#include "rules/operators/sqli_hash.h"
 #include "rules/operators/sqli_internal.h"
 
 /* ---- character classes ----------------------------------------------------------------- */
@@ -107,24 +108,20 @@ char pp_sqli_word_type(const char *s, apr_size_t len)
     char key[SQLI_TOKEN_SIZE];
     if (len == 0 || len >= SQLI_TOKEN_SIZE)
         return 0;
-    for (apr_size_t i = 0; i < len; i++)
-        key[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
-    apr_size_t lo = 0, hi = sizeof sqli_words / sizeof sqli_words[0];
-    while (lo < hi) {
-        apr_size_t mid = (lo + hi) / 2;
-        const sqli_word_t *w = &sqli_words[mid];
-        apr_size_t m = w->len < len ? w->len : len;
-        int c = memcmp(w->word, key, m);
-        if (c == 0)
-            c = (int)w->len - (int)len;
-        if (c == 0)
-            return w->type;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint32_t h = SQLI_HASH_INIT;
+    for (apr_size_t i = 0; i < len; i++) {
+        char c = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+        key[i] = c;
+        h = sqli_hash_step(h, (unsigned char)c);
     }
-    return 0;
+    for (apr_size_t at = h & (SQLI_WORD_HASH_SIZE - 1);; at = (at + 1) & (SQLI_WORD_HASH_SIZE - 1)) {
+        unsigned slot = sqli_word_slots[at];
+        if (slot == 0)
+            return 0;
+        const sqli_word_t *w = &sqli_words[slot - 1];
+        if (w->len == len && memcmp(w->word, key, len) == 0)
+            return w->type;
+    }
 }
 
 bool pp_sqli_fingerprint_known(const char *fp)
@@ -132,11 +129,11 @@ bool pp_sqli_fingerprint_known(const char *fp)
     uint32_t v = 0;
     apr_size_t i = 0;
     for (; i < 5 && fp[i]; i++) {
-        char c = fp[i] >= 'a' && fp[i] <= 'z' ? (char)(fp[i] - 32) : fp[i];
-        const char *at = strchr(sqli_fp_alphabet, c);
-        if (!at || c == '\0')
+        unsigned char c = (unsigned char)fp[i];
+        unsigned code = sqli_fp_code[c >= 'a' && c <= 'z' ? c - 32 : c];
+        if (!code)
             return false;
-        v = (v << 5) | (uint32_t)(at - sqli_fp_alphabet + 1);
+        v = (v << 5) | code;
     }
     if (i == 0)
         return false;
@@ -618,7 +615,9 @@ bool pp_sqli_next_token(sqli_lexer_t *lx)
     sqli_token_t *t = lx->cur;
     if (lx->n == 0)
         return false;
-    memset(t, 0, sizeof *t);
+    t->type = t->str_open = t->str_close = '\0';
+    t->len = 0;
+    t->val[0] = '\0';
     /* In a quoted context the value starts inside a string. */
     if (lx->pos == 0 && (lx->flags & (SQLI_QUOTE_SINGLE | SQLI_QUOTE_DOUBLE))) {
         char delim = (lx->flags & SQLI_QUOTE_SINGLE) ? '\'' : '"';

@@ -40,9 +40,12 @@ static bool is_arith(const sqli_token_t *t)
            (c == '*' || c == '/' || c == '-' || c == '+' || c == '%');
 }
 
-static bool type_in(char type, const char *set)
+static inline bool type_in(char type, const char *set)
 {
-    return type && strchr(set, type);
+    for (; *set; set++)
+        if (*set == type)
+            return true;
+    return false;
 }
 
 /* "UNION" + "ALL" -> "UNION ALL" when the phrase is in the word table. */
@@ -300,10 +303,13 @@ static apr_size_t fold(sqli_lexer_t *lx)
 /* Tokenizes and folds the whole value under flags; the fingerprint lands in lx->fingerprint. */
 static void fingerprint(sqli_lexer_t *lx, const char *s, apr_size_t n, int flags)
 {
-    memset(lx, 0, sizeof *lx);
+    /* Tokens are cleared as they are written; only the counters need resetting. */
     lx->s = s;
     lx->n = n;
+    lx->pos = 0;
     lx->flags = flags;
+    lx->n_tokens = lx->n_hash = lx->n_ddx = 0;
+    memset(lx->fingerprint, 0, sizeof lx->fingerprint);
     apr_size_t k = fold(lx);
     /* An empty, unclosed `...` at the end is PHP's backtick comment trick. */
     sqli_token_t *last = k > 2 ? &lx->tv[k - 1] : NULL;

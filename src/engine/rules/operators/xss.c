@@ -517,9 +517,21 @@ static attr_kind_t black_attr(const char *s, apr_size_t n)
         if (eq_ignoring_nul("XMLNS", s, 5) || eq_ignoring_nul("XLINK", s, 5))
             return A_BLACK; /* namespaces can create arbitrary tags */
     }
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+    /* Most names are ordinary: compare only candidates with the same first letter (and, when
+     * there is no NUL to drop, the same length). */
+    apr_size_t k = 0;
+    while (k < n && s[k] == 0)
+        k++;
+    if (k == n)
+        return A_NONE;
+    char first = s[k] >= 'a' && s[k] <= 'z' ? (char)(s[k] - 32) : s[k];
+    bool has_nul = k > 0 || memchr(s, 0, n) != NULL;
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+        if (attrs[i].name[0] != first || (!has_nul && strlen(attrs[i].name) != n))
+            continue;
         if (eq_ignoring_nul(attrs[i].name, s, n))
             return attrs[i].kind;
+    }
     return A_NONE;
 }
 
