@@ -40,6 +40,8 @@ SNIPPET = """
     SecFilterDefaultAction "deny,log,status:403"
     SecUploadDir "@UPLOADS@"
     SecUploadKeepFiles Off
+    # The 5 MB urlencoded round must reach the disk limit, not the form-data limit (1 MiB).
+    SecRequestBodyNoFilesLimit 10485760
     SecUploadApproveScript "@ROOT@/bin/approve.sh"
     SecFilter "<[[:space:]]*script" "id:910001"
     SecFilterSelective ARGS "union.+select" "id:910002"

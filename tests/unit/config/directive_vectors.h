@@ -88,6 +88,8 @@ static const directive_vector_t directive_vectors[] = {
     { "SecPcreMatchLimit", "-1", "SecPcreMatchLimit: \"-1\" is not a number from 1 to 2147483647", NULL },
     { "SecPcreMatchLimitRecursion", "1000", NULL, "1000" },
     { "SecPcreMatchLimitRecursion", "x", "is not a number from 1 to", NULL },
+    { "SecRequestBodyNoFilesLimit", "1048576", NULL, "1048576" },
+    { "SecRequestBodyNoFilesLimit", "1M", "SecRequestBodyNoFilesLimit: \"1M\" is not a number of bytes", NULL },
     { "SecRuleEvalTimeLimit", "0", NULL, "0" },
     { "SecRuleEvalTimeLimit", "3600001", "SecRuleEvalTimeLimit: \"3600001\" is not a number from 0 to 3600000", NULL },
     { "SecServerResponseToken", "On", NULL, "1" },
