@@ -40,7 +40,7 @@ UNIT_SH     := $(shell find tests/unit -name 'test_*.sh' 2>/dev/null | sort)
 ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def' -o -name '*.inc')
 UNIT_HDR    := $(shell find tests/unit -name '*.h' 2>/dev/null)
 
-.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak lint sqli-data
+.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak sqli-data
 
 all: $(BUILD)/libparapet.a $(BUILD)/mod_parapet.so $(BUILD)/parapet
 

@@ -135,10 +135,11 @@ static void give_request_head(request_rec *r, pp_tx_t *tx)
 
 void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
 {
-    static const char *const spoofable[] = { "mod_security-message", "mod_security-action",
-                                             "Mod-Security-Message", "Mod-Security-Action",
-                                             "HTTP_MOD_SECURITY_MESSAGE",
-                                             "HTTP_MOD_SECURITY_ACTION" };
+    /* The verdict headers (apr_table_unset ignores case, so one spelling each) and the CGI
+     * variables the application reads them as. */
+    static const char *const header[] = { "mod_security-message", "mod_security-action" };
+    static const char *const cgi_var[] = { "HTTP_MOD_SECURITY_MESSAGE",
+                                           "HTTP_MOD_SECURITY_ACTION" };
     apr_table_t *ours = pp_tx_headers_out(rq->tx);
     const char *v;
     size_t i;
@@ -151,8 +152,8 @@ void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
         apr_table_overlap(r->notes, pp_tx_notes_out(rq->tx), APR_OVERLAP_TABLES_SET);
     }
     /* A client must not be able to hand the application a verdict of its own. */
-    for (i = 0; i < 4; i++) {
-        apr_table_unset(r->headers_in, spoofable[i]);
+    for (i = 0; i < 2; i++) {
+        apr_table_unset(r->headers_in, header[i]);
     }
     /* 1.9 passed mod_security-message / -action to the application as request headers. */
     if (!apr_is_empty_table(ours)) {
@@ -161,11 +162,11 @@ void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
     /* Apache 2.4 keeps headers with '_' in their names out of a CGI's environment, so the
      * application would never see them: give CGI/PHP the variables directly. */
     for (i = 0; i < 2; i++) {
-        v = apr_table_get(ours, spoofable[i]);
+        v = apr_table_get(ours, header[i]);
         if (v != NULL) {
-            apr_table_set(r->subprocess_env, spoofable[i + 4], v);
+            apr_table_set(r->subprocess_env, cgi_var[i], v);
         } else {
-            apr_table_unset(r->subprocess_env, spoofable[i + 4]);
+            apr_table_unset(r->subprocess_env, cgi_var[i]);
         }
     }
 }

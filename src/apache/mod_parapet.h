@@ -78,12 +78,12 @@ void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq);
 
 /* Registers the replay input filter and the insert_filter hook that adds it. */
 void pp_ap_register_input_filter(void);
-/* Reads the whole request body from the client into the engine, chunk by chunk, without
- * holding it in Apache memory. Returns OK, or an HTTP status when the client side failed
- * (413 for LimitRequestBody, 408 for a timeout, 400 otherwise). */
 /* Whether the request carries a body at all (Transfer-Encoding, or a Content-Length other than
  * 0): Apache's HTTP input reads none otherwise, so there is nothing to read or replay. */
 bool pp_ap_request_has_body(request_rec *r);
+/* Reads the whole request body from the client into the engine, chunk by chunk, without
+ * holding it in Apache memory. Returns OK, or an HTTP status when the client side failed
+ * (413 for LimitRequestBody, 408 for a timeout, 400 otherwise). */
 int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq);
 /* Arranges for the buffered body to be served to whichever request of the chain runs a
  * handler (the filter is added at insert_filter, so an internal redirect gets it too), and

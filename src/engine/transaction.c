@@ -166,7 +166,7 @@ apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx)
         return APR_SUCCESS;
     }
     if (tx->query.len)
-        pp_urlencoded_parse(tx->pool, tx->query, tx->args, &tx->bad_escapes);
+        pp_urlencoded_parse(tx->pool, tx->query, tx->args, NULL);
     tx->query_arg_count = tx->args->nelts;
     tx->args_combined = tx->query;
     tx->content_type = header_get(tx, "Content-Type");

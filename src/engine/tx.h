@@ -44,7 +44,6 @@ typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_PUT,
 
 struct pp_tx_t {
     apr_pool_t *pool;
-    apr_pool_t *scratch;         /* transformation output, cleared per target */
     const pp_cfg_t *cfg;
     const char *unique_id;
     apr_time_t start;
@@ -66,8 +65,6 @@ struct pp_tx_t {
     apr_table_t *env;
     pp_str_t args_combined;       /* 1.9 ARGS: query string & body */
     pp_str_t request_body;        /* 1.9 POST_PAYLOAD */
-    bool has_body;
-    unsigned bad_escapes;         /* invalid %XX seen while parsing */
     bool cookies_malformed;
     const char *content_type;
 
@@ -78,7 +75,6 @@ struct pp_tx_t {
     void *body_proc;              /* processor state (multipart parser, PUT file) */
     int query_arg_count;          /* args before the body's */
     pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
-    unsigned multipart_flags;     /* informational multipart flags of an accepted body */
     apr_status_t body_error;      /* a local failure while spooling (disk full) */
     const char *body_error_text;
     bool headers_done, body_done, response_done, finished;
@@ -96,10 +92,8 @@ struct pp_tx_t {
     unsigned ncache;
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
-    bool allowed;                 /* an allow action ended request-side processing */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     apr_table_t *env_out, *notes_out, *headers_out;
-    const char *approval_log;     /* approval verdicts, for the audit log */
 };
 
 /* transaction.c */

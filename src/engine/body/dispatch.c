@@ -106,7 +106,6 @@ static apr_status_t begin_body(pp_tx_t *tx)
     const body_proc_t *proc = pick(tx);
     tx->body_kind = proc->kind;
     tx->body_proc_def = proc;
-    tx->has_body = true;
     return proc->begin ? proc->begin(tx) : APR_SUCCESS;
 }
 
@@ -205,7 +204,7 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
         refuse_nofiles(tx, pp_buffer_length(tx->body));
         return APR_SUCCESS;
     }
-    pp_urlencoded_parse(tx->pool, body, tx->args, &tx->bad_escapes);
+    pp_urlencoded_parse(tx->pool, body, tx->args, NULL);
     tx->urlencoded_body = body;
     set_payload(tx, body);
     return APR_SUCCESS;
@@ -226,8 +225,6 @@ static apr_status_t raw_finish(pp_tx_t *tx)
 
 typedef struct mp_state_t {
     pp_multipart_t *parser;
-    apr_array_header_t *synth; /* pp_str_t pieces of the synthesised urlencoded body */
-    apr_size_t synth_len;
     apr_off_t file_bytes;      /* file part contents so far: the rest counts as form data */
 } mp_state_t;
 
@@ -352,7 +349,6 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
         multipart_reject(tx, st);
         return APR_SUCCESS;
     }
-    tx->multipart_flags = pp_multipart_flags(st->parser);
     set_payload(tx, synthesise(tx, first));
     return APR_SUCCESS;
 }

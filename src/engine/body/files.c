@@ -10,9 +10,6 @@
 #include "tx.h"
 #include "upload/upload.h"
 
-#define PP_CLAMD_CONNECT_TIMEOUT_US apr_time_from_sec(5)
-#define PP_CLAMD_SCAN_TIMEOUT_US apr_time_from_sec(60)
-
 static const char *upload_dir(pp_tx_t *tx)
 {
     const char *dir = tx->cfg->upload_dir;

@@ -26,7 +26,7 @@ static bool next_item(apr_pool_t *p, const char **s, char **name, char **value, 
     if (*c == ':') {
         c++;
         if (*c == '\'') {
-            const char *vs = ++c;
+            c++;
             char *v = apr_palloc(p, strlen(c) + 1), *o = v;
             while (*c && *c != '\'') {
                 if (*c == '\\' && c[1] == '\'')
@@ -38,7 +38,6 @@ static bool next_item(apr_pool_t *p, const char **s, char **name, char **value, 
                 return false;
             }
             *o = '\0';
-            (void)vs;
             *value = v;
             c++;
         } else {

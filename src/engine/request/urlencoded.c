@@ -13,7 +13,6 @@
 
 #include <string.h>
 
-/* Value of one hex digit, or -1. */
 /* Decodes len bytes of src into dst (at least len bytes); returns the decoded length.
  * An escape is only decoded when both digits are present, so "%4" at the end of an item
  * stays literal. */

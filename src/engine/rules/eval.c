@@ -330,7 +330,6 @@ static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_
         pp_tx_intercept(tx, as, phase, m->text);
         return true;
     case PP_ACTION_ALLOW:
-        tx->allowed = true;
         tx->verdict.action = PP_ACTION_ALLOW;
         return true;
     default:

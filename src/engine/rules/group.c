@@ -2,12 +2,18 @@
  * Rule groups: a prefilter for runs of similar rules. 1.9 rule sets are long runs of
  * `SecFilterSelective ARGS "..."` lines; on a benign request none of them matches, yet each
  * costs a regex call. Consecutive rules of one context with the same (interned) targets, a
- * plain rx19 operator, no exclusions and no flow actions are grouped at parse time; at start-up
- * one alternation "(?:p1)|(?:p2)|..." is compiled per group. At run time (rules/eval.c), when the
- * group still stands whole in the effective rule list, one match of the alternation over the
- * targets' values decides whether any member can match: if not, the run is skipped. Any doubt
- * (a pattern that cannot be joined safely, a regex resource limit) means no skipping, so the
- * verdict is always the one the members would give one by one.
+ * plain rx19 operator, no exclusions and no flow actions are grouped at parse time. At start-up
+ * each group gets one of two checks:
+ *   - when every member has literal needs (util/rx_literals.c: literals one of which every
+ *     match contains), the union of those literals, up to PP_GROUP_MAX_LITERAL members; it
+ *     also says which members may match, so only those are evaluated (a lone rule with needs
+ *     is a group of one);
+ *   - otherwise one alternation "(?:p1)|(?:p2)|..." of up to PP_GROUP_MAX_MEMBERS patterns,
+ *     which says only whether any member can match.
+ * At run time (rules/eval.c), when the group still stands whole in the effective rule list,
+ * the check over the targets' values decides which members run; a run nothing can match is
+ * skipped. Any doubt (a pattern that cannot be joined safely, a regex resource limit) means no
+ * skipping, so the verdict is always the one the members would give one by one.
  */
 #include "rules/model.h"
 /* Alternations of more patterns cost about as much as the rules one by one (PCRE2's start

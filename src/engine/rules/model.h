@@ -168,9 +168,10 @@ const pp_actionset_t *pp_actionset_builtin_default(void);
 /* ---- Rules ----------------------------------------------------------------------------- */
 
 /* Consecutive rules of one context that test the same targets with plain (not negated)
- * case-insensitive regexes, no exclusions and no flow actions. One alternation of all their
- * patterns, compiled at start-up, says in a single match that none of them can fire, so a
- * benign request skips the whole run (rules/group.c). */
+ * case-insensitive regexes, no exclusions and no flow actions. At start-up the group gets a
+ * check (rules/group.c): the union of the members' literal needs when every member has some
+ * (it also says which members may match), else one alternation of their patterns. A benign
+ * request then skips the members that cannot fire, usually the whole run. */
 typedef struct pp_rule_group_t {
     apr_array_header_t *members; /* pp_rule_t*, in order */
     const pp_regex_t *prefilter; /* NULL: not compiled (yet), or a member cannot be joined */

@@ -1,8 +1,8 @@
 /*
  * upload/store.c: where intercepted files live while the request is inspected (reference §6.5).
- * body/multipart.c (file parts) and body/put.c (PUT bodies) stream into a pp_upload_file_t; the
- * approval script and the clamd client then read it by path; the keep policy
- * (SecUploadKeepFiles) decides at the end of the transaction whether it survives.
+ * body/files.c streams multipart file parts and PUT bodies (body/dispatch.c) into a
+ * pp_upload_file_t; the approval script and the clamd client then read it by path; the keep
+ * policy (SecUploadKeepFiles) decides at the end of the transaction whether it survives.
  *
  * Each file gets its own subpool, so destroying the transaction pool closes and unlinks every
  * file on every exit path (deny, abort, error) without per-path clean-up code. Names follow

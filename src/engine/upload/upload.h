@@ -14,10 +14,9 @@
 #include <apr_time.h>
 #include <apr_user.h>
 
-/* Defaults the configuration may use when a directive leaves a value unset. */
-#define PP_APPROVE_DEFAULT_TIMEOUT_US (apr_time_from_sec(30))
-#define PP_CLAMD_DEFAULT_CONNECT_TIMEOUT_US (apr_time_from_sec(2))
-#define PP_CLAMD_DEFAULT_SCAN_TIMEOUT_US (apr_time_from_sec(60))
+/* clamd time limits per file (the approval script's is SecUploadApproveTimeout). */
+#define PP_CLAMD_CONNECT_TIMEOUT_US apr_time_from_sec(5)
+#define PP_CLAMD_SCAN_TIMEOUT_US apr_time_from_sec(60)
 
 /* Mode of stored uploads: group-readable so a scanner daemon in the (setgid) directory's group
  * can read them; never world-readable (§6.5). */

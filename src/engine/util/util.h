@@ -35,7 +35,7 @@ static inline int pp_hex_pair(const char *s)
     return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
 }
 
-/* Parses a decimal integer (no sign unless allow_negative); false on junk or overflow. */
+/* Parses a decimal integer of digits only (no sign, no spaces); false on junk or overflow. */
 bool pp_parse_int64(const char *s, apr_int64_t *out);
 
 /* ---- random.c: random identifiers ----------------------------------------------------- */
