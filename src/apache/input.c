@@ -33,7 +33,9 @@ typedef struct replay_ctx_t {
     bool eos;
 } replay_ctx_t;
 
-/* Feeds one brigade to the engine. Returns true when EOS was seen. */
+/* Feeds one brigade to the engine. Returns true when EOS was seen, or when the engine refused
+ * the body (SecRequestBodyLimit, ...): the rest is not read, since nothing would be done with it
+ * but spooling; the refusal (413) then makes Apache close the connection. */
 static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb,
                          apr_status_t *rv)
 {
@@ -57,6 +59,9 @@ static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb
          * engine; keep draining so the connection stays usable for the error answer. */
         if (len > 0) {
             pp_tx_feed_request_body(rq->tx, data, len);
+            if (pp_tx_verdict(rq->tx)->intercepted) {
+                return true;
+            }
         }
     }
     return false;

@@ -27,6 +27,8 @@ RULES = Group("rules", snippet="""
     SecFilterScanPOST On
     SecFilterDefaultAction "deny,log,status:403"
     SecUploadDir "@ROOT@/data"
+    # The 50 MB streaming tests need more than the default 12.5 MiB.
+    SecRequestBodyLimit 1073741824
     SecFilter "<script"
     SecFilterSelective ARGS "union.+select"
 </IfModule>

@@ -3,7 +3,12 @@
 SecRequestBodyNoFilesLimit: multipart form data past 1 MiB is refused with 413 while it
 arrives, and the worker's peak memory does not follow the body (attack run D7: 150 MB of
 fields took a worker to 308 MB).
+
+SecRequestBodyLimit: a body over 12.5 MiB is refused with 413 by its Content-Length before a
+byte is kept, or, chunked, when the bytes pass the limit; the rest is not read or spooled
+(attack run D9: 200 MB spooled before a 403).
 """
+import re
 import socket
 import time
 
@@ -77,13 +82,13 @@ def test_multipart_fields_over_nofiles_limit_413(srv):
     expect(status == 200, "900 KiB of fields: %r" % data[:200])
     hwm_before = srv.children_rss_kb("VmHWM")
     mark = len(srv.error_log())
-    # 40 fields of 1 MiB - 16 (40 MiB): refused at the first MiB.
-    total = sum(len(p) for p in field_parts(40, MiB - 16))
+    # 12 fields of 1 MiB - 16 (12 MiB, under SecRequestBodyLimit): refused at the first MiB.
+    total = sum(len(p) for p in field_parts(12, MiB - 16))
     status, data, sent = raw_post(srv, "/cgi-bin/echo.py",
                                   dict(ct, **{"Content-Length": str(total)}),
-                                  field_parts(40, MiB - 16))
+                                  field_parts(12, MiB - 16))
     hwm_after = srv.children_rss_kb("VmHWM")
-    expect(status == 413, "40 MiB of fields: status %d: %r" % (status, data[:300]))
+    expect(status == 413, "12 MiB of fields: status %d: %r" % (status, data[:300]))
     text = wait_for(lambda: "SecRequestBodyNoFilesLimit" in srv.error_log()[mark:] and
                     srv.error_log()[mark:]) or srv.error_log()[mark:]
     expect("over SecRequestBodyNoFilesLimit 1048576" in text and "code 413" in text,
@@ -91,6 +96,47 @@ def test_multipart_fields_over_nofiles_limit_413(srv):
     common = [pid for pid in hwm_before if hwm_before[pid] and hwm_after.get(pid)]
     expect(common, "no Apache child survived the request")
     growth = max(hwm_after[pid] - hwm_before[pid] for pid in common)
-    print("    40 MiB of fields: 413 after %d bytes sent; worker VmHWM growth %d KiB"
+    print("    12 MiB of fields: 413 after %d bytes sent; worker VmHWM growth %d KiB"
           % (sent, growth))
-    expect(growth < 16 * 1024, "worker peak memory grew by %d KiB" % growth)
+    expect(growth < 6 * 1024, "worker peak memory grew by %d KiB" % growth)
+
+
+def log_after(srv, mark, needle):
+    return wait_for(lambda: needle in srv.error_log()[mark:] and srv.error_log()[mark:]) \
+        or srv.error_log()[mark:]
+
+
+def zeros(total, block=256 * KiB):
+    left = total
+    while left > 0:
+        n = min(block, left)
+        left -= n
+        yield bytes(n)
+
+
+@LIMITS.test
+def test_body_over_limit_413_before_spooling(srv):
+    octets = {"Content-Type": "application/octet-stream"}
+    # Declared too long: refused before the body is kept.
+    mark = len(srv.error_log())
+    status, data, _ = raw_post(srv, "/cgi-bin/echo.py",
+                               dict(octets, **{"Content-Length": str(200 * MiB)}),
+                               zeros(20 * MiB))
+    expect(status == 413, "200 MB by Content-Length: status %d: %r" % (status, data[:200]))
+    text = log_after(srv, mark, "SecRequestBodyLimit")
+    expect("Content-Length 209715200 bytes, over SecRequestBodyLimit 13107200" in text,
+           "no log line for the declared length:\n%s" % text[-2000:])
+    # Chunked: refused when the bytes pass the limit, having kept no more than that.
+    mark = len(srv.error_log())
+    resp = srv.request("POST", "/cgi-bin/echo.py", body=zeros(20 * MiB), headers=octets,
+                       chunked=True)
+    expect(resp.status == 413, "20 MB chunked: status %d" % resp.status)
+    text = log_after(srv, mark, "SecRequestBodyLimit")
+    seen = re.search(r"Request body of at least (\d+) bytes, over SecRequestBodyLimit 13107200",
+                     text)
+    expect(seen, "no log line for the chunked body:\n%s" % text[-2000:])
+    expect(int(seen.group(1)) <= 13107200 + 64 * KiB, "refused only at %s bytes" % seen.group(1))
+    expect(not list(srv.path("data").iterdir()), "spool files left behind")
+    # Under the limit a raw body still reaches the application whole.
+    resp = srv.request("POST", "/cgi-bin/echo.py", body=bytes(MiB), headers=octets)
+    expect(resp.status == 200 and resp.json()["body_length"] == MiB, "1 MiB body: %d" % resp.status)

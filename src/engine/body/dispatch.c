@@ -98,6 +98,36 @@ static const char *spool_dir(const pp_tx_t *tx)
     return tx->cfg->upload_dir;
 }
 
+/* SecRequestBodyLimit bounds what is buffered and spooled per request, whatever the type (attack
+ * run D9: 200 MB were spooled, 400 MB for multipart, before any rule ran). */
+static apr_int64_t body_limit(const pp_tx_t *tx)
+{
+    return tx->cfg->body_limit == PP_UNSET ? PP_DEFAULT_BODY_LIMIT_BYTES : tx->cfg->body_limit;
+}
+
+static void refuse_body(pp_tx_t *tx, const char *what, apr_off_t n)
+{
+    pp_tx_fail(tx, 413, PP_PHASE_REQUEST_BODY,
+               apr_psprintf(tx->pool, "Request body %s %" APR_OFF_T_FMT " bytes, over "
+                            "SecRequestBodyLimit %" APR_INT64_T_FMT ".", what, n,
+                            body_limit(tx)));
+}
+
+/* A declared length over the limit is refused before a byte is kept. */
+static bool length_declared_over(pp_tx_t *tx)
+{
+    for (int i = 0; i < tx->headers->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
+        apr_int64_t n;
+        if (pp_str_eq_ci(f->name, "Content-Length") && pp_parse_int64(f->value.data, &n) &&
+            n > body_limit(tx)) {
+            refuse_body(tx, "with Content-Length", (apr_off_t)n);
+            return true;
+        }
+    }
+    return false;
+}
+
 static apr_status_t begin_body(pp_tx_t *tx)
 {
     apr_int64_t limit = tx->cfg->inmem_limit == PP_UNSET ? PP_DEFAULT_INMEM_LIMIT_BYTES
@@ -118,6 +148,8 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (tx->verdict.intercepted)
         return APR_SUCCESS;
     if (!tx->body) {
+        if (length_declared_over(tx))
+            return APR_SUCCESS;
         apr_status_t rv = begin_body(tx);
         if (rv != APR_SUCCESS)
             return tx->body_error = rv;
@@ -125,6 +157,10 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (tx->body_error)
         return tx->body_error;
     apr_off_t total = pp_buffer_length(tx->body) + (apr_off_t)len;
+    if (total > body_limit(tx)) {
+        refuse_body(tx, "of at least", total);
+        return APR_SUCCESS;
+    }
     if (tx->body_kind == PP_BODY_URLENCODED && total > nofiles_limit(tx)) {
         refuse_nofiles(tx, total);
         return APR_SUCCESS;

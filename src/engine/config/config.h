@@ -13,6 +13,7 @@
 #define PP_DEFAULT_INMEM_LIMIT_BYTES 61440    /* 60 KB, reference §6.4 */
 #define PP_DEFAULT_OUTPUT_LIMIT_BYTES 1048576 /* scanned response held in memory */
 #define PP_DEFAULT_APPROVE_TIMEOUT_S 30
+#define PP_DEFAULT_BODY_LIMIT_BYTES 13107200   /* ModSecurity 2's SecRequestBodyLimit */
 #define PP_DEFAULT_NOFILES_LIMIT_BYTES 1048576 /* ModSecurity 2's SecRequestBodyNoFilesLimit */
 #define PP_DEFAULT_ARGUMENTS_LIMIT 1000       /* ModSecurity 2's SecArgumentsLimit default */
 #define PP_DEFAULT_EVAL_TIME_LIMIT_MS 2000    /* rule evaluation CPU per request */
@@ -29,7 +30,7 @@ struct pp_cfg_t {
     int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
     int inheritance, upload_keep, approve_timeout_s, clamd_fail_open, regex_limit_fail_open;
     int response_token, arguments_limit, pcre_match_limit, pcre_depth_limit, eval_time_limit_ms;
-    apr_int64_t inmem_limit, output_limit, nofiles_limit;
+    apr_int64_t inmem_limit, output_limit, nofiles_limit, body_limit;
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
     const char *approve_script, *upload_dir, *clamd_address, *chroot_lock;

@@ -2,6 +2,8 @@
  * Request body limits in body/dispatch.c: SecRequestBodyNoFilesLimit bounds the form data the
  * rules hold in memory (attack run D7, review H2), counted while the body arrives, and a
  * refused body is not kept (nothing more is buffered or spooled). File contents do not count.
+ * SecRequestBodyLimit bounds every body before it is spooled (attack run D9): by its declared
+ * Content-Length before a byte is kept, else as the bytes arrive.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,13 +52,15 @@ typedef struct sent_t {
     int args;
 } sent_t;
 
-static sent_t post(apr_pool_t *p, const pp_cfg_t *cfg, const char *ct,
-                   const apr_array_header_t *pieces)
+static sent_t post_cl(apr_pool_t *p, const pp_cfg_t *cfg, const char *ct,
+                      const apr_array_header_t *pieces, const char *content_length)
 {
     pp_tx_t *tx = pp_tx_create(cfg, p, "t");
     const char *line = "POST /form HTTP/1.1";
     pp_tx_set_request_line(tx, (pp_str_t){ line, strlen(line) });
     pp_tx_add_request_header(tx, PP_STR("Content-Type"), pp_str_from_cstr(ct));
+    if (content_length)
+        pp_tx_add_request_header(tx, PP_STR("Content-Length"), pp_str_from_cstr(content_length));
     pp_tx_finish_request_headers(tx);
     for (int i = 0; i < pieces->nelts; i++) {
         pp_str_t s = APR_ARRAY_IDX(pieces, i, pp_str_t);
@@ -67,6 +71,12 @@ static sent_t post(apr_pool_t *p, const pp_cfg_t *cfg, const char *ct,
     pp_tx_finish_request_body(tx);
     r.v = pp_tx_verdict(tx);
     return r;
+}
+
+static sent_t post(apr_pool_t *p, const pp_cfg_t *cfg, const char *ct,
+                   const apr_array_header_t *pieces)
+{
+    return post_cl(p, cfg, ct, pieces, NULL);
 }
 
 static const char *const on[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On", NULL };
@@ -127,6 +137,39 @@ static void test_urlencoded_over_limit(void **state)
                      413);
 }
 
+/* Attack run D9: a 200 MB raw body was spooled whole before the verdict. A Content-Length over
+ * SecRequestBodyLimit (default 13107200) is refused before a byte is kept; a body without one
+ * (chunked) when the bytes pass the limit. */
+static void test_request_body_limit(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_array_header_t *pieces = apr_array_make(p, 2, sizeof(pp_str_t));
+    char *block = apr_palloc(p, MiB);
+    memset(block, 0, MiB);
+    for (int i = 0; i < 14; i++)
+        APR_ARRAY_PUSH(pieces, pp_str_t) = (pp_str_t){ block, MiB };
+    sent_t r = post_cl(p, config(p, on), "application/octet-stream", pieces, "209715200");
+    assert_int_equal(r.v->status, 413);
+    assert_int_equal(r.kept, 0);
+    assert_non_null(strstr(r.v->reason, "Content-Length 209715200 bytes, over SecRequestBodyLimit "
+                                        "13107200"));
+    r = post(p, config(p, on), "application/octet-stream", pieces); /* chunked: no length */
+    assert_int_equal(r.v->status, 413);
+    assert_true(r.kept <= 13107200);
+    assert_non_null(strstr(r.v->reason, "over SecRequestBodyLimit 13107200"));
+    r = post(p, config(p, on), "multipart/form-data; boundary=" BOUNDARY, pieces);
+    assert_int_equal(r.v->status, 413);
+
+    const char *small[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
+                            "SecRequestBodyLimit", "1000", NULL };
+    pieces->nelts = 0;
+    APR_ARRAY_PUSH(pieces, pp_str_t) = (pp_str_t){ block, 1000 };
+    assert_false(post_cl(p, config(p, small), "text/plain", pieces, "1000").v->intercepted);
+    APR_ARRAY_PUSH(pieces, pp_str_t) = (pp_str_t){ block, 1 };
+    assert_int_equal(post(p, config(p, small), "text/plain", pieces).v->status, 413);
+    assert_int_equal(post_cl(p, config(p, small), "text/plain", pieces, "1001").kept, 0);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -137,6 +180,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multipart_files_not_counted, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_urlencoded_over_limit, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_request_body_limit, pp_test_pool_setup,
                                         pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
