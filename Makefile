@@ -122,6 +122,20 @@ sqli-data:
 	$(BUILD)/gen_sqli_data src/engine/rules/operators/sqli_data.inc
 
 # Soak (default 600 s; SOAK_SECONDS overrides) plus the disk-full fault test (needs root).
+# CRS: the differential corpus (ModSecurity + CRS against Parapet + CRS, same configuration,
+# tests/crs/corpus.jsonl) and our CRS-format (ftw YAML) tests. WAF=modsecurity runs the ftw
+# tests against the oracle alone; crs-oracle prints what ModSecurity detects in the corpus.
+.PHONY: crs-diff crs-oracle crs-ftw
+WAF ?= parapet
+crs-diff: all
+	@python3 tests/crs/crs_run.py --pl 1 && python3 tests/crs/crs_run.py --pl 4
+
+crs-oracle:
+	@python3 tests/crs/crs_run.py --pl 1 --oracle-only && python3 tests/crs/crs_run.py --pl 4 --oracle-only
+
+crs-ftw: all
+	@python3 tests/crs/ftw.py --waf $(WAF) --pl 4 tests/crs/ftw && python3 tests/crs/ftw.py --waf $(WAF) --pl 1 tests/crs/ftw-pl1
+
 soak: all
 	@python3 tests/soak/soak.py $(SOAK_SECONDS)
 
