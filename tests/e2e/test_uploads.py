@@ -62,7 +62,7 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 # ---- the group: Apache + private clamd + upload directories --------------------------------------
 
 UPLOAD_DIRS = ("plain", "clamd", "clamdscan", "clamscan", "keep", "keepclamd", "relevant",
-               "unreachable", "failopen", "hang", "hangsh", "hangclam")
+               "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive")
 
 # URL prefix -> directives inside its <Location> (besides its own SecUploadDir).
 LOCATIONS = {
@@ -77,6 +77,9 @@ LOCATIONS = {
     "unreachable": ["SecUploadScanClamd unix:@ROOT@/run/no-such-dir/clamd.sock"],
     "failopen": ["SecUploadScanClamd unix:@ROOT@/run/no-such-dir/clamd.sock",
                  "SecUploadScanClamdFailOpen On"],
+    # A second clamd of its own (started by the test that kills it) with FailOpen On.
+    "failopenlive": ["SecUploadScanClamd unix:@ROOT@/clamd2/clamd.sock",
+                     "SecUploadScanClamdFailOpen On"],
     "hang": ['SecUploadApproveScript "@ROOT@/bin/approve-hang"', "SecUploadApproveTimeout 2"],
     "hangsh": ['SecUploadApproveScript "@ROOT@/bin/approve-hang-sh"',
                "SecUploadApproveTimeout 2"],
@@ -149,6 +152,24 @@ def upload_dir_ids():
     return user.pw_uid, gid
 
 
+def start_clamd_in(directory):
+    """Starts a fixture clamd in directory: (socket path, None), or (None, why it failed)."""
+    try:
+        res = subprocess.run(["sh", str(CLAMAV_SH), "start", str(directory)],
+                             capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                             timeout=CLAMD_START_TIMEOUT_S + 15)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return None, str(err)
+    if res.returncode != 0:
+        return None, (res.stderr or res.stdout).strip()[-600:]
+    sock = res.stdout.strip().splitlines()[-1]
+    if running_as_root():
+        # LocalSocketMode 660, owned by root: let the children's group connect.
+        os.chown(sock, -1, pwd.getpwnam(CHILD_USER).pw_gid)
+        os.chmod(sock, 0o660)
+    return sock, None
+
+
 class UploadApache(Apache):
     """The harness's Apache with upload directories, approval scripts and a private clamd that
     lives exactly as long as the Apache does (started before it, stopped after it, by PID)."""
@@ -208,21 +229,7 @@ class UploadApache(Apache):
         return super().start()  # on failure it calls cleanup_files, which stops clamd
 
     def start_clamd(self):
-        try:
-            res = subprocess.run(["sh", str(CLAMAV_SH), "start", str(self.clamd_dir)],
-                                 capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                 timeout=CLAMD_START_TIMEOUT_S + 15)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            self.clamd_error = str(err)
-            return
-        if res.returncode != 0:
-            self.clamd_error = (res.stderr or res.stdout).strip()[-600:]
-            return
-        self.clamd_sock = res.stdout.strip().splitlines()[-1]
-        if running_as_root():
-            # LocalSocketMode 660, owned by root: let the children's group connect.
-            os.chown(self.clamd_sock, -1, pwd.getpwnam(CHILD_USER).pw_gid)
-            os.chmod(self.clamd_sock, 0o660)
+        self.clamd_sock, self.clamd_error = start_clamd_in(self.clamd_dir)
 
     def stop_clamd(self):
         if self.clamd_dir is not None and self.clamd_dir.exists():
@@ -817,6 +824,55 @@ def test_clamd_unreachable_fails_closed_or_open(srv):
     line = expect_logged(srv, mark, "SecUploadScanClamdFailOpen", "FailOpen On")
     print("    fail open: %s" % line.split("] ", 4)[-1][:160])
     expect_no_files(srv, "failopen", "clamd unreachable, FailOpen")
+
+
+@UPLOADS.test
+def test_clamd_killed_mid_scan_rejects_even_with_failopen(srv):
+    """clamd dies while it reads the stream (the file may be what killed it): that is an error,
+    not "unreachable", so SecUploadScanClamdFailOpen On must not let the file through. The
+    attack run's reproduction: SIGSTOP clamd, POST 1.5 MB starting with EICAR, SIGKILL it while
+    Parapet is blocked sending."""
+    srv.need_clamd()
+    cdir = srv.root / "clamd2"
+    sock, err = start_clamd_in(cdir)
+    if sock is None:
+        raise Skip("a second fixture clamd could not start: %s" % err)
+    pid = read_pid(cdir / "clamd.pid")
+    try:
+        # Control: this location does scan with that clamd.
+        resp, _, mark = post_file(srv, "failopenlive", EICAR, "eicar.com")
+        expect_rejected(srv, resp, mark, "EICAR with the second clamd up")
+        os.kill(pid, signal.SIGSTOP)
+        content = EICAR + os.urandom(1536 * KiB)
+        thread, result = post_in_background(srv, "failopenlive", content, "eicar-big.bin")
+        # The file is stored before the scan starts; then Parapet fills the socket buffer of the
+        # stopped daemon and waits.
+        d = srv.upload_dir("failopenlive")
+        stored = wait_for(lambda: [f for f in files_in(d)
+                                   if (d / f).stat().st_size >= len(content)], timeout=15)
+        expect(stored, "the upload never reached SecUploadDir: %s" % files_in(d))
+        time.sleep(1.0)
+        os.kill(pid, signal.SIGKILL)
+        thread.join(30)
+        expect(not thread.is_alive(), "no answer 30 s after clamd was killed")
+        expect("error" not in result, "request failed: %r" % result.get("error"))
+        resp, mark = result["resp"], result["mark"]
+        expect_rejected(srv, resp, mark, "clamd killed mid-scan, FailOpen On")
+        line = expect_logged(srv, mark, "lost during the scan", "clamd killed mid-scan")
+        expect("clamd ERROR" in line, "not classed ERROR: %s" % line)
+        uid = unique_id(srv, mark)
+        opened = [l for l in srv.debug_log().splitlines() if uid in l and "upload accepted" in l]
+        expect(not opened, "the fail-open path ran: %s" % opened)
+        print("    answered %d after %.2f s: %s" % (resp.status, result["seconds"],
+                                                  line.split("] ", 4)[-1][:160]))
+        expect_no_files(srv, "failopenlive", "clamd killed mid-scan")
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        subprocess.run(["sh", str(CLAMAV_SH), "stop", str(cdir)], capture_output=True,
+                       stdin=subprocess.DEVNULL, timeout=60)
 
 
 # ---- 6. no temp file leaks -----------------------------------------------------------------------

@@ -4,13 +4,15 @@
  * needs no access to SecUploadDir. It runs in the same place as the approval script (after the
  * body is parsed, before the rules; reference §6.5–6.6, where 1.9 shelled out to a scanner).
  *
- * Fail closed: only "stream: OK" is CLEAN. A clamd error reply (size limit, read error), anything
- * we do not understand, and a connection closed without a reply are ERROR; a failed connect or a
- * missed deadline is UNREACHABLE, the one status a fail-open directive may choose to let through.
- * A crash of clamd while it reads our data is ERROR, not UNREACHABLE, since the file itself may
- * have caused it. One deadline covers streaming and the reply, so a slow or stuck daemon cannot
- * hold a worker longer than scan_timeout. Socket and file live in a subpool destroyed before
- * returning. Not here: retries, sessions (IDSESSION), choosing what to do with the verdict.
+ * Fail closed: only "stream: OK" is CLEAN. UNREACHABLE, the one status a fail-open directive may
+ * choose to let through, means exactly "no connection was made" (refused, no socket, connect
+ * timeout). Once connected, every failure is ERROR: a clamd error reply (size limit, read error),
+ * anything we do not understand, a connection closed or reset before the reply (EOF, EPIPE,
+ * ECONNRESET) and the scan timeout, because the file itself may have crashed or hung the daemon
+ * (a decompression bomb, a scanner bug) and must not pass because of that. One deadline covers
+ * streaming and the reply, so a slow or stuck daemon cannot hold a worker longer than
+ * scan_timeout. Socket and file live in a subpool destroyed before returning. Not here: retries,
+ * sessions (IDSESSION), choosing what to do with the verdict.
  */
 #include "upload/upload.h"
 
@@ -259,24 +261,25 @@ static void judge_reply(apr_pool_t *p, const char *reply, apr_size_t len, pp_cla
         res->reason = apr_pstrcat(p, "unexpected reply from clamd: ", text, NULL);
 }
 
-/* Connection-level outcome when clamd gave no reply at all. */
+/* Connection-level outcome when clamd gave no reply at all. We were connected, so whatever
+ * happened (clamd closed or reset the connection, died, or hung past the deadline) may have been
+ * caused by the file: ERROR, never UNREACHABLE, so SecUploadScanClamdFailOpen cannot accept it. */
 static apr_status_t no_reply(apr_pool_t *p, const char *address, apr_status_t why,
                              apr_interval_time_t scan_timeout, pp_clamd_result_t *res)
 {
     char err[256];
 
+    res->status = PP_CLAMD_ERROR;
     if (why == APR_SUCCESS) {
-        res->status = PP_CLAMD_ERROR;
         res->reason = "clamd closed the connection without a reply";
         return APR_EOF;
     }
-    res->status = PP_CLAMD_UNREACHABLE;
     if (APR_STATUS_IS_TIMEUP(why))
         res->reason = apr_psprintf(p, "no reply from clamd at %s within %" APR_TIME_T_FMT " ms",
                                    address, apr_time_as_msec(scan_timeout));
     else
-        res->reason = apr_psprintf(p, "connection to clamd at %s lost: %s", address,
-                                   apr_strerror(why, err, sizeof(err)));
+        res->reason = apr_psprintf(p, "connection to clamd at %s lost during the scan: %s",
+                                   address, apr_strerror(why, err, sizeof(err)));
     return why;
 }
 

@@ -115,8 +115,10 @@ const char *pp_approve_script_check(apr_pool_t *p, const char *path);
 
 /* Zero is ERROR on purpose: a result nobody filled in never reads as clean. */
 typedef enum {
-    PP_CLAMD_ERROR = 0,   /* clamd answered with an error (size limit, read error) or nonsense */
-    PP_CLAMD_UNREACHABLE, /* could not connect, or no complete answer before the timeout */
+    PP_CLAMD_ERROR = 0,   /* connected, but no usable verdict: an error reply (size limit, read
+                             error), nonsense, the connection closed or reset before the reply,
+                             or the scan timeout */
+    PP_CLAMD_UNREACHABLE, /* no connection was made (refused, no socket, connect timeout) */
     PP_CLAMD_CLEAN,       /* "stream: OK" */
     PP_CLAMD_FOUND        /* "stream: <name> FOUND" */
 } pp_clamd_status_t;
@@ -138,9 +140,10 @@ typedef struct pp_clamd_result_t {
  * StreamMaxLength come back as ERROR. The socket and file live in a subpool of p destroyed
  * before returning; strings in *res are in p.
  * Returns APR_SUCCESS when clamd gave a verdict (CLEAN, FOUND, or ERROR from clamd). Otherwise
- * returns the APR error with res->status UNREACHABLE (connect failure, timeout, connection lost
- * before any reply) or ERROR (bad address, file could not be read, clamd closed the connection
- * without a reply: APR_EOF), with the reason in res->reason.
+ * returns the APR error with res->status UNREACHABLE only when the connection could not be made,
+ * and ERROR for everything else (bad address, file could not be read, and, once connected, the
+ * connection closed without a reply: APR_EOF, lost: EPIPE/ECONNRESET, or the scan timeout:
+ * APR_TIMEUP), with the reason in res->reason.
  */
 apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_path,
                            apr_interval_time_t connect_timeout, apr_interval_time_t scan_timeout,

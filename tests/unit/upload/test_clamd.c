@@ -240,7 +240,9 @@ static void test_timeout(void **state)
     close(ls);
     unlink(sock);
     assert_true(APR_STATUS_IS_TIMEUP(rv));
-    assert_int_equal(res.status, PP_CLAMD_UNREACHABLE);
+    /* Connected, then no verdict in time: the file may be what hung the daemon, so this is
+     * ERROR (SecUploadScanClamdFailOpen must not accept it), not UNREACHABLE. */
+    assert_int_equal(res.status, PP_CLAMD_ERROR);
     assert_non_null(strstr(res.reason, "within 300 ms"));
     assert_true(res.elapsed >= apr_time_from_msec(300));
     assert_true(res.elapsed < apr_time_from_msec(1000));
@@ -287,6 +289,89 @@ static void test_fake_replies(void **state)
     assert_int_equal(scan_fake(p, file, big, sizeof(big), silent, &res), APR_EOF);
     assert_int_equal(res.status, PP_CLAMD_ERROR);
     assert_string_equal(res.reason, "clamd closed the connection without a reply");
+}
+
+/* A clamd that dies while it reads our stream (crashed on the file, or SIGKILLed): it accepts,
+ * takes the command and the first chunk, then goes away. how: 'c' closes a unix socket with our
+ * data unread (we get EPIPE on the next send), 'r' resets a TCP connection (SO_LINGER 0: we get
+ * ECONNRESET), 'e' reads the whole stream and closes without a reply (EOF). */
+static void dying_clamd(int ls, char how)
+{
+    char cmd[10];
+    unsigned char hdr[4];
+    int c = accept(ls, NULL, NULL);
+    if (c < 0 || !read_exact(c, cmd, sizeof(cmd)) || !read_exact(c, hdr, 4))
+        _exit(2);
+    if (how == 'r') {
+        struct linger lg = { 1, 0 };
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    if (how == 'e') {
+        for (;;) {
+            size_t n = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) |
+                       hdr[3];
+            if (n == 0)
+                break;
+            if (n > sizeof(received) || !read_exact(c, received, n) || !read_exact(c, hdr, 4))
+                _exit(3);
+        }
+    }
+    close(c);
+    _exit(0);
+}
+
+static int listen_tcp(int *port)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void test_connection_lost_mid_scan_is_error(void **state)
+{
+    static unsigned char large[4 * 1024 * 1024]; /* more than any socket buffer holds */
+    apr_pool_t *p = *state;
+    const char *file = write_file(p, "large.bin", large, sizeof(large));
+    const char *usock = apr_pstrcat(p, dir, "/dying.sock", NULL);
+    const char *cases = "cre";
+
+    for (const char *how = cases; *how; how++) {
+        int port = 0;
+        int ls = *how == 'r' ? listen_tcp(&port) : listen_unix(usock);
+        const char *addr = *how == 'r' ? apr_psprintf(p, "tcp:127.0.0.1:%d", port)
+                                       : apr_pstrcat(p, "unix:", usock, NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            dying_clamd(ls, *how);
+        close(ls);
+        pp_clamd_result_t res;
+        apr_status_t rv = pp_clamd_scan(p, addr, file, apr_time_from_sec(2),
+                                        apr_time_from_sec(10), &res);
+        int status = -1;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        print_message("    %c: %s (%s)\n", *how, pp_clamd_status_name(res.status), res.reason);
+        assert_int_not_equal(rv, APR_SUCCESS);
+        /* Connected: whatever went wrong afterwards is never UNREACHABLE, which
+         * SecUploadScanClamdFailOpen On would accept. */
+        assert_int_equal(res.status, PP_CLAMD_ERROR);
+        assert_true(res.elapsed < apr_time_from_sec(5));
+        if (*how == 'e')
+            assert_string_equal(res.reason, "clamd closed the connection without a reply");
+        else
+            assert_non_null(strstr(res.reason, "lost during the scan"));
+        unlink(usock);
+    }
 }
 
 static void test_fake_empty_file(void **state)
@@ -452,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreachable_tcp, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_timeout, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_replies, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_connection_lost_mid_scan_is_error, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_empty_file, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_size_limit, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_ping, pp_test_pool_setup, pp_test_pool_teardown),
