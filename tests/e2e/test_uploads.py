@@ -62,7 +62,8 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 # ---- the group: Apache + private clamd + upload directories --------------------------------------
 
 UPLOAD_DIRS = ("plain", "clamd", "clamdscan", "clamscan", "keep", "keepclamd", "relevant",
-               "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive")
+               "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive",
+               "bgchild")
 
 # URL prefix -> directives inside its <Location> (besides its own SecUploadDir).
 LOCATIONS = {
@@ -80,6 +81,7 @@ LOCATIONS = {
     # A second clamd of its own (started by the test that kills it) with FailOpen On.
     "failopenlive": ["SecUploadScanClamd unix:@ROOT@/clamd2/clamd.sock",
                      "SecUploadScanClamdFailOpen On"],
+    "bgchild": ['SecUploadApproveScript "@ROOT@/bin/approve-bg-child"'],
     "hang": ['SecUploadApproveScript "@ROOT@/bin/approve-hang"', "SecUploadApproveTimeout 2"],
     "hangsh": ['SecUploadApproveScript "@ROOT@/bin/approve-hang-sh"',
                "SecUploadApproveTimeout 2"],
@@ -137,6 +139,15 @@ APPROVE_HANG_SH = """\
 echo $$ > "%(root)s/data/hang-sh.pid"
 sleep 60
 echo 1
+"""
+
+# Accepts at once but leaves a background job behind that keeps stdout open (attack run D14).
+APPROVE_BG_CHILD = """\
+#!/bin/sh
+echo $$ > "%(root)s/data/bg-leader.pid"
+sleep 100 &
+echo $! > "%(root)s/data/bg-child.pid"
+echo "1 ok, but my child keeps running"
 """
 
 
@@ -208,6 +219,7 @@ class UploadApache(Apache):
             "slow-scanner": SLOW_SCANNER % {"root": self.root},
             "approve-hang": APPROVE_HANG % {"root": self.root},
             "approve-hang-sh": APPROVE_HANG_SH % {"root": self.root},
+            "approve-bg-child": APPROVE_BG_CHILD % {"root": self.root},
         }
         for name, text in scripts.items():
             (bindir / name).write_text(text)
@@ -1162,6 +1174,36 @@ def test_hung_shell_script_child_is_not_left_behind(srv):
     expect(not orphans, "the script's `sleep 60` (pid %s) outlived the timeout (reparented "
            "to %s): util/proc.c signals only the script, not its process group"
            % (orphans, parents))
+
+
+@UPLOADS.test
+def test_approval_script_background_child_is_killed_with_it(srv):
+    """A script that accepts at once and leaves `sleep 100 &` behind (holding its stdout): once
+    the script has exited, nothing of its process group may remain."""
+    started = time.time()
+    resp, body, mark = post_file(srv, "bgchild", b"whatever\n", "bg.txt")
+    seconds = time.time() - started
+    leader = read_pid(srv.root / "data" / "bg-leader.pid")
+    child = read_pid(srv.root / "data" / "bg-child.pid")
+    try:
+        expect_reached_app(srv, resp, body, mark, "script with a background child")
+        expect(leader and child, "the script did not run to its end (pids %s, %s)" % (leader,
+                                                                                  child))
+        expect(seconds < 5, "answered after %.2f s: the background child held the request"
+               % seconds)
+        # SIGKILL is asynchronous: give it a moment. A killed orphan may stay a zombie here
+        # (this container's init does not reap), so only running processes count.
+        def alive():
+            return [p for p in harness.processes_in_group(leader) if proc_state(p) != "Z"]
+        gone = wait_for(lambda: not alive(), timeout=3)
+        left = alive()
+        expect(gone and not left, "process group %d of the approval script still has running "
+               "processes after the request: %s" % (leader, [(p, cmdline(p)) for p in left]))
+        print("    answered 200 after %.2f s; the script's `sleep 100 &` (pid %d) is %s"
+              % (seconds, child, {None: "gone"}.get(proc_state(child), "a zombie")))
+        expect_children_reaped(srv, "script with a background child")
+    finally:
+        kill_leftovers(srv, [p for p in (child,) if p])
 
 
 def ppid_of(pid):

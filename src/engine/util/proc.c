@@ -5,8 +5,8 @@
  *
  * What it deliberately does not do: no shell (APR_PROGRAM, so "; rm -rf" in an argument is just
  * bytes), no PATH search, no stdin (the child reads /dev/null). The child leads its own process
- * group and the timeout signals the whole group, so a script's own children (a hung scanner)
- * end with it; it starts with an empty signal mask, default dispositions and no descriptor above
+ * group; the timeout signals the whole group, and so does the child's own exit (before it is
+ * reaped), so a script's own children (a hung scanner, a `cmd &` left running) end with it; it starts with an empty signal mask, default dispositions and no descriptor above
  * stderr, whatever the calling (Apache worker) thread had. Memory for pipes and buffers lives in a scratch subpool destroyed before
  * returning; only the results are copied into the caller's pool. The child is reaped here, or by a
  * cleanup on the caller's pool when it outlives SIGKILL (uninterruptible sleep).
@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_portable.h>
@@ -152,8 +153,23 @@ static void wait_for_output(sink_t *sinks, int count, apr_pool_t *sp, apr_interv
     }
 }
 
+/* Ends what the child left behind in its process group (`sleep 100 &` keeping our pipe, a
+ * daemon it forked) once the child itself has exited. The child is looked at with WNOWAIT, so it
+ * is still an unreaped zombie when the group is signalled: its PID, which is the group's id,
+ * cannot have been reused by anyone else, and a group of strangers can never be hit. Only then is
+ * it reaped. Processes that left the group (setsid) are beyond reach, as documented. */
 static void reap_nowait(child_t *c)
 {
+    siginfo_t info;
+
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)c->proc.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
+        if (info.si_pid != c->proc.pid)
+            return; /* still running */
+        kill(-c->proc.pid, SIGKILL);
+    } else if (errno == EINTR) {
+        return;
+    }
     apr_status_t rv = apr_proc_wait(&c->proc, &c->code, &c->why, APR_NOWAIT);
 
     if (rv == APR_CHILD_DONE)

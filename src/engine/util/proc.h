@@ -39,8 +39,11 @@ typedef struct pp_proc_result_t {
  * process environment inherited. No shell is involved, so metacharacters in arguments are passed
  * literally. stdin is /dev/null; stdout is captured up to max_output bytes (the rest is drained and
  * discarded so the child never blocks on a full pipe); stderr is captured separately. When timeout
- * (> 0) passes, the child gets SIGTERM, then SIGKILL after PP_PROC_KILL_GRACE_US. A cleanup on p
- * reaps the child if this function could not (it never leaves a zombie).
+ * (> 0) passes, the child's process group gets SIGTERM, then SIGKILL after PP_PROC_KILL_GRACE_US.
+ * When the child exits by itself, whatever is left in its process group (background children,
+ * grandchildren) gets SIGKILL before the child is reaped; only processes that left the group
+ * (setsid, setpgid) survive the run. A cleanup on p reaps the child if this function could not
+ * (it never leaves a zombie).
  *
  * Returns APR_SUCCESS when the child ran; how it ended is in *res (check exited/exit_code,
  * signalled, timed_out). Returns an error (res zeroed, outputs empty) when it could not be started:

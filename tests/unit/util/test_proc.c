@@ -3,8 +3,10 @@
  * TERM then KILL escalation, bounded capture with draining, separate stderr, environment, and
  * that no child is left behind.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -118,6 +120,67 @@ static void test_grandchild_holding_pipe(void **state)
     assert_true(res.elapsed < apr_time_from_msec(1500));
 }
 
+/* State letter of pid from /proc/PID/stat and its process group; 0 when the process is gone. */
+static char proc_state(long pid, long *pgrp)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *close_paren = strrchr(buf, ')');
+    char state = 0;
+    long ppid = 0;
+    if (close_paren == NULL || sscanf(close_paren + 2, "%c %ld %ld", &state, &ppid, pgrp) != 3)
+        return 0;
+    return state;
+}
+
+/* Processes still alive (not zombies) in process group pgid. */
+static int alive_in_group(long pgid)
+{
+    int alive = 0;
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        long pgrp = -1;
+        if (*end != '\0' || pid <= 0)
+            continue;
+        char st = proc_state(pid, &pgrp);
+        if (st != 0 && st != 'Z' && pgrp == pgid)
+            alive++;
+    }
+    closedir(d);
+    return alive;
+}
+
+/* A child that exits normally but leaves a background job behind (which also keeps stdout):
+ * the whole process group goes with it, whatever the job would have done later. */
+static void test_exit_kills_left_behind_group(void **state)
+{
+    pp_proc_result_t res = run_sh(*state, "sleep 30 & echo $$ $!; echo done",
+                                  apr_time_from_sec(10), 100);
+    long leader = 0, job = 0;
+    assert_true(res.exited);
+    assert_int_equal(res.exit_code, 0);
+    assert_int_equal(sscanf(res.output.data, "%ld %ld", &leader, &job), 2);
+    assert_non_null(strstr(res.output.data, "done\n"));
+    /* SIGKILL is delivered asynchronously; it takes microseconds, allow a second. */
+    int alive = 1;
+    for (int i = 0; i < 100 && (alive = alive_in_group(leader)) != 0; i++)
+        usleep(10000);
+    long pgrp = 0;
+    char st = proc_state(job, &pgrp);
+    print_message("    background job %ld: state %c after the run\n", job, st ? st : '-');
+    assert_int_equal(alive, 0);
+    assert_true(st == 0 || st == 'Z');
+}
+
 static void test_output_bounded_and_drained(void **state)
 {
     /* 2 MB to stdout: far past the pipe buffer, so a reader that stopped would hang the child. */
@@ -229,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeout_kills, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_escalates_to_kill, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_grandchild_holding_pipe, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exit_kills_left_behind_group, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_bounded_and_drained, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_max_output, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_stderr_separate, pp_test_pool_setup, teardown),
