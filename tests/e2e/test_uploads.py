@@ -63,7 +63,7 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 
 UPLOAD_DIRS = ("plain", "clamd", "clamdscan", "clamscan", "keep", "keepclamd", "relevant",
                "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive",
-               "bgchild")
+               "bgchild", "envdump")
 
 # URL prefix -> directives inside its <Location> (besides its own SecUploadDir).
 LOCATIONS = {
@@ -82,6 +82,7 @@ LOCATIONS = {
     "failopenlive": ["SecUploadScanClamd unix:@ROOT@/clamd2/clamd.sock",
                      "SecUploadScanClamdFailOpen On"],
     "bgchild": ['SecUploadApproveScript "@ROOT@/bin/approve-bg-child"'],
+    "envdump": ['SecUploadApproveScript "@ROOT@/bin/approve-env-dump"'],
     "hang": ['SecUploadApproveScript "@ROOT@/bin/approve-hang"', "SecUploadApproveTimeout 2"],
     "hangsh": ['SecUploadApproveScript "@ROOT@/bin/approve-hang-sh"',
                "SecUploadApproveTimeout 2"],
@@ -111,8 +112,8 @@ SetEnv PARAPET_E2E_CGI_LOG "@ROOT@/data/cgi-requests.log"
     return "".join(parts)
 
 
-# Wrappers run parapet-clamscan with the fixture's scanner settings: the approval script gets
-# the server's environment, so this is where PARAPET_CLAMSCAN(_ARGS) are set.
+# Wrappers run parapet-clamscan with the fixture's scanner settings: an approval script's
+# environment is PATH alone, so this is where PARAPET_CLAMSCAN(_ARGS) are set.
 APPROVE_WRAPPER = """\
 #!/bin/sh
 # Written by tests/e2e/test_uploads.py.
@@ -148,6 +149,13 @@ echo $$ > "%(root)s/data/bg-leader.pid"
 sleep 100 &
 echo $! > "%(root)s/data/bg-child.pid"
 echo "1 ok, but my child keeps running"
+"""
+
+# Records the environment it was started with (the kernel's copy, before sh adds to it).
+APPROVE_ENV_DUMP = """\
+#!/bin/sh
+tr '\\000' '\\n' < /proc/$$/environ > "%(root)s/data/approve-env.dump"
+echo 1
 """
 
 
@@ -220,6 +228,7 @@ class UploadApache(Apache):
             "approve-hang": APPROVE_HANG % {"root": self.root},
             "approve-hang-sh": APPROVE_HANG_SH % {"root": self.root},
             "approve-bg-child": APPROVE_BG_CHILD % {"root": self.root},
+            "approve-env-dump": APPROVE_ENV_DUMP % {"root": self.root},
         }
         for name, text in scripts.items():
             (bindir / name).write_text(text)
@@ -1204,6 +1213,20 @@ def test_approval_script_background_child_is_killed_with_it(srv):
         expect_children_reaped(srv, "script with a background child")
     finally:
         kill_leftovers(srv, [p for p in (child,) if p])
+
+
+@UPLOADS.test
+def test_approval_script_gets_only_path(srv):
+    """Apache's environ (whatever init, apachectl and envvars exported) is not the script's."""
+    apache_env = Path("/proc/%d/environ" % srv.proc.pid).read_bytes().split(b"\0")
+    resp, body, mark = post_file(srv, "envdump", b"whatever\n", "env.txt")
+    expect_reached_app(srv, resp, body, mark, "environment dump script")
+    got = (srv.root / "data" / "approve-env.dump").read_text().splitlines()
+    expect(got == ["PATH=/usr/local/bin:/usr/bin:/bin"],
+           "the approval script's environment is %s (Apache's has %d entries)"
+           % (got, len([e for e in apache_env if e])))
+    print("    approval script environment: %s (Apache's has %d entries)"
+          % (got, len([e for e in apache_env if e])))
 
 
 def ppid_of(pid):

@@ -6,8 +6,9 @@
  *
  * Parapet fails closed where 2.x's @inspectFile failed open (§6.6): a script that cannot be
  * started, is silent, exits non-zero, dies from a signal or overruns its timeout rejects the file,
- * and `detail` says which of these happened. The process mechanics (no shell, /dev/null stdin,
- * bounded output, TERM/KILL, reaping) are util/proc.c's. Not here: which status the request gets
+ * and `detail` says which of these happened. The script's environment is PATH alone (1.9
+ * documents none). The process mechanics (no shell, /dev/null stdin, bounded output, TERM/KILL
+ * of the process group, reaping) are util/proc.c's. Not here: which status the request gets
  * (the transaction applies the default action) and logging (the caller has the tx).
  */
 #include "upload/upload.h"
@@ -95,7 +96,11 @@ apr_status_t pp_approve_run(apr_pool_t *p, const char *script, const char *file_
         return APR_EINVAL;
     }
     const char *argv[] = { script, file_path, NULL };
-    apr_status_t rv = pp_proc_run(p, argv, timeout, PP_APPROVE_MAX_OUTPUT_BYTES, &pr);
+    /* Not Apache's environ: it holds whatever the init system, apachectl and envvars put there
+     * (proxy settings, credentials, LD_ variables), none of it meant for a helper. */
+    const char *envp[] = { "PATH=" PP_APPROVE_PATH, NULL };
+    apr_status_t rv =
+        pp_proc_run_env(p, argv, envp, timeout, PP_APPROVE_MAX_OUTPUT_BYTES, &pr);
     res->elapsed = pr.elapsed;
     if (rv != APR_SUCCESS) {
         res->detail = apr_psprintf(p, "could not run %s: %s", script,

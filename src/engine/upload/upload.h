@@ -72,6 +72,8 @@ const char *pp_upload_dir_check_as(apr_pool_t *p, const char *dir, apr_uid_t uid
 
 /* ---- Approval script (approve.c) ------------------------------------------------------------ */
 
+/* The script's whole environment is PATH=PP_APPROVE_PATH. */
+#define PP_APPROVE_PATH "/usr/local/bin:/usr/bin:/bin"
 /* Stdout read from the script; the rest is drained and discarded. */
 #define PP_APPROVE_MAX_OUTPUT_BYTES 4096
 /* Longest reason kept from the script's first line. */
@@ -89,8 +91,8 @@ typedef struct pp_approve_result_t {
 } pp_approve_result_t;
 
 /*
- * Runs script with exactly one argument, file_path (no shell), stdin /dev/null, under timeout
- * (> 0), and judges its output (§6.6): accepted only if the first byte of stdout is '1' and the
+ * Runs script with exactly one argument, file_path (no shell), stdin /dev/null, the environment
+ * PATH=PP_APPROVE_PATH and nothing else, under timeout (> 0), and judges its output (§6.6): accepted only if the first byte of stdout is '1' and the
  * script exited with status 0. Anything else rejects: another first byte, no output, a non-zero
  * exit, a signal, the timeout. Strings are allocated in p; the child is reaped before returning
  * (or by a cleanup on p).

@@ -135,6 +135,29 @@ static void test_timeout(void **state)
     assert_string_equal(res.detail, "timed out after 1 s");
 }
 
+/* The script's environment is PATH and nothing else, whatever the server's environment holds.
+ * /proc/$$/environ is what the kernel received at exec, before the shell adds PWD and friends. */
+static void test_minimal_environment(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *dump = apr_pstrcat(p, dir, "/env.dump", NULL);
+    setenv("PP_TEST_SECRET", "do-not-leak", 1);
+    setenv("LD_PRELOAD", "", 1);
+    pp_approve_result_t res = approve(
+        p, "env.sh", apr_psprintf(p, "tr '\\000' '\\n' < /proc/$$/environ > '%s'; echo 1", dump),
+        apr_time_from_sec(5));
+    unsetenv("PP_TEST_SECRET");
+    unsetenv("LD_PRELOAD");
+    assert_true(res.accepted);
+    char buf[4096];
+    FILE *fp = fopen(dump, "r");
+    assert_non_null(fp);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    assert_string_equal(buf, "PATH=/usr/local/bin:/usr/bin:/bin\n");
+}
+
 static void test_huge_output(void **state)
 {
     /* Megabytes of output: drained, never blocks the script, verdict from the first byte. */
@@ -239,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nonzero_exit, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, pp_test_pool_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_minimal_environment, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_output, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_reason_cleaned, pp_test_pool_setup, teardown),
         cmocka_unit_test_setup_teardown(test_exactly_one_literal_argument, pp_test_pool_setup, teardown),
