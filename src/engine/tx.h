@@ -19,6 +19,7 @@ typedef struct pp_file_t {
     apr_off_t size;
     void *store;         /* upload/ handle; NULL when not stored */
     bool counted_only;   /* nothing needs the file: only its size is kept */
+    bool complete;       /* received to its end and stored without error: may be kept */
     const char *verdict; /* approval / scan result text for the logs */
 } pp_file_t;
 

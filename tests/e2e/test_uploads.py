@@ -63,7 +63,7 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 
 UPLOAD_DIRS = ("plain", "clamd", "clamdscan", "clamscan", "keep", "keepclamd", "relevant",
                "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive",
-               "bgchild", "envdump")
+               "bgchild", "envdump", "full")
 
 # URL prefix -> directives inside its <Location> (besides its own SecUploadDir).
 LOCATIONS = {
@@ -83,6 +83,8 @@ LOCATIONS = {
                      "SecUploadScanClamdFailOpen On"],
     "bgchild": ['SecUploadApproveScript "@ROOT@/bin/approve-bg-child"'],
     "envdump": ['SecUploadApproveScript "@ROOT@/bin/approve-env-dump"'],
+    # A 1 MiB tmpfs is mounted on its upload directory by the test that fills it.
+    "full": ["SecUploadKeepFiles RelevantOnly"],
     "hang": ['SecUploadApproveScript "@ROOT@/bin/approve-hang"', "SecUploadApproveTimeout 2"],
     "hangsh": ['SecUploadApproveScript "@ROOT@/bin/approve-hang-sh"',
                "SecUploadApproveTimeout 2"],
@@ -109,6 +111,11 @@ SetEnv PARAPET_E2E_CGI_LOG "@ROOT@/data/cgi-requests.log"
         parts.append('ScriptAlias /%s/ "@ROOT@/cgi-bin/"\n<Location /%s/>\n'
                      '    SecUploadDir "@ROOT@/uploads/%s"\n%s</Location>\n'
                      % (prefix, prefix, prefix, body))
+    # Static files whose responses are held for OUTPUT rules, spilling into the same directory.
+    parts.append('<Location /fullstatic/>\n    SecUploadDir "@ROOT@/uploads/full"\n'
+                 '    SecFilterScanOutput On\n    SecFilterOutputMimeTypes "text/plain"\n'
+                 '    SecOutputInMemoryLimit 65536\n'
+                 '</Location>\n')
     return "".join(parts)
 
 
@@ -1227,6 +1234,74 @@ def test_approval_script_gets_only_path(srv):
            % (got, len([e for e in apache_env if e])))
     print("    approval script environment: %s (Apache's has %d entries)"
           % (got, len([e for e in apache_env if e])))
+
+
+def tmpfs_usage_kb(path):
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize // KiB
+
+
+@UPLOADS.test
+def test_full_upload_dir_keeps_nothing_and_recovers(srv):
+    """SecUploadDir on a full 1 MiB tmpfs (attack run D10). Requests that do not fit fail with
+    500, and leave nothing behind: not the truncated upload file (even though the 500 makes the
+    request relevant under KeepFiles RelevantOnly), not the raw body spill, not a response
+    spill. So an upload that fits an empty directory succeeds afterwards."""
+    if not running_as_root():
+        raise Skip("needs root to mount a tmpfs")
+    d = srv.upload_dir("full")
+    uid, gid = upload_dir_ids()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=2750,uid=%d,gid=%d"
+                              % (uid, gid), "parapet-e2e-full", str(d)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        raise Skip("cannot mount a tmpfs here: %s" % mounted.stderr.strip())
+    try:
+        def expect_empty(what):
+            expect_no_files(srv, "full", what)
+            used = tmpfs_usage_kb(d)
+            expect(used == 0, "%s: %d KiB still used in the 1 MiB SecUploadDir" % (what, used))
+
+        def expect_disk_full(resp, mark, what):
+            expect_rejected(srv, resp, mark, what, status=500)
+            expect_logged(srv, mark, "No space left on device", what)
+            access_fields(srv, mark)  # the transaction is over: the keep decision was made
+            expect_empty(what)
+
+        for size in (3 * MiB, 600 * KiB):
+            resp, _, mark = post_file(srv, "full", os.urandom(size), "big.bin")
+            expect_disk_full(resp, mark, "%d KiB upload into a 1 MiB SecUploadDir" % (size // KiB))
+        mark = marker()
+        resp = srv.request("POST", "/full/%s?m=%s" % (CGI, mark), body=os.urandom(3 * MiB),
+                           headers={"Content-Type": "text/plain"})
+        expect_disk_full(resp, mark, "3 MiB raw body into a 1 MiB SecUploadDir")
+
+        content = os.urandom(300 * KiB)
+        resp, body, mark = post_file(srv, "full", content, "fits.bin")
+        expect_reached_app(srv, resp, body, mark, "300 KiB upload after the failures")
+        expect_empty("300 KiB upload after the failures")
+
+        # A held response that spills (past SecOutputInMemoryLimit, 64 KiB here) into the
+        # directory while it is nearly full: refused, and its partial spill goes with it.
+        static = srv.root / "htdocs" / "fullstatic"
+        static.mkdir(exist_ok=True)
+        text = b"plain text line\n" * (600 * KiB // 16)
+        (static / "big.txt").write_bytes(text)
+        filler = d / "filler"
+        filler.write_bytes(b"\0" * (900 * KiB))
+        resp = srv.request("GET", "/fullstatic/big.txt")
+        filler.unlink()
+        expect(resp.status == 500, "a 600 KiB held response through a full directory: %d "
+               "with %d bytes" % (resp.status, len(resp.body)))
+        expect_empty("600 KiB held response into a full SecUploadDir")
+        resp = srv.request("GET", "/fullstatic/big.txt")
+        expect(resp.status == 200 and resp.body == text, "the same response once there is "
+               "room: %d, %d bytes" % (resp.status, len(resp.body)))
+        expect_empty("600 KiB held response with room")
+        print("    3 MiB / 600 KiB uploads and a 3 MiB raw body: 500, nothing left; 300 KiB "
+              "upload then 200; held response through the full directory: 500, nothing left")
+    finally:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
 
 
 def ppid_of(pid):

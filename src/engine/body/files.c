@@ -82,6 +82,7 @@ apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f)
         tx->body_error_text = apr_psprintf(tx->pool, "Failed to close upload file %s: %s",
                                            f->tmpname.data, apr_strerror(rv, buf, sizeof buf));
     }
+    f->complete = rv == APR_SUCCESS;
     return rv;
 }
 
@@ -158,7 +159,10 @@ void pp_files_keep(pp_tx_t *tx)
     bool k = keep == PP_KEEP_ON || (keep == PP_KEEP_RELEVANT_ONLY && tx->verdict.relevant);
     for (int i = 0; i < tx->files->nelts; i++) {
         pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
+        /* A file cut short (the body spool failed, the client went away, the parser gave up)
+         * is never kept: it is not what the client uploaded. The store itself already removed
+         * any file it failed to write. */
         if (f->store)
-            pp_upload_file_keep(f->store, k);
+            pp_upload_file_keep(f->store, k && f->complete);
     }
 }

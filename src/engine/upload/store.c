@@ -10,6 +10,10 @@
  * O_EXCL, so they cannot be guessed or pre-created. Mode is set with fchmod to 0640, so neither a
  * permissive umask nor a restrictive one changes it; the group comes from the directory (setgid).
  *
+ * A file whose write or close failed is removed at once and can no longer be kept: a truncated
+ * file is never mistaken for an upload, and a full directory recovers as soon as the failing
+ * requests end (attack run D10).
+ *
  * Deliberately not here: which files to keep (the transaction decides, §1.3 relevance), size
  * limits (the body layer), and any buffering (writes go straight to the descriptor so an error is
  * reported by the write that caused it).
@@ -130,6 +134,20 @@ apr_status_t pp_upload_file_create(apr_pool_t *parent, const char *dir, const ch
     return APR_SUCCESS;
 }
 
+/* A file the store failed to write (ENOSPC, EIO, EFBIG, a short write, a failed close) has a hole
+ * in it: it is closed and unlinked at once, so it frees its space while the request is still
+ * being answered and no keep policy can preserve it. The path stays for messages. */
+static void discard(pp_upload_file_t *f)
+{
+    if (f->fd != NULL) {
+        apr_file_close(f->fd);
+        f->fd = NULL;
+    }
+    if (f->created)
+        apr_file_remove(f->path, f->pool);
+    f->created = false;
+}
+
 apr_status_t pp_upload_file_write(pp_upload_file_t *f, const char *data, apr_size_t len)
 {
     apr_size_t written = 0;
@@ -144,8 +162,10 @@ apr_status_t pp_upload_file_write(pp_upload_file_t *f, const char *data, apr_siz
     f->size += (apr_off_t)written;
     if (rv == APR_SUCCESS && written != len)
         rv = APR_EGENERAL; /* cannot happen with write_full, but a short write is never success */
-    if (rv != APR_SUCCESS)
+    if (rv != APR_SUCCESS) {
         f->error = rv;
+        discard(f);
+    }
     return rv;
 }
 
@@ -158,8 +178,11 @@ apr_status_t pp_upload_file_close(pp_upload_file_t *f)
     f->fd = NULL;
     if (rv == APR_SUCCESS)
         rv = crv;
-    if (rv != APR_SUCCESS && f->error == APR_SUCCESS)
-        f->error = rv;
+    if (rv != APR_SUCCESS) {
+        if (f->error == APR_SUCCESS)
+            f->error = rv;
+        discard(f);
+    }
     return rv;
 }
 

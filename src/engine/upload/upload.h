@@ -39,12 +39,14 @@ apr_status_t pp_upload_file_create(apr_pool_t *parent, const char *dir, const ch
 
 /* Appends len bytes. Any failure, including a short write, is returned as it happened
  * (APR_ENOSPC, EFBIG, EIO...) and is sticky: later writes return the same status, so a file
- * with a hole in it is never mistaken for a complete one. APR_EBADF after close. */
+ * with a hole in it is never mistaken for a complete one. On failure the file is also closed and
+ * unlinked at once, whatever pp_upload_file_keep says (the path stays valid as a string).
+ * APR_EBADF after close. */
 apr_status_t pp_upload_file_write(pp_upload_file_t *f, const char *data, apr_size_t len);
 
 /* Flushes and closes the descriptor; the name stays (for the approval script, the scanner and
  * the FILES variables). Idempotent. Returns the close error (a late ENOSPC on some filesystems),
- * which also becomes sticky. */
+ * which also becomes sticky and, like a write error, unlinks the file at once. */
 apr_status_t pp_upload_file_close(pp_upload_file_t *f);
 
 /* Full path of the file; valid until the file is released. Never NULL. */

@@ -272,6 +272,13 @@ static void test_short_write_is_error(void **state)
     assert_int_equal(rv, APR_FROM_OS_ERROR(EFBIG));
     assert_int_equal(again, rv);
     assert_int_equal(pp_upload_file_size(f), 1000);
+    /* The truncated file is gone at once, and asking to keep it cannot bring it back. */
+    const char *path = pp_upload_file_path(f);
+    assert_false(exists(path));
+    pp_upload_file_keep(f, true);
+    assert_int_equal(pp_upload_file_close(f), APR_SUCCESS);
+    pp_upload_file_release(f);
+    assert_false(exists(path));
 }
 
 /* ENOSPC proper needs a full filesystem: a 64 KiB tmpfs in a private mount namespace, which only
@@ -297,6 +304,15 @@ static void test_enospc(void **state)
     assert_true(APR_STATUS_IS_ENOSPC(rv));
     assert_int_equal(pp_upload_file_write(f, "x", 1), rv);
     assert_true(pp_upload_file_size(f) < 64 * 1024 + 1);
+    /* Removed at once, kept or not, and the space is free again: a file that fits now fits. */
+    pp_upload_file_keep(f, true);
+    assert_int_equal(count_entries(small), 0);
+    pp_upload_file_t *g = NULL;
+    assert_int_equal(pp_upload_file_create(*state, small, "fits", &g), APR_SUCCESS);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pp_upload_file_write(g, block, sizeof(block)), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_close(g), APR_SUCCESS);
+    pp_upload_file_release(g);
     pp_upload_file_release(f);
     assert_int_equal(count_entries(small), 0);
     assert_int_equal(umount(small), 0);
