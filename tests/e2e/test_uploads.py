@@ -63,7 +63,7 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 
 UPLOAD_DIRS = ("plain", "clamd", "clamdscan", "clamscan", "keep", "keepclamd", "relevant",
                "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive",
-               "bgchild", "envdump", "full")
+               "bgchild", "envdump", "full", "manyfiles", "deadline", "clamddeadline")
 
 # URL prefix -> directives inside its <Location> (besides its own SecUploadDir).
 LOCATIONS = {
@@ -83,6 +83,10 @@ LOCATIONS = {
                      "SecUploadScanClamdFailOpen On"],
     "bgchild": ['SecUploadApproveScript "@ROOT@/bin/approve-bg-child"'],
     "envdump": ['SecUploadApproveScript "@ROOT@/bin/approve-env-dump"'],
+    "manyfiles": ['SecUploadApproveScript "@ROOT@/bin/approve-slow"'],
+    "deadline": ['SecUploadApproveScript "@ROOT@/bin/approve-1s"', "SecUploadScanDeadline 2"],
+    "clamddeadline": ["SecUploadScanClamd unix:@CLAMD@/clamd.sock",
+                      "SecUploadScanClamdFailOpen On", "SecUploadScanDeadline 2"],
     # A 1 MiB tmpfs is mounted on its upload directory by the test that fills it.
     "full": ["SecUploadKeepFiles RelevantOnly"],
     "hang": ['SecUploadApproveScript "@ROOT@/bin/approve-hang"', "SecUploadApproveTimeout 2"],
@@ -236,6 +240,8 @@ class UploadApache(Apache):
             "approve-hang-sh": APPROVE_HANG_SH % {"root": self.root},
             "approve-bg-child": APPROVE_BG_CHILD % {"root": self.root},
             "approve-env-dump": APPROVE_ENV_DUMP % {"root": self.root},
+            "approve-slow": "#!/bin/sh\nsleep 0.2\necho 1\n",
+            "approve-1s": "#!/bin/sh\nsleep 1\necho 1\n",
         }
         for name, text in scripts.items():
             (bindir / name).write_text(text)
@@ -1234,6 +1240,76 @@ def test_approval_script_gets_only_path(srv):
            % (got, len([e for e in apache_env if e])))
     print("    approval script environment: %s (Apache's has %d entries)"
           % (got, len([e for e in apache_env if e])))
+
+
+def many_files(count):
+    boundary = "----WebKitFormBoundary" + random_token(string.ascii_letters + string.digits, 16)
+    body = assemble(boundary, [(['Content-Disposition: form-data; name="f%d"; filename="a%d.txt"'
+                                 % (i, i), "Content-Type: text/plain"], b"x")
+                               for i in range(count)])
+    return {"Content-Type": "multipart/form-data; boundary=" + boundary}, body
+
+
+def post_many(srv, prefix, count):
+    mark = marker()
+    headers, body = many_files(count)
+    started = time.time()
+    resp = srv.request("POST", "/%s/%s?m=%s" % (prefix, CGI, mark), body=body, headers=headers)
+    return resp, body, mark, time.time() - started
+
+
+@UPLOADS.test
+def test_file_count_limit(srv):
+    """200 one-byte files with a 0.2 s approval script (attack run D6: 200 after 40.7 s). Past
+    SecUploadFileLimit (default 100) the request is answered 400 before any script runs."""
+    resp, _, mark, seconds = post_many(srv, "manyfiles", 200)
+    expect_rejected(srv, resp, mark, "200 files", status=400)
+    line = expect_logged(srv, mark, "SecUploadFileLimit 100", "200 files")
+    expect(seconds < 2, "200 files answered after %.2f s" % seconds)
+    expect_no_files(srv, "manyfiles", "200 files")
+    print("    200 files: %d after %.2f s: %s" % (resp.status, seconds,
+                                                 line.split("] ", 4)[-1][:140]))
+    # At the limit the files are all approved (and the request passes).
+    resp, body, mark, seconds = post_many(srv, "manyfiles", 5)
+    expect_reached_app(srv, resp, body, mark, "5 files")
+
+
+@UPLOADS.test
+def test_scan_deadline_covers_all_files(srv):
+    """5 files, a 1 s approval script and SecUploadScanDeadline 2: one deadline for the whole
+    request, so it is rejected at about 2 s (fail closed), not accepted after 5 s."""
+    resp, _, mark, seconds = post_many(srv, "deadline", 5)
+    expect_rejected(srv, resp, mark, "5 files past the scan deadline")
+    line = expect_logged(srv, mark, "SecUploadScanDeadline 2 s", "5 files past the deadline")
+    expect(1.8 <= seconds < 3.5, "answered after %.2f s, not ~2 s" % seconds)
+    expect_children_reaped(srv, "5 files past the scan deadline")
+    expect_no_files(srv, "deadline", "5 files past the scan deadline")
+    print("    5 files x 1 s, deadline 2 s: %d after %.2f s: %s"
+          % (resp.status, seconds, line.split("] ", 4)[-1][:160]))
+    # Two files fit.
+    resp, body, mark, seconds = post_many(srv, "deadline", 1)
+    expect_reached_app(srv, resp, body, mark, "1 file within the deadline")
+
+
+@UPLOADS.test
+def test_scan_deadline_bounds_a_hung_clamd_even_with_failopen(srv):
+    """clamd hangs (SIGSTOP): the request's scan deadline (2 s), not the 60 s scan timeout, ends
+    the wait, and running out of time is a rejection even under SecUploadScanClamdFailOpen."""
+    srv.need_clamd()
+    pid = read_pid(srv.clamd_dir / "clamd.pid")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.time()
+        resp, _, mark = post_file(srv, "clamddeadline", b"harmless\n", "a.txt")
+        seconds = time.time() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    expect_rejected(srv, resp, mark, "hung clamd, deadline 2 s")
+    line = expect_logged(srv, mark, "SecUploadScanDeadline 2 s", "hung clamd, deadline 2 s")
+    expect(1.8 <= seconds < 3.5, "answered after %.2f s, not ~2 s" % seconds)
+    print("    hung clamd, FailOpen On, deadline 2 s: %d after %.2f s" % (resp.status, seconds))
+    resp, body, mark = post_file(srv, "clamddeadline", b"harmless\n", "a.txt")
+    expect_reached_app(srv, resp, body, mark, "clamd running again")
 
 
 def tmpfs_usage_kb(path):

@@ -5,7 +5,9 @@
  * hangs or says nothing, and clamd being unreachable unless SecUploadScanClamdFailOpen — rejects
  * the whole request with the default action's status. The client's file name is only ever a
  * variable value, never part of a path. Files nobody reads (no approval, no scanner, nothing
- * kept) are only counted, not written.
+ * kept) are only counted, not written. The work a request can order is bounded twice: at most
+ * SecUploadFileLimit files (400 past it), and one SecUploadScanDeadline for all approval runs
+ * and scans together (past it the remaining files are rejected, fail closed).
  */
 #include "tx.h"
 #include "upload/upload.h"
@@ -28,8 +30,29 @@ static bool store_needed(const pp_tx_t *tx)
            pp_cfg_int(tx->cfg->upload_keep, PP_KEEP_OFF) != PP_KEEP_OFF;
 }
 
+/* Past SecUploadFileLimit the request is answered 400 (as ModSecurity 2.x's strict
+ * MULTIPART_FILE_LIMIT_EXCEEDED) before anything is stored or scanned: every file costs an
+ * approval script run and a clamd scan, so the count bounds the work a request can order. The
+ * parser still gets a handle for the rest of the chunk it is in; nothing is kept. */
+static bool over_file_limit(pp_tx_t *tx, pp_file_t **out)
+{
+    int limit = pp_cfg_int(tx->cfg->upload_file_limit, PP_DEFAULT_UPLOAD_FILE_LIMIT);
+    if (tx->files->nelts < limit)
+        return false;
+    if (!tx->verdict.intercepted)
+        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
+                   apr_psprintf(tx->pool, "Multipart: upload file limit exceeded: more than %d "
+                                "files (SecUploadFileLimit %d)", limit, limit));
+    pp_file_t *f = apr_pcalloc(tx->pool, sizeof *f);
+    f->counted_only = true;
+    *out = f;
+    return true;
+}
+
 apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_file_t **out)
 {
+    if (over_file_limit(tx, out))
+        return APR_SUCCESS;
     pp_file_t *f = apr_array_push(tx->files);
     memset(f, 0, sizeof *f);
     f->field = pp_str_dup(tx->pool, field);
@@ -98,10 +121,36 @@ static void reject(pp_tx_t *tx, const char *why)
     pp_tx_raise(tx, &as, PP_PHASE_REQUEST_BODY, "FILES_TMPNAMES", why);
 }
 
-static bool run_script(pp_tx_t *tx, pp_file_t *f)
+/* One deadline (SecUploadScanDeadline) for every approval script run and clamd scan of the
+ * request; each external step gets its own timeout or what is left of the deadline, whichever
+ * is shorter. */
+typedef struct scan_budget_t {
+    apr_time_t deadline;
+    int seconds;
+    int index, count; /* the file being scanned (0-based) and how many there are */
+} scan_budget_t;
+
+static apr_interval_time_t budget_clamp(const scan_budget_t *b, apr_interval_time_t timeout,
+                                        bool *clamped)
 {
-    apr_interval_time_t timeout = apr_time_from_sec(
-        pp_cfg_int(tx->cfg->approve_timeout_s, PP_DEFAULT_APPROVE_TIMEOUT_S));
+    apr_interval_time_t left = b->deadline - apr_time_now();
+    *clamped = left < timeout;
+    return *clamped ? left : timeout;
+}
+
+static void reject_deadline(pp_tx_t *tx, const scan_budget_t *b, const char *what)
+{
+    reject(tx, apr_psprintf(tx->pool, "Upload scan deadline exceeded (SecUploadScanDeadline %d s)"
+                            " %s file %d of %d; the rest were not scanned",
+                            b->seconds, what, b->index + 1, b->count));
+}
+
+static bool run_script(pp_tx_t *tx, pp_file_t *f, const scan_budget_t *b)
+{
+    bool clamped;
+    apr_interval_time_t timeout = budget_clamp(
+        b, apr_time_from_sec(pp_cfg_int(tx->cfg->approve_timeout_s, PP_DEFAULT_APPROVE_TIMEOUT_S)),
+        &clamped);
     pp_approve_result_t res;
     pp_approve_run(tx->pool, tx->cfg->approve_script, f->tmpname.data, timeout, &res);
     /* The script's own reason, and ours when it did not give the verdict itself. */
@@ -113,21 +162,37 @@ static bool run_script(pp_tx_t *tx, pp_file_t *f)
     pp_debug(tx, res.accepted ? 2 : 1, "Upload approval script %s for file %s (%s): %s",
              res.accepted ? "accepted" : "rejected", f->tmpname.data,
              pp_str_log_escape(tx->pool, f->filename, 256), f->verdict);
-    if (!res.accepted)
+    if (res.accepted)
+        return true;
+    if (res.timed_out && clamped)
+        reject_deadline(tx, b, "while the approval script ran on");
+    else
         reject(tx, apr_psprintf(tx->pool, "Upload rejected by approval script: %s", why));
-    return res.accepted;
+    return false;
 }
 
-static bool run_clamd(pp_tx_t *tx, pp_file_t *f)
+static bool run_clamd(pp_tx_t *tx, pp_file_t *f, const scan_budget_t *b)
 {
+    bool clamped, connect_clamped;
+    apr_interval_time_t scan_timeout = budget_clamp(b, PP_CLAMD_SCAN_TIMEOUT_US, &clamped);
+    apr_interval_time_t connect_timeout =
+        budget_clamp(b, PP_CLAMD_CONNECT_TIMEOUT_US, &connect_clamped);
     pp_clamd_result_t res;
-    pp_clamd_scan(tx->pool, tx->cfg->clamd_address, f->tmpname.data, PP_CLAMD_CONNECT_TIMEOUT_US,
-                  PP_CLAMD_SCAN_TIMEOUT_US, &res);
+    apr_status_t rv = pp_clamd_scan(tx->pool, tx->cfg->clamd_address, f->tmpname.data,
+                                    connect_timeout, scan_timeout, &res);
     f->verdict = apr_psprintf(tx->pool, "clamd %s: %s", pp_clamd_status_name(res.status),
                               res.reason);
     if (res.status == PP_CLAMD_CLEAN) {
         pp_debug(tx, 2, "Upload scan clean: %s", f->tmpname.data);
         return true;
+    }
+    /* Out of time is a rejection, also when it struck during the connect: FailOpen is for a
+     * clamd that is down, not for a request that used up its budget. */
+    if (APR_STATUS_IS_TIMEUP(rv) && (clamped || connect_clamped)) {
+        pp_debug(tx, 1, "clamd scan of %s stopped at the request's deadline: %s", f->tmpname.data,
+                 res.reason);
+        reject_deadline(tx, b, "while clamd scanned");
+        return false;
     }
     if (res.status == PP_CLAMD_UNREACHABLE && pp_cfg_int(tx->cfg->clamd_fail_open, 0) == 1) {
         pp_debug(tx, 1, "clamd unreachable, upload accepted (SecUploadScanClamdFailOpen On): %s",
@@ -144,11 +209,25 @@ static bool run_clamd(pp_tx_t *tx, pp_file_t *f)
 
 void pp_files_approve(pp_tx_t *tx)
 {
-    for (int i = 0; i < tx->files->nelts && !tx->verdict.intercepted; i++) {
-        pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
-        if (tx->cfg->approve_script && !run_script(tx, f))
+    scan_budget_t b = { .seconds = pp_cfg_int(tx->cfg->upload_scan_deadline_s,
+                                              PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S),
+                        .count = tx->files->nelts };
+    b.deadline = apr_time_now() + apr_time_from_sec(b.seconds);
+    for (b.index = 0; b.index < b.count && !tx->verdict.intercepted; b.index++) {
+        pp_file_t *f = &APR_ARRAY_IDX(tx->files, b.index, pp_file_t);
+        if (!tx->cfg->approve_script && !tx->cfg->clamd_address)
             return;
-        if (tx->cfg->clamd_address && !run_clamd(tx, f))
+        if (apr_time_now() >= b.deadline) {
+            reject_deadline(tx, &b, "before");
+            return;
+        }
+        if (tx->cfg->approve_script && !run_script(tx, f, &b))
+            return;
+        if (tx->cfg->clamd_address && apr_time_now() >= b.deadline) {
+            reject_deadline(tx, &b, "before clamd scanned");
+            return;
+        }
+        if (tx->cfg->clamd_address && !run_clamd(tx, f, &b))
             return;
     }
 }

@@ -17,6 +17,8 @@
 #define PP_DEFAULT_NOFILES_LIMIT_BYTES 1048576 /* ModSecurity 2's SecRequestBodyNoFilesLimit */
 #define PP_DEFAULT_ARGUMENTS_LIMIT 1000       /* ModSecurity 2's SecArgumentsLimit default */
 #define PP_DEFAULT_EVAL_TIME_LIMIT_MS 2000    /* rule evaluation CPU per request */
+#define PP_DEFAULT_UPLOAD_FILE_LIMIT 100     /* ModSecurity 2.x's SecUploadFileLimit default */
+#define PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S 60 /* all approval scripts and clamd scans together */
 
 enum { PP_ENGINE_OFF, PP_ENGINE_ON, PP_ENGINE_DYNAMIC_ONLY };
 enum { PP_AUDIT_OFF, PP_AUDIT_ON, PP_AUDIT_RELEVANT_ONLY, PP_AUDIT_DYNAMIC_OR_RELEVANT };
@@ -34,6 +36,7 @@ struct pp_cfg_t {
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
     const char *approve_script, *upload_dir, *clamd_address, *chroot_lock;
+    int upload_file_limit, upload_scan_deadline_s; /* SecUploadFileLimit, SecUploadScanDeadline */
 
     /* Structured values, merged by hand in config.c. */
     int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
@@ -131,6 +134,7 @@ extern const char *const pp_enum_keep[];
 typedef struct pp_range_t { int min, max; } pp_range_t;
 extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1], pp_range_1_max[1],
     pp_range_0_3600000[1];
+extern const pp_range_t pp_range_1_1000[1];
 
 /* Splits raw directive arguments like Apache's ap_getword_conf: whitespace separates words,
  * "..." and '...' quote (quotes removed), backslash escapes the quote character. */

@@ -20,6 +20,7 @@ const pp_range_t pp_range_0_9[1] = { { 0, 9 } };
 const pp_range_t pp_range_1_3600[1] = { { 1, 3600 } };
 const pp_range_t pp_range_1_max[1] = { { 1, INT_MAX } };
 const pp_range_t pp_range_0_3600000[1] = { { 0, 3600000 } };
+const pp_range_t pp_range_1_1000[1] = { { 1, 1000 } };
 
 #define SLOT_NONE PP_SLOT_NONE
 #define SLOT_INT PP_SLOT_INT

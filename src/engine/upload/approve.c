@@ -110,6 +110,7 @@ apr_status_t pp_approve_run(apr_pool_t *p, const char *script, const char *file_
     if (pr.output.len > 1)
         res->reason = pp_upload_clean_line(p, pr.output.data + 1, pr.output.len - 1,
                                  PP_APPROVE_REASON_MAX_BYTES);
+    res->timed_out = pr.timed_out;
     res->detail = failure_detail(p, &pr, timeout);
     res->accepted = res->detail == NULL && pr.output.data[0] == '1';
     return APR_SUCCESS;

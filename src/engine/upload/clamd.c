@@ -300,13 +300,16 @@ static apr_status_t scan_with(apr_pool_t *sp, apr_pool_t *p, const char *address
                                    apr_strerror(rv, err, sizeof(err)));
         return rv;
     }
+    apr_time_t start = apr_time_now();
+    if (connect_timeout > scan_timeout)
+        connect_timeout = scan_timeout;
     if ((rv = conn_open(sp, a, connect_timeout, &c)) != APR_SUCCESS) {
         res->status = PP_CLAMD_UNREACHABLE;
         res->reason = apr_psprintf(p, "cannot connect to clamd at %s: %s", address,
                                    apr_strerror(rv, err, sizeof(err)));
         return rv;
     }
-    c.deadline = apr_time_now() + scan_timeout;
+    c.deadline = start + scan_timeout;
     apr_status_t send_rv = stream_file(&c, file, &res->bytes_sent, &file_rv);
     if (file_rv != APR_SUCCESS) {
         res->reason = apr_psprintf(p, "cannot read %s: %s", file_path,

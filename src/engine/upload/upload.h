@@ -89,6 +89,7 @@ typedef struct pp_approve_result_t {
     const char *detail; /* why it was rejected when that was not the script's own verdict:
                            "timed out after 30 s", "exited with 2", "killed by signal 11",
                            "no output", "could not run ..."; NULL otherwise */
+    bool timed_out;     /* the timeout passed and the script was killed */
     apr_interval_time_t elapsed;
 } pp_approve_result_t;
 
@@ -139,7 +140,8 @@ typedef struct pp_clamd_result_t {
 /*
  * Streams file_path to clamd at address ("unix:/abs/path", "tcp:HOST:PORT", "tcp:[v6]:PORT")
  * with zINSTREAM and reads the verdict. connect_timeout bounds the connection; scan_timeout
- * bounds everything after it (streaming and waiting for the reply). A host name is resolved on
+ * bounds the whole scan from this call on (connecting, streaming and waiting for the reply), so
+ * a caller with a deadline of its own passes what is left of it. A host name is resolved on
  * every call without a timeout of ours: configure a numeric address. Files above clamd's
  * StreamMaxLength come back as ERROR. The socket and file live in a subpool of p destroyed
  * before returning; strings in *res are in p.

@@ -103,6 +103,10 @@ static const directive_vector_t directive_vectors[] = {
     { "SecUploadApproveTimeout", "0", "SecUploadApproveTimeout: \"0\" is not a number from 1 to 3600", NULL },
     { "SecUploadDir", "/tmp", NULL, "/tmp" },
     { "SecUploadDir", "/nonexistent/dir", "SecUploadDir", NULL },
+    { "SecUploadFileLimit", "20", NULL, "20" },
+    { "SecUploadFileLimit", "1000", NULL, "1000" },
+    { "SecUploadFileLimit", "0", "SecUploadFileLimit: \"0\" is not a number from 1 to 1000", NULL },
+    { "SecUploadFileLimit", "1001", "SecUploadFileLimit: \"1001\" is not a number from 1 to 1000", NULL },
     { "SecUploadInMemoryLimit", "125000", NULL, "125000" },
     { "SecUploadInMemoryLimit", "60k", "SecUploadInMemoryLimit: \"60k\" is not a number of bytes", NULL },
     { "SecUploadKeepFiles", "RelevantOnly", NULL, "2" },
@@ -110,6 +114,9 @@ static const directive_vector_t directive_vectors[] = {
     { "SecUploadScanClamd", "unix:/run/clamav/clamd.ctl", NULL, "unix:/run/clamav/clamd.ctl" },
     { "SecUploadScanClamd", "ftp:x", "SecUploadScanClamd", NULL },
     { "SecUploadScanClamdFailOpen", "On", NULL, "1" },
+    { "SecUploadScanDeadline", "2", NULL, "2" },
+    { "SecUploadScanDeadline", "0", "SecUploadScanDeadline: \"0\" is not a number from 1 to 3600", NULL },
+    { "SecUploadScanDeadline", "1m", "SecUploadScanDeadline: \"1m\" is not a number from 1 to 3600", NULL },
 };
 /* clang-format on */
 
