@@ -76,6 +76,7 @@ struct pp_tx_t {
     void *body_proc;              /* processor state (multipart parser, PUT file) */
     int query_arg_count;          /* args before the body's */
     pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
+    apr_interval_time_t upload_scan_spent; /* approval and clamd time so far (the deadline) */
     apr_status_t body_error;      /* a local failure while spooling (disk full) */
     const char *body_error_text;
     bool headers_done, body_done, response_done, finished;

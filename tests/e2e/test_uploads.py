@@ -63,7 +63,8 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 
 UPLOAD_DIRS = ("plain", "clamd", "clamdscan", "clamscan", "keep", "keepclamd", "relevant",
                "unreachable", "failopen", "hang", "hangsh", "hangclam", "failopenlive",
-               "bgchild", "envdump", "full", "manyfiles", "deadline", "clamddeadline")
+               "bgchild", "envdump", "full", "manyfiles", "deadline", "clamddeadline",
+               "swapscan", "groupwritable")
 
 # URL prefix -> directives inside its <Location> (besides its own SecUploadDir).
 LOCATIONS = {
@@ -87,6 +88,12 @@ LOCATIONS = {
     "deadline": ['SecUploadApproveScript "@ROOT@/bin/approve-1s"', "SecUploadScanDeadline 2"],
     "clamddeadline": ["SecUploadScanClamd unix:@CLAMD@/clamd.sock",
                       "SecUploadScanClamdFailOpen On", "SecUploadScanDeadline 2"],
+    # The approval script swaps the stored file for a clean one before clamd would read it
+    # by name (what another user with write access to SecUploadDir could do).
+    "swapscan": ['SecUploadApproveScript "@ROOT@/bin/approve-swap"',
+                 "SecUploadScanClamd unix:@CLAMD@/clamd.sock"],
+    # Made group-writable by its test: the approval script's path could be swapped.
+    "groupwritable": ['SecUploadApproveScript "@ROOT@/bin/approve-ok"'],
     # A 1 MiB tmpfs is mounted on its upload directory by the test that fills it.
     "full": ["SecUploadKeepFiles RelevantOnly"],
     "hang": ['SecUploadApproveScript "@ROOT@/bin/approve-hang"', "SecUploadApproveTimeout 2"],
@@ -241,6 +248,9 @@ class UploadApache(Apache):
             "approve-bg-child": APPROVE_BG_CHILD % {"root": self.root},
             "approve-env-dump": APPROVE_ENV_DUMP % {"root": self.root},
             "approve-slow": "#!/bin/sh\nsleep 0.2\necho 1\n",
+            "approve-ok": "#!/bin/sh\necho 1\n",
+            "approve-swap": "#!/bin/sh\nprintf 'clean\\n' > \"$1.swap\" && "
+                            "mv -f \"$1.swap\" \"$1\"\necho 1 swapped\n",
             "approve-1s": "#!/bin/sh\nsleep 1\necho 1\n",
         }
         for name, text in scripts.items():
@@ -1312,6 +1322,38 @@ def test_scan_deadline_bounds_a_hung_clamd_even_with_failopen(srv):
     expect_reached_app(srv, resp, body, mark, "clamd running again")
 
 
+@UPLOADS.test
+def test_clamd_scans_the_stored_bytes_not_the_name(srv):
+    """Between the write and the scan, the name is swapped for a clean file (here by the
+    approval script; in the review's case M6 by another user who can write SecUploadDir).
+    clamd must judge the bytes Parapet stored: it reads the descriptor the store wrote."""
+    srv.need_clamd()
+    resp, _, mark = post_file(srv, "swapscan", EICAR, "eicar.com")
+    expect_rejected(srv, resp, mark, "EICAR swapped for a clean file by name")
+    line = expect_logged(srv, mark, VIRUS, "EICAR swapped for a clean file by name")
+    print("    %s" % line.split("] ", 4)[-1][:140])
+    expect_no_files(srv, "swapscan", "EICAR swapped by name")
+
+
+@UPLOADS.test
+def test_approval_refused_in_a_directory_others_can_write(srv):
+    """The approval script is given a path: in a group-writable SecUploadDir another user could
+    swap the file under that name, so Parapet refuses (fail closed) and says why."""
+    d = srv.upload_dir("groupwritable")
+    os.chmod(d, 0o2770)
+    try:
+        resp, _, mark = post_file(srv, "groupwritable", b"harmless\n", "a.txt")
+    finally:
+        os.chmod(d, 0o2750)
+    expect_rejected(srv, resp, mark, "approval in a group-writable SecUploadDir")
+    line = expect_logged(srv, mark, "is writable by its group (mode 2770)",
+                         "approval in a group-writable SecUploadDir")
+    print("    %s" % line.split("] ", 4)[-1][:200])
+    expect_no_files(srv, "groupwritable", "approval in a group-writable SecUploadDir")
+    resp, body, mark = post_file(srv, "groupwritable", b"harmless\n", "a.txt")
+    expect_reached_app(srv, resp, body, mark, "approval with the directory private again")
+
+
 def tmpfs_usage_kb(path):
     st = os.statvfs(path)
     return (st.f_blocks - st.f_bfree) * st.f_frsize // KiB
@@ -1399,7 +1441,8 @@ def test_approval_latency(srv):
             expect_reached_app(srv, resp, body, mark, "latency sample via %s" % prefix)
             samples.append(approval_us(srv, mark))
         averages[prefix] = sum(samples) / len(samples) / 1000.0
-    print("    approval latency: clamd %.1f ms, clamdscan %.1f ms, clamscan %.1f ms "
+    print("    approval latency: clamd %.1f ms (it scans as each part ends, while the body is "
+          "read, so mostly before time1), clamdscan %.1f ms, clamscan %.1f ms "
           "(time2-time1 per 64 KiB file, average of 5; no scanner %.2f ms)"
           % (averages["clamd"], averages["clamdscan"], averages["clamscan"],
              averages["cgi-bin"]))

@@ -93,22 +93,6 @@ apr_status_t pp_files_write(pp_tx_t *tx, pp_file_t *f, const char *data, apr_siz
     return rv;
 }
 
-apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f)
-{
-    if (f->counted_only)
-        return APR_SUCCESS;
-    if (!f->store)
-        return APR_EGENERAL;
-    apr_status_t rv = pp_upload_file_close(f->store);
-    if (rv != APR_SUCCESS) {
-        char buf[120];
-        tx->body_error_text = apr_psprintf(tx->pool, "Failed to close upload file %s: %s",
-                                           f->tmpname.data, apr_strerror(rv, buf, sizeof buf));
-    }
-    f->complete = rv == APR_SUCCESS;
-    return rv;
-}
-
 static void reject(pp_tx_t *tx, const char *why)
 {
     pp_actionset_t as = *pp_cfg_default_action(tx->cfg);
@@ -121,113 +105,165 @@ static void reject(pp_tx_t *tx, const char *why)
     pp_tx_raise(tx, &as, PP_PHASE_REQUEST_BODY, "FILES_TMPNAMES", why);
 }
 
-/* One deadline (SecUploadScanDeadline) for every approval script run and clamd scan of the
- * request; each external step gets its own timeout or what is left of the deadline, whichever
- * is shorter. */
-typedef struct scan_budget_t {
-    apr_time_t deadline;
-    int seconds;
-    int index, count; /* the file being scanned (0-based) and how many there are */
-} scan_budget_t;
+/* One budget (SecUploadScanDeadline) for every approval-script run and clamd scan of the
+ * request, counted in time spent scanning, so a slow client sending the body between two files
+ * does not use it up; each external step gets its own timeout or what is left of the budget,
+ * whichever is shorter. */
+static apr_interval_time_t budget_left(const pp_tx_t *tx)
+{
+    return apr_time_from_sec(pp_cfg_int(tx->cfg->upload_scan_deadline_s,
+                                        PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S)) -
+           tx->upload_scan_spent;
+}
 
-static apr_interval_time_t budget_clamp(const scan_budget_t *b, apr_interval_time_t timeout,
+static apr_interval_time_t budget_clamp(const pp_tx_t *tx, apr_interval_time_t timeout,
                                         bool *clamped)
 {
-    apr_interval_time_t left = b->deadline - apr_time_now();
+    apr_interval_time_t left = budget_left(tx);
     *clamped = left < timeout;
-    return *clamped ? left : timeout;
+    return *clamped ? (left > 0 ? left : 0) : timeout;
 }
 
-static void reject_deadline(pp_tx_t *tx, const scan_budget_t *b, const char *what)
+/* what: "while the approval script ran on file 2 of 5", "before clamd scanned file 3"... */
+static void reject_deadline(pp_tx_t *tx, const char *what)
 {
     reject(tx, apr_psprintf(tx->pool, "Upload scan deadline exceeded (SecUploadScanDeadline %d s)"
-                            " %s file %d of %d; the rest were not scanned",
-                            b->seconds, what, b->index + 1, b->count));
+                            " %s; the rest were not scanned",
+                            pp_cfg_int(tx->cfg->upload_scan_deadline_s,
+                                       PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S), what));
 }
 
-static bool run_script(pp_tx_t *tx, pp_file_t *f, const scan_budget_t *b)
+static bool run_script(pp_tx_t *tx, pp_file_t *f, int index)
 {
     bool clamped;
     apr_interval_time_t timeout = budget_clamp(
-        b, apr_time_from_sec(pp_cfg_int(tx->cfg->approve_timeout_s, PP_DEFAULT_APPROVE_TIMEOUT_S)),
+        tx, apr_time_from_sec(pp_cfg_int(tx->cfg->approve_timeout_s, PP_DEFAULT_APPROVE_TIMEOUT_S)),
         &clamped);
     pp_approve_result_t res;
     pp_approve_run(tx->pool, tx->cfg->approve_script, f->tmpname.data, timeout, &res);
+    tx->upload_scan_spent += res.elapsed;
     /* The script's own reason, and ours when it did not give the verdict itself. */
     const char *why = res.detail ? (*res.reason ? apr_pstrcat(tx->pool, res.reason, " ", res.detail,
                                                               NULL)
                                                 : res.detail)
                                  : res.reason;
-    f->verdict = apr_psprintf(tx->pool, "%s: %s", res.accepted ? "accepted" : "rejected", why);
+    const char *verdict =
+        apr_psprintf(tx->pool, "%s: %s", res.accepted ? "accepted" : "rejected", why);
     pp_debug(tx, res.accepted ? 2 : 1, "Upload approval script %s for file %s (%s): %s",
              res.accepted ? "accepted" : "rejected", f->tmpname.data,
-             pp_str_log_escape(tx->pool, f->filename, 256), f->verdict);
+             pp_str_log_escape(tx->pool, f->filename, 256), verdict);
+    /* clamd, when configured, judged the file first (when its part ended). */
+    f->verdict = f->verdict ? apr_pstrcat(tx->pool, f->verdict, "; ", verdict, NULL) : verdict;
     if (res.accepted)
         return true;
     if (res.timed_out && clamped)
-        reject_deadline(tx, b, "while the approval script ran on");
+        reject_deadline(tx, apr_psprintf(tx->pool, "while the approval script ran on file %d of %d",
+                                         index + 1, tx->files->nelts));
     else
         reject(tx, apr_psprintf(tx->pool, "Upload rejected by approval script: %s", why));
     return false;
 }
 
-static bool run_clamd(pp_tx_t *tx, pp_file_t *f, const scan_budget_t *b)
+/* clamd reads the descriptor the store wrote (rewound), never the name: whoever can write
+ * SecUploadDir cannot show clamd another file (review M6). */
+static void run_clamd(pp_tx_t *tx, pp_file_t *f)
 {
+    int number = tx->files->nelts;
+    if (budget_left(tx) <= 0) {
+        reject_deadline(tx, apr_psprintf(tx->pool, "before clamd scanned file %d", number));
+        return;
+    }
     bool clamped, connect_clamped;
-    apr_interval_time_t scan_timeout = budget_clamp(b, PP_CLAMD_SCAN_TIMEOUT_US, &clamped);
+    apr_interval_time_t scan_timeout = budget_clamp(tx, PP_CLAMD_SCAN_TIMEOUT_US, &clamped);
     apr_interval_time_t connect_timeout =
-        budget_clamp(b, PP_CLAMD_CONNECT_TIMEOUT_US, &connect_clamped);
+        budget_clamp(tx, PP_CLAMD_CONNECT_TIMEOUT_US, &connect_clamped);
     pp_clamd_result_t res;
-    apr_status_t rv = pp_clamd_scan(tx->pool, tx->cfg->clamd_address, f->tmpname.data,
-                                    connect_timeout, scan_timeout, &res);
+    apr_status_t rv =
+        pp_clamd_scan_file(tx->pool, tx->cfg->clamd_address, pp_upload_file_handle(f->store),
+                           f->tmpname.data, connect_timeout, scan_timeout, &res);
+    tx->upload_scan_spent += res.elapsed;
     f->verdict = apr_psprintf(tx->pool, "clamd %s: %s", pp_clamd_status_name(res.status),
                               res.reason);
     if (res.status == PP_CLAMD_CLEAN) {
         pp_debug(tx, 2, "Upload scan clean: %s", f->tmpname.data);
-        return true;
+        return;
     }
     /* Out of time is a rejection, also when it struck during the connect: FailOpen is for a
      * clamd that is down, not for a request that used up its budget. */
     if (APR_STATUS_IS_TIMEUP(rv) && (clamped || connect_clamped)) {
         pp_debug(tx, 1, "clamd scan of %s stopped at the request's deadline: %s", f->tmpname.data,
                  res.reason);
-        reject_deadline(tx, b, "while clamd scanned");
-        return false;
+        reject_deadline(tx, apr_psprintf(tx->pool, "while clamd scanned file %d", number));
+        return;
     }
     if (res.status == PP_CLAMD_UNREACHABLE && pp_cfg_int(tx->cfg->clamd_fail_open, 0) == 1) {
         pp_debug(tx, 1, "clamd unreachable, upload accepted (SecUploadScanClamdFailOpen On): %s",
                  res.reason);
-        return true;
+        return;
     }
     if (res.status == PP_CLAMD_FOUND)
         reject(tx, apr_psprintf(tx->pool, "Virus found in uploaded file: %s", res.virus));
     else
         reject(tx, apr_psprintf(tx->pool, "Upload scan failed (clamd %s): %s",
                                 pp_clamd_status_name(res.status), res.reason));
+}
+
+/* The part is complete: flush it, let clamd read it through the open descriptor, then close it,
+ * so a request holds at most one upload descriptor however many files it carries. */
+apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f)
+{
+    if (f->counted_only)
+        return APR_SUCCESS;
+    if (!f->store)
+        return APR_EGENERAL;
+    apr_status_t rv = pp_upload_file_flush(f->store);
+    if (rv == APR_SUCCESS && tx->cfg->clamd_address && !tx->verdict.intercepted)
+        run_clamd(tx, f);
+    apr_status_t crv = pp_upload_file_close(f->store);
+    if (rv == APR_SUCCESS)
+        rv = crv;
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to store upload file %s: %s",
+                                           f->tmpname.data, apr_strerror(rv, buf, sizeof buf));
+    }
+    f->complete = rv == APR_SUCCESS;
+    return rv;
+}
+
+/* The approval script gets a path (§6.6), and a path is only as good as the directories above
+ * it: if another user can rename entries in one of them, the script may be shown another file
+ * than the one clamd and the rules judged. Checked per request, because directories change. */
+static bool script_dir_private(pp_tx_t *tx)
+{
+    const char *msg = pp_upload_dir_private(tx->pool, upload_dir(tx));
+    if (msg == NULL)
+        return true;
+    reject(tx, apr_psprintf(tx->pool, "Upload approval refused: %s, so another user could swap "
+                            "the file the approval script is given", msg));
     return false;
 }
 
 void pp_files_approve(pp_tx_t *tx)
 {
-    scan_budget_t b = { .seconds = pp_cfg_int(tx->cfg->upload_scan_deadline_s,
-                                              PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S),
-                        .count = tx->files->nelts };
-    b.deadline = apr_time_now() + apr_time_from_sec(b.seconds);
-    for (b.index = 0; b.index < b.count && !tx->verdict.intercepted; b.index++) {
-        pp_file_t *f = &APR_ARRAY_IDX(tx->files, b.index, pp_file_t);
-        if (!tx->cfg->approve_script && !tx->cfg->clamd_address)
-            return;
-        if (apr_time_now() >= b.deadline) {
-            reject_deadline(tx, &b, "before");
+    if (tx->cfg->clamd_address) {
+        /* Every stored file was scanned when its part ended; one that was not is not accepted. */
+        for (int i = 0; i < tx->files->nelts && !tx->verdict.intercepted; i++) {
+            pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
+            if (!f->counted_only && f->verdict == NULL)
+                reject(tx, apr_psprintf(tx->pool, "Upload file %d was not scanned by clamd", i + 1));
+        }
+    }
+    if (!tx->cfg->approve_script || tx->verdict.intercepted || !script_dir_private(tx))
+        return;
+    for (int i = 0; i < tx->files->nelts && !tx->verdict.intercepted; i++) {
+        pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
+        if (budget_left(tx) <= 0) {
+            reject_deadline(tx, apr_psprintf(tx->pool, "before the approval script ran on file "
+                                             "%d of %d", i + 1, tx->files->nelts));
             return;
         }
-        if (tx->cfg->approve_script && !run_script(tx, f, &b))
-            return;
-        if (tx->cfg->clamd_address && apr_time_now() >= b.deadline) {
-            reject_deadline(tx, &b, "before clamd scanned");
-            return;
-        }
-        if (tx->cfg->clamd_address && !run_clamd(tx, f, &b))
+        if (!run_script(tx, f, i))
             return;
     }
 }

@@ -1,8 +1,10 @@
 /*
  * upload/clamd.c: a small clamd client that scans a stored upload by streaming its bytes over
  * clamd's socket (zINSTREAM: 4-byte big-endian length, chunk, ..., zero length), so the daemon
- * needs no access to SecUploadDir. It runs in the same place as the approval script (after the
- * body is parsed, before the rules; reference §6.5–6.6, where 1.9 shelled out to a scanner).
+ * needs no access to SecUploadDir. body/files.c hands it the descriptor the store wrote, read
+ * from its start, as soon as a file part is complete (before the rules; reference §6.5–6.6,
+ * where 1.9 shelled out to a scanner): no name is opened, so nobody who can write SecUploadDir
+ * can show clamd another file.
  *
  * Fail closed: only "stream: OK" is CLEAN. UNREACHABLE, the one status a fail-open directive may
  * choose to let through, means exactly "no connection was made" (refused, no socket, connect
@@ -283,20 +285,21 @@ static apr_status_t no_reply(apr_pool_t *p, const char *address, apr_status_t wh
     return why;
 }
 
+/* Streams file from its start: the descriptor is the caller's (the one the store wrote), so the
+ * bytes clamd judges are the bytes Parapet stored, whatever happens to the name meanwhile. */
 static apr_status_t scan_with(apr_pool_t *sp, apr_pool_t *p, const char *address,
-                              const clamd_addr_t *a, const char *file_path,
+                              const clamd_addr_t *a, apr_file_t *file, const char *name,
                               apr_interval_time_t connect_timeout,
                               apr_interval_time_t scan_timeout, pp_clamd_result_t *res)
 {
     char err[256];
-    apr_file_t *file;
     conn_t c;
     apr_status_t file_rv = APR_SUCCESS;
+    apr_off_t zero = 0;
 
-    apr_status_t rv = apr_file_open(&file, file_path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                                    APR_OS_DEFAULT, sp);
+    apr_status_t rv = apr_file_seek(file, APR_SET, &zero);
     if (rv != APR_SUCCESS) {
-        res->reason = apr_psprintf(p, "cannot open %s: %s", file_path,
+        res->reason = apr_psprintf(p, "cannot rewind %s: %s", name,
                                    apr_strerror(rv, err, sizeof(err)));
         return rv;
     }
@@ -312,7 +315,7 @@ static apr_status_t scan_with(apr_pool_t *sp, apr_pool_t *p, const char *address
     c.deadline = start + scan_timeout;
     apr_status_t send_rv = stream_file(&c, file, &res->bytes_sent, &file_rv);
     if (file_rv != APR_SUCCESS) {
-        res->reason = apr_psprintf(p, "cannot read %s: %s", file_path,
+        res->reason = apr_psprintf(p, "cannot read %s: %s", name,
                                    apr_strerror(file_rv, err, sizeof(err)));
         return file_rv;
     }
@@ -327,10 +330,13 @@ static apr_status_t scan_with(apr_pool_t *sp, apr_pool_t *p, const char *address
     return no_reply(p, address, send_rv != APR_SUCCESS ? send_rv : recv_rv, scan_timeout, res);
 }
 
-apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_path,
-                           apr_interval_time_t connect_timeout, apr_interval_time_t scan_timeout,
-                           pp_clamd_result_t *res)
+/* Common set-up of both entry points: result defaults, address, scratch pool. Opens file_path
+ * in the scratch pool when file is NULL. */
+static apr_status_t scan_common(apr_pool_t *p, const char *address, apr_file_t *file,
+                                const char *name, apr_interval_time_t connect_timeout,
+                                apr_interval_time_t scan_timeout, pp_clamd_result_t *res)
 {
+    char err[256];
     clamd_addr_t a;
     apr_pool_t *sp;
     apr_time_t start = apr_time_now();
@@ -339,7 +345,7 @@ apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_
     res->status = PP_CLAMD_ERROR;
     res->reason = "";
     const char *msg = parse_address(p, address, &a);
-    if (msg != NULL || file_path == NULL) {
+    if (msg != NULL || name == NULL) {
         res->reason = msg ? msg : "no file to scan";
         return APR_EINVAL;
     }
@@ -347,10 +353,36 @@ apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_
     if (rv != APR_SUCCESS)
         return rv;
     apr_pool_tag(sp, "pp_clamd");
-    rv = scan_with(sp, p, address, &a, file_path, connect_timeout, scan_timeout, res);
-    apr_pool_destroy(sp); /* closes the socket and the file */
+    if (file == NULL) {
+        rv = apr_file_open(&file, name, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, sp);
+        if (rv != APR_SUCCESS)
+            res->reason = apr_psprintf(p, "cannot open %s: %s", name,
+                                       apr_strerror(rv, err, sizeof(err)));
+    }
+    if (rv == APR_SUCCESS)
+        rv = scan_with(sp, p, address, &a, file, name, connect_timeout, scan_timeout, res);
+    apr_pool_destroy(sp); /* closes the socket, and the file when we opened it */
     res->elapsed = apr_time_now() - start;
     return rv;
+}
+
+apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_path,
+                           apr_interval_time_t connect_timeout, apr_interval_time_t scan_timeout,
+                           pp_clamd_result_t *res)
+{
+    return scan_common(p, address, NULL, file_path, connect_timeout, scan_timeout, res);
+}
+
+apr_status_t pp_clamd_scan_file(apr_pool_t *p, const char *address, apr_file_t *file,
+                                const char *name, apr_interval_time_t connect_timeout,
+                                apr_interval_time_t scan_timeout, pp_clamd_result_t *res)
+{
+    if (file == NULL) {
+        memset(res, 0, sizeof(*res));
+        res->reason = "no file to scan";
+        return APR_EINVAL;
+    }
+    return scan_common(p, address, file, name, connect_timeout, scan_timeout, res);
 }
 
 apr_status_t pp_clamd_ping(apr_pool_t *p, const char *address, apr_interval_time_t timeout,

@@ -1,8 +1,10 @@
 /*
  * upload/store.c: where intercepted files live while the request is inspected (reference §6.5).
  * body/files.c streams multipart file parts and PUT bodies (body/dispatch.c) into a
- * pp_upload_file_t; the approval script and the clamd client then read it by path; the keep
- * policy (SecUploadKeepFiles) decides at the end of the transaction whether it survives.
+ * pp_upload_file_t; the clamd client then reads it through the descriptor it was written with,
+ * the approval script by path (only from a directory no other user can write, see
+ * pp_upload_dir_private); the keep policy (SecUploadKeepFiles) decides at the end of the
+ * transaction whether it survives.
  *
  * Each file gets its own subpool, so destroying the transaction pool closes and unlinks every
  * file on every exit path (deny, abort, error) without per-path clean-up code. Names follow
@@ -22,6 +24,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,6 +190,25 @@ apr_status_t pp_upload_file_close(pp_upload_file_t *f)
     return rv;
 }
 
+apr_file_t *pp_upload_file_handle(const pp_upload_file_t *f)
+{
+    return f->fd;
+}
+
+apr_status_t pp_upload_file_flush(pp_upload_file_t *f)
+{
+    if (f->error != APR_SUCCESS)
+        return f->error;
+    if (f->fd == NULL)
+        return APR_EBADF;
+    apr_status_t rv = apr_file_flush(f->fd);
+    if (rv != APR_SUCCESS) {
+        f->error = rv;
+        discard(f);
+    }
+    return rv;
+}
+
 const char *pp_upload_file_path(const pp_upload_file_t *f)
 {
     return f->path;
@@ -258,4 +281,63 @@ const char *pp_upload_dir_check_as(apr_pool_t *p, const char *dir, apr_uid_t uid
     if ((fi.protection & need) != need)
         return apr_psprintf(p, "SecUploadDir: %s is not writable by uid %ld", dir, (long)uid);
     return NULL;
+}
+
+/* One directory on the way to SecUploadDir: NULL when only root or we can change what it holds
+ * (owned by one of us, and not writable by group or others unless the sticky bit stops them
+ * from renaming or replacing entries they do not own). */
+static const char *component_private(apr_pool_t *p, const char *dir, const char *path,
+                                     uid_t euid)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return apr_psprintf(p, "SecUploadDir %s: cannot examine %s: %s", dir, path,
+                            strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return NULL; /* replacing it takes write access to its parent, checked on its own */
+    if (st.st_uid != 0 && st.st_uid != euid)
+        return apr_psprintf(p, "SecUploadDir %s: %s belongs to uid %ld", dir, path,
+                            (long)st.st_uid);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        return apr_psprintf(p, "SecUploadDir %s: %s is writable by %s (mode %04o)", dir, path,
+                            (st.st_mode & S_IWOTH) ? "others" : "its group",
+                            (unsigned)(st.st_mode & 07777));
+    return NULL;
+}
+
+/* Every ancestor of path and path itself, from the top. */
+static const char *path_private(apr_pool_t *p, const char *dir, const char *path, uid_t euid)
+{
+    char *walk = apr_pstrdup(p, path);
+    const char *msg = component_private(p, dir, "/", euid);
+
+    for (char *slash = strchr(walk + 1, '/'); msg == NULL; slash = strchr(slash + 1, '/')) {
+        if (slash != NULL)
+            *slash = '\0';
+        if (*walk != '\0' && strcmp(walk, "/") != 0)
+            msg = component_private(p, dir, walk, euid);
+        if (slash == NULL)
+            break;
+        *slash = '/';
+    }
+    return msg;
+}
+
+const char *pp_upload_dir_private(apr_pool_t *p, const char *dir)
+{
+    char real[PATH_MAX];
+
+    if (dir == NULL || dir[0] != '/')
+        return apr_psprintf(p, "SecUploadDir %s is not an absolute path", dir ? dir : "(none)");
+    uid_t euid = geteuid();
+    /* The path as written, then the path it resolves to: a symlink on the way is safe when the
+     * directory holding it is, and its target must be as private. */
+    const char *msg = path_private(p, dir, dir, euid);
+    if (msg == NULL) {
+        if (realpath(dir, real) == NULL)
+            return apr_psprintf(p, "SecUploadDir %s: cannot resolve: %s", dir, strerror(errno));
+        msg = path_private(p, dir, real, euid);
+    }
+    return msg;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include <apr_file_io.h>
 #include <apr_pools.h>
 #include <apr_time.h>
 #include <apr_user.h>
@@ -49,6 +50,14 @@ apr_status_t pp_upload_file_write(pp_upload_file_t *f, const char *data, apr_siz
  * which also becomes sticky and, like a write error, unlinks the file at once. */
 apr_status_t pp_upload_file_close(pp_upload_file_t *f);
 
+/* The open descriptor the file was written through (readable too), for a scanner that must see
+ * exactly these bytes; NULL once closed (or discarded after a failure). Owned by the file. */
+apr_file_t *pp_upload_file_handle(const pp_upload_file_t *f);
+
+/* Flushes what was written without closing: the file stays open for pp_upload_file_handle.
+ * A failure is sticky and discards the file, as a failed write does. */
+apr_status_t pp_upload_file_flush(pp_upload_file_t *f);
+
 /* Full path of the file; valid until the file is released. Never NULL. */
 const char *pp_upload_file_path(const pp_upload_file_t *f);
 
@@ -71,6 +80,13 @@ const char *pp_upload_dir_check(apr_pool_t *p, const char *dir);
  * primary group (for a host that reads its configuration as root and serves as another user).
  * Supplementary groups and ACLs are not considered. */
 const char *pp_upload_dir_check_as(apr_pool_t *p, const char *dir, apr_uid_t uid, apr_gid_t gid);
+
+/* Whether a file in dir, handed on by path, is the file Parapet wrote: NULL when dir and each
+ * directory above it (as written, and as resolved through symlinks) belong to root or the
+ * effective user and are not writable by group or others unless sticky. Otherwise a message in
+ * p naming the first directory that lets another user rename or replace entries:
+ * "SecUploadDir /srv/up: /srv/up is writable by its group (mode 2770)". Cheap (a few lstat). */
+const char *pp_upload_dir_private(apr_pool_t *p, const char *dir);
 
 /* ---- Approval script (approve.c) ------------------------------------------------------------ */
 
@@ -154,6 +170,13 @@ typedef struct pp_clamd_result_t {
 apr_status_t pp_clamd_scan(apr_pool_t *p, const char *address, const char *file_path,
                            apr_interval_time_t connect_timeout, apr_interval_time_t scan_timeout,
                            pp_clamd_result_t *res);
+
+/* As pp_clamd_scan, but streams file, an open readable descriptor (the one the store wrote),
+ * from offset 0 instead of opening a path; name is only used in messages. The descriptor is
+ * left open, positioned wherever the stream stopped. */
+apr_status_t pp_clamd_scan_file(apr_pool_t *p, const char *address, apr_file_t *file,
+                                const char *name, apr_interval_time_t connect_timeout,
+                                apr_interval_time_t scan_timeout, pp_clamd_result_t *res);
 
 /* Sends PING and expects PONG, within timeout overall. APR_SUCCESS with *message "PONG", or an
  * error with *message saying what happened (in p). For start-up diagnostics. */

@@ -374,6 +374,42 @@ static void test_connection_lost_mid_scan_is_error(void **state)
     }
 }
 
+/* clamd is fed from the descriptor it is given, from its start, whatever the name now holds and
+ * wherever the descriptor's offset was: the store's descriptor sits at the end after writing. */
+static void test_scan_file_reads_the_descriptor(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *path = write_file(p, "written.bin", big, sizeof(big));
+    apr_file_t *fd;
+    assert_int_equal(apr_file_open(&fd, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT,
+                                   p),
+                     APR_SUCCESS);
+    apr_off_t end = 0;
+    assert_int_equal(apr_file_seek(fd, APR_END, &end), APR_SUCCESS);
+    write_file(p, "swap.txt", "swapped in\n", 11);
+    assert_int_equal(rename(apr_pstrcat(p, dir, "/swap.txt", NULL), path), 0);
+
+    const char *sock = apr_pstrcat(p, dir, "/fake.sock", NULL);
+    int ls = listen_unix(sock);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        fake_clamd(ls, "zINSTREAM", big, sizeof(big), "stream: OK", 11, false);
+    close(ls);
+    pp_clamd_result_t res;
+    apr_status_t rv = pp_clamd_scan_file(p, apr_pstrcat(p, "unix:", sock, NULL), fd, path,
+                                         apr_time_from_sec(2), apr_time_from_sec(5), &res);
+    int status = -1;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    unlink(sock);
+    assert_int_equal(rv, APR_SUCCESS);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0); /* the fake saw exactly the written bytes */
+    assert_int_equal(res.status, PP_CLAMD_CLEAN);
+    assert_int_equal(res.bytes_sent, sizeof(big));
+    assert_int_equal(pp_clamd_scan_file(p, "unix:/x", NULL, "n", 1, 1, &res), APR_EINVAL);
+}
+
 static void test_fake_empty_file(void **state)
 {
     const char *file = write_file(*state, "empty.txt", "", 0);
@@ -538,6 +574,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeout, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_replies, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_connection_lost_mid_scan_is_error, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_scan_file_reads_the_descriptor, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_empty_file, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_size_limit, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_fake_ping, pp_test_pool_setup, pp_test_pool_teardown),

@@ -319,6 +319,71 @@ static void test_enospc(void **state)
     rmdir(small);
 }
 
+/* The descriptor stays usable for a reader until close, and reads what was written even when
+ * the name now points elsewhere. */
+static void test_handle_reads_what_was_written(void **state)
+{
+    pp_upload_file_t *f = create(*state, "handle");
+    assert_int_equal(pp_upload_file_write(f, "written", 7), APR_SUCCESS);
+    assert_int_equal(pp_upload_file_flush(f), APR_SUCCESS);
+    char other[160];
+    snprintf(other, sizeof(other), "%s/other", dir);
+    FILE *fp = fopen(other, "w");
+    assert_non_null(fp);
+    fputs("swapped", fp);
+    fclose(fp);
+    assert_int_equal(rename(other, pp_upload_file_path(f)), 0);
+    apr_file_t *h = pp_upload_file_handle(f);
+    assert_non_null(h);
+    apr_off_t zero = 0;
+    char buf[16] = { 0 };
+    apr_size_t n = sizeof(buf) - 1;
+    assert_int_equal(apr_file_seek(h, APR_SET, &zero), APR_SUCCESS);
+    assert_int_equal(apr_file_read(h, buf, &n), APR_SUCCESS);
+    assert_string_equal(buf, "written");
+    assert_int_equal(pp_upload_file_close(f), APR_SUCCESS);
+    assert_null(pp_upload_file_handle(f));
+    pp_upload_file_release(f);
+}
+
+static void test_dir_private(void **state)
+{
+    apr_pool_t *p = *state;
+    char sub[160], link[160];
+    snprintf(sub, sizeof(sub), "%s/priv", dir);
+    snprintf(link, sizeof(link), "%s/link", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(chmod(dir, 0700), 0);
+    /* /tmp is sticky, dir and sub are ours and private. */
+    assert_null(pp_upload_dir_private(p, sub));
+    assert_int_equal(chmod(sub, 02770), 0);
+    const char *msg = pp_upload_dir_private(p, sub);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "is writable by its group (mode 2770)"));
+    assert_int_equal(chmod(sub, 0757), 0);
+    assert_non_null(strstr(pp_upload_dir_private(p, sub), "writable by others"));
+    assert_int_equal(chmod(sub, 01777), 0); /* sticky: nobody renames what is not theirs */
+    assert_null(pp_upload_dir_private(p, sub));
+    /* A private path that leads, through a symlink, into a directory others can write. */
+    assert_int_equal(chmod(sub, 0777), 0);
+    assert_int_equal(symlink(sub, link), 0);
+    msg = pp_upload_dir_private(p, link);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "priv is writable by others"));
+    /* A parent that is not private spoils everything below it. */
+    assert_int_equal(chmod(sub, 0700), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_non_null(strstr(pp_upload_dir_private(p, sub), "writable by others"));
+    assert_int_equal(chmod(dir, 0700), 0);
+    if (geteuid() == 0) {
+        assert_int_equal(chown(sub, 12345, -1), 0);
+        assert_non_null(strstr(pp_upload_dir_private(p, sub), "belongs to uid 12345"));
+    }
+    assert_non_null(pp_upload_dir_private(p, "relative/dir"));
+    unlink(link);
+    rmdir(sub);
+}
+
 static void test_dir_check(void **state)
 {
     char file[128], ro[128];
@@ -377,6 +442,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_failures, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_short_write_is_error, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_enospc, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_handle_reads_what_was_written, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_dir_private, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_dir_check, pp_test_pool_setup, pp_test_pool_teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/store", tests, NULL, NULL);
