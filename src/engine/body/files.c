@@ -1,7 +1,8 @@
 /*
  * Intercepted files (reference §6.5–6.6, the seed): multipart file parts and PUT bodies are
- * stored by upload/store.c (unguessable names, 0640), then every file goes through the approval
- * script and/or clamd before any rule runs. Any rejection — including a script that crashes,
+ * stored by upload/store.c (unguessable names, 0640); clamd scans each one through the store's
+ * own descriptor as soon as its part ends, and the approval script gets each path after the
+ * body, from a directory no other user can change; all of it before any rule runs. Any rejection — including a script that crashes,
  * hangs or says nothing, and clamd being unreachable unless SecUploadScanClamdFailOpen — rejects
  * the whole request with the default action's status. The client's file name is only ever a
  * variable value, never part of a path. Files nobody reads (no approval, no scanner, nothing
