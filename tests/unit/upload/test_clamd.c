@@ -536,6 +536,33 @@ static void test_clamd_clean(void **state)
     assert_int_equal(res.bytes_sent, sizeof(big));
 }
 
+/* The real daemon judges the descriptor's bytes: EICAR written, a clean file renamed over the
+ * name afterwards, and the scan through the descriptor still finds EICAR (by name it would not). */
+static void test_clamd_scan_file_after_swap(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *addr = fixture_address(p);
+    if (addr == NULL)
+        skip();
+    const char *path = eicar_file(p);
+    apr_file_t *fd;
+    assert_int_equal(apr_file_open(&fd, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT,
+                                   p),
+                     APR_SUCCESS);
+    write_file(p, "clean-swap.txt", "nothing to see\n", 15);
+    assert_int_equal(rename(apr_pstrcat(p, dir, "/clean-swap.txt", NULL), path), 0);
+    pp_clamd_result_t res;
+    assert_int_equal(pp_clamd_scan(p, addr, path, apr_time_from_sec(2), apr_time_from_sec(30),
+                                   &res),
+                     APR_SUCCESS);
+    assert_int_equal(res.status, PP_CLAMD_CLEAN); /* what a reader by name sees */
+    assert_int_equal(pp_clamd_scan_file(p, addr, fd, path, apr_time_from_sec(2),
+                                        apr_time_from_sec(30), &res),
+                     APR_SUCCESS);
+    assert_int_equal(res.status, PP_CLAMD_FOUND);
+    assert_non_null(strstr(res.virus, "EICAR"));
+}
+
 /* The fixture sets StreamMaxLength 10M: a larger upload is an ERROR, never CLEAN. */
 static void test_clamd_size_limit(void **state)
 {
@@ -582,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clamd_ping, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_clamd_eicar, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_clamd_clean, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clamd_scan_file_after_swap, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_clamd_size_limit, pp_test_pool_setup, pp_test_pool_teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/clamd", tests, NULL, NULL);
