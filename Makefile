@@ -168,5 +168,31 @@ asan-unit: $(ASAN_UNIT)
 memcheck: $(UNIT_BIN)
 	@tests/unit/run_sanitized.sh MEMCHECK $(VALGRIND) -- $(UNIT_BIN)
 
+# The threaded engine test (tests/unit/test_threads.c: 8 threads, one shared configuration)
+# with the engine, built by clang with ThreadSanitizer into $(BUILD)/tsan/. It must report
+# nothing.
+TSAN_CC     ?= clang
+TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_OBJ    := $(patsubst src/%.c,$(BUILD)/tsan/obj/%.o,$(ENGINE_SRC))
+TSAN_UNIT   := $(BUILD)/tsan/tests/test_threads
+
+.PHONY: tsan-unit
+
+$(BUILD)/tsan/obj/engine/%.o: src/engine/%.c $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (tsan)"; $(TSAN_CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/tsan/libparapet.a: $(TSAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tsan/tests/%: tests/unit/%.c $(BUILD)/tsan/libparapet.a $(UNIT_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (tsan)"; $(TSAN_CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -fvisibility=default -Itests/unit \
+		-o $@ $< $(BUILD)/tsan/libparapet.a $(CMOCKA_LIBS) $(LIBS)
+
+tsan-unit: $(TSAN_UNIT)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		tests/unit/run_sanitized.sh TSAN-UNIT -- $(TSAN_UNIT)
+
 clean:
 	rm -rf $(BUILD)
