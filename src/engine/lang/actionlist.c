@@ -82,6 +82,12 @@ const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricte
         *warning = apr_psprintf(cp, "SecFilterActionsRestricted is On: actions \"%s\" of "
                                 "this rule%s%s are ignored", ignored,
                                 as->id ? " id " : "", as->id ? as->id : "");
+    if (as->pause_ms > PP_PAUSE_MAX_MS) {
+        const char *w = apr_psprintf(cp, "pause:%d is capped at %d ms", as->pause_ms,
+                                     PP_PAUSE_MAX_MS);
+        as->pause_ms = PP_PAUSE_MAX_MS;
+        *warning = *warning ? apr_pstrcat(cp, *warning, "; ", w, NULL) : w;
+    }
     /* 1.9 loaded a rule whose program was missing; the action fails when it runs. */
     if (as->exec && access(as->exec, X_OK) != 0) {
         const char *w = apr_psprintf(cp, "exec program \"%s\" is not an executable file: the "

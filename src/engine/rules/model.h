@@ -112,6 +112,11 @@ typedef struct pp_kv_t {
 } pp_kv_t;
 
 /* A parsed action list. Unset fields (-1 / NULL) let merging fall through to the base list. */
+/* pause is capped at this many ms (review M2): a client that can trigger a pausing rule must
+ * not hold a thread for minutes. Larger values are clamped with a start-up warning
+ * (lang/actionlist.c). */
+#define PP_PAUSE_MAX_MS 5000
+
 typedef struct pp_actionset_t {
     int disruptive;          /* pp_action_t or PP_TRI_UNSET */
     int status;              /* HTTP status or PP_TRI_UNSET */

@@ -48,6 +48,8 @@ static const action_vector_t action_vectors[] = {
     { "nolog",      "log,nolog",                  false, "log=0", NULL, NULL },
     { "pass",       "pass",                       false, "pass", NULL, NULL },
     { "pause",      "pause:250",                  false, "pause=250", NULL, NULL },
+    { "pause",      "pause:5000",                 false, "pause=5000", NULL, NULL },
+    { "pause",      "pause:600000",               false, "pause=5000", NULL, "pause:600000 is capped at 5000 ms" },
     { "pause",      "pause:-1",                   false, NULL, "\"-1\" is not a number of milliseconds (0-600000)", NULL },
     { "pause",      "pause:600001",               false, NULL, "is not a number of milliseconds", NULL },
     { "proxy",      "proxy:http://127.0.0.1:9/x", false, "proxy url=http://127.0.0.1:9/x", NULL, NULL },
