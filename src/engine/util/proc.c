@@ -365,3 +365,66 @@ apr_status_t pp_proc_run(apr_pool_t *p, const char *const *argv, apr_interval_ti
 {
     return pp_proc_run_env(p, argv, NULL, timeout, max_output, res);
 }
+
+/* ---- pp_proc_start: run without waiting ---------------------------------------------------- */
+
+typedef struct bg_t {
+    child_t child;
+    apr_pool_t *sp;  /* pipes and output; a subpool of the caller's pool */
+    apr_time_t start;
+    apr_interval_time_t timeout;
+    apr_size_t max_output;
+    pp_proc_done_fn done;
+    void *ctx;
+} bg_t;
+
+/* A pre-cleanup of the caller's pool, so it runs while the pool's subpools (the pipes) and
+ * everything else in it still exist: supervises the child exactly as pp_proc_run_env does,
+ * from the time left until its deadline, then hands the result over. */
+static apr_status_t bg_cleanup(void *data)
+{
+    bg_t *b = data;
+    pp_proc_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    sink_t sinks[2] = {
+        { .pipe = b->child.proc.out, .pool = b->sp, .limit = b->max_output },
+        { .pipe = b->child.proc.err, .pool = b->sp, .limit = PP_PROC_STDERR_MAX_BYTES },
+    };
+    supervise(&b->child, sinks, b->sp, b->start + b->timeout, &res);
+    res.elapsed = apr_time_now() - b->start;
+    record_outcome(&b->child, &res);
+    res.truncated = sinks[0].truncated;
+    res.output = sink_copy(b->sp, &sinks[0]);
+    res.errout = sink_copy(b->sp, &sinks[1]);
+    if (b->done)
+        b->done(b->ctx, &res);
+    child_cleanup(&b->child); /* only when it outlived SIGKILL: waits for it */
+    apr_pool_destroy(b->sp);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_proc_start(apr_pool_t *p, const char *const *argv, const char *const *envp,
+                           apr_interval_time_t timeout, apr_size_t max_output,
+                           pp_proc_done_fn done, void *ctx)
+{
+    apr_status_t rv;
+
+    if (p == NULL || argv == NULL || argv[0] == NULL || timeout <= 0)
+        return APR_EINVAL;
+    bg_t *b = apr_pcalloc(p, sizeof(*b));
+    if ((rv = apr_pool_create(&b->sp, p)))
+        return rv;
+    apr_pool_tag(b->sp, "pp_proc_start");
+    b->start = apr_time_now();
+    b->timeout = timeout;
+    b->max_output = max_output;
+    b->done = done;
+    b->ctx = ctx;
+    if ((rv = spawn(b->sp, argv, envp, &b->child.proc))) {
+        apr_pool_destroy(b->sp);
+        return rv;
+    }
+    apr_pool_pre_cleanup_register(p, b, bg_cleanup);
+    return APR_SUCCESS;
+}

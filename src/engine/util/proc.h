@@ -60,4 +60,19 @@ apr_status_t pp_proc_run_env(apr_pool_t *p, const char *const *argv, const char 
                              apr_interval_time_t timeout, apr_size_t max_output,
                              pp_proc_result_t *res);
 
+/* What a started program did, given to its done callback (see pp_proc_start). */
+typedef void (*pp_proc_done_fn)(void *ctx, const pp_proc_result_t *res);
+
+/* Starts argv[0] like pp_proc_run_env (argv only, no shell, its own process group, stdout
+ * captured up to max_output) and returns at once, without waiting: for work whose result
+ * nothing waits for (the exec action). When p is destroyed, a pre-cleanup (so p and its
+ * contents are still intact) supervises the child for the rest of its timeout (SIGTERM, then
+ * SIGKILL after PP_PROC_KILL_GRACE_US), reaps it, and calls done(ctx, res) if done is not
+ * NULL; res and its strings are valid only during the call. Returns APR_EINVAL for a NULL
+ * argv/argv[0] or timeout <= 0, APR_ENOENT / APR_EACCES for a missing or non-executable
+ * program, or the spawn error; then done is never called. */
+apr_status_t pp_proc_start(apr_pool_t *p, const char *const *argv, const char *const *envp,
+                           apr_interval_time_t timeout, apr_size_t max_output,
+                           pp_proc_done_fn done, void *ctx);
+
 #endif

@@ -1,7 +1,8 @@
 /*
- * Bounded regex work per request (rules/eval.c, attack run D8): the argument-count limit, the
+ * Bounded work per request (rules/eval.c, attack run D8): the argument-count limit, the
  * configurable PCRE2 limits, the per-request rule-evaluation CPU budget, and limit-hit logging
- * at most once per rule per request plus one summary line. Bodies are built here, so the
+ * at most once per rule per request plus one summary line; the exec action does not hold the
+ * request (review M2). Bodies are built here, so the
  * attack's sizes (42,117 values, 1 MiB) are reproduced exactly; no test measures wall time:
  * they count operator runs and log lines.
  */
@@ -10,6 +11,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <cmocka.h>
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config.h"
 
@@ -166,6 +171,37 @@ static void test_match_limit_configurable(void **state)
     assert_non_null(pp_cfg_apply(cfg, pp_directive_find(bad[0]), bad[1], &site, p, p));
 }
 
+/* Review M2: exec ran synchronously (up to 10 s) on every match. Now the verdict is given while
+ * the program still runs, and the end of the request reaps it. */
+static void test_exec_does_not_hold_the_request(void **state)
+{
+    apr_pool_t *p = *state, *rp;
+    char dir[] = "/tmp/parapet-exec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *hook = apr_pstrcat(p, dir, "/hook.sh", NULL), *marker = apr_pstrcat(p, dir, "/ran", NULL);
+    FILE *f = fopen(hook, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nsleep 1\ntouch %s\n", marker);
+    fclose(f);
+    assert_int_equal(chmod(hook, 0755), 0);
+    const char *lines[] = { "SecFilterEngine", "On", "SecFilter",
+                            apr_pstrcat(p, "attack deny,status:403,exec:", hook, NULL), NULL };
+    const pp_cfg_t *cfg = config(p, lines);
+    apr_pool_create(&rp, p);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    const char *line = "GET /?q=attack HTTP/1.1";
+    pp_tx_set_request_line(tx, (pp_str_t){ line, strlen(line) });
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish_request_body(tx);
+    assert_int_equal(pp_tx_verdict(tx)->status, 403);
+    assert_int_equal(access(marker, F_OK), -1); /* decided while the program sleeps */
+    apr_pool_destroy(rp);                       /* the request ends: the program is reaped */
+    assert_int_equal(access(marker, F_OK), 0);
+    unlink(marker);
+    unlink(hook);
+    rmdir(dir);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -178,6 +214,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_open_rate_limited, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_match_limit_configurable, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_exec_does_not_hold_the_request, pp_test_pool_setup,
                                         pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

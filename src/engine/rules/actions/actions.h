@@ -30,9 +30,10 @@ const char *pp_act_chain_parse(apr_pool_t *, const char *, pp_actionset_t *);
 const char *pp_act_skipnext_parse(apr_pool_t *, const char *, pp_actionset_t *);
 const char *pp_act_mandatory_parse(apr_pool_t *, const char *, pp_actionset_t *);
 
-/* Runs the exec action's program (argv only, no shell, bounded time) with a CGI-like
- * environment describing the request and the match; its first output line goes to the debug
- * log. Failures are logged, never fatal: the verdict is already decided. */
+/* Starts the exec action's program (argv only, no shell) with a CGI-like environment
+ * describing the request and the match, without waiting for it; the transaction pool reaps it,
+ * ending it after a bounded time (util/proc.h pp_proc_start). Failures to start are logged,
+ * never fatal: the verdict is already decided. */
 struct pp_tx_t;
 void pp_actions_exec(struct pp_tx_t *tx, const char *program, const pp_match_t *m);
 
