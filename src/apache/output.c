@@ -5,9 +5,13 @@
  * list). If not, it notes time3, removes itself and the response streams untouched. If so,
  * nothing is sent before the decision: the body is fed to the engine (which spills to disk
  * past SecOutputInMemoryLimit), and at EOS the engine either lets the copy through, replayed
- * chunk by chunk, or the body is dropped and Apache answers with the verdict's status. A body
- * the engine could not hold whole is answered with 500; one that cannot be read back whole
- * gets 500 while nothing was sent, else the response is broken off (review H3).
+ * chunk by chunk, or the body is dropped and Apache answers with the verdict's status.
+ *
+ * Past SecResponseBodyLimit the engine refuses (Reject: 500) or takes the bytes up to the
+ * limit (ProcessPartial): the outbound phase runs then, and the rest of the response streams
+ * behind the released copy, never held (review H4). A body the engine could not hold whole is
+ * answered with 500; a copy that cannot be read back whole gets 500 while nothing was sent,
+ * else the response is broken off (review H3).
  *
  * Not here: which rules run on OUTPUT (the engine decides), the logging phase (hooks.c).
  */
@@ -24,6 +28,7 @@ typedef struct scan_ctx_t {
     bool holding; /* the response is held back for the outbound phase */
     bool decided; /* the verdict intercepted before the body was complete */
     bool failed;  /* the body could not be held whole (the engine answers 500) */
+    bool reported; /* the outbound verdict was reported and time3 noted */
 } scan_ctx_t;
 
 /* Replaces the held response by Apache's error answer for `status`. The headers have not
@@ -73,9 +78,10 @@ static apr_status_t abort_response(ap_filter_t *f, apr_bucket_brigade *bb)
     return AP_FILTER_ERROR;
 }
 
-/* Sends the engine's copy of the response on, one chunk per brigade. A copy that cannot be
- * read back whole is answered with 500 while nothing has been sent, else broken off. */
-static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx)
+/* Sends the engine's copy of the response on, one chunk per brigade, then EOS when the copy is
+ * the whole response. A copy that cannot be read back whole is answered with 500 while nothing
+ * has been sent, else broken off. */
+static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx, bool eos)
 {
     apr_bucket_brigade *bb = apr_brigade_create(f->r->pool, f->c->bucket_alloc);
     apr_off_t sent = 0;
@@ -106,30 +112,77 @@ static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx)
         }
         sent += (apr_off_t)len;
     }
+    if (!eos) {
+        return APR_SUCCESS;
+    }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
     return ap_pass_brigade(f->next, bb);
 }
 
-/* The response is complete: run the outbound phase, then answer or release. */
-static apr_status_t finish_held(ap_filter_t *f, scan_ctx_t *ctx)
+/* The held part is complete: at EOS (rest NULL), or at SecResponseBodyLimit with ProcessPartial
+ * (rest holds what the engine did not take). Runs the outbound phase, then answers or releases;
+ * after a partial release the rest and every later brigade stream on unheld. A denial with a
+ * rest pending waits for EOS (the caller drains), so nothing slips past it. */
+static apr_status_t finish_held(ap_filter_t *f, scan_ctx_t *ctx, apr_bucket_brigade *rest)
 {
     pp_tx_t *tx = ctx->rq->tx;
     const pp_verdict_t *v;
+    apr_status_t rv;
 
     if (!ctx->decided) {
         pp_tx_finish_response_body(tx);
     }
     v = pp_tx_verdict(tx);
-    pp_ap_report_verdict(f->r, ctx->rq);
-    pp_ap_note_time(f->r, PP_AP_NOTE_TIME3);
+    if (!ctx->reported) {
+        ctx->reported = true;
+        pp_ap_report_verdict(f->r, ctx->rq);
+        pp_ap_note_time(f->r, PP_AP_NOTE_TIME3);
+    }
     if (v != NULL && v->intercepted) {
-        return send_denial(f, v);
+        ctx->decided = true;
+        return rest != NULL ? APR_SUCCESS : send_denial(f, v);
     }
     if (ctx->failed) {
         /* The engine intercepts when it cannot hold the body; never release a partial copy. */
         return send_error(f, HTTP_INTERNAL_SERVER_ERROR);
     }
-    return release_body(f, tx);
+    rv = release_body(f, tx, rest == NULL);
+    if (rv != APR_SUCCESS || rest == NULL) {
+        return rv;
+    }
+    return ap_pass_brigade(f->next, rest);
+}
+
+/* Feeds one data bucket to the engine. On ProcessPartial's limit the part the engine took is
+ * removed and the rest is left at the head of the brigade; returns true then. */
+static bool feed_bucket(ap_filter_t *f, scan_ctx_t *ctx, apr_bucket *b, const char *data,
+                        apr_size_t len)
+{
+    pp_tx_t *tx = ctx->rq->tx;
+    apr_off_t before = pp_tx_response_body_length(tx);
+    apr_status_t rv = pp_tx_feed_response_body(tx, data, len);
+    apr_size_t taken;
+
+    if (rv == APR_SUCCESS) {
+        apr_bucket_delete(b);
+        return false;
+    }
+    if (rv != APR_INCOMPLETE) {
+        /* Not held whole (the engine logged why): drain the rest, answer 500 at EOS. */
+        ctx->failed = ctx->decided = true;
+        apr_bucket_delete(b);
+        return false;
+    }
+    taken = (apr_size_t)(pp_tx_response_body_length(tx) - before);
+    if (taken > 0 && apr_bucket_split(b, taken) != APR_SUCCESS) {
+        apr_bucket *tail = apr_bucket_heap_create(data + taken, len - taken, NULL,
+                                                  f->c->bucket_alloc);
+        APR_BUCKET_INSERT_AFTER(b, tail);
+    }
+    if (taken > 0) {
+        apr_bucket_delete(b);
+    }
+    return true;
 }
 
 /* First brigade: decide whether to hold the response. Returns false to stream it. */
@@ -164,10 +217,13 @@ static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
     ctx->decided = ctx->decided || (v != NULL && v->intercepted);
     while (!APR_BRIGADE_EMPTY(bb)) {
         apr_bucket *b = APR_BRIGADE_FIRST(bb);
+        const char *data;
+        apr_size_t len;
+        apr_status_t rv;
 
         if (APR_BUCKET_IS_EOS(b)) {
             apr_brigade_cleanup(bb);
-            return finish_held(f, ctx);
+            return finish_held(f, ctx, NULL);
         }
         if (AP_BUCKET_IS_ERROR(b)) {
             /* The handler failed mid-response; the core answers it, there is nothing to scan. */
@@ -175,19 +231,20 @@ static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
             return ap_pass_brigade(f->next, bb);
         }
         /* FLUSH and other metadata lose their meaning while everything is held back. */
-        if (!APR_BUCKET_IS_METADATA(b) && !ctx->decided) {
-            const char *data;
-            apr_size_t len;
-            apr_status_t rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-            if (pp_tx_feed_response_body(ctx->rq->tx, data, len) != APR_SUCCESS) {
-                /* Not held whole (the engine logged why): drain the rest, answer 500 at EOS. */
-                ctx->failed = ctx->decided = true;
+        if (APR_BUCKET_IS_METADATA(b) || ctx->decided) {
+            apr_bucket_delete(b);
+            continue;
+        }
+        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (feed_bucket(f, ctx, b, data, len)) {
+            rv = finish_held(f, ctx, bb);
+            if (!ctx->decided) {
+                return rv; /* released: this filter is gone, the rest streamed on */
             }
         }
-        apr_bucket_delete(b);
     }
     return APR_SUCCESS;
 }

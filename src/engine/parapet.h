@@ -212,10 +212,16 @@ void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
 /* Whether the response body must be held back and scanned (output scanning + MIME match). */
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type);
 apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx);
-/* Holds a piece of the response body (memory, then SecUploadDir). When it cannot be held (the
- * spill fails), the transaction is intercepted with 500 and a level-1 log line, and this and
- * every later call return the error. */
+/* Holds a piece of the response body (memory, then SecUploadDir) for the outbound phase, up to
+ * SecResponseBodyLimit. APR_SUCCESS: all of it is held. APR_INCOMPLETE: the limit is reached
+ * and SecResponseBodyLimitAction is ProcessPartial; the bytes up to the limit are held
+ * (pp_tx_response_body_length tells how many of this piece), the caller finishes the body now
+ * and streams the rest of the piece and of the response unheld. Any other status: the body
+ * cannot be held (over the limit with Reject, or the spill failed); the transaction is
+ * intercepted with 500 and a level-1 log line. Later calls return the same status. */
 apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t len);
+/* Bytes of the response body held so far. Never fails. */
+apr_off_t pp_tx_response_body_length(const pp_tx_t *tx);
 apr_status_t pp_tx_finish_response_body(pp_tx_t *tx);
 /* Reads the held body back in order (for release to the client); *len = 0 at the end. A
  * failure (the spill file cannot be flushed or read back whole) is returned every time. */

@@ -86,6 +86,8 @@ struct pp_tx_t {
     const char *status_line;
     apr_array_header_t *response_headers; /* pp_field_t */
     pp_buffer_t *response_body;
+    apr_status_t response_stop;   /* past SecResponseBodyLimit: APR_INCOMPLETE (ProcessPartial,
+                                     the rest streams unheld) or APR_ENOSPC (Reject) */
     pp_str_t response_text;       /* OUTPUT: the held-back body (or its in-memory prefix) */
 
     /* Evaluation. */

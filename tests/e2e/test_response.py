@@ -80,3 +80,97 @@ def test_failed_spill_answers_500(srv):
     expect_status(resp, 200, "held response after the directory came back")
     expect(sha(resp.body) == sha(page.body(MiB + 1000)), "replayed page differs")
     expect(not list(srv.path("data").iterdir()), "spill file left behind")
+
+
+# ---- SecResponseBodyLimit (review H4) ---------------------------------------------------------
+
+LIMIT_BYTES = 256 * KiB
+BIG = page.body(3 * MiB)
+
+LIMIT = Group("response-limit", snippet="""
+SecFilterEngine On
+SecFilterScanOutput On
+SecUploadDir "@ROOT@/data"
+SecResponseBodyLimit %d
+SecFilterSelective OUTPUT "top-secret" "deny,log,status:403"
+ScriptAlias /reject/ "@ROOT@/cgi-bin/"
+ScriptAlias /partial/ "@ROOT@/cgi-bin/"
+Alias /static-reject/ "@ROOT@/htdocs/"
+Alias /static-partial/ "@ROOT@/htdocs/"
+<LocationMatch "^/(static-)?reject/">
+    SecResponseBodyLimitAction Reject
+</LocationMatch>
+# A memory limit below the response limit, so the held part spills to SecUploadDir.
+<LocationMatch "^/(static-)?partial/">
+    SecResponseBodyLimitAction ProcessPartial
+    SecOutputInMemoryLimit 65536
+</LocationMatch>
+""" % LIMIT_BYTES, files={"htdocs/big.html": BIG})
+
+
+def spooled_bytes(srv):
+    return sum(p.stat().st_size for p in srv.path("data").iterdir())
+
+
+@LIMIT.test
+def test_limit_reject(srv):
+    mark = len(srv.error_log())
+    resp = srv.get("/reject/page.py?size=%d" % (4 * MiB))
+    expect_status(resp, 500, "4 MiB page over a 256 KiB limit with Reject")
+    expect(b"parapet filler" not in resp.body, "part of the held page leaked into the 500")
+    text = log_since(srv, mark, "Response body too large")
+    expect("Response body too large (over the limit of %d bytes)" % LIMIT_BYTES in text,
+           "no log line for the rejected page:\n%s" % text)
+    resp = srv.get("/static-reject/big.html")
+    expect_status(resp, 500, "3 MiB static page with Reject")
+    for size, status in ((LIMIT_BYTES, 200), (LIMIT_BYTES + 1, 500)):
+        resp = srv.get("/reject/page.py?size=%d" % size)
+        expect_status(resp, status, "page of %d bytes with Reject" % size)
+        if status == 200:
+            expect(sha(resp.body) == sha(page.body(size)), "page at the limit differs")
+    expect(wait_for(lambda: spooled_bytes(srv) == 0), "held copies left in SecUploadDir")
+
+
+@LIMIT.test
+def test_limit_process_partial(srv):
+    for base in ("/partial/", "/cgi-bin/"):  # /cgi-bin/: the default action
+        resp = srv.get(base + "page.py?size=%d" % (4 * MiB))
+        expect_status(resp, 200, "4 MiB page with ProcessPartial (%s)" % base)
+        expect(sha(resp.body) == sha(page.body(4 * MiB)), "page differs (%s)" % base)
+    resp = srv.get("/static-partial/big.html")
+    expect_status(resp, 200, "3 MiB static page with ProcessPartial")
+    expect(sha(resp.body) == sha(BIG), "static page differs")
+    expect(resp.header("Content-Length") == str(len(BIG)), "Content-Length %r"
+           % resp.header("Content-Length"))
+    # Inside the inspected part the OUTPUT rule still denies; past the limit nothing is seen.
+    resp = srv.get("/cgi-bin/page.py?size=%d&say=top-secret&at=200000" % (4 * MiB))
+    expect_status(resp, 403, "marker inside the first SecResponseBodyLimit bytes")
+    resp = srv.get("/partial/page.py?size=%d&say=top-secret&at=1000" % (4 * MiB))
+    expect_status(resp, 403, "marker at 1000 with a spilled held part")
+    resp = srv.get("/partial/page.py?size=%d&say=top-secret&at=%d" % (4 * MiB, 3 * MiB))
+    expect_status(resp, 200, "marker past the limit (documented: not inspected)")
+    expect(sha(resp.body) == sha(page.body(4 * MiB, b"top-secret", 3 * MiB)), "page differs")
+
+
+@LIMIT.test
+def test_process_partial_streams_the_rest_unheld(srv):
+    # The page pauses for 3 s after 2 MiB. The held part is released at the limit, so the
+    # headers and the first MiB arrive during the pause, while SecUploadDir holds at most
+    # the limit (the held copy), never what streams behind it.
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        start = time.time()
+        conn.request("GET", "/partial/page.py?size=%d&chunk=65536&pause_after=%d&pause=3"
+                     % (4 * MiB, 2 * MiB))
+        resp = conn.getresponse()
+        first = resp.read(MiB)
+        during = spooled_bytes(srv)
+        waited = time.time() - start
+        rest = resp.read()
+    finally:
+        conn.close()
+    expect(resp.status == 200, "status %d" % resp.status)
+    expect(waited < 2.5, "the first MiB took %.1f s: the page was held past the limit" % waited)
+    expect(0 < during <= LIMIT_BYTES, "%d bytes in SecUploadDir while streaming (limit %d)"
+           % (during, LIMIT_BYTES))
+    expect(sha(first + rest) == sha(page.body(4 * MiB)), "page differs")

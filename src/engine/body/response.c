@@ -1,8 +1,10 @@
 /*
  * Response side (reference §7): status and headers, and the held-back body for output
  * scanning. A response whose MIME type is in SecFilterOutputMimeTypes is buffered (memory up to
- * the output limit, then disk) and OUTPUT / OUTPUT_STATUS rules run at its end; anything else
- * streams untouched. OUTPUT sees the in-memory part of the body.
+ * SecOutputInMemoryLimit, then disk) up to SecResponseBodyLimit, and OUTPUT / OUTPUT_STATUS
+ * rules run at its end, or when the limit is reached with ProcessPartial (the rest then streams
+ * unheld and is never written to disk); anything else streams untouched. OUTPUT sees the
+ * in-memory part of the body. A body that cannot be held intercepts with 500 (fail closed).
  */
 #include "tx.h"
 
@@ -50,16 +52,50 @@ static apr_status_t fail_hold(pp_tx_t *tx, apr_status_t rv)
     return rv;
 }
 
+/* Past SecResponseBodyLimit (reference: secrule-2.9 SecResponseBodyLimitAction). ProcessPartial
+ * is the default for every configuration: 1.9 held every scanned response whole and never
+ * refused a large page, and ModSecurity 2's recommended configuration chooses it too
+ * (docs/migration-1.9.md). */
+static apr_status_t over_limit(pp_tx_t *tx, apr_off_t limit)
+{
+    if (pp_cfg_int(tx->cfg->response_limit_action, PP_LIMIT_PROCESS_PARTIAL) ==
+        PP_LIMIT_PROCESS_PARTIAL) {
+        pp_debug(tx, 4, "Response body over SecResponseBodyLimit (%" APR_OFF_T_FMT " bytes): "
+                 "OUTPUT inspects the first %" APR_OFF_T_FMT " bytes, the rest streams unheld",
+                 limit, limit);
+        return tx->response_stop = APR_INCOMPLETE;
+    }
+    pp_tx_fail(tx, 500, PP_PHASE_RESPONSE_BODY,
+               apr_psprintf(tx->pool, "Response body too large (over the limit of %" APR_OFF_T_FMT
+                            " bytes)", limit));
+    return tx->response_stop = APR_ENOSPC;
+}
+
 apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t len)
 {
     if (!tx->response_body)
         tx->response_body = pp_buffer_create(tx->pool, (apr_size_t)pp_cfg_output_limit(tx->cfg),
                                               tx->cfg->upload_dir);
+    if (tx->response_stop != APR_SUCCESS)
+        return tx->response_stop;
     apr_status_t rv = pp_buffer_error(tx->response_body);
     if (rv != APR_SUCCESS)
         return rv; /* answered when it happened */
-    rv = pp_buffer_feed(tx->response_body, data, len);
-    return rv == APR_SUCCESS ? APR_SUCCESS : fail_hold(tx, rv);
+    apr_off_t limit = tx->cfg->response_limit == PP_UNSET ? PP_DEFAULT_RESPONSE_LIMIT_BYTES
+                                                           : tx->cfg->response_limit;
+    apr_off_t room = limit - pp_buffer_length(tx->response_body);
+    bool over = (apr_off_t)len > room;
+    if (over && over_limit(tx, limit) != APR_INCOMPLETE)
+        return tx->response_stop;
+    rv = pp_buffer_feed(tx->response_body, data, over ? (apr_size_t)room : len);
+    if (rv != APR_SUCCESS)
+        return fail_hold(tx, rv);
+    return over ? APR_INCOMPLETE : APR_SUCCESS;
+}
+
+apr_off_t pp_tx_response_body_length(const pp_tx_t *tx)
+{
+    return tx->response_body ? pp_buffer_length(tx->response_body) : 0;
 }
 
 apr_status_t pp_tx_finish_response_body(pp_tx_t *tx)

@@ -12,6 +12,7 @@
 #define PP_UNSET (-1)
 #define PP_DEFAULT_INMEM_LIMIT_BYTES 61440    /* 60 KB, reference §6.4 */
 #define PP_DEFAULT_OUTPUT_LIMIT_BYTES 1048576 /* scanned response held in memory */
+#define PP_DEFAULT_RESPONSE_LIMIT_BYTES 524288 /* scanned response held at all (2.x's default) */
 #define PP_DEFAULT_APPROVE_TIMEOUT_S 30
 #define PP_DEFAULT_BODY_LIMIT_BYTES 13107200   /* ModSecurity 2's SecRequestBodyLimit */
 #define PP_DEFAULT_NOFILES_LIMIT_BYTES 1048576 /* ModSecurity 2's SecRequestBodyNoFilesLimit */
@@ -25,6 +26,7 @@ enum { PP_AUDIT_OFF, PP_AUDIT_ON, PP_AUDIT_RELEVANT_ONLY, PP_AUDIT_DYNAMIC_OR_RE
 enum { PP_AUDIT_FORMAT_NATIVE, PP_AUDIT_FORMAT_JSON };
 enum { PP_AUDIT_SERIAL, PP_AUDIT_CONCURRENT };
 enum { PP_KEEP_OFF, PP_KEEP_ON, PP_KEEP_RELEVANT_ONLY };
+enum { PP_LIMIT_REJECT, PP_LIMIT_PROCESS_PARTIAL };
 
 struct pp_cfg_t {
     /* Generic slots (directives.def names them). */
@@ -32,7 +34,8 @@ struct pp_cfg_t {
     int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
     int inheritance, upload_keep, approve_timeout_s, clamd_fail_open, regex_limit_fail_open;
     int response_token, arguments_limit, pcre_match_limit, pcre_depth_limit, eval_time_limit_ms;
-    apr_int64_t inmem_limit, output_limit, nofiles_limit, body_limit;
+    int response_limit_action;
+    apr_int64_t inmem_limit, output_limit, nofiles_limit, body_limit, response_limit;
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
     const char *approve_script, *upload_dir, *clamd_address, *chroot_lock;
@@ -131,6 +134,7 @@ extern const char *const pp_enum_audit_engine[];
 extern const char *const pp_enum_audit_format[];
 extern const char *const pp_enum_audit_type[];
 extern const char *const pp_enum_keep[];
+extern const char *const pp_enum_limit_action[];
 typedef struct pp_range_t { int min, max; } pp_range_t;
 extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1], pp_range_1_max[1],
     pp_range_0_3600000[1];

@@ -15,6 +15,7 @@ const char *const pp_enum_audit_engine[] = { "Off", "On", "RelevantOnly", "Dynam
 const char *const pp_enum_audit_format[] = { "Native", "JSON", NULL };
 const char *const pp_enum_audit_type[] = { "Serial", "Concurrent", NULL };
 const char *const pp_enum_keep[] = { "Off", "On", "RelevantOnly", NULL };
+const char *const pp_enum_limit_action[] = { "Reject", "ProcessPartial", NULL };
 const pp_range_t pp_range_0_1[1] = { { 0, 1 } };
 const pp_range_t pp_range_0_9[1] = { { 0, 9 } };
 const pp_range_t pp_range_1_3600[1] = { { 1, 3600 } };
