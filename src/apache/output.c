@@ -1,11 +1,14 @@
 /*
  * Response path: the 1.9 outbound phase and the mod_security-time3 note (reference §7, §13).
- * A content-set output filter is added to every inspected request. On its first brigade it
- * asks the engine whether this response is to be scanned (SecFilterScanOutput and the MIME
- * list). If not, it notes time3, removes itself and the response streams untouched. If so,
- * nothing is sent before the decision: the body is fed to the engine (which spills to disk
- * past SecOutputInMemoryLimit), and at EOS the engine either lets the copy through, replayed
- * chunk by chunk, or the body is dropped and Apache answers with the verdict's status.
+ * An output filter, placed before compression (mod_deflate's DEFLATE), is added to every
+ * inspected request. On its first brigade it asks the engine whether this response is to be
+ * scanned (SecFilterScanOutput and the MIME list). If not, it notes time3, removes itself and
+ * the response streams untouched. If so, nothing is sent before the decision: the body is fed
+ * to the engine (which spills to disk past SecOutputInMemoryLimit), and at EOS the engine
+ * either lets the copy through, replayed chunk by chunk, or the body is dropped and Apache
+ * answers with the verdict's status. A body compressed at its source (Content-Encoding: gzip
+ * from a CGI, a static .gz or a proxied back end) is inspected as the bytes it is, as
+ * ModSecurity 2 does; INFLATE in front of Parapet makes it plain (docs/migration-1.9.md).
  *
  * Past SecResponseBodyLimit the engine refuses (Reject: 500) or takes the bytes up to the
  * limit (ProcessPartial): the outbound phase runs then, and the rest of the response streams
@@ -271,6 +274,10 @@ static void insert_scan_filter(request_rec *r)
 
 void pp_ap_register_output_filter(void)
 {
-    ap_register_output_filter(SCAN_FILTER_NAME, scan_output, NULL, AP_FTYPE_CONTENT_SET);
+    /* Below AP_FTYPE_CONTENT_SET, where DEFLATE sits: filters of one type run in the order they
+     * were added, so at the same type OUTPUT rules could see gzip bytes (review M3). Three
+     * below, as ModSecurity 2 registers its output filter; INFLATE (RESOURCE - 1) and
+     * mod_include (RESOURCE) still run before, so OUTPUT sees what the client will read. */
+    ap_register_output_filter(SCAN_FILTER_NAME, scan_output, NULL, AP_FTYPE_CONTENT_SET - 3);
     ap_hook_insert_filter(insert_scan_filter, NULL, NULL, APR_HOOK_MIDDLE);
 }

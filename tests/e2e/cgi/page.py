@@ -4,8 +4,8 @@
 Query parameters: size=BYTES of body (default 1000); type=MIME (default text/html); say=TEXT
 placed at offset at=BYTES (default 0) instead of the filler there; chunk=BYTES written and
 flushed per write (default 8192); pause=SECONDS slept once after pause_after=BYTES were
-written; gzip=1 sends the body gzip-compressed with Content-Encoding: gzip, as a backend
-that compresses itself does. The filler is printable and position-dependent, so a body that
+written; gzip=1 sends the body gzip-compressed with Content-Encoding: gzip, as a back end that
+compresses itself does, and gzip=auto does so only when the request accepts gzip. The filler is printable and position-dependent, so a body that
 was cut, reordered or duplicated never matches its SHA-256, which the test computes with
 body() below (the script is imported by the tests for that).
 """
@@ -41,7 +41,8 @@ def main():
     pause_after = int(params.get("pause_after", "-1"))
     out = sys.stdout.buffer
     head = "Content-Type: %s\r\n" % params.get("type", "text/html")
-    if params.get("gzip") == "1":
+    accepts = "gzip" in os.environ.get("HTTP_ACCEPT_ENCODING", "")
+    if params.get("gzip") == "1" or (params.get("gzip") == "auto" and accepts):
         data = gzip.compress(data)
         head += "Content-Encoding: gzip\r\n"
     out.write(head.encode() + b"\r\n")
