@@ -79,7 +79,8 @@ def test_failed_spill_answers_500(srv):
     resp = srv.get(url)
     expect_status(resp, 200, "held response after the directory came back")
     expect(sha(resp.body) == sha(page.body(MiB + 1000)), "replayed page differs")
-    expect(not list(srv.path("data").iterdir()), "spill file left behind")
+    # The spill file goes with the request's pool, just after the response left.
+    expect(wait_for(lambda: not list(srv.path("data").iterdir())), "spill file left behind")
 
 
 # ---- SecResponseBodyLimit (review H4) ---------------------------------------------------------
