@@ -97,6 +97,11 @@ struct pp_tx_t {
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
+    struct {                      /* rules/eval.c pp_eval_before_body */
+        const pp_rule_plan_t *plan;      /* made for a merged configuration */
+        const pp_rule_plan_t *plan_done; /* the plan its steps count in, once run */
+        int steps;                       /* inbound steps found not to match */
+    } early;
     apr_table_t *env_out, *notes_out, *headers_out;
 };
 
@@ -138,6 +143,10 @@ apr_status_t pp_log_transaction(pp_tx_t *tx);
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase);
 /* Implicit validation (§5.2) before the inbound rules. */
 apr_status_t pp_eval_implicit_checks(pp_tx_t *tx);
+/* Evaluates the leading inbound rules that need no request body, before the body is read;
+ * intercepts when the first of them that matches denies. Once per transaction; the inbound
+ * phase then starts after the steps it found not to match. */
+void pp_eval_before_body(pp_tx_t *tx);
 /* rules/checks.c: more arguments than SecArgumentsLimit? Then the request is failed with 400
  * and true returned. */
 bool pp_args_over_limit(pp_tx_t *tx, pp_phase_t phase);

@@ -6,7 +6,8 @@ fields took a worker to 308 MB).
 
 SecRequestBodyLimit: a body over 12.5 MiB is refused with 413 by its Content-Length before a
 byte is kept, or, chunked, when the bytes pass the limit; the rest is not read or spooled
-(attack run D9: 200 MB spooled before a 403).
+(attack run D9: 200 MB spooled before a 403). A rule that reads only the request line refuses
+the request before the body is read at all.
 """
 import re
 import socket
@@ -68,6 +69,7 @@ LIMITS = Group("limits", snippet="""
 SecFilterEngine On
 SecFilterScanPOST On
 SecUploadDir "@ROOT@/data"
+SecFilterSelective QUERY_STRING "union.+select" "deny,log,status:403"
 SecFilterSelective ARGS "<script" "deny,log,status:403"
 """)
 
@@ -140,3 +142,17 @@ def test_body_over_limit_413_before_spooling(srv):
     # Under the limit a raw body still reaches the application whole.
     resp = srv.request("POST", "/cgi-bin/echo.py", body=bytes(MiB), headers=octets)
     expect(resp.status == 200 and resp.json()["body_length"] == MiB, "1 MiB body: %d" % resp.status)
+
+
+@LIMITS.test
+def test_query_rule_refuses_before_the_body(srv):
+    # Attack run 2.31: 200 MB with the attack in the query string. Chunked, so only the rules
+    # can stop it before SecRequestBodyLimit (413 at 12.5 MiB): 403 shows they did.
+    mark = len(srv.error_log())
+    resp = srv.request("POST", "/cgi-bin/echo.py?id=1+union+select+2", body=zeros(200 * MiB),
+                       headers={"Content-Type": "application/octet-stream"}, chunked=True)
+    expect(resp.status == 403, "attack in the query with a 200 MB body: %d" % resp.status)
+    text = log_after(srv, mark, "union.+select")
+    expect("code 403" in text and "SecRequestBodyLimit" not in text,
+           "refused by the wrong check:\n%s" % text[-2000:])
+    expect(not list(srv.path("data").iterdir()), "spool files left behind")

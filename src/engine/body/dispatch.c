@@ -148,7 +148,9 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (tx->verdict.intercepted)
         return APR_SUCCESS;
     if (!tx->body) {
-        if (length_declared_over(tx))
+        /* Rules that need no body may refuse the request before it is kept (D9). */
+        pp_eval_before_body(tx);
+        if (tx->verdict.intercepted || length_declared_over(tx))
             return APR_SUCCESS;
         apr_status_t rv = begin_body(tx);
         if (rv != APR_SUCCESS)

@@ -389,16 +389,29 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     return APR_SUCCESS;
 }
 
-static void run_steps(pp_tx_t *tx, pp_phase_t phase)
+/* The plan of the transaction's effective rule list (made per request for a merged
+ * configuration, once). */
+static const pp_rule_plan_t *plan_for(pp_tx_t *tx)
 {
     const apr_array_header_t *rules = tx->cfg->effective_rules;
     const pp_rule_plan_t *plan = tx->cfg->plan;
-    if (!plan || plan->rules != rules)
-        plan = pp_rule_plan_build(tx->pool, rules);
+    if (plan && plan->rules == rules)
+        return plan;
+    if (!tx->early.plan || tx->early.plan->rules != rules)
+        tx->early.plan = pp_rule_plan_build(tx->pool, rules);
+    return tx->early.plan;
+}
+
+static void run_steps(pp_tx_t *tx, pp_phase_t phase)
+{
+    const apr_array_header_t *rules = tx->cfg->effective_rules;
+    const pp_rule_plan_t *plan = plan_for(tx);
     const pp_plan_step_t *steps = plan->steps[phase];
     int skip = 0;
     bool stop = tx->verdict.intercepted;
-    for (int s = 0; s < plan->nsteps[phase] && !stop; s++) {
+    /* Steps pp_eval_before_body already found not to match, on the same values. */
+    int first = phase == PP_PHASE_REQUEST_BODY && tx->early.plan_done == plan ? tx->early.steps : 0;
+    for (int s = first; s < plan->nsteps[phase] && !stop; s++) {
         if (skip > 0) {
             skip -= steps[s].last - steps[s].first + 1;
             continue;
@@ -417,4 +430,68 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
             stop = run_chain(tx, rules, steps[s + __builtin_ctzll(may)].first, phase, &skip);
         s += g->size - 1;
     }
+}
+
+/* ---- before the body ------------------------------------------------------------------------ */
+
+static bool step_needs_body(const apr_array_header_t *rules, const pp_plan_step_t *st)
+{
+    for (int i = st->first; i <= st->last; i++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
+        for (unsigned t = 0; t < r->ntargets; t++)
+            if (r->targets[t]->var->phase > PP_PHASE_REQUEST_HEADERS)
+                return true;
+    }
+    return false;
+}
+
+static bool denies(const pp_actionset_t *as)
+{
+    return as->disruptive == PP_ACTION_DENY || as->disruptive == PP_ACTION_REDIRECT ||
+           as->disruptive == PP_ACTION_PROXY;
+}
+
+/* 1.9 rules all run after the body is read (§1.2), yet a rule that reads only the request line
+ * and headers does not need it (attack run D9: a 200 MB body was spooled before a query-string
+ * rule denied). The leading steps of the inbound phase that need no body are evaluated now, in
+ * order: if the first one that matches denies, the request is refused before the body is read;
+ * that is the verdict the full evaluation would reach, since the steps before it do not match
+ * on values the body cannot change. At any other match (pass, allow, skipnext) this stops, and
+ * the full evaluation takes over from that step. One difference stays: implicit checks of the
+ * body (§5.2), which 1.9 runs before every rule, cannot run yet, so such a request is refused
+ * by the rule rather than by the check. */
+void pp_eval_before_body(pp_tx_t *tx)
+{
+    const pp_phase_t phase = PP_PHASE_REQUEST_BODY;
+    if (!(tx->cfg->phase_mask & (1u << phase)) || tx->verdict.intercepted ||
+        tx->budget.exhausted || tx->early.plan_done)
+        return;
+    const apr_array_header_t *rules = tx->cfg->effective_rules;
+    const pp_rule_plan_t *plan = plan_for(tx);
+    const pp_plan_step_t *steps = plan->steps[phase];
+    pp_eval_budget_t *b = &tx->budget;
+    b->cpu_mark = thread_cpu();
+    int s = 0;
+    for (; s < plan->nsteps[phase] && !step_needs_body(rules, &steps[s]); s++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *), *last = r;
+        hit_t hit = { 0 };
+        bool matched = true;
+        for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
+            matched = rule_matches(tx, c, &hit, phase);
+            last = c;
+        }
+        if (tx->verdict.intercepted || b->exhausted)
+            break;
+        if (!matched)
+            continue;
+        if (denies(effective_actions(tx, last))) {
+            pp_debug(tx, 4, "Rule %s:%d (%s) matched before the request body was read",
+                     r->file ? r->file : "?", r->line, r->op.arg);
+            apply_outcome(tx, last, &hit, phase);
+        }
+        break;
+    }
+    b->cpu_used += thread_cpu() - b->cpu_mark;
+    tx->early.plan_done = plan;
+    tx->early.steps = s;
 }

@@ -202,6 +202,79 @@ static void test_exec_does_not_hold_the_request(void **state)
     rmdir(dir);
 }
 
+typedef struct early_t {
+    bool at_first_chunk; /* intercepted after the first chunk */
+    apr_off_t kept;
+    const pp_verdict_t *v;
+} early_t;
+
+static early_t post_early(apr_pool_t *p, const char *const *lines, const char *line,
+                          const char *ct, pp_str_t body)
+{
+    pp_tx_t *tx = pp_tx_create(config(p, lines), p, "t");
+    pp_tx_set_request_line(tx, pp_str_from_cstr(line));
+    pp_tx_add_request_header(tx, PP_STR("Content-Type"), pp_str_from_cstr(ct));
+    pp_tx_finish_request_headers(tx);
+    early_t e = { false, 0, NULL };
+    for (apr_size_t off = 0; off < body.len; off += 8192) {
+        pp_tx_feed_request_body(tx, body.data + off, body.len - off < 8192 ? body.len - off : 8192);
+        if (off == 0)
+            e.at_first_chunk = pp_tx_verdict(tx)->intercepted;
+    }
+    e.kept = pp_tx_request_body_length(tx);
+    pp_tx_finish_request_body(tx);
+    e.v = pp_tx_verdict(tx);
+    return e;
+}
+
+/* Attack run D9: a rule that reads only the request line refuses the request before the body
+ * is kept; evaluation order and the verdict stay those of the full evaluation. */
+static void test_header_rules_before_body(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_str_t big = { apr_pcalloc(p, 4 * 1048576), 4 * 1048576 };
+    const char *q[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
+                        "SecFilterSelective", "QUERY_STRING \"union.+select\" deny,status:403,id:2",
+                        NULL };
+    early_t e = post_early(p, q, "POST /?id=1+union+select+2 HTTP/1.1", "application/octet-stream",
+                           big);
+    assert_true(e.at_first_chunk);
+    assert_int_equal(e.kept, 0);
+    assert_int_equal(e.v->status, 403);
+    assert_int_equal(e.v->matches->nelts, 1);
+
+    /* A rule that needs the body comes first: it decides first (allow), so nothing is early. */
+    const char *allow[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
+                            "SecFilterSelective", "POST_PAYLOAD ^letmein allow,id:1",
+                            "SecFilterSelective", "QUERY_STRING \"union.+select\" deny,id:2",
+                            NULL };
+    e = post_early(p, allow, "POST /?id=1+union+select+2 HTTP/1.1", "text/plain",
+                   PP_STR("letmein"));
+    assert_false(e.at_first_chunk);
+    assert_false(e.v->intercepted);
+    assert_int_equal(e.v->action, PP_ACTION_ALLOW);
+
+    /* A pass rule before: evaluated once, in order, and the deny follows after the body. */
+    const char *pass[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
+                           "SecFilterSelective", "REQUEST_METHOD ^POST$ pass,log,id:1",
+                           "SecFilterSelective", "QUERY_STRING \"union.+select\" deny,id:2",
+                           NULL };
+    e = post_early(p, pass, "POST /?id=1+union+select+2 HTTP/1.1", "text/plain", PP_STR("x"));
+    assert_false(e.at_first_chunk);
+    assert_true(e.v->intercepted);
+    assert_int_equal(e.v->matches->nelts, 2);
+
+    /* Steps found not to match before the body are not run again; later ones see the body. */
+    const char *resume[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
+                             "SecFilterSelective", "QUERY_STRING nomatch deny,id:1",
+                             "SecFilterSelective", "ARGS evil deny,status:406,id:2", NULL };
+    e = post_early(p, resume, "POST /?a=b HTTP/1.1", "application/x-www-form-urlencoded",
+                   PP_STR("c=evil"));
+    assert_false(e.at_first_chunk);
+    assert_int_equal(e.v->status, 406);
+    assert_int_equal(e.v->matches->nelts, 1);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -216,6 +289,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_match_limit_configurable, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_exec_does_not_hold_the_request, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_header_rules_before_body, pp_test_pool_setup,
                                         pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
