@@ -261,26 +261,42 @@ static apr_status_t spawn(apr_pool_t *sp, const char *const *argv, const char *c
         return rv;
     if ((rv = apr_file_pipe_create_ex(&err_r, &err_w, APR_WRITE_BLOCK, sp)))
         return rv;
-    apr_os_file_get(&out_fd, out_w);
-    apr_os_file_get(&err_fd, err_w);
+    if ((rv = apr_os_file_get(&out_fd, out_w)) || (rv = apr_os_file_get(&err_fd, err_w)))
+        return rv;
     sigemptyset(&none);
     sigfillset(&dfl);
     sigdelset(&dfl, SIGKILL);
     sigdelset(&dfl, SIGSTOP);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
-    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
+    int err = posix_spawn_file_actions_init(&fa);
+    if (err != 0)
+        return APR_FROM_OS_ERROR(err);
+    if ((err = posix_spawnattr_init(&at)) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return APR_FROM_OS_ERROR(err);
+    }
+    /* These fail only on ENOMEM or a bad argument, but a child set up without any one of them
+     * (its own group, an empty mask, no inherited descriptors) is not started at all. */
+    if (!err)
+        err = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (!err)
+        err = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+    if (!err)
+        err = posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+    if (!err)
+        err = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+    if (!err)
+        err = posix_spawnattr_setsigmask(&at, &none);
+    if (!err)
+        err = posix_spawnattr_setsigdefault(&at, &dfl);
+    if (!err)
+        err = posix_spawnattr_setpgroup(&at, 0);
+    if (!err)
+        err = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                                POSIX_SPAWN_SETPGROUP);
     if (envp == NULL)
         envp = (const char *const *)environ;
-    int err = posix_spawn(&pid, argv[0], &fa, &at, (char *const *)argv, (char *const *)envp);
+    if (!err)
+        err = posix_spawn(&pid, argv[0], &fa, &at, (char *const *)argv, (char *const *)envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     apr_file_close(out_w);
