@@ -39,7 +39,7 @@ tmp=""
 trap 'rm -rf "$tmp"; exit 130' INT TERM
 
 # ---- the sanitized engine library (rebuilt when a source or any header is newer) ----------
-newest_hdr=$(find src/engine -name '*.h' -o -name '*.def' | xargs ls -t | head -1)
+newest_hdr=$(find src/engine -name '*.h' -o -name '*.def' -o -name '*.inc' | xargs ls -t | head -1)
 stale=""
 for src in $(find src/engine -name '*.c' | sort); do
     obj="$OUT/obj/$(echo "${src#src/engine/}" | tr / _ | sed 's/\.c$/.o/')"

@@ -43,7 +43,7 @@ typedef struct sqli_lexer_t {
     unsigned n_tokens;               /* tokens produced, comments and skipped ones included */
     unsigned n_hash;                 /* '#' seen */
     unsigned n_ddx;                  /* "--x" read as a comment */
-    char fingerprint[SQLI_MAX_TOKENS + 1];
+    char fingerprint[8]; /* up to 6 types before the evil check reduces it */
 } sqli_lexer_t;
 
 /* Writes the next token into lx->cur; false at the end of the value. */

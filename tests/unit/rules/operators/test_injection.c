@@ -30,6 +30,7 @@ static const vec_t vectors[] = {
     { "admin'--",                      "sc",    false },
     { "1/*!50000union*/select 1",      "X",     false }, /* MySQL conditional comment */
     { "1234-ABCDEFEhfhihwuefi--",      "1c",    false },
+    { "a b c d { ``",                  "X",     false }, /* six types, then evil (fuzz) */
     { "1 --",                          "1c",    false },
     { "1 into outfile '/x'",           "1ks",   false },
     { "x' + 'y",                       "sos",   false },

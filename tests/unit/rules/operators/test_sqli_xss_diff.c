@@ -121,6 +121,17 @@ static const char *const sqli_attacks[] = {
     "sexy and 17", "1&1", "1 & v", "'a' & x", "1 into outfile", "1 into dumpfile 'x'",
     "1 into x", "1 goto x", "; if 1", "\xa0or\xa0" "1=1", "1\x00or 1=1", "'\x00 or 1=1--",
     "%27 or 1=1", "char(39) or 1=1", "1 or 0x31=0x31", "1'='1", "1'-'1", "'+'", "1'*'1",
+    /* tokens longer than the 31 bytes a token keeps */
+    "1 or aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1",
+    "select aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa from b",
+    "`sleepaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`(1) or 1",
+    "12345678901234567890123456789012345678901234567890--",
+    "12345678901234567890123456789012345678901234567890 --",
+    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' or 1=1",
+    "1 union all distinctrow select 1", "1 current_timestamp or 1", "x current user or 1",
+    "1 union aaaaaaaaaaaaaaaaaaaaaaaaaaaaa select", "@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa or 1",
+    "a b c d { ``", "1 x y z {``", /* six tokens before the evil check (a fuzz finding) */
+    "sys.database_name or 1", "SELECT.1 or 1", "union`x` select 1", "[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa] or 1",
 };
 
 static const char *const xss_attacks[] = {
@@ -228,7 +239,7 @@ static const char *const html_frags[] = {
 static void gen_from(stats_t *st, const char *const *frags, size_t nfrags, unsigned count,
                      unsigned max_parts, bool spaced)
 {
-    char buf[512];
+    char buf[4096];
     for (unsigned k = 0; k < count; k++) {
         size_t n = 0;
         unsigned parts = 1 + rnd(max_parts);
@@ -360,6 +371,8 @@ static void test_generated(void **state)
     gen_from(&st, sql_frags, ns, 20000, 14, false);
     gen_from(&st, html_frags, nh, 40000, 10, false);
     gen_from(&st, html_frags, nh, 10000, 16, true);
+    gen_from(&st, sql_frags, ns, 2000, 400, true);  /* long values, up to 4 KB */
+    gen_from(&st, html_frags, nh, 2000, 400, true);
     report("generated", &st);
     assert_true(st.sqli_hits > 1000 && st.xss_hits > 1000);
     assert_int_equal(st.bad, 0);
