@@ -14,78 +14,15 @@
  * path, approval verdict) rather than copied. Record memory lives in a subpool of the
  * transaction pool that is destroyed as soon as the record is written.
  *
- * Also here: the small string builder and field helpers the other log files share.
+ * Also here: the field helpers the other log files share.
  */
 #include "log/log.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 
 #include <apr_file_io.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
-
-/* ---- String builder ------------------------------------------------------------------------ */
-
-void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint)
-{
-    b->p = p;
-    b->cap = hint > 64 ? hint : 64;
-    b->data = apr_palloc(p, b->cap);
-    b->len = 0;
-    b->data[0] = '\0';
-}
-
-/* Keeps one byte spare so data is always NUL-terminated (handy for C-string consumers). */
-static void sbuf_reserve(pp_sbuf_t *b, apr_size_t more)
-{
-    if (b->len + more < b->cap)
-        return;
-    apr_size_t cap = b->cap * 2;
-    if (cap < b->len + more + 1)
-        cap = b->len + more + 1;
-    char *d = apr_palloc(b->p, cap);
-    memcpy(d, b->data, b->len + 1);
-    b->data = d;
-    b->cap = cap;
-}
-
-void pp_sbuf_add(pp_sbuf_t *b, const char *data, apr_size_t len)
-{
-    sbuf_reserve(b, len);
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-}
-
-void pp_sbuf_str(pp_sbuf_t *b, const char *s)
-{
-    pp_sbuf_add(b, s, strlen(s));
-}
-
-void pp_sbuf_printf(pp_sbuf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    const char *s = apr_pvsprintf(b->p, fmt, ap);
-    va_end(ap);
-    pp_sbuf_str(b, s);
-}
-
-void pp_sbuf_add_safe(pp_sbuf_t *b, pp_str_t s)
-{
-    apr_size_t start = 0;
-    for (apr_size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.data[i];
-        if (c >= 0x20 && c != 0x7f)
-            continue;
-        pp_sbuf_add(b, s.data + start, i - start);
-        pp_sbuf_printf(b, "\\x%02x", c);
-        start = i + 1;
-    }
-    pp_sbuf_add(b, s.data + start, s.len - start);
-}
 
 /* ---- Field helpers ------------------------------------------------------------------------- */
 

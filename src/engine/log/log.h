@@ -72,22 +72,6 @@ const char *pp_log_targets_open(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
  */
 apr_status_t pp_log_target_write(pp_log_target_t *t, const char *data, apr_size_t len);
 
-/* ---- A growing byte string in a pool (audit.c) ---------------------------------------------- */
-
-typedef struct pp_sbuf_t {
-    apr_pool_t *p;
-    char *data;
-    apr_size_t len, cap;
-} pp_sbuf_t;
-
-void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint);
-void pp_sbuf_add(pp_sbuf_t *b, const char *data, apr_size_t len);
-void pp_sbuf_str(pp_sbuf_t *b, const char *s);
-void pp_sbuf_printf(pp_sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s with every control byte (C0 and DEL) written as \xNN, so request data can neither
- * forge record lines nor carry terminal escapes into a log. */
-void pp_sbuf_add_safe(pp_sbuf_t *b, pp_str_t s);
-
 /* ---- The audit record (audit.c) ------------------------------------------------------------ */
 
 /* Everything the formatters need, computed once from the transaction. Strings in p. */

@@ -38,6 +38,33 @@ static inline int pp_hex_pair(const char *s)
 /* Parses a decimal integer of digits only (no sign, no spaces); false on junk or overflow. */
 bool pp_parse_int64(const char *s, apr_int64_t *out);
 
+/* ---- sbuf.c: a growable byte buffer in a pool -------------------------------------------- */
+
+typedef struct pp_sbuf_t {
+    apr_pool_t *p;
+    char *data;         /* always NUL-terminated ("" until the first byte) */
+    apr_size_t len;
+    apr_size_t cap;     /* 0 until the first byte */
+    apr_size_t first;   /* capacity of the first block */
+    apr_size_t max;     /* most bytes held (0: no bound); callers keep within pp_sbuf_room */
+} pp_sbuf_t;
+
+/* An empty buffer whose first block holds hint bytes; unbounded. Allocates nothing yet. */
+void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint);
+/* Likewise, and capacity never grows past what max bytes need: a buffer of up to max bytes
+ * costs what it holds (doubling from first), not max up front. */
+void pp_sbuf_init_bounded(pp_sbuf_t *b, apr_pool_t *p, apr_size_t first, apr_size_t max);
+/* Bytes that may still be added within max. */
+apr_size_t pp_sbuf_room(const pp_sbuf_t *b);
+/* Makes room for more bytes (and the NUL) without adding them. */
+void pp_sbuf_reserve(pp_sbuf_t *b, apr_size_t more);
+void pp_sbuf_add(pp_sbuf_t *b, const char *data, apr_size_t len);
+void pp_sbuf_str(pp_sbuf_t *b, const char *s);
+void pp_sbuf_printf(pp_sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s with every control byte (C0 and DEL) written as \xNN, so request data can neither
+ * forge log lines nor carry terminal escapes into a log. */
+void pp_sbuf_add_safe(pp_sbuf_t *b, pp_str_t s);
+
 /* ---- random.c: random identifiers ----------------------------------------------------- */
 
 /* Where random bytes come from: apr_generate_random_bytes's shape (tests pass a failing one). */
