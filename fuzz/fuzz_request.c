@@ -437,9 +437,12 @@ static void run(const uint8_t *data, size_t size)
             off += n;
         }
     }
+    /* A body refused while it arrived (a body limit, a rule that needs no body) is not kept:
+     * the request is answered with the refusal, nothing is replayed. */
+    bool refused = fed && pp_tx_verdict(tx)->intercepted;
     pp_tx_finish_request_body(tx);
     check_verdict(tx);
-    if (fed && fed_all) {
+    if (fed && fed_all && !refused) {
         CHECK(pp_tx_request_body_length(tx) == (apr_off_t)rq.body.len);
         check_replay(tx, rq.body, false);
     }

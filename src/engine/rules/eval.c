@@ -445,21 +445,22 @@ static bool step_needs_body(const apr_array_header_t *rules, const pp_plan_step_
     return false;
 }
 
+/* An answer that needs no body: not proxy, which forwards the request body and so must wait
+ * for the full evaluation. */
 static bool denies(const pp_actionset_t *as)
 {
-    return as->disruptive == PP_ACTION_DENY || as->disruptive == PP_ACTION_REDIRECT ||
-           as->disruptive == PP_ACTION_PROXY;
+    return as->disruptive == PP_ACTION_DENY || as->disruptive == PP_ACTION_REDIRECT;
 }
 
 /* 1.9 rules all run after the body is read (§1.2), yet a rule that reads only the request line
  * and headers does not need it (attack run D9: a 200 MB body was spooled before a query-string
  * rule denied). The leading steps of the inbound phase that need no body are evaluated now, in
- * order: if the first one that matches denies, the request is refused before the body is read;
- * that is the verdict the full evaluation would reach, since the steps before it do not match
- * on values the body cannot change. At any other match (pass, allow, skipnext) this stops, and
- * the full evaluation takes over from that step. One difference stays: implicit checks of the
- * body (§5.2), which 1.9 runs before every rule, cannot run yet, so such a request is refused
- * by the rule rather than by the check. */
+ * order: if the first one that matches denies (or redirects), the request is refused before the
+ * body is read; that is the verdict the full evaluation would reach, since the steps before it
+ * do not match on values the body cannot change. At any other match (pass, allow, skipnext,
+ * proxy: mod_proxy forwards the body) this stops, and the full evaluation takes over from that
+ * step. One difference stays: implicit checks of the body (§5.2), which 1.9 runs before every
+ * rule, cannot run yet, so such a request is refused by the rule rather than by the check. */
 void pp_eval_before_body(pp_tx_t *tx)
 {
     const pp_phase_t phase = PP_PHASE_REQUEST_BODY;

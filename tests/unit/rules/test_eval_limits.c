@@ -243,6 +243,15 @@ static void test_header_rules_before_body(void **state)
     assert_int_equal(e.v->status, 403);
     assert_int_equal(e.v->matches->nelts, 1);
 
+    /* proxy forwards the body: it waits for the full evaluation, with the body kept. */
+    const char *proxy[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
+                            "SecFilterSelective",
+                            "QUERY_STRING \"union.+select\" proxy:http://127.0.0.1/trap", NULL };
+    e = post_early(p, proxy, "POST /?id=1+union+select+2 HTTP/1.1", "text/plain", PP_STR("abc"));
+    assert_false(e.at_first_chunk);
+    assert_int_equal(e.kept, 3);
+    assert_int_equal(e.v->action, PP_ACTION_PROXY);
+
     /* A rule that needs the body comes first: it decides first (allow), so nothing is early. */
     const char *allow[] = { "SecFilterEngine", "On", "SecFilterScanPOST", "On",
                             "SecFilterSelective", "POST_PAYLOAD ^letmein allow,id:1",
