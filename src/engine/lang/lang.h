@@ -12,6 +12,9 @@
  * exclude is set. NULL on success, else a message in tp. The target is interned in cp. */
 const char *pp_names19_resolve(apr_pool_t *cp, apr_pool_t *tp, const char *name, bool exclude,
                                const pp_target_t **target, pp_exclusion_t *exclusion);
+/* Name of row i of the 1.9 location table, in table order (a prefix row ends in '_'), or NULL
+ * past the end. For the registry test, which checks that every row has vectors. */
+const char *pp_names19_row(apr_size_t i);
 /* The target used for 1.9 ARGS when argument exclusions are present: one value per argument,
  * "name=value". */
 const pp_target_t *pp_names19_args_pairs(apr_pool_t *cp);

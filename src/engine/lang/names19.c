@@ -96,6 +96,11 @@ static const name19_t names19[] = {
 
 #define N_NAMES19 (sizeof names19 / sizeof names19[0])
 
+const char *pp_names19_row(apr_size_t i)
+{
+    return i < N_NAMES19 ? names19[i].name : NULL;
+}
+
 /* Exact names win over prefixes (ARGS_NAMES is not ARG_ + "S_NAMES"); among prefixes the
  * longest wins (FILE_NAME_ before FILE_). */
 static const name19_t *find19(const char *name, const char **selector)

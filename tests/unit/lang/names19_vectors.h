@@ -1,0 +1,99 @@
+/*
+ * Vectors for the 1.9 location table (lang/names19.c), one or more per row: test_names19.c
+ * resolves each name and compares "VARIABLE LABEL NORMALISATION" (NONE, RAW: URL-decoded,
+ * paths and NULs; FORM: RAW and '+' as space; DEC: paths and NULs only, for values their
+ * parser already decoded), "exclude FAMILY NAME [icase]" for a '!' name, or "error: " and a
+ * substring of the message; test_registry.c fails when a row has none (style §9).
+ */
+#ifndef PP_NAMES19_VECTORS_H
+#define PP_NAMES19_VECTORS_H
+
+typedef struct names19_vector_t {
+    const char *row;    /* table row the name resolves through (prefix rows end in '_') */
+    const char *name;   /* as written in a rule, '!' for an exclusion */
+    const char *expect;
+} names19_vector_t;
+
+/* clang-format off */
+static const names19_vector_t names19_vectors[] = {
+    { "API_VERSION", "API_VERSION", "API_VERSION API_VERSION NONE" },
+    { "ARGS", "ARGS", "ARGS_COMBINED ARGS FORM" },
+    { "ARGS_COUNT", "ARGS_COUNT", "ARGS_COUNT ARGS_COUNT NONE" },
+    { "ARGS_NAMES", "ARGS_NAMES", "ARGS_NAMES ARGS_NAMES DEC" },
+    { "ARGS_VALUES", "ARGS_VALUES", "ARGS ARG DEC" },
+    { "ARG_", "ARG_x", "ARGS ARG(\"x\") DEC" },
+    { "AUTH_TYPE", "AUTH_TYPE", "AUTH_TYPE AUTH_TYPE NONE" },
+    { "COOKIES", "COOKIES", "REQUEST_COOKIES COOKIE NONE" },
+    { "COOKIES_COUNT", "COOKIES_COUNT", "COOKIES_COUNT COOKIES_COUNT NONE" },
+    { "COOKIES_NAMES", "COOKIES_NAMES", "REQUEST_COOKIES_NAMES COOKIES_NAMES NONE" },
+    { "COOKIES_VALUES", "COOKIES_VALUES", "REQUEST_COOKIES COOKIE NONE" },
+    { "COOKIE_", "COOKIE_s", "REQUEST_COOKIES COOKIE(\"s\") NONE" },
+    { "DOCUMENT_ROOT", "DOCUMENT_ROOT", "DOCUMENT_ROOT DOCUMENT_ROOT NONE" },
+    { "ENV_", "ENV_PATH", "ENV ENV(\"PATH\") NONE" },
+    { "FILES_COUNT", "FILES_COUNT", "FILES_COUNT FILES_COUNT NONE" },
+    { "FILES_NAMES", "FILES_NAMES", "FILES FILE_NAME NONE" },
+    { "FILES_SIZES", "FILES_SIZES", "FILES_SIZES FILE_SIZE NONE" },
+    { "FILES_TMPNAMES", "FILES_TMPNAMES", "FILES_TMPNAMES FILE_TMPNAME NONE" },
+    { "FILE_NAME_", "FILE_NAME_f", "FILES FILE_NAME(\"f\") NONE" },
+    { "FILE_SIZE_", "FILE_SIZE_f", "FILES_SIZES FILE_SIZE(\"f\") NONE" },
+    { "HEADERS", "HEADERS", "REQUEST_HEADERS_LINES HEADER RAW" },
+    { "HEADERS_COUNT", "HEADERS_COUNT", "HEADERS_COUNT HEADERS_COUNT NONE" },
+    { "HEADERS_NAMES", "HEADERS_NAMES", "REQUEST_HEADERS_NAMES HEADERS_NAMES RAW" },
+    { "HEADERS_VALUES", "HEADERS_VALUES", "REQUEST_HEADERS HEADER RAW" },
+    { "HEADER_", "HEADER_Host", "REQUEST_HEADERS HEADER(\"HOST\") RAW" },
+    { "HTTP_", "HTTP_USER_AGENT", "REQUEST_HEADERS HEADER(\"USER-AGENT\") RAW" },
+    { "IS_SUBREQ", "IS_SUBREQ", "IS_SUBREQ IS_SUBREQ NONE" },
+    { "OUTPUT", "OUTPUT", "RESPONSE_BODY OUTPUT NONE" },
+    { "OUTPUT_STATUS", "OUTPUT_STATUS", "RESPONSE_STATUS OUTPUT_STATUS NONE" },
+    { "PATH_INFO", "PATH_INFO", "PATH_INFO PATH_INFO RAW" },
+    { "POST_PAYLOAD", "POST_PAYLOAD", "REQUEST_BODY POST_PAYLOAD FORM" },
+    { "QUERY_STRING", "QUERY_STRING", "QUERY_STRING QUERY_STRING FORM" },
+    { "REMOTE_ADDR", "REMOTE_ADDR", "REMOTE_ADDR REMOTE_ADDR NONE" },
+    { "REMOTE_HOST", "REMOTE_HOST", "REMOTE_HOST REMOTE_HOST NONE" },
+    { "REMOTE_IDENT", "REMOTE_IDENT", "REMOTE_IDENT REMOTE_IDENT NONE" },
+    { "REMOTE_USER", "REMOTE_USER", "REMOTE_USER REMOTE_USER NONE" },
+    { "REQUEST_BASENAME", "REQUEST_BASENAME", "REQUEST_BASENAME REQUEST_BASENAME RAW" },
+    { "REQUEST_FILENAME", "REQUEST_FILENAME", "SCRIPT_FILENAME REQUEST_FILENAME NONE" },
+    { "REQUEST_METHOD", "REQUEST_METHOD", "REQUEST_METHOD REQUEST_METHOD NONE" },
+    { "REQUEST_URI", "REQUEST_URI", "REQUEST_URI REQUEST_URI RAW" },
+    { "SCRIPT_BASENAME", "SCRIPT_BASENAME", "SCRIPT_BASENAME SCRIPT_BASENAME NONE" },
+    { "SCRIPT_FILENAME", "SCRIPT_FILENAME", "SCRIPT_FILENAME SCRIPT_FILENAME NONE" },
+    { "SCRIPT_GID", "SCRIPT_GID", "SCRIPT_GID SCRIPT_GID NONE" },
+    { "SCRIPT_GROUPNAME", "SCRIPT_GROUPNAME", "SCRIPT_GROUPNAME SCRIPT_GROUPNAME NONE" },
+    { "SCRIPT_MODE", "SCRIPT_MODE", "SCRIPT_MODE SCRIPT_MODE NONE" },
+    { "SCRIPT_UID", "SCRIPT_UID", "SCRIPT_UID SCRIPT_UID NONE" },
+    { "SCRIPT_USERNAME", "SCRIPT_USERNAME", "SCRIPT_USERNAME SCRIPT_USERNAME NONE" },
+    { "SERVER_ADDR", "SERVER_ADDR", "SERVER_ADDR SERVER_ADDR NONE" },
+    { "SERVER_ADMIN", "SERVER_ADMIN", "SERVER_ADMIN SERVER_ADMIN NONE" },
+    { "SERVER_NAME", "SERVER_NAME", "SERVER_NAME SERVER_NAME NONE" },
+    { "SERVER_PORT", "SERVER_PORT", "SERVER_PORT SERVER_PORT NONE" },
+    { "SERVER_PROTOCOL", "SERVER_PROTOCOL", "REQUEST_PROTOCOL SERVER_PROTOCOL NONE" },
+    { "SERVER_SOFTWARE", "SERVER_SOFTWARE", "SERVER_SOFTWARE SERVER_SOFTWARE NONE" },
+    { "THE_REQUEST", "THE_REQUEST", "REQUEST_LINE THE_REQUEST RAW" },
+    { "TIME", "TIME", "TIME TIME NONE" },
+    { "TIME_DAY", "TIME_DAY", "TIME_DAY TIME_DAY NONE" },
+    { "TIME_HOUR", "TIME_HOUR", "TIME_HOUR TIME_HOUR NONE" },
+    { "TIME_MIN", "TIME_MIN", "TIME_MIN TIME_MIN NONE" },
+    { "TIME_MON", "TIME_MON", "TIME_MON TIME_MON NONE" },
+    { "TIME_SEC", "TIME_SEC", "TIME_SEC TIME_SEC NONE" },
+    { "TIME_WDAY", "TIME_WDAY", "TIME_WDAY TIME_WDAY NONE" },
+    { "TIME_YEAR", "TIME_YEAR", "TIME_YEAR TIME_YEAR NONE" },
+    /* Names ignore case; exact names win over prefixes, and the longest prefix wins. */
+    { "ARGS", "args", "ARGS_COMBINED ARGS FORM" },
+    { "ARGS_NAMES", "Args_Names", "ARGS_NAMES ARGS_NAMES DEC" },
+    { "ARG_", "ARG_S_NAMES", "ARGS ARG(\"S_NAMES\") DEC" },
+    { "FILE_NAME_", "FILE_NAME_upload_1", "FILES FILE_NAME(\"upload_1\") NONE" },
+    { "HTTP_", "HTTP_X_FORWARDED_FOR", "REQUEST_HEADERS HEADER(\"X-FORWARDED-FOR\") RAW" },
+    { "HEADER_", "header_content_type", "REQUEST_HEADERS HEADER(\"CONTENT-TYPE\") RAW" },
+    /* Exclusions: single arguments, cookies and headers only. */
+    { "ARG_", "!ARG_p", "exclude ARGS p" },
+    { "COOKIE_", "!COOKIE_sid", "exclude REQUEST_COOKIES sid" },
+    { "HEADER_", "!HEADER_User_Agent", "exclude REQUEST_HEADERS User-Agent icase" },
+    { "ARGS", "!ARGS", "error: only single arguments, cookies or headers" },
+    { "ENV_", "!ENV_PATH", "error: only single arguments, cookies or headers" },
+    /* A prefix needs a selector. */
+    { "ARG_", "ARG_", "error: unknown location \"ARG_\"" },
+};
+/* clang-format on */
+
+#endif
