@@ -281,12 +281,33 @@ class Apache:
                 raise StartError("apache2 exited with %s:\n%s" % (self.proc.returncode, text))
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
+                    pass
             except OSError:
                 time.sleep(0.05)
+                continue
+            # Something answers on the port. It is this Apache once its parent has written its
+            # pid file: before that the answer can come from elsewhere (another test's server
+            # took the port after free_port() chose it, or the connect attempt got the same
+            # ephemeral port as its source and connected to itself), and tests that read the
+            # start-up log found it empty.
+            if self.started_here():
+                return self
+            time.sleep(0.05)
         self.stop()
         raise StartError("apache2 did not listen on 127.0.0.1:%d in %ss"
                          % (self.port, START_TIMEOUT_S))
+
+    def started_here(self):
+        """Whether our parent has written its pid file (inside the jail when SecChrootDir
+        moved it there)."""
+        candidates = [self.root / "run" / "apache.pid"] + list(self.root.glob("jail/**/apache.pid"))
+        for pid_file in candidates:
+            try:
+                if int(pid_file.read_text().strip()) == self.proc.pid:
+                    return True
+            except (OSError, ValueError):
+                pass
+        return False
 
     def start_expecting_failure(self, wait_s=START_TIMEOUT_S):
         """Starts and waits for apache2 to give up. Returns (exit code, console + error log);
