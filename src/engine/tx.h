@@ -34,7 +34,8 @@ typedef struct pp_cache_entry_t {
 typedef struct pp_eval_budget_t {
     unsigned op_runs;             /* operator runs */
     apr_interval_time_t cpu_used; /* worker CPU in rule evaluation, finished phases */
-    apr_interval_time_t cpu_mark; /* the thread's CPU clock when this phase started */
+    apr_interval_time_t cpu_mark; /* the thread's CPU clock at this phase's first check, 0 =
+                                     not read yet */
     bool exhausted;               /* SecRuleEvalTimeLimit passed: no rule runs any more */
     unsigned limit_hits;          /* regex resource limit hits */
     unsigned stopped_skips;       /* evaluations skipped because their rule was stopped */

@@ -131,10 +131,10 @@ static void test_urlencoded_over_limit(void **state)
                             "SecRequestBodyNoFilesLimit", "1000", NULL };
     ((apr_array_header_t *)pieces)->nelts = 0;
     APR_ARRAY_PUSH(pieces, pp_str_t) = (pp_str_t){ body, 1000 };
-    assert_false(post(p, config(p, small), "application/x-www-form-urlencoded", pieces).v->intercepted);
+    const char *form = "application/x-www-form-urlencoded";
+    assert_false(post(p, config(p, small), form, pieces).v->intercepted);
     APR_ARRAY_PUSH(pieces, pp_str_t) = PP_STR("a");
-    assert_int_equal(post(p, config(p, small), "application/x-www-form-urlencoded", pieces).v->status,
-                     413);
+    assert_int_equal(post(p, config(p, small), form, pieces).v->status, 413);
 }
 
 /* Attack run D9: a 200 MB raw body was spooled whole before the verdict. A Content-Length over

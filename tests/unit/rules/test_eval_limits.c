@@ -178,7 +178,8 @@ static void test_exec_does_not_hold_the_request(void **state)
     apr_pool_t *p = *state, *rp;
     char dir[] = "/tmp/parapet-exec-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    const char *hook = apr_pstrcat(p, dir, "/hook.sh", NULL), *marker = apr_pstrcat(p, dir, "/ran", NULL);
+    const char *hook = apr_pstrcat(p, dir, "/hook.sh", NULL);
+    const char *marker = apr_pstrcat(p, dir, "/ran", NULL);
     FILE *f = fopen(hook, "w");
     assert_non_null(f);
     fprintf(f, "#!/bin/sh\nsleep 1\ntouch %s\n", marker);

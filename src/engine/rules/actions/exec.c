@@ -27,7 +27,8 @@ static void exec_done(void *ctx, const pp_proc_result_t *res)
     const char *out = res->output.data ? res->output.data : "";
     pp_str_t first = { out, strcspn(out, "\r\n") };
     pp_debug(run->tx, res->timed_out ? 1 : 2, "exec %s: %s%s", run->program,
-             res->timed_out ? "timed out; " : "", pp_str_log_escape(run->tx->pool, first, first.len));
+             res->timed_out ? "timed out; " : "",
+             pp_str_log_escape(run->tx->pool, first, first.len));
 }
 
 void pp_actions_exec(pp_tx_t *tx, const char *program, const pp_match_t *m)
