@@ -60,14 +60,22 @@ static const body_proc_t processors[] = {
 };
 /* clang-format on */
 
+/* Does the Content-Type name this media type, as the laxest application parser reads it?
+ * PHP ends the media type at the first ';', ',' or space and compares it ignoring case;
+ * Spring and Commons FileUpload test a case-insensitive prefix ("multipart/"); ModSecurity
+ * compares the first strlen(type) bytes. So: a case-insensitive prefix after leading white
+ * space, whatever follows it. What follows is the processor's business: urlencoded has no
+ * parameter that changes how a form is read, and the multipart parser rejects (400) a
+ * parameter list it cannot read the way every application reads it. Anything a lax parser
+ * takes for a form therefore reaches a form processor, never the raw one
+ * (docs/body-parsing.md, "Media type"). */
 static bool media_is(const char *ct, const char *type)
 {
-    apr_size_t n = strlen(type);
     if (!ct)
         return false;
     while (apr_isspace(*ct))
         ct++;
-    return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || apr_isspace(ct[n]));
+    return strncasecmp(ct, type, strlen(type)) == 0;
 }
 
 static const body_proc_t *pick(const pp_tx_t *tx)
@@ -321,7 +329,9 @@ static apr_status_t multipart_begin(pp_tx_t *tx)
     tx->body_proc = st;
     if (!st->parser)
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
-                   apr_psprintf(tx->pool, "Multipart parsing error: %s", err ? err : "?"));
+                   apr_psprintf(tx->pool, "Multipart parsing error: %s (ambiguous body: a lax "
+                                "application parser still reads it as multipart/form-data)",
+                                err ? err : "?"));
     return APR_SUCCESS;
 }
 
