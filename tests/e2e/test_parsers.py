@@ -166,3 +166,30 @@ def client_bodies():
 def test_real_clients_pass(srv):
     for what, ctype, body in client_bodies():
         expect_reached(post(srv, body, ctype), body, what)
+
+
+# ---- part headers: D1 -------------------------------------------------------------------------
+
+@PARSERS.test
+def test_d1_filename_star_alone_is_inspected_as_field_and_file(srv):
+    # PHP reads this part as $_POST['id'], Go, Django and ASP.NET as a file: Parapet does both.
+    body = (b"--B\r\nContent-Disposition: form-data; name=\"id\"; filename*=UTF-8''x\r\n\r\n"
+            b"1 union select 2\r\n--B--\r\n")
+    control = body.replace(b"; filename*=UTF-8''x", b"")
+    expect_status(post(srv, control, "multipart/form-data; boundary=B"), 403, "field control")
+    expect_status(post(srv, body, "multipart/form-data; boundary=B"), 403, "D1: filename* only")
+    before = approvals(srv)
+    as_file = body.replace(b"1 union select 2", b"BADFILE")
+    expect_status(post(srv, as_file, "multipart/form-data; boundary=B"), 403,
+                  "D1 part rejected by the approval script")
+    expect(approvals(srv) == before + 1, "the filename* part was not approved as a file")
+    clean = body.replace(b"1 union select 2", b"plain text")
+    expect_reached(post(srv, clean, "multipart/form-data; boundary=B"), clean,
+                   "benign filename* part (urllib3 < 1.25)")
+    big = body.replace(b"1 union select 2", b"y" * (1024 * 1024 + 1))
+    expect_status(post(srv, big, "multipart/form-data; boundary=B"), 400,
+                  "filename* part too big to inspect as a field")
+    both = body.replace(b"filename*=UTF-8''x", b"filename=\"x\"; filename*=UTF-8''x")
+    both = both.replace(b"1 union select 2", b"plain file")
+    expect_reached(post(srv, both, "multipart/form-data; boundary=B"), both,
+                   "filename and filename* that agree")

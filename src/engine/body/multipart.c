@@ -200,8 +200,13 @@ static bool emit(pp_multipart_t *mp, const char *data, apr_size_t n)
         }
         return true;
     }
-    if (!mp->hdr.is_file) {
-        return field_append(mp, data, n);
+    if (!mp->hdr.is_file || mp->hdr.also_field) {
+        if (!field_append(mp, data, n)) {
+            return false;
+        }
+        if (!mp->hdr.is_file) {
+            return true;
+        }
     }
     mp->fsize += (apr_off_t)n;
     return mp->cb.file_data == NULL || cb_ok(mp, mp->cb.file_data(mp->cb.ctx, mp->handle, data, n));
@@ -210,8 +215,13 @@ static bool emit(pp_multipart_t *mp, const char *data, apr_size_t n)
 static bool end_part(pp_multipart_t *mp)
 {
     if (mp->hdr.is_file) {
-        return mp->cb.file_end == NULL ||
-               cb_ok(mp, mp->cb.file_end(mp->cb.ctx, mp->handle, mp->fsize));
+        if (mp->cb.file_end != NULL &&
+            !cb_ok(mp, mp->cb.file_end(mp->cb.ctx, mp->handle, mp->fsize))) {
+            return false;
+        }
+        if (!mp->hdr.also_field) {
+            return true;
+        }
     }
     pp_str_t value = { mp->flen ? mp->fbuf : "", mp->flen };
     return mp->cb.field == NULL || cb_ok(mp, mp->cb.field(mp->cb.ctx, mp->hdr.name, value));
@@ -335,7 +345,8 @@ static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t 
 static bool emit_run(pp_multipart_t *mp, const char *buf, apr_size_t n, apr_size_t flag_at)
 {
     apr_size_t reached = n;
-    if (mp->state == ST_BODY && !mp->hdr.is_file && n > mp->lim.max_field_bytes - mp->flen) {
+    if (mp->state == ST_BODY && (!mp->hdr.is_file || mp->hdr.also_field) &&
+        n > mp->lim.max_field_bytes - mp->flen) {
         reached = mp->lim.max_field_bytes - mp->flen;
     }
     if (flag_at <= reached) {

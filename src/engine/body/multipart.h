@@ -94,7 +94,11 @@ typedef struct pp_multipart_t pp_multipart_t;
  *
  * An empty filename (filename="", what browsers send for an empty file input) is still a file
  * part: file_begin gets filename.len == 0 and the content (usually none) goes through
- * file_data, so nothing a back end might store escapes inspection. */
+ * file_data, so nothing a back end might store escapes inspection.
+ *
+ * A part with filename* and no filename is a field to some back ends and a file to others: it
+ * goes through the file callbacks and then, after file_end, through field() with the same
+ * content (bounded by max_field_bytes like any field). */
 typedef struct pp_multipart_cb_t {
     void *ctx;
     /* a complete non-file field (name, value); value may contain NUL */
@@ -158,6 +162,8 @@ typedef struct pp_mp_part_hdr_t {
     pp_str_t content_type; /* trimmed value, empty when absent */
     bool has_cd;           /* a Content-Disposition header was present */
     bool is_file;          /* filename or filename* present */
+    bool also_field;       /* filename* without filename: a field to PHP and Tomcat, a file to
+                              Go, Django, ASP.NET; delivered both ways */
 } pp_mp_part_hdr_t;
 
 /* Finds the boundary in a Content-Type value. On success copies it to out (at least

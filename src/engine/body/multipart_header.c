@@ -494,7 +494,11 @@ static bool same_str(pp_str_t a, pp_str_t b)
 }
 
 /* filename / filename* -> hdr. Both present must say the same, or back ends that prefer one
- * (ASP.NET, Django) and the other (PHP) would store different names. */
+ * (ASP.NET, Django) and the other (PHP) would store different names. filename* alone is
+ * ambiguous: PHP and Tomcat know only filename and read the part as a form field, while Go,
+ * Django, Werkzeug, busboy and ASP.NET read it as a file (attack run D1). urllib3 before 1.25
+ * sent a non-ASCII file name that way, so the part is not refused: it is inspected as both
+ * (also_field), within the field size limit. */
 static unsigned resolve_filename(apr_pool_t *p, const cd_params_t *cd, pp_mp_part_hdr_t *hdr)
 {
     unsigned f = 0;
@@ -510,6 +514,7 @@ static unsigned resolve_filename(apr_pool_t *p, const cd_params_t *cd, pp_mp_par
         if (!both) {
             hdr->is_file = true;
             hdr->filename = cd->v[CD_FILENAME_STAR];
+            hdr->also_field = true;
         }
         if (!decode_ext_value(p, cd->v[CD_FILENAME_STAR], &decoded)) {
             return f | PP_MP_MALFORMED_CD;
