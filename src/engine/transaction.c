@@ -171,6 +171,12 @@ apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx)
     tx->args_combined = tx->query;
     tx->content_type = header_get(tx, "Content-Type");
     parse_cookies(tx);
+    if (pp_fields_nul_name(tx->args, 0, false) || pp_fields_nul_name(tx->cookies, 0, true)) {
+        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_HEADERS,
+                   "NUL byte in an argument or cookie name: applications disagree on the name "
+                   "(PHP ends it at the NUL)");
+        return APR_SUCCESS;
+    }
     return pp_eval_phase(tx, PP_PHASE_REQUEST_HEADERS);
 }
 

@@ -193,3 +193,15 @@ def test_d1_filename_star_alone_is_inspected_as_field_and_file(srv):
     both = both.replace(b"1 union select 2", b"plain file")
     expect_reached(post(srv, both, "multipart/form-data; boundary=B"), both,
                    "filename and filename* that agree")
+
+
+# ---- names: D4 --------------------------------------------------------------------------------
+
+@PARSERS.test
+def test_d4_nul_in_argument_name(srv):
+    expect_status(srv.get(CGI + "?num=1+or+1%3D1"), 403, "ARG_num control")
+    expect_status(srv.get(CGI + "?num%00x=1+or+1%3D1"), 400, "D4: num%00x in the query")
+    expect_status(post(srv, b"num%00x=1+or+1%3D1", FORM["Content-Type"]), 400,
+                  "D4: num%00x in an urlencoded body")
+    expect_status(srv.get(CGI, headers={"Cookie": "num%00x=1"}), 400, "D4: cookie name")
+    expect_status(srv.get(CGI + "?num=12&q=a%00b"), 200, "NUL in a value")

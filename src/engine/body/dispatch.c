@@ -251,6 +251,12 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
         return APR_SUCCESS;
     }
     pp_urlencoded_parse(tx->pool, body, tx->args, NULL);
+    if (pp_fields_nul_name(tx->args, tx->query_arg_count, false)) {
+        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
+                   "NUL byte in an argument name: applications disagree on the name (PHP ends "
+                   "it at the NUL)");
+        return APR_SUCCESS;
+    }
     tx->urlencoded_body = body;
     set_payload(tx, body);
     return APR_SUCCESS;

@@ -26,6 +26,12 @@
 apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t *out,
                                  unsigned *bad_escapes);
 
+/* True when a field from index `from` on has a name with a NUL byte in it, or (with
+ * encoded_too) a "%00" that the application will decode into one (PHP decodes cookie names).
+ * PHP ends such a name at the NUL, binary-safe back ends keep the whole name, so no single
+ * name can stand for it in ARG_x / COOKIE_x (docs/body-parsing.md, "Names"). */
+bool pp_fields_nul_name(const apr_array_header_t *a, int from, bool encoded_too);
+
 /* URL-decodes in: %XX becomes a byte, and '+' a space when plus_as_space. Invalid or
  * truncated escapes are kept literally and added to *bad_escapes (if not NULL).
  * When in holds no '%' (and no '+' when plus_as_space), *out is in itself: same pointer, no

@@ -92,3 +92,16 @@ apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t 
         *bad_escapes += bad;
     return APR_SUCCESS;
 }
+
+bool pp_fields_nul_name(const apr_array_header_t *a, int from, bool encoded_too)
+{
+    for (int i = from; a && i < a->nelts; i++) {
+        pp_str_t n = APR_ARRAY_IDX(a, i, pp_field_t).name;
+        if (memchr(n.data, '\0', n.len) != NULL)
+            return true;
+        for (apr_size_t k = 0; encoded_too && k + 2 < n.len; k++)
+            if (n.data[k] == '%' && n.data[k + 1] == '0' && n.data[k + 2] == '0')
+                return true;
+    }
+    return false;
+}
