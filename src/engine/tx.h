@@ -42,7 +42,7 @@ typedef struct pp_eval_budget_t {
     apr_hash_t *stopped;          /* fail open: rules stopped by a limit hit, keyed by rule */
 } pp_eval_budget_t;
 
-typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_PUT, PP_BODY_RAW } pp_body_kind_t;
+typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_RAW } pp_body_kind_t;
 
 struct pp_tx_t {
     apr_pool_t *pool;
@@ -74,7 +74,8 @@ struct pp_tx_t {
     pp_body_kind_t body_kind;
     pp_buffer_t *body;
     const void *body_proc_def;    /* body/dispatch.c processor row */
-    void *body_proc;              /* processor state (multipart parser, PUT file) */
+    void *body_proc;              /* processor state (multipart parser) */
+    pp_file_t *put_file;          /* a PUT body is also one intercepted file (§6.2) */
     int query_arg_count;          /* args before the body's */
     pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
     apr_interval_time_t upload_scan_spent; /* approval and clamd time so far (the deadline) */

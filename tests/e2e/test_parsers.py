@@ -205,3 +205,22 @@ def test_d4_nul_in_argument_name(srv):
                   "D4: num%00x in an urlencoded body")
     expect_status(srv.get(CGI, headers={"Cookie": "num%00x=1"}), 400, "D4: cookie name")
     expect_status(srv.get(CGI + "?num=12&q=a%00b"), 200, "NUL in a value")
+
+
+# ---- PUT: D11 ---------------------------------------------------------------------------------
+
+@PARSERS.test
+def test_d11_put_bodies_reach_the_rules(srv):
+    # curl -X PUT -H 'Content-Type: application/x-www-form-urlencoded' --data 'id=1+union+select+2'
+    expect_status(post(srv, b"id=1+union+select+2", FORM["Content-Type"], method="PUT"), 403,
+                  "D11: urlencoded PUT")
+    expect_status(post(srv, PADDED_FIELD, "multipart/form-data; boundary=B", method="PUT"), 403,
+                  "D11: multipart PUT")
+    expect_status(post(srv, b"see /etc/passwd", "text/plain", method="PUT"), 403,
+                  "D11: text/plain PUT, POST_PAYLOAD rule")
+    before = approvals(srv)
+    body = b"q=hello+world"
+    expect_reached(post(srv, body, FORM["Content-Type"], method="PUT"), body, "benign PUT form")
+    expect(approvals(srv) == before + 1, "the PUT body was not also approved as a file")
+    expect_status(post(srv, b"a=BADFILE", FORM["Content-Type"], method="PUT"), 403,
+                  "PUT form rejected by the approval script")

@@ -1,8 +1,9 @@
 /*
- * Request body dispatch (reference §6.2): on the first chunk the content type (and method) pick
- * the processor — urlencoded, multipart, PUT, raw — from one table. Every byte also goes to the
- * replay buffer (memory up to SecUploadInMemoryLimit, then disk) so the application receives
- * exactly what the client sent. At the end, body arguments, POST_PAYLOAD and 1.9's combined
+ * Request body dispatch (reference §6.2): on the first chunk the content type picks the
+ * processor — urlencoded, multipart, raw — from one table; a PUT body is parsed the same way
+ * (frameworks read PUT forms) and is also one intercepted file, as in 1.9. Every byte also
+ * goes to the replay buffer (memory up to SecUploadInMemoryLimit, then disk) so the
+ * application receives exactly what the client sent. At the end, body arguments, POST_PAYLOAD and 1.9's combined
  * ARGS string are set up for the rules.
  */
 #include "body/multipart.h"
@@ -46,16 +47,12 @@ static apr_status_t raw_finish(pp_tx_t *tx);
 static apr_status_t multipart_begin(pp_tx_t *tx);
 static apr_status_t multipart_feed(pp_tx_t *tx, const char *data, apr_size_t len);
 static apr_status_t multipart_finish(pp_tx_t *tx);
-static apr_status_t put_begin(pp_tx_t *tx);
-static apr_status_t put_feed(pp_tx_t *tx, const char *data, apr_size_t len);
-static apr_status_t put_finish(pp_tx_t *tx);
 
 /* clang-format off */
 static const body_proc_t processors[] = {
     /* kind                media type                            begin            feed            finish */
     { PP_BODY_URLENCODED, "application/x-www-form-urlencoded",  NULL,            NULL,           urlencoded_finish },
     { PP_BODY_MULTIPART,  "multipart/form-data",                multipart_begin, multipart_feed, multipart_finish },
-    { PP_BODY_PUT,        NULL,                                 put_begin,       put_feed,       put_finish },
     { PP_BODY_RAW,        NULL,                                 NULL,            NULL,           raw_finish },
 };
 /* clang-format on */
@@ -80,12 +77,11 @@ static bool media_is(const char *ct, const char *type)
 
 static const body_proc_t *pick(const pp_tx_t *tx)
 {
-    if (pp_str_eq_ci(tx->method, "PUT"))
-        return &processors[2];
-    for (apr_size_t i = 0; i < sizeof processors / sizeof processors[0]; i++)
+    apr_size_t n = sizeof processors / sizeof processors[0];
+    for (apr_size_t i = 0; i < n; i++)
         if (processors[i].media_type && media_is(tx->content_type, processors[i].media_type))
             return &processors[i];
-    return &processors[3];
+    return &processors[n - 1];
 }
 
 bool pp_tx_wants_request_body(const pp_tx_t *tx)
@@ -144,6 +140,11 @@ static apr_status_t begin_body(pp_tx_t *tx)
     const body_proc_t *proc = pick(tx);
     tx->body_kind = proc->kind;
     tx->body_proc_def = proc;
+    if (pp_str_eq_ci(tx->method, "PUT")) {
+        apr_status_t rv = pp_files_begin(tx, PP_STR(""), tx->path, &tx->put_file);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
     return proc->begin ? proc->begin(tx) : APR_SUCCESS;
 }
 
@@ -187,7 +188,9 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
         return rv;
     }
     const body_proc_t *proc = tx->body_proc_def;
-    if (proc->feed && !tx->verdict.intercepted)
+    if (tx->put_file && !tx->verdict.intercepted)
+        rv = pp_files_write(tx, tx->put_file, data, len);
+    if (rv == APR_SUCCESS && proc->feed && !tx->verdict.intercepted)
         rv = proc->feed(tx, data, len);
     if (rv == APR_SUCCESS && tx->body_kind == PP_BODY_MULTIPART && !tx->verdict.intercepted)
         rv = multipart_check(tx);
@@ -205,7 +208,9 @@ apr_status_t pp_body_finish(pp_tx_t *tx)
         return APR_SUCCESS;
     }
     const body_proc_t *proc = tx->body_proc_def;
-    apr_status_t rv = proc->finish(tx);
+    apr_status_t rv = tx->put_file ? pp_files_end(tx, tx->put_file) : APR_SUCCESS;
+    if (rv == APR_SUCCESS)
+        rv = proc->finish(tx);
     if (rv == APR_SUCCESS && !tx->verdict.intercepted && tx->files->nelts)
         pp_files_approve(tx);
     return rv;
@@ -405,24 +410,4 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
     }
     set_payload(tx, synthesise(tx, first));
     return APR_SUCCESS;
-}
-
-/* ---- PUT: the whole body is one intercepted file (reference §6.2) ------------------------- */
-
-static apr_status_t put_begin(pp_tx_t *tx)
-{
-    pp_file_t *f;
-    apr_status_t rv = pp_files_begin(tx, PP_STR(""), tx->path, &f);
-    tx->body_proc = f;
-    return rv;
-}
-
-static apr_status_t put_feed(pp_tx_t *tx, const char *data, apr_size_t len)
-{
-    return pp_files_write(tx, tx->body_proc, data, len);
-}
-
-static apr_status_t put_finish(pp_tx_t *tx)
-{
-    return pp_files_end(tx, tx->body_proc);
 }

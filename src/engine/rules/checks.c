@@ -69,7 +69,8 @@ static bool decoded_ok(pp_tx_t *tx, value_check_fn check, bool raw_too)
         return true;
     if (!fields_ok(tx, tx->headers, "HEADERS", check))
         return false;
-    if (tx->body_kind == PP_BODY_RAW || tx->body_kind == PP_BODY_URLENCODED)
+    /* A raw PUT body is an uploaded file, exempt like multipart files. */
+    if ((tx->body_kind == PP_BODY_RAW && !tx->put_file) || tx->body_kind == PP_BODY_URLENCODED)
         return check(tx, tx->request_body, "POST_PAYLOAD");
     return true;
 }
