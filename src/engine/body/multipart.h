@@ -52,10 +52,12 @@
                                                    Content-Type, Content-Transfer-Encoding (OkHttp
                                                    sends Content-Length) */
 #define PP_MP_DUPLICATE_CD (1u << 13)           /* strict: two Content-Disposition headers */
-#define PP_MP_MALFORMED_CD (1u << 14)           /* strict: not form-data, no name, unknown or
-                                                   duplicate parameter, space around '=',
-                                                   filename* disagreeing with filename; fatal when
-                                                   the part has no Content-Disposition at all */
+#define PP_MP_MALFORMED_CD (1u << 14)           /* strict: not form-data, no name, duplicate
+                                                   name/filename, RFC 2231 name*, filename*0...,
+                                                   space around '=', filename* disagreeing with
+                                                   filename; fatal when the part has no
+                                                   Content-Disposition at all (other parameters,
+                                                   size= etc., are ignored) */
 #define PP_MP_NUL_IN_NAME (1u << 15)            /* strict: NUL in name or filename (C back ends
                                                    truncate there) */
 #define PP_MP_FILENAME_PATH (1u << 16)          /* info: filename contains '/', '\\' or ".." */

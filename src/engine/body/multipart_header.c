@@ -355,7 +355,18 @@ static unsigned take_cd_param(apr_pool_t *p, cursor_t *c, cd_params_t *cd)
     int idx = cd_param_index(name);
     unsigned f = take_value(p, c, &value, idx == CD_NAME);
     /* A space around '=' hides the parameter from PHP, which would see a plain field. */
-    if (ws || idx < 0 || cd->seen[idx]) {
+    if (ws) {
+        return f | PP_MP_MALFORMED_CD;
+    }
+    if (idx < 0) {
+        /* A parameter no back end reads for the field or file name (RFC 2183's creation-date,
+         * modification-date, read-date, size; extension parameters that Java clients add) is
+         * ignored, as every back end ignores it. Its syntax was still checked above: a broken
+         * quote would shift what follows. Only RFC 2231 forms (name*, name*0, filename*0*, ...)
+         * stay ambiguous: Go's mime package decodes them into name and filename, PHP does not. */
+        return f | (memchr(name.data, '*', name.len) != NULL ? PP_MP_MALFORMED_CD : 0);
+    }
+    if (cd->seen[idx]) {
         return f | PP_MP_MALFORMED_CD;
     }
     cd->seen[idx] = true;
