@@ -3,7 +3,7 @@
  * 64 KiB chunks, the way Apache hands a large upload to the engine, with callbacks that only
  * count bytes. The content is random bytes salted with CRLFs, dashes and partial copies of the
  * delimiter, so the scanner keeps stopping at candidates instead of skipping clean data.
- * Prints the best of three runs in MB/s (10^6 bytes per second).
+ * Prints the best of five runs in MB/s (10^6 bytes per CPU second of the parsing thread).
  *
  * It measures the parser alone: no upload storage, no rules. Standalone so it builds while the
  * rest of the engine does not:
@@ -23,7 +23,7 @@
 #define BOUNDARY "----BenchBoundary7Qx9Lm2VtK3pZ"
 #define CONTENT_BYTES ((apr_size_t)100 * 1000 * 1000)
 #define CHUNK_BYTES ((apr_size_t)64 * 1024)
-#define RUNS 3
+#define RUNS 5
 
 static const char head[] = "--" BOUNDARY "\r\n"
                            "Content-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
@@ -71,10 +71,13 @@ static apr_status_t count_data(void *ctx, void *handle, const char *data, apr_si
     return APR_SUCCESS;
 }
 
+/* The thread's CPU time, not the wall clock: on a shared machine a parse that waits for a CPU
+ * would otherwise count the wait (the parser makes no system calls, so the two agree on an
+ * idle machine). */
 static double now_seconds(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -127,7 +130,7 @@ int main(void)
         }
         best = (best == 0 || secs < best) ? secs : best;
     }
-    printf("multipart: %.1f MB body, %lu-byte chunks, best of %d: %.0f MB/s\n",
+    printf("multipart: %.1f MB body, %lu-byte chunks, best of %d: %.0f MB/s (CPU time)\n",
            (double)body_len / 1e6, (unsigned long)CHUNK_BYTES, RUNS, (double)body_len / 1e6 / best);
     apr_pool_destroy(p);
     apr_terminate();
