@@ -43,5 +43,8 @@ for t in "$@"; do
     fi
     [ "$s" != 0 ] && echo "SKIP unit $name: $skipped"
 done
+if [ -n "$pp_clamd_error" ]; then
+    fail=$((fail + 1)); echo "FAIL unit: $pp_clamd_error"
+fi
 echo "UNIT: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

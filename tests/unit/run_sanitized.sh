@@ -27,5 +27,9 @@ for t in "$@"; do
         echo "$out" | tail -40
     fi
 done
+if [ -n "$pp_clamd_error" ]; then
+    fail=$((fail + 1))
+    echo "FAIL $label: $pp_clamd_error"
+fi
 echo "$label: $pass passed, $fail failed"
 [ "$fail" = 0 ]
