@@ -371,7 +371,7 @@ static bool not_benign(const sqli_lexer_t *lx)
         }
         if (strcmp(fp, "s&n") == 0 || strcmp(fp, "n&1") == 0 || strcmp(fp, "1&1") == 0 ||
             strcmp(fp, "1&v") == 0 || strcmp(fp, "1&s") == 0)
-            return lx->n_tokens != 3; /* "sexy and 17" */
+            return lx->n_tokens != 3; /* a lone "word and 17" is prose */
         if (tv[1].type == 'k') {
             /* Only INTO OUTFILE / INTO DUMPFILE (MySQL) are kept. */
             if (tv[1].len < 5)

@@ -103,7 +103,7 @@ static const char *const sqli_attacks[] = {
     "information_schema.tables GROUP BY x)a)",
     /* comments, quoting, literals */
     "1/*comment*/or/**/1=1", "1/*!50000union*/select 1", "1 /*! or */ 1=1", "1--x",
-    "1-- ", "1#", "1 --", "1/**/", "1/* nested /* comment */", "{``.``.id}", "{ foo 1=1 }",
+    "1-- ", "1#", "1 --", "1/**/", "1/* nested /* comment */", "{``.``.col}", "{ foo 1=1 }",
     "$$ drop table $$", "$tag$ x $tag$ or 1=1", "E'\\x27 or 1=1", "N'x' or 1=1", "q'[x]' or 1",
     "nq'<x>' or 1=1", "U&'\\0041' or 1=1", "b'0101' or 1=1", "x'4f' or 1=1", "X'' union select 1",
     "0x414243 or 1=1", "0b1010 union select 1", "1e1 or 1=1", "1.5e union select",
@@ -118,7 +118,7 @@ static const char *const sqli_attacks[] = {
     "1`", "1 or 1=1 `", "' or 1=1 ``", "1 || `", "a union `", "1'`", "1;`", "-1'",
     "1 union select 1 from dual where 1=1 and 2=2 or 3=3", "'-'", "' '", "'&'", "'^'",
     "'*'", "'||'", "a'||'b", "\"a\"+\"b\"", "'a' 'b'", "x' + 'y", "x\" & \"y", "1 and 17<18",
-    "sexy and 17", "1&1", "1 & v", "'a' & x", "1 into outfile", "1 into dumpfile 'x'",
+    "tall and 17", "1&1", "1 & v", "'a' & x", "1 into outfile", "1 into dumpfile 'x'",
     "1 into x", "1 goto x", "; if 1", "\xa0or\xa0" "1=1", "1\x00or 1=1", "'\x00 or 1=1--",
     "%27 or 1=1", "char(39) or 1=1", "1 or 0x31=0x31", "1'='1", "1'-'1", "'+'", "1'*'1",
     /* tokens longer than the 31 bytes a token keeps */
@@ -183,7 +183,7 @@ static const char *const benign[] = {
     "你好，世界", "Ελληνικά", "नमस्ते दुनिया", "emoji 😀 test", "naïve café", "<b>bold</b>",
     "<p>paragraph</p>", "<a href=\"https://example.com\">link</a>", "<img src=\"a.png\">",
     "5 < 6 and 7 > 3", "a<b", "<3 you", "I <3 SQL", "x -- y", "well--maybe", "#hashtag",
-    "C# and F#", "1--2", "1234-ABCDEFEhfhihwuefi--", "user_id", "password123", "null",
+    "C# and F#", "1--2", "9876-QWERTzxcvbnm--", "user_id", "password123", "null",
     "true", "false", "onion", "online", "one two", "on", "href", "data", "javascript",
     "Just a 'quoted' word", "\"double\" quoted", "`backtick`", "[bracket]", "(paren)",
     "a, b, c", "1, 2, 3", "$100.00", "$$", "$", "@user", "@@", "\\", "\\\\", "'", "\"", "`",
