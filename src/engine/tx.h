@@ -78,6 +78,7 @@ struct pp_tx_t {
     pp_file_t *put_file;          /* a PUT body is also one intercepted file (§6.2) */
     int query_arg_count;          /* args before the body's */
     pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
+    unsigned multipart_flags;     /* PP_MP_* of the multipart body: pp_tx_multipart_flags() */
     apr_interval_time_t upload_scan_spent; /* approval and clamd time so far (the deadline) */
     apr_status_t body_error;      /* a local failure while spooling (disk full) */
     const char *body_error_text;
@@ -129,6 +130,12 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
 
 /* body/dispatch.c: processors finish, body arguments and POST_PAYLOAD are set. */
 apr_status_t pp_body_finish(pp_tx_t *tx);
+/* body/dispatch.c: the PP_MP_* flags (body/multipart.h) of the request's multipart body, 0
+ * for other bodies; complete once the body is processed (phase 2). The MULTIPART_* variables
+ * read it: pp_multipart_flag_by_name("MULTIPART_BOUNDARY_QUOTED") gives the bit. Only the
+ * informational flags (PP_MP_INFO_MASK) can be set when rules run: a strict one rejects the
+ * body with 400 first. */
+unsigned pp_tx_multipart_flags(const pp_tx_t *tx);
 /* body/files.c: approval script and clamd for every intercepted file (reference §6.6). */
 void pp_files_approve(pp_tx_t *tx);
 /* body/files.c: apply SecUploadKeepFiles now that relevance is known. */

@@ -6,6 +6,7 @@
  * application receives exactly what the client sent. At the end, body arguments, POST_PAYLOAD and 1.9's combined
  * ARGS string are set up for the rules.
  */
+#include "body/charset.h"
 #include "body/multipart.h"
 #include "request/request.h"
 #include "tx.h"
@@ -247,6 +248,93 @@ static void set_payload(pp_tx_t *tx, pp_str_t payload)
     tx->args_combined = (pp_str_t){ s, tx->query.len + 1 + payload.len };
 }
 
+/* ---- Declared charsets ----------------------------------------------------------------------
+ * A field whose text an application decodes from a charset (charset.h) is inspected both as
+ * sent (PHP and others ignore the charset) and converted to UTF-8 (Java, .NET, Jetty, Django
+ * decode it): the converted copy is appended to ARGS when it differs. A charset iconv does not
+ * know, or text that does not convert, makes the body ambiguous: 400. */
+
+/* Appends the converted copies of args[i] when name_cs / value_cs (NULL: as sent) change it:
+ * one, or two for an unmarked UTF-16/32 (read big- and little-endian). */
+static const char *add_decoded(pp_tx_t *tx, pp_charset_conv_t *conv, int i, const char *name_cs,
+                               const char *value_cs)
+{
+    pp_field_t f = APR_ARRAY_IDX(tx->args, i, pp_field_t);
+    pp_field_t d[2] = { f, f };
+    pp_str_t alt_name = { NULL, 0 }, alt_value = { NULL, 0 };
+    const char *err = NULL;
+    if (name_cs != NULL)
+        err = pp_charset_to_utf8(conv, name_cs, f.name, &d[0].name, &alt_name);
+    if (err == NULL && value_cs != NULL)
+        err = pp_charset_to_utf8(conv, value_cs, f.value, &d[0].value, &alt_value);
+    if (err != NULL)
+        return apr_psprintf(tx->pool, "field \"%s\" in charset %s: %s",
+                            pp_str_log_escape(tx->pool, f.name, 64),
+                            value_cs ? value_cs : name_cs, err);
+    d[1].name = alt_name.data ? alt_name : d[0].name;
+    d[1].value = alt_value.data ? alt_value : d[0].value;
+    int n = (alt_name.data || alt_value.data) ? 2 : 1;
+    for (int k = 0; k < n; k++) {
+        if (d[k].name.data == f.name.data && d[k].value.data == f.value.data)
+            continue;
+        if (memchr(d[k].name.data, '\0', d[k].name.len) != NULL)
+            return "NUL in a field name once decoded from its charset";
+        *(pp_field_t *)apr_array_push(tx->args) = d[k];
+    }
+    return NULL;
+}
+
+/* Fails the request with 400 naming the charset problem. */
+static void refuse_charset(pp_tx_t *tx, const char *why)
+{
+    pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
+               apr_psprintf(tx->pool, "Request body charset: %s (ambiguous body: an application "
+                            "that decodes the charset reads other text)", why));
+}
+
+/* Percent-encodes s onto o (every byte but letters and digits), returns the end. */
+static char *pct_encode(char *o, pp_str_t s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        if (apr_isalnum(c)) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    return o;
+}
+
+/* The urlencoded body followed by the decoded copies args[from..] as "&name=value", encoded,
+ * so that 1.9's ARGS and POST_PAYLOAD, which read the body as a string, see them too. */
+static pp_str_t with_decoded(pp_tx_t *tx, pp_str_t body, int from)
+{
+    if (tx->args->nelts <= from)
+        return body;
+    apr_size_t len = body.len;
+    for (int i = from; i < tx->args->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->args, i, pp_field_t);
+        len += 2 + 3 * (f->name.len + f->value.len);
+    }
+    char *s = apr_palloc(tx->pool, len + 1), *o = s;
+    memcpy(o, body.data, body.len);
+    o += body.len;
+    for (int i = from; i < tx->args->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(tx->args, i, pp_field_t);
+        if (o != s)
+            *o++ = '&';
+        o = pct_encode(o, f->name);
+        *o++ = '=';
+        o = pct_encode(o, f->value);
+    }
+    *o = '\0';
+    return (pp_str_t){ s, (apr_size_t)(o - s) };
+}
+
 static apr_status_t urlencoded_finish(pp_tx_t *tx)
 {
     pp_str_t body;
@@ -262,8 +350,29 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
                    "it at the NUL)");
         return APR_SUCCESS;
     }
+    /* Servlets (the request encoding), Django and ASP.NET decode the percent-decoded bytes with
+     * the request's charset: its arguments are inspected that way too (ARGS gets the decoded
+     * copies); POST_PAYLOAD stays the body as sent. */
+    const char *cs = NULL, *err = pp_charset_param(tx->pool, pp_str_from_cstr(tx->content_type),
+                                                   &cs);
+    int fields = tx->args->nelts;
+    if (err == NULL && cs != NULL && !pp_charset_is_identity(cs)) {
+        pp_charset_conv_t *conv = pp_charset_conv_create(tx->pool);
+        for (int i = tx->query_arg_count; i < fields && err == NULL; i++)
+            err = add_decoded(tx, conv, i, cs, cs);
+        if (err == NULL && tx->args->nelts > fields) {
+            pp_debug(tx, 4, "Urlencoded body: %d argument(s) also inspected as decoded from %s",
+                     tx->args->nelts - fields, cs);
+            if (pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY))
+                return APR_SUCCESS;
+        }
+    }
+    if (err != NULL) {
+        refuse_charset(tx, err);
+        return APR_SUCCESS;
+    }
     tx->urlencoded_body = body;
-    set_payload(tx, body);
+    set_payload(tx, with_decoded(tx, body, fields));
     return APR_SUCCESS;
 }
 
@@ -283,11 +392,28 @@ static apr_status_t raw_finish(pp_tx_t *tx)
 typedef struct mp_state_t {
     pp_multipart_t *parser;
     apr_off_t file_bytes;      /* file part contents so far: the rest counts as form data */
+    apr_array_header_t *charsets; /* const char *: each body field's part charset, or NULL */
+    const char *form_charset;  /* the value of the _charset_ field */
+    const char *charset_error; /* first problem with a declared charset */
 } mp_state_t;
 
 static apr_status_t mp_field(void *ctx, pp_str_t name, pp_str_t value)
 {
     pp_tx_t *tx = ctx;
+    mp_state_t *st = tx->body_proc;
+    const char *cs = NULL;
+    const char *err = pp_charset_param(tx->pool, pp_multipart_part_type(st->parser), &cs);
+    if (err != NULL && st->charset_error == NULL)
+        st->charset_error = err;
+    *(const char **)apr_array_push(st->charsets) = cs;
+    if (name.len == 9 && memcmp(name.data, "_charset_", 9) == 0) {
+        /* What browsers fill in (HTML "_charset_"): the encoding of the whole form. */
+        const char *v = apr_pstrmemdup(tx->pool, value.data, value.len);
+        if (st->form_charset != NULL && strcasecmp(st->form_charset, v) != 0 &&
+            st->charset_error == NULL)
+            st->charset_error = "two _charset_ fields that disagree";
+        st->form_charset = st->form_charset ? st->form_charset : v;
+    }
     pp_field_t *f = apr_array_push(tx->args);
     f->name = pp_str_dup(tx->pool, name);
     f->value = pp_str_dup(tx->pool, value);
@@ -336,6 +462,7 @@ static apr_status_t multipart_begin(pp_tx_t *tx)
     cb->ctx = tx;
     const char *err = NULL;
     mp_state_t *st = apr_pcalloc(tx->pool, sizeof *st);
+    st->charsets = apr_array_make(tx->pool, 8, sizeof(const char *));
     st->parser = pp_multipart_create(tx->pool, pp_str_from_cstr(tx->content_type), NULL, cb, &err);
     tx->body_proc = st;
     if (!st->parser)
@@ -404,10 +531,44 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
         return APR_SUCCESS;
     int first = tx->query_arg_count;
     apr_status_t rv = pp_multipart_finish(st->parser);
-    if (rv != APR_SUCCESS || (pp_multipart_flags(st->parser) & PP_MP_STRICT_MASK)) {
+    unsigned flags = pp_multipart_flags(st->parser);
+    tx->multipart_flags = flags;
+    if (rv != APR_SUCCESS || (flags & PP_MP_STRICT_MASK)) {
         multipart_reject(tx, st);
         return APR_SUCCESS;
     }
+    for (unsigned b = 0; b < PP_MP_FLAG_COUNT; b++)
+        if (flags & (1u << b))
+            pp_debug(tx, 4, "Multipart: %s", pp_multipart_flag_name(1u << b));
+    if (st->charset_error != NULL) {
+        refuse_charset(tx, st->charset_error);
+        return APR_SUCCESS;
+    }
+    int fields = tx->args->nelts;
+    pp_charset_conv_t *conv = NULL;
+    for (int i = first; i < fields && i - first < st->charsets->nelts; i++) {
+        const char *part_cs = APR_ARRAY_IDX(st->charsets, i - first, const char *);
+        const char *value_cs = part_cs ? part_cs : st->form_charset;
+        if (value_cs == NULL)
+            continue;
+        conv = conv ? conv : pp_charset_conv_create(tx->pool);
+        const char *err = add_decoded(tx, conv, i, st->form_charset, value_cs);
+        if (err != NULL) {
+            refuse_charset(tx, err);
+            return APR_SUCCESS;
+        }
+    }
+    if (tx->args->nelts > fields) {
+        pp_debug(tx, 4, "Multipart: %d field(s) also inspected as decoded from their charset",
+                 tx->args->nelts - fields);
+        if (pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY))
+            return APR_SUCCESS;
+    }
     set_payload(tx, synthesise(tx, first));
     return APR_SUCCESS;
+}
+
+unsigned pp_tx_multipart_flags(const pp_tx_t *tx)
+{
+    return tx->multipart_flags;
 }

@@ -14,6 +14,7 @@
  */
 #include <assert.h>
 #include <string.h>
+#include <strings.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -590,6 +591,11 @@ unsigned pp_multipart_flags(const pp_multipart_t *mp)
     return mp->flags;
 }
 
+pp_str_t pp_multipart_part_type(const pp_multipart_t *mp)
+{
+    return mp->hdr.content_type.data ? mp->hdr.content_type : (pp_str_t){ "", 0 };
+}
+
 const char *pp_multipart_error(const pp_multipart_t *mp)
 {
     return mp->error;
@@ -632,4 +638,14 @@ const char *pp_multipart_flag_name(unsigned single_flag)
         }
     }
     return NULL;
+}
+
+unsigned pp_multipart_flag_by_name(const char *name)
+{
+    for (unsigned i = 0; i < PP_MP_FLAG_COUNT; i++) {
+        if (strcasecmp(name, flag_names[i]) == 0) {
+            return 1u << i;
+        }
+    }
+    return 0;
 }

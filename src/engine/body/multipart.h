@@ -146,12 +146,20 @@ apr_status_t pp_multipart_finish(pp_multipart_t *mp);
 /* PP_MP_* bits seen so far (including the Content-Type ones). Never fails. */
 unsigned pp_multipart_flags(const pp_multipart_t *mp);
 
+/* The current part's Content-Type header value (trimmed, empty when absent); valid inside
+ * the field and file callbacks, for the part they are about. */
+pp_str_t pp_multipart_part_type(const pp_multipart_t *mp);
+
 /* The first fatal reason (static text), or NULL. */
 const char *pp_multipart_error(const pp_multipart_t *mp);
 
 /* "MULTIPART_BOUNDARY_QUOTED" for PP_MP_BOUNDARY_QUOTED etc.; NULL unless exactly one known
  * bit is set. */
 const char *pp_multipart_flag_name(unsigned single_flag);
+
+/* The bit of "MULTIPART_BOUNDARY_QUOTED" etc. (ignoring case), 0 for an unknown name: the
+ * SecRule language's MULTIPART_* variables read pp_tx_multipart_flags() through it. */
+unsigned pp_multipart_flag_by_name(const char *name);
 
 /* ---- Internal: shared by multipart.c and multipart_header.c only ---------------------------- */
 
