@@ -287,7 +287,8 @@ static bool naive_matches(pp_tx_t *tx, const pp_rule_t *r)
             if (excluded(r, r->targets[ti], v->name))
                 continue;
             bool m = false;
-            if (r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS)
+            pp_op_out_t out = { .want_captures = false };
+            if (r->op.def->exec(tx, r->op.compiled, v->value, &m, &out) != APR_SUCCESS)
                 return pp_cfg_int(tx->cfg->regex_limit_fail_open, 0) != 1;
             if (m != r->op.negated)
                 return true;

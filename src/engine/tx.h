@@ -28,6 +28,7 @@ typedef struct pp_file_t {
 typedef struct pp_cache_entry_t {
     const pp_target_t *target;
     apr_array_header_t *values; /* pp_value_t */
+    unsigned gen;               /* the generation of the target's source when collected */
 } pp_cache_entry_t;
 
 /* What the rules have cost this request so far (rules/eval.c, attack run D8). */
@@ -97,6 +98,8 @@ struct pp_tx_t {
     pp_rx_state_t *rx;
     pp_cache_entry_t *cache;      /* per interned target slot: its values */
     unsigned ncache;
+    unsigned gen[PP_SRC_COUNT];   /* per variable source: bumped when its data changes
+                                     (pp_tx_changed), so cached values of it go stale */
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
@@ -107,6 +110,13 @@ struct pp_tx_t {
     } early;
     apr_table_t *env_out, *notes_out, *headers_out;
 };
+
+/* The data of source s changed (body arguments appended, the response arrived, a TX variable
+ * set): values of it cached so far are collected again when next read. */
+static inline void pp_tx_changed(pp_tx_t *tx, pp_var_source_t s)
+{
+    tx->gen[s]++;
+}
 
 /* transaction.c */
 void pp_tx_intercept(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *reason);

@@ -212,6 +212,9 @@ apr_status_t pp_body_finish(pp_tx_t *tx)
     apr_status_t rv = tx->put_file ? pp_files_end(tx, tx->put_file) : APR_SUCCESS;
     if (rv == APR_SUCCESS)
         rv = proc->finish(tx);
+    /* The body's values (and any arguments a processor appended) are complete now. */
+    pp_tx_changed(tx, PP_SRC_BODY);
+    pp_tx_changed(tx, PP_SRC_ARGS);
     if (rv == APR_SUCCESS && !tx->verdict.intercepted && tx->files->nelts)
         pp_files_approve(tx);
     return rv;
@@ -344,6 +347,7 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
         return APR_SUCCESS;
     }
     pp_urlencoded_parse(tx->pool, body, tx->args, NULL);
+    pp_tx_changed(tx, PP_SRC_ARGS);
     if (pp_fields_nul_name(tx->args, tx->query_arg_count, false)) {
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,
                    "NUL byte in an argument name: applications disagree on the name (PHP ends "
@@ -417,6 +421,7 @@ static apr_status_t mp_field(void *ctx, pp_str_t name, pp_str_t value)
     pp_field_t *f = apr_array_push(tx->args);
     f->name = pp_str_dup(tx->pool, name);
     f->value = pp_str_dup(tx->pool, value);
+    pp_tx_changed(tx, PP_SRC_ARGS);
     /* Refuse at the first field too many rather than keep the rest (SecArgumentsLimit). */
     return pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY) ? APR_EGENERAL : APR_SUCCESS;
 }

@@ -12,6 +12,7 @@ void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line)
 {
     tx->status = status;
     tx->status_line = status_line ? apr_pstrdup(tx->pool, status_line) : NULL;
+    pp_tx_changed(tx, PP_SRC_RESPONSE);
 }
 
 void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
@@ -19,6 +20,7 @@ void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
     pp_field_t *f = apr_array_push(tx->response_headers);
     f->name = pp_str_dup(tx->pool, name);
     f->value = pp_str_dup(tx->pool, value);
+    pp_tx_changed(tx, PP_SRC_RESPONSE);
 }
 
 bool pp_tx_wants_response_headers(const pp_tx_t *tx)
@@ -104,6 +106,7 @@ apr_status_t pp_tx_finish_response_body(pp_tx_t *tx)
         return APR_SUCCESS;
     tx->response_done = true;
     tx->response_text = tx->response_body ? pp_buffer_prefix(tx->response_body) : PP_STR("");
+    pp_tx_changed(tx, PP_SRC_RESPONSE);
     if (tx->verdict.intercepted)
         return APR_SUCCESS;
     return pp_eval_phase(tx, PP_PHASE_RESPONSE_BODY);

@@ -154,6 +154,7 @@ const char *pp_secfilter_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const 
                                                                   pp_rule_t *)
                                                   : NULL,
                        rule);
+    pp_rule_register(ctx->cp, rule);
     APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
     cfg->phase_mask |= 1u << rule->phase;
     return NULL;

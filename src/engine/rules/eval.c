@@ -29,17 +29,23 @@
 typedef struct hit_t {
     const pp_target_t *target;
     pp_str_t name;
+    pp_str_t value;    /* the (transformed) value that matched: MATCHED_VAR */
+    pp_op_out_t out;   /* the operator's matched data and captures */
     bool limit;
 } hit_t;
 
-/* Collected and normalised values of a target, computed once per transaction. NULL when the
- * collector failed: the transaction is then intercepted with 500 (review M4: an error is not
- * "no values", which would be "no match" and fail open). */
+/* Collected and normalised values of a target, computed once per generation of the target's
+ * source (pp_tx_t.gen): a value cached in phase 1 is collected again once the body's
+ * arguments were appended. NULL when the collector failed: the transaction is then
+ * intercepted with 500 (review M4: an error is not "no values", which would be "no match"
+ * and fail open). */
 static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t,
                                                pp_phase_t phase)
 {
-    bool cacheable = !(t->var->flags & PP_VAR_NOCACHE) && t->slot < tx->ncache;
-    if (cacheable && tx->cache[t->slot].target == t)
+    pp_var_source_t src = t->source;
+    bool cacheable = src != PP_SRC_VOLATILE && t->slot < tx->ncache;
+    unsigned gen = tx->gen[src];
+    if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
         return tx->cache[t->slot].values;
     apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
     apr_status_t rv = t->var->collect(tx, t, vals);
@@ -60,7 +66,7 @@ static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t
         pp_tfn_normalise19(tx->pool, v->value, norm, &v->value);
     }
     if (cacheable)
-        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals };
+        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen };
     return vals;
 }
 
@@ -195,7 +201,9 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
             if (r->op.needs && !needs_met(tx, r->op.needs, v)) {
                 /* m stays false: the regex cannot match without one of its literals */
             } else {
-                undecided = r->op.def->exec(tx, r->op.compiled, v->value, &m) != APR_SUCCESS;
+                hit->out.want_captures = false;
+                undecided = r->op.def->exec(tx, r->op.compiled, v->value, &m, &hit->out) !=
+                            APR_SUCCESS;
                 if (!undecided && count_run(tx, false, phase))
                     return false;
             }
@@ -208,11 +216,22 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
                 /* A pathological pattern/input pair: undecided counts as a match (fail
                  * closed). */
                 tx->budget.limit_hits++;
-                *hit = (hit_t){ t, v->name, true };
+                hit->target = t;
+                hit->name = v->name;
+                hit->value = hit->out.data = v->value;
+                hit->out.ncaptures = 0;
+                hit->limit = true;
                 return true;
             }
             if (m != r->op.negated) {
-                *hit = (hit_t){ t, v->name, false };
+                hit->target = t;
+                hit->name = v->name;
+                hit->value = v->value;
+                if (!m) { /* a negated operator matched by not matching: the value is the data */
+                    hit->out.data = v->value;
+                    hit->out.ncaptures = 0;
+                }
+                hit->limit = false;
                 return true;
             }
         }
@@ -360,7 +379,8 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
                       int *skip)
 {
     const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *), *last = r;
-    hit_t hit = { 0 };
+    hit_t hit;
+    hit.target = NULL;
     bool matched = true;
     for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
         matched = rule_matches(tx, c, &hit, phase);
@@ -490,7 +510,8 @@ void pp_eval_before_body(pp_tx_t *tx)
     int s = 0;
     for (; s < plan->nsteps[phase] && !step_needs_body(rules, &steps[s]); s++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *), *last = r;
-        hit_t hit = { 0 };
+        hit_t hit;
+        hit.target = NULL;
         bool matched = true;
         for (const pp_rule_t *c = r; c && matched; c = c->chain_next) {
             matched = rule_matches(tx, c, &hit, phase);

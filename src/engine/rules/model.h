@@ -27,6 +27,24 @@ typedef struct pp_value_t {
 
 typedef enum { PP_SEL_NONE, PP_SEL_OPTIONAL, PP_SEL_REQUIRED } pp_sel_mode_t;
 
+/* Where a variable's values come from, for the value cache (rules/eval.c): each source has a
+ * generation in the transaction (pp_tx_t.gen), bumped whenever its data changes, and cached
+ * values stamped with an older generation are collected again. So a phase-1 rule on ARGS
+ * caches the query arguments, and the phase-2 rules after the body's arguments were appended
+ * see them all. PP_SRC_PHASE (0, the default of a row that names none) derives the source
+ * from the row's phase: request line and headers are PP_SRC_REQUEST, phase 2 PP_SRC_BODY,
+ * phases 3-4 PP_SRC_RESPONSE. */
+typedef enum {
+    PP_SRC_PHASE,    /* from the row's phase (see above) */
+    PP_SRC_REQUEST,  /* request line, headers, connection: fixed once phase 1 starts */
+    PP_SRC_ARGS,     /* ARGS*: query arguments, then the body's appended */
+    PP_SRC_BODY,     /* the request body and what its processor makes of it */
+    PP_SRC_RESPONSE, /* status, response headers and body */
+    PP_SRC_TX,       /* the TX collection, MATCHED_VAR(S): changes within a phase */
+    PP_SRC_VOLATILE, /* never cached (ENV) */
+    PP_SRC_COUNT
+} pp_var_source_t;
+
 /* Collect the variable's values for target t into out (array of pp_value_t). Values point into
  * transaction memory. */
 typedef apr_status_t (*pp_var_collect_fn)(pp_tx_t *tx, const pp_target_t *t,
@@ -41,12 +59,15 @@ typedef struct pp_var_def_t {
     unsigned flags;        /* PP_VAR_* */
     const char *family;    /* collection the values' names belong to (for exclusions), or NULL */
     const char *help;
+    pp_var_source_t source; /* whose generation stamps cached values; rows may omit it */
 } pp_var_def_t;
 
 #define PP_VAR_DECODED 1u /* values are already URL-decoded by their parser */
 #define PP_VAR_NOCACHE 2u /* may change during a phase (ENV): do not cache */
 
 const pp_var_def_t *pp_var_find(const char *name);
+/* The row's source, PP_SRC_PHASE resolved. */
+pp_var_source_t pp_var_source(const pp_var_def_t *def);
 const pp_var_def_t *pp_var_table(apr_size_t *n);
 
 /* ---- Targets --------------------------------------------------------------------------- */
@@ -60,6 +81,7 @@ struct pp_target_t {
     bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
     bool cookie;            /* a cookie variable (SecFilterNormalizeCookies applies), interning */
     unsigned slot;          /* per-transaction cache slot (interned per config pool) */
+    pp_var_source_t source; /* pp_var_source(var), resolved when interned */
 };
 
 /* Returns the interned target equal to t (same var, selector, normalisation), allocating it in
@@ -78,8 +100,25 @@ typedef struct pp_exclusion_t {
 /* ---- Operators ------------------------------------------------------------------------- */
 
 typedef const char *(*pp_op_parse_fn)(apr_pool_t *cp, const char *arg, void **compiled);
+
+/* What an operator found, for MATCHED_VAR, `capture` (TX:0-9) and the log's [data]. The
+ * caller sets want_captures (the rule has `capture`) and reads the rest only after a match;
+ * on a match exec sets data (the part of the value that matched: a regex's whole match, the
+ * phrase @pm found; the value itself when the operator has nothing narrower) and ncaptures
+ * (0 when it has none; captures[0] is the whole match, 1-9 the groups). Everything points into
+ * the value or transaction memory. */
+#define PP_OP_CAPTURES 10
+typedef struct pp_op_out_t {
+    bool want_captures;
+    pp_str_t data;
+    unsigned ncaptures;
+    pp_str_t captures[PP_OP_CAPTURES];
+} pp_op_out_t;
+
+/* Runs the operator on one (transformed) value. APR_SUCCESS with *match set, or an error when
+ * it could not decide (a regex resource limit): the loop fails closed. */
 typedef apr_status_t (*pp_op_exec_fn)(pp_tx_t *tx, const void *compiled, pp_str_t value,
-                                      bool *match);
+                                      bool *match, pp_op_out_t *out);
 /* Literals without which exec cannot report a match (util/rx_literals.c), or NULL. */
 typedef const pp_rx_needs_t *(*pp_op_needs_fn)(const void *compiled);
 
@@ -207,7 +246,15 @@ typedef struct pp_rule_t {
     int line;
     const char *directive;           /* "SecFilter" / "SecFilterSelective" */
     pp_rule_group_t *group;          /* run of prefilterable rules this one belongs to */
+    unsigned ordinal;                /* dense, per configuration pool (pp_rule_register): the
+                                        index of per-transaction bitsets (removed rules) */
 } pp_rule_t;
+
+/* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every
+ * front end calls it once per rule it makes. */
+void pp_rule_register(apr_pool_t *cp, pp_rule_t *rule);
+/* Ordinals handed out so far for cp (the size of a per-transaction rule bitset). Read-only. */
+unsigned pp_rule_count(apr_pool_t *cp);
 
 /* rules/plan.c: an effective rule list's chains by phase, as (first, last) indices. */
 #define PP_PLAN_PHASES (PP_PHASE_LOGGING + 1)

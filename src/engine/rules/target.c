@@ -1,8 +1,9 @@
 /*
  * Target interning. Every 1.9 rule on ARGS uses the same variable with the same normalisation,
  * so a transaction collects and normalises each distinct target once and every rule reuses the
- * result (the per-transaction cache is indexed by the slot handed out here). The registry lives
- * in the configuration pool's user data: one per configuration generation, no globals.
+ * result (the per-transaction cache is indexed by the slot handed out here). Rules get their
+ * ordinals here too. The registry lives in the configuration pool's user data: one per
+ * configuration generation, no globals.
  */
 #include "rules/model.h"
 
@@ -11,6 +12,7 @@
 typedef struct intern_registry_t {
     apr_hash_t *by_key;
     unsigned count;
+    unsigned rules; /* rule ordinals handed out */
 } intern_registry_t;
 
 static intern_registry_t *registry(apr_pool_t *cp)
@@ -37,6 +39,7 @@ const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t)
         return found;
     found = apr_pmemdup(cp, t, sizeof *t);
     found->slot = r->count++;
+    found->source = pp_var_source(t->var);
     found->cookie = t->var->family && strcmp(t->var->family, "REQUEST_COOKIES") == 0;
     apr_hash_set(r->by_key, key, APR_HASH_KEY_STRING, found);
     return found;
@@ -49,4 +52,16 @@ unsigned pp_target_slot_count(apr_pool_t *cp)
     void *data = NULL;
     apr_pool_userdata_get(&data, "parapet-targets", cp);
     return data ? ((const intern_registry_t *)data)->count : 0;
+}
+
+void pp_rule_register(apr_pool_t *cp, pp_rule_t *rule)
+{
+    rule->ordinal = registry(cp)->rules++;
+}
+
+unsigned pp_rule_count(apr_pool_t *cp)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "parapet-targets", cp);
+    return data ? ((const intern_registry_t *)data)->rules : 0;
 }

@@ -35,7 +35,8 @@ struct pp_regex_t {
 struct pp_rx_state_t {
     apr_pool_t *pool;
     pcre2_general_context *gc;
-    pcre2_match_data *md;
+    pcre2_match_data *md;      /* one pair: "did it match" and the whole match */
+    pcre2_match_data *md_caps; /* ten pairs, made the first time a rule keeps captures */
     pcre2_match_context *mctx; /* this transaction's limits and, once needed, its JIT stack */
     pcre2_jit_stack *jit_stack;
 };
@@ -100,7 +101,7 @@ pp_rx_state_t *pp_rx_state_create(apr_pool_t *p)
     pp_rx_state_t *st = apr_pcalloc(p, sizeof *st);
     st->pool = p;
     st->gc = pcre2_general_context_create(pool_malloc, pool_free, p);
-    /* One pair is enough: rules need "did it match", not the capture groups. */
+    /* One pair is enough for most matches: did it match, and where. */
     st->md = st->gc ? pcre2_match_data_create(1, st->gc) : NULL;
     st->mctx = st->gc ? pcre2_match_context_create(st->gc) : NULL;
     if (st->mctx) {
@@ -139,29 +140,64 @@ static bool jit_stack_grow(pp_rx_state_t *st)
     return true;
 }
 
-apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match)
+static inline apr_status_t run(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                               bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps)
 {
-    if (!st->md || !st->mctx) { /* no memory for match state: undecided, the caller fails closed */
+    pcre2_match_data *md = st->md;
+    if (max > 1) {
+        if (!st->md_caps && st->gc)
+            st->md_caps = pcre2_match_data_create(PP_RX_MAX_CAPTURES, st->gc);
+        md = st->md_caps;
+    }
+    if (!md || !st->mctx) { /* no memory for match state: undecided, the caller fails closed */
         *match = false;
         return APR_ENOMEM;
     }
     const char *s = subject.data ? subject.data : "";
     int rc;
     if (!re->jit) {
-        rc = pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, st->mctx);
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, md, st->mctx);
     } else {
-        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, st->mctx);
+        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, md, st->mctx);
         /* The default stack ran out: that says nothing about the value. Retry once on a
          * larger one; running out of that is a resource limit like the others. */
         if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !st->jit_stack && jit_stack_grow(st))
-            rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, st->md, st->mctx);
+            rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, md, st->mctx);
     }
-    if (rc >= 0) {
-        *match = true;
-        return APR_SUCCESS;
+    if (rc < 0) {
+        *match = false;
+        return rc == PCRE2_ERROR_NOMATCH ? APR_SUCCESS : APR_EGENERAL;
     }
-    *match = false;
-    return rc == PCRE2_ERROR_NOMATCH ? APR_SUCCESS : APR_EGENERAL;
+    *match = true;
+    if (caps) {
+        /* rc pairs are set (0: more than the match data holds, i.e. all of them). */
+        unsigned n = rc == 0 || (unsigned)rc > max ? max : (unsigned)rc;
+        const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        for (unsigned i = 0; i < n; i++) {
+            /* An unset group is an empty capture, as ModSecurity keeps it. */
+            if (ov[2 * i] == PCRE2_UNSET || ov[2 * i + 1] > subject.len ||
+                ov[2 * i] > ov[2 * i + 1])
+                caps[i] = (pp_str_t){ "", 0 };
+            else
+                caps[i] = (pp_str_t){ s + ov[2 * i], ov[2 * i + 1] - ov[2 * i] };
+        }
+        *ncaps = n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match)
+{
+    return run(re, st, subject, match, NULL, 0, NULL);
+}
+
+apr_status_t pp_regex_exec_captures(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                                    bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps)
+{
+    *ncaps = 0;
+    if (max > PP_RX_MAX_CAPTURES)
+        max = PP_RX_MAX_CAPTURES;
+    return run(re, st, subject, match, caps, max ? max : 1, ncaps);
 }
 
 bool pp_regex_jit_available(void)

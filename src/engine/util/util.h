@@ -107,6 +107,12 @@ void pp_rx_state_set_limits(pp_rx_state_t *st, uint32_t match_limit, uint32_t de
 /* Runs the regex. Returns APR_SUCCESS with *match set, or APR_EGENERAL when a resource limit
  * was hit (match limit, depth limit, the grown JIT stack): the caller decides (fail closed). */
 apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match);
+/* As pp_regex_exec; on a match also the whole match and the groups, at most max of them
+ * (PP_RX_MAX_CAPTURES at most), into caps, and how many in *ncaps. Groups after the last one
+ * that took part are not returned; an unset group before it is "". Pointers into subject. */
+#define PP_RX_MAX_CAPTURES 10
+apr_status_t pp_regex_exec_captures(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                                    bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps);
 bool pp_regex_jit_available(void);
 /* The literal prefilter derived from the pattern at compile time (NULL: none). */
 const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re);

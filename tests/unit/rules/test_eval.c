@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "pp_request.h"
 
 static apr_pool_t *pool;
 
@@ -180,6 +181,55 @@ static void test_collector_error_fails_closed(void **state)
     expect_fail_closed(grouped);
 }
 
+/* The value cache is stamped with its source's generation (docs/rule-core.md): a phase-1 rule
+ * on ARGS caches the query arguments, and a phase-2 rule on the same (interned) target must
+ * then see the body's arguments too, not the cached query-only list (review §1.2: a bypass by
+ * design). The 1.9 front end makes phase-2 rules only, so the first rule is moved to phase 1
+ * here, as a SecRule phase:1 would be. */
+static void test_cache_goes_stale_with_body_args(void **state)
+{
+    pp_cfg_t *cfg = pp_cfg_create(pool);
+    assert_null(apply(cfg, pool, "SecFilterEngine", "On"));
+    assert_null(apply(cfg, pool, "SecFilterScanPOST", "On"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "ARG_a evil id:1,pass"));
+    assert_null(apply(cfg, pool, "SecFilterSelective", "ARG_a evil id:2,deny,status:406"));
+    pp_rule_t *early = APR_ARRAY_IDX(cfg->rules, 0, pp_rule_t *);
+    early->phase = PP_PHASE_REQUEST_HEADERS;
+    cfg->phase_mask |= 1u << PP_PHASE_REQUEST_HEADERS;
+    assert_ptr_equal(early->targets[0], APR_ARRAY_IDX(cfg->rules, 1, pp_rule_t *)->targets[0]);
+    assert_null(pp_cfg_finish(cfg, pool, pool));
+    static const char req[] = "POST /?a=ok HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Type: application/x-www-form-urlencoded\r\n"
+                              "Content-Length: 6\r\n\r\na=evil";
+    apr_pool_t *rp;
+    apr_pool_create(&rp, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    pp_test_feed_request(tx, req, sizeof req - 1, 0);
+    const pp_verdict_t *v = pp_tx_verdict(tx);
+    assert_true(v->intercepted);
+    assert_int_equal(v->matches->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(v->matches, 0, pp_match_t *)->id, "2");
+    apr_pool_destroy(rp);
+}
+
+/* Rule ordinals are dense per configuration pool, in the order rules are made. */
+static void test_rule_ordinals(void **state)
+{
+    apr_pool_t *a, *b;
+    apr_pool_create(&a, pool);
+    apr_pool_create(&b, pool);
+    pp_cfg_t *ca = pp_cfg_create(a), *cb = pp_cfg_create(b);
+    assert_int_equal(pp_rule_count(a), 0);
+    assert_null(apply(ca, a, "SecFilterSelective", "ARGS one id:1"));
+    assert_null(apply(ca, a, "SecFilter", "two"));
+    assert_null(apply(cb, b, "SecFilterSelective", "ARGS three id:3"));
+    assert_int_equal(APR_ARRAY_IDX(ca->rules, 0, pp_rule_t *)->ordinal, 0);
+    assert_int_equal(APR_ARRAY_IDX(ca->rules, 1, pp_rule_t *)->ordinal, 1);
+    assert_int_equal(APR_ARRAY_IDX(cb->rules, 0, pp_rule_t *)->ordinal, 0);
+    assert_int_equal(pp_rule_count(a), 2);
+    assert_int_equal(pp_rule_count(b), 1);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -189,6 +239,8 @@ int main(void)
         cmocka_unit_test(test_chain_and_skipnext),
         cmocka_unit_test(test_group_prefilter),
         cmocka_unit_test(test_collector_error_fails_closed),
+        cmocka_unit_test(test_cache_goes_stale_with_body_args),
+        cmocka_unit_test(test_rule_ordinals),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

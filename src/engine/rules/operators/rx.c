@@ -30,7 +30,17 @@ const pp_rx_needs_t *pp_op_rx_needs(const void *compiled)
     return pp_regex_needs(compiled);
 }
 
-apr_status_t pp_op_rx_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match)
+apr_status_t pp_op_rx_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
+                           pp_op_out_t *out)
 {
-    return pp_regex_exec(compiled, tx->rx, value, match);
+    /* The whole match is the matched data; the groups only when the rule keeps them. */
+    apr_status_t rv = pp_regex_exec_captures(compiled, tx->rx, value, match, out->captures,
+                                             out->want_captures ? PP_OP_CAPTURES : 1,
+                                             &out->ncaptures);
+    if (*match) {
+        out->data = out->ncaptures ? out->captures[0] : value;
+        if (!out->want_captures)
+            out->ncaptures = 0;
+    }
+    return rv;
 }

@@ -430,9 +430,23 @@ const char *pp_op_noarg_parse(apr_pool_t *cp, const char *arg, void **compiled)
     return NULL;
 }
 
-apr_status_t pp_op_sqli_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match)
+apr_status_t pp_op_sqli_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
+                             pp_op_out_t *out)
 {
     char fp[PP_SQLI_FINGERPRINT_SIZE];
     *match = pp_sqli_detect(value, fp);
+    if (*match) {
+        /* ModSecurity logs the fingerprint as the matched data and keeps it as TX:0 with
+         * `capture`. tx is NULL when a test calls the operator alone. */
+        pp_str_t f = value;
+        if (tx)
+            f = (pp_str_t){ apr_pstrdup(tx->pool, fp), strlen(fp) };
+        out->data = f;
+        out->ncaptures = 0;
+        if (out->want_captures && tx) {
+            out->captures[0] = f;
+            out->ncaptures = 1;
+        }
+    }
     return APR_SUCCESS;
 }

@@ -711,8 +711,13 @@ bool pp_xss_detect(pp_str_t value)
     return false;
 }
 
-apr_status_t pp_op_xss_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match)
+apr_status_t pp_op_xss_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
+                            pp_op_out_t *out)
 {
     *match = pp_xss_detect(value);
+    if (*match) { /* ModSecurity logs the whole value as the matched data */
+        out->data = value;
+        out->ncaptures = 0;
+    }
     return APR_SUCCESS;
 }

@@ -22,11 +22,11 @@
 static const pp_var_def_t var_table[] = {
     /* name                    sel  phase collector              data                   flags          family             help */
     { "API_VERSION",           NO,  P1, pp_var_constant,       PP_CONST_API_VERSION,   0,             NULL,              "module API version" },
-    { "ARGS",                  OPT, P2, pp_var_fields,         TX(args),               DEC,           "ARGS",            "argument values (query and body)" },
+    { "ARGS",                  OPT, P2, pp_var_fields,         TX(args),               DEC,           "ARGS",            "argument values (query and body)", PP_SRC_ARGS },
     { "ARGS_COMBINED",         NO,  P2, pp_var_tx_str,         TX(args_combined),      0,             NULL,              "1.9 ARGS: query string and body as one string" },
-    { "ARGS_COUNT",            NO,  P2, pp_var_field_count,    TX(args),               0,             NULL,              "number of arguments" },
-    { "ARGS_NAMES",            NO,  P2, pp_var_field_names,    TX(args),               DEC,           "ARGS",            "argument names" },
-    { "ARGS_PAIRS",            NO,  P2, pp_var_field_pairs,    TX(args),               DEC,           "ARGS",            "each argument as name=value" },
+    { "ARGS_COUNT",            NO,  P2, pp_var_field_count,    TX(args),               0,             NULL,              "number of arguments", PP_SRC_ARGS },
+    { "ARGS_NAMES",            NO,  P2, pp_var_field_names,    TX(args),               DEC,           "ARGS",            "argument names", PP_SRC_ARGS },
+    { "ARGS_PAIRS",            NO,  P2, pp_var_field_pairs,    TX(args),               DEC,           "ARGS",            "each argument as name=value", PP_SRC_ARGS },
     { "AUTH_TYPE",             NO,  P1, pp_var_conn_str,       CI(auth_type),          0,             NULL,              "authentication type" },
     { "COOKIES_COUNT",         NO,  P1, pp_var_field_count,    TX(cookies),            0,             NULL,              "number of cookies" },
     { "DOCUMENT_ROOT",         NO,  P1, pp_var_conn_str,       CI(document_root),      0,             NULL,              "DocumentRoot" },
@@ -85,6 +85,17 @@ const pp_var_def_t *pp_var_table(apr_size_t *n)
 {
     *n = N_VARS;
     return var_table;
+}
+
+pp_var_source_t pp_var_source(const pp_var_def_t *def)
+{
+    if (def->source != PP_SRC_PHASE)
+        return def->source;
+    if (def->flags & PP_VAR_NOCACHE)
+        return PP_SRC_VOLATILE;
+    if (def->phase <= PP_PHASE_REQUEST_HEADERS)
+        return PP_SRC_REQUEST;
+    return def->phase == PP_PHASE_REQUEST_BODY ? PP_SRC_BODY : PP_SRC_RESPONSE;
 }
 
 const pp_var_def_t *pp_var_find(const char *name)

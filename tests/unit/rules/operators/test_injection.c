@@ -65,13 +65,14 @@ static void test_vectors(void **state)
         const vec_t *v = &vectors[i];
         pp_str_t in = { v->in, strlen(v->in) };
         bool m = !v->sqli;
-        assert_int_equal(sqli->exec(NULL, NULL, in, &m), APR_SUCCESS);
+        pp_op_out_t out = { .want_captures = true };
+        assert_int_equal(sqli->exec(NULL, NULL, in, &m, &out), APR_SUCCESS);
         char fp[PP_SQLI_FINGERPRINT_SIZE];
         bool hit = pp_sqli_detect(in, fp);
         if (m != (v->sqli != NULL) || hit != m || (v->sqli && strcmp(fp, v->sqli) != 0))
             fail_msg("sqli vector %zu [%s]: match %d fingerprint '%s'", i, v->in, m, fp);
         m = !v->xss;
-        assert_int_equal(xss->exec(NULL, NULL, in, &m), APR_SUCCESS);
+        assert_int_equal(xss->exec(NULL, NULL, in, &m, &out), APR_SUCCESS);
         if (m != v->xss)
             fail_msg("xss vector %zu [%s]: match %d", i, v->in, m);
     }

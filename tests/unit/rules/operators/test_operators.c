@@ -34,15 +34,62 @@ static void test_vectors(void **state)
             fail_msg("%s \"%s\": unexpected error %s", v->name, v->arg, err);
         bool m = !v->match;
         pp_str_t in = { v->in, v->in_len };
-        assert_int_equal(def->exec(tx, compiled, in, &m), APR_SUCCESS);
+        pp_op_out_t out = { .want_captures = false };
+        assert_int_equal(def->exec(tx, compiled, in, &m, &out), APR_SUCCESS);
         if (m != v->match)
             fail_msg("%s \"%s\" on \"%s\": match %d, expected %d", v->name, v->arg, v->in, m,
                      v->match);
+        /* A match always says what matched (MATCHED_VAR, [data]): within the value or in
+         * transaction memory, never unset; captures only when asked for. */
+        if (m && (!out.data.data || out.data.len > in.len || out.ncaptures != 0))
+            fail_msg("%s \"%s\" on \"%s\": matched data unset or captures unasked", v->name,
+                     v->arg, v->in);
         const pp_rx_needs_t *needs = def->needs ? def->needs(compiled) : NULL;
         if (m && needs && !pp_rx_needs_met(needs, in, pp_sketch_build(pool, in)))
             fail_msg("%s \"%s\": the prefilter rules out \"%s\", which matches", v->name,
                      v->arg, v->in);
     }
+}
+
+/* The operator interface's output (docs/rule-core.md): a regex reports its whole match as the
+ * matched data, and with want_captures the groups up to the last one set (an unset group in
+ * between is ""), at most 10; @detectSQLi's capture is its fingerprint. */
+static void test_match_output(void **state)
+{
+    pp_tx_t *tx = pp_tx_create(pp_cfg_create(pool), pool, "t");
+    const pp_op_def_t *rx = pp_op_find("rx");
+    void *c = NULL;
+    assert_null(rx->parse(pool, "(a+)(x)?(b)c", &c));
+    bool m = false;
+    pp_op_out_t out = { .want_captures = false };
+    assert_int_equal(rx->exec(tx, c, PP_STR("zzaabcd"), &m, &out), APR_SUCCESS);
+    assert_true(m);
+    assert_int_equal(out.data.len, 4);
+    assert_memory_equal(out.data.data, "aabc", 4);
+    assert_int_equal(out.ncaptures, 0);
+    out = (pp_op_out_t){ .want_captures = true };
+    assert_int_equal(rx->exec(tx, c, PP_STR("zzaabcd"), &m, &out), APR_SUCCESS);
+    assert_int_equal(out.ncaptures, 4);
+    const char *want[] = { "aabc", "aa", "", "b" };
+    for (unsigned i = 0; i < 4; i++) {
+        assert_int_equal(out.captures[i].len, strlen(want[i]));
+        assert_memory_equal(out.captures[i].data, want[i], strlen(want[i]));
+    }
+    /* Twelve groups: only ten are kept. */
+    assert_null(rx->parse(pool, "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)", &c));
+    out = (pp_op_out_t){ .want_captures = true };
+    assert_int_equal(rx->exec(tx, c, PP_STR("abcdefghijk"), &m, &out), APR_SUCCESS);
+    assert_true(m);
+    assert_int_equal(out.ncaptures, PP_OP_CAPTURES);
+    assert_memory_equal(out.captures[9].data, "i", 1);
+
+    const pp_op_def_t *sqli = pp_op_find("detectSQLi");
+    out = (pp_op_out_t){ .want_captures = true };
+    assert_int_equal(sqli->exec(tx, NULL, PP_STR("1' or '1'='1"), &m, &out), APR_SUCCESS);
+    assert_true(m);
+    assert_int_equal(out.ncaptures, 1);
+    assert_true(out.captures[0].len >= 1 && out.captures[0].len <= 5);
+    assert_int_equal(out.data.len, out.captures[0].len);
 }
 
 static void test_unknown_operator(void **state)
@@ -57,6 +104,7 @@ int main(void)
     apr_pool_create(&pool, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_match_output),
         cmocka_unit_test(test_unknown_operator),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
