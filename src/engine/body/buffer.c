@@ -10,6 +10,7 @@
  * rather than append behind the gap or replay a short body (review H3).
  */
 #include "body/body.h"
+#include "util/util.h"
 
 #include <apr_strings.h>
 
@@ -18,8 +19,9 @@
 
 struct pp_buffer_t {
     apr_pool_t *pool;
-    char *mem;
-    apr_size_t mem_len, mem_cap, limit;
+    /* The in-memory part, at most the limit. It grows by doubling, so a large
+     * SecUploadInMemoryLimit costs only what bodies actually use. */
+    pp_sbuf_t mem;
     apr_file_t *file;
     const char *path;
     const char *tmpdir;
@@ -34,25 +36,9 @@ pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdi
 {
     pp_buffer_t *b = apr_pcalloc(p, sizeof *b);
     b->pool = p;
-    b->limit = limit;
+    pp_sbuf_init_bounded(&b->mem, p, PP_BUFFER_FIRST_BYTES, limit);
     b->tmpdir = tmpdir;
     return b;
-}
-
-/* Memory grows by doubling up to the limit, so a large SecUploadInMemoryLimit costs only what
- * bodies actually use (the old block stays in the pool: at most the limit again in total). */
-static void grow(pp_buffer_t *b, apr_size_t need)
-{
-    apr_size_t cap = b->mem_cap ? b->mem_cap : PP_BUFFER_FIRST_BYTES;
-    while (cap < need)
-        cap *= 2;
-    if (cap > b->limit)
-        cap = b->limit;
-    char *mem = apr_palloc(b->pool, cap);
-    if (b->mem_len)
-        memcpy(mem, b->mem, b->mem_len);
-    b->mem = mem;
-    b->mem_cap = cap;
 }
 
 static apr_status_t write_all(apr_file_t *f, const char *data, apr_size_t len)
@@ -88,7 +74,7 @@ static apr_status_t spill(pp_buffer_t *b)
     if (rv != APR_SUCCESS)
         return rv;
     b->path = tmpl;
-    return write_all(b->file, b->mem, b->mem_len);
+    return write_all(b->file, b->mem.data, b->mem.len);
 }
 
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
@@ -97,11 +83,8 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
         return b->error;
     if (!len)
         return APR_SUCCESS;
-    if (!b->file && b->mem_len + len <= b->limit) {
-        if (b->mem_len + len > b->mem_cap)
-            grow(b, b->mem_len + len);
-        memcpy(b->mem + b->mem_len, data, len);
-        b->mem_len += len;
+    if (!b->file && len <= pp_sbuf_room(&b->mem)) {
+        pp_sbuf_add(&b->mem, data, len);
         b->total += (apr_off_t)len;
         return APR_SUCCESS;
     }
@@ -121,7 +104,7 @@ const char *pp_buffer_path(const pp_buffer_t *b) { return b->path; }
 
 pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
 {
-    return (pp_str_t){ b->mem ? b->mem : "", b->mem_len };
+    return (pp_str_t){ b->mem.data, b->mem.len };
 }
 
 apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
@@ -131,8 +114,8 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
     if (b->error)
         return b->error;
     if (!b->file) {
-        apr_size_t left = b->mem_len - (apr_size_t)b->read_pos;
-        *data = b->mem + b->read_pos;
+        apr_size_t left = b->mem.len - (apr_size_t)b->read_pos;
+        *data = b->mem.data + b->read_pos;
         *len = left;
         b->read_pos += (apr_off_t)left;
         return APR_SUCCESS;

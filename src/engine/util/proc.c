@@ -13,6 +13,7 @@
  */
 /* gnu11 defines _GNU_SOURCE: posix_spawn_file_actions_addclosefrom_np */
 #include "util/proc.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,11 +46,7 @@ extern char **environ;
 
 typedef struct sink_t {
     apr_file_t *pipe; /* parent's read end; NULL after EOF or a read error */
-    apr_pool_t *pool; /* scratch pool the buffer grows in */
-    char *buf;
-    apr_size_t len;
-    apr_size_t cap;
-    apr_size_t limit;
+    pp_sbuf_t buf;    /* in the scratch pool, at most the stream's limit */
     bool truncated;
 } sink_t;
 
@@ -73,30 +70,23 @@ static apr_status_t child_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+static void sink_init(sink_t *s, apr_file_t *pipe, apr_pool_t *sp, apr_size_t limit)
+{
+    s->pipe = pipe;
+    s->truncated = false;
+    pp_sbuf_init_bounded(&s->buf, sp, 1024, limit);
+}
+
 static void sink_append(sink_t *s, const char *data, apr_size_t n)
 {
-    apr_size_t room = s->limit - s->len;
+    apr_size_t room = pp_sbuf_room(&s->buf);
 
     if (n > room) {
         s->truncated = true;
         n = room;
     }
-    if (n == 0)
-        return;
-    if (s->len + n > s->cap) {
-        apr_size_t cap = s->cap ? s->cap : 1024;
-        while (cap < s->len + n)
-            cap *= 2;
-        if (cap > s->limit)
-            cap = s->limit;
-        char *grown = apr_palloc(s->pool, cap);
-        if (s->len)
-            memcpy(grown, s->buf, s->len);
-        s->buf = grown;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, n);
-    s->len += n;
+    if (n > 0)
+        pp_sbuf_add(&s->buf, data, n);
 }
 
 /* Reads what the pipe has right now (our end is non-blocking), at most *budget bytes, so that a
@@ -312,12 +302,7 @@ static apr_status_t spawn(apr_pool_t *sp, const char *const *argv, const char *c
 
 static pp_str_t sink_copy(apr_pool_t *p, const sink_t *s)
 {
-    char *data = apr_palloc(p, s->len + 1);
-
-    if (s->len)
-        memcpy(data, s->buf, s->len);
-    data[s->len] = '\0';
-    return (pp_str_t){ data, s->len };
+    return pp_str_dup(p, (pp_str_t){ s->buf.data, s->buf.len });
 }
 
 static void record_outcome(const child_t *c, pp_proc_result_t *res)
@@ -360,10 +345,9 @@ apr_status_t pp_proc_run_env(apr_pool_t *p, const char *const *argv, const char 
     }
     apr_pool_cleanup_register(p, c, child_cleanup, apr_pool_cleanup_null);
 
-    sink_t sinks[2] = {
-        { .pipe = c->proc.out, .pool = sp, .limit = max_output },
-        { .pipe = c->proc.err, .pool = sp, .limit = PP_PROC_STDERR_MAX_BYTES },
-    };
+    sink_t sinks[2];
+    sink_init(&sinks[0], c->proc.out, sp, max_output);
+    sink_init(&sinks[1], c->proc.err, sp, PP_PROC_STDERR_MAX_BYTES);
     supervise(c, sinks, sp, start + timeout, res);
     res->elapsed = apr_time_now() - start;
     record_outcome(c, res);
@@ -403,10 +387,9 @@ static apr_status_t bg_cleanup(void *data)
     pp_proc_result_t res;
 
     memset(&res, 0, sizeof(res));
-    sink_t sinks[2] = {
-        { .pipe = b->child.proc.out, .pool = b->sp, .limit = b->max_output },
-        { .pipe = b->child.proc.err, .pool = b->sp, .limit = PP_PROC_STDERR_MAX_BYTES },
-    };
+    sink_t sinks[2];
+    sink_init(&sinks[0], b->child.proc.out, b->sp, b->max_output);
+    sink_init(&sinks[1], b->child.proc.err, b->sp, PP_PROC_STDERR_MAX_BYTES);
     supervise(&b->child, sinks, b->sp, b->start + b->timeout, &res);
     res.elapsed = apr_time_now() - b->start;
     record_outcome(&b->child, &res);

@@ -3,9 +3,9 @@
  * the child-output sink, the multipart field value and the log record builder each had their
  * own copy of the same doubling code). Memory comes from a pool: capacity starts at the
  * caller's first size when the first byte arrives, doubles, and never passes max + 1 (the
- * spare byte keeps data NUL-terminated); an outgrown block stays in the pool until it is
- * destroyed, so the total is at most twice the final size. Nothing is allocated for a buffer
- * that stays empty: data is then "".
+ * spare byte keeps data NUL-terminated; a max of 0 holds nothing); an outgrown block stays in
+ * the pool until it is destroyed, so the total is at most twice the final size. Nothing is
+ * allocated for a buffer that stays empty: data is then "".
  */
 #include "util/util.h"
 
@@ -25,12 +25,12 @@ void pp_sbuf_init_bounded(pp_sbuf_t *b, apr_pool_t *p, apr_size_t first, apr_siz
 
 void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint)
 {
-    pp_sbuf_init_bounded(b, p, hint, 0);
+    pp_sbuf_init_bounded(b, p, hint, PP_SBUF_UNBOUNDED);
 }
 
 apr_size_t pp_sbuf_room(const pp_sbuf_t *b)
 {
-    return b->max ? b->max - b->len : APR_SIZE_MAX - 1 - b->len;
+    return b->len < b->max ? b->max - b->len : 0;
 }
 
 void pp_sbuf_reserve(pp_sbuf_t *b, apr_size_t more)
@@ -41,7 +41,7 @@ void pp_sbuf_reserve(pp_sbuf_t *b, apr_size_t more)
     apr_size_t cap = b->cap ? b->cap : b->first;
     while (cap < need)
         cap = cap > APR_SIZE_MAX / 2 ? need : cap * 2;
-    if (b->max && cap > b->max + 1)
+    if (cap > b->max + 1)
         cap = need > b->max + 1 ? need : b->max + 1;
     char *d = apr_palloc(b->p, cap);
     memcpy(d, b->data, b->len + 1);

@@ -46,8 +46,11 @@ typedef struct pp_sbuf_t {
     apr_size_t len;
     apr_size_t cap;     /* 0 until the first byte */
     apr_size_t first;   /* capacity of the first block */
-    apr_size_t max;     /* most bytes held (0: no bound); callers keep within pp_sbuf_room */
+    apr_size_t max;     /* most bytes held; callers keep within pp_sbuf_room */
 } pp_sbuf_t;
+
+/* The max of an unbounded buffer (pp_sbuf_init). */
+#define PP_SBUF_UNBOUNDED (APR_SIZE_MAX / 2)
 
 /* An empty buffer whose first block holds hint bytes; unbounded. Allocates nothing yet. */
 void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint);

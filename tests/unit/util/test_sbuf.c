@@ -72,6 +72,12 @@ static void test_bounded(void **state)
     assert_int_equal(b.data[1000], '\0');
     pp_sbuf_reserve(&b, 0);
     assert_int_equal(b.cap, 1001);
+
+    pp_sbuf_t none;
+    pp_sbuf_init_bounded(&none, pool, 64, 0); /* a zero bound holds nothing */
+    assert_int_equal(pp_sbuf_room(&none), 0);
+    pp_sbuf_init(&none, pool, 64);
+    assert_true(pp_sbuf_room(&none) >= PP_SBUF_UNBOUNDED);
 }
 
 static void test_add_safe(void **state)
