@@ -20,9 +20,11 @@
 #endif
 
 #include "body/multipart.h"
+#include "util/util.h"
 
 #define HOLD_CAP 256 /* look-behind: twice the longest undecided delimiter, see feed */
 #define PAD_MAX 32   /* transport padding accepted after a delimiter */
+#define PP_MP_FIELD_FIRST_BYTES 256
 
 /* Longest undecided tail: CR LF "--" boundary, padding, one more byte, CR. */
 #define UNDECIDED_MAX (2 + 2 + PP_MP_MAX_BOUNDARY + PAD_MAX + 1 + 1)
@@ -53,8 +55,7 @@ struct pp_multipart_t {
     pp_mp_part_hdr_t hdr;
     void *handle;      /* file_begin's */
     apr_off_t fsize;
-    char *fbuf;        /* field value */
-    apr_size_t flen, fcap;
+    pp_sbuf_t field;   /* field value: in the part pool, at most max_field_bytes */
     apr_size_t hold_len;
     char hold[HOLD_CAP];
 };
@@ -168,25 +169,11 @@ static int delim_check(const pp_multipart_t *mp, const char *q, const char *end,
 
 static bool field_append(pp_multipart_t *mp, const char *data, apr_size_t n)
 {
-    if (n > mp->lim.max_field_bytes - mp->flen) {
+    if (n > pp_sbuf_room(&mp->field)) {
         return fail(mp, PP_MP_FIELD_LIMIT_EXCEEDED, "multipart field value over the limit");
     }
-    if (n > mp->fcap - mp->flen) {
-        /* Doubling in the part pool wastes at most the final size; the pool dies with the part. */
-        apr_size_t cap = mp->fcap ? mp->fcap : 256;
-        while (cap < mp->flen + n) {
-            cap *= 2;
-        }
-        cap = cap > mp->lim.max_field_bytes ? mp->lim.max_field_bytes : cap;
-        char *grown = apr_palloc(mp->part_pool, cap);
-        if (mp->flen > 0) {
-            memcpy(grown, mp->fbuf, mp->flen);
-        }
-        mp->fbuf = grown;
-        mp->fcap = cap;
-    }
-    memcpy(mp->fbuf + mp->flen, data, n);
-    mp->flen += n;
+    /* Doubling in the part pool wastes at most the final size; the pool dies with the part. */
+    pp_sbuf_add(&mp->field, data, n);
     return true;
 }
 
@@ -227,7 +214,7 @@ static bool end_part(pp_multipart_t *mp)
             return true;
         }
     }
-    pp_str_t value = { mp->flen ? mp->fbuf : "", mp->flen };
+    pp_str_t value = { mp->field.data, mp->field.len };
     return mp->cb.field == NULL || cb_ok(mp, mp->cb.field(mp->cb.ctx, mp->hdr.name, value));
 }
 
@@ -241,8 +228,8 @@ static bool begin_part(pp_multipart_t *mp)
     mp->hlen = mp->hline = 0;
     mp->handle = NULL;
     mp->fsize = 0;
-    mp->fbuf = NULL;
-    mp->flen = mp->fcap = 0;
+    pp_sbuf_init_bounded(&mp->field, mp->part_pool, PP_MP_FIELD_FIRST_BYTES,
+                         mp->lim.max_field_bytes);
     mp->state = ST_HEADERS;
     return true;
 }
@@ -397,8 +384,8 @@ static bool emit_run(pp_multipart_t *mp, const char *buf, apr_size_t n, apr_size
 {
     apr_size_t reached = n;
     if (mp->state == ST_BODY && (!mp->hdr.is_file || mp->hdr.also_field) &&
-        n > mp->lim.max_field_bytes - mp->flen) {
-        reached = mp->lim.max_field_bytes - mp->flen;
+        n > pp_sbuf_room(&mp->field)) {
+        reached = pp_sbuf_room(&mp->field);
     }
     if (flag_at <= reached) {
         mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
@@ -513,6 +500,8 @@ pp_multipart_t *pp_multipart_create(apr_pool_t *p, pp_str_t content_type,
         mp->lim.max_parts = PP_MP_DEFAULT_MAX_PARTS;
     }
     mp->hbuf = apr_palloc(p, mp->lim.max_header_bytes);
+    pp_sbuf_init_bounded(&mp->field, mp->part_pool, PP_MP_FIELD_FIRST_BYTES,
+                         mp->lim.max_field_bytes);
     memcpy(mp->dash, "--", 2);
     memcpy(mp->dash + 2, boundary, blen);
     mp->dash_len = blen + 2;
