@@ -107,8 +107,16 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
 pp_str_t pp_audit_parts_format(const pp_audit_record_t *r)
 {
     const pp_tx_t *tx = r->tx;
+    /* Random, and (redrawn until) absent from the raw request and response bodies, the only
+     * parts a client writes unescaped: no body can end a section early. */
     char bnd[9];
-    pp_random_hex_from(NULL, bnd, 4, r);
+    for (int i = 0; i < 16; i++) {
+        pp_random_hex_from(NULL, bnd, 4, r);
+        if (!(r->body.len && memmem(r->body.data, r->body.len, bnd, 8)) &&
+            !(r->response_body.len &&
+              memmem(r->response_body.data, r->response_body.len, bnd, 8)))
+            break;
+    }
     pp_sbuf_t b;
     pp_sbuf_init(&b, r->p, 2048 + r->body.len + r->response_body.len);
     /* A is the entry's header: always written, whatever the parts say. */
