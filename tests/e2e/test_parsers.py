@@ -224,3 +224,35 @@ def test_d11_put_bodies_reach_the_rules(srv):
     expect(approvals(srv) == before + 1, "the PUT body was not also approved as a file")
     expect_status(post(srv, b"a=BADFILE", FORM["Content-Type"], method="PUT"), 403,
                   "PUT form rejected by the approval script")
+
+
+# ---- part headers that change nothing an application reads (issue 17 item 2) -----------------
+
+JAXRS_DATE = b'"Wed, 12 Feb 1997 16:29:51 GMT"'
+
+
+@PARSERS.test
+def test_rfc2183_parameters_do_not_make_a_body_ambiguous(srv):
+    # Jersey's FormDataContentDisposition: filename, the RFC 2183 dates, size, then name.
+    disposition = (b'Content-Disposition: form-data; filename="report.txt"; creation-date=' +
+                   JAXRS_DATE + b"; modification-date=" + JAXRS_DATE + b"; read-date=" +
+                   JAXRS_DATE + b'; size=11; name="file"')
+    body = multipart(b"Boundary_1_1234567_1700000000000",
+                     (b'Content-Disposition: form-data; name="note"', b"hello"),
+                     (disposition + b"\r\nContent-Type: text/plain", b"hello world"))
+    ctype = "multipart/form-data; boundary=Boundary_1_1234567_1700000000000"
+    before = approvals(srv)
+    expect_reached(post(srv, body, ctype), body, "JAX-RS part with RFC 2183 parameters")
+    expect(approvals(srv) == before + 1, "the JAX-RS file part was not approved as a file")
+    bad = body.replace(b"hello world", b"BADFILE")
+    expect_status(post(srv, bad, ctype), 403, "JAX-RS part still goes to the approval script")
+    # A parameter some parser reads a name from stays strict.
+    star = multipart(b"B", (b"Content-Disposition: form-data; name=\"a\"; name*=utf-8''id",
+                            b"1 union select 2"))
+    expect_status(post(srv, star, "multipart/form-data; boundary=B"), 400, "name* parameter")
+    # PHP reads on from a ' inside an unquoted value: the filename after it is hidden from PHP,
+    # which reads the part as $_POST['id'] while other parsers see a file.
+    hidden = multipart(b"B", (b"Content-Disposition: form-data; name=\"id\"; x=q'; "
+                              b"filename=\"a.txt\"", b"1 union select 2"))
+    expect_status(post(srv, hidden, "multipart/form-data; boundary=B"), 400,
+                  "filename hidden from PHP by a single quote")

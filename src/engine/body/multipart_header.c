@@ -257,6 +257,7 @@ enum { CD_NAME, CD_FILENAME, CD_FILENAME_STAR, CD_COUNT };
 typedef struct cd_params_t {
     pp_str_t v[CD_COUNT];
     bool seen[CD_COUNT];
+    bool php_quote; /* an unquoted value left a ' open: PHP reads on to the next ' */
 } cd_params_t;
 
 /* Copies a quoted string's content, turning \" and \\ into " and \ (other backslashes stay:
@@ -353,7 +354,22 @@ static unsigned take_cd_param(apr_pool_t *p, cursor_t *c, cd_params_t *cd)
     c->p++;
     ws |= skip_ows(c);
     int idx = cd_param_index(name);
+    bool quoted = c->p < c->end && *c->p == '"';
     unsigned f = take_value(p, c, &value, idx == CD_NAME);
+    /* PHP's parameter splitter also quotes with ', even inside an unquoted value: after
+     * x=q' it reads on to the next ', so a name or filename there is invisible to PHP (a field
+     * to PHP, a file to us). .NET's unquoted filename=O'Brien.txt, followed by filename*,
+     * stays accepted. */
+    if (cd->php_quote && (idx == CD_NAME || idx == CD_FILENAME)) {
+        f |= PP_MP_MALFORMED_CD;
+    }
+    if (!quoted) {
+        unsigned n = 0;
+        for (apr_size_t i = 0; i < value.len; i++) {
+            n += value.data[i] == '\'';
+        }
+        cd->php_quote = cd->php_quote || (n & 1u);
+    }
     /* A space around '=' hides the parameter from PHP, which would see a plain field. */
     if (ws) {
         return f | PP_MP_MALFORMED_CD;

@@ -514,6 +514,53 @@ static const mp_vec_t vectors[] = {
       BODY(XPART(CD "name=\"a\"; filename\r\n", "1") XEND),
       .flags = PP_MP_MALFORMED_CD,
       .events = "F a=1\n" },
+    /* JAX-RS (Jersey's FormDataContentDisposition) sends RFC 2183 dates and a size: nobody
+     * reads a name from them, so they are accepted (issue 17 item 2). */
+    { .name = "cd-rfc2183-params-jaxrs",
+      .ct = XCT,
+      BODY(XPART(CD "filename=\"report.txt\"; creation-date=\"Wed, 12 Feb 1997 16:29:51 GMT\"; "
+                    "modification-date=\"Wed, 12 Feb 1997 16:29:51 GMT\"; "
+                    "read-date=\"Wed, 12 Feb 1997 16:29:51 GMT\"; size=5; name=\"file\"\r\n",
+                 "hello") XEND),
+      .events = "B file|report.txt|\nE 5:hello\n" },
+    { .name = "cd-extension-param",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; x-custom=token; y=\"a;b\"\r\n", "1") XEND),
+      .events = "F a=1\n" },
+    /* RFC 2231 forms of name and filename: Go, Django and busboy read a name from them. */
+    { .name = "malformed-cd-name-star",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; name*=utf-8''b\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F a=1\n" },
+    { .name = "malformed-cd-filename-continuation",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"f\"; filename*0=\"a.php\"\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "F f=1\n" },
+    /* PHP also quotes with ' inside an unquoted value: it reads x as "q'; filename=..." and
+     * sees a field where the others see a file. */
+    { .name = "malformed-cd-single-quote-hides-filename",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; x=q'; filename=\"a.txt\"\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "B a|a.txt|\nE 1:1\n" },
+    { .name = "malformed-cd-single-quote-in-name-hides-filename",
+      .ct = XCT,
+      BODY(XPART(CD "name=a'b; filename=\"a.txt\"\r\n", "1") XEND),
+      .flags = PP_MP_MALFORMED_CD,
+      .events = "B a'b|a.txt|\nE 1:1\n" },
+    /* .NET writes a file name with an apostrophe unquoted, followed by filename*. */
+    { .name = "dotnet-apostrophe-filename",
+      .ct = XCT,
+      BODY(XPART(CD "name=file; filename=O'Brien.txt; filename*=utf-8''O%27Brien.txt\r\n", "1")
+           XEND),
+      .flags = PP_MP_FILENAME_ENCODING,
+      .events = "B file|O'Brien.txt|\nE 1:1\n" },
+    { .name = "cd-single-quote-in-other-param-at-the-end",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"; x=q'\r\n", "1") XEND),
+      .events = "F a=1\n" },
     { .name = "malformed-cd-filename-star-differs",
       .ct = XCT,
       BODY(XPART(CD "name=\"f\"; filename=\"a.txt\"; filename*=UTF-8''b.php\r\n", "1") XEND),
