@@ -249,19 +249,17 @@ typedef struct outcome_t {
     const char *ids; /* matched rule ids in order, space-separated */
 } outcome_t;
 
-/* The target's values, collected afresh and normalised (reference §5.1). */
+/* The target's values, collected afresh and transformed by the whole chain (for 1.9, the
+ * normaliser of reference §5.1). */
 static apr_array_header_t *values_of(pp_tx_t *tx, const pp_target_t *t)
 {
     apr_array_header_t *vals = apr_array_make(scratch, 2, sizeof(pp_value_t));
     CHECK(t->var->collect(tx, t, vals) == APR_SUCCESS);
     if (vals->nelts == 0 && t->missing_as_empty)
         *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
-    unsigned norm = t->norm;
-    if (t->cookie && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
-        norm = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
     for (int i = 0; i < vals->nelts; i++) {
         pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-        pp_tfn_normalise19(scratch, v->value, norm, &v->value);
+        pp_chain_apply(tx, scratch, t->chain, v->value, &v->value); /* whole chain, no cache */
     }
     return vals;
 }

@@ -102,6 +102,11 @@ struct pp_tx_t {
                                      (pp_tx_changed), so cached values of it go stale */
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
+    struct pp_coll_t *coll_tx;    /* TX, made at first use (pp_tx_collection) */
+    struct {                      /* the value that matched last: MATCHED_VAR(_NAME) */
+        const pp_target_t *target;
+        pp_str_t name, value;
+    } matched;
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     struct {                      /* rules/eval.c pp_eval_before_body */
         const pp_rule_plan_t *plan;      /* made for a merged configuration */

@@ -176,7 +176,8 @@ const char *pp_names19_resolve(apr_pool_t *cp, apr_pool_t *tp, const char *name,
     t.label_names_value = !sel && var->family != NULL && strcmp(n->label, "COOKIES_NAMES") != 0 &&
                           strcmp(n->label, "ARGS_NAMES") != 0 &&
                           strcmp(n->label, "HEADERS_NAMES") != 0;
-    t.norm = n->norm;
+    t.chain = pp_chain_append_norm19(
+        cp, NULL, n->norm, var->family && strcmp(var->family, "REQUEST_COOKIES") == 0);
     t.missing_as_empty = true;
     *target = pp_target_intern(cp, &t);
     return NULL;
@@ -188,7 +189,7 @@ const pp_target_t *pp_names19_args_pairs(apr_pool_t *cp)
     t.var = pp_var_find("ARGS_PAIRS");
     t.label = "ARG";
     t.label_names_value = true;
-    t.norm = DEC;
+    t.chain = pp_chain_append_norm19(cp, NULL, DEC, false);
     t.missing_as_empty = true;
     return pp_target_intern(cp, &t);
 }

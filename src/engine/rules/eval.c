@@ -34,19 +34,20 @@ typedef struct hit_t {
     bool limit;
 } hit_t;
 
-/* Collected and normalised values of a target, computed once per generation of the target's
- * source (pp_tx_t.gen): a value cached in phase 1 is collected again once the body's
- * arguments were appended. NULL when the collector failed: the transaction is then
- * intercepted with 500 (review M4: an error is not "no values", which would be "no match"
- * and fail open). */
 static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t,
-                                               pp_phase_t phase)
+                                               pp_phase_t phase);
+
+/* Whether t's values are kept in the cache: a rule tests t, or more than one chain extends it
+ * (a prefix that only one chain extends is transformed in place instead of copied). */
+static inline bool worth_caching(const pp_target_t *t)
 {
-    pp_var_source_t src = t->source;
-    bool cacheable = src != PP_SRC_VOLATILE && t->slot < tx->ncache;
-    unsigned gen = tx->gen[src];
-    if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
-        return tx->cache[t->slot].values;
+    return t->direct || t->prefix_uses > 1;
+}
+
+/* The values of t's variable, collected afresh (its chain is not applied). */
+static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t *t,
+                                                 pp_phase_t phase)
+{
     apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
     apr_status_t rv = t->var->collect(tx, t, vals);
     if (rv != APR_SUCCESS) {
@@ -58,14 +59,79 @@ static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t
     }
     if (vals->nelts == 0 && t->missing_as_empty)
         *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
-    unsigned norm = t->norm;
-    if (t->cookie && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
-        norm = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
-    for (int i = 0; norm && i < vals->nelts; i++) {
-        pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-        pp_tfn_normalise19(tx->pool, v->value, norm, &v->value);
+    return vals;
+}
+
+/* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
+ * chain's last step applied. The array returned is new and may be changed in place. */
+static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase)
+{
+    if (!t->prefix)
+        return collect_values(tx, t, phase);
+    apr_array_header_t *vals;
+    bool fresh = true; /* no value has a sketch yet */
+    if (worth_caching(t->prefix)) {
+        /* Shared prefix: its cached values stay as they are; transform a copy. */
+        const apr_array_header_t *pv = target_values(tx, t->prefix, phase);
+        vals = pv ? apr_array_copy(tx->pool, pv) : NULL;
+        fresh = false;
+    } else if (!t->prefix->prefix) {
+        vals = collect_values(tx, t->prefix, phase); /* the usual 1.9 case: one step */
+    } else {
+        vals = compute_values(tx, t->prefix, phase);
     }
-    if (cacheable)
+    if (!vals)
+        return NULL;
+    const pp_chain_t *c = t->chain;
+    unsigned flags = 0;
+    if (!c->tfn) {
+        /* The 1.9 normaliser; a cookie under SecFilterNormalizeCookies On gets the full one. */
+        flags = c->norm19;
+        if (c->cookie19 && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
+            flags = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
+        if (!flags)
+            return vals;
+        if (fresh) {
+            for (int i = 0; i < vals->nelts; i++) {
+                pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+                pp_tfn_normalise19(tx->pool, v->value, flags, &v->value);
+            }
+            return vals;
+        }
+    }
+    for (int i = 0; i < vals->nelts; i++) {
+        pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+        pp_str_t out;
+        if (c->tfn)
+            c->tfn->apply(tx->pool, v->value, &out);
+        else
+            pp_tfn_normalise19(tx->pool, v->value, flags, &out);
+        if (!fresh && (out.data != v->value.data || out.len != v->value.len)) {
+            /* New bytes: the prefilter's sketch of the old ones no longer applies. */
+            v->sketch = NULL;
+            v->checks = 0;
+        }
+        v->value = out;
+    }
+    return vals;
+}
+
+/* The values of a target, transformed by its chain, computed once per generation of the
+ * target's source (pp_tx_t.gen): a value cached in phase 1 is collected again once the body's
+ * arguments were appended. The cache holds every target a rule tests and every chain prefix
+ * that several chains share, so each prefix is computed once per value. NULL when the collector
+ * failed: the transaction is then intercepted with 500 (review M4: an error is not "no values",
+ * which would be "no match" and fail open). */
+static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t,
+                                               pp_phase_t phase)
+{
+    pp_var_source_t src = t->source;
+    bool cacheable = src != PP_SRC_VOLATILE && t->slot < tx->ncache;
+    unsigned gen = tx->gen[src];
+    if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
+        return tx->cache[t->slot].values;
+    apr_array_header_t *vals = compute_values(tx, t, phase);
+    if (vals && cacheable)
         tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen };
     return vals;
 }
@@ -227,6 +293,11 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
                 hit->target = t;
                 hit->name = v->name;
                 hit->value = v->value;
+                /* MATCHED_VAR(_NAME) for the rest of the rule and the rules after it. */
+                tx->matched.target = t;
+                tx->matched.name = v->name;
+                tx->matched.value = v->value;
+                pp_tx_changed(tx, PP_SRC_TX);
                 if (!m) { /* a negated operator matched by not matching: the value is the data */
                     hit->out.data = v->value;
                     hit->out.ncaptures = 0;

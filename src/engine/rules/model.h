@@ -70,6 +70,59 @@ const pp_var_def_t *pp_var_find(const char *name);
 pp_var_source_t pp_var_source(const pp_var_def_t *def);
 const pp_var_def_t *pp_var_table(apr_size_t *n);
 
+/* ---- Transformation chains (rules/chain.c) --------------------------------------------- */
+
+struct pp_tfn_def_t;
+
+/* A transformation chain, interned per configuration pool into a trie: the empty chain (id 0,
+ * depth 0, shared by every pool), or a prefix plus one step. Equal chains built in one pool are
+ * the same node, so a chain is identified by its id and its prefixes are nodes too. */
+typedef struct pp_chain_t pp_chain_t;
+struct pp_chain_t {
+    unsigned id;                    /* dense per configuration pool; 0: the empty chain */
+    unsigned depth;                 /* number of steps */
+    const pp_chain_t *prefix;       /* the chain without its last step (NULL: empty chain) */
+    const struct pp_tfn_def_t *tfn; /* the last step, a row of the transformation table... */
+    unsigned norm19;                /* ...or (tfn NULL) the 1.9 normaliser with these flags */
+    bool cookie19;                  /* that 1.9 step follows SecFilterNormalizeCookies */
+};
+
+const pp_chain_t *pp_chain_empty(void);
+/* prefix (NULL: empty) followed by def; "none" (no apply function) gives the empty chain. */
+const pp_chain_t *pp_chain_append(apr_pool_t *cp, const pp_chain_t *prefix,
+                                  const struct pp_tfn_def_t *def);
+/* prefix followed by the 1.9 normaliser (PP_N19_* flags); cookie: under SecFilterNormalizeCookies
+ * On the step normalises fully. No step is added when it could do nothing. */
+const pp_chain_t *pp_chain_append_norm19(apr_pool_t *cp, const pp_chain_t *prefix,
+                                         unsigned flags, bool cookie);
+/* Chain ids handed out for cp (the empty chain included). Read-only. */
+unsigned pp_chain_count(apr_pool_t *cp);
+/* Applies c's last step to in (out may be in itself: unchanged). */
+void pp_chain_step(const pp_tx_t *tx, apr_pool_t *scratch, const pp_chain_t *c, pp_str_t in,
+                   pp_str_t *out);
+/* Applies the whole chain (for tests and reference evaluators; the loop goes step by step
+ * through its cache). */
+void pp_chain_apply(const pp_tx_t *tx, apr_pool_t *scratch, const pp_chain_t *c, pp_str_t in,
+                    pp_str_t *out);
+/* "urlDecodeUni,lowercase", for messages. */
+const char *pp_chain_name(apr_pool_t *p, const pp_chain_t *c);
+
+/* ---- Macro templates (lang/macro.c) ------------------------------------------------------ */
+
+/* Text with %{VAR} / %{COLLECTION.KEY} references (reference secrule-2.9 §10), compiled once
+ * into literal parts and (variable row, key) references. */
+typedef struct pp_macro_t pp_macro_t;
+
+/* Compiles text (NULL: "") into cp. Never fails: unknown variables expand to "" and an
+ * unclosed "%{" is literal text, as in ModSecurity. */
+const pp_macro_t *pp_macro_compile(apr_pool_t *cp, const char *text);
+bool pp_macro_has_refs(const pp_macro_t *m);
+const char *pp_macro_text(const pp_macro_t *m); /* as written */
+/* The expansion in tx's pool (NUL-terminated; the text itself when it has no references). */
+pp_str_t pp_macro_expand(pp_tx_t *tx, const pp_macro_t *m);
+/* The first value def produces for key (NULL: no selector), untransformed; false when none. */
+bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t *out);
+
 /* ---- Targets --------------------------------------------------------------------------- */
 
 struct pp_target_t {
@@ -77,15 +130,19 @@ struct pp_target_t {
     const char *selector;   /* NULL: the whole variable */
     const char *label;      /* location name in messages: THE_REQUEST, HEADER("USER-AGENT") */
     bool label_names_value; /* append ("name") of the value to the label (collections) */
-    unsigned norm;          /* PP_N19_* normalisation applied before matching */
+    const pp_chain_t *chain; /* transformations applied before matching (NULL: none) */
     bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
-    bool cookie;            /* a cookie variable (SecFilterNormalizeCookies applies), interning */
+    /* Set when interned: */
     unsigned slot;          /* per-transaction cache slot (interned per config pool) */
-    pp_var_source_t source; /* pp_var_source(var), resolved when interned */
+    pp_var_source_t source; /* pp_var_source(var) */
+    const pp_target_t *prefix; /* the same target with chain->prefix (NULL: chain empty) */
+    bool direct;            /* a rule tests this target itself (not only as a prefix) */
+    unsigned prefix_uses;   /* interned targets whose prefix this one is */
 };
 
-/* Returns the interned target equal to t (same var, selector, normalisation), allocating it in
- * the configuration pool the first time; the interned copy has its cache slot. */
+/* Returns the interned target equal to t (same var, selector, label, chain), allocating it in
+ * the configuration pool the first time; the interned copy has its cache slot, and its prefix
+ * targets are interned too (their values are the memo of the chain's prefixes). */
 const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t);
 /* Number of slots handed out so far for the config pool (size of a transaction's cache). */
 unsigned pp_target_slot_count(apr_pool_t *cp);

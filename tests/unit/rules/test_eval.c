@@ -9,6 +9,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "rules/transforms/transforms.h"
+#include "tx.h"
+
 #include "pp_request.h"
 
 static apr_pool_t *pool;
@@ -212,6 +215,87 @@ static void test_cache_goes_stale_with_body_args(void **state)
     apr_pool_destroy(rp);
 }
 
+/* Chains are interned into a trie per configuration pool: same prefix and step, same node;
+ * "none" resets; ids are dense; the 1.9 normaliser is a step like the others. */
+static void test_chain_interning(void **state)
+{
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    const pp_tfn_def_t *uni = pp_tfn_find("urlDecodeUni"), *low = pp_tfn_find("LOWERCASE"),
+                       *none = pp_tfn_find("none");
+    assert_int_equal(pp_chain_count(cp), 1);
+    const pp_chain_t *a = pp_chain_append(cp, NULL, uni);
+    const pp_chain_t *ab = pp_chain_append(cp, a, low);
+    assert_ptr_equal(pp_chain_append(cp, pp_chain_empty(), uni), a);
+    assert_ptr_equal(pp_chain_append(cp, pp_chain_append(cp, NULL, uni), low), ab);
+    assert_ptr_equal(ab->prefix, a);
+    assert_int_equal(a->id, 1);
+    assert_int_equal(ab->id, 2);
+    assert_int_equal(ab->depth, 2);
+    assert_ptr_equal(pp_chain_append(cp, ab, none), pp_chain_empty());
+    assert_int_equal(pp_chain_empty()->id, 0);
+    const pp_chain_t *n = pp_chain_append_norm19(cp, ab, PP_N19_URLDECODE, false);
+    assert_int_equal(n->depth, 3);
+    assert_null(n->tfn);
+    assert_ptr_equal(pp_chain_append_norm19(cp, ab, 0, false), ab); /* nothing to do: no step */
+    assert_int_equal(pp_chain_count(cp), 4);
+    assert_string_equal(pp_chain_name(pool, ab), "urlDecodeUni,lowercase");
+    pp_str_t out;
+    pp_chain_apply(NULL, pool, ab, PP_STR("%41B%u0043"), &out);
+    assert_int_equal(out.len, 3);
+    assert_memory_equal(out.data, "abc", 3);
+    apr_pool_destroy(cp);
+}
+
+/* Two rules on one argument, one with urlDecodeUni, the other with urlDecodeUni,lowercase:
+ * the shared prefix's values are cached once (the memo per value and chain prefix) and the
+ * longer chain starts from them; the raw values, which no rule tests and only one chain
+ * extends, are not kept. */
+static void test_chain_prefix_shared(void **state)
+{
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    pp_cfg_t *cfg = pp_cfg_create(cp);
+    assert_null(apply(cfg, cp, "SecFilterEngine", "On"));
+    assert_null(apply(cfg, cp, "SecFilterSelective", "ARG_a ^nomatch$ id:1,pass"));
+    assert_null(apply(cfg, cp, "SecFilterSelective", "ARG_a ^abc$ id:2,pass"));
+    const pp_chain_t *uni = pp_chain_append(cp, NULL, pp_tfn_find("urlDecodeUni"));
+    const pp_chain_t *low = pp_chain_append(cp, uni, pp_tfn_find("lowercase"));
+    pp_target_t t = { .var = pp_var_find("ARGS"), .selector = "a", .label = "ARGS:a",
+                      .chain = uni };
+    const pp_target_t *t1 = pp_target_intern(cp, &t);
+    t.chain = low;
+    const pp_target_t *t2 = pp_target_intern(cp, &t);
+    assert_ptr_equal(t2->prefix, t1);
+    assert_non_null(t1->prefix);
+    assert_null(t1->prefix->prefix);
+    assert_true(t1->direct && t2->direct);
+    assert_false(t1->prefix->direct);
+    assert_int_equal(t1->prefix_uses, 1);
+    APR_ARRAY_IDX(cfg->rules, 0, pp_rule_t *)->targets[0] = t1;
+    APR_ARRAY_IDX(cfg->rules, 1, pp_rule_t *)->targets[0] = t2;
+    assert_null(pp_cfg_finish(cfg, cp, pool));
+    apr_pool_t *rp;
+    apr_pool_create(&rp, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    pp_tx_set_request_line(tx, PP_STR("GET /?a=%41B%u0043 HTTP/1.1"));
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish_request_body(tx);
+    const apr_array_header_t *m = pp_tx_verdict(tx)->matches;
+    assert_int_equal(m->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(m, 0, pp_match_t *)->id, "2");
+    const pp_cache_entry_t *e1 = &tx->cache[t1->slot], *e2 = &tx->cache[t2->slot];
+    assert_ptr_equal(e1->target, t1);
+    assert_ptr_equal(e2->target, t2);
+    const pp_value_t *v1 = &APR_ARRAY_IDX(e1->values, 0, pp_value_t);
+    const pp_value_t *v2 = &APR_ARRAY_IDX(e2->values, 0, pp_value_t);
+    assert_int_equal(v1->value.len, 3);
+    assert_memory_equal(v1->value.data, "ABC", 3);
+    assert_memory_equal(v2->value.data, "abc", 3);
+    assert_ptr_not_equal(tx->cache[t1->prefix->slot].target, t1->prefix); /* raw: not kept */
+    apr_pool_destroy(rp);
+}
+
 /* Rule ordinals are dense per configuration pool, in the order rules are made. */
 static void test_rule_ordinals(void **state)
 {
@@ -241,6 +325,8 @@ int main(void)
         cmocka_unit_test(test_collector_error_fails_closed),
         cmocka_unit_test(test_cache_goes_stale_with_body_args),
         cmocka_unit_test(test_rule_ordinals),
+        cmocka_unit_test(test_chain_interning),
+        cmocka_unit_test(test_chain_prefix_shared),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

@@ -4,6 +4,7 @@
  * pointers into transaction memory and never copy request data.
  */
 #include "rules/variables/variables.h"
+#include "rules/variables/collection.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -221,5 +222,48 @@ apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array
 apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     push(out, pp_tx_conn(tx)->is_subreq ? PP_STR("true") : PP_STR("false"), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* ---- TX and the last match ---------------------------------------------------------------- */
+
+pp_coll_t *pp_tx_collection(pp_tx_t *tx)
+{
+    if (!tx->coll_tx)
+        tx->coll_tx = pp_coll_create(tx->pool, "tx");
+    return tx->coll_tx;
+}
+
+/* TX: every member in the order set, or the one the selector names (any case). */
+apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const pp_coll_t *c = tx->coll_tx;
+    if (!c)
+        return APR_SUCCESS;
+    if (t->selector) {
+        const pp_coll_entry_t *e = pp_coll_get(c, pp_str_from_cstr(t->selector));
+        if (e)
+            push(out, e->value, e->name);
+        return APR_SUCCESS;
+    }
+    int pos = 0;
+    for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));)
+        push(out, e->value, e->name);
+    return APR_SUCCESS;
+}
+
+/* MATCHED_VAR (the value, as the operator saw it) and MATCHED_VAR_NAME ("ARGS:a"). */
+apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    if (!tx->matched.target)
+        return APR_SUCCESS;
+    if (t->var->data == PP_MATCHED_VALUE) {
+        push(out, tx->matched.value, PP_STR_NULL);
+        return APR_SUCCESS;
+    }
+    const char *var = tx->matched.target->var->name;
+    pp_str_t n = tx->matched.name;
+    const char *name = n.data ? apr_psprintf(tx->pool, "%s:%.*s", var, (int)n.len, n.data) : var;
+    push(out, pp_str_from_cstr(name), PP_STR_NULL);
     return APR_SUCCESS;
 }

@@ -37,6 +37,8 @@ static const pp_var_def_t var_table[] = {
     { "FILES_TMPNAMES",        OPT, P2, pp_var_files,          PP_FILES_TMPNAMES,      0,             "FILES",           "where uploaded files are stored" },
     { "HEADERS_COUNT",         NO,  P1, pp_var_field_count,    TX(headers),            0,             NULL,              "number of request headers" },
     { "IS_SUBREQ",             NO,  P1, pp_var_is_subreq,      0,                      0,             NULL,              "true for a sub-request" },
+    { "MATCHED_VAR",           NO,  P1, pp_var_matched,        PP_MATCHED_VALUE,       0,             NULL,              "the value that matched last (as the operator saw it)", PP_SRC_TX },
+    { "MATCHED_VAR_NAME",      NO,  P1, pp_var_matched,        PP_MATCHED_NAME,        0,             NULL,              "where the last match was: VARIABLE:name", PP_SRC_TX },
     { "PATH_INFO",             NO,  P1, pp_var_conn_str,       CI(path_info),          0,             NULL,              "extra path after the script" },
     { "QUERY_STRING",          NO,  P1, pp_var_tx_str,         TX(query),              0,             NULL,              "query string" },
     { "REMOTE_ADDR",           NO,  P1, pp_var_conn_str,       CI(client_ip),          0,             NULL,              "client address" },
@@ -76,6 +78,7 @@ static const pp_var_def_t var_table[] = {
     { "TIME_SEC",              NO,  P1, pp_var_time,           PP_TIME_SEC,            0,             NULL,              "second, 2 digits" },
     { "TIME_WDAY",             NO,  P1, pp_var_time,           PP_TIME_WDAY,           0,             NULL,              "weekday, 0 = Sunday" },
     { "TIME_YEAR",             NO,  P1, pp_var_time,           PP_TIME_YEAR,           0,             NULL,              "year, 4 digits" },
+    { "TX",                    OPT, P1, pp_var_tx_coll,        0,                      0,             "TX",              "the transaction's collection (setvar, capture)", PP_SRC_TX },
 };
 /* clang-format on */
 

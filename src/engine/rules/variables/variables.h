@@ -24,6 +24,9 @@ apr_status_t pp_var_files_count(pp_tx_t *tx, const pp_target_t *t, apr_array_hea
 apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 
+apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+
 /* Selector values for the collectors that take an enum in `data`. */
 enum { PP_TIME_ALL, PP_TIME_YEAR, PP_TIME_MON, PP_TIME_DAY, PP_TIME_HOUR, PP_TIME_MIN, PP_TIME_SEC,
        PP_TIME_WDAY };
@@ -31,5 +34,6 @@ enum { PP_SCRIPT_UID, PP_SCRIPT_GID, PP_SCRIPT_USERNAME, PP_SCRIPT_GROUPNAME, PP
 enum { PP_FILES_NAMES, PP_FILES_SIZES, PP_FILES_TMPNAMES };
 enum { PP_BASENAME_SCRIPT, PP_BASENAME_REQUEST };
 enum { PP_CONST_API_VERSION };
+enum { PP_MATCHED_VALUE, PP_MATCHED_NAME };
 
 #endif

@@ -87,6 +87,10 @@ static const var_vector_t var_vectors[] = {
     { "FILES_TMPNAMES", "f", UPLOAD_REQ, NULL, "~\\[f\\]${updir}/[^|]+" },
     { "HEADERS_COUNT", NULL, GET_REQ, NULL, "3" },
     { "IS_SUBREQ", NULL, GET_REQ, NULL, "false" },
+    /* Set by the phase loop on a match and by setvar: a request alone has none
+     * (tests/unit/rules/test_eval.c and test_collection.c cover them with values). */
+    { "MATCHED_VAR", NULL, GET_REQ, NULL, "" },
+    { "MATCHED_VAR_NAME", NULL, GET_REQ, NULL, "" },
     { "PATH_INFO", NULL, GET_REQ, NULL, "/extra" },
     { "QUERY_STRING", NULL, GET_REQ, NULL, "a=1&b=x%20y&a=3" },
     { "QUERY_STRING", NULL, "GET /x HTTP/1.1\r\n\r\n", NULL, "" },
@@ -134,6 +138,8 @@ static const var_vector_t var_vectors[] = {
     { "TIME_SEC", NULL, GET_REQ, NULL, "~[0-5][0-9]|60" },
     { "TIME_WDAY", NULL, GET_REQ, NULL, "~[0-6]" },
     { "TIME_YEAR", NULL, GET_REQ, NULL, "~20[0-9]{2}" },
+    { "TX", NULL, GET_REQ, NULL, "" },
+    { "TX", "anomaly_score", GET_REQ, NULL, "" },
 };
 /* clang-format on */
 

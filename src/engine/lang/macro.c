@@ -1,0 +1,116 @@
+/*
+ * Macro templates (reference secrule-2.9 §10): text with %{VAR} and %{COLLECTION.KEY}
+ * references, compiled once at start-up into literal parts and (variable row, key) references,
+ * and expanded per transaction into its pool. Variable names and keys are case-insensitive;
+ * the text up to the first '.' is the variable, the rest (dots included) the key, always
+ * literal (never a /regex/). An unknown variable, a missing key or an empty collection expands
+ * to nothing; a "%{" without its "}" stays literal text; expansion is single-pass (what a
+ * reference produces is not expanded again). The value is the first one the variable
+ * produces, untransformed.
+ */
+#include "rules/model.h"
+#include "tx.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+typedef struct macro_part_t {
+    pp_str_t literal;           /* when var is NULL and !ref */
+    const pp_var_def_t *var;    /* reference: the row (NULL with ref: unknown, expands to "") */
+    const char *key;            /* reference key, or NULL */
+    bool ref;
+} macro_part_t;
+
+struct pp_macro_t {
+    const char *text;
+    const macro_part_t *parts;
+    unsigned nparts;
+    bool has_refs;
+};
+
+static void add_literal(apr_array_header_t *parts, const char *s, apr_size_t n)
+{
+    if (!n)
+        return;
+    macro_part_t *last = parts->nelts ? &APR_ARRAY_IDX(parts, parts->nelts - 1, macro_part_t) : NULL;
+    if (last && !last->ref && last->literal.data + last->literal.len == s) {
+        last->literal.len += n;
+        return;
+    }
+    *(macro_part_t *)apr_array_push(parts) = (macro_part_t){ .literal = { s, n } };
+}
+
+const pp_macro_t *pp_macro_compile(apr_pool_t *cp, const char *text)
+{
+    pp_macro_t *m = apr_pcalloc(cp, sizeof *m);
+    m->text = apr_pstrdup(cp, text ? text : "");
+    apr_array_header_t *parts = apr_array_make(cp, 2, sizeof(macro_part_t));
+    const char *s = m->text;
+    while (*s) {
+        const char *open = strstr(s, "%{");
+        const char *close = open ? strchr(open + 2, '}') : NULL;
+        if (!open || !close) {
+            add_literal(parts, s, strlen(s));
+            break;
+        }
+        add_literal(parts, s, (apr_size_t)(open - s));
+        const char *name = open + 2;
+        const char *dot = memchr(name, '.', (apr_size_t)(close - name));
+        apr_size_t nlen = (apr_size_t)((dot ? dot : close) - name);
+        char *upper = apr_pstrmemdup(cp, name, nlen);
+        for (char *c = upper; *c; c++)
+            *c = (char)apr_toupper((unsigned char)*c);
+        macro_part_t p = { .ref = true, .var = pp_var_find(upper) };
+        if (dot)
+            p.key = apr_pstrmemdup(cp, dot + 1, (apr_size_t)(close - dot - 1));
+        *(macro_part_t *)apr_array_push(parts) = p;
+        m->has_refs = true;
+        s = close + 1;
+    }
+    m->parts = (const macro_part_t *)parts->elts;
+    m->nparts = (unsigned)parts->nelts;
+    return m;
+}
+
+bool pp_macro_has_refs(const pp_macro_t *m)
+{
+    return m->has_refs;
+}
+
+const char *pp_macro_text(const pp_macro_t *m)
+{
+    return m->text;
+}
+
+bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t *out)
+{
+    pp_target_t t = { .var = def, .selector = key, .label = def->name };
+    apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
+    if (def->collect(tx, &t, vals) != APR_SUCCESS || vals->nelts == 0)
+        return false;
+    *out = APR_ARRAY_IDX(vals, 0, pp_value_t).value;
+    return true;
+}
+
+pp_str_t pp_macro_expand(pp_tx_t *tx, const pp_macro_t *m)
+{
+    if (!m->has_refs)
+        return (pp_str_t){ m->text, strlen(m->text) };
+    pp_str_t *vals = apr_palloc(tx->pool, m->nparts * sizeof *vals);
+    apr_size_t total = 0;
+    for (unsigned i = 0; i < m->nparts; i++) {
+        const macro_part_t *p = &m->parts[i];
+        vals[i] = p->ref ? (pp_str_t){ "", 0 } : p->literal;
+        if (p->ref && p->var && !pp_var_get(tx, p->var, p->key, &vals[i]))
+            vals[i] = (pp_str_t){ "", 0 };
+        total += vals[i].len;
+    }
+    char *buf = apr_palloc(tx->pool, total + 1), *w = buf;
+    for (unsigned i = 0; i < m->nparts; i++) {
+        if (vals[i].len)
+            memcpy(w, vals[i].data, vals[i].len);
+        w += vals[i].len;
+    }
+    *w = '\0';
+    return (pp_str_t){ buf, total };
+}

@@ -1,0 +1,43 @@
+/*
+ * Collections: TX (per transaction) and the persistent IP, SESSION, USER, GLOBAL and RESOURCE
+ * (reference secrule-2.9 §11). Keys compare case-insensitively; an absolute set keeps the
+ * spelling it was given; values are text, relative updates use ModSecurity's atoi arithmetic
+ * clamped at 0. Everything lives in the pool the collection was made in.
+ */
+#ifndef PP_COLLECTION_H
+#define PP_COLLECTION_H
+
+#include "parapet.h"
+#include "util/util.h"
+
+#include <apr_hash.h>
+
+typedef struct pp_coll_t pp_coll_t;
+
+typedef struct pp_coll_entry_t {
+    pp_str_t name;  /* as spelt by the assignment that created or last replaced it */
+    pp_str_t value;
+} pp_coll_entry_t;
+
+pp_coll_t *pp_coll_create(apr_pool_t *p, const char *name);
+const char *pp_coll_name(const pp_coll_t *c);
+/* The entry for key (any case), or NULL. */
+const pp_coll_entry_t *pp_coll_get(const pp_coll_t *c, pp_str_t key);
+/* key = value (both copied); replaces an entry of any case and takes this spelling. */
+void pp_coll_set(pp_coll_t *c, pp_str_t key, pp_str_t value);
+/* key =+ delta: atoi(current, missing = 0) + atoi(delta), clamped to [0, INT_MAX], stored as
+ * decimal; a new entry is spelt key, an existing one keeps its spelling. Returns the result. */
+long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta);
+/* Removes key; false when there was none. */
+bool pp_coll_unset(pp_coll_t *c, pp_str_t key);
+unsigned pp_coll_count(const pp_coll_t *c);
+/* Entries in insertion order: start with *pos = 0; NULL at the end. */
+const pp_coll_entry_t *pp_coll_next(const pp_coll_t *c, int *pos);
+/* Changed since it was made (persistent collections are written back only then). */
+bool pp_coll_dirty(const pp_coll_t *c);
+
+/* The transaction's TX collection, made empty at first use. Whoever changes it calls
+ * pp_tx_changed(tx, PP_SRC_TX) so cached TX values are read again. */
+pp_coll_t *pp_tx_collection(pp_tx_t *tx);
+
+#endif
