@@ -293,6 +293,14 @@ static void test_chain_prefix_shared(void **state)
     assert_memory_equal(v1->value.data, "ABC", 3);
     assert_memory_equal(v2->value.data, "abc", 3);
     assert_ptr_not_equal(tx->cache[t1->prefix->slot].target, t1->prefix); /* raw: not kept */
+    /* The match is MATCHED_VAR (as the operator saw it) and MATCHED_VAR_NAME. */
+    pp_str_t mv, mvn;
+    assert_true(pp_var_get(tx, pp_var_find("MATCHED_VAR"), NULL, &mv));
+    assert_true(pp_var_get(tx, pp_var_find("MATCHED_VAR_NAME"), NULL, &mvn));
+    assert_int_equal(mv.len, 3);
+    assert_memory_equal(mv.data, "abc", 3);
+    assert_int_equal(mvn.len, 6);
+    assert_memory_equal(mvn.data, "ARGS:a", 6);
     apr_pool_destroy(rp);
 }
 
