@@ -59,3 +59,8 @@ if [ -f "$out" ] && [ -x build/bench_injection ]; then
         build/bench_injection
     } >> "$out"
 fi
+
+# What the metrics' per-request counting costs (issue 18), appended likewise.
+if [ -f "$out" ]; then
+    { echo; python3 bench/metrics/cost.py; } >> "$out"
+fi

@@ -2,7 +2,7 @@
 # Installs what Parapet needs on Debian 12 when run as root; otherwise prints the exact
 # apt-get line and stops. Used by `make demo` and `make check` (and so by CI).
 set -e
-PKGS="build-essential apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev libjson-c-dev
+PKGS="prometheus build-essential apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev libjson-c-dev
 libcmocka-dev clamav clamav-daemon clamdscan curl python3 valgrind clang libclang-rt-14-dev wrk
 libapache2-mod-security2 modsecurity-crs python3-yaml"
 missing=""
@@ -18,7 +18,7 @@ if [ "$(id -u)" = 0 ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
     # Tests start their own Apache and clamd on private ports/sockets; stop the system ones the
     # packages may have started so they do not hold port 80 or burn CPU loading signatures.
-    for svc in apache2 clamav-daemon clamav-freshclam; do
+    for svc in apache2 clamav-daemon clamav-freshclam prometheus prometheus-node-exporter; do
         if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
             systemctl stop "$svc" || true
         fi

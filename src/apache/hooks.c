@@ -342,6 +342,11 @@ static int finish_tx(request_rec *r)
                       pp_tx_unique_id(rq->tx));
     }
     pp_ap_report_verdict(last, rq);
+#ifndef PP_AP_NO_METRICS /* bench/metrics/cost.py builds without it to measure the cost */
+    if (rq->inspected) {
+        pp_ap_metrics_count(r, rq->tx);
+    }
+#endif
     /* For `CustomLog ... env=mod_security-relevant` (reference §1.3). */
     if (pp_tx_verdict(rq->tx)->relevant) {
         apr_table_setn(last->subprocess_env, "mod_security-relevant", "1");

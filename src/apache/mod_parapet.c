@@ -129,14 +129,17 @@ static void *merge_configs(apr_pool_t *p, void *base, void *add)
     return pp_cfg_merge(p, base, add);
 }
 
-/* Finishes one configuration; a failure stops start-up with the engine's message. */
-static bool finish_cfg(server_rec *s, pp_cfg_t *cfg, apr_pool_t *pconf, apr_pool_t *ptemp)
+/* Finishes one configuration; a failure stops start-up with the engine's message. Its rule
+ * ids join ids (for the metrics). */
+static bool finish_cfg(server_rec *s, pp_cfg_t *cfg, apr_pool_t *pconf, apr_pool_t *ptemp,
+                       apr_hash_t *ids)
 {
     const char *err;
 
     if (cfg == NULL) {
         return true;
     }
+    pp_ap_metrics_note_rules(ids, cfg);
     err = pp_cfg_finish(cfg, pconf, ptemp);
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "Parapet: %s", err);
@@ -149,7 +152,7 @@ static bool finish_cfg(server_rec *s, pp_cfg_t *cfg, apr_pool_t *pconf, apr_pool
  * <If>): each may hold directives whose resources (logs, upload dir) must be checked now,
  * while a failure can still stop start-up, rather than at the first request. */
 static bool finish_sections(server_rec *s, apr_array_header_t *secs, apr_pool_t *pconf,
-                            apr_pool_t *ptemp)
+                            apr_pool_t *ptemp, apr_hash_t *ids)
 {
     ap_conf_vector_t **vec;
     int i;
@@ -160,24 +163,24 @@ static bool finish_sections(server_rec *s, apr_array_header_t *secs, apr_pool_t 
     vec = (ap_conf_vector_t **)secs->elts;
     for (i = 0; i < secs->nelts; i++) {
         core_dir_config *core = ap_get_core_module_config(vec[i]);
-        if (!finish_cfg(s, ap_get_module_config(vec[i], &parapet_module), pconf, ptemp)) {
+        if (!finish_cfg(s, ap_get_module_config(vec[i], &parapet_module), pconf, ptemp, ids)) {
             return false;
         }
-        if (core != NULL && (!finish_sections(s, core->sec_file, pconf, ptemp)
-                             || !finish_sections(s, core->sec_if, pconf, ptemp))) {
+        if (core != NULL && (!finish_sections(s, core->sec_file, pconf, ptemp, ids)
+                             || !finish_sections(s, core->sec_if, pconf, ptemp, ids))) {
             return false;
         }
     }
     return true;
 }
 
-static bool finish_server(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp)
+static bool finish_server(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, apr_hash_t *ids)
 {
     core_server_config *core = ap_get_core_module_config(s->module_config);
 
-    return finish_cfg(s, pp_ap_server_cfg(s), pconf, ptemp)
-           && finish_sections(s, core->sec_dir, pconf, ptemp)
-           && finish_sections(s, core->sec_url, pconf, ptemp);
+    return finish_cfg(s, pp_ap_server_cfg(s), pconf, ptemp, ids)
+           && finish_sections(s, core->sec_dir, pconf, ptemp, ids)
+           && finish_sections(s, core->sec_url, pconf, ptemp, ids);
 }
 
 /* Runs for every configuration generation (twice at start-up, once per restart). The engine
@@ -186,7 +189,9 @@ static bool finish_server(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp)
 static int init_engine(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     pp_ap_process_t *proc = pp_ap_process_get(s->process);
+    apr_hash_t *ids = apr_hash_make(ptemp);
     server_rec *vs;
+    int rc;
 
     if (!proc->engine_ready) {
         const char *err = pp_engine_init(s->process->pool);
@@ -197,9 +202,12 @@ static int init_engine(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         proc->engine_ready = true;
     }
     for (vs = s; vs != NULL; vs = vs->next) {
-        if (!finish_server(vs, pconf, ptemp)) {
+        if (!finish_server(vs, pconf, ptemp, ids)) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+    if ((rc = pp_ap_metrics_init(s, ids, ptemp)) != OK) {
+        return rc;
     }
     /* Once per real start or restart, not for the pre-config pass. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -216,6 +224,7 @@ static void register_hooks(apr_pool_t *p)
     pp_ap_register_input_filter();
     pp_ap_register_output_filter();
     pp_ap_register_identity_hooks(p);
+    pp_ap_register_metrics_hooks(p);
 }
 
 /* STANDARD20_MODULE_STUFF written out: its name field would be __FILE__ ("mod_parapet.c"),

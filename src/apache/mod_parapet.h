@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "apr_hash.h"
 #include "apr_strings.h"
 #include "httpd.h"
 #include "http_config.h"
@@ -48,6 +49,7 @@ typedef struct pp_ap_process_t {
     bool chrooted;             /* the parent entered the jail */
     dev_t jail_dev;            /* identity of the jail's root, checked again in each child */
     ino_t jail_ino;
+    struct metrics_shm_t *metrics; /* metrics.c's shared segment, set in post_config */
 } pp_ap_process_t;
 
 /* ---- mod_parapet.c ------------------------------------------------------------------------ */
@@ -99,6 +101,18 @@ void pp_ap_register_output_filter(void);
 
 /* Registers the SecServerSignature / SecChrootDir post_config hook and the child check. */
 void pp_ap_register_identity_hooks(apr_pool_t *p);
+
+/* ---- metrics.c ---------------------------------------------------------------------------- */
+
+/* Adds the ids of cfg's own rules to ids (a set of strings, for the metrics' rule table). */
+void pp_ap_metrics_note_rules(apr_hash_t *ids, const pp_cfg_t *cfg);
+/* post_config: makes the shared segment (first pass), keeps it across graceful restarts,
+ * clears it after a full one, and adds ids to the rule table. OK or an HTTP error status. */
+int pp_ap_metrics_init(server_rec *s, apr_hash_t *ids, apr_pool_t *ptemp);
+/* Logging phase of an inspected request: adds the transaction's counts. */
+void pp_ap_metrics_count(request_rec *r, pp_tx_t *tx);
+/* Registers the parapet-metrics handler. */
+void pp_ap_register_metrics_hooks(apr_pool_t *p);
 
 /* ---- notes.c ------------------------------------------------------------------------------ */
 

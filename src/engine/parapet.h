@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <apr_file_io.h>
 #include <apr_pools.h>
@@ -279,5 +280,57 @@ apr_pool_t *pp_tx_pool(const pp_tx_t *tx);
 
 /* Microseconds since start, for the mod_security-time1..3 notes. */
 apr_time_t pp_tx_elapsed(const pp_tx_t *tx);
+
+/* ---- Metrics (metrics.def) ------------------------------------------------------------------ */
+
+typedef enum {
+#define PP_METRIC(id, family, labels, help) PP_METRIC_##id,
+#include "metrics.def"
+#undef PP_METRIC
+    PP_METRIC_COUNT
+} pp_metric_id_t;
+
+typedef enum {
+#define PP_HISTOGRAM(id, family, help) PP_HIST_##id,
+#include "metrics.def"
+#undef PP_HISTOGRAM
+    PP_HIST_COUNT
+} pp_hist_id_t;
+
+/* Upper bounds of the histogram buckets, in microseconds; a last bucket holds the rest (+Inf). */
+#define PP_HIST_BOUNDS_US                                                                       \
+    { 1000, 5000, 10000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,   \
+      30000000 }
+#define PP_HIST_BUCKETS 13
+
+typedef struct pp_histogram_t {
+    uint64_t bucket[PP_HIST_BUCKETS]; /* per bucket, not cumulative */
+    uint64_t count;
+    uint64_t sum_us;
+} pp_histogram_t;
+
+/* What one transaction counted. */
+typedef struct pp_tx_metrics_t {
+    uint64_t counter[PP_METRIC_COUNT];
+    unsigned multipart_rejected_flags; /* bit b: pp_metric_multipart_flag(b) made it ambiguous */
+    pp_histogram_t hist[PP_HIST_COUNT];
+} pp_tx_metrics_t;
+
+typedef struct pp_metric_desc_t {
+    const char *family; /* Prometheus metric name */
+    const char *labels; /* "" or label pairs without braces: direction="request" */
+    const char *help;   /* "" for a row continuing the previous row's family */
+} pp_metric_desc_t;
+
+/* The transaction's counts so far (body byte counters are filled in by this call). */
+const pp_tx_metrics_t *pp_tx_metrics(pp_tx_t *tx);
+const pp_metric_desc_t *pp_metric_desc(pp_metric_id_t id);
+const pp_metric_desc_t *pp_hist_desc(pp_hist_id_t id);
+/* Name of multipart flag bit b ("DATA_BEFORE", ...), NULL when b is not a flag. */
+const char *pp_metric_multipart_flag(unsigned b);
+/* Adds one observation of us microseconds to h. */
+void pp_hist_observe(pp_histogram_t *h, apr_interval_time_t us);
+/* Calls fn with the id of every rule cfg holds itself (not inherited ones), in order. */
+void pp_cfg_rule_ids(const pp_cfg_t *cfg, void (*fn)(void *ctx, const char *id), void *ctx);
 
 #endif

@@ -114,6 +114,8 @@ struct pp_tx_t {
         int steps;                       /* inbound steps found not to match */
     } early;
     apr_table_t *env_out, *notes_out, *headers_out;
+
+    pp_tx_metrics_t metrics;      /* counting points for the host's metrics (metrics.def) */
 };
 
 /* The data of source s changed (body arguments appended, the response arrived, a TX variable

@@ -482,6 +482,8 @@ static void multipart_reject(pp_tx_t *tx, const mp_state_t *st)
 {
     unsigned flags = pp_multipart_flags(st->parser) & PP_MP_STRICT_MASK;
     const char *names = "";
+    tx->metrics.counter[PP_METRIC_MULTIPART_REJECTED]++;
+    tx->metrics.multipart_rejected_flags |= flags;
     for (unsigned b = 0; b < PP_MP_FLAG_COUNT; b++)
         if (flags & (1u << b))
             names = apr_pstrcat(tx->pool, names, *names ? " " : "",

@@ -143,6 +143,11 @@ static bool run_script(pp_tx_t *tx, pp_file_t *f, int index)
     pp_approve_result_t res;
     pp_approve_run(tx->pool, tx->cfg->approve_script, f->tmpname.data, timeout, &res);
     tx->upload_scan_spent += res.elapsed;
+    pp_hist_observe(&tx->metrics.hist[PP_HIST_APPROVE], res.elapsed);
+    if (res.timed_out)
+        tx->metrics.counter[PP_METRIC_APPROVE_TIMEOUTS]++;
+    else if (res.detail)
+        tx->metrics.counter[PP_METRIC_APPROVE_FAILURES]++;
     /* The script's own reason, and ours when it did not give the verdict itself. */
     const char *why = res.detail ? (*res.reason ? apr_pstrcat(tx->pool, res.reason, " ", res.detail,
                                                               NULL)
@@ -183,6 +188,11 @@ static void run_clamd(pp_tx_t *tx, pp_file_t *f)
         pp_clamd_scan_file(tx->pool, tx->cfg->clamd_address, pp_upload_file_handle(f->store),
                            f->tmpname.data, connect_timeout, scan_timeout, &res);
     tx->upload_scan_spent += res.elapsed;
+    pp_hist_observe(&tx->metrics.hist[PP_HIST_CLAMD], res.elapsed);
+    if (APR_STATUS_IS_TIMEUP(rv))
+        tx->metrics.counter[PP_METRIC_CLAMD_TIMEOUTS]++;
+    else if (res.status != PP_CLAMD_CLEAN && res.status != PP_CLAMD_FOUND)
+        tx->metrics.counter[PP_METRIC_CLAMD_FAILURES]++;
     f->verdict = apr_psprintf(tx->pool, "clamd %s: %s", pp_clamd_status_name(res.status),
                               res.reason);
     if (res.status == PP_CLAMD_CLEAN) {
@@ -218,8 +228,11 @@ apr_status_t pp_files_end(pp_tx_t *tx, pp_file_t *f)
     if (!f->store)
         return APR_EGENERAL;
     apr_status_t rv = pp_upload_file_flush(f->store);
-    if (rv == APR_SUCCESS && tx->cfg->clamd_address && !tx->verdict.intercepted)
+    if (rv == APR_SUCCESS && tx->cfg->clamd_address && !tx->verdict.intercepted) {
         run_clamd(tx, f);
+        if (tx->verdict.intercepted)
+            tx->metrics.counter[PP_METRIC_UPLOAD_REJECTED]++;
+    }
     apr_status_t crv = pp_upload_file_close(f->store);
     if (rv == APR_SUCCESS)
         rv = crv;
@@ -255,8 +268,14 @@ void pp_files_approve(pp_tx_t *tx)
                 reject(tx, apr_psprintf(tx->pool, "Upload file %d was not scanned by clamd", i + 1));
         }
     }
-    if (!tx->cfg->approve_script || tx->verdict.intercepted || !script_dir_private(tx))
+    if (!tx->cfg->approve_script || tx->verdict.intercepted || !script_dir_private(tx)) {
+        /* clamd alone judged the stored files, and found nothing: they are approved. */
+        for (int i = 0; !tx->cfg->approve_script && tx->cfg->clamd_address &&
+                        !tx->verdict.intercepted && i < tx->files->nelts; i++)
+            tx->metrics.counter[PP_METRIC_UPLOAD_APPROVED] +=
+                !APR_ARRAY_IDX(tx->files, i, pp_file_t).counted_only;
         return;
+    }
     for (int i = 0; i < tx->files->nelts && !tx->verdict.intercepted; i++) {
         pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
         if (budget_left(tx) <= 0) {
@@ -264,8 +283,11 @@ void pp_files_approve(pp_tx_t *tx)
                                              "%d of %d", i + 1, tx->files->nelts));
             return;
         }
-        if (!run_script(tx, f, i))
+        if (!run_script(tx, f, i)) {
+            tx->metrics.counter[PP_METRIC_UPLOAD_REJECTED]++;
             return;
+        }
+        tx->metrics.counter[PP_METRIC_UPLOAD_APPROVED]++;
     }
 }
 

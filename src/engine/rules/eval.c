@@ -273,6 +273,8 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
                 if (!undecided && count_run(tx, false, phase))
                     return false;
             }
+            if (undecided)
+                tx->metrics.counter[PP_METRIC_REGEX_LIMIT_HITS]++;
             if (undecided && fail_open(tx)) {
                 stop_rule(tx, r, t);
                 count_run(tx, true, phase);
