@@ -21,7 +21,7 @@
 #define PP_DEFAULT_UPLOAD_FILE_LIMIT 100     /* ModSecurity 2.x's SecUploadFileLimit default */
 #define PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S 60 /* all approval scripts and clamd scans together */
 
-enum { PP_ENGINE_OFF, PP_ENGINE_ON, PP_ENGINE_DYNAMIC_ONLY };
+enum { PP_ENGINE_OFF, PP_ENGINE_ON, PP_ENGINE_DYNAMIC_ONLY, PP_ENGINE_DETECTION_ONLY };
 enum { PP_AUDIT_OFF, PP_AUDIT_ON, PP_AUDIT_RELEVANT_ONLY, PP_AUDIT_DYNAMIC_OR_RELEVANT };
 enum { PP_AUDIT_FORMAT_NATIVE, PP_AUDIT_FORMAT_JSON };
 enum { PP_AUDIT_SERIAL, PP_AUDIT_CONCURRENT };
@@ -114,6 +114,9 @@ const char *pp_set_regex(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void
 /* Custom setters (set_rules.c, set_misc.c). */
 const char *pp_set_secfilter(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_secfilter_selective(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_secrule(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_secaction(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_rule_engine(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_default_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_signature_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_flag_parse(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);

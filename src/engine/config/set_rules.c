@@ -18,6 +18,35 @@ const char *pp_set_secfilter_selective(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx
     return pp_secfilter_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
 }
 
+const char *pp_set_secrule(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                           const void *extra, int argc, char **argv)
+{
+    return pp_secrule_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
+}
+
+const char *pp_set_secaction(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                             const void *extra, int argc, char **argv)
+{
+    return pp_secrule_parse(cfg, ctx, NULL, NULL, argv[0]);
+}
+
+const char *pp_set_rule_engine(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                               const void *extra, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } modes[] = { { "Off", PP_ENGINE_OFF }, { "On", PP_ENGINE_ON },
+                  { "DetectionOnly", PP_ENGINE_DETECTION_ONLY } };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcasecmp(argv[0], modes[i].name) == 0) {
+            *(int *)slot = modes[i].value;
+            return NULL;
+        }
+    return apr_psprintf(ctx->tp, "%s: \"%s\" is not one of On, Off or DetectionOnly", ctx->name,
+                        argv[0]);
+}
+
 static const char *parse_list(const pp_setter_ctx_t *ctx, const char *text, pp_actionset_t **as)
 {
     const char *warning = NULL;

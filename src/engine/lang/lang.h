@@ -24,4 +24,9 @@ const pp_target_t *pp_names19_args_pairs(apr_pool_t *cp);
 const char *pp_secfilter_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *locations,
                                const char *keyword, const char *actions);
 
+/* Compiles a SecRule (variables, operator, actions) or a SecAction (variables == NULL, the
+ * actions in `actions`) and appends it to cfg. NULL on success, else the message. */
+const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *variables,
+                             const char *op, const char *actions);
+
 #endif

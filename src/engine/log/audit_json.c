@@ -195,6 +195,8 @@ static const char *engine_mode(const pp_cfg_t *cfg)
         return "ENABLED";
     case PP_ENGINE_DYNAMIC_ONLY:
         return "DYNAMIC_ONLY";
+    case PP_ENGINE_DETECTION_ONLY:
+        return "DETECTION_ONLY";
     default:
         return "DISABLED";
     }

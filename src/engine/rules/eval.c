@@ -18,6 +18,7 @@
 #include "rules/actions/actions.h"
 #include "rules/operators/operators.h"
 #include "rules/transforms/transforms.h"
+#include "rules/variables/collection.h"
 #include "tx.h"
 
 #include <time.h>
@@ -342,6 +343,9 @@ static const char *location(pp_tx_t *tx, const hit_t *hit)
 {
     if (!hit->target->label_names_value || !hit->name.data)
         return hit->target->label;
+    if (hit->target->label_colon)
+        return apr_psprintf(tx->pool, "%s:%s", hit->target->label,
+                            pp_str_log_escape(tx->pool, hit->name, 128));
     return apr_psprintf(tx->pool, "%s(\"%s\")", hit->target->label,
                         pp_str_log_escape(tx->pool, hit->name, 128));
 }
@@ -446,12 +450,202 @@ static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_
     }
 }
 
+/* ---- 2.x rules (SecRule, SecAction) ------------------------------------------------------ */
+
+static bool detection_only(const pp_tx_t *tx)
+{
+    return pp_cfg_int(tx->cfg->engine, PP_ENGINE_OFF) == PP_ENGINE_DETECTION_ONLY;
+}
+
+/* The message of a 2.x match, in ModSecurity 2.9's words (without the "ModSecurity: " prefix
+ * and the [hostname] [uri] [unique_id] the host adds). */
+static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
+                                 const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
+                                 bool disrupts)
+{
+    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
+    m->id = as->id;
+    m->rev = as->rev;
+    m->msg = as->msg ? pp_macro_expand(tx, pp_macro_compile(tx->pool, as->msg)).data : NULL;
+    m->severity = as->severity;
+    m->phase = phase;
+    m->logged = as->log != 0;
+    const char *what;
+    if (r->always) {
+        what = "Unconditional match in SecAction.";
+    } else {
+        m->var = location(tx, hit);
+        const char *op = last->op.def->name;
+        if (strcmp(op, "rx") == 0)
+            what = apr_psprintf(tx->pool, "Pattern match \"%s\" at %s.",
+                                pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
+                                m->var);
+        else
+            what = apr_psprintf(tx->pool, "Matched \"Operator `%s' with parameter `%s' against "
+                                "variable `%s' (Value: `%s' )\"", op,
+                                pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
+                                m->var, pp_str_log_escape(tx->pool, hit->value, 256));
+    }
+    const char *head = "Warning.";
+    if (disrupts)
+        head = apr_psprintf(tx->pool, "Access denied with code %d (phase %d).",
+                            as->status != PP_TRI_UNSET ? as->status : 403, (int)phase);
+    const char *meta = apr_psprintf(tx->pool, "%s%s [line \"%d\"]",
+                                    r->file ? " [file \"" : "", r->file ? apr_pstrcat(tx->pool, r->file, "\"]", NULL) : "",
+                                    r->line);
+    if (m->id)
+        meta = apr_psprintf(tx->pool, "%s [id \"%s\"]", meta, m->id);
+    if (m->rev)
+        meta = apr_psprintf(tx->pool, "%s [rev \"%s\"]", meta, m->rev);
+    if (m->msg)
+        meta = apr_psprintf(tx->pool, "%s [msg \"%s\"]", meta,
+                            pp_str_log_escape(tx->pool, pp_str_from_cstr(m->msg), 512));
+    if (r->logdata) {
+        pp_str_t d = pp_macro_expand(tx, r->logdata);
+        if (d.len > 512)
+            d.len = 512;
+        meta = apr_psprintf(tx->pool, "%s [data \"%s\"]", meta, pp_str_log_escape(tx->pool, d, 512));
+    }
+    if (m->severity >= 0)
+        meta = apr_psprintf(tx->pool, "%s [severity \"%s\"]", meta, pp_severity_name(m->severity));
+    for (unsigned i = 0; i < r->ntags; i++)
+        meta = apr_psprintf(tx->pool, "%s [tag \"%s\"]", meta,
+                            pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i])).data);
+    m->text = apr_psprintf(tx->pool, "%s %s%s", head, what, meta);
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
+        tx->verdict.relevant = true;
+    return m;
+}
+
+/* The outcome of a 2.x rule (or chain) that matched: its message and its disruptive action.
+ * True when processing of the phase must stop. */
+static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
+                           const hit_t *hit, pp_phase_t phase)
+{
+    const pp_actionset_t *as = r->effective;
+    bool denies = as->disruptive == PP_ACTION_DENY && !detection_only(tx);
+    pp_match_t *m = record_match2(tx, r, last, as, hit, phase, denies);
+    if (m->logged) {
+        apr_table_add(tx->headers_out, "mod_security-message", m->text);
+        pp_debug(tx, 1, "%s", m->text);
+    }
+    if (denies) {
+        pp_tx_intercept(tx, as, phase, m->text);
+        return true;
+    }
+    if (tx->verdict.action == PP_ACTION_NONE)
+        tx->verdict.action = PP_ACTION_PASS;
+    return false;
+}
+
+/* What a 2.x rule does for one value that matched (reference secrule-2.9 §5.5): MATCHED_VAR,
+ * the captures as TX:0-9, and its per-value actions (setvar), in order. */
+static void matched_value2(pp_tx_t *tx, const pp_rule_t *c, const pp_target_t *t,
+                           const pp_value_t *v, const pp_op_out_t *out)
+{
+    tx->matched.target = t;
+    tx->matched.name = v->name;
+    tx->matched.value = v->value;
+    if (c->capture && out->ncaptures) {
+        pp_coll_t *coll = pp_tx_collection(tx);
+        for (unsigned k = 0; k < out->ncaptures; k++) {
+            char key[2] = { (char)('0' + k), '\0' };
+            pp_coll_set(coll, (pp_str_t){ key, 1 }, out->captures[k]);
+        }
+    }
+    pp_tx_changed(tx, PP_SRC_TX);
+    for (unsigned k = 0; k < c->nrun; k++)
+        c->run[k].exec(tx, c->run[k].arg);
+}
+
+/* Evaluates 2.x rule c (starter r) on every value. Each matching value gets matched_value2;
+ * for a rule that is not chained, also its message and disruptive action (a deny stops at
+ * the first value). Returns whether any value matched; *stop when the phase must stop. */
+static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, hit_t *hit,
+                          pp_phase_t phase, bool *stop)
+{
+    bool single = c == r && !c->chain_next, any = false;
+    if (tx->budget.exhausted)
+        return false;
+    if (c->always) {
+        static const pp_value_t none = { { "", 0 }, { NULL, 0 }, NULL, 0 };
+        pp_op_out_t out = { .ncaptures = 0 };
+        matched_value2(tx, c, NULL, &none, &out);
+        tx->matched.target = NULL;
+        if (single)
+            *stop = apply_outcome2(tx, r, c, hit, phase);
+        return true;
+    }
+    for (unsigned ti = 0; ti < c->ntargets && !*stop; ti++) {
+        const pp_target_t *t = c->targets[ti];
+        const apr_array_header_t *vals = target_values(tx, t, phase);
+        if (!vals) {
+            *stop = true;
+            return false;
+        }
+        for (int i = 0; i < vals->nelts && !*stop; i++) {
+            const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+            if (c->nexclusions && excluded(c, t, v->name))
+                continue;
+            bool m = false;
+            hit->out.want_captures = c->capture;
+            hit->out.ncaptures = 0;
+            if (!c->op.needs || needs_met(tx, c->op.needs, v)) {
+                apr_status_t rv = c->op.def->exec(tx, c->op.compiled, v->value, &m, &hit->out);
+                if (count_run(tx, rv != APR_SUCCESS, phase)) {
+                    *stop = true;
+                    return any;
+                }
+                if (rv != APR_SUCCESS) {
+                    if (fail_open(tx))
+                        continue;
+                    m = !c->op.negated; /* undecided counts as a match (fail closed) */
+                    hit->out.ncaptures = 0;
+                }
+            }
+            if (m == c->op.negated)
+                continue;
+            if (!m || !hit->out.data.data)
+                hit->out.data = v->value;
+            any = true;
+            hit->target = t;
+            hit->name = v->name;
+            hit->value = v->value;
+            hit->limit = false;
+            matched_value2(tx, c, t, v, &hit->out);
+            if (single)
+                *stop = apply_outcome2(tx, r, c, hit, phase);
+        }
+    }
+    return any;
+}
+
+static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase)
+{
+    hit_t hit;
+    hit.target = NULL;
+    bool matched = true, stop = false;
+    const pp_rule_t *last = r;
+    for (const pp_rule_t *c = r; c && matched && !stop; c = c->chain_next) {
+        matched = rule_matches2(tx, r, c, &hit, phase, &stop);
+        last = c;
+    }
+    pp_debug(tx, 4, "Rule %s:%d id %s %s", r->file ? r->file : "?", r->line,
+             r->id ? r->id : "-", matched ? "matched" : "did not match");
+    if (matched && !stop && r->chain_next)
+        stop = apply_outcome2(tx, r, last, &hit, phase);
+    return stop || tx->verdict.intercepted || tx->budget.exhausted;
+}
+
 /* Evaluates the chain starting at rules[i] and applies its outcome. Returns true when
  * processing of the phase must stop; sets *skip for skipnext. */
 static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_phase_t phase,
                       int *skip)
 {
     const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *), *last = r;
+    if (r->lang2)
+        return run_chain2(tx, r, phase);
     hit_t hit;
     hit.target = NULL;
     bool matched = true;
@@ -546,6 +740,8 @@ static bool step_needs_body(const apr_array_header_t *rules, const pp_plan_step_
 {
     for (int i = st->first; i <= st->last; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
+        if (r->lang2) /* 2.x rules have their own phases: the early 1.9 pass stops here */
+            return true;
         for (unsigned t = 0; t < r->ntargets; t++)
             if (r->targets[t]->var->phase > PP_PHASE_REQUEST_HEADERS)
                 return true;

@@ -130,6 +130,7 @@ struct pp_target_t {
     const char *selector;   /* NULL: the whole variable */
     const char *label;      /* location name in messages: THE_REQUEST, HEADER("USER-AGENT") */
     bool label_names_value; /* append ("name") of the value to the label (collections) */
+    bool label_colon;       /* 2.x: the name is appended as LABEL:name, not LABEL("name") */
     const pp_chain_t *chain; /* transformations applied before matching (NULL: none) */
     bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
     /* Set when interned: */
@@ -266,6 +267,18 @@ pp_actionset_t *pp_actionset_merge(apr_pool_t *p, const pp_actionset_t *base,
 /* The built-in default when no SecFilterDefaultAction applies: deny,log,status:403. */
 const pp_actionset_t *pp_actionset_builtin_default(void);
 
+/* ---- Run-time actions ------------------------------------------------------------------ */
+
+/* An action a rule runs when it matches, once per matching value (reference secrule-2.9 §5.5):
+ * a row of the rule's compiled list. The front end compiles the argument at start-up (macro
+ * templates included); exec runs it against the transaction, with MATCHED_VAR and TX:0-9 set
+ * to the value that matched. */
+typedef struct pp_rule_action_t {
+    const char *name;
+    void (*exec)(pp_tx_t *tx, const void *arg);
+    const void *arg;
+} pp_rule_action_t;
+
 /* ---- Rules ----------------------------------------------------------------------------- */
 
 /* Consecutive rules of one context that test the same targets with plain (not negated)
@@ -305,6 +318,15 @@ typedef struct pp_rule_t {
     pp_rule_group_t *group;          /* run of prefilterable rules this one belongs to */
     unsigned ordinal;                /* dense, per configuration pool (pp_rule_register): the
                                         index of per-transaction bitsets (removed rules) */
+    /* 2.x (lang/secrule.c): */
+    bool lang2;                      /* SecRule / SecAction semantics in the loop */
+    bool always;                     /* SecAction: matches once, tests nothing */
+    bool capture;                    /* keep the operator's captures as TX:0-9 */
+    const pp_rule_action_t *run;     /* run per matching value, in order (setvar) */
+    unsigned nrun;
+    const char *const *tags;
+    unsigned ntags;
+    const pp_macro_t *logdata;       /* NULL: none */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every

@@ -16,6 +16,9 @@ typedef struct directive_vector_t {
 
 /* clang-format off */
 static const directive_vector_t directive_vectors[] = {
+    { "SecAction", "\"id:1,phase:1,pass,nolog,setvar:tx.a=1\"", NULL, NULL },
+    { "SecAction", "pass", "SecAction: rules must have an id (id:N)", NULL },
+    { "SecAction", "\"id:2,skipAfter:X\"", "SecAction id 2: action \"skipAfter\" is not supported yet", NULL },
     { "SecArgumentsLimit", "1000", NULL, "1000" },
     { "SecArgumentsLimit", "0", "SecArgumentsLimit: \"0\" is not a number from 1 to 2147483647", NULL },
     { "SecAuditEngine", "RelevantOnly", NULL, "2" },
@@ -97,6 +100,14 @@ static const directive_vector_t directive_vectors[] = {
     { "SecResponseBodyLimitAction", "Reject", NULL, "0" },
     { "SecResponseBodyLimitAction", "processpartial", NULL, "1" },
     { "SecResponseBodyLimitAction", "Drop", "SecResponseBodyLimitAction: \"Drop\" is not one of Reject or ProcessPartial", NULL },
+    { "SecRule", "ARGS:a \"@rx ^x$\" \"id:2,phase:2,deny,t:none,t:lowercase,msg:'m'\"", NULL, NULL },
+    { "SecRule", "ARGS \"(bad\" \"id:3\"", "SecRule id 3: @rx: invalid regular expression \"(bad\"", NULL },
+    { "SecRule", "ARGS x \"id:4,t:nosuch\"", "SecRule id 4: unknown transformation \"nosuch\"", NULL },
+    { "SecRule", "ARGS:/^a/ x \"id:5\"", "regular-expression keys are not supported yet", NULL },
+    { "SecRule", "ARGS x \"id:6,phase:7\"", "invalid phase \"7\"", NULL },
+    { "SecRuleEngine", "On", NULL, "1" },
+    { "SecRuleEngine", "detectiononly", NULL, "3" },
+    { "SecRuleEngine", "Maybe", "SecRuleEngine: \"Maybe\" is not one of On, Off or DetectionOnly", NULL },
     { "SecRuleEvalTimeLimit", "0", NULL, "0" },
     { "SecRuleEvalTimeLimit", "3600001", "SecRuleEvalTimeLimit: \"3600001\" is not a number from 0 to 3600000", NULL },
     { "SecServerResponseToken", "On", NULL, "1" },

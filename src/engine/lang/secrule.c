@@ -1,0 +1,403 @@
+/*
+ * SecRule and SecAction (ModSecurity 2.9, reference secrule-2.9 §2-§9) → rules of the shared
+ * model, evaluated with 2.x semantics (rule->lang2, rules/eval.c). This is the first slice of
+ * the language; what it does not take yet is refused at start-up with the reason, never
+ * accepted and ignored:
+ *
+ * - variables: NAME, NAME:key, !NAME:key (exclusion), '|' lists; the rows of the variable table.
+ *   Not yet: &NAME (counting) and NAME:/regex/ keys.
+ * - operators: "@name argument", "!@name ...", and a bare pattern as @rx; every operator row.
+ * - actions: id, phase, msg, logdata, severity, tag, rev, ver, maturity, accuracy, t:,
+ *   deny, pass, block (no SecDefaultAction yet: block is pass, ModSecurity's built-in default),
+ *   status, log, nolog, auditlog, noauditlog, chain, capture, setvar (TX only).
+ *   Not yet: skip/skipAfter, ctl, allow, drop, redirect, multiMatch, initcol and the rest.
+ *
+ * Action values may be single-quoted ('a, b'; \' is a quote), as ModSecurity writes them.
+ */
+#include "lang/lang.h"
+#include "rules/actions/actions.h"
+#include "rules/transforms/transforms.h"
+#include "rules/variables/collection.h"
+#include "tx.h"
+
+#include <apr_lib.h>
+#include <stdlib.h>
+
+/* ---- setvar --------------------------------------------------------------------------- */
+
+typedef struct setvar_t {
+    const pp_macro_t *name;  /* "tx.key", expanded per match */
+    const pp_macro_t *value; /* NULL: unset (!tx.key) */
+    bool relative;           /* value starts with + or - */
+} setvar_t;
+
+/* Runs one setvar (reference §11.2) against TX; other collections are not initialised yet
+ * and are skipped as ModSecurity skips an uninitialised one. */
+static void setvar_exec(pp_tx_t *tx, const void *arg)
+{
+    const setvar_t *sv = arg;
+    pp_str_t name = pp_macro_expand(tx, sv->name);
+    const char *dot = memchr(name.data, '.', name.len);
+    if (!dot || (apr_size_t)(dot - name.data) != 2 || strncasecmp(name.data, "tx", 2) != 0) {
+        pp_debug(tx, 3, "setvar: collection of \"%.*s\" is not available; ignored",
+                 (int)name.len, name.data);
+        return;
+    }
+    pp_str_t key = { dot + 1, name.len - (apr_size_t)(dot + 1 - name.data) };
+    pp_coll_t *c = pp_tx_collection(tx);
+    if (!sv->value)
+        pp_coll_unset(c, key);
+    else if (sv->relative)
+        pp_coll_add(c, key, pp_macro_expand(tx, sv->value));
+    else
+        pp_coll_set(c, key, pp_macro_expand(tx, sv->value));
+    pp_tx_changed(tx, PP_SRC_TX);
+}
+
+static const char *setvar_compile(apr_pool_t *cp, const char *v, pp_rule_action_t *a)
+{
+    setvar_t *sv = apr_pcalloc(cp, sizeof *sv);
+    bool unset = v[0] == '!';
+    const char *eq = strchr(v, '=');
+    const char *name = unset ? v + 1 : v;
+    if (unset && eq)
+        return "setvar: \"!\" removes a variable and takes no value";
+    sv->name = pp_macro_compile(cp, eq ? apr_pstrmemdup(cp, name, (apr_size_t)(eq - name)) : name);
+    if (!unset) {
+        const char *val = eq ? eq + 1 : "1";
+        while (*val == ' ' || *val == '\t')
+            val++;
+        sv->relative = val[0] == '+' || val[0] == '-';
+        sv->value = pp_macro_compile(cp, val);
+    }
+    a->exec = setvar_exec;
+    a->arg = sv;
+    return NULL;
+}
+
+/* ---- tokenizing ----------------------------------------------------------------------- */
+
+/* Splits the next "name[:value]" off *s (value unquoted). False at the end or on error. */
+static bool next_action(apr_pool_t *p, const char **s, char **name, char **value,
+                        const char **err)
+{
+    const char *c = *s;
+    while (*c == ',' || apr_isspace(*c))
+        c++;
+    if (!*c)
+        return false;
+    const char *start = c;
+    while (*c && *c != ',' && *c != ':')
+        c++;
+    *name = apr_pstrmemdup(p, start, (apr_size_t)(c - start));
+    apr_collapse_spaces(*name, *name);
+    *value = NULL;
+    if (*c == ':') {
+        c++;
+        while (*c == ' ')
+            c++;
+        if (*c == '\'') {
+            c++;
+            char *v = apr_palloc(p, strlen(c) + 1), *o = v;
+            while (*c && *c != '\'') {
+                if (*c == '\\' && c[1] == '\'')
+                    c++;
+                *o++ = *c++;
+            }
+            if (*c != '\'') {
+                *err = apr_psprintf(p, "unterminated quote in the value of \"%s\"", *name);
+                return false;
+            }
+            *o = '\0';
+            *value = v;
+            c++;
+        } else {
+            const char *vs = c;
+            while (*c && *c != ',')
+                c++;
+            *value = apr_pstrmemdup(p, vs, (apr_size_t)(c - vs));
+        }
+    }
+    *s = c;
+    return true;
+}
+
+/* ---- actions -------------------------------------------------------------------------- */
+
+typedef struct rule_build_t {
+    pp_rule_t *rule;
+    pp_actionset_t *as;
+    apr_array_header_t *run;  /* pp_rule_action_t */
+    apr_array_header_t *tags; /* const char * */
+    const pp_chain_t *chain;
+    int phase;                /* 0: not given */
+    bool block;
+} rule_build_t;
+
+static int phase_number(const char *v)
+{
+    if (strcasecmp(v, "request") == 0)
+        return 2;
+    if (strcasecmp(v, "response") == 0)
+        return 4;
+    if (strcasecmp(v, "logging") == 0)
+        return 5;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end || n < 1 || n > 5 ? -1 : (int)n;
+}
+
+static const char *one_action(const pp_setter_ctx_t *ctx, rule_build_t *b, const char *name,
+                              const char *value)
+{
+    apr_pool_t *cp = ctx->cp;
+    pp_actionset_t *as = b->as;
+    /* Actions that take no value. */
+    static const char *const novalue[] = { "deny", "pass", "block", "log", "nolog", "auditlog",
+                                           "noauditlog", "chain", "capture", NULL };
+    for (int i = 0; novalue[i]; i++)
+        if (strcasecmp(name, novalue[i]) == 0 && value)
+            return apr_psprintf(ctx->tp, "action \"%s\" takes no value", name);
+    if (strcasecmp(name, "deny") == 0)
+        as->disruptive = PP_ACTION_DENY;
+    else if (strcasecmp(name, "pass") == 0)
+        as->disruptive = PP_ACTION_PASS;
+    else if (strcasecmp(name, "block") == 0)
+        b->block = true;
+    else if (strcasecmp(name, "log") == 0)
+        as->log = 1;
+    else if (strcasecmp(name, "nolog") == 0)
+        as->log = 0, as->auditlog = as->auditlog == PP_TRI_UNSET ? 0 : as->auditlog;
+    else if (strcasecmp(name, "auditlog") == 0)
+        as->auditlog = 1;
+    else if (strcasecmp(name, "noauditlog") == 0)
+        as->auditlog = 0;
+    else if (strcasecmp(name, "chain") == 0)
+        as->chain = true;
+    else if (strcasecmp(name, "capture") == 0)
+        b->rule->capture = true;
+    else if (!value || !*value)
+        return apr_psprintf(ctx->tp, "action \"%s\" needs a value (%s:...) or is not "
+                                     "supported yet", name, name);
+    else if (strcasecmp(name, "id") == 0)
+        as->id = apr_pstrdup(cp, value);
+    else if (strcasecmp(name, "rev") == 0)
+        as->rev = apr_pstrdup(cp, value);
+    else if (strcasecmp(name, "msg") == 0)
+        as->msg = apr_pstrdup(cp, value);
+    else if (strcasecmp(name, "logdata") == 0)
+        b->rule->logdata = pp_macro_compile(cp, value);
+    else if (strcasecmp(name, "tag") == 0)
+        APR_ARRAY_PUSH(b->tags, const char *) = apr_pstrdup(cp, value);
+    else if (strcasecmp(name, "ver") == 0 || strcasecmp(name, "maturity") == 0 ||
+             strcasecmp(name, "accuracy") == 0)
+        ; /* metadata nothing reads yet */
+    else if (strcasecmp(name, "severity") == 0) {
+        const char *e = pp_act_severity_parse(cp, value, as);
+        if (e)
+            return e;
+    } else if (strcasecmp(name, "status") == 0) {
+        const char *e = pp_act_status_parse(cp, value, as);
+        if (e)
+            return e;
+    } else if (strcasecmp(name, "phase") == 0) {
+        b->phase = phase_number(value);
+        if (b->phase < 0)
+            return apr_psprintf(ctx->tp, "invalid phase \"%s\" (1-5, request, response, "
+                                         "logging)", value);
+    } else if (strcasecmp(name, "t") == 0) {
+        const pp_tfn_def_t *d = pp_tfn_find(value);
+        if (!d)
+            return apr_psprintf(ctx->tp, "unknown transformation \"%s\"", value);
+        b->chain = pp_chain_append(cp, b->chain, d);
+    } else if (strcasecmp(name, "setvar") == 0) {
+        pp_rule_action_t *a = apr_array_push(b->run);
+        a->name = "setvar";
+        const char *e = setvar_compile(cp, value, a);
+        if (e)
+            return e;
+    } else {
+        return apr_psprintf(ctx->tp, "action \"%s\" is not supported yet", name);
+    }
+    return NULL;
+}
+
+static const char *parse_actions(const pp_setter_ctx_t *ctx, rule_build_t *b, const char *text)
+{
+    const char *s = text ? text : "", *err = NULL;
+    char *name, *value;
+    while (next_action(ctx->tp, &s, &name, &value, &err)) {
+        const char *e = one_action(ctx, b, name, value);
+        if (e)
+            return e;
+    }
+    return err;
+}
+
+/* ---- variables and operator ----------------------------------------------------------- */
+
+static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b, const char *list)
+{
+    pp_rule_t *rule = b->rule;
+    apr_array_header_t *targets = apr_array_make(ctx->cp, 4, sizeof(pp_target_t *));
+    apr_array_header_t *excl = apr_array_make(ctx->cp, 1, sizeof(pp_exclusion_t));
+    char *copy = apr_pstrdup(ctx->tp, list), *state;
+    for (char *item = apr_strtok(copy, "|", &state); item; item = apr_strtok(NULL, "|", &state)) {
+        apr_collapse_spaces(item, item);
+        bool exclude = item[0] == '!';
+        if (exclude)
+            item++;
+        if (item[0] == '&')
+            return apr_psprintf(ctx->tp, "\"&%s\": counting variables is not supported yet",
+                                item + 1);
+        char *colon = strchr(item, ':');
+        const char *key = NULL;
+        if (colon) {
+            *colon = '\0';
+            key = colon + 1;
+            if (key[0] == '/')
+                return apr_psprintf(ctx->tp, "\"%s:%s\": regular-expression keys are not "
+                                             "supported yet", item, key);
+            if (key[0] == '\'' && strlen(key) >= 2 && key[strlen(key) - 1] == '\'')
+                key = apr_pstrmemdup(ctx->tp, key + 1, strlen(key) - 2);
+        }
+        for (char *c = item; *c; c++)
+            *c = (char)apr_toupper((unsigned char)*c);
+        const pp_var_def_t *var = pp_var_find(item);
+        if (!var)
+            return apr_psprintf(ctx->tp, "unknown variable \"%s\"", item);
+        if (exclude) {
+            if (!key || !var->family)
+                return apr_psprintf(ctx->tp, "\"!%s\": only a member of a collection can be "
+                                             "excluded (!%s:name)", item, item);
+            pp_exclusion_t *e = apr_array_push(excl);
+            e->family = var->family;
+            e->name = apr_pstrdup(ctx->cp, key);
+            e->icase = true; /* ModSecurity compares exclusion keys case-insensitively */
+            continue;
+        }
+        if (key && var->selector == PP_SEL_NONE)
+            return apr_psprintf(ctx->tp, "variable %s takes no key", item);
+        if (!key && var->selector == PP_SEL_REQUIRED)
+            return apr_psprintf(ctx->tp, "variable %s needs a key (%s:name)", item, item);
+        pp_target_t t = { 0 };
+        t.var = var;
+        t.selector = key ? apr_pstrdup(ctx->cp, key) : NULL;
+        t.label = key ? apr_pstrcat(ctx->cp, var->name, ":", key, NULL) : var->name;
+        t.label_names_value = !key && var->family != NULL;
+        t.label_colon = true;
+        t.chain = b->chain;
+        APR_ARRAY_PUSH(targets, const pp_target_t *) = pp_target_intern(ctx->cp, &t);
+    }
+    if (targets->nelts == 0)
+        return apr_psprintf(ctx->tp, "no variable to inspect in \"%s\"", list);
+    rule->targets = (const pp_target_t **)targets->elts;
+    rule->ntargets = (unsigned)targets->nelts;
+    rule->exclusions = (const pp_exclusion_t *)excl->elts;
+    rule->nexclusions = (unsigned)excl->nelts;
+    return NULL;
+}
+
+static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, pp_operator_t *op)
+{
+    const char *s = text;
+    while (apr_isspace(*s))
+        s++;
+    op->negated = s[0] == '!';
+    if (op->negated)
+        s++;
+    const char *name = "rx", *arg = s;
+    if (s[0] == '@') {
+        const char *e = s + 1;
+        while (*e && !apr_isspace(*e))
+            e++;
+        name = apr_pstrmemdup(ctx->tp, s + 1, (apr_size_t)(e - s - 1));
+        while (apr_isspace(*e))
+            e++;
+        arg = e;
+    }
+    op->def = pp_op_find(name);
+    if (!op->def || strcmp(name, "rx19") == 0)
+        return apr_psprintf(ctx->tp, "unknown operator \"@%s\"", name);
+    op->arg = apr_pstrdup(ctx->cp, arg);
+    const char *err = op->def->parse(ctx->cp, op->arg, &op->compiled);
+    if (err)
+        return apr_psprintf(ctx->tp, "@%s: %s", name, err);
+    if (op->def->needs)
+        op->needs = op->def->needs(op->compiled);
+    return NULL;
+}
+
+/* ---- the rule ------------------------------------------------------------------------- */
+
+/* ModSecurity's default when no SecDefaultAction is given: phase:2,log,auditlog,pass. */
+static const pp_actionset_t *default2(void)
+{
+    static const pp_actionset_t d = {
+        .disruptive = PP_ACTION_PASS, .status = PP_TRI_UNSET, .log = 1, .auditlog = 1,
+        .severity = PP_TRI_UNSET, .pause_ms = PP_TRI_UNSET,
+    };
+    return &d;
+}
+
+const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *variables,
+                             const char *op, const char *actions)
+{
+    pp_rule_t *rule = apr_pcalloc(ctx->cp, sizeof *rule);
+    rule->directive = variables ? "SecRule" : "SecAction";
+    rule->lang2 = true;
+    rule->file = ctx->site && ctx->site->file ? apr_pstrdup(ctx->cp, ctx->site->file) : NULL;
+    rule->line = ctx->site ? ctx->site->line : 0;
+    rule_build_t b = { .rule = rule, .as = pp_actionset_create(ctx->cp),
+                       .run = apr_array_make(ctx->cp, 1, sizeof(pp_rule_action_t)),
+                       .tags = apr_array_make(ctx->cp, 1, sizeof(const char *)) };
+    const char *err = parse_actions(ctx, &b, actions);
+    pp_rule_t *starter = cfg->open_chain;
+    if (!err && starter && !starter->lang2)
+        err = "a SecRule cannot continue a SecFilter chain";
+    if (!err && !starter && !b.as->id)
+        err = "rules must have an id (id:N)";
+    if (!err && starter && (b.as->id || b.phase))
+        err = "id and phase belong to the first rule of a chain";
+    if (!err)
+        err = variables ? parse_targets(ctx, &b, variables) : NULL;
+    if (!err && variables)
+        err = parse_operator(ctx, op, &rule->op);
+    if (!err && !variables) {
+        /* SecAction: one rule that always matches, on no variable. */
+        rule->op.def = pp_op_find("rx");
+        rule->op.arg = "";
+        err = rule->op.def->parse(ctx->cp, "", &rule->op.compiled);
+        pp_target_t t = { .var = pp_var_find("REQUEST_METHOD"), .label = "",
+                          .label_colon = true, .missing_as_empty = true };
+        const pp_target_t **ts = apr_palloc(ctx->cp, sizeof *ts);
+        ts[0] = pp_target_intern(ctx->cp, &t);
+        rule->targets = ts;
+        rule->ntargets = 1;
+        rule->always = true;
+    }
+    if (err)
+        return apr_psprintf(ctx->tp, "%s%s%s: %s", rule->directive,
+                            b.as->id ? " id " : (starter && starter->id ? " chained to id " : ""),
+                            b.as->id ? b.as->id : (starter && starter->id ? starter->id : ""),
+                            err);
+    rule->phase = starter ? starter->phase : b.phase ? (pp_phase_t)b.phase : PP_PHASE_REQUEST_BODY;
+    if (b.block) /* without SecDefaultAction, block is the built-in default's pass */
+        b.as->disruptive = b.as->disruptive == PP_TRI_UNSET ? PP_ACTION_PASS : b.as->disruptive;
+    rule->own = b.as;
+    rule->id = b.as->id;
+    rule->effective = pp_actionset_merge(ctx->cp, default2(), b.as);
+    rule->run = (const pp_rule_action_t *)b.run->elts;
+    rule->nrun = (unsigned)b.run->nelts;
+    rule->tags = (const char *const *)b.tags->elts;
+    rule->ntags = (unsigned)b.tags->nelts;
+    if (starter) {
+        starter->chain_next = rule;
+        rule->chain_member = true;
+    }
+    cfg->open_chain = b.as->chain ? rule : NULL;
+    pp_rule_register(ctx->cp, rule);
+    APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
+    cfg->phase_mask |= 1u << rule->phase;
+    return NULL;
+}
