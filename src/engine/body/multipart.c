@@ -192,6 +192,17 @@ static bool emit(pp_multipart_t *mp, const char *data, apr_size_t n)
         return true;
     }
     if (!mp->hdr.is_file || mp->hdr.also_field) {
+        apr_size_t room = pp_sbuf_room(&mp->field);
+        if (n > room && mp->hdr.is_file && room > 0) {
+            /* A part that is both a file and a field: the bytes that still fit go to the file
+             * too before the limit strikes, so what the callbacks saw never depends on how the
+             * body was cut into chunks (fuzz_multipart checks that). */
+            if (!emit(mp, data, room)) {
+                return false;
+            }
+            data += room;
+            n -= room;
+        }
         if (!field_append(mp, data, n)) {
             return false;
         }
