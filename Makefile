@@ -26,7 +26,8 @@ OPT         ?= -O2 -g
 WARN        := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANITIZE) \
                $(APR_CFLAGS) $(PCRE2_CFLAGS) $(JSON_CFLAGS) -Isrc/engine
-LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(APR_LIBS)
+YAJL_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null)
+LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(APR_LIBS)
 
 ENGINE_SRC  := $(shell find src/engine -name '*.c' | sort)
 ENGINE_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ENGINE_SRC))
@@ -65,7 +66,7 @@ $(BUILD)/libparapet.a: $(ENGINE_OBJ)
 
 # Only parapet_module is exported (-fvisibility=hidden everywhere else).
 $(BUILD)/mod_parapet.so: $(APACHE_OBJ) $(BUILD)/libparapet.a
-	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS)
+	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS)
 
 $(BUILD)/parapet: $(CLI_OBJ) $(BUILD)/libparapet.a
 	$(CC) $(SANITIZE) -o $@ $(CLI_OBJ) $(BUILD)/libparapet.a $(LIBS)

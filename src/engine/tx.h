@@ -43,7 +43,9 @@ typedef struct pp_eval_budget_t {
     apr_hash_t *stopped;          /* fail open: rules stopped by a limit hit, keyed by rule */
 } pp_eval_budget_t;
 
-typedef enum { PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_RAW } pp_body_kind_t;
+typedef enum {
+    PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_JSON, PP_BODY_RAW
+} pp_body_kind_t;
 
 struct pp_tx_t {
     apr_pool_t *pool;
@@ -83,6 +85,9 @@ struct pp_tx_t {
     apr_interval_time_t upload_scan_spent; /* approval and clamd time so far (the deadline) */
     apr_status_t body_error;      /* a local failure while spooling (disk full) */
     const char *body_error_text;
+    const char *body_processor;   /* ctl:requestBodyProcessor: "JSON", "XML", "URLENCODED",
+                                     "MULTIPART"; NULL: chosen by Content-Type */
+    const char *reqbody_error_msg; /* REQBODY_ERROR_MSG: the processor's error; NULL: none */
     bool headers_done, body_done, response_done, finished;
 
     /* Response. */
@@ -153,6 +158,9 @@ apr_status_t pp_body_finish(pp_tx_t *tx);
  * informational flags (PP_MP_INFO_MASK) can be set when rules run: a strict one rejects the
  * body with 400 first. */
 unsigned pp_tx_multipart_flags(const pp_tx_t *tx);
+/* body/dispatch.c: ctl:requestBodyProcessor. name is URLENCODED, MULTIPART or JSON (any case);
+ * APR_EINVAL for another, APR_EGENERAL once the body has started (call it from phase 1). */
+apr_status_t pp_tx_set_body_processor(pp_tx_t *tx, const char *name);
 /* body/files.c: approval script and clamd for every intercepted file (reference §6.6). */
 void pp_files_approve(pp_tx_t *tx);
 /* body/files.c: apply SecUploadKeepFiles now that relevance is known. */

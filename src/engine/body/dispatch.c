@@ -7,6 +7,7 @@
  * ARGS string are set up for the rules.
  */
 #include "body/charset.h"
+#include "body/json.h"
 #include "body/multipart.h"
 #include "request/request.h"
 #include "tx.h"
@@ -37,6 +38,7 @@ typedef apr_status_t (*proc_finish_fn)(pp_tx_t *tx);
 
 typedef struct body_proc_t {
     pp_body_kind_t kind;
+    const char *name;       /* REQBODY_PROCESSOR, ctl:requestBodyProcessor; NULL: none */
     const char *media_type; /* NULL: chosen by method or fallback */
     proc_begin_fn begin;
     proc_feed_fn feed;
@@ -48,15 +50,43 @@ static apr_status_t raw_finish(pp_tx_t *tx);
 static apr_status_t multipart_begin(pp_tx_t *tx);
 static apr_status_t multipart_feed(pp_tx_t *tx, const char *data, apr_size_t len);
 static apr_status_t multipart_finish(pp_tx_t *tx);
+static apr_status_t json_begin(pp_tx_t *tx);
+static apr_status_t json_feed(pp_tx_t *tx, const char *data, apr_size_t len);
+static apr_status_t json_finish(pp_tx_t *tx);
 
+/* JSON (and XML) have no media type here: only ctl:requestBodyProcessor selects them, as in
+ * ModSecurity 2.9.7 (spec §12.1). The last row is the fallback. */
 /* clang-format off */
 static const body_proc_t processors[] = {
-    /* kind                media type                            begin            feed            finish */
-    { PP_BODY_URLENCODED, "application/x-www-form-urlencoded",  NULL,            NULL,           urlencoded_finish },
-    { PP_BODY_MULTIPART,  "multipart/form-data",                multipart_begin, multipart_feed, multipart_finish },
-    { PP_BODY_RAW,        NULL,                                 NULL,            NULL,           raw_finish },
+    /* kind                name          media type                            begin            feed            finish */
+    { PP_BODY_URLENCODED, "URLENCODED", "application/x-www-form-urlencoded",  NULL,            NULL,           urlencoded_finish },
+    { PP_BODY_MULTIPART,  "MULTIPART",  "multipart/form-data",                multipart_begin, multipart_feed, multipart_finish },
+    { PP_BODY_JSON,       "JSON",       NULL,                                 json_begin,      json_feed,      json_finish },
+    { PP_BODY_RAW,        NULL,         NULL,                                 NULL,            NULL,           raw_finish },
 };
 /* clang-format on */
+
+#define N_PROCESSORS (sizeof processors / sizeof processors[0])
+
+static const body_proc_t *by_name(const char *name)
+{
+    for (apr_size_t i = 0; i < N_PROCESSORS; i++)
+        if (processors[i].name && strcasecmp(processors[i].name, name) == 0)
+            return &processors[i];
+    return NULL;
+}
+
+apr_status_t pp_tx_set_body_processor(pp_tx_t *tx, const char *name)
+{
+    const body_proc_t *proc = by_name(name);
+    if (!proc)
+        return APR_EINVAL;
+    if (tx->body)
+        return APR_EGENERAL; /* the body has started: too late to change how it is read */
+    tx->body_processor = proc->name;
+    pp_tx_changed(tx, PP_SRC_BODY);
+    return APR_SUCCESS;
+}
 
 /* Does the Content-Type name this media type, as the laxest application parser reads it?
  * PHP ends the media type at the first ';', ',' or space and compares it ignoring case;
@@ -78,7 +108,9 @@ static bool media_is(const char *ct, const char *type)
 
 static const body_proc_t *pick(const pp_tx_t *tx)
 {
-    apr_size_t n = sizeof processors / sizeof processors[0];
+    apr_size_t n = N_PROCESSORS;
+    if (tx->body_processor)
+        return by_name(tx->body_processor);
     for (apr_size_t i = 0; i < n; i++)
         if (processors[i].media_type && media_is(tx->content_type, processors[i].media_type))
             return &processors[i];
@@ -173,7 +205,8 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
         refuse_body(tx, "of at least", total);
         return APR_SUCCESS;
     }
-    if (tx->body_kind == PP_BODY_URLENCODED && total > nofiles_limit(tx)) {
+    if ((tx->body_kind == PP_BODY_URLENCODED || tx->body_kind == PP_BODY_JSON) &&
+        total > nofiles_limit(tx)) {
         refuse_nofiles(tx, total);
         return APR_SUCCESS;
     }
@@ -578,4 +611,59 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
 unsigned pp_tx_multipart_flags(const pp_tx_t *tx)
 {
     return tx->multipart_flags;
+}
+
+/* ---- JSON ------------------------------------------------------------------------------ */
+
+static apr_status_t json_arg(void *ctx, pp_str_t name, pp_str_t value)
+{
+    pp_tx_t *tx = ctx;
+    pp_field_t *f = apr_array_push(tx->args);
+    f->name = name;
+    f->value = value;
+    pp_tx_changed(tx, PP_SRC_ARGS);
+    return pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY) ? APR_EGENERAL : APR_SUCCESS;
+}
+
+static apr_status_t json_begin(pp_tx_t *tx)
+{
+    int depth = pp_cfg_int(tx->cfg->json_depth_limit, PP_JSON_DEFAULT_DEPTH);
+    tx->body_proc = pp_json_create(tx->pool, depth, json_arg, tx);
+    return tx->body_proc ? APR_SUCCESS : APR_ENOMEM;
+}
+
+/* A syntax error found while the body streams is ModSecurity's REQBODY_ERROR: the rules of
+ * phase 2 see it (the recommended rule 200002 refuses the request); the parser takes no more. */
+static void json_error(pp_tx_t *tx, const char *what)
+{
+    tx->reqbody_error_msg =
+        apr_pstrcat(tx->pool, what, pp_json_error(tx->body_proc), NULL);
+    pp_tx_changed(tx, PP_SRC_BODY);
+    pp_debug(tx, 2, "%s", tx->reqbody_error_msg);
+}
+
+static apr_status_t json_feed(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    if (tx->reqbody_error_msg)
+        return APR_SUCCESS;
+    apr_status_t rv = pp_json_feed(tx->body_proc, data, len);
+    if (rv != APR_SUCCESS && pp_json_error(tx->body_proc)) {
+        json_error(tx, "JSON parsing error: ");
+        return APR_SUCCESS;
+    }
+    return tx->verdict.intercepted ? APR_SUCCESS : rv;
+}
+
+/* An error only the end of the body shows (premature end): ModSecurity 2.9.7 answers 500 and
+ * runs no phase-2 rule; Parapet refuses it as the malformed request it is (400), with
+ * ModSecurity's message (spec §12.6). */
+static apr_status_t json_finish(pp_tx_t *tx)
+{
+    if (tx->reqbody_error_msg || tx->verdict.intercepted || pp_buffer_length(tx->body) == 0)
+        return APR_SUCCESS;
+    if (pp_json_finish(tx->body_proc) != APR_SUCCESS && pp_json_error(tx->body_proc)) {
+        json_error(tx, "JSON parser error: ");
+        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY, tx->reqbody_error_msg);
+    }
+    return APR_SUCCESS;
 }

@@ -34,7 +34,7 @@ struct pp_cfg_t {
     int cookie_format, normalize_cookies, debug_level, audit_engine, audit_format, audit_type;
     int inheritance, upload_keep, approve_timeout_s, clamd_fail_open, regex_limit_fail_open;
     int response_token, arguments_limit, pcre_match_limit, pcre_depth_limit, eval_time_limit_ms;
-    int response_limit_action;
+    int response_limit_action, json_depth_limit;
     apr_int64_t inmem_limit, output_limit, nofiles_limit, body_limit, response_limit;
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;

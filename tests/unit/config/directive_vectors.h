@@ -91,6 +91,8 @@ static const directive_vector_t directive_vectors[] = {
     { "SecPcreMatchLimit", "-1", "SecPcreMatchLimit: \"-1\" is not a number from 1 to 2147483647", NULL },
     { "SecPcreMatchLimitRecursion", "1000", NULL, "1000" },
     { "SecPcreMatchLimitRecursion", "x", "is not a number from 1 to", NULL },
+    { "SecRequestBodyJsonDepthLimit", "512", NULL, "512" },
+    { "SecRequestBodyJsonDepthLimit", "0", "SecRequestBodyJsonDepthLimit: \"0\" is not a number from 1 to 2147483647", NULL },
     { "SecRequestBodyLimit", "13107200", NULL, "13107200" },
     { "SecRequestBodyLimit", "0", "SecRequestBodyLimit: \"0\" is not a number of bytes", NULL },
     { "SecRequestBodyNoFilesLimit", "1048576", NULL, "1048576" },

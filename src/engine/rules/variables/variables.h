@@ -26,6 +26,19 @@ apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_heade
 
 apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+/* collect2.c: the 2.x variables (spec §6). */
+apr_status_t pp_var_args_origin(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_args_size(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_files_names(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_files_size(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_reqbody(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_multipart_flag(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_response_header(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_cstr(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_number(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_full_request(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+/* REQBODY_PROCESSOR's value: "URLENCODED", "MULTIPART", "JSON", "XML" or "". */
+const char *pp_reqbody_processor_name(const pp_tx_t *tx);
 
 /* Selector values for the collectors that take an enum in `data`. */
 enum { PP_TIME_ALL, PP_TIME_YEAR, PP_TIME_MON, PP_TIME_DAY, PP_TIME_HOUR, PP_TIME_MIN, PP_TIME_SEC,
@@ -35,5 +48,10 @@ enum { PP_FILES_NAMES, PP_FILES_SIZES, PP_FILES_TMPNAMES };
 enum { PP_BASENAME_SCRIPT, PP_BASENAME_REQUEST };
 enum { PP_CONST_API_VERSION };
 enum { PP_MATCHED_VALUE, PP_MATCHED_NAME };
+enum { PP_ARGS_GET = 0, PP_ARGS_POST = 1, PP_ARGS_NAMES_BIT = 2 };
+enum { PP_REQBODY_PROCESSOR, PP_REQBODY_ERROR, PP_REQBODY_ERROR_MSG };
+enum { PP_RESP_CONTENT_TYPE, PP_RESP_CONTENT_LENGTH };
+enum { PP_NUM_REMOTE_PORT, PP_NUM_BODY_LENGTH, PP_NUM_DURATION, PP_NUM_EPOCH,
+       PP_NUM_OUTBOUND_ERROR };
 
 #endif

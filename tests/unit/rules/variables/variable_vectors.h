@@ -54,6 +54,16 @@ typedef struct var_vector_t {
     "\r\n"                                                                                    \
     "\r\n"                                                                                    \
     "--XyZ--\r\n"
+/* A quoted boundary: unambiguous, so Parapet takes it, but ModSecurity's strict error. */
+#define QUOTED_REQ                                                                            \
+    "POST /up HTTP/1.1\r\n"                                                                   \
+    "Content-Type: multipart/form-data; boundary=\"XyZ\"\r\n"                                 \
+    "\r\n"                                                                                    \
+    "--XyZ\r\n"                                                                               \
+    "Content-Disposition: form-data; name=\"t\"\r\n"                                          \
+    "\r\n"                                                                                    \
+    "hello\r\n"                                                                               \
+    "--XyZ--\r\n"
 #define NOTFOUND_RESP                                                                         \
     "HTTP/1.1 404 Not Found\r\n"                                                              \
     "Content-Type: text/html\r\n"                                                             \
@@ -140,6 +150,62 @@ static const var_vector_t var_vectors[] = {
     { "TIME_YEAR", NULL, GET_REQ, NULL, "~20[0-9]{2}" },
     { "TX", NULL, GET_REQ, NULL, "" },
     { "TX", "anomaly_score", GET_REQ, NULL, "" },
+    { "ARGS_COMBINED_SIZE", NULL, GET_REQ, NULL, "8" },
+    { "ARGS_COMBINED_SIZE", NULL, POST_REQ, NULL, "8" },
+    { "ARGS_COMBINED_SIZE", NULL, "GET /?y=1&z&&=v&nA=%zz HTTP/1.1\r\n\r\n", NULL, "9" },
+    { "ARGS_GET", NULL, GET_REQ, NULL, "[a]1|[b]x y|[a]3" },
+    { "ARGS_GET", "A", GET_REQ, NULL, "[a]1|[a]3" }, /* 2.x selectors ignore case */
+    { "ARGS_GET", NULL, POST_REQ, NULL, "[q]1" },
+    { "ARGS_GET_NAMES", NULL, POST_REQ, NULL, "[q]q" },
+    { "ARGS_POST", NULL, POST_REQ, NULL, "[u]v|[w]x+y" },
+    { "ARGS_POST", "W", POST_REQ, NULL, "[w]x+y" },
+    { "ARGS_POST", NULL, UPLOAD_REQ, NULL, "[t]hello" },
+    { "ARGS_POST", NULL, GET_REQ, NULL, "" },
+    { "ARGS_POST_NAMES", NULL, POST_REQ, NULL, "[u]u|[w]w" },
+    { "DURATION", NULL, GET_REQ, NULL, "~[0-9]+" },
+    { "FILES_COMBINED_SIZE", NULL, UPLOAD_REQ, NULL, "5" },
+    { "FILES_COMBINED_SIZE", NULL, GET_REQ, NULL, "0" },
+    { "FILES_NAMES", NULL, UPLOAD_REQ, NULL, "[f]f|[g]g" },
+    { "FULL_REQUEST", NULL, POST_REQ, NULL, "POST /form.php?q=1 HTTP/1.0\\x0a\\x0aContent-Type: application/x-www-form-urlencoded\\x0aContent-Length: 11\\x0a\\x0au=v&w=x%2By" },
+    { "FULL_REQUEST_LENGTH", NULL, POST_REQ, NULL, "109" },
+    { "MULTIPART_BOUNDARY_QUOTED", NULL, QUOTED_REQ, NULL, "1" },
+    { "MULTIPART_BOUNDARY_QUOTED", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_BOUNDARY_QUOTED", NULL, GET_REQ, NULL, "0" },
+    { "MULTIPART_BOUNDARY_WHITESPACE", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_CRLF_LF_LINES", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_DATA_AFTER", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_DATA_BEFORE", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_FILE_LIMIT_EXCEEDED", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_HEADER_FOLDING", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_INVALID_HEADER_FOLDING", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_INVALID_PART", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_INVALID_QUOTING", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_LF_LINE", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_MISSING_SEMICOLON", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_STRICT_ERROR", NULL, QUOTED_REQ, NULL, "1" },
+    { "MULTIPART_STRICT_ERROR", NULL, UPLOAD_REQ, NULL, "0" },
+    { "MULTIPART_UNMATCHED_BOUNDARY", NULL, UPLOAD_REQ, NULL, "0" },
+    { "OUTBOUND_DATA_ERROR", NULL, GET_REQ, NOTFOUND_RESP, "0" },
+    { "REMOTE_PORT", NULL, GET_REQ, NULL, "40000" },
+    { "REQBODY_ERROR", NULL, POST_REQ, NULL, "0" },
+    { "REQBODY_ERROR_MSG", NULL, POST_REQ, NULL, "" },
+    { "REQBODY_PROCESSOR", NULL, POST_REQ, NULL, "URLENCODED" },
+    { "REQBODY_PROCESSOR", NULL, UPLOAD_REQ, NULL, "MULTIPART" },
+    { "REQBODY_PROCESSOR", NULL, GET_REQ, NULL, "" },
+    { "REQBODY_PROCESSOR_ERROR", NULL, UPLOAD_REQ, NULL, "0" },
+    { "REQBODY_PROCESSOR_ERROR_MSG", NULL, UPLOAD_REQ, NULL, "" },
+    { "REQUEST_BODY_LENGTH", NULL, POST_REQ, NULL, "11" },
+    { "REQUEST_BODY_LENGTH", NULL, GET_REQ, NULL, "0" },
+    { "REQUEST_FILENAME", NULL, GET_REQ, NULL, "/app/index.php/extra" },
+    { "REQUEST_URI_RAW", NULL, GET_REQ, NULL, "/app/index.php/extra?a=1&b=x%20y&a=3" },
+    { "RESPONSE_CONTENT_LENGTH", NULL, GET_REQ, NOTFOUND_RESP, "" },
+    { "RESPONSE_CONTENT_TYPE", NULL, GET_REQ, NOTFOUND_RESP, "text/html" },
+    { "RESPONSE_HEADERS", NULL, GET_REQ, NOTFOUND_RESP, "[Content-Type]text/html" },
+    { "RESPONSE_HEADERS", "content-type", GET_REQ, NOTFOUND_RESP, "[Content-Type]text/html" },
+    { "RESPONSE_HEADERS_NAMES", NULL, GET_REQ, NOTFOUND_RESP, "[Content-Type]Content-Type" },
+    { "STATUS_LINE", NULL, GET_REQ, NOTFOUND_RESP, "404 Not Found" },
+    { "TIME_EPOCH", NULL, GET_REQ, NULL, "~1[0-9]{9}" },
+    { "UNIQUE_ID", NULL, GET_REQ, NULL, "t" },
 };
 /* clang-format on */
 
