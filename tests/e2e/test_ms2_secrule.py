@@ -3,8 +3,9 @@ Debian's mod_security2 and in one with Parapet, the same requests, and per reque
 status, the same rule ids in the error log (in order), and the same [msg] and [data] for them.
 
 The rules use what lang/secrule.c takes today (docs/rule-core.md): keys and exclusions,
-negation, t: chains, phases 1 and 2, deny/pass/block, a chain, capture into TX:0-9, setvar
-arithmetic with macros (anomaly scoring), logdata with MATCHED_VAR(_NAME).
+negation, t: chains, phases 1 and 2, SecDefaultAction per phase with block, a chain, capture into
+TX:0-9, setvar arithmetic with macros (anomaly scoring), logdata with MATCHED_VAR(_NAME),
+skipAfter to a SecMarker.
 """
 import os
 import re
@@ -15,6 +16,8 @@ from harness import Apache, Skip
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 
 RULES = r"""
+SecDefaultAction "phase:1,log,auditlog,pass"
+SecDefaultAction "phase:2,log,auditlog,deny,status:403"
 SecRule ARGS:q "attack" "id:10,phase:2,deny,status:406,msg:'bad q'"
 SecRule ARGS "@rx ^evil$" "id:11,phase:2,t:none,t:urlDecodeUni,t:lowercase,deny,status:403,msg:'evil after t:'"
 SecRule REQUEST_METHOD "!@rx ^(?:GET|POST|HEAD)$" "id:13,phase:1,deny,status:403,msg:'method'"
@@ -29,6 +32,11 @@ SecRule REQUEST_HEADERS:X-Chain "^a$" "id:40,phase:1,chain,deny,status:409,msg:'
 SecRule ARGS:x "^1$"
 SecRule ARGS "bl0ck" "id:41,phase:2,block,msg:'blocked'"
 SecRule ARGS:neg "!@rx ^[a-z]*$" "id:42,phase:2,deny,status:403,logdata:'%{MATCHED_VAR}'"
+SecRule REQUEST_HEADERS:X-Blk "^b$" "id:43,phase:1,block,msg:'block in phase 1 passes'"
+SecRule ARGS:skip "^1$" "id:90,phase:2,pass,nolog,skipAfter:END_SKIP"
+SecRule ARGS "skipme" "id:91,phase:2,deny,status:403,msg:'not skipped'"
+SecMarker END_SKIP
+SecRule ARGS "after" "id:92,phase:2,deny,status:409,msg:'after the marker'"
 """
 
 # (method, path, headers)
@@ -51,6 +59,10 @@ REQUESTS = [
     ("GET", "/r10?neg=abc", {}),
     ("GET", "/r10b?neg=ab1", {}),
     ("GET", "/r11?plain=1", {}),
+    ("GET", "/r12?skip=1&a=skipme", {}),
+    ("GET", "/r12b?skip=0&a=skipme", {}),
+    ("GET", "/r12c?skip=1&a=skipme&b=after", {}),
+    ("GET", "/r13", {"X-Blk": "b"}),
 ]
 
 LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')

@@ -54,6 +54,7 @@ struct pp_cfg_t {
     const pp_actionset_t *cur_default, *cur_signature;
     bool actions_restricted, mandatory;
     pp_rule_t *open_chain;                   /* last rule if it asked for a chain */
+    const void *default2[1];                 /* the SecDefaultAction in force (lang/secrule.c) */
 
     /* Result of merging: parent rules (per inheritance) + own − removed. */
     const apr_array_header_t *effective_rules;
@@ -116,6 +117,8 @@ const char *pp_set_secfilter(pp_cfg_t *, const pp_setter_ctx_t *, void *, const 
 const char *pp_set_secfilter_selective(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_secrule(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_secaction(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_default_action2(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_marker(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_rule_engine(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_default_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_signature_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);

@@ -30,6 +30,18 @@ const char *pp_set_secaction(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *sl
     return pp_secrule_parse(cfg, ctx, NULL, NULL, argv[0]);
 }
 
+const char *pp_set_default_action2(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                   const void *extra, int argc, char **argv)
+{
+    return pp_secrule_default_action(cfg, ctx, argv[0]);
+}
+
+const char *pp_set_marker(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                          const void *extra, int argc, char **argv)
+{
+    return pp_secrule_marker(cfg, ctx, argv[0]);
+}
+
 const char *pp_set_rule_engine(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                                const void *extra, int argc, char **argv)
 {

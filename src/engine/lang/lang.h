@@ -29,4 +29,11 @@ const char *pp_secfilter_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const 
 const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *variables,
                              const char *op, const char *actions);
 
+/* SecDefaultAction ACTIONS: the base of the SecRules that follow in the context, for the
+ * phase it names (default 2): disruptive action (what block means), status, logging, t:. */
+const char *pp_secrule_default_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx,
+                                      const char *actions);
+/* SecMarker NAME: a place skipAfter:NAME continues after, in every phase. */
+const char *pp_secrule_marker(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *name);
+
 #endif

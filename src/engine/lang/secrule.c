@@ -8,9 +8,12 @@
  *   Not yet: &NAME (counting) and NAME:/regex/ keys.
  * - operators: "@name argument", "!@name ...", and a bare pattern as @rx; every operator row.
  * - actions: id, phase, msg, logdata, severity, tag, rev, ver, maturity, accuracy, t:,
- *   deny, pass, block (no SecDefaultAction yet: block is pass, ModSecurity's built-in default),
- *   status, log, nolog, auditlog, noauditlog, chain, capture, setvar (TX only).
- *   Not yet: skip/skipAfter, ctl, allow, drop, redirect, multiMatch, initcol and the rest.
+ *   deny, pass, block (the disruptive action of the phase's SecDefaultAction; pass, the
+ *   built-in default, without one), status, log, nolog, auditlog, noauditlog, chain, capture,
+ *   setvar (TX only), skipAfter (to a SecMarker, resolved in the plan).
+ *   Not yet: skip, ctl, allow, drop, redirect, multiMatch, initcol and the rest.
+ * - SecDefaultAction (one current default for the rules that follow, whatever phase it names,
+ *   as ModSecurity does) and SecMarker.
  *
  * Action values may be single-quoted ('a, b'; \' is a quote), as ModSecurity writes them.
  */
@@ -129,10 +132,16 @@ typedef struct rule_build_t {
     pp_actionset_t *as;
     apr_array_header_t *run;  /* pp_rule_action_t */
     apr_array_header_t *tags; /* const char * */
-    const pp_chain_t *chain;
+    apr_array_header_t *tfns; /* const pp_tfn_def_t *, the t: actions in order */
     int phase;                /* 0: not given */
     bool block;
 } rule_build_t;
+
+/* A SecDefaultAction: the base list and transformations of its phase's rules. */
+typedef struct default2_t {
+    const pp_actionset_t *as;
+    const pp_chain_t *chain;
+} default2_t;
 
 static int phase_number(const char *v)
 {
@@ -209,7 +218,9 @@ static const char *one_action(const pp_setter_ctx_t *ctx, rule_build_t *b, const
         const pp_tfn_def_t *d = pp_tfn_find(value);
         if (!d)
             return apr_psprintf(ctx->tp, "unknown transformation \"%s\"", value);
-        b->chain = pp_chain_append(cp, b->chain, d);
+        APR_ARRAY_PUSH(b->tfns, const pp_tfn_def_t *) = d;
+    } else if (strcasecmp(name, "skipAfter") == 0) {
+        b->rule->skip_after = apr_pstrdup(cp, value);
     } else if (strcasecmp(name, "setvar") == 0) {
         pp_rule_action_t *a = apr_array_push(b->run);
         a->name = "setvar";
@@ -236,7 +247,8 @@ static const char *parse_actions(const pp_setter_ctx_t *ctx, rule_build_t *b, co
 
 /* ---- variables and operator ----------------------------------------------------------- */
 
-static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b, const char *list)
+static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b,
+                                 const pp_chain_t *chain, const char *list)
 {
     pp_rule_t *rule = b->rule;
     apr_array_header_t *targets = apr_array_make(ctx->cp, 4, sizeof(pp_target_t *));
@@ -286,7 +298,7 @@ static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b, co
         t.label = key ? apr_pstrcat(ctx->cp, var->name, ":", key, NULL) : var->name;
         t.label_names_value = !key && var->family != NULL;
         t.label_colon = true;
-        t.chain = b->chain;
+        t.chain = chain;
         APR_ARRAY_PUSH(targets, const pp_target_t *) = pp_target_intern(ctx->cp, &t);
     }
     if (targets->nelts == 0)
@@ -350,9 +362,20 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     rule->line = ctx->site ? ctx->site->line : 0;
     rule_build_t b = { .rule = rule, .as = pp_actionset_create(ctx->cp),
                        .run = apr_array_make(ctx->cp, 1, sizeof(pp_rule_action_t)),
-                       .tags = apr_array_make(ctx->cp, 1, sizeof(const char *)) };
+                       .tags = apr_array_make(ctx->cp, 1, sizeof(const char *)),
+                       .tfns = apr_array_make(ctx->tp, 2, sizeof(const pp_tfn_def_t *)) };
     const char *err = parse_actions(ctx, &b, actions);
     pp_rule_t *starter = cfg->open_chain;
+    pp_phase_t phase = starter ? starter->phase
+                               : b.phase ? (pp_phase_t)b.phase : PP_PHASE_REQUEST_BODY;
+    /* The SecDefaultAction in force is the base, whatever phase it names (reference §2.7:
+     * one current default per context); its t: come first unless t:none. */
+    const default2_t *dflt = cfg->default2[0];
+    const pp_chain_t *chain = dflt ? dflt->chain : NULL;
+    for (int i = 0; i < b.tfns->nelts; i++)
+        chain = pp_chain_append(ctx->cp, chain, APR_ARRAY_IDX(b.tfns, i, const pp_tfn_def_t *));
+    if (!err && starter && rule->skip_after)
+        err = "skipAfter belongs to the first rule of a chain";
     if (!err && starter && !starter->lang2)
         err = "a SecRule cannot continue a SecFilter chain";
     if (!err && !starter && !b.as->id)
@@ -360,7 +383,7 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     if (!err && starter && (b.as->id || b.phase))
         err = "id and phase belong to the first rule of a chain";
     if (!err)
-        err = variables ? parse_targets(ctx, &b, variables) : NULL;
+        err = variables ? parse_targets(ctx, &b, chain, variables) : NULL;
     if (!err && variables)
         err = parse_operator(ctx, op, &rule->op);
     if (!err && !variables) {
@@ -381,12 +404,13 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
                             b.as->id ? " id " : (starter && starter->id ? " chained to id " : ""),
                             b.as->id ? b.as->id : (starter && starter->id ? starter->id : ""),
                             err);
-    rule->phase = starter ? starter->phase : b.phase ? (pp_phase_t)b.phase : PP_PHASE_REQUEST_BODY;
-    if (b.block) /* without SecDefaultAction, block is the built-in default's pass */
-        b.as->disruptive = b.as->disruptive == PP_TRI_UNSET ? PP_ACTION_PASS : b.as->disruptive;
+    rule->phase = phase;
+    const pp_actionset_t *base = dflt ? dflt->as : default2();
+    if (b.block) /* block: the disruptive action of the phase's SecDefaultAction */
+        b.as->disruptive = base->disruptive;
     rule->own = b.as;
     rule->id = b.as->id;
-    rule->effective = pp_actionset_merge(ctx->cp, default2(), b.as);
+    rule->effective = pp_actionset_merge(ctx->cp, base, b.as);
     rule->run = (const pp_rule_action_t *)b.run->elts;
     rule->nrun = (unsigned)b.run->nelts;
     rule->tags = (const char *const *)b.tags->elts;
@@ -399,5 +423,52 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     pp_rule_register(ctx->cp, rule);
     APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
     cfg->phase_mask |= 1u << rule->phase;
+    return NULL;
+}
+
+const char *pp_secrule_default_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx,
+                                      const char *actions)
+{
+    pp_rule_t scratch = { 0 };
+    rule_build_t b = { .rule = &scratch, .as = pp_actionset_create(ctx->cp),
+                       .run = apr_array_make(ctx->tp, 1, sizeof(pp_rule_action_t)),
+                       .tags = apr_array_make(ctx->tp, 1, sizeof(const char *)),
+                       .tfns = apr_array_make(ctx->tp, 2, sizeof(const pp_tfn_def_t *)) };
+    const char *err = parse_actions(ctx, &b, actions);
+    if (!err && (b.as->id || b.as->msg || b.as->chain || b.run->nelts || scratch.skip_after ||
+                 scratch.capture || b.tags->nelts || scratch.logdata))
+        err = "only the phase, the disruptive action, status, logging and t: belong in a "
+              "default action list";
+    if (!err && b.block)
+        err = "block takes its action from SecDefaultAction and cannot be one";
+    if (!err && (!b.phase || b.as->disruptive == PP_TRI_UNSET))
+        err = "a default action list needs a phase and a disruptive action (pass, deny)";
+    if (err)
+        return apr_psprintf(ctx->tp, "SecDefaultAction: %s", err);
+    default2_t *d = apr_pcalloc(ctx->cp, sizeof *d);
+    /* Unset parts fall back to ModSecurity's built-in phase:2,log,auditlog,pass. */
+    d->as = pp_actionset_merge(ctx->cp, default2(), b.as);
+    for (int i = 0; i < b.tfns->nelts; i++)
+        d->chain = pp_chain_append(ctx->cp, d->chain, APR_ARRAY_IDX(b.tfns, i, const pp_tfn_def_t *));
+    /* One current default, replaced by each SecDefaultAction whatever its phase, as in
+     * ModSecurity (the phase it names is checked, not used). */
+    cfg->default2[0] = d;
+    return NULL;
+}
+
+const char *pp_secrule_marker(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *name)
+{
+    if (cfg->open_chain)
+        return "SecMarker: the rule before asks for a chain";
+    pp_rule_t *rule = apr_pcalloc(ctx->cp, sizeof *rule);
+    rule->directive = "SecMarker";
+    rule->lang2 = true;
+    rule->marker = apr_pstrdup(ctx->cp, name);
+    rule->file = ctx->site && ctx->site->file ? apr_pstrdup(ctx->cp, ctx->site->file) : NULL;
+    rule->line = ctx->site ? ctx->site->line : 0;
+    rule->phase = PP_PHASE_NONE; /* stands in every phase (rules/plan.c) */
+    rule->op.arg = "";
+    pp_rule_register(ctx->cp, rule);
+    APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
     return NULL;
 }

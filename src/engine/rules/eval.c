@@ -621,8 +621,12 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
     return any;
 }
 
-static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase)
+/* Runs the 2.x chain starting at r; *skip = -1 when it matched and has skipAfter (the plan
+ * knows where to continue). True when processing of the phase must stop. */
+static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *skip)
 {
+    if (r->marker)
+        return false;
     hit_t hit;
     hit.target = NULL;
     bool matched = true, stop = false;
@@ -635,6 +639,8 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase)
              r->id ? r->id : "-", matched ? "matched" : "did not match");
     if (matched && !stop && r->chain_next)
         stop = apply_outcome2(tx, r, last, &hit, phase);
+    if (matched && r->skip_after)
+        *skip = -1;
     return stop || tx->verdict.intercepted || tx->budget.exhausted;
 }
 
@@ -645,7 +651,7 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
 {
     const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *), *last = r;
     if (r->lang2)
-        return run_chain2(tx, r, phase);
+        return run_chain2(tx, r, phase, skip);
     hit_t hit;
     hit.target = NULL;
     bool matched = true;
@@ -721,6 +727,10 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
         const pp_rule_group_t *g = steps[s].group;
         if (!g) {
             stop = run_chain(tx, rules, steps[s].first, phase, &skip);
+            if (skip < 0) { /* skipAfter: continue after the marker */
+                s = steps[s].skip_to - 1;
+                skip = 0;
+            }
             continue;
         }
         /* A group: its members are single rules without flow actions, one step each, so

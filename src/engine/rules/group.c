@@ -49,7 +49,7 @@ static bool joinable_pattern(const char *p)
 
 static bool groupable(const pp_rule_t *r)
 {
-    return r->nexclusions == 0 && !r->op.negated && strcmp(r->op.def->name, "rx19") == 0 &&
+    return !r->lang2 && r->nexclusions == 0 && !r->op.negated && strcmp(r->op.def->name, "rx19") == 0 &&
            !r->chain_member && !(r->own && (r->own->chain || r->own->skipnext)) &&
            joinable_pattern(r->op.arg);
 }

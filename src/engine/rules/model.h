@@ -327,6 +327,8 @@ typedef struct pp_rule_t {
     const char *const *tags;
     unsigned ntags;
     const pp_macro_t *logdata;       /* NULL: none */
+    const char *marker;              /* SecMarker: its name (the rule tests nothing) */
+    const char *skip_after;          /* skipAfter: the marker, resolved in the plan */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every
@@ -343,6 +345,9 @@ typedef struct pp_plan_step_t {
     /* The group this chain starts, when the whole group stands here in order and has a check;
      * the loop then checks the group without reading its members' records. */
     const pp_rule_group_t *group;
+    /* skipAfter of the chain's starter, resolved: the step after its marker in this phase (the
+     * phase's step count when the marker does not follow). */
+    int skip_to;
 } pp_plan_step_t;
 
 typedef struct pp_rule_plan_t {

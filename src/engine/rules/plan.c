@@ -1,6 +1,7 @@
 /*
  * Rule plans: for an effective rule list, the chains of each phase as (first, last) index
- * pairs. The phase loop (rules/eval.c) walks its phase's pairs instead of every rule of every
+ * pairs; a SecMarker is a step of every phase, and a skipAfter is resolved to the step after
+ * its marker. The phase loop (rules/eval.c) walks its phase's pairs instead of every rule of every
  * phase, and a rule its group check ruled out is skipped without its record being read: on a
  * server the rule records are cold in the cache at the start of each request, and reading a
  * hundred of them per phase costs more than evaluating the few that matter.
@@ -27,7 +28,10 @@ const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t
     int count[PP_PLAN_PHASES] = { 0 };
     for (int i = 0; i < rules->nelts; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-        if (!r->chain_member && r->phase < PP_PLAN_PHASES)
+        if (r->marker)
+            for (int ph = PP_PHASE_REQUEST_HEADERS; ph < PP_PLAN_PHASES; ph++)
+                count[ph]++;
+        else if (!r->chain_member && r->phase < PP_PLAN_PHASES)
             count[r->phase]++;
     }
     pp_plan_step_t *steps[PP_PLAN_PHASES];
@@ -35,13 +39,34 @@ const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t
         plan->steps[ph] = steps[ph] = count[ph] ? apr_palloc(p, count[ph] * sizeof *steps[ph]) : NULL;
     for (int i = 0; i < rules->nelts; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
+        if (r->marker) { /* a SecMarker stands in every phase */
+            for (int ph = PP_PHASE_REQUEST_HEADERS; ph < PP_PLAN_PHASES; ph++)
+                steps[ph][plan->nsteps[ph]++] = (pp_plan_step_t){ i, i, NULL, 0 };
+            continue;
+        }
         if (r->chain_member || r->phase >= PP_PLAN_PHASES)
             continue;
         int end = i;
         while (end + 1 < rules->nelts && APR_ARRAY_IDX(rules, end + 1, pp_rule_t *)->chain_member)
             end++;
         steps[r->phase][plan->nsteps[r->phase]++] =
-            (pp_plan_step_t){ i, end, group_stands(rules, i, r->group) ? r->group : NULL };
+            (pp_plan_step_t){ i, end, group_stands(rules, i, r->group) ? r->group : NULL, 0 };
     }
+    /* skipAfter: the step after the first marker of that name that follows, in the phase. */
+    for (int ph = 0; ph < PP_PLAN_PHASES; ph++)
+        for (int s = 0; s < plan->nsteps[ph]; s++) {
+            const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[ph][s].first, const pp_rule_t *);
+            if (!r->skip_after)
+                continue;
+            int to = plan->nsteps[ph];
+            for (int k = s + 1; k < plan->nsteps[ph]; k++) {
+                const pp_rule_t *m = APR_ARRAY_IDX(rules, steps[ph][k].first, const pp_rule_t *);
+                if (m->marker && strcmp(m->marker, r->skip_after) == 0) {
+                    to = k + 1;
+                    break;
+                }
+            }
+            steps[ph][s].skip_to = to;
+        }
     return plan;
 }
