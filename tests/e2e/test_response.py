@@ -55,6 +55,11 @@ SecFilterScanOutput On
 SecOutputInMemoryLimit 65536
 SecUploadDir "@ROOT@/data"
 SecFilterSelective OUTPUT "top-secret" "deny,log,status:403"
+# The default limits: SecResponseBodyLimit (512 KiB) below SecOutputInMemoryLimit (1 MiB).
+ScriptAlias /defaults/ "@ROOT@/cgi-bin/"
+<Location /defaults/>
+    SecOutputInMemoryLimit 1048576
+</Location>
 """)
 
 
@@ -81,6 +86,23 @@ def test_failed_spill_answers_500(srv):
     expect(sha(resp.body) == sha(page.body(MiB + 1000)), "replayed page differs")
     # The spill file goes with the request's pool, just after the response left.
     expect(wait_for(lambda: not list(srv.path("data").iterdir())), "spill file left behind")
+
+
+@SPILL.test
+def test_pages_do_not_need_the_upload_dir_by_default(srv):
+    # Attack run 4.22: with SecUploadDir unusable every scanned page over 1 MiB got 500. With
+    # the default limits a held page never reaches the disk, so pages of any size are served
+    # (and still inspected up to the limit).
+    data, away = srv.path("data"), srv.path("data.away")
+    os.rename(data, away)
+    try:
+        big = srv.get("/defaults/page.py?size=%d" % (5 * MiB))
+        denied = srv.get("/defaults/page.py?size=%d&say=top-secret&at=400000" % (5 * MiB))
+    finally:
+        os.rename(away, data)
+    expect_status(big, 200, "5 MiB page with SecUploadDir gone")
+    expect(sha(big.body) == sha(page.body(5 * MiB)), "5 MiB page differs")
+    expect_status(denied, 403, "marker inside the default limit with SecUploadDir gone")
 
 
 # ---- SecResponseBodyLimit (review H4) ---------------------------------------------------------
