@@ -1,5 +1,5 @@
 /*
- * parapet: subcommand table (check, eval, help, transform). Exit codes: 0 ok / request passed,
+ * parapet: subcommand table (check, eval, help, operator, transform). Exit codes: 0 ok / request passed,
  * 1 request intercepted, 2 usage, configuration or input error.
  */
 #include "cli.h"
@@ -20,6 +20,7 @@ static const subcommand_t commands[] = {
     { "check", pp_cli_check, "check [-d SERVERROOT] CONFIG      validate a configuration as Apache would load it (exit 0 valid, 2 invalid)" },
     { "eval",  pp_cli_eval,  "eval -c CONFIG REQUEST [--response RESPONSE]  verdict as JSON (exit 0 pass, 1 intercepted, 2 error)" },
     { "help",  pp_cli_help,  "help                              list directives" },
+    { "operator", pp_cli_operator, "operator NAME ARG VALUE|--hex         run one SecRule operator (@pm, @eq, ...) on a value" },
     { "transform", pp_cli_transform, "transform NAMES VALUE|--hex         apply ModSecurity 2 transformations (t:) to a value" },
 };
 /* clang-format on */

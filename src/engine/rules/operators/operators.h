@@ -32,4 +32,52 @@ bool pp_sqli_detect(pp_str_t value, char fingerprint[PP_SQLI_FINGERPRINT_SIZE]);
  * attributes and URL schemes. Cannot fail. */
 bool pp_xss_detect(pp_str_t value);
 
+/* ModSecurity 2.9.7's other operators (pm.c, strops.c; docs/operators.md). Rows whose argument
+ * names a file (@pmFromFile, @ipMatchFromFile) resolve a relative path against the directory
+ * the front end set with pp_op_set_base_dir (the rule file's), else the working directory. */
+void pp_op_set_base_dir(apr_pool_t *cp, const char *dir);
+const char *pp_op_resolve_path(apr_pool_t *cp, const char *fn);
+const char *pp_op_pm_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled);
+apr_status_t pp_op_pm_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
+                           pp_op_out_t *out);
+/* The phrase matcher alone: true and *phrase (the reported text, in the configuration pool)
+ * when value holds a phrase; pp_pm_phrases counts the distinct phrases. */
+bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase);
+apr_size_t pp_pm_phrases(const void *compiled);
+/* ModSecurity's @pm content syntax (quotes, |hex|, \ escapes) or NULL when it refuses it. */
+const char *pp_pm_content(apr_pool_t *p, const char *arg);
+/* glibc atoi() of a value that need not end in NUL. */
+int pp_ms_atoi(const char *s, apr_size_t len);
+
+#define PP_OP_EXEC(name)                                                                    \
+    apr_status_t name(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,       \
+                      pp_op_out_t *out)
+const char *pp_op_str_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_strmatch_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_num_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_byterange_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_ipmatch_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_ipmatchf_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_anyarg_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_unsupported_parse(apr_pool_t *cp, const char *arg, void **compiled);
+PP_OP_EXEC(pp_op_streq_exec);
+PP_OP_EXEC(pp_op_contains_exec);
+PP_OP_EXEC(pp_op_containsword_exec);
+PP_OP_EXEC(pp_op_beginswith_exec);
+PP_OP_EXEC(pp_op_endswith_exec);
+PP_OP_EXEC(pp_op_within_exec);
+PP_OP_EXEC(pp_op_strmatch_exec);
+PP_OP_EXEC(pp_op_eq_exec);
+PP_OP_EXEC(pp_op_gt_exec);
+PP_OP_EXEC(pp_op_ge_exec);
+PP_OP_EXEC(pp_op_lt_exec);
+PP_OP_EXEC(pp_op_le_exec);
+PP_OP_EXEC(pp_op_always_exec);
+PP_OP_EXEC(pp_op_never_exec);
+PP_OP_EXEC(pp_op_byterange_exec);
+PP_OP_EXEC(pp_op_urlenc_exec);
+PP_OP_EXEC(pp_op_utf8_exec);
+PP_OP_EXEC(pp_op_ipmatch_exec);
+
 #endif

@@ -1,0 +1,449 @@
+/*
+ * @pm, @pmf and @pmFromFile: ModSecurity 2.9.7's phrase matching, quirks included (reference
+ * §8.3). The phrases go into an Aho-Corasick trie built once at start-up and matched
+ * case-insensitively (ASCII, as in the C locale). Three of ModSecurity's own choices decide
+ * what matches and what is reported, and are kept on purpose so that the same rule gives the
+ * same verdict and the same TX:0:
+ *  - a node's failure link is looked up only one step back (the child of the parent's failure
+ *    node with the same letter, else the root), not along the whole failure chain;
+ *  - the scan stops at the first byte where a phrase ends; a phrase ending exactly at the node
+ *    reached reports that node's text, one found only through the failure links ("o_match")
+ *    reports the text of the node reached, which is a prefix of a longer phrase;
+ *  - a node's text is the prefix of the first phrase that created it, in that phrase's case.
+ * Phrase text goes through ModSecurity's content syntax (|hex|, \ escapes, surrounding double
+ * quotes) before it is split (@pm: on blanks; files: one phrase per line, trimmed, '#' lines
+ * and lines of one byte skipped). The compiled matcher lives in the configuration pool and is
+ * read-only at run time; matching allocates nothing.
+ */
+#include "rules/operators/operators.h"
+
+#include <apr_file_io.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PM_LINE 8192 /* apr_file_gets(buf, HUGE_STRING_LEN) as ModSecurity reads phrase files */
+#define PM_BASE_DIR_KEY "parapet.op.base_dir"
+
+typedef struct pm_node_t {
+    uint32_t fail, omatch;   /* omatch: 0 = none (the root is never an output) */
+    uint32_t kids;           /* first index in pm_t.kid / kid_letter */
+    uint16_t nkids;
+    uint8_t is_last;
+    uint8_t letter;
+    uint32_t text_len;       /* depth + 1 */
+    const char *text;        /* the creating phrase; the first text_len bytes are the node's text */
+} pm_node_t;
+
+typedef struct pm_t {
+    pm_node_t *node;         /* node[0] is the root */
+    uint32_t nnodes;
+    uint32_t *kid;           /* children, sorted by letter within a node */
+    uint8_t *kid_letter;
+    uint32_t root_next[256]; /* the root's children by lower-cased byte, 0 = none */
+    uint32_t nphrases;
+} pm_t;
+
+/* ---- building (start-up) -------------------------------------------------------------- */
+
+typedef struct bnode_t {
+    uint32_t first_child, sibling, parent, fail, omatch;
+    uint32_t depth;
+    uint8_t letter, is_last;
+    const char *text;
+} bnode_t;
+
+typedef struct builder_t {
+    apr_pool_t *tmp;
+    apr_array_header_t *nodes; /* bnode_t */
+    apr_size_t nphrases;
+} builder_t;
+
+static unsigned char lc(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+#define BN(b, i) (&APR_ARRAY_IDX((b)->nodes, (i), bnode_t))
+
+static uint32_t child_for(builder_t *b, uint32_t parent, uint8_t letter)
+{
+    for (uint32_t c = BN(b, parent)->first_child; c; c = BN(b, c)->sibling)
+        if (BN(b, c)->letter == letter)
+            return c;
+    return 0;
+}
+
+/* acmp_add_pattern: text is copied into cp first so node texts stay valid. */
+static void add_phrase(builder_t *b, apr_pool_t *cp, const char *p, apr_size_t len)
+{
+    const char *text = apr_pstrmemdup(cp, p, len);
+    uint32_t parent = 0;
+    for (apr_size_t i = 0; i < len; i++) {
+        uint8_t letter = lc((unsigned char)text[i]);
+        uint32_t c = child_for(b, parent, letter);
+        if (!c) {
+            c = (uint32_t)b->nodes->nelts;
+            bnode_t *n = apr_array_push(b->nodes);
+            memset(n, 0, sizeof *n);
+            n->letter = letter;
+            n->depth = (uint32_t)i;
+            n->parent = parent;
+            n->text = text;
+            /* new children go last among their siblings */
+            uint32_t *link = &BN(b, parent)->first_child;
+            while (*link)
+                link = &BN(b, *link)->sibling;
+            *link = c;
+        }
+        if (i == len - 1 && !BN(b, c)->is_last) {
+            BN(b, c)->is_last = 1;
+            b->nphrases++;
+        }
+        parent = c;
+    }
+}
+
+static int cmp_letter(const void *a, const void *b)
+{
+    return (int)((const uint8_t *)a)[0] - (int)((const uint8_t *)b)[0];
+}
+
+/* acmp_connect_fail_branches + acmp_connect_other_matches, then a flat read-only copy. */
+static pm_t *finish(builder_t *b, apr_pool_t *cp)
+{
+    uint32_t n = (uint32_t)b->nodes->nelts;
+    uint32_t *queue = apr_palloc(b->tmp, sizeof(uint32_t) * n);
+    uint32_t qh = 0, qt = 0;
+    for (uint32_t c = BN(b, 0)->first_child; c; c = BN(b, c)->sibling)
+        queue[qt++] = c;
+    while (qh < qt) {
+        uint32_t v = queue[qh++];
+        bnode_t *nv = BN(b, v);
+        nv->fail = 0;
+        if (nv->parent != 0)
+            nv->fail = child_for(b, BN(b, nv->parent)->fail, nv->letter);
+        for (uint32_t c = nv->first_child; c; c = BN(b, c)->sibling)
+            queue[qt++] = c;
+    }
+    for (uint32_t v = 1; v < n; v++) {
+        for (uint32_t om = BN(b, v)->fail; om != 0; om = BN(b, om)->fail)
+            if (BN(b, om)->is_last) {
+                BN(b, v)->omatch = om;
+                break;
+            }
+    }
+
+    pm_t *pm = apr_pcalloc(cp, sizeof *pm);
+    pm->nnodes = n;
+    pm->nphrases = (uint32_t)b->nphrases;
+    pm->node = apr_pcalloc(cp, sizeof(pm_node_t) * n);
+    pm->kid = apr_palloc(cp, sizeof(uint32_t) * (n ? n : 1));
+    pm->kid_letter = apr_palloc(cp, n ? n : 1);
+    uint32_t nk = 0;
+    struct { uint8_t letter; uint32_t idx; } *tmp = apr_palloc(b->tmp, sizeof *tmp * 256);
+    for (uint32_t v = 0; v < n; v++) {
+        bnode_t *bv = BN(b, v);
+        pm_node_t *o = &pm->node[v];
+        o->fail = bv->fail;
+        o->omatch = bv->omatch;
+        o->is_last = bv->is_last;
+        o->letter = bv->letter;
+        o->text = bv->text;
+        o->text_len = bv->depth + 1;
+        o->kids = nk;
+        unsigned k = 0;
+        for (uint32_t c = bv->first_child; c; c = BN(b, c)->sibling) {
+            tmp[k].letter = BN(b, c)->letter;
+            tmp[k].idx = c;
+            k++;
+        }
+        qsort(tmp, k, sizeof *tmp, cmp_letter);
+        for (unsigned i = 0; i < k; i++) {
+            pm->kid[nk + i] = tmp[i].idx;
+            pm->kid_letter[nk + i] = tmp[i].letter;
+            if (v == 0)
+                pm->root_next[tmp[i].letter] = tmp[i].idx;
+        }
+        o->nkids = (uint16_t)k;
+        nk += k;
+    }
+    return pm;
+}
+
+static builder_t *builder_new(apr_pool_t *cp)
+{
+    apr_pool_t *tmp;
+    if (apr_pool_create(&tmp, cp) != APR_SUCCESS)
+        return NULL;
+    builder_t *b = apr_pcalloc(tmp, sizeof *b);
+    b->tmp = tmp;
+    b->nodes = apr_array_make(tmp, 1024, sizeof(bnode_t));
+    bnode_t *root = apr_array_push(b->nodes);
+    memset(root, 0, sizeof *root);
+    root->text = "";
+    return b;
+}
+
+/* ModSecurity's parse_pm_content (msc_util.c), transcribed: a parameter wrapped in double
+ * quotes loses them, |41 42| is hex, \ escapes ; : \ ". NULL (with *why) for an empty
+ * content or an unsupported escape; the caller then uses the text as it was. Lengths are
+ * unsigned short there and so here. */
+static char *pm_content(apr_pool_t *p, const char *op_parm, const char **why)
+{
+    unsigned short op_len = (unsigned short)strlen(op_parm), offset = 0;
+    char *content = apr_pstrdup(p, op_parm), *parm;
+    while (offset < op_len && apr_isspace(content[offset]))
+        offset++;
+    op_len = (unsigned short)strlen(content);
+    if (content[offset] == '"' && op_len > 0 && content[op_len - 1] == '"') {
+        parm = apr_pstrdup(p, content + offset + 1);
+        if (op_len - offset - 2 >= 0)
+            parm[op_len - offset - 2] = '\0';
+    } else {
+        parm = apr_pstrdup(p, content + offset);
+    }
+    op_len = (unsigned short)strlen(parm);
+    if (op_len == 0) {
+        *why = "Content length is 0.";
+        return NULL;
+    }
+    int x = 0;
+    unsigned char bin = 0, esc = 0, bin_offset = 0, converted = 0;
+    char bin_parm[3] = { 0, 0, 0 };
+    for (int i = 0; i < op_len; i++) {
+        char ch = parm[i];
+        if (ch == '|') {
+            bin = !bin;
+        } else if (!esc && ch == '\\') {
+            esc = 1;
+        } else if (bin) {
+            if (apr_isxdigit(ch)) {
+                bin_parm[bin_offset++] = ch;
+                if (bin_offset == 2) {
+                    parm[x++] = (char)(strtol(bin_parm, NULL, 16) & 0xFF);
+                    bin_offset = 0;
+                    converted = 1;
+                }
+            }
+        } else if (esc) {
+            if (ch == ':' || ch == ';' || ch == '\\' || ch == '"') {
+                parm[x++] = ch;
+            } else {
+                *why = "Unsupported escape sequence.";
+                return NULL;
+            }
+            esc = 0;
+            converted = 1;
+        } else {
+            parm[x++] = ch;
+        }
+    }
+    if (converted)
+        op_len = (unsigned short)x;
+    return apr_pstrmemdup(p, parm, op_len);
+}
+
+const char *pp_op_pm_parse(apr_pool_t *cp, const char *arg, void **compiled)
+{
+    if (!arg || !*arg)
+        return "Missing parameter for operator 'pm'.";
+    builder_t *b = builder_new(cp);
+    if (!b)
+        return "out of memory";
+    const char *why = NULL;
+    char *c = pm_content(b->tmp, arg, &why);
+    /* apr_pstrdup of the processed content: a NUL from |00| ends the list */
+    const char *phrase = c ? c : arg;
+    for (;;) {
+        while (apr_isspace(*phrase))
+            phrase++;
+        if (!*phrase)
+            break;
+        const char *next = phrase;
+        while (*next && !apr_isspace(*next))
+            next++;
+        add_phrase(b, cp, phrase, (apr_size_t)(next - phrase));
+        phrase = next;
+    }
+    *compiled = finish(b, cp);
+    apr_pool_destroy(b->tmp);
+    return NULL;
+}
+
+void pp_op_set_base_dir(apr_pool_t *cp, const char *dir)
+{
+    apr_pool_userdata_set(dir ? apr_pstrdup(cp, dir) : NULL, PM_BASE_DIR_KEY, NULL, cp);
+}
+
+const char *pp_op_resolve_path(apr_pool_t *cp, const char *fn)
+{
+    void *base = NULL;
+    apr_pool_userdata_get(&base, PM_BASE_DIR_KEY, cp);
+    if (fn[0] == '/' || !base)
+        return fn;
+    char *merged = NULL;
+    if (apr_filepath_merge(&merged, base, fn, APR_FILEPATH_TRUENAME, cp) != APR_SUCCESS)
+        return apr_pstrcat(cp, (const char *)base, "/", fn, NULL);
+    return merged;
+}
+
+/* One file's phrases, as msre_op_pmFromFile_param_init reads them. */
+static const char *load_file(builder_t *b, apr_pool_t *cp, const char *fn)
+{
+    char errstr[256];
+    apr_file_t *fd;
+    apr_status_t rc = apr_file_open(&fd, fn, APR_READ | APR_BUFFERED, 0, b->tmp);
+    if (rc != APR_SUCCESS)
+        return apr_psprintf(cp, "Could not open phrase file \"%s\": %s", fn,
+                            apr_strerror(rc, errstr, sizeof errstr));
+    char *buf = apr_palloc(b->tmp, PM_LINE + 1);
+    for (int line = 1;; line++) {
+        rc = apr_file_gets(buf, PM_LINE, fd);
+        if (rc == APR_EOF)
+            break;
+        if (rc != APR_SUCCESS) {
+            apr_file_close(fd);
+            return apr_psprintf(cp, "Could not read \"%s\" line %d: %s", fn, line,
+                                apr_strerror(rc, errstr, sizeof errstr));
+        }
+        const char *why;
+        char *processed = pm_content(b->tmp, buf, &why);
+        char *start = processed ? processed : buf;
+        while (apr_isspace(*start))
+            start++;
+        char *end = (processed ? processed : buf) + strlen(processed ? processed : buf);
+        if (end > start)
+            end--;
+        while (end > start && apr_isspace(*end))
+            end--;
+        if (end > start)
+            *(++end) = '\0';
+        /* start == end: empty, and (ModSecurity's off-by-one) a single byte */
+        if (start == end || *start == '#')
+            continue;
+        add_phrase(b, cp, start, (apr_size_t)(end - start));
+    }
+    apr_file_close(fd);
+    return NULL;
+}
+
+const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled)
+{
+    if (!arg || !*arg)
+        return "Missing parameter for operator 'pmFromFile'.";
+    builder_t *b = builder_new(cp);
+    if (!b)
+        return "out of memory";
+    char *fn = apr_pstrdup(b->tmp, arg);
+    for (;;) {
+        while (apr_isspace(*fn))
+            fn++;
+        if (!*fn)
+            break;
+        char *next = fn;
+        while (*next && !apr_isspace(*next))
+            next++;
+        while (*next && apr_isspace(*next))
+            *next++ = '\0';
+        if (strncmp(fn, "http://", 7) == 0 || strncmp(fn, "https://", 8) == 0) {
+            apr_pool_destroy(b->tmp);
+            return apr_psprintf(cp, "phrase file \"%s\": only local files are supported "
+                                    "(download it and name the file)", fn);
+        }
+        const char *err = load_file(b, cp, pp_op_resolve_path(b->tmp, fn));
+        if (err) {
+            apr_pool_destroy(b->tmp);
+            return err;
+        }
+        fn = next;
+    }
+    *compiled = finish(b, cp);
+    apr_pool_destroy(b->tmp);
+    return NULL;
+}
+
+/* ---- matching (per value) ------------------------------------------------------------- */
+
+static uint32_t go(const pm_t *pm, uint32_t node, uint8_t letter)
+{
+    if (node == 0)
+        return pm->root_next[letter];
+    const pm_node_t *n = &pm->node[node];
+    const uint8_t *l = pm->kid_letter + n->kids;
+    unsigned lo = 0, hi = n->nkids;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (l[mid] == letter)
+            return pm->kid[n->kids + mid];
+        if (l[mid] < letter)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
+{
+    const pm_t *pm = compiled;
+    const unsigned char *s = (const unsigned char *)value.data, *end = s + value.len;
+    uint32_t node = 0;
+    while (s < end) {
+        if (node == 0) {
+            /* at the root, bytes that start no phrase leave it there */
+            while (s < end && !pm->root_next[lc(*s)])
+                s++;
+            if (s == end)
+                break;
+        }
+        uint8_t letter = lc(*s++);
+        uint32_t to = 0;
+        for (;;) {
+            to = go(pm, node, letter);
+            if (to && pm->node[to].is_last) {
+                *phrase = (pp_str_t){ pm->node[to].text, pm->node[to].text_len };
+                return true;
+            }
+            if (node == 0 || to)
+                break;
+            node = pm->node[node].fail;
+        }
+        if (to)
+            node = to;
+        if (pm->node[node].omatch) {
+            *phrase = (pp_str_t){ pm->node[node].text, pm->node[node].text_len };
+            return true;
+        }
+    }
+    return false;
+}
+
+apr_size_t pp_pm_phrases(const void *compiled)
+{
+    return ((const pm_t *)compiled)->nphrases;
+}
+
+apr_status_t pp_op_pm_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
+                           pp_op_out_t *out)
+{
+    pp_str_t phrase;
+    *match = value.len > 0 && pp_pm_match(compiled, value, &phrase);
+    if (*match) {
+        out->data = phrase;
+        out->ncaptures = 0;
+        if (out->want_captures) {
+            out->captures[0] = phrase; /* TX:0 = the phrase */
+            out->ncaptures = 1;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+const char *pp_pm_content(apr_pool_t *p, const char *arg)
+{
+    const char *why;
+    return pm_content(p, arg, &why);
+}
