@@ -353,7 +353,7 @@ const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled)
             return apr_psprintf(cp, "phrase file \"%s\": only local files are supported "
                                     "(download it and name the file)", fn);
         }
-        const char *err = load_file(b, cp, pp_op_resolve_path(b->tmp, fn));
+        const char *err = load_file(b, cp, pp_op_resolve_path(cp, fn));
         if (err) {
             apr_pool_destroy(b->tmp);
             return err;

@@ -5,7 +5,7 @@
  * anything, an empty value is @within anything, numbers are C atoi() of value and argument
  * (leading blanks and sign, then digits; "5abc" is 5, junk is 0, overflow saturates a long
  * and is then cut to int), @validateUtf8Encoding lets U+110000-U+13FFFF (lead byte 0xF4)
- * through, @ipMatch refuses /0. Matching allocates nothing; what matched is the value itself
+ * through, @ipMatch refuses /0 and an explicit full-width mask (/32, /128). Matching allocates nothing; what matched is the value itself
  * (ModSecurity logs the argument or the value, never a narrower part).
  */
 #include "rules/operators/operators.h"
@@ -286,31 +286,37 @@ typedef struct ip_list_t {
     apr_array_header_t *nets; /* ip_net_t */
 } ip_list_t;
 
-/* TreeAddIP: an entry with ':' is IPv6; an optional /bits (atoi, no '.', 1..32 or 1..128;
- * /0 is refused as ModSecurity does); the address through inet_pton. The entry is cut to 31
- * (IPv4) or 127 (IPv6) bytes first, as ModSecurity's fixed buffers do. */
+/* TreeAddIP as 2.9.7 behaves: an entry with ':' is IPv6; it is cut to 30 (IPv4) or 126
+ * (IPv6) bytes; an optional /bits (atoi; no '.'; 1..32 or 1..128) ends the address at the
+ * first '/', except that a mask equal to the family's full width is not cut off, so
+ * "1.2.3.4/32" and "::1/128" are refused (inet_pton sees the slash), as is /0. */
 static bool add_net(ip_list_t *l, const char *entry)
 {
     bool v6 = strchr(entry, ':') != NULL;
     char buf[128];
-    apr_size_t cap = v6 ? 128 : 32;
-    apr_cpystrn(buf, entry, cap);
-    unsigned bits = v6 ? 128 : 32;
+    apr_size_t cap = v6 ? 126 : 30;
+    apr_size_t n = strlen(entry);
+    if (n > cap)
+        n = cap;
+    memcpy(buf, entry, n);
+    buf[n] = '\0';
+    unsigned full = v6 ? 128 : 32, bits = full;
     char *slash = strchr(buf, '/');
     if (slash) {
-        *slash = '\0';
         if (strchr(slash + 1, '.'))
             return false;
         int cidr = pp_ms_atoi(slash + 1, strlen(slash + 1));
-        if (cidr <= 0 || cidr > (int)bits)
+        if (cidr <= 0 || cidr > (int)full)
             return false;
         bits = (unsigned)cidr;
+        if (bits != full)
+            *slash = '\0';
     }
-    ip_net_t *n = apr_array_push(l->nets);
-    memset(n, 0, sizeof *n);
-    n->v6 = v6;
-    n->bits = bits;
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, n->addr) != 1) {
+    ip_net_t *net = apr_array_push(l->nets);
+    memset(net, 0, sizeof *net);
+    net->v6 = v6;
+    net->bits = bits;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, net->addr) != 1) {
         l->nets->nelts--;
         return false;
     }

@@ -7,9 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "rules/operators/operator_vectors.h"
+#include "rules/operators/operators.h"
 #include "tx.h"
 
 static apr_pool_t *pool;
@@ -92,6 +96,47 @@ static void test_match_output(void **state)
     assert_int_equal(out.data.len, out.captures[0].len);
 }
 
+/* @pmFromFile reads its files as ModSecurity does: relative to the rule file's directory (set
+ * by the front end), one phrase a line, trimmed, '#' lines, empty lines and (ModSecurity's
+ * off-by-one) one-byte lines skipped, the @pm content syntax applied per line; the phrase found
+ * is the matched data and, with captures, TX:0. */
+static void test_pm_files(void **state)
+{
+    char dir[] = "/tmp/parapet-pmXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/p.data", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# a comment\n  Alpha  \nb\n\n|62 65|ta\r\ngam ma\n", f);
+    fclose(f);
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    const pp_op_def_t *pmf = pp_op_find("pmFromFile");
+    void *c = NULL;
+    pp_op_set_base_dir(cp, dir);
+    assert_null(pmf->parse(cp, "p.data", &c));
+    assert_int_equal(pp_pm_phrases(c), 3); /* Alpha, beta, "gam ma" */
+    bool m = false;
+    pp_op_out_t out = { .want_captures = true };
+    assert_int_equal(pmf->exec(NULL, c, PP_STR("xxBETAxx"), &m, &out), APR_SUCCESS);
+    assert_true(m);
+    assert_int_equal(out.data.len, 4);
+    assert_memory_equal(out.data.data, "beta", 4); /* the phrase as written */
+    assert_int_equal(out.ncaptures, 1);
+    assert_int_equal(pmf->exec(NULL, c, PP_STR("b # comment"), &m, &out), APR_SUCCESS);
+    assert_false(m);
+    assert_int_equal(pmf->exec(NULL, c, PP_STR("a gam ma"), &m, &out), APR_SUCCESS);
+    assert_true(m);
+    pp_op_set_base_dir(cp, "/nonexistent");
+    const char *err = pmf->parse(cp, "p.data", &c);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "\"/nonexistent/p.data\""));
+    unlink(path);
+    rmdir(dir);
+    apr_pool_destroy(cp);
+}
+
 static void test_unknown_operator(void **state)
 {
     assert_null(pp_op_find("nosuchop"));
@@ -105,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_match_output),
+        cmocka_unit_test(test_pm_files),
         cmocka_unit_test(test_unknown_operator),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,289 @@
+"""Operators against ModSecurity 2.9.7 itself (the oracle of the SecRule work).
+
+One real Apache with Debian's mod_security2 runs, for every (operator, argument) case below, a
+rule `SecRule ARGS "@op arg" "id:N,phase:2,pass,log,capture,logdata:'%{MATCHED_VAR_NAME}=%{TX.0}'"`
+over generated values posted as ARGS; each match is one error-log line naming the rule and the
+argument, and for the phrase operators TX:0 is the phrase ModSecurity reports. The same values
+go through `build/parapet operator OP ARG --hex` (the engine's own table row), and the set of
+matching values, and for @pm/@pmFromFile the reported phrase, must be identical. Values and
+arguments are seeded random strings over small alphabets (so that phrases overlap and the
+Aho-Corasick failure links are exercised), the reference's edge cases (empty values and
+arguments, numbers with junk, signs, blanks and overflow, truncated UTF-8, %-escapes, IPv6),
+and CRS 3.3.4's own phrase files. A difference is printed with the operator, the argument,
+the value and both answers.
+"""
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+import harness
+from harness import Apache, REPO, Skip
+
+MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
+PARAPET = REPO / "build" / "parapet"
+CRS_RULES = "/usr/share/modsecurity-crs/rules"
+SEED = int(os.environ.get("PARAPET_OP_SEED", "20261207"))
+PER_REQUEST = 400
+
+
+def rand_str(rng, alphabet, lo, hi):
+    return bytes(rng.choice(alphabet) for _ in range(rng.randint(lo, hi)))
+
+
+def string_values(rng):
+    alpha = b"abAB_ -x1.\x00\xe9"
+    vals = [b"", b"a", b"ab", b"abc", b"AB", b"ab_", b"x ab", b"ab x", b"-ab-", b"aab", b"\xe9ab\xe9"]
+    vals += [rand_str(rng, alpha, 0, 8) for _ in range(150)]
+    return vals
+
+
+def string_cases(rng):
+    args = ["a", "ab", "abc", "AB", "b_", "x a", "ab-", "-", "1", "\xe9".encode("latin-1").decode("latin-1")]
+    args += [rand_str(rng, b"abAB_-x1.", 1, 3).decode() for _ in range(6)]
+    cases = []
+    for op in ("streq", "contains", "containsWord", "beginsWith", "endsWith", "within", "strmatch"):
+        for a in args:
+            cases.append((op, a))
+    cases += [("within", "ab abc|x_y"), ("strmatch", "a|62|c"), ("strmatch", "a\\;b")]
+    return cases
+
+
+def number_values(rng):
+    vals = [b"", b"0", b"5", b" 5", b"\t\n 5", b"5abc", b"abc", b"-3", b"+7", b"--3", b"+-3", b"- 3",
+            b"0x10", b"010", b"1e3", b"3.9", b"-0", b"2147483647", b"2147483648", b"-2147483649",
+            b"4294967301", b"99999999999999999999", b"-99999999999999999999", b"9223372036854775807",
+            b"9223372036854775808", b"\x005", b"5\x006", b"\xa05", b"\x0b5", b" +0012x"]
+    vals += [rand_str(rng, b"0123456789 -+ax", 0, 6) for _ in range(80)]
+    return vals
+
+
+def number_cases(rng):
+    cases = []
+    for op in ("eq", "ge", "gt", "le", "lt"):
+        for a in ("0", "5", "-3", "5abc", "abc", "2147483648", "99999999999999999999", "+7", "010"):
+            cases.append((op, a))
+    return cases
+
+
+def byte_values(rng):
+    vals = [b"", b"%", b"%4", b"%41", b"%4g", b"%%41", b"a%2", b"%zz", b"\xc3\xa9", b"\xc3", b"\xe2\x82",
+            b"\xe2\x82\xac", b"\xed\xa0\x80", b"\xf0\x9f\x98\x80", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80",
+            b"\xc0\xaf", b"\xc1\xbf", b"\xe0\x80\xaf", b"\xf0\x80\x80\xaf", b"\xf8\x88\x80\x80\x80",
+            b"\x80", b"\xbf", b"\xff", b"\xfe", b"\xc3A", b"\xe2A\x82", b"a\x00b", b"\x7f", b"\t\r\n ~"]
+    alpha = b"%0aAfFgG\x00\x09\x20\x7e\x7f\x80\xbf\xc0\xc3\xa9\xe2\x82\xac\xed\xa0\xf0\x9f\xf4\x90\xf5\xff"
+    vals += [rand_str(rng, alpha, 1, 8) for _ in range(200)]
+    return vals
+
+
+def byte_cases(rng):
+    cases = [("validateUrlEncoding", ""), ("validateUtf8Encoding", "")]
+    for a in ("32-126", "1-255", "0-255", "9,10,13,32-126", "65", "0", "48-57,65-90,97-122",
+              "0-0,37-37", "128-255", "1-2-3", "9 , 10", "32-126,128", " 48 - 57"):
+        cases.append(("validateByteRange", a))
+    return cases
+
+
+def ip_values(rng):
+    vals = [b"", b"127.0.0.1", b"127.0.0.2", b"10.1.2.3", b"11.0.0.1", b"192.168.1.77", b"192.168.2.1",
+            b"1.2.3.4", b"1.2.3.5", b"1.2.3.6", b"::1", b"::2", b"2001:db8::1", b"2001:db9::1",
+            b"::ffff:1.2.3.4", b"fe80::1%eth0", b"01.2.3.4", b"1.2.3", b"1.2.3.4 ", b" 1.2.3.4",
+            b"256.1.1.1", b"1.2.3.4\x00x", b"abc", b"0.0.0.0", b"255.255.255.255", b"10.0.0.0",
+            b"2001:DB8::abcd", b"2001:db8:0:0:0:0:0:1", b"1:2:3:4:5:6:7:8:9"]
+    for _ in range(40):
+        vals.append(("%d.%d.%d.%d" % tuple(rng.choice([1, 2, 3, 4, 5, 6, 10, 127, 192, 168, 255])
+                                           for _ in range(4))).encode())
+    return vals
+
+
+def ip_cases(rng):
+    return [("ipMatch", a) for a in (
+        "127.0.0.1,::1", "10.0.0.0/8", "192.168.1.0/24,2001:db8::/32", "1.2.3.4/31", "1.2.3.0/24/", "10.0.0.0/08",
+        "::ffff:1.2.3.4", "0.0.0.0/1", "1.2.3.4,5.6.7.8,10.10.10.10/30", "2001:db8::/127", "2001:db8::/64,::1",
+        "255.255.255.255", "128.0.0.0/1,::/1")]
+
+
+PM_ALPHA = b"abcAB"
+
+
+def pm_values(rng):
+    vals = [b"", b"a", b"abc", b"ABCD", b"xabcx", b"abcx", b"bcab"]
+    vals += [rand_str(rng, PM_ALPHA + b"x ", 0, 12) for _ in range(250)]
+    return vals
+
+
+def pm_cases(rng):
+    cases = []
+    for _ in range(30):
+        phrases = {rand_str(rng, PM_ALPHA, 1, 4).decode() for _ in range(rng.randint(1, 8))}
+        cases.append(("pm", " ".join(sorted(phrases, key=lambda _: rng.random()))))
+    cases += [("pm", "|61 62|c"), ("pm", "a|62|"), ("pm", "ab\\;c cab"), ("pm", "|41|bc BAa"),
+              ("pm", "abcd bc"), ("pm", "abcd bc c"), ("pm", "ABC abc aBc bc"), ("pm", "a\\x")]
+    return cases
+
+
+def pmf_files(rng, tmp):
+    """Phrase files with the quirks of ModSecurity's reader, and CRS's own."""
+    files = []
+    texts = [
+        b"abc\nbc\n# comment\n  cab  \n\na\nAB\n",
+        b"|61 62|c\nba\\;b\n \"bca\"\nb c\r\nx\n#a\nab#\n",
+        b"".join(rand_str(rng, PM_ALPHA, 1, 5) + b"\n" for _ in range(60)),
+    ]
+    for i, t in enumerate(texts):
+        path = os.path.join(tmp, "phrases%d.data" % i)
+        with open(path, "wb") as f:
+            f.write(t)
+        files.append(path)
+    return files
+
+
+def crs_values(rng):
+    """Values around CRS's phrase files: lines of them, pieces of lines, and benign text."""
+    vals = [b"", b"hello world", b"GET /index.html", b"Mozilla/5.0 (X11; Linux x86_64)"]
+    for name in ("php-function-names-933151.data", "unix-shell.data", "scanners-user-agents.data",
+                 "lfi-os-files.data"):
+        lines = [l.strip() for l in open(os.path.join(CRS_RULES, name), "rb")
+                 if l.strip() and not l.startswith(b"#")]
+        for _ in range(20):
+            l = rng.choice(lines)
+            cut = rng.randint(0, len(l))
+            vals.append(b"x=" + l.upper() + b"(1)")
+            vals.append(l[:cut])
+    return vals
+
+
+def crs_cases():
+    return [("pmFromFile", os.path.join(CRS_RULES, n)) for n in (
+        "php-function-names-933151.data", "unix-shell.data", "scanners-user-agents.data",
+        "lfi-os-files.data", "restricted-files.data")]
+
+
+def unescape_log(s):
+    out, i = bytearray(), 0
+    while i < len(s):
+        if s[i] == "\\" and s[i + 1:i + 2] == "x":
+            out.append(int(s[i + 2:i + 4], 16))
+            i += 4
+        elif s[i] == "\\" and i + 1 < len(s):
+            out += s[i + 1].encode("latin-1")
+            i += 2
+        else:
+            out += s[i].encode("latin-1")
+            i += 1
+    return bytes(out)
+
+
+def oracle(groups):
+    """{(case index, value index): phrase bytes or None} for every match ModSecurity logs."""
+    rules, ids = [], {}
+    n = 0
+    for g, (cases, vals) in enumerate(groups):
+        for k, (op, arg) in enumerate(cases):
+            rid = 100000 + n
+            ids[rid] = (g, k)
+            n += 1
+            # Each group's rules look only at that group's arguments (ARGS:/^gN_/).
+            rules.append('SecRule ARGS:/^g%d_/ "@%s %s" "id:%d,phase:2,pass,log,capture,'
+                         't:none,logdata:\'%%{MATCHED_VAR_NAME}=%%{TX.0}\'"'
+                         % (g, op, arg, rid))
+    snippet = """
+LoadModule security2_module %s
+SecRuleEngine On
+SecRequestBodyAccess On
+SecRequestBodyLimit 13107200
+SecRequestBodyNoFilesLimit 13107200
+SecArgumentsLimit 1000
+SecPcreMatchLimit 100000
+SecDataDir @ROOT@/data
+SecTmpDir @ROOT@/data
+%s
+""" % (MODSEC_SO, "\n".join(rules))
+    srv = Apache(snippet=snippet, load_parapet=False, name="ms2op")
+    srv.start()
+    try:
+        for g, (cases, vals) in enumerate(groups):
+            # A value @ipMatch cannot read is an operator error that ends the rule for the
+            # values after it ("Rule processing failed"): those values go one per request.
+            step = 1 if cases[0][0] == "ipMatch" else PER_REQUEST
+            for start in range(0, len(vals), step):
+                body = "&".join("g%d_%d=%s" % (g, i, urllib.parse.quote_from_bytes(vals[i], safe=""))
+                                for i in range(start, min(start + step, len(vals))))
+                resp = srv.request("POST", "/index.html", body=body.encode(),
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+                if resp.status != 200:
+                    raise AssertionError("ModSecurity answered %d" % resp.status)
+        time.sleep(0.5)
+        log = srv.error_log()
+        if os.environ.get("PARAPET_OP_LOG"):
+            open(os.environ["PARAPET_OP_LOG"], "w").write(log)
+    finally:
+        srv.stop()
+    if "ModSecurity: Rule" in log and "Failed to" in log:
+        raise AssertionError("ModSecurity refused a rule:\n" + log[-2000:])
+    found = {}
+    for line in log.splitlines():
+        m = re.search(r'\[id "(\d+)"\].*\[data "ARGS:g\d+_(\d+)=(.*?)"\] \[', line)
+        if m:
+            g, k = ids[int(m.group(1))]
+            found[(g, k, int(m.group(2)))] = unescape_log(m.group(3))
+    return found
+
+
+def ours(op, arg, vals):
+    text = "".join(v.hex() + "\n" for v in vals)
+    run = subprocess.run([str(PARAPET), "operator", op, arg, "--hex"], input=text.encode(),
+                         capture_output=True)
+    if run.returncode != 0:
+        raise AssertionError("parapet operator %s %r: %s" % (op, arg, run.stderr.decode()))
+    lines = run.stdout.decode().split("\n")[:-1]
+    assert len(lines) == len(vals), "%s: %d results for %d values" % (op, len(lines), len(vals))
+    return [bytes.fromhex(l[2:]) if l.startswith("1") else None for l in lines]
+
+
+def test_operators_match_modsecurity():
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+    rng = random.Random(SEED)
+    tmp = tempfile.mkdtemp(prefix="parapet-ms2op-")
+    try:
+        pm_vals = pm_values(rng)
+        groups = [
+            (string_cases(rng), string_values(rng)),
+            (number_cases(rng), number_values(rng)),
+            (byte_cases(rng), byte_values(rng)),
+            (ip_cases(rng), ip_values(rng)),
+            (pm_cases(rng) + [("pmFromFile", f) for f in pmf_files(rng, tmp)]
+             + [("pmf", " ".join(pmf_files(rng, tmp)[:2])),
+                ("unconditionalMatch", ""), ("noMatch", "")], pm_vals),
+            (crs_cases(), crs_values(rng)),
+        ]
+        theirs = oracle(groups)
+        differences, compared, matches = [], 0, 0
+        for g, (cases, vals) in enumerate(groups):
+            for k, (op, arg) in enumerate(cases):
+                phrase_op = op in ("pm", "pmf", "pmFromFile")
+                mine = ours(op, arg, vals)
+                for i, v in enumerate(vals):
+                    compared += 1
+                    t = theirs.get((g, k, i))
+                    m = mine[i]
+                    if (t is None) != (m is None):
+                        differences.append("@%s %r on %r: parapet %s, modsecurity %s" % (
+                            op, arg, v, "match" if m is not None else "no match",
+                            "match" if t is not None else "no match"))
+                    elif m is not None:
+                        matches += 1
+                        if phrase_op and m != t:
+                            differences.append("@%s %r on %r: parapet phrase %r, modsecurity %r"
+                                               % (op, arg, v, m, t))
+        print("    %d operator cases, %d evaluations (%d matches): %d differences"
+              % (sum(len(c) for c, _ in groups), compared, matches, len(differences)))
+        if differences:
+            raise AssertionError("%d differences:\n  %s" % (len(differences), "\n  ".join(differences[:60])))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
