@@ -7,8 +7,9 @@
  *
  * Once a request is let through, the handler must receive exactly the bytes the client sent.
  * The client side of the chain is exhausted by then, so a filter of our own is put at the
- * content-set level and serves the engine's copy (pp_tx_read_request_body) in the sizes the
- * handler asks for. Filters the handler adds later (SetInputFilter DEFLATE and the like) sit
+ * content-set level and serves the engine's copy in the sizes the handler asks for: a body in
+ * memory through pp_tx_read_request_body, a spooled one as file buckets on its spool file, so
+ * its bytes are not read back and copied (the handler's read maps the file). Filters the handler adds later (SetInputFilter DEFLATE and the like) sit
  * above it and still see the original bytes. It never calls the filters below it.
  */
 #include <string.h>
@@ -31,6 +32,10 @@ typedef struct replay_ctx_t {
     const char *data;
     apr_size_t len;
     bool eos;
+    /* A body that spilled to a file is served from that file as file buckets (read through
+     * mmap or sendfile by whoever consumes them) instead of being copied into heap buckets. */
+    apr_file_t *file;
+    apr_off_t pos, total;
 } replay_ctx_t;
 
 /* Feeds one brigade to the engine. Returns true when EOS was seen, or when the engine refused
@@ -146,6 +151,48 @@ static apr_size_t window_for_mode(const replay_ctx_t *ctx, ap_input_mode_t mode,
     return n;
 }
 
+/* The file way: the next range of the spool file as a file bucket. A line (GETLINE) is cut
+ * at its LF, at most HUGE_STRING_LEN bytes, as the core's own filter does. */
+static apr_status_t replay_file(ap_filter_t *f, replay_ctx_t *ctx, apr_bucket_brigade *bb,
+                                ap_input_mode_t mode, apr_off_t readbytes)
+{
+    apr_bucket_alloc_t *ba = f->c->bucket_alloc;
+    apr_off_t left = ctx->total - ctx->pos, want = left;
+    apr_bucket_brigade *tmp;
+    apr_status_t rv;
+
+    if (left <= 0) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+        return APR_SUCCESS;
+    }
+    if ((mode == AP_MODE_READBYTES || mode == AP_MODE_SPECULATIVE) && readbytes > 0
+        && readbytes < want) {
+        want = readbytes;
+    }
+    if (mode == AP_MODE_GETLINE && want > HUGE_STRING_LEN) {
+        want = HUGE_STRING_LEN;
+    }
+    tmp = apr_brigade_create(f->r->pool, ba);
+    APR_BRIGADE_INSERT_TAIL(tmp, apr_bucket_file_create(ctx->file, ctx->pos, (apr_size_t)want,
+                                                        f->r->pool, ba));
+    if (mode == AP_MODE_GETLINE) {
+        rv = apr_brigade_split_line(bb, tmp, APR_BLOCK_READ, HUGE_STRING_LEN);
+        apr_brigade_destroy(tmp);
+        if (rv == APR_SUCCESS) {
+            rv = apr_brigade_length(bb, 1, &want);
+        }
+    }
+    else {
+        APR_BRIGADE_CONCAT(bb, tmp);
+        apr_brigade_destroy(tmp);
+        rv = APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
+        ctx->pos += want;
+    }
+    return rv;
+}
+
 static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
                                 apr_read_type_e block, apr_off_t readbytes)
 {
@@ -157,6 +204,15 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     if (mode != AP_MODE_READBYTES && mode != AP_MODE_GETLINE && mode != AP_MODE_SPECULATIVE
         && mode != AP_MODE_EXHAUSTIVE) {
         return APR_ENOTIMPL;
+    }
+    if (ctx->file != NULL) {
+        rv = replay_file(f, ctx, bb, mode, readbytes);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, f->r,
+                          "Parapet: replaying the request body from its spool file failed "
+                          "[unique_id \"%s\"]", pp_tx_unique_id(ctx->tx));
+        }
+        return rv;
     }
     rv = refill(ctx);
     if (rv != APR_SUCCESS) {
@@ -180,12 +236,35 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     return APR_SUCCESS;
 }
 
+/* A spooled body is replayed from a descriptor of our own on the engine's spool file (its
+ * descriptor's offset belongs to the engine). It is opened through /proc/self/fd, so it is the
+ * same file whatever happened to the name in the spool directory. NULL when the body is in
+ * memory or that fails (no /proc): the copying way works for every body. */
+static apr_file_t *open_spool(request_rec *r, pp_tx_t *tx)
+{
+    apr_file_t *spool = NULL, *own = NULL;
+    apr_os_file_t fd;
+
+    if (pp_tx_request_body_file(tx, &spool) != APR_SUCCESS || spool == NULL
+        || apr_os_file_get(&fd, spool) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_file_open(&own, apr_psprintf(r->pool, "/proc/self/fd/%d", (int)fd),
+                      APR_FOPEN_READ | APR_FOPEN_BINARY | APR_FOPEN_SENDFILE_ENABLED,
+                      APR_OS_DEFAULT, r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return own;
+}
+
 void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq)
 {
     replay_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
 
     ctx->tx = rq->tx;
     rq->replay = ctx;
+    ctx->file = open_spool(r, rq->tx);
+    ctx->total = pp_tx_request_body_length(rq->tx);
     /* The handler reads a de-chunked body of known size: say so, so ap_setup_client_block
      * accepts it and CGI gets CONTENT_LENGTH. An internal redirect copies these headers. */
     if (apr_table_get(r->headers_in, "Transfer-Encoding") != NULL) {

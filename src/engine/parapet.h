@@ -207,6 +207,12 @@ apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
  * *len = 0 at the end. data points into engine memory valid until the next call. */
 apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len);
 apr_off_t pp_tx_request_body_length(const pp_tx_t *tx);
+/* When the buffered body went to a file (past SecUploadInMemoryLimit), flushes it and sets
+ * *file: it holds the whole body from offset 0 and lives as long as the transaction, so the
+ * adapter can replay it from the file without copying it through memory. Its offset is the
+ * engine's: read it through a descriptor of your own. *file = NULL when the body is in memory
+ * (use pp_tx_read_request_body). Fails as pp_tx_read_request_body would. */
+apr_status_t pp_tx_request_body_file(pp_tx_t *tx, apr_file_t **file);
 
 void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line);
 void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);

@@ -33,5 +33,10 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len);
  * larger. */
 apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out);
 const char *pp_buffer_path(const pp_buffer_t *b);
+/* Once the body is complete: flushes the spill file and sets *file to it (it holds the whole
+ * body, from offset 0), so a reader can take the bytes from the file itself instead of through
+ * pp_buffer_read's copies (with a descriptor of its own: this one's offset belongs to the
+ * buffer); *file = NULL when the body is in memory. Fails (stickily) like a read. */
+apr_status_t pp_buffer_sync(pp_buffer_t *b, apr_file_t **file);
 
 #endif

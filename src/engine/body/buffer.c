@@ -16,6 +16,9 @@
 
 #define PP_READ_CHUNK_BYTES 65536
 #define PP_BUFFER_FIRST_BYTES 8192
+/* Spill writes are gathered to this size: one write(2) per 64 KiB, not per 4 KiB (APR's
+ * default), for bodies that come in 8 KB blocks. */
+#define PP_SPILL_BUFFER_BYTES 65536
 
 struct pp_buffer_t {
     apr_pool_t *pool;
@@ -74,6 +77,10 @@ static apr_status_t spill(pp_buffer_t *b)
     if (rv != APR_SUCCESS)
         return rv;
     b->path = tmpl;
+    rv = apr_file_buffer_set(b->file, apr_palloc(b->pool, PP_SPILL_BUFFER_BYTES),
+                             PP_SPILL_BUFFER_BYTES);
+    if (rv != APR_SUCCESS)
+        return rv;
     return write_all(b->file, b->mem.data, b->mem.len);
 }
 
@@ -143,6 +150,20 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
     if (rv == APR_EOF && *len != n)
         rv = APR_EGENERAL;
     return rv == APR_SUCCESS ? APR_SUCCESS : fail(b, rv);
+}
+
+apr_status_t pp_buffer_sync(pp_buffer_t *b, apr_file_t **file)
+{
+    *file = NULL;
+    if (b->error)
+        return b->error;
+    if (!b->file)
+        return APR_SUCCESS;
+    apr_status_t rv = apr_file_flush(b->file);
+    if (rv != APR_SUCCESS)
+        return fail(b, rv);
+    *file = b->file;
+    return APR_SUCCESS;
 }
 
 apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out)

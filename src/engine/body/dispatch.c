@@ -263,6 +263,12 @@ apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t 
     return pp_buffer_read(tx->body, data, len);
 }
 
+apr_status_t pp_tx_request_body_file(pp_tx_t *tx, apr_file_t **file)
+{
+    *file = NULL;
+    return tx->body ? pp_buffer_sync(tx->body, file) : APR_SUCCESS;
+}
+
 apr_off_t pp_tx_request_body_length(const pp_tx_t *tx)
 {
     return tx->body ? pp_buffer_length(tx->body) : 0;
