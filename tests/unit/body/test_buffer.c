@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <apr_general.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 
 #include "body/body.h"
@@ -114,6 +115,9 @@ static void test_memory_only(void **state)
     assert_int_equal(pp_buffer_feed(b, "hello ", 6), APR_SUCCESS);
     assert_int_equal(pp_buffer_feed(b, "", 0), APR_SUCCESS);
     assert_int_equal(pp_buffer_feed(b, "world", 5), APR_SUCCESS);
+    apr_file_t *file = (apr_file_t *)p; /* must be reset */
+    assert_int_equal(pp_buffer_sync(b, &file), APR_SUCCESS);
+    assert_null(file); /* in memory: nothing to replay from a file */
     assert_false(pp_buffer_spilled(b));
     assert_null(pp_buffer_path(b));
     assert_int_equal(pp_buffer_error(b), APR_SUCCESS);
@@ -182,6 +186,22 @@ static void test_spill_replay(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(count_files(), 1);
 
+    /* pp_buffer_sync: the file itself holds the whole body (the last bytes were still in
+     * the 64 KiB write buffer), read through a descriptor of our own. */
+    apr_file_t *file = NULL;
+    assert_int_equal(pp_buffer_sync(b, &file), APR_SUCCESS);
+    assert_non_null(file);
+    apr_os_file_t fd;
+    assert_int_equal(apr_os_file_get(&fd, file), APR_SUCCESS);
+    char own_path[64];
+    snprintf(own_path, sizeof own_path, "/proc/self/fd/%d", (int)fd);
+    FILE *own = fopen(own_path, "rb");
+    assert_non_null(own);
+    char *copy = apr_palloc(p, total + 1);
+    assert_int_equal(fread(copy, 1, total + 1, own), total);
+    fclose(own);
+    assert_memory_equal(copy, body, total);
+
     /* Replay is byte-identical, chunk by chunk; a second read after the end gives nothing. */
     pp_str_t all;
     assert_int_equal(read_all(b, p, &all), APR_SUCCESS);
@@ -244,12 +264,13 @@ static void test_failed_spill_is_sticky(void **state)
 static void test_failed_write_is_sticky(void **state)
 {
     apr_pool_t *p = *state;
-    char *big = pattern(p, 20000);
+    /* more than the 64 KiB the spill gathers before it writes */
+    char *big = pattern(p, 200000);
     pp_buffer_t *b = pp_buffer_create(p, 16, tmp);
     fsize_guard_t g;
     assert_int_equal(pp_buffer_feed(b, big, 16), APR_SUCCESS);
     fsize_limit(&g, 100);
-    apr_status_t rv = pp_buffer_feed(b, big + 16, 20000 - 16);
+    apr_status_t rv = pp_buffer_feed(b, big + 16, 200000 - 16);
     apr_status_t small = pp_buffer_feed(b, "CC", 2);
     fsize_restore(&g);
     assert_int_not_equal(rv, APR_SUCCESS);
