@@ -894,6 +894,25 @@ def targets(rows, mem, eng, apcg, leftovers):
         lines.append("| in Apache (callgrind, −bare): Parapet vs ModSecurity per rule | "
                      "Parapet %s, ModSecurity %s | %s |" % (fmt_int(par), fmt_int(mod),
                                                           verdict(par < mod)))
+    # Uploads (issue 17): throughput of a large upload, CPU of a small one, the parser alone.
+    mp10 = next((r for r in rows if r["scenario"].key == "mp10m"), None)
+    if mp10:
+        r10 = mp10["ratio"]["parapet"]["rps"]
+        lines.append("| 10 MB multipart through Apache ≥ 50 %% of bare Apache's MB/s (wrk req/s) | "
+                     "%.1f %% | %s |" % (r10 * 100, verdict(r10 >= 0.50)))
+    mp100 = next((r for r in rows if r["scenario"].key == "mp100k"), None)
+    if mp100:
+        over_p = mp100["parapet"]["cpu_us"] - mp100["bare"]["cpu_us"]
+        over_m = mp100["modsec"]["cpu_us"] - mp100["bare"]["cpu_us"]
+        share = over_p / over_m if over_m > 0 else float("inf")
+        lines.append("| 100 KB multipart CPU overhead (−bare) ≤ 1/4 of ModSecurity's | "
+                     "%.1f µs vs %.1f µs: %.2f | %s |" % (over_p, over_m, share,
+                                                         verdict(share <= 0.25)))
+    mps = re.search(r": ([0-9]+) MB/s", eng.get("multipart") or "")
+    if mps:
+        lines.append("| multipart parser alone ≥ 5 GB/s on a large binary file part "
+                     "(bench_multipart, CPU time) | %s MB/s | %s |" % (
+                         fmt_int(int(mps.group(1))), verdict(int(mps.group(1)) >= 5000)))
     left = sum(len(m["left"]) for m in mem.values()) + sum(len(v) for v in leftovers.values())
     lines.append("| no upload or spool file left behind (`SecUploadKeepFiles Off`), after every "
                  "measurement | %d files | %s |" % (left, verdict(left == 0)))
