@@ -110,6 +110,21 @@ def test_form_charset_attacks_are_caught(srv):
 
 
 @CHARSETS.test
+def test_request_charset_attacks_are_caught(srv):
+    # Tomcat decodes parts without a charset (and names) with the request encoding, which it
+    # takes from the charset parameter of the multipart Content-Type itself.
+    for cs, data in ENCODED:
+        if cs.startswith("UTF-16"):
+            continue
+        body = multipart(b"B", field(b"comment", None, data))
+        expect_status(post(srv, body, "multipart/form-data; boundary=B; charset=" + cs), 403,
+                      "multipart Content-Type charset=%s" % cs)
+    body = multipart(b"B", field("evilname".encode("cp037"), "UTF-8", b"1"))
+    expect_status(post(srv, body, "multipart/form-data; boundary=B; charset=IBM037"), 403,
+                  "IBM037 name, request charset, part charset UTF-8")
+
+
+@CHARSETS.test
 def test_urlencoded_charset_attacks_are_caught(srv):
     from urllib.parse import quote_from_bytes
     pycodec = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be", "UTF-16": "utf-16-be",
@@ -186,6 +201,10 @@ def client_bodies():
                     b"Content-Disposition: form-data; name=wide", "Grüße".encode("utf-16")))),
         ("urlencoded, ISO-8859-1", "application/x-www-form-urlencoded; charset=ISO-8859-1",
          b"q=caf%E9&n=1"),
+        ("multipart with charset=UTF-8 on the request (Spring RestTemplate)",
+         "multipart/form-data; charset=UTF-8; boundary=" + okhttp.decode(),
+         multipart(okhttp, field(b"title", "UTF-8", "Grüße".encode()),
+                   field(b"_charset_", None, b"UTF-8"))),
     ]
 
 

@@ -296,10 +296,16 @@ static void set_payload(pp_tx_t *tx, pp_str_t payload)
  * decode it): the converted copy is appended to ARGS when it differs. A charset iconv does not
  * know, or text that does not convert, makes the body ambiguous: 400. */
 
+static bool str_same(pp_str_t a, pp_str_t b)
+{
+    return a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+}
+
 /* Appends the converted copies of args[i] when name_cs / value_cs (NULL: as sent) change it:
- * one, or two for an unmarked UTF-16/32 (read big- and little-endian). */
-static const char *add_decoded(pp_tx_t *tx, pp_charset_conv_t *conv, int i, const char *name_cs,
-                               const char *value_cs)
+ * one, or two for an unmarked UTF-16/32 (read big- and little-endian); none that equals the
+ * field as sent or a copy already appended from args[mark] on. */
+static const char *add_decoded(pp_tx_t *tx, pp_charset_conv_t *conv, int i, int mark,
+                               const char *name_cs, const char *value_cs)
 {
     pp_field_t f = APR_ARRAY_IDX(tx->args, i, pp_field_t);
     pp_field_t d[2] = { f, f };
@@ -317,11 +323,17 @@ static const char *add_decoded(pp_tx_t *tx, pp_charset_conv_t *conv, int i, cons
     d[1].value = alt_value.data ? alt_value : d[0].value;
     int n = (alt_name.data || alt_value.data) ? 2 : 1;
     for (int k = 0; k < n; k++) {
-        if (d[k].name.data == f.name.data && d[k].value.data == f.value.data)
+        bool seen = d[k].name.data == f.name.data && d[k].value.data == f.value.data;
+        for (int j = mark; j < tx->args->nelts && !seen; j++) {
+            const pp_field_t *e = &APR_ARRAY_IDX(tx->args, j, pp_field_t);
+            seen = str_same(e->name, d[k].name) && str_same(e->value, d[k].value);
+        }
+        if (seen)
             continue;
         if (memchr(d[k].name.data, '\0', d[k].name.len) != NULL)
             return "NUL in a field name once decoded from its charset";
         *(pp_field_t *)apr_array_push(tx->args) = d[k];
+        pp_tx_changed(tx, PP_SRC_ARGS);
     }
     return NULL;
 }
@@ -402,7 +414,7 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
     if (err == NULL && cs != NULL && !pp_charset_is_identity(cs)) {
         pp_charset_conv_t *conv = pp_charset_conv_create(tx->pool);
         for (int i = tx->query_arg_count; i < fields && err == NULL; i++)
-            err = add_decoded(tx, conv, i, cs, cs);
+            err = add_decoded(tx, conv, i, tx->args->nelts, cs, cs);
         if (err == NULL && tx->args->nelts > fields) {
             pp_debug(tx, 4, "Urlencoded body: %d argument(s) also inspected as decoded from %s",
                      tx->args->nelts - fields, cs);
@@ -449,7 +461,7 @@ static apr_status_t mp_field(void *ctx, pp_str_t name, pp_str_t value)
     if (err != NULL && st->charset_error == NULL)
         st->charset_error = err;
     *(const char **)apr_array_push(st->charsets) = cs;
-    if (name.len == 9 && memcmp(name.data, "_charset_", 9) == 0) {
+    if (name.len == 9 && strncasecmp(name.data, "_charset_", 9) == 0) {
         /* What browsers fill in (HTML "_charset_"): the encoding of the whole form. */
         const char *v = apr_pstrmemdup(tx->pool, value.data, value.len);
         if (st->form_charset != NULL && strcasecmp(st->form_charset, v) != 0 &&
@@ -590,19 +602,36 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
         refuse_charset(tx, st->charset_error);
         return APR_SUCCESS;
     }
+    /* The form's charsets: _charset_ (Jetty) and the request's own charset= (Tomcat's request
+     * encoding, the default for parts without one); each decodes names and such parts. A part's
+     * charset decodes its value. */
+    const char *form_cs[2], *req_cs = NULL;
+    int nform = 0;
+    const char *err = pp_charset_param(tx->pool, pp_str_from_cstr(tx->content_type), &req_cs);
+    if (err != NULL) {
+        refuse_charset(tx, err);
+        return APR_SUCCESS;
+    }
+    if (st->form_charset)
+        form_cs[nform++] = st->form_charset;
+    if (req_cs && !(nform && strcasecmp(req_cs, form_cs[0]) == 0))
+        form_cs[nform++] = req_cs;
     int fields = tx->args->nelts;
     pp_charset_conv_t *conv = NULL;
-    for (int i = first; i < fields && i - first < st->charsets->nelts; i++) {
+    for (int i = first; i < fields && i - first < st->charsets->nelts && !err; i++) {
         const char *part_cs = APR_ARRAY_IDX(st->charsets, i - first, const char *);
-        const char *value_cs = part_cs ? part_cs : st->form_charset;
-        if (value_cs == NULL)
+        int mark = tx->args->nelts;
+        if (!part_cs && !nform)
             continue;
         conv = conv ? conv : pp_charset_conv_create(tx->pool);
-        const char *err = add_decoded(tx, conv, i, st->form_charset, value_cs);
-        if (err != NULL) {
-            refuse_charset(tx, err);
-            return APR_SUCCESS;
-        }
+        for (int k = 0; k < nform && !err; k++)
+            err = add_decoded(tx, conv, i, mark, form_cs[k], part_cs ? part_cs : form_cs[k]);
+        if (part_cs && !err)
+            err = add_decoded(tx, conv, i, mark, NULL, part_cs);
+    }
+    if (err != NULL) {
+        refuse_charset(tx, err);
+        return APR_SUCCESS;
     }
     if (tx->args->nelts > fields) {
         pp_debug(tx, 4, "Multipart: %d field(s) also inspected as decoded from their charset",
