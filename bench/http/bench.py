@@ -138,6 +138,7 @@ LoadModule parapet_module {so}
     SecAuditEngine Off
     SecUploadDir "{root}/data/uploads"
     SecUploadKeepFiles Off
+    SecRequestBodyLimit 2147483648
 </IfModule>
 """
 
