@@ -108,6 +108,7 @@ struct pp_tx_t {
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
     struct pp_coll_t *coll_tx;    /* TX, made at first use (pp_tx_collection) */
+    pp_tx_overrides_t *overrides; /* ctl: changes for this transaction (NULL: none) */
     struct {                      /* the value that matched last: MATCHED_VAR(_NAME) */
         const pp_target_t *target;
         pp_str_t name, value;

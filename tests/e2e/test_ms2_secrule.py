@@ -5,7 +5,7 @@ status, the same rule ids in the error log (in order), and the same [msg] and [d
 The rules use what lang/secrule.c takes today (docs/rule-core.md): keys and exclusions,
 negation, t: chains, phases 1 and 2, SecDefaultAction per phase with block, a chain, capture into
 TX:0-9, setvar arithmetic with macros (anomaly scoring), logdata with MATCHED_VAR(_NAME),
-skipAfter to a SecMarker.
+skipAfter to a SecMarker, ctl:ruleRemoveById and ctl:ruleRemoveTargetById.
 """
 import os
 import re
@@ -37,6 +37,9 @@ SecRule ARGS:skip "^1$" "id:90,phase:2,pass,nolog,skipAfter:END_SKIP"
 SecRule ARGS "skipme" "id:91,phase:2,deny,status:403,msg:'not skipped'"
 SecMarker END_SKIP
 SecRule ARGS "after" "id:92,phase:2,deny,status:409,msg:'after the marker'"
+SecRule REQUEST_URI "^/ctl" "id:100,phase:1,pass,nolog,ctl:ruleRemoveTargetById=111;ARGS:password,ctl:ruleRemoveById=112"
+SecRule ARGS "'" "id:111,phase:2,deny,status:403,msg:'quote'"
+SecRule ARGS "zz" "id:112,phase:2,deny,status:409,msg:'zz'"
 """
 
 # (method, path, headers)
@@ -63,6 +66,10 @@ REQUESTS = [
     ("GET", "/r12b?skip=0&a=skipme", {}),
     ("GET", "/r12c?skip=1&a=skipme&b=after", {}),
     ("GET", "/r13", {"X-Blk": "b"}),
+    ("GET", "/ctl1?password=it's", {}),
+    ("GET", "/ctl2?password=it's&user=o'b", {}),
+    ("GET", "/ctl3?a=zz", {}),
+    ("GET", "/noctl?a=zz&password=it's", {}),
 ]
 
 LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')

@@ -454,7 +454,39 @@ static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_
 
 static bool detection_only(const pp_tx_t *tx)
 {
+    if (tx->overrides && tx->overrides->engine != PP_TRI_UNSET)
+        return tx->overrides->engine == PP_ENGINE_DETECTION_ONLY;
     return pp_cfg_int(tx->cfg->engine, PP_ENGINE_OFF) == PP_ENGINE_DETECTION_ONLY;
+}
+
+/* ctl:ruleRemoveById/ByTag removed the rule for this transaction. */
+static bool rule_removed(const pp_tx_t *tx, const pp_rule_t *r)
+{
+    const pp_tx_overrides_t *ov = tx->overrides;
+    if (ov->engine == PP_ENGINE_OFF)
+        return true; /* ctl:ruleEngine=Off: no further rule runs */
+    unsigned w = r->ordinal / 64;
+    return w < ov->nwords && (ov->removed[w] >> (r->ordinal % 64) & 1);
+}
+
+/* ctl:ruleRemoveTarget*: value name of target t is not tested by rule r. */
+static bool target_removed(const pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t,
+                           pp_str_t name)
+{
+    const apr_array_header_t *a = tx->overrides->target_removals;
+    for (int i = 0; i < a->nelts; i++) {
+        const pp_target_removal_t *x = &APR_ARRAY_IDX(a, i, pp_target_removal_t);
+        if (x->ordinal != r->ordinal || strcasecmp(x->var, t->var->name) != 0)
+            continue;
+        if (!x->key)
+            return true;
+        const char *key = t->selector;
+        if (key ? strcasecmp(key, x->key) == 0
+                : name.data && name.len == strlen(x->key) &&
+                      strncasecmp(name.data, x->key, name.len) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* The message of a 2.x match, in ModSecurity 2.9's words (without the "ModSecurity: " prefix
@@ -588,6 +620,8 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
             if (c->nexclusions && excluded(c, t, v->name))
                 continue;
+            if (tx->overrides && target_removed(tx, c, t, v->name))
+                continue;
             bool m = false;
             hit->out.want_captures = c->capture;
             hit->out.ncaptures = 0;
@@ -625,7 +659,7 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
  * knows where to continue). True when processing of the phase must stop. */
 static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *skip)
 {
-    if (r->marker)
+    if (r->marker || (tx->overrides && rule_removed(tx, r)))
         return false;
     hit_t hit;
     hit.target = NULL;

@@ -279,6 +279,23 @@ typedef struct pp_rule_action_t {
     const void *arg;
 } pp_rule_action_t;
 
+/* ---- Per-transaction overrides (ctl:) ---------------------------------------------------- */
+
+/* What ctl: actions changed for one transaction. The shared rules and plan stay read-only;
+ * the loop consults this before each rule (rules/eval.c). */
+typedef struct pp_target_removal_t {
+    unsigned ordinal;   /* the rule */
+    const char *var;    /* variable name (ARGS), compared with the target's variable or family */
+    const char *key;    /* NULL: the whole variable */
+} pp_target_removal_t;
+
+typedef struct pp_tx_overrides_t {
+    uint64_t *removed;                 /* bitset of removed rules by ordinal */
+    unsigned nwords;
+    apr_array_header_t *target_removals; /* pp_target_removal_t */
+    int engine;                        /* PP_TRI_UNSET, or the engine mode ctl:ruleEngine set */
+} pp_tx_overrides_t;
+
 /* ---- Rules ----------------------------------------------------------------------------- */
 
 /* Consecutive rules of one context that test the same targets with plain (not negated)
