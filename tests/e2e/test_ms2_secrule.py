@@ -5,7 +5,8 @@ status, the same rule ids in the error log (in order), and the same [msg] and [d
 The rules use what lang/secrule.c takes today (docs/rule-core.md): keys and exclusions,
 negation, t: chains, phases 1 and 2, SecDefaultAction per phase with block, a chain, capture into
 TX:0-9, setvar arithmetic with macros (anomaly scoring), logdata with MATCHED_VAR(_NAME),
-skipAfter to a SecMarker, ctl:ruleRemoveById and ctl:ruleRemoveTargetById.
+skipAfter to a SecMarker, ctl:ruleRemoveById and ctl:ruleRemoveTargetById, &counts, /regex/
+keys and exclusions (which spare ARGS_NAMES).
 """
 import os
 import re
@@ -40,6 +41,10 @@ SecRule ARGS "after" "id:92,phase:2,deny,status:409,msg:'after the marker'"
 SecRule REQUEST_URI "^/ctl" "id:100,phase:1,pass,nolog,ctl:ruleRemoveTargetById=111;ARGS:password,ctl:ruleRemoveById=112"
 SecRule ARGS "'" "id:111,phase:2,deny,status:403,msg:'quote'"
 SecRule ARGS "zz" "id:112,phase:2,deny,status:409,msg:'zz'"
+SecRule &ARGS "^5$" "id:140,phase:2,deny,status:403,msg:'five args'"
+SecRule ARGS:/^pre_/ "bad" "id:141,phase:2,deny,status:403,msg:'pre'"
+SecRule ARGS|!ARGS:/^ok_/ "worse" "id:142,phase:2,deny,status:403,msg:'worse'"
+SecRule ARGS_NAMES|!ARGS:nm "^nm$" "id:143,phase:2,deny,status:403,msg:'name'"
 """
 
 # (method, path, headers)
@@ -70,6 +75,13 @@ REQUESTS = [
     ("GET", "/ctl2?password=it's&user=o'b", {}),
     ("GET", "/ctl3?a=zz", {}),
     ("GET", "/noctl?a=zz&password=it's", {}),
+    ("GET", "/cnt?a=1&b=2&c=3&d=4&e=5", {}),
+    ("GET", "/cnt2?a=1&b=2", {}),
+    ("GET", "/pre?PRE_x=bad", {}),
+    ("GET", "/pre2?xpre_x=bad", {}),
+    ("GET", "/ex?ok_1=worse", {}),
+    ("GET", "/ex2?no=worse", {}),
+    ("GET", "/nm?nm=1", {}),
 ]
 
 LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')

@@ -164,9 +164,8 @@ const char *pp_names19_resolve(apr_pool_t *cp, apr_pool_t *tp, const char *name,
         if (!sel || !var->family)
             return apr_psprintf(tp, "\"!%s\": only single arguments, cookies or headers "
                                     "(ARG_x, COOKIE_x, HEADER_x) can be excluded", name);
-        exclusion->family = var->family;
-        exclusion->name = apr_pstrdup(cp, sel);
-        exclusion->icase = n->style == UPPER_DASH;
+        *exclusion = (pp_exclusion_t){ .family = var->family, .name = apr_pstrdup(cp, sel),
+                                       .icase = n->style == UPPER_DASH };
         return NULL;
     }
     pp_target_t t = { 0 };

@@ -48,7 +48,7 @@ static const char *selective_targets(const pp_setter_ctx_t *ctx, const char *loc
     for (char *item = apr_strtok(list, "|", &state); item; item = apr_strtok(NULL, "|", &state)) {
         bool exclude = item[0] == '!';
         const pp_target_t *t = NULL;
-        pp_exclusion_t ex;
+        pp_exclusion_t ex = { 0 };
         const char *err = pp_names19_resolve(ctx->cp, ctx->tp, exclude ? item + 1 : item,
                                              exclude, &t, &ex);
         if (err)

@@ -4,8 +4,8 @@
  * the language; what it does not take yet is refused at start-up with the reason, never
  * accepted and ignored:
  *
- * - variables: NAME, NAME:key, !NAME:key (exclusion), '|' lists; the rows of the variable table.
- *   Not yet: &NAME (counting) and NAME:/regex/ keys.
+ * - variables: NAME, NAME:key, NAME:/regex/ (keys matching, case-insensitive), &NAME (the
+ *   count), !NAME:key and !NAME:/regex/ (exclusions), '|' lists; the rows of the variable table.
  * - operators: "@name argument", "!@name ...", and a bare pattern as @rx; every operator row.
  * - actions: id, phase, msg, logdata, severity, tag, rev, ver, maturity, accuracy, t:,
  *   deny, pass, block (the disruptive action of the phase's SecDefaultAction; pass, the
@@ -416,19 +416,26 @@ static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b,
         bool exclude = item[0] == '!';
         if (exclude)
             item++;
-        if (item[0] == '&')
-            return apr_psprintf(ctx->tp, "\"&%s\": counting variables is not supported yet",
-                                item + 1);
+        bool count = item[0] == '&';
+        if (count)
+            item++;
         char *colon = strchr(item, ':');
         const char *key = NULL;
+        const pp_regex_t *re = NULL;
         if (colon) {
             *colon = '\0';
             key = colon + 1;
-            if (key[0] == '/')
-                return apr_psprintf(ctx->tp, "\"%s:%s\": regular-expression keys are not "
-                                             "supported yet", item, key);
             if (key[0] == '\'' && strlen(key) >= 2 && key[strlen(key) - 1] == '\'')
                 key = apr_pstrmemdup(ctx->tp, key + 1, strlen(key) - 2);
+            apr_size_t kl = strlen(key);
+            if (key[0] == '/' && kl >= 2 && key[kl - 1] == '/') {
+                /* A regular-expression key, case-insensitive as ModSecurity compiles it. */
+                key = apr_pstrmemdup(ctx->cp, key + 1, kl - 2);
+                const char *rerr;
+                re = pp_regex_compile(ctx->cp, key, PP_RX_ICASE, &rerr);
+                if (!re)
+                    return apr_psprintf(ctx->tp, "%s:/%s/: %s", item, key, rerr);
+            }
         }
         for (char *c = item; *c; c++)
             *c = (char)apr_toupper((unsigned char)*c);
@@ -436,13 +443,15 @@ static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b,
         if (!var)
             return apr_psprintf(ctx->tp, "unknown variable \"%s\"", item);
         if (exclude) {
-            if (!key || !var->family)
+            if (!key || !var->family || count)
                 return apr_psprintf(ctx->tp, "\"!%s\": only a member of a collection can be "
-                                             "excluded (!%s:name)", item, item);
+                                             "excluded (!%s:name or !%s:/regex/)", item, item, item);
             pp_exclusion_t *e = apr_array_push(excl);
-            e->family = var->family;
+            e->family = var->name;
+            e->by_var = true;
             e->name = apr_pstrdup(ctx->cp, key);
             e->icase = true; /* ModSecurity compares exclusion keys case-insensitively */
+            e->re = re;
             continue;
         }
         if (key && var->selector == PP_SEL_NONE)
@@ -451,9 +460,12 @@ static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b,
             return apr_psprintf(ctx->tp, "variable %s needs a key (%s:name)", item, item);
         pp_target_t t = { 0 };
         t.var = var;
-        t.selector = key ? apr_pstrdup(ctx->cp, key) : NULL;
-        t.label = key ? apr_pstrcat(ctx->cp, var->name, ":", key, NULL) : var->name;
-        t.label_names_value = !key && var->family != NULL;
+        t.selector = key && !re ? apr_pstrdup(ctx->cp, key) : NULL;
+        t.key_regex = re;
+        t.key_regex_src = re ? key : NULL;
+        t.count = count;
+        t.label = key && !re ? apr_pstrcat(ctx->cp, var->name, ":", key, NULL) : var->name;
+        t.label_names_value = (!key || re) && var->family != NULL && !count;
         t.label_colon = true;
         t.chain = chain;
         APR_ARRAY_PUSH(targets, const pp_target_t *) = pp_target_intern(ctx->cp, &t);

@@ -45,6 +45,28 @@ static inline bool worth_caching(const pp_target_t *t)
     return t->direct || t->prefix_uses > 1;
 }
 
+/* 2.x VAR:/re/ keeps the members whose name matches; &VAR becomes one value, the count. */
+static void keys_and_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *vals)
+{
+    if (t->key_regex) {
+        int n = 0;
+        for (int i = 0; i < vals->nelts; i++) {
+            pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+            bool m = false;
+            if (v->name.data && pp_regex_exec(t->key_regex, tx->rx, v->name, &m) == APR_SUCCESS &&
+                m)
+                APR_ARRAY_IDX(vals, n++, pp_value_t) = *v;
+        }
+        vals->nelts = n;
+    }
+    if (t->count) {
+        const char *c = apr_itoa(tx->pool, vals->nelts);
+        vals->nelts = 0;
+        *(pp_value_t *)apr_array_push(vals) =
+            (pp_value_t){ pp_str_from_cstr(c), PP_STR_NULL, NULL, 0 };
+    }
+}
+
 /* The values of t's variable, collected afresh (its chain is not applied). */
 static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t *t,
                                                  pp_phase_t phase)
@@ -60,6 +82,8 @@ static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t 
     }
     if (vals->nelts == 0 && t->missing_as_empty)
         *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
+    if (t->key_regex || t->count)
+        keys_and_count(tx, t, vals);
     return vals;
 }
 
@@ -153,12 +177,20 @@ static bool needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t 
     return pp_rx_needs_met(needs, v->value, value_sketch(tx, needs, v));
 }
 
-static bool excluded(const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
+static bool excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
 {
     for (unsigned i = 0; i < r->nexclusions && t->var->family && name.data; i++) {
         const pp_exclusion_t *e = &r->exclusions[i];
+        if (strcmp(e->family, e->by_var ? t->var->name : t->var->family) != 0)
+            continue;
+        if (e->re) {
+            bool m = false;
+            if (pp_regex_exec(e->re, tx->rx, name, &m) == APR_SUCCESS && m)
+                return true;
+            continue;
+        }
         apr_size_t n = strlen(e->name);
-        if (strcmp(e->family, t->var->family) == 0 && name.len == n &&
+        if (name.len == n &&
             (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0)
             return true;
     }
@@ -262,7 +294,7 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
             return false;
         for (int i = 0; i < vals->nelts; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            if (r->nexclusions && excluded(r, t, v->name))
+            if (r->nexclusions && excluded(tx, r, t, v->name))
                 continue;
             bool m = false, undecided = false;
             if (r->op.needs && !needs_met(tx, r->op.needs, v)) {
@@ -618,7 +650,7 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
         }
         for (int i = 0; i < vals->nelts && !*stop; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            if (c->nexclusions && excluded(c, t, v->name))
+            if (c->nexclusions && excluded(tx, c, t, v->name))
                 continue;
             if (tx->overrides && target_removed(tx, c, t, v->name))
                 continue;

@@ -131,6 +131,9 @@ struct pp_target_t {
     const char *label;      /* location name in messages: THE_REQUEST, HEADER("USER-AGENT") */
     bool label_names_value; /* append ("name") of the value to the label (collections) */
     bool label_colon;       /* 2.x: the name is appended as LABEL:name, not LABEL("name") */
+    const pp_regex_t *key_regex; /* 2.x VAR:/re/: members whose name matches (selector NULL) */
+    const char *key_regex_src;   /* its pattern, for interning */
+    bool count;             /* 2.x &VAR: one value, the number of values */
     const pp_chain_t *chain; /* transformations applied before matching (NULL: none) */
     bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
     /* Set when interned: */
@@ -153,6 +156,8 @@ typedef struct pp_exclusion_t {
     const char *family; /* "ARGS", "REQUEST_COOKIES", "REQUEST_HEADERS" */
     const char *name;
     bool icase;         /* header names compare case-insensitively */
+    const pp_regex_t *re; /* 2.x !VAR:/re/: names matching it (name is then the pattern) */
+    bool by_var;          /* 2.x: family is a variable name (!ARGS:x spares ARGS_NAMES) */
 } pp_exclusion_t;
 
 /* ---- Operators ------------------------------------------------------------------------- */
