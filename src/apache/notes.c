@@ -32,15 +32,20 @@ const char *pp_ap_unique_id(const request_rec *r)
 }
 
 /* The engine hands over what an administrator must see (reference §10 level 1: matches with
- * log, interceptions, fail-closed reasons). The line takes 1.9's "mod_security: " prefix and
- * the request's identity so it can be matched with the audit and debug logs. */
+ * log, interceptions, fail-closed reasons). The line takes 1.9's "mod_security: " prefix (2.x
+ * rule messages bring "ModSecurity: ") and the request's identity so it can be matched with the
+ * audit and debug logs. */
 void pp_ap_errlog(void *ctx, int level, const char *msg)
 {
     request_rec *r = ctx;
     pp_ap_req_t *rq = pp_ap_req_get(r);
 
+    /* A 2.x rule's message carries ModSecurity 2's own "ModSecurity: " prefix (fail2ban's
+     * apache-modsecurity filter and log tools look for it); the rest get 1.9's. */
+    bool own = strncmp(msg, "ModSecurity: ", 13) == 0;
     ap_log_rerror(APLOG_MARK, level <= 1 ? APLOG_ERR : APLOG_WARNING, 0, r,
-                  "mod_security: %s [hostname \"%s\"] [uri \"%s\"] [unique_id \"%s\"]", msg,
+                  "%s%s [hostname \"%s\"] [uri \"%s\"] [unique_id \"%s\"]",
+                  own ? "" : "mod_security: ", msg,
                   ap_escape_logitem(r->pool, r->hostname), ap_escape_logitem(r->pool, r->uri),
                   rq != NULL ? pp_tx_unique_id(rq->tx) : "");
 }

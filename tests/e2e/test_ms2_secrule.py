@@ -1,6 +1,8 @@
 """SecRule / SecAction against ModSecurity 2.9.7 itself: the same rules in a real Apache with
 Debian's mod_security2 and in one with Parapet, the same requests, and per request the same
-status, the same rule ids in the error log (in order), and the same [msg] and [data] for them.
+status, the same rule ids in the error log (in order), the same [msg] and [data] for them, and
+the same words before the tags ("ModSecurity: Access denied with code 403 (phase 2). Pattern
+match ... at ARGS:a.").
 
 The rules use what lang/secrule.c takes today (docs/rule-core.md): keys and exclusions,
 negation, t: chains, phases 1 and 2, SecDefaultAction per phase with block, a chain, capture into
@@ -111,9 +113,13 @@ def run(load_parapet):
             continue
         msg = re.search(r'\[msg "([^"]*)"\]', line)
         data = re.search(r'\[data "([^"]*)"\]', line)
+        # The words before the tags: "ModSecurity: Access denied with code 403 (phase 2).
+        # Pattern match ... at ARGS:a." (what fail2ban's apache-modsecurity filter reads).
+        words = re.search(r'(ModSecurity: .*?) \[(?:file|line|id) ', line)
         uri = m.group(2).split("?")[0]
         hits.setdefault(uri, []).append((m.group(1), msg.group(1) if msg else None,
-                                         data.group(1) if data else None))
+                                         data.group(1) if data else None,
+                                         words.group(1) if words else None))
     return statuses, hits
 
 

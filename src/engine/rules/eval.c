@@ -373,10 +373,13 @@ static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g, pp_phase_t ph
 
 static const char *location(pp_tx_t *tx, const hit_t *hit)
 {
+    if (hit->target->label_colon && hit->name.data && !hit->target->count)
+        return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
+                            pp_str_log_escape(tx->pool, hit->name, 128));
     if (!hit->target->label_names_value || !hit->name.data)
         return hit->target->label;
-    if (hit->target->label_colon)
-        return apr_psprintf(tx->pool, "%s:%s", hit->target->label,
+    if (hit->target->label_colon) /* 2.x: the member's own name, as ModSecurity logs it */
+        return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
                             pp_str_log_escape(tx->pool, hit->name, 128));
     return apr_psprintf(tx->pool, "%s(\"%s\")", hit->target->label,
                         pp_str_log_escape(tx->pool, hit->name, 128));
@@ -521,6 +524,26 @@ static bool target_removed(const pp_tx_t *tx, const pp_rule_t *r, const pp_targe
     return false;
 }
 
+/* ModSecurity 2's log escaping: '"' and '\\' get a backslash, other bytes outside printable
+ * ASCII become \xNN. */
+static const char *ms2_escape(apr_pool_t *p, pp_str_t s)
+{
+    char *out = apr_palloc(p, s.len * 4 + 1), *o = out;
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20 || c > 0x7e) {
+            o += sprintf(o, "\\x%02x", c);
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The message of a 2.x match, in ModSecurity 2.9's words (without the "ModSecurity: " prefix
  * and the [hostname] [uri] [unique_id] the host adds). */
 static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
@@ -540,10 +563,12 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     } else {
         m->var = location(tx, hit);
         const char *op = last->op.def->name;
-        if (strcmp(op, "rx") == 0)
+        if (last->op.negated)
+            what = apr_psprintf(tx->pool, "Match of \"%s %s\" against \"%s\" required.", op,
+                                ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
+        else if (strcmp(op, "rx") == 0)
             what = apr_psprintf(tx->pool, "Pattern match \"%s\" at %s.",
-                                pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
-                                m->var);
+                                ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
         else
             what = apr_psprintf(tx->pool, "Matched \"Operator `%s' with parameter `%s' against "
                                 "variable `%s' (Value: `%s' )\"", op,
@@ -592,7 +617,7 @@ static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *las
     pp_match_t *m = record_match2(tx, r, last, as, hit, phase, denies);
     if (m->logged) {
         apr_table_add(tx->headers_out, "mod_security-message", m->text);
-        pp_debug(tx, 1, "%s", m->text);
+        pp_debug(tx, 1, "ModSecurity: %s", m->text); /* 2.x's prefix in the error log */
     }
     if (denies) {
         pp_tx_intercept(tx, as, phase, m->text);
