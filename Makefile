@@ -16,6 +16,7 @@ PCRE2_CFLAGS:= $(shell pcre2-config --cflags 2>/dev/null)
 PCRE2_LIBS  := $(shell pcre2-config --libs8 2>/dev/null)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSON_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null)
+XML_CFLAGS  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 HTTPD_INC   := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 HTTPD_CFLAGS:= $(shell $(APXS) -q EXTRA_CPPFLAGS 2>/dev/null)
@@ -25,9 +26,10 @@ HTTPD_SYSCONF := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
 OPT         ?= -O2 -g
 WARN        := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANITIZE) \
-               $(APR_CFLAGS) $(PCRE2_CFLAGS) $(JSON_CFLAGS) -Isrc/engine
+               $(APR_CFLAGS) $(PCRE2_CFLAGS) $(JSON_CFLAGS) $(XML_CFLAGS) -Isrc/engine
 YAJL_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null)
-LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(APR_LIBS)
+XML_LIBS    := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
+LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(XML_LIBS) $(APR_LIBS)
 
 ENGINE_SRC  := $(shell find src/engine -name '*.c' | sort)
 ENGINE_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ENGINE_SRC))
@@ -66,7 +68,7 @@ $(BUILD)/libparapet.a: $(ENGINE_OBJ)
 
 # Only parapet_module is exported (-fvisibility=hidden everywhere else).
 $(BUILD)/mod_parapet.so: $(APACHE_OBJ) $(BUILD)/libparapet.a
-	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS)
+	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(XML_LIBS)
 
 $(BUILD)/parapet: $(CLI_OBJ) $(BUILD)/libparapet.a
 	$(CC) $(SANITIZE) -o $@ $(CLI_OBJ) $(BUILD)/libparapet.a $(LIBS)

@@ -3,7 +3,7 @@
 # apt-get line and stops. Used by `make demo` and `make check` (and so by CI).
 set -e
 PKGS="prometheus build-essential apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev libjson-c-dev
-libyajl-dev
+libyajl-dev libxml2-dev
 libcmocka-dev clamav clamav-daemon clamdscan curl python3 valgrind clang libclang-rt-14-dev wrk
 libapache2-mod-security2 modsecurity-crs python3-yaml"
 missing=""

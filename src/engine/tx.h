@@ -44,7 +44,7 @@ typedef struct pp_eval_budget_t {
 } pp_eval_budget_t;
 
 typedef enum {
-    PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_JSON, PP_BODY_RAW
+    PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_JSON, PP_BODY_XML, PP_BODY_RAW
 } pp_body_kind_t;
 
 struct pp_tx_t {
@@ -159,7 +159,7 @@ apr_status_t pp_body_finish(pp_tx_t *tx);
  * informational flags (PP_MP_INFO_MASK) can be set when rules run: a strict one rejects the
  * body with 400 first. */
 unsigned pp_tx_multipart_flags(const pp_tx_t *tx);
-/* body/dispatch.c: ctl:requestBodyProcessor. name is URLENCODED, MULTIPART or JSON (any case);
+/* body/dispatch.c: ctl:requestBodyProcessor. name is URLENCODED, MULTIPART, JSON or XML (any case);
  * APR_EINVAL for another, APR_EGENERAL once the body has started (call it from phase 1). */
 apr_status_t pp_tx_set_body_processor(pp_tx_t *tx, const char *name);
 /* body/files.c: approval script and clamd for every intercepted file (reference §6.6). */

@@ -4,6 +4,8 @@
  * response headers, request metadata. Values point into transaction memory where they exist
  * there; numbers and flags are made in tx->pool.
  */
+#include "body/xml.h"
+#include "config/config.h"
 #include "rules/variables/variables.h"
 
 #include <apr_strings.h>
@@ -227,5 +229,31 @@ apr_status_t pp_var_full_request(pp_tx_t *tx, const pp_target_t *t, apr_array_he
         push(out, number(tx->pool, (apr_int64_t)s.len + 1), PP_STR_NULL);
     else
         push(out, s, PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* XML:<xpath> (spec §12.5): one value per node, its text content, named just "XML"; XML alone
+ * is the placeholder "[XML document tree]"; no document (not XML, not well formed) gives no
+ * values. A bad expression or values past SecRequestBodyNoFilesLimit in total fail (closed). */
+apr_status_t pp_var_xml(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const pp_xml_t *x = tx->body_kind == PP_BODY_XML ? tx->body_proc : NULL;
+    if (!pp_xml_has_document(x))
+        return APR_SUCCESS;
+    if (!t->selector) {
+        push(out, PP_STR("[XML document tree]"), PP_STR_NULL);
+        return APR_SUCCESS;
+    }
+    apr_int64_t budget = tx->cfg->nofiles_limit == PP_UNSET ? PP_DEFAULT_NOFILES_LIMIT_BYTES
+                                                             : tx->cfg->nofiles_limit;
+    apr_array_header_t *vals = apr_array_make(tx->pool, 4, sizeof(pp_str_t));
+    const char *err = NULL;
+    apr_status_t rv = pp_xml_xpath(x, tx->pool, t->selector, (apr_size_t)budget, vals, &err);
+    if (rv != APR_SUCCESS) {
+        pp_debug(tx, 1, "%s", err ? err : "XML: XPath values over SecRequestBodyNoFilesLimit");
+        return rv;
+    }
+    for (int i = 0; i < vals->nelts; i++)
+        push(out, APR_ARRAY_IDX(vals, i, pp_str_t), PP_STR_NULL);
     return APR_SUCCESS;
 }

@@ -126,6 +126,7 @@ static const pp_var_def_t var_table[] = {
     { "TIME_YEAR",             NO,  P1, pp_var_time,           PP_TIME_YEAR,           0,             NULL,              "year, 4 digits" },
     { "TX",                    OPT, P1, pp_var_tx_coll,        0,                      0,             "TX",              "the transaction's collection (setvar, capture)", PP_SRC_TX },
     { "UNIQUE_ID",             NO,  P1, pp_var_cstr,           TX(unique_id),          0,             NULL,              "the transaction's unique id" },
+    { "XML",                   OPT, P2, pp_var_xml,            0,                      0,             NULL,              "XPath over the XML body (ctl:requestBodyProcessor=XML)", PP_SRC_BODY },
 };
 /* clang-format on */
 

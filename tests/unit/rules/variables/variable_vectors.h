@@ -206,6 +206,8 @@ static const var_vector_t var_vectors[] = {
     { "STATUS_LINE", NULL, GET_REQ, NOTFOUND_RESP, "404 Not Found" },
     { "TIME_EPOCH", NULL, GET_REQ, NULL, "~1[0-9]{9}" },
     { "UNIQUE_ID", NULL, GET_REQ, NULL, "t" },
+    { "XML", "/*", POST_REQ, NULL, "" }, /* not selected: no document (tests/unit/body/test_xml.c) */
+    { "XML", NULL, POST_REQ, NULL, "" },
 };
 /* clang-format on */
 
