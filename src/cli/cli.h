@@ -12,6 +12,7 @@ int pp_cli_eval(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_help(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_transform(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_operator(apr_pool_t *p, int argc, const char *const *argv);
+int pp_cli_vars(apr_pool_t *p, int argc, const char *const *argv);
 
 /* A raw HTTP message read from a file. */
 typedef struct pp_http_msg_t {

@@ -1,5 +1,5 @@
 /*
- * parapet: subcommand table (check, eval, help, operator, transform). Exit codes: 0 ok / request passed,
+ * parapet: subcommand table (check, eval, help, operator, transform, vars). Exit codes: 0 ok / request passed,
  * 1 request intercepted, 2 usage, configuration or input error.
  */
 #include "cli.h"
@@ -22,6 +22,7 @@ static const subcommand_t commands[] = {
     { "help",  pp_cli_help,  "help                              list directives" },
     { "operator", pp_cli_operator, "operator NAME ARG VALUE|--hex         run one SecRule operator (@pm, @eq, ...) on a value" },
     { "transform", pp_cli_transform, "transform NAMES VALUE|--hex         apply ModSecurity 2 transformations (t:) to a value" },
+    { "vars", pp_cli_vars, "vars -c CONFIG [--processor NAME] REQUEST VAR[:KEY]...  each value as VAR, name, hex" },
 };
 /* clang-format on */
 

@@ -15,6 +15,8 @@ struct pp_xml_t {
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc;
     bool failed, finished;
+    bool fed;          /* a chunk was parsed */
+    bool deferred;     /* the first chunk was not well formed: reported at the end */
 };
 
 static apr_status_t cleanup(void *data)
@@ -53,14 +55,26 @@ pp_xml_t *pp_xml_create(apr_pool_t *p)
     return x;
 }
 
+/* ModSecurity 2.9.7 hands the first chunk to xmlCreatePushParserCtxt, which only stores it:
+ * an error in it shows when the document ends (and is answered with 500, no phase-2 rule
+ * running), one in a later chunk while streaming (REQBODY_ERROR for the rules). The same split
+ * here: an error in the first chunk is kept for pp_xml_finish. */
 apr_status_t pp_xml_feed(pp_xml_t *x, const char *data, apr_size_t len)
 {
+    if (x->deferred)
+        return APR_SUCCESS;
     if (x->failed || x->finished)
         return x->failed ? APR_EGENERAL : APR_SUCCESS;
+    bool first = !x->fed;
+    x->fed = true;
     while (len > 0) {
         int n = len > (1 << 20) ? 1 << 20 : (int)len;
         xmlParseChunk(x->ctxt, data, n, 0);
         if (!x->ctxt->wellFormed) {
+            if (first) {
+                x->deferred = true;
+                return APR_SUCCESS;
+            }
             x->failed = true;
             return APR_EGENERAL;
         }
@@ -72,6 +86,8 @@ apr_status_t pp_xml_feed(pp_xml_t *x, const char *data, apr_size_t len)
 
 apr_status_t pp_xml_finish(pp_xml_t *x)
 {
+    if (x->deferred)
+        x->failed = true;
     if (x->failed)
         return APR_EGENERAL;
     if (x->finished)

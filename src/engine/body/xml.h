@@ -18,7 +18,8 @@ typedef struct pp_xml_t pp_xml_t;
 /* A parser in p (the parser and document are freed with p); NULL when libxml2 cannot make one. */
 pp_xml_t *pp_xml_create(apr_pool_t *p);
 /* Parses a chunk; APR_EGENERAL once the document is known not to be well formed (the parser
- * then takes no more input). */
+ * then takes no more input), except for an error in the first chunk, which pp_xml_finish
+ * reports (as ModSecurity 2.9.7 does). */
 apr_status_t pp_xml_feed(pp_xml_t *x, const char *data, apr_size_t len);
 /* End of body: APR_EGENERAL when the document is not well formed. The document is kept. */
 apr_status_t pp_xml_finish(pp_xml_t *x);
