@@ -1,10 +1,13 @@
 /*
  * libFuzzer target for body/xml.c (the XML body processor, spec §12.5).
  *
- * Input: byte 0 picks the chunking, byte 1 the value budget (small or 1 MiB), the rest is the
- * body. It is parsed whole and in chunks; the runs must agree on well-formedness and on the
- * values of XML:/*, XML://@* and XML://text() (status and a hash of every value), each value
- * NUL-terminated with its length, the total within the budget.
+ * Input: byte 0 picks a chunking, byte 1 the value budget (small or 1 MiB), the rest is the
+ * body. It is parsed whole (as dispatch.c does) twice, and the runs must agree on
+ * well-formedness and on the values of XML:/*, XML://@* and XML://text() (status and a hash of
+ * every value); each value is NUL-terminated with its length, the total within the budget. It
+ * is also parsed in chunks, for memory errors only: libxml2's push parser does not promise the
+ * same result for every chunking (UCS-4 split across chunks was this target's first finding),
+ * which is why dispatch.c parses the body whole.
  *
  * Build: fuzz/run.sh 60 xml
  */
@@ -73,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t max_chunk = 1 + data[0] % 17;
     apr_size_t budget = data[1] & 0x80 ? (apr_size_t)1 << 20 : (apr_size_t)(data[1] & 0x7f) * 8;
     run_t whole = run(data + 2, size - 2, 0, seed, budget);
-    run_t parts = run(data + 2, size - 2, max_chunk, seed, budget);
+    run_t parts = run(data + 2, size - 2, 0, seed, budget);
+    (void)run(data + 2, size - 2, max_chunk, seed, budget);
     CHECK(whole.ok == parts.ok);
     for (int e = 0; whole.ok && e < 3; e++)
         CHECK(whole.rv[e] == parts.rv[e] && whole.hash[e] == parts.hash[e]);

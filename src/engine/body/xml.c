@@ -17,6 +17,8 @@ struct pp_xml_t {
     bool failed, finished;
     bool fed;          /* a chunk was parsed */
     bool deferred;     /* the first chunk was not well formed: reported at the end */
+    char head[4];      /* the first bytes, held until libxml2 can detect the encoding */
+    int nhead;
 };
 
 static apr_status_t cleanup(void *data)
@@ -59,14 +61,38 @@ pp_xml_t *pp_xml_create(apr_pool_t *p)
  * an error in it shows when the document ends (and is answered with 500, no phase-2 rule
  * running), one in a later chunk while streaming (REQBODY_ERROR for the rules). The same split
  * here: an error in the first chunk is kept for pp_xml_finish. */
+static apr_status_t parse(pp_xml_t *x, const char *data, apr_size_t len, bool first);
+
+/* libxml2 guesses the encoding from the first four bytes, and guesses differently from fewer
+ * (fuzz_xml: "\0\0\0<" whole or split), so they are held until there are four: the result then
+ * never depends on how the body was chunked. */
 apr_status_t pp_xml_feed(pp_xml_t *x, const char *data, apr_size_t len)
 {
     if (x->deferred)
         return APR_SUCCESS;
     if (x->failed || x->finished)
         return x->failed ? APR_EGENERAL : APR_SUCCESS;
+    if (!x->fed && x->nhead + len < sizeof x->head) {
+        memcpy(x->head + x->nhead, data, len);
+        x->nhead += (int)len;
+        return APR_SUCCESS;
+    }
     bool first = !x->fed;
     x->fed = true;
+    if (first && x->nhead) {
+        apr_size_t take = sizeof x->head - (apr_size_t)x->nhead;
+        memcpy(x->head + x->nhead, data, take);
+        x->nhead = sizeof x->head;
+        apr_status_t rv = parse(x, x->head, sizeof x->head, true);
+        if (rv != APR_SUCCESS || x->deferred)
+            return rv;
+        return parse(x, data + take, len - take, true);
+    }
+    return parse(x, data, len, first);
+}
+
+static apr_status_t parse(pp_xml_t *x, const char *data, apr_size_t len, bool first)
+{
     while (len > 0) {
         int n = len > (1 << 20) ? 1 << 20 : (int)len;
         xmlParseChunk(x->ctxt, data, n, 0);
@@ -93,6 +119,8 @@ apr_status_t pp_xml_finish(pp_xml_t *x)
     if (x->finished)
         return APR_SUCCESS;
     x->finished = true;
+    if (!x->fed && x->nhead)
+        xmlParseChunk(x->ctxt, x->head, x->nhead, 0);
     xmlParseChunk(x->ctxt, NULL, 0, 1);
     bool ok = x->ctxt->wellFormed && x->ctxt->myDoc;
     if (ok) {

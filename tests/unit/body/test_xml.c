@@ -3,8 +3,8 @@
  * xmlNodeGetContent gives them (spec §12.5, observed: <root><xmla x="1">jv <b>t</b></xmla>
  * <c>d</c></root> with XML:/&#42; is one value "jv td"), attributes by //@&#42;, the same document
  * at any chunking, no external entity ever read, entity expansion bounded by the budget, and in
- * a transaction: selected only by pp_tx_set_body_processor, no ARGS, REQBODY_ERROR for a
- * document found broken while streaming, 400 for one found broken at its end.
+ * a transaction: selected only by pp_tx_set_body_processor, no ARGS, parsed whole at the end
+ * (400 for a broken document, whatever the chunking).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,13 +198,27 @@ static void test_transaction(void **state)
 static void test_transaction_errors(void **state)
 {
     apr_pool_t *p = *state;
-    /* broken before the end, seen while streaming: REQBODY_ERROR, the rules run */
+    /* the document is parsed whole at the end, however the body was cut: any error is 400 */
     pp_tx_t *tx = post(p, "XML", "<a></b><c>more</c>", 4);
-    assert_false(pp_tx_verdict(tx)->intercepted);
+    assert_true(pp_tx_verdict(tx)->intercepted);
+    assert_int_equal(pp_tx_verdict(tx)->status, 400);
     assert_string_equal(values(tx, "REQBODY_ERROR", NULL), "1");
     assert_string_equal(values(tx, "REQBODY_ERROR_MSG", NULL),
-                        "XML parsing error: XML: Failed parsing document.");
+                        "XML parser error: XML: Failed parsing document.");
     assert_string_equal(values(tx, "XML", "/*"), "");
+    /* UCS-4 cut into pieces parses as it does whole */
+    static const char ucs4[] = { 0, 0, 0, '<', 0, 0, 0, 'a', 0, 0, 0, '/', 0, 0, 0, '>' };
+    for (size_t chunk = 1; chunk <= 16; chunk *= 2) {
+        pp_tx_t *u = pp_tx_create(tx->cfg, p, "u");
+        pp_tx_set_request_line(u, PP_STR("POST / HTTP/1.1"));
+        pp_tx_finish_request_headers(u);
+        assert_int_equal(pp_tx_set_body_processor(u, "XML"), APR_SUCCESS);
+        for (size_t i = 0; i < sizeof ucs4; i += chunk)
+            pp_tx_feed_request_body(u, ucs4 + i, chunk);
+        pp_tx_finish_request_body(u);
+        assert_false(pp_tx_verdict(u)->intercepted);
+        assert_string_equal(values(u, "XML", NULL), "[XML document tree]");
+    }
     /* broken in the first chunk: ModSecurity sees it only at the end, and so does Parapet */
     tx = post(p, "XML", "<a></b>", 0);
     assert_true(pp_tx_verdict(tx)->intercepted);
