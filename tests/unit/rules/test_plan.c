@@ -192,6 +192,35 @@ static void test_chain_kept_whole(void **state)
                         "0-1 2-2");
 }
 
+static void secrule(apr_pool_t *p, pp_cfg_t *cfg, const char *name, const char *args)
+{
+    pp_cfg_site_t site = { 0 };
+    const char *err = pp_cfg_apply(cfg, pp_directive_find(name), args, &site, p, p);
+    if (err)
+        fail_msg("%s %s: %s", name, args, err);
+}
+
+/* A SecMarker is a step of every phase; skipAfter resolves to the step after the first marker
+ * of its name that follows in the phase, or to the end of the phase. */
+static void test_markers_and_skip_after(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = pp_cfg_create(p);
+    secrule(p, cfg, "SecRule", "ARGS a \"id:1,phase:2,pass,skipAfter:M\"");     /* 0 */
+    secrule(p, cfg, "SecRule", "ARGS b \"id:2,phase:1,pass,skipAfter:M\"");     /* 1 */
+    secrule(p, cfg, "SecRule", "ARGS c \"id:3,phase:2,pass,skipAfter:NONE\"");  /* 2 */
+    secrule(p, cfg, "SecMarker", "M");                                        /* 3 */
+    secrule(p, cfg, "SecRule", "ARGS d \"id:4,phase:2,deny\"");                /* 4 */
+    finished(p, cfg);
+    const pp_rule_plan_t *plan = cfg->plan;
+    assert_string_equal(steps(p, plan, PP_PHASE_REQUEST_BODY), "0-0 2-2 3-3 4-4");
+    assert_string_equal(steps(p, plan, PP_PHASE_REQUEST_HEADERS), "1-1 3-3");
+    assert_string_equal(steps(p, plan, PP_PHASE_LOGGING), "3-3");
+    assert_int_equal(plan->steps[PP_PHASE_REQUEST_BODY][0].skip_to, 3); /* after M: rule 4 */
+    assert_int_equal(plan->steps[PP_PHASE_REQUEST_BODY][1].skip_to, 4); /* no NONE: the end */
+    assert_int_equal(plan->steps[PP_PHASE_REQUEST_HEADERS][0].skip_to, 2);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -205,6 +234,7 @@ int main(void)
         T(test_group_kinds),
         T(test_group_split_by_merge),
         T(test_chain_kept_whole),
+        T(test_markers_and_skip_after),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(root);
