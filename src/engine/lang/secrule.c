@@ -12,7 +12,8 @@
  *   built-in default, without one), status, log, nolog, auditlog, noauditlog, chain, capture,
  *   setvar (TX only), skipAfter (to a SecMarker, resolved in the plan), ctl: ruleEngine,
  *   ruleRemoveById (ids and ranges), ruleRemoveByTag, ruleRemoveTargetById,
- *   ruleRemoveTargetByTag (per transaction, tx->overrides).
+ *   ruleRemoveTargetByTag (per transaction, tx->overrides), requestBodyProcessor (phase 1,
+ *   pp_tx_set_body_processor).
  *   Not yet: skip, the other ctl:s, allow, drop, redirect, multiMatch, initcol and the rest.
  * - SecDefaultAction (one current default for the rules that follow, whatever phase it names,
  *   as ModSecurity does) and SecMarker.
@@ -83,7 +84,7 @@ static const char *setvar_compile(apr_pool_t *cp, const char *v, pp_rule_action_
 /* ---- ctl ---------------------------------------------------------------------------------- */
 
 typedef enum { CTL_REMOVE_ID, CTL_REMOVE_TAG, CTL_REMOVE_TARGET_ID, CTL_REMOVE_TARGET_TAG,
-               CTL_ENGINE } ctl_kind_t;
+               CTL_ENGINE, CTL_BODY_PROCESSOR } ctl_kind_t;
 
 typedef struct ctl_t {
     ctl_kind_t kind;
@@ -91,6 +92,7 @@ typedef struct ctl_t {
     const pp_regex_t *tag;      /* ByTag: a regex over the rule's tags, as ModSecurity */
     const char *var, *key;      /* the target removed (key NULL: the whole variable) */
     int engine;
+    const char *processor;      /* requestBodyProcessor: URLENCODED, MULTIPART, JSON, XML */
 } ctl_t;
 
 static pp_tx_overrides_t *overrides(pp_tx_t *tx)
@@ -148,6 +150,14 @@ static void ctl_exec(pp_tx_t *tx, const void *arg)
         overrides(tx)->engine = c->engine;
         return;
     }
+    if (c->kind == CTL_BODY_PROCESSOR) {
+        /* Only before the body starts (phase 1), as in ModSecurity, where a later ctl changes
+         * nothing that was parsed. */
+        if (pp_tx_set_body_processor(tx, c->processor) != APR_SUCCESS)
+            pp_debug(tx, 4, "ctl:requestBodyProcessor=%s: the body has started, unchanged",
+                     c->processor);
+        return;
+    }
     const apr_array_header_t *rules = tx->cfg->effective_rules;
     for (int i = 0; rules && i < rules->nelts; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
@@ -187,6 +197,15 @@ static const char *ctl_compile(const pp_setter_ctx_t *ctx, const char *v, pp_rul
         else
             return apr_psprintf(ctx->tp, "ctl:ruleEngine: \"%s\" is not On, Off or "
                                          "DetectionOnly", val);
+    } else if (strcasecmp(name, "requestBodyProcessor") == 0) {
+        static const char *const known[] = { "URLENCODED", "MULTIPART", "JSON", "XML" };
+        c->kind = CTL_BODY_PROCESSOR;
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+            if (strcasecmp(val, known[i]) == 0)
+                c->processor = known[i];
+        if (!c->processor)
+            return apr_psprintf(ctx->tp, "ctl:requestBodyProcessor: \"%s\" is not URLENCODED, "
+                                         "MULTIPART, JSON or XML", val);
     } else if (strcasecmp(name, "ruleRemoveById") == 0 ||
                strcasecmp(name, "ruleRemoveTargetById") == 0) {
         bool target = strcasecmp(name, "ruleRemoveTargetById") == 0;
