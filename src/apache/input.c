@@ -9,8 +9,9 @@
  * The client side of the chain is exhausted by then, so a filter of our own is put at the
  * content-set level and serves the engine's copy in the sizes the handler asks for: a body in
  * memory through pp_tx_read_request_body, a spooled one as file buckets on its spool file, so
- * its bytes are not read back and copied (the handler's read maps the file). Filters the handler adds later (SetInputFilter DEFLATE and the like) sit
- * above it and still see the original bytes. It never calls the filters below it.
+ * its bytes are read once, by whoever consumes the buckets, instead of read back and copied.
+ * Filters the handler adds later (SetInputFilter DEFLATE and the like) sit above it and still
+ * see the original bytes. It never calls the filters below it.
  */
 #include <string.h>
 
@@ -36,6 +37,7 @@ typedef struct replay_ctx_t {
      * mmap or sendfile by whoever consumes them) instead of being copied into heap buckets. */
     apr_file_t *file;
     apr_off_t pos, total;
+    apr_bucket_brigade *tmp; /* reused: one per call would grow r->pool with the body size */
 } replay_ctx_t;
 
 /* Feeds one brigade to the engine. Returns true when EOS was seen, or when the engine refused
@@ -159,7 +161,13 @@ static apr_status_t replay_file(ap_filter_t *f, replay_ctx_t *ctx, apr_bucket_br
     apr_bucket_alloc_t *ba = f->c->bucket_alloc;
     apr_off_t left = ctx->total - ctx->pos, want = left;
     apr_bucket_brigade *tmp;
+    apr_bucket *b;
     apr_status_t rv;
+
+    if (ctx->tmp == NULL) {
+        ctx->tmp = apr_brigade_create(f->r->pool, ba);
+    }
+    tmp = ctx->tmp;
 
     if (left <= 0) {
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
@@ -172,19 +180,20 @@ static apr_status_t replay_file(ap_filter_t *f, replay_ctx_t *ctx, apr_bucket_br
     if (mode == AP_MODE_GETLINE && want > HUGE_STRING_LEN) {
         want = HUGE_STRING_LEN;
     }
-    tmp = apr_brigade_create(f->r->pool, ba);
-    APR_BRIGADE_INSERT_TAIL(tmp, apr_bucket_file_create(ctx->file, ctx->pos, (apr_size_t)want,
-                                                        f->r->pool, ba));
+    b = apr_bucket_file_create(ctx->file, ctx->pos, (apr_size_t)want, f->r->pool, ba);
+    /* Read into bucket memory, not mmap: each mapping allocates from r->pool, which would
+     * grow with the body (a 1 GiB body is 131072 reads of 8 KB). */
+    apr_bucket_file_enable_mmap(b, 0);
+    APR_BRIGADE_INSERT_TAIL(tmp, b);
     if (mode == AP_MODE_GETLINE) {
         rv = apr_brigade_split_line(bb, tmp, APR_BLOCK_READ, HUGE_STRING_LEN);
-        apr_brigade_destroy(tmp);
+        apr_brigade_cleanup(tmp);
         if (rv == APR_SUCCESS) {
             rv = apr_brigade_length(bb, 1, &want);
         }
     }
     else {
         APR_BRIGADE_CONCAT(bb, tmp);
-        apr_brigade_destroy(tmp);
         rv = APR_SUCCESS;
     }
     if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
