@@ -271,9 +271,15 @@ def drive(srv, seconds, kinds=KINDS, threads=CLIENT_THREADS, seed=1):
         print("    (%d requests sent on keep-alive connections the server had closed; never "
               "seen by the server, retried)" % len(stale))
     wrong = [s for s in sent.values() if s.status != s.kind.status]
-    expect(not wrong, "%d requests got an unexpected status, e.g. %s %s -> %s (expected %s)" % (
-        len(wrong), wrong[0].method, wrong[0].path[:80], wrong[0].status, wrong[0].kind.status)
-        if wrong else "")
+    if wrong:
+        # What the server said about it: the error log lines of that request and of no request.
+        uid = who[wrong[0].marker][2]
+        said = [line for line in srv.error_log().splitlines()
+                if uid in line or "mod_security" not in line]
+        raise AssertionError("%d requests got an unexpected status, e.g. %s %s -> %s (expected "
+                             "%s); error log:\n%s" % (
+                                 len(wrong), wrong[0].method, wrong[0].path[:80], wrong[0].status,
+                                 wrong[0].kind.status, "\n".join(said[-30:])))
     return sent, elapsed, who
 
 
