@@ -116,13 +116,20 @@ chmod 755 "$work/slow"
 PARAPET_CLAMSCAN=$work/slow "$helper" "$work/clean.txt" > /dev/null 2>&1 &
 helper_pid=$!
 i=0
-while [ ! -s "$work/slow.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$work/slow.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM "$helper_pid"
 wait "$helper_pid" 2> /dev/null
-sleep 0.2
-# Gone, or a zombie waiting for whoever inherited it: either way no longer scanning.
-state=$(ps -o stat= -p "$(cat "$work/slow.pid" 2> /dev/null || echo 0)" 2> /dev/null || true)
-if [ -s "$work/slow.pid" ] && { [ -z "$state" ] || [ "${state#Z}" != "$state" ]; }; then
+# Gone, or a zombie waiting for whoever inherited it: either way no longer scanning. The helper
+# waits half a second for it before it exits; on a loaded machine the scanner can take longer
+# to die, so poll (10 s, well short of the scanner's 30 s).
+scanner_gone() {
+    [ -s "$work/slow.pid" ] || return 1
+    state=$(ps -o stat= -p "$(cat "$work/slow.pid")" 2> /dev/null || true)
+    [ -z "$state" ] || [ "${state#Z}" != "$state" ]
+}
+i=0
+while ! scanner_gone && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if scanner_gone; then
     echo "PASS: SIGTERM reaches the scanner"
 else
     echo "FAIL: scanner still running after SIGTERM to the helper"
