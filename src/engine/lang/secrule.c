@@ -22,6 +22,7 @@
  */
 #include "lang/lang.h"
 #include "rules/actions/actions.h"
+#include "rules/operators/operators.h"
 #include "rules/transforms/transforms.h"
 #include "rules/variables/collection.h"
 #include "tx.h"
@@ -520,6 +521,12 @@ static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, 
     if (!op->def || strcmp(name, "rx19") == 0)
         return apr_psprintf(ctx->tp, "unknown operator \"@%s\"", name);
     op->arg = apr_pstrdup(ctx->cp, arg);
+    /* @pmFromFile / @ipMatchFromFile: relative names are relative to the rule file's directory,
+     * as in ModSecurity. */
+    const char *file = ctx->site ? ctx->site->file : NULL;
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    pp_op_set_base_dir(ctx->cp, slash ? apr_pstrmemdup(ctx->tp, file, (apr_size_t)(slash - file))
+                                      : ctx->site ? ctx->site->server_root : NULL);
     const char *err = op->def->parse(ctx->cp, op->arg, &op->compiled);
     if (err)
         return apr_psprintf(ctx->tp, "@%s: %s", name, err);
