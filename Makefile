@@ -17,6 +17,7 @@ PCRE2_LIBS  := $(shell pcre2-config --libs8 2>/dev/null)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSON_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null)
 XML_CFLAGS  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
+STORE_LIBS  := $(shell pkg-config --libs lmdb hiredis 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 HTTPD_INC   := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 HTTPD_CFLAGS:= $(shell $(APXS) -q EXTRA_CPPFLAGS 2>/dev/null)
@@ -29,7 +30,7 @@ BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANITIZE) \
                $(APR_CFLAGS) $(PCRE2_CFLAGS) $(JSON_CFLAGS) $(XML_CFLAGS) -Isrc/engine
 YAJL_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null)
 XML_LIBS    := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
-LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(XML_LIBS) $(APR_LIBS)
+LIBS        := $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(XML_LIBS) $(STORE_LIBS) $(APR_LIBS)
 
 ENGINE_SRC  := $(shell find src/engine -name '*.c' | sort)
 ENGINE_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ENGINE_SRC))
@@ -68,7 +69,7 @@ $(BUILD)/libparapet.a: $(ENGINE_OBJ)
 
 # Only parapet_module is exported (-fvisibility=hidden everywhere else).
 $(BUILD)/mod_parapet.so: $(APACHE_OBJ) $(BUILD)/libparapet.a
-	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(XML_LIBS)
+	$(CC) -shared $(SANITIZE) -o $@ $(APACHE_OBJ) $(BUILD)/libparapet.a $(PCRE2_LIBS) $(JSON_LIBS) $(YAJL_LIBS) $(XML_LIBS) $(STORE_LIBS)
 
 $(BUILD)/parapet: $(CLI_OBJ) $(BUILD)/libparapet.a
 	$(CC) $(SANITIZE) -o $@ $(CLI_OBJ) $(BUILD)/libparapet.a $(LIBS)

@@ -1,0 +1,430 @@
+/*
+ * The store interface's shared half: records, queued changes, and the semantics both back ends
+ * apply (store.h). The Redis back end runs the same write-back as a Lua script (redis.c); the unit
+ * test table runs against both so the two stay identical.
+ */
+#include "store/store_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#define EXPIRE_PREFIX "__expire_"
+#define EXPIRE_PLEN 9
+
+char *pp_store_canon(apr_pool_t *p, const char *name)
+{
+    char *c = apr_pstrdup(p, name);
+    size_t i = 0;
+    if (strncasecmp(c, EXPIRE_PREFIX, EXPIRE_PLEN) == 0) {
+        memcpy(c, EXPIRE_PREFIX, EXPIRE_PLEN);
+        i = EXPIRE_PLEN;
+    }
+    for (; c[i]; i++)
+        c[i] = (char)toupper((unsigned char)c[i]);
+    return c;
+}
+
+pp_sfield_t *pp_store_find(apr_array_header_t *fields, const char *canon)
+{
+    pp_sfield_t *f = (pp_sfield_t *)fields->elts;
+    for (int i = 0; i < fields->nelts; i++)
+        if (strcmp(f[i].name, canon) == 0)
+            return &f[i];
+    return NULL;
+}
+
+void pp_store_put(apr_pool_t *p, apr_array_header_t *fields, const char *canon, const char *value)
+{
+    pp_sfield_t *f = pp_store_find(fields, canon);
+    if (!f) {
+        f = apr_array_push(fields);
+        f->name = apr_pstrdup(p, canon);
+    }
+    f->value = apr_pstrdup(p, value);
+}
+
+void pp_store_del(apr_array_header_t *fields, const char *canon)
+{
+    pp_sfield_t *f = (pp_sfield_t *)fields->elts;
+    for (int i = 0; i < fields->nelts; i++) {
+        if (strcmp(f[i].name, canon) == 0) {
+            memmove(&f[i], &f[i + 1], (size_t)(fields->nelts - i - 1) * sizeof(*f));
+            fields->nelts--;
+            return;
+        }
+    }
+}
+
+/* ModSecurity's atoi: leading blanks, optional sign, digits; anything else 0. Clamped to int. */
+long long pp_store_atoi(const char *s)
+{
+    if (!s)
+        return 0;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno == ERANGE || v > INT_MAX)
+        return v < 0 ? INT_MIN : INT_MAX;
+    if (v < INT_MIN)
+        return INT_MIN;
+    return v;
+}
+
+static const char *num(apr_pool_t *p, long long v)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+static long long clamp0(long long v)
+{
+    return v < 0 ? 0 : v > INT_MAX ? INT_MAX : v;
+}
+
+static void new_record(pp_store_rec_t *r, int64_t now)
+{
+    apr_pool_t *p = r->pool;
+    r->fields = apr_array_make(p, 8, sizeof(pp_sfield_t));
+    r->is_new = true;
+    pp_store_put(p, r->fields, "KEY", r->key);
+    pp_store_put(p, r->fields, "TIMEOUT", num(p, r->timeout));
+    pp_store_put(p, r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
+    pp_store_put(p, r->fields, "CREATE_TIME", num(p, now));
+    pp_store_put(p, r->fields, "UPDATE_COUNTER", "0");
+    pp_store_put(p, r->fields, "IS_NEW", "1");
+}
+
+/* Drops every X whose __expire_X has passed (and the __expire_X); true if the record itself
+ * (__expire_KEY) has expired. */
+static bool drop_expired(apr_array_header_t *fields, int64_t now)
+{
+    pp_sfield_t *f = (pp_sfield_t *)fields->elts;
+    for (int i = 0; i < fields->nelts; i++) {
+        if (strncmp(f[i].name, EXPIRE_PREFIX, EXPIRE_PLEN) != 0)
+            continue;
+        if (pp_store_atoi(f[i].value) >= now)
+            continue;
+        const char *target = f[i].name + EXPIRE_PLEN;
+        if (strcmp(target, "KEY") == 0)
+            return true;
+        pp_store_del(fields, target);
+        f = (pp_sfield_t *)fields->elts;
+        for (int j = 0; j < fields->nelts; j++)
+            if (strncmp(f[j].name, EXPIRE_PREFIX, EXPIRE_PLEN) == 0 &&
+                strcmp(f[j].name + EXPIRE_PLEN, target) == 0) {
+                pp_store_del(fields, f[j].name);
+                break;
+            }
+        i = -1; /* the array moved: start again (records are small) */
+        f = (pp_sfield_t *)fields->elts;
+    }
+    return false;
+}
+
+void pp_store_loaded(pp_store_rec_t *r, apr_array_header_t *fields, int64_t now)
+{
+    if (!fields || fields->nelts == 0 || drop_expired(fields, now)) {
+        new_record(r, now);
+        return;
+    }
+    r->fields = fields;
+    r->is_new = false;
+    pp_store_del(fields, "IS_NEW");
+    const pp_sfield_t *ct = pp_store_find(fields, "CREATE_TIME");
+    const pp_sfield_t *uc = pp_store_find(fields, "UPDATE_COUNTER");
+    if (ct && uc) {
+        long long td = now - pp_store_atoi(ct->value);
+        if (td < 1)
+            td = 1;
+        pp_store_put(r->pool, fields, "UPDATE_RATE",
+                     num(r->pool, pp_store_atoi(uc->value) * 60 / td));
+    }
+}
+
+/* One queued change on a field list (the loaded copy, or the stored record at write-back). */
+static void apply(apr_pool_t *p, apr_array_header_t *fields, const pp_sop_t *op, bool is_new,
+                  int64_t now)
+{
+    pp_sfield_t *f;
+    switch (op->kind) {
+    case PP_SOP_SET:
+        pp_store_put(p, fields, op->field, op->value);
+        break;
+    case PP_SOP_ADD:
+        f = pp_store_find(fields, op->field);
+        pp_store_put(p, fields, op->field,
+                     num(p, clamp0((f ? pp_store_atoi(f->value) : 0) + op->a)));
+        break;
+    case PP_SOP_UNSET:
+        pp_store_del(fields, op->field);
+        break;
+    case PP_SOP_EXPIRE:
+        pp_store_put(p, fields, apr_pstrcat(p, EXPIRE_PREFIX, op->field, NULL), num(p, op->a));
+        break;
+    case PP_SOP_DEPRECATE: {
+        const pp_sfield_t *lut = pp_store_find(fields, "LAST_UPDATE_TIME");
+        f = pp_store_find(fields, op->field);
+        if (is_new || !lut || !f || op->b <= 0)
+            break;
+        long long elapsed = now - pp_store_atoi(lut->value);
+        if (elapsed < op->b)
+            break;
+        long long v = pp_store_atoi(f->value) - (elapsed / op->b) * op->a;
+        pp_store_put(p, fields, op->field, num(p, clamp0(v)));
+        break;
+    }
+    }
+}
+
+apr_array_header_t *pp_store_merge(apr_pool_t *p, const pp_store_rec_t *r,
+                                   apr_array_header_t *stored, int64_t now, int64_t *expires)
+{
+    pp_store_rec_t cur = *r;
+    cur.pool = p;
+    pp_store_loaded(&cur, stored, now);
+    const pp_sop_t *op = (const pp_sop_t *)r->ops->elts;
+    for (int i = 0; i < r->ops->nelts; i++)
+        apply(p, cur.fields, &op[i], cur.is_new, now);
+    pp_store_del(cur.fields, "IS_NEW");
+    pp_store_del(cur.fields, "UPDATE_RATE");
+    const pp_sfield_t *uc = pp_store_find(cur.fields, "UPDATE_COUNTER");
+    pp_store_put(p, cur.fields, "UPDATE_COUNTER",
+                 num(p, clamp0((uc ? pp_store_atoi(uc->value) : 0) + 1)));
+    pp_store_put(p, cur.fields, "LAST_UPDATE_TIME", num(p, now));
+    const pp_sfield_t *to = pp_store_find(cur.fields, "TIMEOUT");
+    long long timeout = to ? pp_store_atoi(to->value) : r->timeout;
+    *expires = now + timeout;
+    pp_store_put(p, cur.fields, EXPIRE_PREFIX "KEY", num(p, *expires));
+    return cur.fields;
+}
+
+void *pp_store_serialise(apr_pool_t *p, apr_array_header_t *fields, size_t *len)
+{
+    const pp_sfield_t *f = (const pp_sfield_t *)fields->elts;
+    size_t n = 0;
+    for (int i = 0; i < fields->nelts; i++)
+        n += strlen(f[i].name) + strlen(f[i].value) + 2;
+    char *buf = apr_palloc(p, n ? n : 1), *w = buf;
+    for (int i = 0; i < fields->nelts; i++) {
+        size_t a = strlen(f[i].name) + 1, b = strlen(f[i].value) + 1;
+        memcpy(w, f[i].name, a);
+        memcpy(w + a, f[i].value, b);
+        w += a + b;
+    }
+    *len = n;
+    return buf;
+}
+
+apr_array_header_t *pp_store_deserialise(apr_pool_t *p, const void *data, size_t len)
+{
+    apr_array_header_t *fields = apr_array_make(p, 8, sizeof(pp_sfield_t));
+    const char *s = data, *end = s + len;
+    while (s < end) {
+        const char *name = s, *nz = memchr(s, 0, (size_t)(end - s));
+        if (!nz)
+            break;
+        const char *value = nz + 1, *vz = value < end ? memchr(value, 0, (size_t)(end - value)) : NULL;
+        if (!vz)
+            break;
+        pp_sfield_t *f = apr_array_push(fields);
+        f->name = apr_pstrmemdup(p, name, (size_t)(nz - name));
+        f->value = apr_pstrmemdup(p, value, (size_t)(vz - value));
+        s = vz + 1;
+    }
+    return fields;
+}
+
+void pp_store_account(pp_store_t *s, bool ok, uint64_t usec, int trips)
+{
+    __atomic_add_fetch(&s->stats.round_trips, (uint64_t)trips, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->stats.usec_total, usec, __ATOMIC_RELAXED);
+    uint64_t m = __atomic_load_n(&s->stats.usec_max, __ATOMIC_RELAXED);
+    while (usec > m &&
+           !__atomic_compare_exchange_n(&s->stats.usec_max, &m, usec, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+    if (!ok)
+        __atomic_add_fetch(&s->stats.errors, 1, __ATOMIC_RELAXED);
+}
+
+void pp_store_get_stats(pp_store_t *s, pp_store_stats_t *out)
+{
+    out->loads = __atomic_load_n(&s->stats.loads, __ATOMIC_RELAXED);
+    out->commits = __atomic_load_n(&s->stats.commits, __ATOMIC_RELAXED);
+    out->errors = __atomic_load_n(&s->stats.errors, __ATOMIC_RELAXED);
+    out->outages = __atomic_load_n(&s->stats.outages, __ATOMIC_RELAXED);
+    out->round_trips = __atomic_load_n(&s->stats.round_trips, __ATOMIC_RELAXED);
+    out->usec_total = __atomic_load_n(&s->stats.usec_total, __ATOMIC_RELAXED);
+    out->usec_max = __atomic_load_n(&s->stats.usec_max, __ATOMIC_RELAXED);
+}
+
+const char *pp_store_parse_uri(apr_pool_t *p, const char *value, pp_store_conf_t *conf)
+{
+    if (strcasecmp(value, "embedded") == 0) {
+        conf->kind = PP_STORE_EMBEDDED;
+        conf->uri = NULL;
+        return NULL;
+    }
+    if (strncmp(value, "redis://", 8) == 0 || strncmp(value, "redis+unix://", 13) == 0) {
+        conf->kind = PP_STORE_REDIS;
+        conf->uri = apr_pstrdup(p, value);
+        return NULL;
+    }
+    return apr_psprintf(p, "SecCollectionStore: expected embedded, redis://HOST:PORT/DB or "
+                           "redis+unix:///path?db=N, not \"%s\"", value);
+}
+
+pp_store_t *pp_store_open(apr_pool_t *p, const pp_store_conf_t *conf, const char **err)
+{
+    pp_store_t *s = apr_pcalloc(p, sizeof(*s));
+    s->conf = *conf;
+    if (!s->conf.prefix)
+        s->conf.prefix = "";
+    if (s->conf.timeout_ms <= 0)
+        s->conf.timeout_ms = 50;
+    const char *e;
+    if (conf->kind == PP_STORE_REDIS) {
+        s->be = &pp_store_redis_backend;
+        e = pp_store_redis_open(s, p);
+    } else {
+        s->be = &pp_store_embedded_backend;
+        e = pp_store_embedded_open(s, p);
+    }
+    if (e) {
+        *err = e;
+        return NULL;
+    }
+    return s;
+}
+
+static pp_store_rec_t *rec_make(pp_store_t *s, apr_pool_t *p, const char *name, const char *key,
+                                long timeout_s)
+{
+    pp_store_rec_t *r = apr_pcalloc(p, sizeof(*r));
+    r->store = s;
+    r->pool = p;
+    r->name = pp_store_canon(p, name);
+    r->key = apr_pstrdup(p, key);
+    r->timeout = timeout_s > 0 ? timeout_s : 3600;
+    r->ops = apr_array_make(p, 4, sizeof(pp_sop_t));
+    return r;
+}
+
+pp_store_status_t pp_store_load_many(pp_store_t *s, apr_pool_t *p, int n, const char *const *names,
+                                     const char *const *keys, long timeout_s, int64_t now,
+                                     pp_store_rec_t **recs)
+{
+    for (int i = 0; i < n; i++)
+        recs[i] = rec_make(s, p, names[i], keys[i], timeout_s);
+    __atomic_add_fetch(&s->stats.loads, (uint64_t)n, __ATOMIC_RELAXED);
+    pp_store_status_t st = s->be->load(s, p, n, recs, now);
+    if (st != PP_STORE_OK)
+        for (int i = 0; i < n; i++)
+            pp_store_loaded(recs[i], NULL, now);
+    return st;
+}
+
+pp_store_status_t pp_store_load(pp_store_t *s, apr_pool_t *p, const char *name, const char *key,
+                                long timeout_s, int64_t now, pp_store_rec_t **rec)
+{
+    return pp_store_load_many(s, p, 1, &name, &key, timeout_s, now, rec);
+}
+
+pp_store_status_t pp_store_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now)
+{
+    int dirty = 0;
+    for (int i = 0; i < n; i++)
+        dirty += pp_store_dirty(recs[i]);
+    if (!dirty)
+        return PP_STORE_OK;
+    __atomic_add_fetch(&s->stats.commits, (uint64_t)dirty, __ATOMIC_RELAXED);
+    return s->be->commit(s, n, recs, now);
+}
+
+long pp_store_sweep(pp_store_t *s, int64_t now, long max_records)
+{
+    return s->be->sweep(s, now, max_records);
+}
+
+long pp_store_count(pp_store_t *s)
+{
+    return s->be->count(s);
+}
+
+const char *pp_store_get(const pp_store_rec_t *r, const char *field)
+{
+    char buf[256];
+    size_t n = strlen(field);
+    if (n >= sizeof(buf))
+        return NULL;
+    memcpy(buf, field, n + 1);
+    size_t i = strncasecmp(buf, EXPIRE_PREFIX, EXPIRE_PLEN) == 0 ? EXPIRE_PLEN : 0;
+    if (i)
+        memcpy(buf, EXPIRE_PREFIX, EXPIRE_PLEN);
+    for (; buf[i]; i++)
+        buf[i] = (char)toupper((unsigned char)buf[i]);
+    const pp_sfield_t *f = pp_store_find(r->fields, buf);
+    return f ? f->value : NULL;
+}
+
+bool pp_store_next(const pp_store_rec_t *r, int *pos, const char **field, const char **value)
+{
+    if (*pos < 0 || *pos >= r->fields->nelts)
+        return false;
+    const pp_sfield_t *f = &((const pp_sfield_t *)r->fields->elts)[(*pos)++];
+    *field = f->name;
+    *value = f->value;
+    return true;
+}
+
+bool pp_store_is_new(const pp_store_rec_t *r)
+{
+    return r->is_new;
+}
+
+bool pp_store_dirty(const pp_store_rec_t *r)
+{
+    return r->ops->nelts > 0;
+}
+
+static void queue(pp_store_rec_t *r, pp_sop_kind_t kind, const char *field, const char *value,
+                  long long a, long long b, int64_t now)
+{
+    pp_sop_t *op = apr_array_push(r->ops);
+    op->kind = kind;
+    op->field = pp_store_canon(r->pool, field);
+    op->value = value ? apr_pstrdup(r->pool, value) : NULL;
+    op->a = a;
+    op->b = b;
+    apply(r->pool, r->fields, op, r->is_new, now);
+}
+
+void pp_store_set(pp_store_rec_t *r, const char *field, const char *value)
+{
+    queue(r, PP_SOP_SET, field, value, 0, 0, 0);
+}
+
+long long pp_store_add(pp_store_rec_t *r, const char *field, long long delta)
+{
+    queue(r, PP_SOP_ADD, field, NULL, delta, 0, 0);
+    return pp_store_atoi(pp_store_get(r, field));
+}
+
+void pp_store_unset(pp_store_rec_t *r, const char *field)
+{
+    queue(r, PP_SOP_UNSET, field, NULL, 0, 0, 0);
+}
+
+void pp_store_expire(pp_store_rec_t *r, const char *field, long seconds, int64_t now)
+{
+    queue(r, PP_SOP_EXPIRE, field, NULL, now + seconds, 0, now);
+}
+
+void pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long period_s,
+                        int64_t now)
+{
+    queue(r, PP_SOP_DEPRECATE, field, NULL, amount, period_s, now);
+}

@@ -1,0 +1,118 @@
+/*
+ * Persistent collections (IP, SESSION, USER, GLOBAL, RESOURCE) behind one store interface
+ * (reference secrule-2.9 §11.3-11.4). Two back ends with identical semantics: the embedded store
+ * (LMDB, one file per server, the default) and Redis (shared by a fleet). A request loads each
+ * collection it uses once (one round trip), reads and changes the loaded copy, and writes the
+ * changes back at the end in one more round trip. The write applies the changes to what is stored
+ * *then*, atomically (LMDB write transaction / one Lua script on the Redis server): a relative
+ * change (=+ / =-) adds its delta to the stored value, so two servers incrementing at once lose
+ * nothing; absolute sets are last-writer-wins, as in ModSecurity.
+ *
+ * Stored record: the user's fields, the built-ins KEY, TIMEOUT, CREATE_TIME, UPDATE_COUNTER,
+ * LAST_UPDATE_TIME (after the first write) and ModSecurity's `__expire_X` fields (expirevar;
+ * `__expire_KEY` is the record's own expiry, now + TIMEOUT at each write). On load, expired fields
+ * are dropped, an expired record counts as absent (a new one: IS_NEW = 1, UPDATE_COUNTER = 0), and
+ * UPDATE_RATE (updates per minute since CREATE_TIME) is computed; IS_NEW and UPDATE_RATE are never
+ * stored. A record only read is not written (its timeout is not extended).
+ *
+ * Failure: when the store cannot answer within its timeout the load returns
+ * PP_STORE_UNAVAILABLE with an empty (new) record, so rules see an empty collection; the caller
+ * fails open, or closed (503) when the configuration asks. One log line per outage (when it starts
+ * and when it ends), not per request; while down, the store retries with back-off and fails fast
+ * in between.
+ *
+ * Memory: records live in the request pool given to pp_store_load; the store itself in the pool
+ * given to pp_store_open (a process's pool: open it in child_init). A store is safe to use from
+ * many threads at once (LMDB: MDB_NOTLS read transactions; Redis: a mutex-guarded set of
+ * connections, one per thread in use). No globals.
+ */
+#ifndef PP_STORE_H
+#define PP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+typedef struct pp_store_t pp_store_t;
+typedef struct pp_store_rec_t pp_store_rec_t;
+
+typedef enum { PP_STORE_EMBEDDED = 0, PP_STORE_REDIS } pp_store_kind_t;
+
+typedef enum {
+    PP_STORE_OK = 0,
+    PP_STORE_UNAVAILABLE, /* timeout, connection refused, server error: fail open (or 503) */
+} pp_store_status_t;
+
+/* Log callback: level as syslog (3 error, 5 notice); the store never logs per request. */
+typedef void (*pp_store_log_fn)(void *baton, int level, const char *msg);
+
+typedef struct pp_store_conf_t {
+    pp_store_kind_t kind;
+    const char *path;          /* embedded: LMDB directory (made 0750, file 0640) */
+    size_t map_size;           /* embedded: LMDB map size in bytes (0: 256 MiB) */
+    const char *uri;           /* redis://HOST:PORT/DB or redis+unix:///path?db=N */
+    const char *password_file; /* redis: first line is the password (NULL: none) */
+    const char *prefix;        /* key prefix (SecCollectionKeyPrefix); NULL: "" */
+    int timeout_ms;            /* redis: connect and command timeout (0: 50 ms) */
+    pp_store_log_fn log;
+    void *log_baton;
+} pp_store_conf_t;
+
+/* Per-operation timing and error counters (for the metrics handler), process-wide per store. */
+typedef struct pp_store_stats_t {
+    uint64_t loads, commits, errors, outages;
+    uint64_t round_trips;
+    uint64_t usec_total; /* time spent in round trips */
+    uint64_t usec_max;
+} pp_store_stats_t;
+
+/* Opens the store (connects lazily for Redis). NULL with *err on a configuration error. */
+pp_store_t *pp_store_open(apr_pool_t *p, const pp_store_conf_t *conf, const char **err);
+/* Parses a SecCollectionStore value into conf->kind / uri; NULL or an error message. */
+const char *pp_store_parse_uri(apr_pool_t *p, const char *value, pp_store_conf_t *conf);
+
+/* Loads collection `name` (IP, SESSION...; case-insensitive, stored upper case) record `key`.
+ * timeout_s is SecCollectionTimeout (for a new record's TIMEOUT); now is the request time in
+ * seconds. Always returns a record (empty and new on PP_STORE_UNAVAILABLE). */
+pp_store_status_t pp_store_load(pp_store_t *s, apr_pool_t *p, const char *name, const char *key,
+                                long timeout_s, int64_t now, pp_store_rec_t **rec);
+/* Loads n records in one round trip (Redis pipelines them); recs[i] as pp_store_load. */
+pp_store_status_t pp_store_load_many(pp_store_t *s, apr_pool_t *p, int n, const char *const *names,
+                                     const char *const *keys, long timeout_s, int64_t now,
+                                     pp_store_rec_t **recs);
+
+/* Field access on the loaded copy (case-insensitive names). */
+const char *pp_store_get(const pp_store_rec_t *r, const char *field);
+/* Fields in order, built-ins included, __expire_* included (as ModSecurity shows them):
+ * *pos = 0 to start; false at the end. */
+bool pp_store_next(const pp_store_rec_t *r, int *pos, const char **field, const char **value);
+bool pp_store_is_new(const pp_store_rec_t *r);
+
+/* Changes: applied to the loaded copy at once and queued for the write-back. */
+void pp_store_set(pp_store_rec_t *r, const char *field, const char *value);
+/* =+ / =- : delta is ModSecurity's atoi of the text; the result floors at 0. Returns the local
+ * result. */
+long long pp_store_add(pp_store_rec_t *r, const char *field, long long delta);
+void pp_store_unset(pp_store_rec_t *r, const char *field);
+/* expirevar: field disappears `seconds` after now. */
+void pp_store_expire(pp_store_rec_t *r, const char *field, long seconds, int64_t now);
+/* deprecatevar N/S: value -= N for every S seconds since LAST_UPDATE_TIME (floor 0); no effect on
+ * a new record. Evaluated against the stored record at write-back as well. */
+void pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long period_s,
+                        int64_t now);
+bool pp_store_dirty(const pp_store_rec_t *r);
+
+/* Writes back the changes of the records that are dirty (one round trip for all). */
+pp_store_status_t pp_store_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now);
+
+void pp_store_get_stats(pp_store_t *s, pp_store_stats_t *out);
+/* Deletes expired records (embedded: a bounded sweep also runs on writes; Redis expires them
+ * itself). Returns how many were removed. */
+long pp_store_sweep(pp_store_t *s, int64_t now, long max_records);
+/* Embedded: records stored now (for tests and the flood bench); Redis: DBSIZE-like count of this
+ * prefix is not cheap, returns -1. */
+long pp_store_count(pp_store_t *s);
+
+#endif

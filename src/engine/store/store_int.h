@@ -1,0 +1,71 @@
+/* Internal to src/engine/store: the record, the queued changes and the back-end table. */
+#ifndef PP_STORE_INT_H
+#define PP_STORE_INT_H
+
+#include "store/store.h"
+
+typedef struct {
+    char *name;  /* canonical: upper case, except the "__expire_" prefix */
+    char *value;
+} pp_sfield_t;
+
+typedef enum { PP_SOP_SET, PP_SOP_ADD, PP_SOP_UNSET, PP_SOP_EXPIRE, PP_SOP_DEPRECATE } pp_sop_kind_t;
+
+typedef struct {
+    pp_sop_kind_t kind;
+    const char *field;  /* canonical */
+    const char *value;  /* SET */
+    long long a, b;     /* ADD: a = delta; EXPIRE: a = absolute time; DEPRECATE: a/b = N/S */
+} pp_sop_t;
+
+struct pp_store_rec_t {
+    pp_store_t *store;
+    apr_pool_t *pool;
+    const char *name;    /* upper case */
+    const char *key;
+    long timeout;
+    bool is_new;
+    apr_array_header_t *fields; /* pp_sfield_t */
+    apr_array_header_t *ops;    /* pp_sop_t */
+};
+
+typedef struct {
+    pp_store_status_t (*load)(pp_store_t *s, apr_pool_t *p, int n, pp_store_rec_t **recs, int64_t now);
+    pp_store_status_t (*commit)(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now);
+    long (*sweep)(pp_store_t *s, int64_t now, long max);
+    long (*count)(pp_store_t *s);
+} pp_store_backend_t;
+
+struct pp_store_t {
+    pp_store_conf_t conf;
+    const pp_store_backend_t *be;
+    void *impl;
+    pp_store_stats_t stats; /* updated with __atomic builtins */
+};
+
+/* Canonical field name (in p). */
+char *pp_store_canon(apr_pool_t *p, const char *name);
+/* Record helpers shared by the back ends. */
+pp_sfield_t *pp_store_find(apr_array_header_t *fields, const char *canon);
+void pp_store_put(apr_pool_t *p, apr_array_header_t *fields, const char *canon, const char *value);
+void pp_store_del(apr_array_header_t *fields, const char *canon);
+/* Turns stored fields into what a request sees: drops expired fields, replaces an expired or
+ * absent record by a new one, computes UPDATE_RATE. fields may be NULL (absent). */
+void pp_store_loaded(pp_store_rec_t *r, apr_array_header_t *fields, int64_t now);
+/* The write-back on the record as stored now (stored: NULL when absent): the caller stores the
+ * returned field list. Applies the queued changes, then the write's built-ins. */
+apr_array_header_t *pp_store_merge(apr_pool_t *p, const pp_store_rec_t *r,
+                                   apr_array_header_t *stored, int64_t now, int64_t *expires);
+long long pp_store_atoi(const char *s);
+void pp_store_account(pp_store_t *s, bool ok, uint64_t usec, int trips);
+
+/* Serialised form (embedded store): name\0value\0... */
+void *pp_store_serialise(apr_pool_t *p, apr_array_header_t *fields, size_t *len);
+apr_array_header_t *pp_store_deserialise(apr_pool_t *p, const void *data, size_t len);
+
+extern const pp_store_backend_t pp_store_embedded_backend;
+extern const pp_store_backend_t pp_store_redis_backend;
+const char *pp_store_embedded_open(pp_store_t *s, apr_pool_t *p);
+const char *pp_store_redis_open(pp_store_t *s, apr_pool_t *p);
+
+#endif
