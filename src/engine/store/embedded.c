@@ -11,9 +11,9 @@
  * Record key: "NAME:key" (NAME upper case). Value: name\0value\0... (store.c). A write re-reads
  * the record inside the write transaction and applies the request's changes to it (store.c
  * pp_store_merge), so =+1 from many processes at once loses nothing. Each write also looks at
- * the next few records after the one it wrote and deletes the expired ones, so a flood of
- * distinct keys is cleaned up as it goes; when the map is full a full sweep runs and the write is
- * tried once more.
+ * the next few records of a round-robin walk over the whole file (per process) and deletes the
+ * expired ones, so a flood of distinct keys is cleaned up as it goes; when the map is full a
+ * full sweep runs and the write is tried once more.
  */
 #include "store/store_int.h"
 
@@ -30,6 +30,10 @@
 typedef struct {
     MDB_env *env;
     MDB_dbi dbi;
+    /* Where this process's bounded sweep goes on: only touched inside a write transaction,
+     * which LMDB holds for one thread at a time. */
+    char sweep_at[512];
+    size_t sweep_len;
 } emb_t;
 
 static uint64_t usec_now(void)
@@ -122,8 +126,10 @@ static bool expired_value(apr_pool_t *p, const MDB_val *v, int64_t now)
     return !x || pp_store_atoi(x->value) < now;
 }
 
-/* Deletes expired records from the cursor's position on, at most max looked at. */
-static long sweep_from(MDB_txn *txn, MDB_dbi dbi, const MDB_val *start, int64_t now, long max)
+/* Deletes expired records from start on (NULL: the first), at most max looked at, wrapping
+ * around once; *next (when given) is where the next sweep should start. */
+static long sweep_from(MDB_txn *txn, MDB_dbi dbi, const MDB_val *start, int64_t now, long max,
+                       emb_t *next)
 {
     MDB_cursor *c;
     if (mdb_cursor_open(txn, dbi, &c))
@@ -154,6 +160,14 @@ static long sweep_from(MDB_txn *txn, MDB_dbi dbi, const MDB_val *start, int64_t 
             start = NULL;
         }
     }
+    if (next) {
+        if (rc == 0 && k.mv_size <= sizeof(next->sweep_at)) {
+            memcpy(next->sweep_at, k.mv_data, k.mv_size);
+            next->sweep_len = k.mv_size;
+        } else {
+            next->sweep_len = 0;
+        }
+    }
     mdb_cursor_close(c);
     apr_pool_destroy(tmp);
     return removed;
@@ -177,10 +191,10 @@ static int write_all(emb_t *e, apr_pool_t *p, int n, pp_store_rec_t **recs, int6
         apr_array_header_t *merged = pp_store_merge(p, recs[i], stored, now, &expires);
         v.mv_data = pp_store_serialise(p, merged, &v.mv_size);
         rc = mdb_put(txn, e->dbi, &k, &v, 0);
-        if (!rc) {
-            MDB_val after = k;
-            sweep_from(txn, e->dbi, &after, now, SWEEP_PER_WRITE);
-        }
+    }
+    if (!rc) {
+        MDB_val at = { e->sweep_len, e->sweep_at };
+        sweep_from(txn, e->dbi, e->sweep_len ? &at : NULL, now, SWEEP_PER_WRITE, e);
     }
     if (rc) {
         mdb_txn_abort(txn);
@@ -215,7 +229,7 @@ static long emb_sweep(pp_store_t *s, int64_t now, long max)
     MDB_txn *txn;
     if (mdb_txn_begin(e->env, NULL, 0, &txn))
         return 0;
-    long removed = sweep_from(txn, e->dbi, NULL, now, max < 0 ? (long)1 << 62 : max);
+    long removed = sweep_from(txn, e->dbi, NULL, now, max < 0 ? (long)1 << 62 : max, NULL);
     if (mdb_txn_commit(txn))
         return 0;
     return removed;
