@@ -20,6 +20,7 @@
 #define PP_DEFAULT_EVAL_TIME_LIMIT_MS 2000    /* rule evaluation CPU per request */
 #define PP_DEFAULT_UPLOAD_FILE_LIMIT 100     /* ModSecurity 2.x's SecUploadFileLimit default */
 #define PP_DEFAULT_UPLOAD_SCAN_DEADLINE_S 60 /* all approval scripts and clamd scans together */
+#define PP_DEFAULT_COLLECTION_TIMEOUT_MS 50  /* SecCollectionStoreTimeout */
 
 enum { PP_ENGINE_OFF, PP_ENGINE_ON, PP_ENGINE_DYNAMIC_ONLY, PP_ENGINE_DETECTION_ONLY };
 enum { PP_AUDIT_OFF, PP_AUDIT_ON, PP_AUDIT_RELEVANT_ONLY, PP_AUDIT_DYNAMIC_OR_RELEVANT };
@@ -40,6 +41,9 @@ struct pp_cfg_t {
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
     const char *approve_script, *upload_dir, *clamd_address, *chroot_lock;
     int upload_file_limit, upload_scan_deadline_s; /* SecUploadFileLimit, SecUploadScanDeadline */
+    /* SecCollectionStore*, SecCollectionKeyPrefix (store/store.h, config/set_store.c) */
+    const char *collection_store, *collection_password_file, *collection_key_prefix;
+    int collection_timeout_ms, collection_fail_closed;
 
     /* Structured values, merged by hand in config.c. */
     int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
@@ -124,6 +128,12 @@ const char *pp_set_default_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, c
 const char *pp_set_signature_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_flag_parse(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_import(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+/* set_store.c */
+const char *pp_set_collection_store(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_collection_password_file(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+struct pp_store_conf_t;
+/* The store settings of a merged server configuration (kind, uri, password file, prefix, timeout). */
+void pp_cfg_store_conf(const pp_cfg_t *cfg, struct pp_store_conf_t *out);
 const char *pp_set_remove(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_byte_range(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_mime_types(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);

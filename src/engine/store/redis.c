@@ -181,6 +181,13 @@ static const char *parse(rds_t *r, apr_pool_t *p, const char *uri)
     return "expected redis://HOST:PORT/DB or redis+unix:///path?db=N";
 }
 
+const char *pp_store_redis_check(apr_pool_t *p, const char *uri)
+{
+    rds_t r = { 0 };
+    const char *e = parse(&r, p, uri);
+    return e ? apr_psprintf(p, "SecCollectionStore %s: %s", uri, e) : NULL;
+}
+
 const char *pp_store_redis_open(pp_store_t *s, apr_pool_t *p)
 {
     rds_t *r = apr_pcalloc(p, sizeof(*r));

@@ -269,6 +269,9 @@ const char *pp_store_parse_uri(apr_pool_t *p, const char *value, pp_store_conf_t
         return NULL;
     }
     if (strncmp(value, "redis://", 8) == 0 || strncmp(value, "redis+unix://", 13) == 0) {
+        const char *e = pp_store_redis_check(p, value);
+        if (e)
+            return e;
         conf->kind = PP_STORE_REDIS;
         conf->uri = apr_pstrdup(p, value);
         return NULL;

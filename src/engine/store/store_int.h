@@ -67,5 +67,7 @@ extern const pp_store_backend_t pp_store_embedded_backend;
 extern const pp_store_backend_t pp_store_redis_backend;
 const char *pp_store_embedded_open(pp_store_t *s, apr_pool_t *p);
 const char *pp_store_redis_open(pp_store_t *s, apr_pool_t *p);
+/* NULL when uri is a well-formed redis:// or redis+unix:// address, else the message. */
+const char *pp_store_redis_check(apr_pool_t *p, const char *uri);
 
 #endif
