@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives us, even if we crash */
         execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
                "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly",
                "no", "--dir", dir, (char *)NULL);
