@@ -113,7 +113,7 @@ $(BUILD)/bench_%: bench/engine/bench_%.c $(BUILD)/libparapet.a
 	@mkdir -p $(BUILD)
 	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -fvisibility=default -rdynamic -o $@ $< $(BUILD)/libparapet.a $(LIBS)
 
-bench: all $(BUILD)/bench_rules $(BUILD)/bench_injection
+bench: all $(BUILD)/bench_rules $(BUILD)/bench_injection $(BUILD)/bench_store
 	@bench/run.sh $(BENCH_ARGS)
 
 fuzz:

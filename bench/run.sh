@@ -64,3 +64,16 @@ fi
 if [ -f "$out" ]; then
     { echo; python3 bench/metrics/cost.py; } >> "$out"
 fi
+
+# Persistent collections (issue 16): the embedded store and Redis per request, and a flood of
+# 1,000,000 distinct addresses (size bounded by expiry, cost flat), appended likewise.
+if [ -f "$out" ] && [ -x build/bench_store ] && command -v redis-server >/dev/null 2>&1; then
+    {
+        echo
+        echo "## Persistent collections: embedded store and Redis"
+        echo
+        echo 'Command: `build/bench_store 1000000` (bench/engine/bench_store.c), a private redis-server.'
+        echo
+        build/bench_store 1000000
+    } >> "$out"
+fi
