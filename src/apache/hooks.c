@@ -40,6 +40,7 @@ static pp_ap_req_t *req_make(request_rec *r)
         rq->tx = pp_tx_create(pp_ap_server_cfg(r->server), r->pool, pp_ap_unique_id(r));
         pp_tx_set_start_time(rq->tx, r->request_time);
         pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
+        pp_ap_tx_store(r, rq->tx);
         ap_set_module_config(r->request_config, &parapet_module, rq);
     }
     return rq;

@@ -225,6 +225,7 @@ static void register_hooks(apr_pool_t *p)
     pp_ap_register_output_filter();
     pp_ap_register_identity_hooks(p);
     pp_ap_register_metrics_hooks(p);
+    pp_ap_register_store_hooks(p);
 }
 
 /* STANDARD20_MODULE_STUFF written out: its name field would be __FILE__ ("mod_parapet.c"),

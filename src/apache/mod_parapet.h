@@ -50,6 +50,7 @@ typedef struct pp_ap_process_t {
     dev_t jail_dev;            /* identity of the jail's root, checked again in each child */
     ino_t jail_ino;
     struct metrics_shm_t *metrics; /* metrics.c's shared segment, set in post_config */
+    apr_hash_t *stores;        /* store.c: pp_cfg_t* -> pp_store_t*, per configuration generation */
 } pp_ap_process_t;
 
 /* ---- mod_parapet.c ------------------------------------------------------------------------ */
@@ -113,6 +114,12 @@ int pp_ap_metrics_init(server_rec *s, apr_hash_t *ids, apr_pool_t *ptemp);
 void pp_ap_metrics_count(request_rec *r, pp_tx_t *tx);
 /* Registers the parapet-metrics handler. */
 void pp_ap_register_metrics_hooks(apr_pool_t *p);
+
+/* ---- store.c ------------------------------------------------------------------------------ */
+
+/* Hands tx the persistent-collection store of r's server (if it has one). */
+void pp_ap_tx_store(request_rec *r, pp_tx_t *tx);
+void pp_ap_register_store_hooks(apr_pool_t *p);
 
 /* ---- notes.c ------------------------------------------------------------------------------ */
 

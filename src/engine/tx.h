@@ -122,6 +122,7 @@ struct pp_tx_t {
     apr_table_t *env_out, *notes_out, *headers_out;
 
     pp_tx_metrics_t metrics;      /* counting points for the host's metrics (metrics.def) */
+    struct pp_store_t *store;     /* persistent collections (store/store.h), set by the host */
 };
 
 /* The data of source s changed (body arguments appended, the response arrived, a TX variable

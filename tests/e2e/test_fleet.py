@@ -179,3 +179,26 @@ def test_fleet_fail_open_fail_closed_and_restart():
                 srv.stop()
     finally:
         redis.cleanup()
+
+
+def test_store_configuration_in_apache():
+    """What does not need initcol: a server with a Redis store and a password file starts and
+    serves; a bad store address refuses the start naming the file and line."""
+    redis = Redis().start()
+    try:
+        srv = Apache(snippet="""SecRuleEngine On
+SecCollectionStore redis://127.0.0.1:%d/1
+SecCollectionStorePasswordFile @ROOT@/data/redis.pw
+SecCollectionKeyPrefix e2e:
+""" % redis.port, files={"data/redis.pw": "not-needed-by-this-redis\n"}, name="fleet-conf")
+        srv.start()
+        try:
+            assert get(srv, "127.0.0.7") == 200
+        finally:
+            srv.stop()
+        bad = Apache(snippet="SecCollectionStore redis://127.0.0.1:99999/0\n", name="fleet-bad")
+        code, text = bad.start_expecting_failure()
+        assert code is not None, "apache2 started with a bad SecCollectionStore"
+        assert "httpd.conf:" in text and "bad port" in text, text[-2000:]
+    finally:
+        redis.cleanup()

@@ -322,6 +322,11 @@ pp_store_status_t pp_store_load_many(pp_store_t *s, apr_pool_t *p, int n, const 
 {
     for (int i = 0; i < n; i++)
         recs[i] = rec_make(s, p, names[i], keys[i], timeout_s);
+    if (!s) { /* no store: collections for this transaction only */
+        for (int i = 0; i < n; i++)
+            pp_store_loaded(recs[i], NULL, now);
+        return PP_STORE_OK;
+    }
     __atomic_add_fetch(&s->stats.loads, (uint64_t)n, __ATOMIC_RELAXED);
     pp_store_status_t st = s->be->load(s, p, n, recs, now);
     if (st != PP_STORE_OK)
@@ -338,6 +343,8 @@ pp_store_status_t pp_store_load(pp_store_t *s, apr_pool_t *p, const char *name, 
 
 pp_store_status_t pp_store_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now)
 {
+    if (!s)
+        return PP_STORE_OK;
     int dirty = 0;
     for (int i = 0; i < n; i++)
         dirty += pp_store_dirty(recs[i]);

@@ -115,4 +115,19 @@ long pp_store_sweep(pp_store_t *s, int64_t now, long max_records);
  * prefix is not cheap, returns -1. */
 long pp_store_count(pp_store_t *s);
 
+/* ---- Transaction side (tx_store.c): what initcol and the end of the request call ---- */
+#include "parapet.h"
+
+/* The host hands each transaction its server's store (NULL: collections live for the
+ * transaction only). */
+void pp_tx_set_store(pp_tx_t *tx, pp_store_t *store);
+pp_store_t *pp_tx_store(const pp_tx_t *tx);
+/* pp_store_load_many at the transaction's start time, timed into the collection-store latency
+ * histogram; on PP_STORE_UNAVAILABLE with SecCollectionStoreFailClosed On the transaction is
+ * intercepted with 503 in phase. */
+pp_store_status_t pp_tx_store_load(pp_tx_t *tx, pp_phase_t phase, int n, const char *const *names,
+                                   const char *const *keys, long timeout_s, pp_store_rec_t **recs);
+/* pp_store_commit of the dirty records at the transaction's start time, timed likewise. */
+pp_store_status_t pp_tx_store_commit(pp_tx_t *tx, int n, pp_store_rec_t **recs);
+
 #endif
