@@ -812,7 +812,13 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
     int first = phase == PP_PHASE_REQUEST_BODY && tx->early.plan_done == plan ? tx->early.steps : 0;
     for (int s = first; s < plan->nsteps[phase] && !stop; s++) {
         if (skip > 0) {
+            /* skipnext counts rule directives and a chain counts each link, so the count can
+             * end inside a chain, which is then skipped whole. It stops at zero: a negative
+             * count is run_chain's skipAfter signal, and reading it here sent the loop back to
+             * step 0 for ever (fuzz_plan_diff: 3.6 million matches from one request). */
             skip -= steps[s].last - steps[s].first + 1;
+            if (skip < 0)
+                skip = 0;
             continue;
         }
         const pp_rule_group_t *g = steps[s].group;
