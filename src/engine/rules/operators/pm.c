@@ -349,9 +349,11 @@ const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled)
         while (*next && apr_isspace(*next))
             *next++ = '\0';
         if (strncmp(fn, "http://", 7) == 0 || strncmp(fn, "https://", 8) == 0) {
+            /* The message first: fn lives in b->tmp. */
+            const char *msg = apr_psprintf(cp, "phrase file \"%s\": only local files are "
+                                               "supported (download it and name the file)", fn);
             apr_pool_destroy(b->tmp);
-            return apr_psprintf(cp, "phrase file \"%s\": only local files are supported "
-                                    "(download it and name the file)", fn);
+            return msg;
         }
         const char *err = load_file(b, cp, pp_op_resolve_path(cp, fn));
         if (err) {
