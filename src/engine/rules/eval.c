@@ -6,26 +6,15 @@
  * rule directives, chained ones individually. A regex that hits its resource limit counts as a
  * match (fail closed) and is logged.
  *
- * Bounded work (attack run D8): PCRE2's limits bound one run, and SecRuleEvalTimeLimit bounds
- * the request: the worker thread's CPU clock is read every PP_EVAL_CHECK_EVERY operator runs
- * (and after each limit hit, which costs up to a full match limit), from the first such check
- * of each phase on, and once the request has used the budget no further rule runs: it is
- * rejected (403), or, with SecFilterRegexLimitFailOpen On, let through unevaluated. With
- * FailOpen On a rule whose regex hits a limit stops for the rest of the request (no match),
- * so a body of pathological values costs one limit hit per rule, and the log gets one line per
- * such rule plus one summary per phase instead of a line per value.
+ * Bounded work (attack run D8): the loop counts operator runs against the request's budget
+ * (rules/budget.c); the values it tests come from rules/values.c.
  */
 #include "rules/actions/actions.h"
 #include "rules/operators/operators.h"
 #include "rules/transforms/transforms.h"
+#include "rules/eval_parts.h"
 #include "rules/variables/collection.h"
 #include "tx.h"
-
-#include <time.h>
-
-/* Reading the thread CPU clock is a system call: often enough that a budget overshoots by
- * at most this many runs (each bounded by the match limit), rarely enough to cost nothing. */
-#define PP_EVAL_CHECK_EVERY 64
 
 typedef struct hit_t {
     const pp_target_t *target;
@@ -35,282 +24,36 @@ typedef struct hit_t {
     bool limit;
 } hit_t;
 
-static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t,
-                                               pp_phase_t phase);
-
-/* Whether t's values are kept in the cache: a rule tests t, or more than one chain extends it
- * (a prefix that only one chain extends is transformed in place instead of copied). */
-static inline bool worth_caching(const pp_target_t *t)
-{
-    return t->direct || t->prefix_uses > 1;
-}
-
-/* 2.x VAR:/re/ keeps the members whose name matches; &VAR becomes one value, the count. */
-static void keys_and_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *vals)
-{
-    if (t->key_regex) {
-        int n = 0;
-        for (int i = 0; i < vals->nelts; i++) {
-            pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            bool m = false;
-            if (v->name.data && pp_regex_exec(t->key_regex, tx->rx, v->name, &m) == APR_SUCCESS &&
-                m)
-                APR_ARRAY_IDX(vals, n++, pp_value_t) = *v;
-        }
-        vals->nelts = n;
-    }
-    if (t->count) {
-        const char *c = apr_itoa(tx->pool, vals->nelts);
-        vals->nelts = 0;
-        *(pp_value_t *)apr_array_push(vals) =
-            (pp_value_t){ pp_str_from_cstr(c), PP_STR_NULL, NULL, 0 };
-    }
-}
-
-/* The values of t's variable, collected afresh (its chain is not applied). */
-static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t *t,
-                                                 pp_phase_t phase)
-{
-    apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
-    apr_status_t rv = t->var->collect(tx, t, vals);
-    if (rv != APR_SUCCESS) {
-        char buf[120];
-        pp_tx_fail(tx, 500, phase, apr_psprintf(tx->pool, "Variable %s could not be collected "
-                                                          "(%s); failing closed", t->label,
-                                                apr_strerror(rv, buf, sizeof buf)));
-        return NULL;
-    }
-    if (vals->nelts == 0 && t->missing_as_empty)
-        *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
-    if (t->key_regex || t->count)
-        keys_and_count(tx, t, vals);
-    return vals;
-}
-
-/* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
- * chain's last step applied. The array returned is new and may be changed in place. */
-static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase)
-{
-    if (!t->prefix)
-        return collect_values(tx, t, phase);
-    apr_array_header_t *vals;
-    bool fresh = true; /* no value has a sketch yet */
-    if (worth_caching(t->prefix)) {
-        /* Shared prefix: its cached values stay as they are; transform a copy. */
-        const apr_array_header_t *pv = target_values(tx, t->prefix, phase);
-        vals = pv ? apr_array_copy(tx->pool, pv) : NULL;
-        fresh = false;
-    } else if (!t->prefix->prefix) {
-        vals = collect_values(tx, t->prefix, phase); /* the usual 1.9 case: one step */
-    } else {
-        vals = compute_values(tx, t->prefix, phase);
-    }
-    if (!vals)
-        return NULL;
-    const pp_chain_t *c = t->chain;
-    unsigned flags = 0;
-    if (!c->tfn) {
-        /* The 1.9 normaliser; a cookie under SecFilterNormalizeCookies On gets the full one. */
-        flags = c->norm19;
-        if (c->cookie19 && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
-            flags = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
-        if (!flags)
-            return vals;
-        if (fresh) {
-            for (int i = 0; i < vals->nelts; i++) {
-                pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-                pp_tfn_normalise19(tx->pool, v->value, flags, &v->value);
-            }
-            return vals;
-        }
-    }
-    for (int i = 0; i < vals->nelts; i++) {
-        pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-        pp_str_t out;
-        if (c->tfn)
-            c->tfn->apply(tx->pool, v->value, &out);
-        else
-            pp_tfn_normalise19(tx->pool, v->value, flags, &out);
-        if (!fresh && (out.data != v->value.data || out.len != v->value.len)) {
-            /* New bytes: the prefilter's sketch of the old ones no longer applies. */
-            v->sketch = NULL;
-            v->checks = 0;
-        }
-        v->value = out;
-    }
-    return vals;
-}
-
-/* The values of a target, transformed by its chain, computed once per generation of the
- * target's source (pp_tx_t.gen): a value cached in phase 1 is collected again once the body's
- * arguments were appended. The cache holds every target a rule tests and every chain prefix
- * that several chains share, so each prefix is computed once per value. NULL when the collector
- * failed: the transaction is then intercepted with 500 (review M4: an error is not "no values",
- * which would be "no match" and fail open). */
-static const apr_array_header_t *target_values(pp_tx_t *tx, const pp_target_t *t,
-                                               pp_phase_t phase)
-{
-    pp_var_source_t src = t->source;
-    bool cacheable = src != PP_SRC_VOLATILE && t->slot < tx->ncache;
-    unsigned gen = tx->gen[src];
-    if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
-        return tx->cache[t->slot].values;
-    apr_array_header_t *vals = compute_values(tx, t, phase);
-    if (vals && cacheable)
-        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen };
-    return vals;
-}
-
-/* The sketch of v for checking needs, or NULL to search directly: a value checked once for a
- * literal or two is searched; otherwise its sketch is built once and kept with the cached value,
- * and answers most literals with two bit tests. */
-static const pp_sketch_t *value_sketch(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v)
-{
-    pp_value_t *mv = (pp_value_t *)v;
-    if (!mv->sketch && (mv->checks++ >= 1 || pp_rx_needs_count(needs) > 2))
-        mv->sketch = pp_sketch_build(tx->pool, v->value);
-    return mv->sketch;
-}
-
-static bool needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v)
-{
-    return pp_rx_needs_met(needs, v->value, value_sketch(tx, needs, v));
-}
-
-static bool excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
-{
-    for (unsigned i = 0; i < r->nexclusions && t->var->family && name.data; i++) {
-        const pp_exclusion_t *e = &r->exclusions[i];
-        if (strcmp(e->family, e->by_var ? t->var->name : t->var->family) != 0)
-            continue;
-        if (e->re) {
-            bool m = false;
-            if (pp_regex_exec(e->re, tx->rx, name, &m) == APR_SUCCESS && m)
-                return true;
-            continue;
-        }
-        apr_size_t n = strlen(e->name);
-        if (name.len == n &&
-            (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* This thread's CPU time: a busy machine does not shorten a request's budget. */
-static apr_interval_time_t thread_cpu(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (apr_interval_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static bool fail_open(const pp_tx_t *tx)
-{
-    return pp_cfg_int(tx->cfg->regex_limit_fail_open, 0) == 1;
-}
-
-/* True once the request has used SecRuleEvalTimeLimit; the first time, rejects it (or, fail
- * open, says that the remaining rules are skipped). */
-static bool over_budget(pp_tx_t *tx, pp_phase_t phase)
-{
-    pp_eval_budget_t *b = &tx->budget;
-    int limit_ms = pp_cfg_int(tx->cfg->eval_time_limit_ms, PP_DEFAULT_EVAL_TIME_LIMIT_MS);
-    if (b->exhausted || limit_ms == 0)
-        return b->exhausted;
-    if (!b->cpu_mark) {
-        /* The clock is a system call (0.7 us measured on the test VM): a phase starts it only
-         * at its first check, so the usual request, with fewer runs and no limit hit, never
-         * reads it. What ran before is not counted: at most PP_EVAL_CHECK_EVERY runs. */
-        b->cpu_mark = thread_cpu();
-        return false;
-    }
-    apr_interval_time_t used = b->cpu_used + (thread_cpu() - b->cpu_mark);
-    if (used <= apr_time_from_msec(limit_ms))
-        return false;
-    b->exhausted = true;
-    const char *what = apr_psprintf(
-        tx->pool, "Rule evaluation used %" APR_TIME_T_FMT " ms of CPU, over SecRuleEvalTimeLimit "
-        "%d ms, after %u operator runs (%u regex limit hits).", apr_time_as_msec(used), limit_ms,
-        b->op_runs, b->limit_hits);
-    if (fail_open(tx))
-        pp_debug(tx, 1, "%s The remaining rules are skipped (SecFilterRegexLimitFailOpen On).",
-                 what);
-    else
-        pp_tx_fail(tx, 403, phase, what);
-    return true;
-}
-
-/* End of a phase: adds what the phase used since its clock started. */
-static void stop_clock(pp_eval_budget_t *b)
-{
-    if (b->cpu_mark)
-        b->cpu_used += thread_cpu() - b->cpu_mark;
-    b->cpu_mark = 0;
-}
-
-/* Fail open: the rule stops for this request, and says so once. */
-static void stop_rule(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t)
-{
-    pp_eval_budget_t *b = &tx->budget;
-    if (!b->stopped)
-        b->stopped = apr_hash_make(tx->pool);
-    apr_hash_set(b->stopped, apr_pmemdup(tx->pool, &r, sizeof r), sizeof r, r);
-    pp_debug(tx, 1, "Regex resource limit hit in pattern \"%s\" at %s; counted as no match, and "
-             "the rule is not run again for this request (SecFilterRegexLimitFailOpen On)",
-             r->op.arg, t->label);
-}
-
-static bool rule_stopped(pp_tx_t *tx, const pp_rule_t *r)
-{
-    if (!tx->budget.stopped || !apr_hash_get(tx->budget.stopped, &r, sizeof r))
-        return false;
-    tx->budget.stopped_skips++;
-    return true;
-}
-
-/* Counts an operator run; true when the budget says stop (checked every few runs, and after
- * each limit hit). */
-static bool count_run(pp_tx_t *tx, bool limit_hit, pp_phase_t phase)
-{
-    pp_eval_budget_t *b = &tx->budget;
-    b->limit_hits += limit_hit;
-    if (++b->op_runs % PP_EVAL_CHECK_EVERY != 0 && !limit_hit)
-        return false;
-    return over_budget(tx, phase);
-}
-
 /* Whether r matches; false too when a collector failed (the transaction is then intercepted)
  * or the request has used its budget. */
 static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t phase)
 {
-    if (tx->budget.exhausted || rule_stopped(tx, r))
+    if (tx->budget.exhausted || pp_eval_rule_stopped(tx, r))
         return false;
     for (unsigned ti = 0; ti < r->ntargets; ti++) {
         const pp_target_t *t = r->targets[ti];
-        const apr_array_header_t *vals = target_values(tx, t, phase);
+        const apr_array_header_t *vals = pp_eval_target_values(tx, t, phase);
         if (!vals)
             return false;
         for (int i = 0; i < vals->nelts; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            if (r->nexclusions && excluded(tx, r, t, v->name))
+            if (r->nexclusions && pp_eval_excluded(tx, r, t, v->name))
                 continue;
             bool m = false, undecided = false;
-            if (r->op.needs && !needs_met(tx, r->op.needs, v)) {
+            if (r->op.needs && !pp_eval_needs_met(tx, r->op.needs, v)) {
                 /* m stays false: the regex cannot match without one of its literals */
             } else {
                 hit->out.want_captures = false;
                 undecided = r->op.def->exec(tx, r->op.compiled, v->value, &m, &hit->out) !=
                             APR_SUCCESS;
-                if (!undecided && count_run(tx, false, phase))
+                if (!undecided && pp_eval_count_run(tx, false, phase))
                     return false;
             }
             if (undecided)
                 tx->metrics.counter[PP_METRIC_REGEX_LIMIT_HITS]++;
-            if (undecided && fail_open(tx)) {
-                stop_rule(tx, r, t);
-                count_run(tx, true, phase);
+            if (undecided && pp_eval_fail_open(tx)) {
+                pp_eval_stop_rule(tx, r, t);
+                pp_eval_count_run(tx, true, phase);
                 return false;
             }
             if (undecided) {
@@ -352,19 +95,19 @@ static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g, pp_phase_t ph
     int n = g->size;
     uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1, m = 0;
     for (unsigned ti = 0; ti < g->ntargets && m != all; ti++) {
-        const apr_array_header_t *vals = target_values(tx, g->targets[ti], phase);
+        const apr_array_header_t *vals = pp_eval_target_values(tx, g->targets[ti], phase);
         if (!vals)
             return 0; /* a collector failed: the transaction is intercepted */
         for (int v = 0; v < vals->nelts && m != all; v++) {
             const pp_value_t *val = &APR_ARRAY_IDX(vals, v, pp_value_t);
             if (g->needs) {
-                m |= pp_rx_needs_members(g->needs, val->value, value_sketch(tx, g->needs, val));
+                m |= pp_rx_needs_members(g->needs, val->value, pp_eval_value_sketch(tx, g->needs, val));
                 continue;
             }
             bool hit = true;
             if (pp_regex_exec(g->prefilter, tx->rx, val->value, &hit) != APR_SUCCESS || hit)
                 m = all;
-            if (count_run(tx, false, phase))
+            if (pp_eval_count_run(tx, false, phase))
                 return 0;
         }
     }
@@ -668,28 +411,28 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
     }
     for (unsigned ti = 0; ti < c->ntargets && !*stop; ti++) {
         const pp_target_t *t = c->targets[ti];
-        const apr_array_header_t *vals = target_values(tx, t, phase);
+        const apr_array_header_t *vals = pp_eval_target_values(tx, t, phase);
         if (!vals) {
             *stop = true;
             return false;
         }
         for (int i = 0; i < vals->nelts && !*stop; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            if (c->nexclusions && excluded(tx, c, t, v->name))
+            if (c->nexclusions && pp_eval_excluded(tx, c, t, v->name))
                 continue;
             if (tx->overrides && target_removed(tx, c, t, v->name))
                 continue;
             bool m = false;
             hit->out.want_captures = c->capture;
             hit->out.ncaptures = 0;
-            if (!c->op.needs || needs_met(tx, c->op.needs, v)) {
+            if (!c->op.needs || pp_eval_needs_met(tx, c->op.needs, v)) {
                 apr_status_t rv = c->op.def->exec(tx, c->op.compiled, v->value, &m, &hit->out);
-                if (count_run(tx, rv != APR_SUCCESS, phase)) {
+                if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {
                     *stop = true;
                     return any;
                 }
                 if (rv != APR_SUCCESS) {
-                    if (fail_open(tx))
+                    if (pp_eval_fail_open(tx))
                         continue;
                     m = !c->op.negated; /* undecided counts as a match (fail closed) */
                     hit->out.ncaptures = 0;
@@ -761,18 +504,6 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
     return tx->verdict.intercepted;
 }
 
-/* One line per phase for what fail open let through, instead of one per value. */
-static void summarise(pp_tx_t *tx, unsigned stopped_before, unsigned skips_before)
-{
-    const pp_eval_budget_t *b = &tx->budget;
-    unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0;
-    if (stopped == stopped_before && b->stopped_skips == skips_before)
-        return;
-    pp_debug(tx, 1, "Regex resource limits: %u rule%s stopped in this request, %u later rule "
-             "evaluation%s skipped (SecFilterRegexLimitFailOpen On)", stopped,
-             stopped == 1 ? "" : "s", b->stopped_skips, b->stopped_skips == 1 ? "" : "s");
-}
-
 static void run_steps(pp_tx_t *tx, pp_phase_t phase);
 
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
@@ -783,8 +514,8 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0, skips = b->stopped_skips;
     b->cpu_mark = 0;
     run_steps(tx, phase);
-    stop_clock(b);
-    summarise(tx, stopped, skips);
+    pp_eval_stop_clock(b);
+    pp_eval_summarise(tx, stopped, skips);
     return APR_SUCCESS;
 }
 
@@ -904,7 +635,7 @@ void pp_eval_before_body(pp_tx_t *tx)
         }
         break;
     }
-    stop_clock(b);
+    pp_eval_stop_clock(b);
     tx->early.plan_done = plan;
     tx->early.steps = s;
 }

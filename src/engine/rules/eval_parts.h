@@ -1,0 +1,41 @@
+/*
+ * Internal header of the phase loop's parts: the values a rule tests (rules/values.c) and the
+ * evaluation budget (rules/budget.c), both called from rules/eval.c.
+ */
+#ifndef PP_RULES_EVAL_PARTS_H
+#define PP_RULES_EVAL_PARTS_H
+
+#include "rules/model.h"
+#include "tx.h"
+
+/* ---- values.c ---- */
+
+/* Collected and transformed values of t, cached per transaction and source generation. NULL
+ * when the collector failed: the transaction is then intercepted with 500 (fail closed). */
+const apr_array_header_t *pp_eval_target_values(pp_tx_t *tx, const pp_target_t *t,
+                                                pp_phase_t phase);
+/* The sketch of v for checking needs, or NULL to search directly. */
+const pp_sketch_t *pp_eval_value_sketch(pp_tx_t *tx, const pp_rx_needs_t *needs,
+                                        const pp_value_t *v);
+/* Whether v holds one of the literals without which the operator cannot match. */
+bool pp_eval_needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v);
+/* Whether r excludes the value named name of target t (!VAR:name, !VAR:/re/). */
+bool pp_eval_excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t, pp_str_t name);
+
+/* ---- budget.c ---- */
+
+/* SecFilterRegexLimitFailOpen On. */
+bool pp_eval_fail_open(const pp_tx_t *tx);
+/* Counts an operator run; true when the budget says stop (the request is then rejected, or,
+ * fail open, its remaining rules skipped). */
+bool pp_eval_count_run(pp_tx_t *tx, bool limit_hit, pp_phase_t phase);
+/* Fail open: rule r stops for this request, said once in the log. */
+void pp_eval_stop_rule(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t);
+/* Whether r was stopped (counted as a skipped evaluation). */
+bool pp_eval_rule_stopped(pp_tx_t *tx, const pp_rule_t *r);
+/* End of a phase: adds the CPU time the phase used since its clock started. */
+void pp_eval_stop_clock(pp_eval_budget_t *b);
+/* One log line per phase for what fail open let through. */
+void pp_eval_summarise(pp_tx_t *tx, unsigned stopped_before, unsigned skips_before);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * The values a rule tests, per transaction: collected once per target and source generation,
+ * transformed once per chain prefix, cached in the transaction's slots (rules/eval.c asks,
+ * rules/target.c interned the targets), plus the literal-prefilter sketch of a value and a
+ * rule's exclusions. Split out of eval.c, which keeps the phase loop.
+ */
+#include "rules/eval_parts.h"
+#include "rules/transforms/transforms.h"
+#include "tx.h"
+
+
+/* Whether t's values are kept in the cache: a rule tests t, or more than one chain extends it
+ * (a prefix that only one chain extends is transformed in place instead of copied). */
+static inline bool worth_caching(const pp_target_t *t)
+{
+    return t->direct || t->prefix_uses > 1;
+}
+
+/* 2.x VAR:/re/ keeps the members whose name matches; &VAR becomes one value, the count. */
+static void keys_and_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *vals)
+{
+    if (t->key_regex) {
+        int n = 0;
+        for (int i = 0; i < vals->nelts; i++) {
+            pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+            bool m = false;
+            if (v->name.data && pp_regex_exec(t->key_regex, tx->rx, v->name, &m) == APR_SUCCESS &&
+                m)
+                APR_ARRAY_IDX(vals, n++, pp_value_t) = *v;
+        }
+        vals->nelts = n;
+    }
+    if (t->count) {
+        const char *c = apr_itoa(tx->pool, vals->nelts);
+        vals->nelts = 0;
+        *(pp_value_t *)apr_array_push(vals) =
+            (pp_value_t){ pp_str_from_cstr(c), PP_STR_NULL, NULL, 0 };
+    }
+}
+
+/* The values of t's variable, collected afresh (its chain is not applied). */
+static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t *t,
+                                                 pp_phase_t phase)
+{
+    apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
+    apr_status_t rv = t->var->collect(tx, t, vals);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        pp_tx_fail(tx, 500, phase, apr_psprintf(tx->pool, "Variable %s could not be collected "
+                                                          "(%s); failing closed", t->label,
+                                                apr_strerror(rv, buf, sizeof buf)));
+        return NULL;
+    }
+    if (vals->nelts == 0 && t->missing_as_empty)
+        *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
+    if (t->key_regex || t->count)
+        keys_and_count(tx, t, vals);
+    return vals;
+}
+
+/* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
+ * chain's last step applied. The array returned is new and may be changed in place. */
+static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase)
+{
+    if (!t->prefix)
+        return collect_values(tx, t, phase);
+    apr_array_header_t *vals;
+    bool fresh = true; /* no value has a sketch yet */
+    if (worth_caching(t->prefix)) {
+        /* Shared prefix: its cached values stay as they are; transform a copy. */
+        const apr_array_header_t *pv = pp_eval_target_values(tx, t->prefix, phase);
+        vals = pv ? apr_array_copy(tx->pool, pv) : NULL;
+        fresh = false;
+    } else if (!t->prefix->prefix) {
+        vals = collect_values(tx, t->prefix, phase); /* the usual 1.9 case: one step */
+    } else {
+        vals = compute_values(tx, t->prefix, phase);
+    }
+    if (!vals)
+        return NULL;
+    const pp_chain_t *c = t->chain;
+    unsigned flags = 0;
+    if (!c->tfn) {
+        /* The 1.9 normaliser; a cookie under SecFilterNormalizeCookies On gets the full one. */
+        flags = c->norm19;
+        if (c->cookie19 && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
+            flags = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
+        if (!flags)
+            return vals;
+        if (fresh) {
+            for (int i = 0; i < vals->nelts; i++) {
+                pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+                pp_tfn_normalise19(tx->pool, v->value, flags, &v->value);
+            }
+            return vals;
+        }
+    }
+    for (int i = 0; i < vals->nelts; i++) {
+        pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+        pp_str_t out;
+        if (c->tfn)
+            c->tfn->apply(tx->pool, v->value, &out);
+        else
+            pp_tfn_normalise19(tx->pool, v->value, flags, &out);
+        if (!fresh && (out.data != v->value.data || out.len != v->value.len)) {
+            /* New bytes: the prefilter's sketch of the old ones no longer applies. */
+            v->sketch = NULL;
+            v->checks = 0;
+        }
+        v->value = out;
+    }
+    return vals;
+}
+
+/* The values of a target, transformed by its chain, computed once per generation of the
+ * target's source (pp_tx_t.gen): a value cached in phase 1 is collected again once the body's
+ * arguments were appended. The cache holds every target a rule tests and every chain prefix
+ * that several chains share, so each prefix is computed once per value. NULL when the collector
+ * failed: the transaction is then intercepted with 500 (review M4: an error is not "no values",
+ * which would be "no match" and fail open). */
+const apr_array_header_t *pp_eval_target_values(pp_tx_t *tx, const pp_target_t *t,
+                                               pp_phase_t phase)
+{
+    pp_var_source_t src = t->source;
+    bool cacheable = src != PP_SRC_VOLATILE && t->slot < tx->ncache;
+    unsigned gen = tx->gen[src];
+    if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
+        return tx->cache[t->slot].values;
+    apr_array_header_t *vals = compute_values(tx, t, phase);
+    if (vals && cacheable)
+        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen };
+    return vals;
+}
+
+/* The sketch of v for checking needs, or NULL to search directly: a value checked once for a
+ * literal or two is searched; otherwise its sketch is built once and kept with the cached value,
+ * and answers most literals with two bit tests. */
+const pp_sketch_t *pp_eval_value_sketch(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v)
+{
+    pp_value_t *mv = (pp_value_t *)v;
+    if (!mv->sketch && (mv->checks++ >= 1 || pp_rx_needs_count(needs) > 2))
+        mv->sketch = pp_sketch_build(tx->pool, v->value);
+    return mv->sketch;
+}
+
+bool pp_eval_needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v)
+{
+    return pp_rx_needs_met(needs, v->value, pp_eval_value_sketch(tx, needs, v));
+}
+
+bool pp_eval_excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
+{
+    for (unsigned i = 0; i < r->nexclusions && t->var->family && name.data; i++) {
+        const pp_exclusion_t *e = &r->exclusions[i];
+        if (strcmp(e->family, e->by_var ? t->var->name : t->var->family) != 0)
+            continue;
+        if (e->re) {
+            bool m = false;
+            if (pp_regex_exec(e->re, tx->rx, name, &m) == APR_SUCCESS && m)
+                return true;
+            continue;
+        }
+        apr_size_t n = strlen(e->name);
+        if (name.len == n &&
+            (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0)
+            return true;
+    }
+    return false;
+}
