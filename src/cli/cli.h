@@ -11,6 +11,9 @@ int pp_cli_check(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_eval(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_help(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_transform(apr_pool_t *p, int argc, const char *const *argv);
+/* Reads one hex-encoded value from stdin into p (hex_lines.c): 1 read, 0 end of input, -1 bad
+ * line (reported on stderr as "parapet WHO: ..."). */
+int pp_cli_read_hex_line(apr_pool_t *p, const char *who, pp_str_t *out);
 int pp_cli_operator(apr_pool_t *p, int argc, const char *const *argv);
 int pp_cli_vars(apr_pool_t *p, int argc, const char *const *argv);
 

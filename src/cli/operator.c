@@ -17,14 +17,6 @@
 #include "rules/operators/operators.h"
 #include "tx.h"
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int run(pp_tx_t *tx, const pp_op_def_t *def, const void *c, pp_str_t v, bool hex)
 {
     bool match = false;
@@ -78,28 +70,15 @@ int pp_cli_operator(apr_pool_t *p, int argc, const char *const *argv)
     pp_tx_t *tx = pp_tx_create(pp_cfg_create(p), p, "cli");
     if (strcmp(argv[2], "--hex") != 0)
         return run(tx, def, c, (pp_str_t){ argv[2], strlen(argv[2]) }, false);
-    static char line[1 << 20];
     apr_pool_t *scratch;
     apr_pool_create(&scratch, p);
-    while (fgets(line, sizeof line, stdin)) {
-        apr_size_t n = strcspn(line, "\r\n");
-        if (n % 2) {
-            fprintf(stderr, "parapet operator: odd number of hex digits\n");
-            return 2;
-        }
-        char *bytes = apr_palloc(scratch, n / 2 + 1);
-        for (apr_size_t i = 0; i < n; i += 2) {
-            int hi = hex_digit(line[i]), lo = hex_digit(line[i + 1]);
-            if (hi < 0 || lo < 0) {
-                fprintf(stderr, "parapet operator: not hex: %.*s\n", (int)n, line);
-                return 2;
-            }
-            bytes[i / 2] = (char)(hi << 4 | lo);
-        }
-        int rc = run(tx, def, c, (pp_str_t){ bytes, n / 2 }, true);
+    pp_str_t in;
+    int got;
+    while ((got = pp_cli_read_hex_line(scratch, "operator", &in)) > 0) {
+        int rc = run(tx, def, c, in, true);
         if (rc)
             return rc;
         apr_pool_clear(scratch);
     }
-    return 0;
+    return got < 0 ? 2 : 0;
 }

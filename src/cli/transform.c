@@ -24,34 +24,15 @@ static void print_escaped(pp_str_t v)
     putchar('\n');
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int run_hex_lines(apr_pool_t *p, const char *names)
 {
-    char line[65536];
-    while (fgets(line, sizeof line, stdin)) {
-        apr_size_t n = strcspn(line, "\r\n");
-        if (n % 2) {
-            fprintf(stderr, "parapet transform: odd number of hex digits\n");
-            return 2;
-        }
-        char *bytes = apr_palloc(p, n / 2 + 1);
-        for (apr_size_t i = 0; i < n; i += 2) {
-            int hi = hex_digit(line[i]), lo = hex_digit(line[i + 1]);
-            if (hi < 0 || lo < 0) {
-                fprintf(stderr, "parapet transform: not hex: %.*s\n", (int)n, line);
-                return 2;
-            }
-            bytes[i / 2] = (char)(hi << 4 | lo);
-        }
+    apr_pool_t *scratch;
+    apr_pool_create(&scratch, p);
+    pp_str_t in;
+    int got;
+    while ((got = pp_cli_read_hex_line(scratch, "transform", &in)) > 0) {
         pp_str_t out;
-        const char *err = pp_transform(p, names, (pp_str_t){ bytes, n / 2 }, &out);
+        const char *err = pp_transform(scratch, names, in, &out);
         if (err) {
             fprintf(stderr, "parapet transform: %s\n", err);
             return 2;
@@ -59,8 +40,9 @@ static int run_hex_lines(apr_pool_t *p, const char *names)
         for (apr_size_t i = 0; i < out.len; i++)
             printf("%02x", (unsigned char)out.data[i]);
         putchar('\n');
+        apr_pool_clear(scratch);
     }
-    return 0;
+    return got < 0 ? 2 : 0;
 }
 
 int pp_cli_transform(apr_pool_t *p, int argc, const char *const *argv)
