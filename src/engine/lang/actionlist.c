@@ -9,8 +9,10 @@
 #include <apr_lib.h>
 #include <unistd.h>
 
-/* Splits the next "name[:value]" off *s. Returns false at the end; an error in *err. */
-static bool next_item(apr_pool_t *p, const char **s, char **name, char **value, const char **err)
+/* Splits the next "name[:value]" off *s (a quoted value unquoted). Returns false at the end;
+ * an error in *err. space_after_colon: blanks after ':' are not part of the value (2.x). */
+bool pp_action_item_next(apr_pool_t *p, const char **s, char **name, char **value,
+                         const char **err, bool space_after_colon)
 {
     const char *c = *s;
     while (*c == ',' || apr_isspace(*c))
@@ -25,6 +27,8 @@ static bool next_item(apr_pool_t *p, const char **s, char **name, char **value, 
     *value = NULL;
     if (*c == ':') {
         c++;
+        while (space_after_colon && *c == ' ')
+            c++;
         if (*c == '\'') {
             c++;
             char *v = apr_palloc(p, strlen(c) + 1), *o = v;
@@ -57,7 +61,7 @@ const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricte
     pp_actionset_t *as = pp_actionset_create(cp);
     const char *s = text, *err = NULL, *ignored = NULL;
     char *name, *value;
-    while (next_item(cp, &s, &name, &value, &err)) {
+    while (pp_action_item_next(cp, &s, &name, &value, &err, false)) {
         const pp_action_def_t *d = pp_action_find(name);
         if (!d)
             return apr_psprintf(cp, "unknown action \"%s\"", name);

@@ -251,51 +251,6 @@ static const char *ctl_compile(const pp_setter_ctx_t *ctx, const char *v, pp_rul
 
 /* ---- tokenizing ----------------------------------------------------------------------- */
 
-/* Splits the next "name[:value]" off *s (value unquoted). False at the end or on error. */
-static bool next_action(apr_pool_t *p, const char **s, char **name, char **value,
-                        const char **err)
-{
-    const char *c = *s;
-    while (*c == ',' || apr_isspace(*c))
-        c++;
-    if (!*c)
-        return false;
-    const char *start = c;
-    while (*c && *c != ',' && *c != ':')
-        c++;
-    *name = apr_pstrmemdup(p, start, (apr_size_t)(c - start));
-    apr_collapse_spaces(*name, *name);
-    *value = NULL;
-    if (*c == ':') {
-        c++;
-        while (*c == ' ')
-            c++;
-        if (*c == '\'') {
-            c++;
-            char *v = apr_palloc(p, strlen(c) + 1), *o = v;
-            while (*c && *c != '\'') {
-                if (*c == '\\' && c[1] == '\'')
-                    c++;
-                *o++ = *c++;
-            }
-            if (*c != '\'') {
-                *err = apr_psprintf(p, "unterminated quote in the value of \"%s\"", *name);
-                return false;
-            }
-            *o = '\0';
-            *value = v;
-            c++;
-        } else {
-            const char *vs = c;
-            while (*c && *c != ',')
-                c++;
-            *value = apr_pstrmemdup(p, vs, (apr_size_t)(c - vs));
-        }
-    }
-    *s = c;
-    return true;
-}
-
 /* ---- actions -------------------------------------------------------------------------- */
 
 typedef struct rule_build_t {
@@ -414,7 +369,7 @@ static const char *parse_actions(const pp_setter_ctx_t *ctx, rule_build_t *b, co
 {
     const char *s = text ? text : "", *err = NULL;
     char *name, *value;
-    while (next_action(ctx->tp, &s, &name, &value, &err)) {
+    while (pp_action_item_next(ctx->tp, &s, &name, &value, &err, true)) {
         const char *e = one_action(ctx, b, name, value);
         if (e)
             return e;

@@ -263,6 +263,10 @@ const pp_action_def_t *pp_action_table(apr_size_t *n);
 
 /* "deny,log,status:403,msg:'x y'" → actionset in cp. restricted: keep metadata only (warnings
  * for the rest go to *warning). NULL on success, else the message. */
+/* Splits the next "name[:value]" off *s (lang/actionlist.c; both front ends): false at the end
+ * or on an error in *err. space_after_colon: blanks after ':' are not part of the value (2.x). */
+bool pp_action_item_next(apr_pool_t *p, const char **s, char **name, char **value,
+                         const char **err, bool space_after_colon);
 const char *pp_actionlist_parse(apr_pool_t *cp, const char *text, bool restricted,
                                 pp_actionset_t **out, const char **warning);
 pp_actionset_t *pp_actionset_create(apr_pool_t *p);
