@@ -7,20 +7,15 @@
  * - variables: NAME, NAME:key, NAME:/regex/ (keys matching, case-insensitive), &NAME (the
  *   count), !NAME:key and !NAME:/regex/ (exclusions), '|' lists; the rows of the variable table.
  * - operators: "@name argument", "!@name ...", and a bare pattern as @rx; every operator row.
- * - actions: id, phase, msg, logdata, severity, tag, rev, ver, maturity, accuracy, t:,
- *   deny, pass, block (the disruptive action of the phase's SecDefaultAction; pass, the
- *   built-in default, without one), status, log, nolog, auditlog, noauditlog, chain, capture,
- *   setvar (TX only), skipAfter (to a SecMarker, resolved in the plan), ctl: ruleEngine,
- *   ruleRemoveById (ids and ranges), ruleRemoveByTag, ruleRemoveTargetById,
- *   ruleRemoveTargetByTag (per transaction, tx->overrides), requestBodyProcessor (phase 1,
- *   pp_tx_set_body_processor).
- *   Not yet: skip, the other ctl:s, allow, drop, redirect, multiMatch, initcol and the rest.
+ * - actions: the rows of the action table (lang/actions2/table.c); an action that is not
+ *   there is refused with its name.
  * - SecDefaultAction (one current default for the rules that follow, whatever phase it names,
  *   as ModSecurity does) and SecMarker.
  *
  * Action values may be single-quoted ('a, b'; \' is a quote), as ModSecurity writes them.
  */
 #include "lang/lang.h"
+#include "lang/actions2/actions2.h"
 #include "rules/actions/actions.h"
 #include "rules/operators/operators.h"
 #include "rules/transforms/transforms.h"
@@ -30,238 +25,11 @@
 #include <apr_lib.h>
 #include <stdlib.h>
 
-/* ---- setvar --------------------------------------------------------------------------- */
-
-typedef struct setvar_t {
-    const pp_macro_t *name;  /* "tx.key", expanded per match */
-    const pp_macro_t *value; /* NULL: unset (!tx.key) */
-    bool relative;           /* value starts with + or - */
-} setvar_t;
-
-/* Runs one setvar (reference §11.2) against TX; other collections are not initialised yet
- * and are skipped as ModSecurity skips an uninitialised one. */
-static void setvar_exec(pp_tx_t *tx, const void *arg)
-{
-    const setvar_t *sv = arg;
-    pp_str_t name = pp_macro_expand(tx, sv->name);
-    const char *dot = memchr(name.data, '.', name.len);
-    if (!dot || (apr_size_t)(dot - name.data) != 2 || strncasecmp(name.data, "tx", 2) != 0) {
-        pp_debug(tx, 3, "setvar: collection of \"%.*s\" is not available; ignored",
-                 (int)name.len, name.data);
-        return;
-    }
-    pp_str_t key = { dot + 1, name.len - (apr_size_t)(dot + 1 - name.data) };
-    pp_coll_t *c = pp_tx_collection(tx);
-    if (!sv->value)
-        pp_coll_unset(c, key);
-    else if (sv->relative)
-        pp_coll_add(c, key, pp_macro_expand(tx, sv->value));
-    else
-        pp_coll_set(c, key, pp_macro_expand(tx, sv->value));
-    pp_tx_changed(tx, PP_SRC_TX);
-}
-
-static const char *setvar_compile(apr_pool_t *cp, const char *v, pp_rule_action_t *a)
-{
-    setvar_t *sv = apr_pcalloc(cp, sizeof *sv);
-    bool unset = v[0] == '!';
-    const char *eq = strchr(v, '=');
-    const char *name = unset ? v + 1 : v;
-    if (unset && eq)
-        return "setvar: \"!\" removes a variable and takes no value";
-    sv->name = pp_macro_compile(cp, eq ? apr_pstrmemdup(cp, name, (apr_size_t)(eq - name)) : name);
-    if (!unset) {
-        const char *val = eq ? eq + 1 : "1";
-        while (*val == ' ' || *val == '\t')
-            val++;
-        sv->relative = val[0] == '+' || val[0] == '-';
-        sv->value = pp_macro_compile(cp, val);
-    }
-    a->exec = setvar_exec;
-    a->arg = sv;
-    return NULL;
-}
-
-/* ---- ctl ---------------------------------------------------------------------------------- */
-
-typedef enum { CTL_REMOVE_ID, CTL_REMOVE_TAG, CTL_REMOVE_TARGET_ID, CTL_REMOVE_TARGET_TAG,
-               CTL_ENGINE, CTL_BODY_PROCESSOR } ctl_kind_t;
-
-typedef struct ctl_t {
-    ctl_kind_t kind;
-    const char *id_lo, *id_hi;  /* ids or an id range (numeric) */
-    const pp_regex_t *tag;      /* ByTag: a regex over the rule's tags, as ModSecurity */
-    const char *var, *key;      /* the target removed (key NULL: the whole variable) */
-    int engine;
-    const char *processor;      /* requestBodyProcessor: URLENCODED, MULTIPART, JSON, XML */
-} ctl_t;
-
-static pp_tx_overrides_t *overrides(pp_tx_t *tx)
-{
-    if (!tx->overrides) {
-        tx->overrides = apr_pcalloc(tx->pool, sizeof *tx->overrides);
-        tx->overrides->engine = PP_TRI_UNSET;
-        tx->overrides->target_removals = apr_array_make(tx->pool, 2, sizeof(pp_target_removal_t));
-    }
-    return tx->overrides;
-}
-
-static void remove_rule(pp_tx_t *tx, unsigned ordinal)
-{
-    pp_tx_overrides_t *ov = overrides(tx);
-    unsigned word = ordinal / 64;
-    if (word >= ov->nwords) {
-        unsigned n = word + 1 > 2 * ov->nwords ? word + 1 : 2 * ov->nwords;
-        uint64_t *bits = apr_pcalloc(tx->pool, n * sizeof *bits);
-        if (ov->nwords)
-            memcpy(bits, ov->removed, ov->nwords * sizeof *bits);
-        ov->removed = bits;
-        ov->nwords = n;
-    }
-    ov->removed[word] |= 1ull << (ordinal % 64);
-}
-
-static bool id_in(const char *id, const ctl_t *c)
-{
-    if (!id)
-        return false;
-    if (!c->id_hi)
-        return strcmp(id, c->id_lo) == 0;
-    char *end;
-    long v = strtol(id, &end, 10);
-    return !*end && v >= strtol(c->id_lo, NULL, 10) && v <= strtol(c->id_hi, NULL, 10);
-}
-
-static bool tag_in(pp_tx_t *tx, const pp_rule_t *r, const ctl_t *c)
-{
-    for (unsigned i = 0; i < r->ntags; i++) {
-        bool m = false;
-        if (pp_regex_exec(c->tag, tx->rx, pp_str_from_cstr(r->tags[i]), &m) == APR_SUCCESS && m)
-            return true;
-    }
-    return false;
-}
-
-/* Runs a ctl: for this transaction only (the shared rules are never changed). Rules are found
- * by walking the effective list: ctl runs on a match, rarely, and the list is read-only. */
-static void ctl_exec(pp_tx_t *tx, const void *arg)
-{
-    const ctl_t *c = arg;
-    if (c->kind == CTL_ENGINE) {
-        overrides(tx)->engine = c->engine;
-        return;
-    }
-    if (c->kind == CTL_BODY_PROCESSOR) {
-        /* Only before the body starts (phase 1), as in ModSecurity, where a later ctl changes
-         * nothing that was parsed. */
-        if (pp_tx_set_body_processor(tx, c->processor) != APR_SUCCESS)
-            pp_debug(tx, 4, "ctl:requestBodyProcessor=%s: the body has started, unchanged",
-                     c->processor);
-        return;
-    }
-    const apr_array_header_t *rules = tx->cfg->effective_rules;
-    for (int i = 0; rules && i < rules->nelts; i++) {
-        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-        if (!r->lang2 || r->chain_member || r->marker)
-            continue;
-        bool by_id = c->kind == CTL_REMOVE_ID || c->kind == CTL_REMOVE_TARGET_ID;
-        if (by_id ? !id_in(r->id, c) : !tag_in(tx, r, c))
-            continue;
-        if (c->kind == CTL_REMOVE_ID || c->kind == CTL_REMOVE_TAG) {
-            remove_rule(tx, r->ordinal);
-            continue;
-        }
-        pp_target_removal_t *t = apr_array_push(overrides(tx)->target_removals);
-        t->ordinal = r->ordinal;
-        t->var = c->var;
-        t->key = c->key;
-    }
-}
-
-static const char *ctl_compile(const pp_setter_ctx_t *ctx, const char *v, pp_rule_action_t *a)
-{
-    apr_pool_t *cp = ctx->cp;
-    const char *eq = strchr(v, '=');
-    if (!eq)
-        return apr_psprintf(ctx->tp, "ctl:%s: expected name=value", v);
-    char *name = apr_pstrmemdup(ctx->tp, v, (apr_size_t)(eq - v));
-    const char *val = eq + 1;
-    ctl_t *c = apr_pcalloc(cp, sizeof *c);
-    if (strcasecmp(name, "ruleEngine") == 0) {
-        c->kind = CTL_ENGINE;
-        if (strcasecmp(val, "On") == 0)
-            c->engine = PP_ENGINE_ON;
-        else if (strcasecmp(val, "Off") == 0)
-            c->engine = PP_ENGINE_OFF;
-        else if (strcasecmp(val, "DetectionOnly") == 0)
-            c->engine = PP_ENGINE_DETECTION_ONLY;
-        else
-            return apr_psprintf(ctx->tp, "ctl:ruleEngine: \"%s\" is not On, Off or "
-                                         "DetectionOnly", val);
-    } else if (strcasecmp(name, "requestBodyProcessor") == 0) {
-        static const char *const known[] = { "URLENCODED", "MULTIPART", "JSON", "XML" };
-        c->kind = CTL_BODY_PROCESSOR;
-        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-            if (strcasecmp(val, known[i]) == 0)
-                c->processor = known[i];
-        if (!c->processor)
-            return apr_psprintf(ctx->tp, "ctl:requestBodyProcessor: \"%s\" is not URLENCODED, "
-                                         "MULTIPART, JSON or XML", val);
-    } else if (strcasecmp(name, "ruleRemoveById") == 0 ||
-               strcasecmp(name, "ruleRemoveTargetById") == 0) {
-        bool target = strcasecmp(name, "ruleRemoveTargetById") == 0;
-        c->kind = target ? CTL_REMOVE_TARGET_ID : CTL_REMOVE_ID;
-        const char *semi = target ? strchr(val, ';') : NULL;
-        if (target && !semi)
-            return "ctl:ruleRemoveTargetById: expected ID;VARIABLE[:key]";
-        char *ids = apr_pstrmemdup(cp, val, semi ? (apr_size_t)(semi - val) : strlen(val));
-        char *dash = strchr(ids, '-');
-        if (dash && dash != ids) {
-            *dash = '\0';
-            c->id_hi = dash + 1;
-        }
-        c->id_lo = ids;
-        val = semi ? semi + 1 : NULL;
-    } else if (strcasecmp(name, "ruleRemoveByTag") == 0 ||
-               strcasecmp(name, "ruleRemoveTargetByTag") == 0) {
-        bool target = strcasecmp(name, "ruleRemoveTargetByTag") == 0;
-        c->kind = target ? CTL_REMOVE_TARGET_TAG : CTL_REMOVE_TAG;
-        const char *semi = target ? strchr(val, ';') : NULL;
-        if (target && !semi)
-            return "ctl:ruleRemoveTargetByTag: expected TAG;VARIABLE[:key]";
-        const char *err;
-        c->tag = pp_regex_compile(cp, apr_pstrmemdup(ctx->tp, val, semi ? (apr_size_t)(semi - val)
-                                                                        : strlen(val)),
-                                  0, &err);
-        if (!c->tag)
-            return apr_psprintf(ctx->tp, "ctl:%s: %s", name, err);
-        val = semi ? semi + 1 : NULL;
-    } else {
-        return apr_psprintf(ctx->tp, "ctl:%s is not supported yet", name);
-    }
-    if (c->kind == CTL_REMOVE_TARGET_ID || c->kind == CTL_REMOVE_TARGET_TAG) {
-        const char *colon = strchr(val, ':');
-        c->var = apr_pstrmemdup(cp, val, colon ? (apr_size_t)(colon - val) : strlen(val));
-        c->key = colon ? apr_pstrdup(cp, colon + 1) : NULL;
-    }
-    a->exec = ctl_exec;
-    a->arg = c;
-    return NULL;
-}
-
 /* ---- tokenizing ----------------------------------------------------------------------- */
 
 /* ---- actions -------------------------------------------------------------------------- */
 
-typedef struct rule_build_t {
-    pp_rule_t *rule;
-    pp_actionset_t *as;
-    apr_array_header_t *run;  /* pp_rule_action_t */
-    apr_array_header_t *tags; /* const char * */
-    apr_array_header_t *tfns; /* const pp_tfn_def_t *, the t: actions in order */
-    int phase;                /* 0: not given */
-    bool block;
-} rule_build_t;
+typedef pp_rule_build_t rule_build_t;
 
 /* A SecDefaultAction: the base list and transformations of its phase's rules. */
 typedef struct default2_t {
@@ -269,100 +37,23 @@ typedef struct default2_t {
     const pp_chain_t *chain;
 } default2_t;
 
-static int phase_number(const char *v)
-{
-    if (strcasecmp(v, "request") == 0)
-        return 2;
-    if (strcasecmp(v, "response") == 0)
-        return 4;
-    if (strcasecmp(v, "logging") == 0)
-        return 5;
-    char *end;
-    long n = strtol(v, &end, 10);
-    return *end || n < 1 || n > 5 ? -1 : (int)n;
-}
-
+/* One action through the table (lang/actions2/table.c). */
 static const char *one_action(const pp_setter_ctx_t *ctx, rule_build_t *b, const char *name,
                               const char *value)
 {
-    apr_pool_t *cp = ctx->cp;
-    pp_actionset_t *as = b->as;
-    /* Actions that take no value. */
-    static const char *const novalue[] = { "deny", "pass", "block", "log", "nolog", "auditlog",
-                                           "noauditlog", "chain", "capture", NULL };
-    for (int i = 0; novalue[i]; i++)
-        if (strcasecmp(name, novalue[i]) == 0 && value)
-            return apr_psprintf(ctx->tp, "action \"%s\" takes no value", name);
-    if (strcasecmp(name, "deny") == 0)
-        as->disruptive = PP_ACTION_DENY;
-    else if (strcasecmp(name, "pass") == 0)
-        as->disruptive = PP_ACTION_PASS;
-    else if (strcasecmp(name, "block") == 0)
-        b->block = true;
-    else if (strcasecmp(name, "log") == 0)
-        as->log = 1;
-    else if (strcasecmp(name, "nolog") == 0)
-        as->log = 0, as->auditlog = as->auditlog == PP_TRI_UNSET ? 0 : as->auditlog;
-    else if (strcasecmp(name, "auditlog") == 0)
-        as->auditlog = 1;
-    else if (strcasecmp(name, "noauditlog") == 0)
-        as->auditlog = 0;
-    else if (strcasecmp(name, "chain") == 0)
-        as->chain = true;
-    else if (strcasecmp(name, "capture") == 0)
-        b->rule->capture = true;
-    else if (!value || !*value)
-        return apr_psprintf(ctx->tp, "action \"%s\" needs a value (%s:...) or is not "
-                                     "supported yet", name, name);
-    else if (strcasecmp(name, "id") == 0)
-        as->id = apr_pstrdup(cp, value);
-    else if (strcasecmp(name, "rev") == 0)
-        as->rev = apr_pstrdup(cp, value);
-    else if (strcasecmp(name, "msg") == 0)
-        as->msg = apr_pstrdup(cp, value);
-    else if (strcasecmp(name, "logdata") == 0)
-        b->rule->logdata = pp_macro_compile(cp, value);
-    else if (strcasecmp(name, "tag") == 0)
-        APR_ARRAY_PUSH(b->tags, const char *) = apr_pstrdup(cp, value);
-    else if (strcasecmp(name, "ver") == 0 || strcasecmp(name, "maturity") == 0 ||
-             strcasecmp(name, "accuracy") == 0)
-        ; /* metadata nothing reads yet */
-    else if (strcasecmp(name, "severity") == 0) {
-        const char *e = pp_act_severity_parse(cp, value, as);
-        if (e)
-            return e;
-    } else if (strcasecmp(name, "status") == 0) {
-        const char *e = pp_act_status_parse(cp, value, as);
-        if (e)
-            return e;
-    } else if (strcasecmp(name, "phase") == 0) {
-        b->phase = phase_number(value);
-        if (b->phase < 0)
-            return apr_psprintf(ctx->tp, "invalid phase \"%s\" (1-5, request, response, "
-                                         "logging)", value);
-    } else if (strcasecmp(name, "t") == 0) {
-        const pp_tfn_def_t *d = pp_tfn_find(value);
-        if (!d)
-            return apr_psprintf(ctx->tp, "unknown transformation \"%s\"", value);
-        APR_ARRAY_PUSH(b->tfns, const pp_tfn_def_t *) = d;
-    } else if (strcasecmp(name, "skipAfter") == 0) {
-        b->rule->skip_after = apr_pstrdup(cp, value);
-    } else if (strcasecmp(name, "setvar") == 0) {
-        pp_rule_action_t *a = apr_array_push(b->run);
-        a->name = "setvar";
-        const char *e = setvar_compile(cp, value, a);
-        if (e)
-            return e;
-    } else if (strcasecmp(name, "ctl") == 0) {
-        pp_rule_action_t *a = apr_array_push(b->run);
-        a->name = "ctl";
-        const char *e = ctl_compile(ctx, value, a);
-        if (e)
-            return e;
-    } else {
-        return apr_psprintf(ctx->tp, "action \"%s\" is not supported yet", name);
+    const pp_action2_def_t *d = pp_action2_find(name);
+    if (!d)
+        return apr_psprintf(ctx->tp, "unknown action \"%s\"", name);
+    if (d->arity == PP_A2_NOVALUE && value)
+        return apr_psprintf(ctx->tp, "action \"%s\" takes no value", d->name);
+    if (d->arity == PP_A2_VALUE && (!value || !*value))
+        return apr_psprintf(ctx->tp, "action \"%s\" needs a value (%s:...)", d->name, d->name);
+    pp_rule_action_t *run = NULL;
+    if (d->when == PP_A2_MATCH) {
+        run = apr_array_push(b->run);
+        run->name = d->name;
     }
-    return NULL;
+    return d->compile(ctx, b, value, run);
 }
 
 static const char *parse_actions(const pp_setter_ctx_t *ctx, rule_build_t *b, const char *text)

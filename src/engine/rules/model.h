@@ -355,6 +355,7 @@ typedef struct pp_rule_t {
     const pp_macro_t *logdata;       /* NULL: none */
     const char *marker;              /* SecMarker: its name (the rule tests nothing) */
     const char *skip_after;          /* skipAfter: the marker, resolved in the plan */
+    const char *ver, *maturity, *accuracy; /* 2.x metadata, logged; NULL when not given */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every

@@ -1,0 +1,57 @@
+/* setvar (reference §11.2): set, add to or remove a variable of a collection, per match. */
+#include "lang/actions2/actions2.h"
+#include "rules/variables/collection.h"
+#include "tx.h"
+
+typedef struct setvar_t {
+    const pp_macro_t *name;  /* "tx.key", expanded per match */
+    const pp_macro_t *value; /* NULL: unset (!tx.key) */
+    bool relative;           /* value starts with + or - */
+} setvar_t;
+
+/* Runs one setvar (reference §11.2) against TX; other collections are not initialised yet
+ * and are skipped as ModSecurity skips an uninitialised one. */
+static void setvar_exec(pp_tx_t *tx, const void *arg)
+{
+    const setvar_t *sv = arg;
+    pp_str_t name = pp_macro_expand(tx, sv->name);
+    const char *dot = memchr(name.data, '.', name.len);
+    if (!dot || (apr_size_t)(dot - name.data) != 2 || strncasecmp(name.data, "tx", 2) != 0) {
+        pp_debug(tx, 3, "setvar: collection of \"%.*s\" is not available; ignored",
+                 (int)name.len, name.data);
+        return;
+    }
+    pp_str_t key = { dot + 1, name.len - (apr_size_t)(dot + 1 - name.data) };
+    pp_coll_t *c = pp_tx_collection(tx);
+    if (!sv->value)
+        pp_coll_unset(c, key);
+    else if (sv->relative)
+        pp_coll_add(c, key, pp_macro_expand(tx, sv->value));
+    else
+        pp_coll_set(c, key, pp_macro_expand(tx, sv->value));
+    pp_tx_changed(tx, PP_SRC_TX);
+}
+
+const char *pp_a2_setvar(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const char *v,
+                         pp_rule_action_t *a)
+{
+    (void)b;
+    apr_pool_t *cp = ctx->cp;
+    setvar_t *sv = apr_pcalloc(cp, sizeof *sv);
+    bool unset = v[0] == '!';
+    const char *eq = strchr(v, '=');
+    const char *name = unset ? v + 1 : v;
+    if (unset && eq)
+        return "setvar: \"!\" removes a variable and takes no value";
+    sv->name = pp_macro_compile(cp, eq ? apr_pstrmemdup(cp, name, (apr_size_t)(eq - name)) : name);
+    if (!unset) {
+        const char *val = eq ? eq + 1 : "1";
+        while (*val == ' ' || *val == '\t')
+            val++;
+        sv->relative = val[0] == '+' || val[0] == '-';
+        sv->value = pp_macro_compile(cp, val);
+    }
+    a->exec = setvar_exec;
+    a->arg = sv;
+    return NULL;
+}

@@ -1,0 +1,60 @@
+/*
+ * The SecRule action table (see actions2.h). Keep sorted by name; one row per action.
+ * An action of the reference that is not here is refused at start-up with the reason.
+ */
+#include "lang/actions2/actions2.h"
+
+#define DIS PP_A2_DISRUPTIVE
+#define FLOW PP_A2_FLOW
+#define META PP_A2_META
+#define LOG PP_A2_LOGGING
+#define DATA PP_A2_DATA
+#define NOV PP_A2_NOVALUE
+#define VAL PP_A2_VALUE
+#define OPT PP_A2_OPTIONAL
+#define CFG PP_A2_CONFIG
+#define MATCH PP_A2_MATCH
+
+/* clang-format off */
+static const pp_action2_def_t table[] = {
+    /* name          category arity when   compile            help */
+    { "accuracy",    META, VAL, CFG,   pp_a2_accuracy,       "accuracy of the rule's detection (logged)" },
+    { "auditlog",    LOG,  NOV, CFG,   pp_a2_auditlog,    "a match makes the transaction relevant for the audit log" },
+    { "block",       DIS,  NOV, CFG,   pp_a2_block,       "the disruptive action of the SecDefaultAction in force" },
+    { "capture",     LOG,  NOV, CFG,   pp_a2_capture,     "keep the operator's captures as TX:0-9" },
+    { "chain",       FLOW, NOV, CFG,   pp_a2_chain,       "the next rule is a link of this one (logical AND)" },
+    { "ctl",         DATA, VAL, MATCH, pp_a2_ctl,         "change the configuration for the rest of the transaction" },
+    { "deny",        DIS,  NOV, CFG,   pp_a2_deny,        "stop and answer with the status (403 unless status:)" },
+    { "id",          META, VAL, CFG,   pp_a2_id,          "the rule's id" },
+    { "log",         LOG,  NOV, CFG,   pp_a2_log,         "log a match to the error log and the audit log" },
+    { "logdata",     META, VAL, CFG,   pp_a2_logdata,     "text logged as [data] (macros expanded)" },
+    { "maturity",    META, VAL, CFG,   pp_a2_maturity,       "maturity of the rule (logged)" },
+    { "msg",         META, VAL, CFG,   pp_a2_msg,         "the rule's message (macros expanded)" },
+    { "noauditlog",  LOG,  NOV, CFG,   pp_a2_noauditlog,  "a match does not make the transaction relevant" },
+    { "nolog",       LOG,  NOV, CFG,   pp_a2_nolog,       "no error-log line (and no audit-log message)" },
+    { "pass",        DIS,  NOV, CFG,   pp_a2_pass,        "record the match and continue" },
+    { "phase",       FLOW, VAL, CFG,   pp_a2_phase,       "1-5, request (2), response (4) or logging (5)" },
+    { "rev",         META, VAL, CFG,   pp_a2_rev,         "the rule's revision" },
+    { "setvar",      DATA, VAL, MATCH, pp_a2_setvar,      "set, add to or remove a collection variable" },
+    { "severity",    META, VAL, CFG,   pp_a2_severity,    "0-7 or EMERGENCY ... DEBUG" },
+    { "skipAfter",   FLOW, VAL, CFG,   pp_a2_skip_after,  "after a match, continue after the SecMarker (or rule) named" },
+    { "status",      DIS,  VAL, CFG,   pp_a2_status,      "HTTP status of an interception" },
+    { "t",           DATA, VAL, CFG,   pp_a2_t,           "a transformation applied before the operator" },
+    { "tag",         META, VAL, CFG,   pp_a2_tag,         "a tag (repeatable; logged, and matched by ...ByTag)" },
+    { "ver",         META, VAL, CFG,   pp_a2_ver,         "the rule set's version (logged)" },
+};
+/* clang-format on */
+
+const pp_action2_def_t *pp_action2_table(apr_size_t *n)
+{
+    *n = sizeof table / sizeof table[0];
+    return table;
+}
+
+const pp_action2_def_t *pp_action2_find(const char *name)
+{
+    for (apr_size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcasecmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
