@@ -43,7 +43,8 @@ static const char *one_action(const pp_setter_ctx_t *ctx, rule_build_t *b, const
 {
     const pp_action2_def_t *d = pp_action2_find(name);
     if (!d)
-        return apr_psprintf(ctx->tp, "unknown action \"%s\"", name);
+        return apr_psprintf(ctx->tp, pp_action2_pending(name) ? "action \"%s\" is not supported yet"
+                                                               : "unknown action \"%s\"", name);
     if (d->arity == PP_A2_NOVALUE && value)
         return apr_psprintf(ctx->tp, "action \"%s\" takes no value", d->name);
     if (d->arity == PP_A2_VALUE && (!value || !*value))

@@ -47,6 +47,8 @@ typedef struct pp_action2_def_t {
 
 /* Case-insensitive look-up (ModSecurity's action names are); NULL when unknown. */
 const pp_action2_def_t *pp_action2_find(const char *name);
+/* A reference action without a row yet (refused as "not supported yet"). */
+bool pp_action2_pending(const char *name);
 /* The whole table, sorted by name (registry tests, `parapet help`). */
 const pp_action2_def_t *pp_action2_table(apr_size_t *n);
 
