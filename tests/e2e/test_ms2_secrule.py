@@ -8,7 +8,8 @@ The rules use what lang/secrule.c takes today (docs/rule-core.md): keys and excl
 negation, t: chains, phases 1 and 2, SecDefaultAction per phase with block, a chain, capture into
 TX:0-9, setvar arithmetic with macros (anomaly scoring), logdata with MATCHED_VAR(_NAME),
 skipAfter to a SecMarker, ctl:ruleRemoveById and ctl:ruleRemoveTargetById, &counts, /regex/
-keys and exclusions (which spare ARGS_NAMES).
+keys and exclusions (which spare ARGS_NAMES), operator names in any case (@RX, !@STREQ, whose
+message keeps the spelling).
 """
 import os
 import re
@@ -47,6 +48,9 @@ SecRule &ARGS "^5$" "id:140,phase:2,deny,status:403,msg:'five args'"
 SecRule ARGS:/^pre_/ "bad" "id:141,phase:2,deny,status:403,msg:'pre'"
 SecRule ARGS|!ARGS:/^ok_/ "worse" "id:142,phase:2,deny,status:403,msg:'worse'"
 SecRule ARGS_NAMES|!ARGS:nm "^nm$" "id:143,phase:2,deny,status:403,msg:'name'"
+SecRule ARGS:opcase "@RX ^x" "id:150,phase:2,pass,log,msg:'@RX is @rx'"
+SecRule ARGS:opcase "!@STREQ xz" "id:151,phase:2,pass,log"
+SecRule ARGS:opcase "@BeginsWith xyz" "id:152,phase:2,deny,status:412,nolog"
 """
 
 # (method, path, headers)
@@ -84,6 +88,8 @@ REQUESTS = [
     ("GET", "/ex?ok_1=worse", {}),
     ("GET", "/ex2?no=worse", {}),
     ("GET", "/nm?nm=1", {}),
+    ("GET", "/op1?opcase=xy", {}),
+    ("GET", "/op2?opcase=xyz", {}),
 ]
 
 LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')

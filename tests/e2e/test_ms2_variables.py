@@ -196,3 +196,123 @@ def test_variables_in_secrule_match_modsecurity():
           % (len(cases), sum(len(v) for _, v in theirs), len(differences)))
     if differences:
         raise AssertionError("%d differences:\n  %s" % (len(differences), "\n  ".join(differences)))
+
+
+# ---- every variable in the phase a rule reads it, live ------------------------------------
+
+# (target, phases). Values that differ between two servers by nature are compared by form:
+# ports and the server root are replaced by placeholders, VOLATILE ones must match a pattern.
+LIVE_VARIABLES = [
+    ("ARGS", (1, 2)), ("ARGS_NAMES", (1, 2)), ("ARGS:y", (1, 2)), ("ARGS_GET:X", (1,)),
+    ("ARGS_POST:A", (2,)), ("ARGS_GET_NAMES", (2,)), ("ARGS_COMBINED_SIZE", (1, 2)),
+    ("QUERY_STRING", (1,)), ("REQUEST_COOKIES:c2", (1, 2)), ("REQUEST_COOKIES_NAMES", (1,)),
+    ("REQUEST_HEADERS:x-h", (1,)), ("REQUEST_HEADERS_NAMES", (1,)), ("REQUEST_LINE", (1, 2)),
+    ("REQUEST_URI", (1,)), ("REQUEST_URI_RAW", (1, 2)),
+    ("REQUEST_FILENAME", (1,)), ("REQUEST_BASENAME", (1,)),
+    ("REQUEST_BODY", (2,)), ("REQUEST_BODY_LENGTH", (1, 2)),
+    ("FILES:F", (2,)), ("FILES_NAMES", (2,)), ("FILES_SIZES:f", (2,)),
+    ("FILES_COMBINED_SIZE", (2,)),
+    ("ENV:unique_id", (1, 2)), ("UNIQUE_ID", (2,)),
+    ("REMOTE_ADDR", (1,)), ("REMOTE_HOST", (1,)), ("REMOTE_PORT", (1,)), ("REMOTE_USER", (2,)),
+    ("AUTH_TYPE", (2,)), ("SERVER_NAME", (1,)), ("SERVER_ADDR", (1,)), ("SERVER_PORT", (1,)),
+    ("SCRIPT_FILENAME", (2,)), ("SCRIPT_BASENAME", (2,)), ("PATH_INFO", (2,)),
+    ("TIME", (1,)), ("TIME_YEAR", (1,)), ("TIME_WDAY", (2,)), ("TIME_EPOCH", (1,)),
+    ("DURATION", (2,)),
+]
+VOLATILE = {"UNIQUE_ID": rb"[A-Za-z0-9@_-]{27}", "ENV": rb"[A-Za-z0-9@_-]{27}",
+            "REMOTE_PORT": rb"\d+", "TIME": rb"20\d{12}", "TIME_YEAR": rb"20\d\d",
+            "TIME_WDAY": rb"[0-6]", "TIME_EPOCH": rb"\d{10}", "DURATION": rb"\d+"}
+
+LIVE_MP = ("--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\nX-A: b\r\n\r\nhello\r\n"
+           "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+           "Content-Type: text/plain\r\n\r\nabcde\r\n--XyZ--\r\n")
+# (method, path, body, headers); the path holds /vN so the log lines of request N are known.
+LIVE_REQUESTS = [
+    ("GET", "/v0/a%41b/./c//index.html?x=%41&Y=2", None, {"Cookie": "c1=v1; C2=v2", "X-H": "1"}),
+    ("POST", "/v1/?q=1", b"a=1&b=%zz&a=3", {"Content-Type": FORM}),
+    ("POST", "/v2?x=1", LIVE_MP.encode(), {"Content-Type": "multipart/form-data; boundary=XyZ"}),
+    ("GET", "/cgi-bin/echo.py/v3/extra%41/info?z=1", None, {}),
+    ("GET", "/v4", None, {"User-Agent": "ua", "X-Forwarded-For": "1.2.3.4"}),
+]
+
+
+def live_rules():
+    rules, n = [], 0
+    for target, phases in LIVE_VARIABLES:
+        for phase in phases:
+            rules.append('SecRule %s "@unconditionalMatch" "id:%d,phase:%d,pass,log,t:none,'
+                         't:hexEncode,logdata:\'%%{MATCHED_VAR_NAME}=%%{MATCHED_VAR}\'"'
+                         % (target, 2000 + n, phase))
+            n += 1
+    return rules
+
+
+def live_run(load_parapet):
+    """{request number: [(rule id, name, value)]} and the statuses, as one server logs them."""
+    rules = "\n".join(live_rules())
+    if load_parapet:
+        snippet = "SecRuleEngine On\nSecFilterScanPOST On\n" + rules
+    else:
+        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecRequestBodyAccess On\n"
+                   "SecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n%s" % (MODSEC_SO, rules))
+    srv = Apache(snippet=snippet, load_parapet=load_parapet,
+                 name="ms2live-" + ("parapet" if load_parapet else "modsec"))
+    srv.start()
+    port, root = str(srv.port).encode(), str(srv.root).encode()
+    try:
+        statuses = [srv.request(m, p, body=b, headers=h).status for m, p, b, h in LIVE_REQUESTS]
+        time.sleep(0.5)
+        log = srv.error_log()
+    finally:
+        srv.stop()
+    found = {}
+    for line in log.splitlines():
+        m = re.search(r'\[id "(\d+)"\].*\[data "(.*?)"\].*\[uri "[^"]*/v(\d+)[/"]', line)
+        if not m or int(m.group(1)) < 2000:
+            continue
+        name, _, value = m.group(2).rpartition("=")
+        value = bytes.fromhex(value)
+        value = value.replace(port, b"@PORT@").replace(root, b"@ROOT@")
+        found.setdefault(int(m.group(3)), []).append((int(m.group(1)), name, value))
+    return statuses, found
+
+
+def test_variables_in_each_phase_match_modsecurity():
+    """Request, connection and time variables, each in the phases a rule may read it, logged
+    by ModSecurity and by Parapet's SecRule front end for the same requests: the same names and
+    values in the same order (ports, the server root and volatile values compared by form)."""
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+    ms_status, theirs = live_run(False)
+    pp_status, mine = live_run(True)
+    label = {}
+    n = 0
+    for target, phases in LIVE_VARIABLES:
+        for phase in phases:
+            label[2000 + n] = "%s (phase %d)" % (target, phase)
+            n += 1
+    differences, compared = [], 0
+    for k, req in enumerate(LIVE_REQUESTS):
+        if ms_status[k] != pp_status[k]:
+            differences.append("%s %s: status %d, parapet %d"
+                               % (req[0], req[1], ms_status[k], pp_status[k]))
+        a, b = theirs.get(k, []), mine.get(k, [])
+        if not any(label[i].startswith("REQUEST_LINE") for i, _, _ in a):
+            differences.append("%s %s: no log lines from ModSecurity" % req[:2])
+        for rule in sorted(set(i for i, _, _ in a + b)):
+            va = [(nm, v) for i, nm, v in a if i == rule]
+            vb = [(nm, v) for i, nm, v in b if i == rule]
+            compared += len(va)
+            pattern = VOLATILE.get(label[rule].split(":")[0].split(" ")[0])
+            if pattern and len(va) == len(vb):
+                same = all(x[0] == y[0] and re.fullmatch(pattern, x[1]) and
+                           re.fullmatch(pattern, y[1]) for x, y in zip(va, vb))
+            else:
+                same = va == vb
+            if not same:
+                differences.append("%s %s %s:\n    parapet     %r\n    modsecurity %r"
+                                   % (req[0], req[1], label[rule], vb, va))
+    print("    %d requests x %d rules: %d values compared, %d differences"
+          % (len(LIVE_REQUESTS), len(label), compared, len(differences)))
+    if differences:
+        raise AssertionError("%d differences:\n  %s" % (len(differences), "\n  ".join(differences)))

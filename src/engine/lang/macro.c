@@ -84,7 +84,8 @@ const char *pp_macro_text(const pp_macro_t *m)
 
 bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t *out)
 {
-    pp_target_t t = { .var = def, .selector = key, .label = def->name };
+    /* label_colon: a 2.x target (selectors ignore case) */
+    pp_target_t t = { .var = def, .selector = key, .label = def->name, .label_colon = true };
     apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
     if (def->collect(tx, &t, vals) != APR_SUCCESS || vals->nelts == 0)
         return false;

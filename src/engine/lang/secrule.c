@@ -165,7 +165,8 @@ static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, 
         arg = e;
     }
     op->def = pp_op_find(name);
-    if (!op->def || strcmp(name, "rx19") == 0)
+    op->name = apr_pstrdup(ctx->cp, name);
+    if (!op->def || strcasecmp(name, "rx19") == 0)
         return apr_psprintf(ctx->tp, "unknown operator \"@%s\"", name);
     op->arg = apr_pstrdup(ctx->cp, arg);
     /* @pmFromFile / @ipMatchFromFile: relative names are relative to the rule file's directory,

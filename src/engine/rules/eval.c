@@ -305,11 +305,11 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
         what = "Unconditional match in SecAction.";
     } else {
         m->var = location(tx, hit);
-        const char *op = last->op.def->name;
+        const char *op = last->op.name ? last->op.name : last->op.def->name;
         if (last->op.negated)
             what = apr_psprintf(tx->pool, "Match of \"%s %s\" against \"%s\" required.", op,
                                 ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
-        else if (strcmp(op, "rx") == 0)
+        else if (strcmp(last->op.def->name, "rx") == 0)
             what = apr_psprintf(tx->pool, "Pattern match \"%s\" at %s.",
                                 ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
         else

@@ -130,7 +130,8 @@ struct pp_target_t {
     const char *selector;   /* NULL: the whole variable */
     const char *label;      /* location name in messages: THE_REQUEST, HEADER("USER-AGENT") */
     bool label_names_value; /* append ("name") of the value to the label (collections) */
-    bool label_colon;       /* 2.x: the name is appended as LABEL:name, not LABEL("name") */
+    bool label_colon;       /* a 2.x target: the name is appended as LABEL:name, not
+                             * LABEL("name"), and selectors match member names ignoring case */
     const pp_regex_t *key_regex; /* 2.x VAR:/re/: members whose name matches (selector NULL) */
     const char *key_regex_src;   /* its pattern, for interning */
     bool count;             /* 2.x &VAR: one value, the number of values */
@@ -200,6 +201,7 @@ typedef struct pp_operator_t {
     const pp_op_def_t *def;
     void *compiled;
     const char *arg;   /* as written, for messages */
+    const char *name;  /* the name as written (2.x: "@STREQ" is found as streq and logged so) */
     const pp_rx_needs_t *needs; /* def->needs(compiled): values lacking them skip exec */
     bool negated;
 } pp_operator_t;

@@ -60,7 +60,7 @@ const pp_op_def_t *pp_op_find(const char *name)
     apr_size_t n;
     const pp_op_def_t *t = pp_op_table(&n);
     for (apr_size_t i = 0; i < n; i++)
-        if (strcmp(t[i].name, name) == 0)
+        if (strcasecmp(t[i].name, name) == 0) /* ModSecurity 2: @RX is @rx */
             return &t[i];
     return NULL;
 }

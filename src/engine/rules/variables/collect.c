@@ -55,7 +55,7 @@ static apr_status_t collect_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_
         return APR_SUCCESS;
     for (int i = 0; i < a->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
-        if (!t->selector || name_eq(f->name, t->selector, icase))
+        if (!t->selector || name_eq(f->name, t->selector, icase || pp_var_lang2(t)))
             push(out, f->value, f->name);
     }
     return APR_SUCCESS;
@@ -122,8 +122,9 @@ apr_status_t pp_var_env(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *o
     const char *v = tx->env ? apr_table_get(tx->env, t->selector) : NULL;
     if (!v)
         v = apr_table_get(tx->env_out, t->selector);
+    /* ModSecurity 2 names the value plain ENV (MATCHED_VAR_NAME), not ENV:key. */
     if (v)
-        push(out, pp_str_from_cstr(v), pp_str_from_cstr(t->selector));
+        push(out, pp_str_from_cstr(v), pp_var_lang2(t) ? PP_STR_NULL : pp_str_from_cstr(t->selector));
     return APR_SUCCESS;
 }
 
@@ -196,7 +197,7 @@ apr_status_t pp_var_files(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t 
 {
     for (int i = 0; tx->files && i < tx->files->nelts; i++) {
         const pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
-        if (t->selector && !name_eq(f->field, t->selector, false))
+        if (t->selector && !name_eq(f->field, t->selector, pp_var_lang2(t)))
             continue;
         pp_str_t v = t->var->data == PP_FILES_NAMES   ? f->filename
                      : t->var->data == PP_FILES_SIZES ? number(tx->pool, f->size)

@@ -187,6 +187,17 @@ apr_status_t pp_var_number(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
     return APR_SUCCESS;
 }
 
+/* REQUEST_BODY. 2.x (spec §6.2): the raw body only when the URLENCODED processor read it;
+ * nothing for multipart, JSON, XML or an unknown type. 1.9's POST_PAYLOAD (the same row): the
+ * body, or the form synthesised from multipart fields. */
+apr_status_t pp_var_request_body(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    pp_str_t s = pp_var_lang2(t) ? tx->urlencoded_body : tx->request_body;
+    if (s.data)
+        push(out, s, PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
 /* FULL_REQUEST (spec §6.2): the request line, two newlines, each header as "Name: value\n",
  * one newline, then the body's in-memory part. FULL_REQUEST_LENGTH counts one more byte, the
  * terminating NUL ModSecurity includes. */

@@ -83,7 +83,7 @@ static const pp_var_def_t var_table[] = {
     { "REQBODY_PROCESSOR_ERROR", NO, P2, pp_var_reqbody,        PP_REQBODY_ERROR,       0,             NULL,              "alias of REQBODY_ERROR" },
     { "REQBODY_PROCESSOR_ERROR_MSG", NO, P2, pp_var_reqbody,    PP_REQBODY_ERROR_MSG,   0,             NULL,              "alias of REQBODY_ERROR_MSG" },
     { "REQUEST_BASENAME",      NO,  P1, pp_var_basename,       PP_BASENAME_REQUEST,    0,             NULL,              "file name part of the URI path" },
-    { "REQUEST_BODY",          NO,  P2, pp_var_tx_str,         TX(request_body),       0,             NULL,              "request body (1.9 POST_PAYLOAD)" },
+    { "REQUEST_BODY",          NO,  P2, pp_var_request_body,   0,                      0,             NULL,              "urlencoded request body (1.9 POST_PAYLOAD: any body)" },
     { "REQUEST_BODY_LENGTH",   NO,  P2, pp_var_number,         PP_NUM_BODY_LENGTH,     0,             NULL,              "bytes of request body read" },
     { "REQUEST_COOKIES",       OPT, P1, pp_var_fields,         TX(cookies),            0,             "REQUEST_COOKIES", "cookie values" },
     { "REQUEST_COOKIES_NAMES", NO,  P1, pp_var_field_names,    TX(cookies),            0,             "REQUEST_COOKIES", "cookie names" },

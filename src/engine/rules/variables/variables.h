@@ -7,6 +7,14 @@
 
 #include "tx.h"
 
+/* A 2.x target (lang/secrule.c, macros): selectors match member names ignoring case, as
+ * ModSecurity 2.9 does for every collection (ARGS:y finds Y, FILES:F finds f); a 1.9 one
+ * (ARG_y, COOKIE_x) compares them exactly. Some values differ by language too (REQUEST_BODY). */
+static inline bool pp_var_lang2(const pp_target_t *t)
+{
+    return t->label_colon;
+}
+
 apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_conn_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
@@ -37,6 +45,7 @@ apr_status_t pp_var_response_header(pp_tx_t *tx, const pp_target_t *t, apr_array
 apr_status_t pp_var_cstr(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_number(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_xml(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_request_body(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_full_request(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 /* REQBODY_PROCESSOR's value: "URLENCODED", "MULTIPART", "JSON", "XML" or "". */
 const char *pp_reqbody_processor_name(const pp_tx_t *tx);
