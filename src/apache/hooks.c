@@ -1,11 +1,20 @@
 /*
  * Request hooks: where a transaction is created, inspected and logged (reference §1.2, §16).
- * The pp_tx_t lives on r->pool and is made when first needed: by the inbound phase, or by
- * the logging phase when a log records requests the rules did not see. Fixups, run as late as
- * Apache allows so that the request is fully mapped (handler, filename, per-directory
- * configuration), is the 1.9 inbound phase: request line, headers, environment and body go to the engine, and its
- * verdict either answers the request or lets it through with the body replayed (input.c);
- * log_transaction hands over the final status and runs the engine's logging phase.
+ * The pp_tx_t lives on r->pool and is made when first needed: by phase 1, by the inbound phase,
+ * or by the logging phase when a log records requests the rules did not see.
+ *
+ * A configuration with 2.x rules (SecRule, SecAction) has its phases where ModSecurity 2 runs
+ * them (reference secrule-2.9 §1.1, §1.3): phase 1 at post_read_request, with the server's or
+ * virtual host's configuration (nothing of <Location>/<Directory> is merged yet, so phase-1
+ * rules written there never run, as in ModSecurity), answered before anything reads the body;
+ * at fixups the transaction takes the request's merged configuration, which may turn the rules
+ * off for the rest of it. 1.9 has no phase 1: a configuration without 2.x rules starts at fixups.
+ *
+ * Fixups, run as late as Apache allows so that the request is fully mapped (handler, filename,
+ * per-directory configuration), is the 1.9 inbound phase and 2.x's phase 2: request line,
+ * headers, environment and body go to the engine, and its verdict either answers the request or
+ * lets it through with the body replayed (input.c); log_transaction hands over the final status
+ * and runs the engine's logging phase (2.x phase 5, also after an interception).
  *
  * Not here: rule semantics (the engine's), the response path (output.c). Sub-requests and
  * internal redirects are never inspected: the request that caused them already was, and an
@@ -233,12 +242,37 @@ static const pp_verdict_t *intercepting(pp_tx_t *tx)
     return v != NULL && v->intercepted ? v : NULL;
 }
 
+/* Phase 1 at post_read_request for a configuration with 2.x rules (see the top of the file).
+ * Apache has chosen the virtual host and not yet mapped the URL: r->per_dir_config is the
+ * server's configuration. Sub-requests and internal redirects are never inspected. Returns
+ * DECLINED, or the status that answers the request now. */
+static int run_request_headers(request_rec *r)
+{
+    pp_ap_req_t *rq;
+    const pp_cfg_t *cfg = pp_ap_dir_cfg(r);
+    const pp_verdict_t *v;
+
+    if (r->main != NULL || r->prev != NULL || !pp_cfg_has_rules2(cfg, PP_PHASE_NONE) ||
+        !engine_applies(r, cfg)) {
+        return DECLINED;
+    }
+    rq = req_make(r);
+    pp_tx_set_config(rq->tx, cfg);
+    rq->early = true;
+    give_request_head(r, rq->tx);
+    pp_tx_finish_request_headers(rq->tx);
+    v = intercepting(rq->tx);
+    pp_ap_report_verdict(r, rq);
+    return v != NULL ? answer_verdict(r, v) : DECLINED;
+}
+
 /* The inbound phase. Returns DECLINED to let the request through, else the status to answer. */
 static int run_inbound(request_rec *r)
 {
     pp_ap_req_t *rq;
     const pp_cfg_t *cfg;
     const pp_verdict_t *v;
+    bool applies;
     int rc;
 
     if (r->main != NULL || r->prev != NULL) {
@@ -246,14 +280,31 @@ static int run_inbound(request_rec *r)
     }
     rq = ap_get_module_config(r->request_config, &parapet_module);
     cfg = pp_ap_dir_cfg(r);
-    if ((rq != NULL && rq->inspected) || !engine_applies(r, cfg)) {
+    if (rq != NULL && rq->inspected) {
+        return DECLINED;
+    }
+    applies = engine_applies(r, cfg);
+    if (rq != NULL && rq->early) {
+        /* As ModSecurity 2 at fixups: the request's merged configuration from now on, whether
+         * it keeps the rules on or not (then phases 2 to 5 run none). */
+        pp_tx_set_config(rq->tx, cfg);
+        pp_tx_set_rules_enabled(rq->tx, applies);
+    }
+    if (!applies) {
         return DECLINED;
     }
     rq = req_make(r);
     pp_tx_set_config(rq->tx, cfg);
     rq->inspected = true;
-    give_request_head(r, rq->tx);
-    pp_tx_finish_request_headers(rq->tx);
+    if (rq->early) {
+        give_connection(r, rq->tx); /* file name, handler, user: known now */
+    }
+    else {
+        give_request_head(r, rq->tx);
+    }
+    /* Phase 1 ran at post_read_request or never runs: ModSecurity 2 never runs it with a
+     * per-directory configuration. */
+    pp_tx_parse_request_headers(rq->tx);
     if ((v = intercepting(rq->tx)) == NULL && pp_ap_request_has_body(r) &&
         pp_tx_wants_request_body(rq->tx)) {
         rc = pp_ap_read_request_body(r, rq);
@@ -280,28 +331,31 @@ static int run_inbound(request_rec *r)
     return DECLINED;
 }
 
-void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq)
+void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq, bool with_type)
 {
     const apr_table_t *tabs[2] = { r->headers_out, r->err_headers_out };
     int t, i;
 
-    if (rq->response_given) {
-        return;
-    }
-    rq->response_given = true;
-    pp_tx_set_response_status(rq->tx, r->status, r->status_line);
-    for (t = 0; t < 2; t++) {
-        const apr_array_header_t *arr = apr_table_elts(tabs[t]);
-        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        for (i = 0; i < arr->nelts; i++) {
-            if (e[i].key != NULL && e[i].val != NULL) {
-                pp_tx_add_response_header(rq->tx, (pp_str_t){ e[i].key, strlen(e[i].key) },
-                                          (pp_str_t){ e[i].val, strlen(e[i].val) });
+    if (!rq->response_given) {
+        rq->response_given = true;
+        pp_tx_set_response_status(rq->tx, r->status, r->status_line);
+        for (t = 0; t < 2; t++) {
+            const apr_array_header_t *arr = apr_table_elts(tabs[t]);
+            const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+            for (i = 0; i < arr->nelts; i++) {
+                if (e[i].key != NULL && e[i].val != NULL) {
+                    pp_tx_add_response_header(rq->tx,
+                                              (pp_str_t){ e[i].key, strlen(e[i].key) },
+                                              (pp_str_t){ e[i].val, strlen(e[i].val) });
+                }
             }
         }
+        /* What the engine got: a Content-Type already in the table counts as given. */
+        rq->type_given = apr_table_get(r->headers_out, "Content-Type") != NULL;
     }
     /* The core adds Content-Type from r->content_type, not from the header table. */
-    if (r->content_type != NULL && apr_table_get(r->headers_out, "Content-Type") == NULL) {
+    if (with_type && !rq->type_given && r->content_type != NULL) {
+        rq->type_given = true;
         pp_tx_add_response_header(rq->tx, PP_STR("Content-Type"),
                                   (pp_str_t){ r->content_type, strlen(r->content_type) });
     }
@@ -326,13 +380,15 @@ static int finish_tx(request_rec *r)
         rq = req_make(r);
     }
     /* The audit and guardian logs are independent of SecFilterEngine (reference §2.2, §11):
-     * a request the rules never saw is still logged, so give the engine its head now. */
-    if (!rq->inspected) {
+     * a request the rules never saw is still logged, so give the engine its head now. Its
+     * phase 5 runs no rule: no phase before it did either. */
+    if (!rq->inspected && !rq->early) {
         pp_tx_set_config(rq->tx, pp_ap_dir_cfg(last));
+        pp_tx_set_rules_enabled(rq->tx, false);
         give_request_head(r, rq->tx);
     }
     if (pp_tx_wants_response_headers(rq->tx)) {
-        pp_ap_give_response_head(last, rq);
+        pp_ap_give_response_head(last, rq, true);
     }
     /* The held-back response may have been replaced by a denial since the head was given. */
     pp_tx_set_response_status(rq->tx, last->status, last->status_line);
@@ -344,7 +400,7 @@ static int finish_tx(request_rec *r)
     }
     pp_ap_report_verdict(last, rq);
 #ifndef PP_AP_NO_METRICS /* bench/metrics/cost.py builds without it to measure the cost */
-    if (rq->inspected) {
+    if (rq->inspected || rq->early) {
         pp_ap_metrics_count(r, rq->tx);
     }
 #endif
@@ -361,6 +417,11 @@ void pp_ap_register_request_hooks(apr_pool_t *p)
     static const char *const after_unique_id[] = { "mod_unique_id.c", NULL };
     static const char *const before_log_config[] = { "mod_log_config.c", NULL };
 
+    /* ModSecurity 2's place for phase 1: really first, after the modules that set the client's
+     * address (mod_remoteip) and UNIQUE_ID. */
+    static const char *const before_phase1[] = { "mod_unique_id.c", "mod_remoteip.c", NULL };
+
+    ap_hook_post_read_request(run_request_headers, before_phase1, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_read_request(inspect_trace, after_unique_id, NULL, APR_HOOK_LAST);
     /* 1.9 ran the inbound phase as the last thing before the handler (reference §13). */
     ap_hook_fixups(run_inbound, NULL, NULL, APR_HOOK_REALLY_LAST);

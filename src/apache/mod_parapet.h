@@ -34,10 +34,12 @@ APLOG_USE_MODULE(parapet);
 /* Per-request adapter state, stored in r->request_config of the first request of a chain. */
 typedef struct pp_ap_req_t {
     pp_tx_t *tx;
+    bool early;            /* phase 1 ran at post_read_request (2.x rules, server config) */
     bool inspected;        /* the inbound phase ran: the engine is on for this request */
     bool body_consumed;    /* we read the body from the client */
     void *replay;          /* input.c's replay state once the request was let through */
     bool response_given;   /* response status and headers were handed to the engine */
+    bool type_given;       /* ... and Content-Type from r->content_type (see below) */
 } pp_ap_req_t;
 
 /* Process-wide state; one instance hung off the process pool (see pp_ap_process_get). */
@@ -74,8 +76,11 @@ pp_ap_req_t *pp_ap_req_get(request_rec *r);
 /* After a verdict: copies the engine's setenv/setnote outputs and the mod_security-message /
  * -action headers into r. Idempotent; called after each phase. */
 void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq);
-/* Hands r's status and response headers to the engine once. */
-void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq);
+/* Hands r's status and response headers to the engine once. with_type: also Content-Type
+ * from r->content_type when the header tables lack it (Apache writes it there only when the
+ * headers go out); 2.x phases 3 and 4 see the tables as they are, as in ModSecurity 2, and
+ * the logs get the type later. */
+void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq, bool with_type);
 
 /* ---- input.c ------------------------------------------------------------------------------ */
 

@@ -188,17 +188,33 @@ static bool feed_bucket(ap_filter_t *f, scan_ctx_t *ctx, apr_bucket *b, const ch
     return true;
 }
 
-/* First brigade: decide whether to hold the response. Returns false to stream it. */
+/* First brigade: 2.x rules' phase 3, then whether to hold the response. Returns false to
+ * stream it. A body that is not held has its phase 4 now, on an empty RESPONSE_BODY, as in
+ * ModSecurity 2 (reference secrule-2.9 §1.1). A denial in either is answered once the handler
+ * is done: the response is held (ctx->decided) and drained until EOS, so nothing the handler
+ * still writes follows the error page (ModSecurity answers at once and leaves that to the
+ * handler). */
 static bool start_holding(ap_filter_t *f, scan_ctx_t *ctx)
 {
     request_rec *r = f->r;
     pp_tx_t *tx = ctx->rq->tx;
+    bool phases2 = pp_tx_wants_response_phases(tx);
 
-    if (!pp_tx_wants_response_body(tx, r->content_type)) {
-        return false;
+    if (phases2) {
+        pp_ap_give_response_head(r, ctx->rq, false);
+        pp_tx_finish_response_headers(tx);
+    }
+    if (!pp_tx_verdict(tx)->intercepted && !pp_tx_wants_response_body(tx, r->content_type)) {
+        if (!phases2) {
+            return false;
+        }
+        pp_tx_finish_response_body(tx);
+        if (!pp_tx_verdict(tx)->intercepted) {
+            return false;
+        }
     }
     ctx->holding = true;
-    pp_ap_give_response_head(r, ctx->rq);
+    pp_ap_give_response_head(r, ctx->rq, !phases2);
     pp_tx_finish_response_headers(tx);
     return true;
 }
@@ -272,6 +288,27 @@ static void insert_scan_filter(request_rec *r)
     ap_add_output_filter(SCAN_FILTER_NAME, ctx, r, r->connection);
 }
 
+/* An error response (a 404 from the handler, a 401 before fixups) is made on a fresh output
+ * chain: the filter goes on it again for 2.x rules of phases 3 and 4, as ModSecurity 2 does
+ * (its insert_error_filter), so they see that response. 1.9 never scanned error pages, and
+ * nothing is scanned after an interception or once the rules were turned off. */
+static void insert_scan_error_filter(request_rec *r)
+{
+    pp_ap_req_t *rq;
+    scan_ctx_t *ctx;
+
+    if (r->main != NULL) {
+        return;
+    }
+    rq = pp_ap_req_get(r);
+    if (rq == NULL || !(rq->inspected || rq->early) || !pp_tx_wants_response_phases(rq->tx)) {
+        return;
+    }
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    ctx->rq = rq;
+    ap_add_output_filter(SCAN_FILTER_NAME, ctx, r, r->connection);
+}
+
 void pp_ap_register_output_filter(void)
 {
     /* Below AP_FTYPE_CONTENT_SET, where DEFLATE sits: filters of one type run in the order they
@@ -280,4 +317,5 @@ void pp_ap_register_output_filter(void)
      * mod_include (RESOURCE) still run before, so OUTPUT sees what the client will read. */
     ap_register_output_filter(SCAN_FILTER_NAME, scan_output, NULL, AP_FTYPE_CONTENT_SET - 3);
     ap_hook_insert_filter(insert_scan_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(insert_scan_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
 }

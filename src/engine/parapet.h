@@ -58,6 +58,16 @@ const char *pp_engine_version(apr_pool_t *p);
  * applies compiled chains instead. */
 const char *pp_transform(apr_pool_t *p, const char *names, pp_str_t in, pp_str_t *out);
 
+/* The five phases of a transaction (ModSecurity 2's numbering). */
+typedef enum {
+    PP_PHASE_NONE = 0,
+    PP_PHASE_REQUEST_HEADERS = 1,
+    PP_PHASE_REQUEST_BODY = 2, /* 1.9 "inbound" */
+    PP_PHASE_RESPONSE_HEADERS = 3,
+    PP_PHASE_RESPONSE_BODY = 4, /* 1.9 "outbound" (OUTPUT) */
+    PP_PHASE_LOGGING = 5
+} pp_phase_t;
+
 /* ---- Configuration ---------------------------------------------------------------------- */
 
 typedef enum { PP_SCOPE_ANY, PP_SCOPE_SERVER, PP_SCOPE_NODIR } pp_scope_t;
@@ -124,6 +134,10 @@ const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
 /* Accessors the host needs. */
 bool pp_cfg_engine_enabled(const pp_cfg_t *cfg);           /* SecFilterEngine On|DynamicOnly */
 bool pp_cfg_engine_dynamic_only(const pp_cfg_t *cfg);      /* SecFilterEngine DynamicOnly */
+/* Whether the configuration (as merged) holds a 2.x rule (SecRule, SecAction) in phase p, or in
+ * any phase for PP_PHASE_NONE. A host runs the 2.x phases where ModSecurity 2 runs them
+ * (reference secrule-2.9 §1.1) only for such configurations; 1.9 ones keep 1.9's places. */
+bool pp_cfg_has_rules2(const pp_cfg_t *cfg, pp_phase_t phase);
 /* Whether a request the rules did not inspect still leaves a record (audit or guardian log,
  * debug level 4): if not, an adapter need not make a transaction for it at all. */
 bool pp_cfg_logs_uninspected(const pp_cfg_t *cfg);
@@ -137,15 +151,6 @@ bool pp_cfg_response_token(const pp_cfg_t *cfg);           /* SecServerResponseT
 int pp_cfg_debug_level(const pp_cfg_t *cfg);
 
 /* ---- Transaction -------------------------------------------------------------------------- */
-
-typedef enum {
-    PP_PHASE_NONE = 0,
-    PP_PHASE_REQUEST_HEADERS = 1,
-    PP_PHASE_REQUEST_BODY = 2, /* 1.9 "inbound" */
-    PP_PHASE_RESPONSE_HEADERS = 3,
-    PP_PHASE_RESPONSE_BODY = 4, /* 1.9 "outbound" (OUTPUT) */
-    PP_PHASE_LOGGING = 5
-} pp_phase_t;
 
 /* Host callbacks: how the engine writes to the host's error log. Optional. */
 typedef void (*pp_errlog_fn)(void *ctx, int level, const char *msg);
@@ -196,6 +201,16 @@ void pp_tx_set_start_time(pp_tx_t *tx, apr_time_t t);
 
 /* Parses headers, cookies, query; runs phase 1. Then ask for the verdict. */
 apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx);
+/* The same without phase 1, for a host that ran phase 1 before (pp_tx_finish_request_headers
+ * with the server's configuration, where ModSecurity 2 runs it) or that never runs it with the
+ * configuration it has now: ModSecurity 2 never runs phase-1 rules of a <Location> or
+ * <Directory>. Idempotent; pp_tx_finish_request_headers after it runs no phase-1 rule. */
+apr_status_t pp_tx_parse_request_headers(pp_tx_t *tx);
+/* Whether the rules run for this transaction: the host's reading of SecRuleEngine /
+ * SecFilterEngine for the configuration it gave (with its per-request overrides). Default: they
+ * do. While off, the finish_* calls still parse and log, but run no rule (phase 5 included). */
+void pp_tx_set_rules_enabled(pp_tx_t *tx, bool on);
+bool pp_tx_rules_enabled(const pp_tx_t *tx);
 /* Whether the engine wants the request body (SecFilterScanPOST, method, env override). */
 bool pp_tx_wants_request_body(const pp_tx_t *tx);
 /* Streams the request body. Memory stays bounded: past SecUploadInMemoryLimit the body spills
@@ -218,7 +233,12 @@ void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line)
 void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
 /* Whether the response body must be held back and scanned (output scanning + MIME match). */
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type);
+/* Phase 3 (response headers), once; nothing after an interception. */
 apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx);
+/* Whether 2.x rules wait for the response (phase 3 or 4) and may still run: the host then runs
+ * phase 3 on the response's first bytes and phase 4 at its end, or right after phase 3 when the
+ * body is not held, as ModSecurity 2 does, whether or not the body is held. */
+bool pp_tx_wants_response_phases(const pp_tx_t *tx);
 /* Holds a piece of the response body (memory, then SecUploadDir) for the outbound phase, up to
  * SecResponseBodyLimit. APR_SUCCESS: all of it is held. APR_INCOMPLETE: the limit is reached
  * and SecResponseBodyLimitAction is ProcessPartial; the bytes up to the limit are held

@@ -156,14 +156,15 @@ static void parse_cookies(pp_tx_t *tx)
     }
 }
 
-apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx)
+/* Query arguments, cookies and the request-line checks; false when the request was refused. */
+static bool parse_request_head(pp_tx_t *tx)
 {
     if (tx->headers_done)
-        return APR_SUCCESS;
+        return false;
     tx->headers_done = true;
     if (tx->bad_request_line) {
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_HEADERS, "Invalid request line");
-        return APR_SUCCESS;
+        return false;
     }
     if (tx->query.len)
         pp_urlencoded_parse(tx->pool, tx->query, tx->args, NULL);
@@ -175,10 +176,24 @@ apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx)
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_HEADERS,
                    "NUL byte in an argument or cookie name: applications disagree on the name "
                    "(PHP ends it at the NUL)");
-        return APR_SUCCESS;
+        return false;
     }
-    return pp_eval_phase(tx, PP_PHASE_REQUEST_HEADERS);
+    return true;
 }
+
+apr_status_t pp_tx_finish_request_headers(pp_tx_t *tx)
+{
+    return parse_request_head(tx) ? pp_eval_phase(tx, PP_PHASE_REQUEST_HEADERS) : APR_SUCCESS;
+}
+
+apr_status_t pp_tx_parse_request_headers(pp_tx_t *tx)
+{
+    parse_request_head(tx);
+    return APR_SUCCESS;
+}
+
+void pp_tx_set_rules_enabled(pp_tx_t *tx, bool on) { tx->rules_off = !on; }
+bool pp_tx_rules_enabled(const pp_tx_t *tx) { return !tx->rules_off; }
 
 /* Inbound phase (1.9 fixups): implicit validation, then the rules (reference §1.2 step 4). */
 static apr_status_t run_inbound(pp_tx_t *tx)

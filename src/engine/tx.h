@@ -89,6 +89,8 @@ struct pp_tx_t {
                                      "MULTIPART"; NULL: chosen by Content-Type */
     const char *reqbody_error_msg; /* REQBODY_ERROR_MSG: the processor's error; NULL: none */
     bool headers_done, body_done, response_done, finished;
+    bool response_headers_done;   /* phase 3 ran (or was skipped): it runs once */
+    bool rules_off;               /* the host turned the rules off (pp_tx_set_rules_enabled) */
 
     /* Response. */
     int status;

@@ -25,9 +25,11 @@ void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
 
 bool pp_tx_wants_response_headers(const pp_tx_t *tx)
 {
-    /* The audit record shows them; the guardian line takes the byte count from them. */
+    /* The audit record shows them; the guardian line takes the byte count from them; 2.x rules
+     * of phase 5 may read them. */
     return pp_cfg_int(tx->cfg->audit_engine, PP_AUDIT_OFF) != PP_AUDIT_OFF ||
-           tx->cfg->guardian_log != NULL;
+           tx->cfg->guardian_log != NULL ||
+           (!tx->rules_off && pp_cfg_has_rules2(tx->cfg, PP_PHASE_LOGGING));
 }
 
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type)
@@ -38,7 +40,17 @@ bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type)
 
 apr_status_t pp_tx_finish_response_headers(pp_tx_t *tx)
 {
+    if (tx->response_headers_done || tx->verdict.intercepted)
+        return APR_SUCCESS;
+    tx->response_headers_done = true;
     return pp_eval_phase(tx, PP_PHASE_RESPONSE_HEADERS);
+}
+
+bool pp_tx_wants_response_phases(const pp_tx_t *tx)
+{
+    return !tx->rules_off && !tx->verdict.intercepted && !tx->response_done &&
+           (pp_cfg_has_rules2(tx->cfg, PP_PHASE_RESPONSE_HEADERS) ||
+            pp_cfg_has_rules2(tx->cfg, PP_PHASE_RESPONSE_BODY));
 }
 
 /* Fail closed: a response we could not hold whole is a response we cannot release whole. */

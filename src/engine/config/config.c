@@ -156,6 +156,7 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
         m->default_action = parent->default_action;
     merge_rules(p, m, parent, child);
     m->phase_mask = parent->phase_mask | child->phase_mask;
+    m->phase_mask2 = parent->phase_mask2 | child->phase_mask2;
     m->touched = true;
     m->cp = child->cp ? child->cp : parent->cp;
     return m;
@@ -180,6 +181,12 @@ bool pp_cfg_logs_uninspected(const pp_cfg_t *cfg)
 bool pp_cfg_engine_dynamic_only(const pp_cfg_t *cfg)
 {
     return cfg->engine == PP_ENGINE_DYNAMIC_ONLY;
+}
+
+bool pp_cfg_has_rules2(const pp_cfg_t *cfg, pp_phase_t phase)
+{
+    return phase == PP_PHASE_NONE ? (cfg->phase_mask2 & ~1u) != 0
+                                  : (cfg->phase_mask2 >> phase & 1u) != 0;
 }
 
 bool pp_cfg_scan_request_body(const pp_cfg_t *cfg)

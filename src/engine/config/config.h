@@ -73,6 +73,9 @@ struct pp_cfg_t {
     unsigned phase_mask;                     /* 1 << phase for every phase holding a rule (a
                                                 superset after merges): empty phases are skipped
                                                 without walking the rule list */
+    unsigned phase_mask2;                    /* the same for 2.x rules only (SecRule, SecAction):
+                                                the host runs their phases where ModSecurity 2
+                                                does (reference secrule-2.9 §1.1) */
     void *logs;                              /* log/: opened audit/guardian targets */
 };
 

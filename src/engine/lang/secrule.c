@@ -266,6 +266,7 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     pp_rule_register(ctx->cp, rule);
     APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
     cfg->phase_mask |= 1u << rule->phase;
+    cfg->phase_mask2 |= 1u << rule->phase;
     return NULL;
 }
 

@@ -356,7 +356,9 @@ static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *las
                            const hit_t *hit, pp_phase_t phase)
 {
     const pp_actionset_t *as = r->effective;
-    bool denies = as->disruptive == PP_ACTION_DENY && !detection_only(tx);
+    /* In phase 5 a disruptive action only warns (reference secrule-2.9 §1.1). */
+    bool denies = as->disruptive == PP_ACTION_DENY && !detection_only(tx) &&
+                  phase != PP_PHASE_LOGGING;
     pp_match_t *m = record_match2(tx, r, last, as, hit, phase, denies);
     if (m->logged) {
         apr_table_add(tx->headers_out, "mod_security-message", m->text);
@@ -475,7 +477,9 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
         stop = apply_outcome2(tx, r, last, &hit, phase);
     if (matched && r->skip_after)
         *skip = -1;
-    return stop || tx->verdict.intercepted || tx->budget.exhausted;
+    /* Phase 5 runs whole after an interception (reference secrule-2.9 §1.1). */
+    return stop || (tx->verdict.intercepted && phase != PP_PHASE_LOGGING) ||
+           tx->budget.exhausted;
 }
 
 /* Evaluates the chain starting at rules[i] and applies its outcome. Returns true when
@@ -508,7 +512,7 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase);
 
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
 {
-    if (!(tx->cfg->phase_mask & (1u << phase)) || tx->budget.exhausted)
+    if (!(tx->cfg->phase_mask & (1u << phase)) || tx->budget.exhausted || tx->rules_off)
         return APR_SUCCESS;
     pp_eval_budget_t *b = &tx->budget;
     unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0, skips = b->stopped_skips;
@@ -538,7 +542,8 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
     const pp_rule_plan_t *plan = plan_for(tx);
     const pp_plan_step_t *steps = plan->steps[phase];
     int skip = 0;
-    bool stop = tx->verdict.intercepted;
+    /* A phase after an interception runs no rule, except phase 5 (reference secrule-2.9 §1.1). */
+    bool stop = tx->verdict.intercepted && phase != PP_PHASE_LOGGING;
     /* Steps pp_eval_before_body already found not to match, on the same values. */
     int first = phase == PP_PHASE_REQUEST_BODY && tx->early.plan_done == plan ? tx->early.steps : 0;
     for (int s = first; s < plan->nsteps[phase] && !stop; s++) {
@@ -607,7 +612,7 @@ void pp_eval_before_body(pp_tx_t *tx)
 {
     const pp_phase_t phase = PP_PHASE_REQUEST_BODY;
     if (!(tx->cfg->phase_mask & (1u << phase)) || tx->verdict.intercepted ||
-        tx->budget.exhausted || tx->early.plan_done)
+        tx->budget.exhausted || tx->early.plan_done || tx->rules_off)
         return;
     const apr_array_header_t *rules = tx->cfg->effective_rules;
     const pp_rule_plan_t *plan = plan_for(tx);
