@@ -7,6 +7,7 @@
  * rules cannot be removed).
  */
 #include "config/config.h"
+#include "rules/select.h"
 
 pp_cfg_t *pp_cfg_create(apr_pool_t *cp)
 {
@@ -64,19 +65,24 @@ static bool id_listed(const apr_array_header_t *ids, const char *id)
 
 static bool identity_filter(const pp_cfg_t *c)
 {
-    return c->inheritance != 0 && !c->removes && !c->imports;
+    return c->inheritance != 0 && !c->removes && !c->imports && !c->rule_removals;
 }
 
 /* One context's filter over an inherited list (reference §2.2). A chain is inherited, removed or
  * imported as a whole: the decision is taken on its first rule. */
-static void filter_into(const pp_cfg_t *c, const apr_array_header_t *in, apr_array_header_t *out)
+static void filter_into(apr_pool_t *p, const pp_cfg_t *c, const apr_array_header_t *in,
+                        apr_array_header_t *out)
 {
     bool inherit = c->inheritance != 0, take = false;
+    pp_rx_state_t *rx = c->rule_removals ? pp_rx_state_create(p) : NULL;
     for (int i = 0; i < in->nelts; i++) {
         pp_rule_t *r = APR_ARRAY_IDX(in, i, pp_rule_t *);
         if (!r->chain_member) {
             take = inherit || r->mandatory || id_listed(c->imports, r->id);
             if (take && !r->mandatory && id_listed(c->removes, r->id))
+                take = false;
+            /* SecRuleRemoveBy*: 2.x rules of the parent named by the child's removals. */
+            if (take && r->lang2 && pp_rule_sel_match(c->rule_removals, r, rx))
                 take = false;
         }
         if (take)
@@ -95,7 +101,7 @@ static const apr_array_header_t *compose(apr_pool_t *p, const apr_array_header_t
         if (identity_filter(f))
             continue;
         apr_array_header_t *next = apr_array_make(p, cur->nelts + 1, sizeof(pp_rule_t *));
-        filter_into(f, cur, next);
+        filter_into(p, f, cur, next);
         cur = next;
     }
     if (!own->nelts)

@@ -53,6 +53,7 @@ struct pp_cfg_t {
     const pp_actionset_t *default_action;    /* last SecFilterDefaultAction of the context */
     apr_array_header_t *rules;               /* own rules (pp_rule_t*) in order */
     apr_array_header_t *imports, *removes;   /* rule ids (const char*) */
+    apr_array_header_t *rule_removals;       /* SecRuleRemoveBy* (pp_rule_sel_t), rules/select.h */
 
     /* Parse-time state: governs the rules that follow in the same context; not inherited. */
     const pp_actionset_t *cur_default, *cur_signature;
@@ -138,6 +139,9 @@ struct pp_store_conf_t;
 /* The store settings of a merged server configuration (kind, uri, password file, prefix, timeout). */
 void pp_cfg_store_conf(const pp_cfg_t *cfg, struct pp_store_conf_t *out);
 const char *pp_set_remove(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_rule_remove(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_rule_update_target(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_rule_update_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_byte_range(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_mime_types(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_log_target(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);

@@ -137,3 +137,34 @@ const char *pp_set_remove(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
 {
     return push_ids(ctx, &cfg->removes, argc, argv);
 }
+
+/* SecRuleRemoveById/ByTag/ByMsg, SecRuleUpdateTargetById/ByTag/ByMsg, SecRuleUpdateActionById
+ * (lang/secrule_edit.c). */
+static pp_rule_sel_kind_t sel_kind(const char *directive)
+{
+    apr_size_t n = strlen(directive);
+    if (n > 3 && strcasecmp(directive + n - 3, "Tag") == 0)
+        return PP_SEL_BY_TAG;
+    if (n > 3 && strcasecmp(directive + n - 3, "Msg") == 0)
+        return PP_SEL_BY_MSG;
+    return PP_SEL_BY_ID;
+}
+
+const char *pp_set_rule_remove(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                               const void *extra, int argc, char **argv)
+{
+    return pp_secrule_remove(cfg, ctx, sel_kind(ctx->name), argc, argv);
+}
+
+const char *pp_set_rule_update_target(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                      const void *extra, int argc, char **argv)
+{
+    return pp_secrule_update_target(cfg, ctx, sel_kind(ctx->name), argv[0], argv[1],
+                                    argc > 2 ? argv[2] : NULL);
+}
+
+const char *pp_set_rule_update_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                      const void *extra, int argc, char **argv)
+{
+    return pp_secrule_update_action(cfg, ctx, argv[0], argv[1]);
+}

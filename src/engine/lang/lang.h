@@ -7,6 +7,7 @@
 #define PP_LANG_H
 
 #include "config/config.h"
+#include "rules/select.h"
 
 /* Resolves one 1.9 location name (without a leading '!') to a target, or to an exclusion when
  * exclude is set. NULL on success, else a message in tp. The target is interned in cp. */
@@ -35,5 +36,23 @@ const char *pp_secrule_default_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx,
                                       const char *actions);
 /* SecMarker NAME: a place skipAfter:NAME continues after, in every phase. */
 const char *pp_secrule_marker(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *name);
+
+/* secrule.c, for secrule_edit.c: adds a variable list to a rule (replaced: the target whose
+ * place the first new one takes), and merges an action list into a rule as
+ * SecRuleUpdateActionById does. NULL or the reason. */
+const char *pp_secrule_add_targets(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
+                                   const char *list, const char *replaced);
+const char *pp_secrule_update_actions(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
+                                      const char *actions);
+
+/* secrule_edit.c: SecRuleRemoveBy* (argv: the ids/ranges, or one regex), SecRuleUpdateTarget*
+ * and SecRuleUpdateActionById. NULL or the message. */
+const char *pp_secrule_remove(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, pp_rule_sel_kind_t kind,
+                              int argc, char **argv);
+const char *pp_secrule_update_target(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx,
+                                     pp_rule_sel_kind_t kind, const char *selector,
+                                     const char *targets, const char *replaced);
+const char *pp_secrule_update_action(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx,
+                                     const char *idspec, const char *actions);
 
 #endif

@@ -71,12 +71,28 @@ static const char *parse_actions(const pp_setter_ctx_t *ctx, rule_build_t *b, co
 
 /* ---- variables and operator ----------------------------------------------------------- */
 
-static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b,
-                                 const pp_chain_t *chain, const char *list)
+/* The rule's targets and exclusions from a variable list. With append (SecRuleUpdateTarget*)
+ * the list is added to what the rule has, skipping targets it already tests; a non-NULL
+ * replaced names the target (as written, "ARGS:foo") whose place the first new one takes. */
+static const char *targets_from(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
+                                const pp_chain_t *chain, const char *list, bool append,
+                                const char *replaced)
 {
-    pp_rule_t *rule = b->rule;
     apr_array_header_t *targets = apr_array_make(ctx->cp, 4, sizeof(pp_target_t *));
     apr_array_header_t *excl = apr_array_make(ctx->cp, 1, sizeof(pp_exclusion_t));
+    int replace_at = -1;
+    if (append) {
+        for (unsigned i = 0; i < rule->ntargets; i++) {
+            if (replaced && replace_at < 0 && strcasecmp(rule->targets[i]->label, replaced) == 0) {
+                replace_at = targets->nelts;
+                continue;
+            }
+            APR_ARRAY_PUSH(targets, const pp_target_t *) = rule->targets[i];
+        }
+        for (unsigned i = 0; i < rule->nexclusions; i++)
+            *(pp_exclusion_t *)apr_array_push(excl) = rule->exclusions[i];
+    }
+    int before = targets->nelts;
     char *copy = apr_pstrdup(ctx->tp, list), *state;
     for (char *item = apr_strtok(copy, "|", &state); item; item = apr_strtok(NULL, "|", &state)) {
         apr_collapse_spaces(item, item);
@@ -135,7 +151,19 @@ static const char *parse_targets(const pp_setter_ctx_t *ctx, rule_build_t *b,
         t.label_names_value = (!key || re) && var->family != NULL && !count;
         t.label_colon = true;
         t.chain = chain;
-        APR_ARRAY_PUSH(targets, const pp_target_t *) = pp_target_intern(ctx->cp, &t);
+        const pp_target_t *it = pp_target_intern(ctx->cp, &t);
+        bool dup = false;
+        for (int i = 0; append && i < targets->nelts; i++)
+            dup = dup || APR_ARRAY_IDX(targets, i, const pp_target_t *) == it;
+        if (!dup)
+            APR_ARRAY_PUSH(targets, const pp_target_t *) = it;
+    }
+    if (replace_at >= 0 && targets->nelts > before) {
+        /* The first new target takes the replaced one's place. */
+        const pp_target_t **ts = (const pp_target_t **)targets->elts;
+        const pp_target_t *first = ts[before];
+        memmove(&ts[replace_at + 1], &ts[replace_at], (apr_size_t)(before - replace_at) * sizeof *ts);
+        ts[replace_at] = first;
     }
     if (targets->nelts == 0)
         return apr_psprintf(ctx->tp, "no variable to inspect in \"%s\"", list);
@@ -226,7 +254,7 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     if (!err && starter && (b.as->id || b.phase))
         err = "id and phase belong to the first rule of a chain";
     if (!err)
-        err = variables ? parse_targets(ctx, &b, chain, variables) : NULL;
+        err = variables ? targets_from(ctx, rule, chain, variables, false, NULL) : NULL;
     if (!err && variables)
         err = parse_operator(ctx, op, &rule->op);
     if (!err && !variables) {
@@ -252,6 +280,7 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     if (b.block) /* block: the disruptive action of the phase's SecDefaultAction */
         b.as->disruptive = base->disruptive;
     rule->own = b.as;
+    rule->base = base;
     rule->id = b.as->id;
     rule->effective = pp_actionset_merge(ctx->cp, base, b.as);
     rule->run = (const pp_rule_action_t *)b.run->elts;
@@ -314,5 +343,71 @@ const char *pp_secrule_marker(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const c
     rule->op.arg = "";
     pp_rule_register(ctx->cp, rule);
     APR_ARRAY_PUSH(cfg->rules, pp_rule_t *) = rule;
+    return NULL;
+}
+
+/* ---- SecRuleUpdateTarget* / SecRuleUpdateActionById (lang/secrule_edit.c) ------------------ */
+
+const char *pp_secrule_add_targets(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
+                                   const char *list, const char *replaced)
+{
+    if (rule->always || rule->marker)
+        return NULL; /* a SecAction tests no variable: nothing to update */
+    const pp_chain_t *chain = rule->ntargets ? rule->targets[0]->chain : NULL;
+    return targets_from(ctx, rule, chain, list, true, replaced);
+}
+
+const char *pp_secrule_update_actions(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
+                                      const char *actions)
+{
+    pp_actionset_t *as = pp_actionset_create(ctx->cp);
+    if (rule->own)
+        *as = *rule->own;
+    rule_build_t b = { .rule = rule, .as = as,
+                       .run = apr_array_make(ctx->cp, (int)rule->nrun + 1, sizeof(pp_rule_action_t)),
+                       .tags = apr_array_make(ctx->cp, (int)rule->ntags + 1, sizeof(const char *)),
+                       .tfns = apr_array_make(ctx->tp, 2, sizeof(const pp_tfn_def_t *)) };
+    for (unsigned i = 0; i < rule->nrun; i++)
+        *(pp_rule_action_t *)apr_array_push(b.run) = rule->run[i];
+    for (unsigned i = 0; i < rule->ntags; i++)
+        APR_ARRAY_PUSH(b.tags, const char *) = rule->tags[i];
+    bool chained = as->chain;
+    const char *old_id = as->id;
+    const char *skip_after = rule->skip_after;
+    const char *err = parse_actions(ctx, &b, actions);
+    if (!err && (as->id != old_id && (!old_id || !as->id || strcmp(old_id, as->id) != 0)))
+        err = "the id of a rule cannot be changed";
+    if (!err && b.phase && (pp_phase_t)b.phase != rule->phase)
+        err = "the phase of a rule cannot be changed";
+    if (!err && as->chain != chained)
+        err = "chain cannot be added or removed by an update";
+    if (!err && rule->chain_member && (as->disruptive != rule->own->disruptive || b.block ||
+                                       rule->skip_after != skip_after))
+        err = "disruptive actions and skipAfter belong to the first rule of a chain";
+    if (err)
+        return err;
+    /* New t: extend the rule's transformations (t:none starts again), as ModSecurity appends. */
+    if (b.tfns->nelts && rule->ntargets && !rule->always) {
+        const pp_chain_t *chain = rule->targets[0]->chain;
+        const pp_target_t **ts = apr_palloc(ctx->cp, rule->ntargets * sizeof *ts);
+        for (int i = 0; i < b.tfns->nelts; i++)
+            chain = pp_chain_append(ctx->cp, chain, APR_ARRAY_IDX(b.tfns, i, const pp_tfn_def_t *));
+        for (unsigned i = 0; i < rule->ntargets; i++) {
+            pp_target_t t = *rule->targets[i];
+            t.chain = chain;
+            t.prefix = NULL;
+            ts[i] = pp_target_intern(ctx->cp, &t);
+        }
+        rule->targets = ts;
+    }
+    const pp_actionset_t *base = rule->base ? rule->base : default2();
+    if (b.block)
+        as->disruptive = base->disruptive;
+    rule->own = as;
+    rule->effective = pp_actionset_merge(ctx->cp, base, as);
+    rule->run = (const pp_rule_action_t *)b.run->elts;
+    rule->nrun = (unsigned)b.run->nelts;
+    rule->tags = (const char *const *)b.tags->elts;
+    rule->ntags = (unsigned)b.tags->nelts;
     return NULL;
 }

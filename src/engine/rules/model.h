@@ -358,6 +358,7 @@ typedef struct pp_rule_t {
     const char *marker;              /* SecMarker: its name (the rule tests nothing) */
     const char *skip_after;          /* skipAfter: the marker, resolved in the plan */
     const char *ver, *maturity, *accuracy; /* 2.x metadata, logged; NULL when not given */
+    const pp_actionset_t *base;      /* 2.x: the default list `own` was merged with */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every
