@@ -47,6 +47,12 @@ typedef enum {
     PP_BODY_NONE, PP_BODY_URLENCODED, PP_BODY_MULTIPART, PP_BODY_JSON, PP_BODY_XML, PP_BODY_RAW
 } pp_body_kind_t;
 
+/* A value that matched: its target, its name within it and the transformed value. */
+typedef struct pp_matched_t {
+    const pp_target_t *target;
+    pp_str_t name, value;
+} pp_matched_t;
+
 struct pp_tx_t {
     apr_pool_t *pool;
     const pp_cfg_t *cfg;
@@ -111,10 +117,13 @@ struct pp_tx_t {
     apr_array_header_t *matches;  /* pp_match_t* */
     struct pp_coll_t *coll_tx;    /* TX, made at first use (pp_tx_collection) */
     pp_tx_overrides_t *overrides; /* ctl: changes for this transaction (NULL: none) */
-    struct {                      /* the value that matched last: MATCHED_VAR(_NAME) */
-        const pp_target_t *target;
-        pp_str_t name, value;
-    } matched;
+    pp_matched_t matched;         /* the value that matched last: MATCHED_VAR(_NAME) */
+    struct {                      /* rules/eval.c: the 2.x rule (chain) being run */
+        const pp_rule_t *rule;    /* its starter, for RULE (NULL between rules) */
+        apr_array_header_t *vars; /* pp_matched_t: MATCHED_VARS, emptied when it ends */
+        int visible;              /* how many of them the current link's targets see */
+    } rule2;
+    int highest_severity;         /* HIGHEST_SEVERITY: 1-7, 0 while none (255) */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     struct {                      /* rules/eval.c pp_eval_before_body */
         const pp_rule_plan_t *plan;      /* made for a merged configuration */

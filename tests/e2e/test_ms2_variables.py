@@ -316,3 +316,92 @@ def test_variables_in_each_phase_match_modsecurity():
           % (len(LIVE_REQUESTS), len(label), compared, len(differences)))
     if differences:
         raise AssertionError("%d differences:\n  %s" % (len(differences), "\n  ".join(differences)))
+
+
+# ---- the loop's variables: MATCHED_VARS(_NAMES), HIGHEST_SEVERITY, RULE --------------------
+
+STATE_RULES = r"""
+SecRule ARGS "@rx ^m" "id:10,phase:2,pass,nolog,chain"
+  SecRule MATCHED_VARS "@unconditionalMatch" "setvar:'tx.v_a=%{tx.v_a}|%{matched_var_name}=%{matched_var}',chain"
+  SecRule MATCHED_VARS_NAMES "@unconditionalMatch" "setvar:'tx.v_b=%{tx.v_b}|%{matched_var_name}=%{matched_var}'"
+SecRule MATCHED_VARS "@unconditionalMatch" "id:11,phase:2,pass,nolog,setvar:'tx.v_c=%{tx.v_c}|%{matched_var_name}=%{matched_var}'"
+SecRule ARGS|MATCHED_VARS "@rx ^s" "id:12,phase:2,pass,nolog,t:none,t:lowercase,setvar:'tx.v_d=%{tx.v_d}|%{matched_var_name}=%{matched_var}'"
+SecRule ARGS:sev "@rx 2" "id:13,phase:2,pass,nolog,severity:5"
+SecRule ARGS:sev "@rx 2" "id:14,phase:2,pass,nolog,severity:CRITICAL"
+SecRule ARGS:sev "@rx 2" "id:15,phase:2,pass,nolog,severity:0"
+SecRule ARGS:sev "@rx 2" "id:16,phase:2,pass,nolog,severity:3,chain"
+  SecRule ARGS:sev "@rx 9" "setvar:tx.v_x=1"
+SecRule ARGS:sev "@rx 1" "id:17,phase:2,pass,nolog,severity:1,chain"
+  SecRule ARGS:sev "@rx 9" "setvar:tx.v_x=1"
+SecRule HIGHEST_SEVERITY "@unconditionalMatch" "id:18,phase:2,pass,nolog,setvar:'tx.v_hs=%{highest_severity}'"
+SecRule ARGS "@rx ^r" "id:20,phase:2,pass,nolog,msg:'hello %{tx.v_hs}',rev:3,ver:'v1',maturity:4,accuracy:5,severity:CRITICAL,logdata:'ld %{matched_var}',tag:'t1',setvar:'tx.v_r=%{rule.id}|%{rule.msg}|%{rule.severity}|%{rule.rev}|%{rule.ver}|%{rule.maturity}|%{rule.accuracy}|%{rule.logdata}|%{RULE.TAG}|%{rule.phase}',chain"
+  SecRule ARGS "@rx ^r" "setvar:'tx.v_l=%{rule.id}|%{rule.msg}|%{rule.severity}'"
+SecAction "id:21,phase:2,pass,nolog,setvar:'tx.v_e=%{rule.id}|%{rule.msg}|%{rule.severity}'"
+SecRule ARGS "@rx ^m" "id:30,phase:2,pass,log,msg:'rid=%{rule.id}',logdata:'x%{rule.msg}',chain"
+  SecRule MATCHED_VARS "@rx 2$" ""
+SecRule ARGS "@rx ^k" "id:31,phase:2,pass,nolog,chain"
+  SecRule MATCHED_VARS:ARGS:K "@unconditionalMatch" "setvar:tx.v_k=%{matched_var_name}"
+SecRule RULE:id "@rx 3" "id:33,phase:2,pass,log,logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+SecRule ARGS "@rx ^m" "id:34,phase:2,pass,log,chain"
+  SecRule MATCHED_VARS_NAMES "@rx b$" ""
+SecRule ARGS "@rx ^m" "id:35,phase:1,pass,nolog,severity:4"
+SecRule HIGHEST_SEVERITY "@rx ^4$" "id:36,phase:1,pass,log,logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+SecRule TX:/^v_/ "@rx ." "id:90,phase:2,pass,log,t:none,t:hexEncode,logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+SecRule HIGHEST_SEVERITY "@rx ^" "id:91,phase:2,pass,log,logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+"""
+STATE_QUERIES = ["a=m1&x=b&b=m2", "a=m1&s1=sx", "sev=2", "sev=1", "r=r1&q=r2", "x=1", "sev=29",
+                 "a=m1&b=m2&k=k1"]
+
+
+def state_run(load_parapet):
+    """Per query, the logged (id, msg, data, words) of every line, in order."""
+    if load_parapet:
+        snippet = "SecRuleEngine On\n" + STATE_RULES
+    else:
+        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecDataDir @ROOT@/data\n"
+                   "%s" % (MODSEC_SO, STATE_RULES))
+    srv = Apache(snippet=snippet, load_parapet=load_parapet,
+                 name="ms2state-" + ("parapet" if load_parapet else "modsec"))
+    srv.start()
+    try:
+        statuses = [srv.get("/s%d?%s" % (n, q)).status for n, q in enumerate(STATE_QUERIES)]
+        time.sleep(0.5)
+        log = srv.error_log()
+    finally:
+        srv.stop()
+    found = {}
+    for line in log.splitlines():
+        m = re.search(r'\[id "(\d+)"\].*\[uri "/s(\d+)"\]', line)
+        if not m:
+            continue
+        tag = lambda t: (re.search(r'\[%s "([^"]*)"\]' % t, line) or [None, None])[1]
+        words = re.search(r'(ModSecurity: .*?) \[(?:file|line|id) ', line)
+        found.setdefault(int(m.group(2)), []).append(
+            (m.group(1), tag("msg"), tag("data"), words.group(1) if words else None))
+    return statuses, found
+
+
+def test_rule_state_variables_match_modsecurity():
+    """MATCHED_VARS and MATCHED_VARS_NAMES (a chain's matches so far, a link's own matches
+    appended, empty for the rule after the chain and for the targets of the rule being run,
+    selectors), HIGHEST_SEVERITY (255 at first, the lowest 1-7 of a rule or whole chain that
+    matched, severity 0 never), RULE (the starter's id, msg and logdata unexpanded, numeric
+    severity, rev, ver, maturity, accuracy; empty in msg and logdata themselves): the same
+    log lines as ModSecurity 2.9.7's for the same requests."""
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+    ms_status, theirs = state_run(False)
+    pp_status, mine = state_run(True)
+    differences = []
+    for n, q in enumerate(STATE_QUERIES):
+        if ms_status[n] != pp_status[n]:
+            differences.append("?%s: status %d, parapet %d" % (q, ms_status[n], pp_status[n]))
+        if not any(line[0] == "91" for line in theirs.get(n, [])):
+            differences.append("?%s: no log lines from ModSecurity" % q)
+        if theirs.get(n) != mine.get(n):
+            differences.append("?%s:\n    parapet     %r\n    modsecurity %r"
+                               % (q, mine.get(n), theirs.get(n)))
+    print("    %d requests, %d ModSecurity log lines compared, %d differences"
+          % (len(STATE_QUERIES), sum(len(v) for v in theirs.values()), len(differences)))
+    if differences:
+        raise AssertionError("%d differences:\n  %s" % (len(differences), "\n  ".join(differences)))

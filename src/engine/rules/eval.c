@@ -116,6 +116,12 @@ static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g, pp_phase_t ph
 
 static const char *location(pp_tx_t *tx, const hit_t *hit)
 {
+    if (hit->target->var->flags & PP_VAR_FULL_NAMES) /* MATCHED_VARS: "ARGS:a" as it is */
+        return pp_str_log_escape(tx->pool, hit->name, 256);
+    /* 2.x: a value without a name of its own is logged by the variable's name (RULE:id,
+     * ENV:x and XML:/path match "at RULE.", "at ENV.", "at XML."). */
+    if (hit->target->label_colon && !hit->name.data && !hit->target->count)
+        return hit->target->var->name;
     if (hit->target->label_colon && hit->name.data && !hit->target->count)
         return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
                             pp_str_log_escape(tx->pool, hit->name, 128));
@@ -359,7 +365,16 @@ static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *las
     /* In phase 5 a disruptive action only warns (reference secrule-2.9 §1.1). */
     bool denies = as->disruptive == PP_ACTION_DENY && !detection_only(tx) &&
                   phase != PP_PHASE_LOGGING;
+    /* HIGHEST_SEVERITY: the starter's severity when 1-7 (0, EMERGENCY, never counts). */
+    if (as->severity >= 1 && as->severity <= 7 &&
+        (tx->highest_severity == 0 || as->severity < tx->highest_severity))
+        tx->highest_severity = as->severity;
+    /* msg, logdata and tags are expanded without a rule: %{RULE.x} is empty there, as in
+     * ModSecurity (it passes no rule to that expansion). */
+    const pp_rule_t *running = tx->rule2.rule;
+    tx->rule2.rule = NULL;
     pp_match_t *m = record_match2(tx, r, last, as, hit, phase, denies);
+    tx->rule2.rule = running;
     if (m->logged) {
         apr_table_add(tx->headers_out, "mod_security-message", m->text);
         pp_debug(tx, 1, "ModSecurity: %s", m->text); /* 2.x's prefix in the error log */
@@ -381,6 +396,11 @@ static void matched_value2(pp_tx_t *tx, const pp_rule_t *c, const pp_target_t *t
     tx->matched.target = t;
     tx->matched.name = v->name;
     tx->matched.value = v->value;
+    if (t) { /* MATCHED_VARS: every match of this rule (chain) so far */
+        if (!tx->rule2.vars)
+            tx->rule2.vars = apr_array_make(tx->pool, 4, sizeof(pp_matched_t));
+        APR_ARRAY_PUSH(tx->rule2.vars, pp_matched_t) = tx->matched;
+    }
     if (c->capture && out->ncaptures) {
         pp_coll_t *coll = pp_tx_collection(tx);
         for (unsigned k = 0; k < out->ncaptures; k++) {
@@ -402,6 +422,9 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
     bool single = c == r && !c->chain_next, any = false;
     if (tx->budget.exhausted)
         return false;
+    /* MATCHED_VARS as this link's targets see it: the matches of the links before it (the
+     * values are all generated before the operator runs, in ModSecurity). */
+    tx->rule2.visible = tx->rule2.vars ? tx->rule2.vars->nelts : 0;
     if (c->always) {
         static const pp_value_t none = { { "", 0 }, { NULL, 0 }, NULL, 0 };
         pp_op_out_t out = { .ncaptures = 0 };
@@ -467,6 +490,7 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
     hit.target = NULL;
     bool matched = true, stop = false;
     const pp_rule_t *last = r;
+    tx->rule2.rule = r;
     for (const pp_rule_t *c = r; c && matched && !stop; c = c->chain_next) {
         matched = rule_matches2(tx, r, c, &hit, phase, &stop);
         last = c;
@@ -477,6 +501,10 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
         stop = apply_outcome2(tx, r, last, &hit, phase);
     if (matched && r->skip_after)
         *skip = -1;
+    /* MATCHED_VARS(_NAMES) hold one rule's (chain's) matches (spec §4 item 8). */
+    if (tx->rule2.vars)
+        tx->rule2.vars->nelts = 0;
+    tx->rule2.rule = NULL;
     /* Phase 5 runs whole after an interception (reference secrule-2.9 §1.1). */
     return stop || (tx->verdict.intercepted && phase != PP_PHASE_LOGGING) ||
            tx->budget.exhausted;

@@ -64,6 +64,7 @@ typedef struct pp_var_def_t {
 
 #define PP_VAR_DECODED 1u /* values are already URL-decoded by their parser */
 #define PP_VAR_NOCACHE 2u /* may change during a phase (ENV): do not cache */
+#define PP_VAR_FULL_NAMES 4u /* value names are whole ("ARGS:a", MATCHED_VARS): no VAR: prefix */
 
 const pp_var_def_t *pp_var_find(const char *name);
 /* The row's source, PP_SRC_PHASE resolved. */

@@ -253,6 +253,17 @@ apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
     return APR_SUCCESS;
 }
 
+/* The name of a match as MATCHED_VAR_NAME gives it: "ARGS:a", "REQUEST_URI", or the
+ * member's own whole name when it came from MATCHED_VARS. */
+static pp_str_t matched_name(apr_pool_t *p, const pp_matched_t *m)
+{
+    const char *var = m->target->var->name;
+    pp_str_t n = m->name;
+    if (n.data && (m->target->var->flags & PP_VAR_FULL_NAMES))
+        return n;
+    return pp_str_from_cstr(n.data ? apr_psprintf(p, "%s:%.*s", var, (int)n.len, n.data) : var);
+}
+
 /* MATCHED_VAR (the value, as the operator saw it) and MATCHED_VAR_NAME ("ARGS:a"). */
 apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
@@ -262,9 +273,59 @@ apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
         push(out, tx->matched.value, PP_STR_NULL);
         return APR_SUCCESS;
     }
-    const char *var = tx->matched.target->var->name;
-    pp_str_t n = tx->matched.name;
-    const char *name = n.data ? apr_psprintf(tx->pool, "%s:%.*s", var, (int)n.len, n.data) : var;
-    push(out, pp_str_from_cstr(name), PP_STR_NULL);
+    push(out, matched_name(tx->pool, &tx->matched), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* MATCHED_VARS / MATCHED_VARS_NAMES: the matches of the rule (chain) being run that the
+ * current link sees (rules/eval.c), each named by its whole name ("ARGS:a"); the value is the
+ * transformed value, or that name. A selector keeps the members of that name (any case). */
+apr_status_t pp_var_matched_vars(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    for (int i = 0; tx->rule2.vars && i < tx->rule2.visible; i++) {
+        const pp_matched_t *m = &APR_ARRAY_IDX(tx->rule2.vars, i, pp_matched_t);
+        pp_str_t name = matched_name(tx->pool, m);
+        if (t->selector && !name_eq(name, t->selector, true))
+            continue;
+        push(out, t->var->data == PP_MATCHED_VALUE ? m->value : name, name);
+    }
+    return APR_SUCCESS;
+}
+
+/* HIGHEST_SEVERITY: the lowest severity (1-7) of a 2.x rule that matched so far; 255 none. */
+apr_status_t pp_var_highest_severity(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    push(out, number(tx->pool, tx->highest_severity ? tx->highest_severity : 255), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* RULE:key, the metadata of the 2.x rule being run (the starter's, for a chain link), as
+ * written: id, rev, severity (a number), msg and logdata (not expanded), ver, maturity,
+ * accuracy. Nothing for a key the rule does not set, or outside a rule. */
+apr_status_t pp_var_rule(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    const pp_rule_t *r = tx->rule2.rule;
+    if (!r || !t->selector)
+        return APR_SUCCESS;
+    const pp_actionset_t *as = r->effective;
+    const char *k = t->selector, *v = NULL;
+    if (strcasecmp(k, "id") == 0)
+        v = as->id;
+    else if (strcasecmp(k, "rev") == 0)
+        v = as->rev;
+    else if (strcasecmp(k, "severity") == 0)
+        v = as->severity >= 0 ? apr_itoa(tx->pool, as->severity) : NULL;
+    else if (strcasecmp(k, "msg") == 0)
+        v = as->msg;
+    else if (strcasecmp(k, "logdata") == 0)
+        v = r->logdata ? pp_macro_text(r->logdata) : NULL;
+    else if (strcasecmp(k, "ver") == 0)
+        v = r->ver;
+    else if (strcasecmp(k, "maturity") == 0)
+        v = r->maturity;
+    else if (strcasecmp(k, "accuracy") == 0)
+        v = r->accuracy;
+    if (v)
+        push(out, pp_str_from_cstr(v), PP_STR_NULL);
     return APR_SUCCESS;
 }

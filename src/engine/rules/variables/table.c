@@ -19,6 +19,7 @@
 #define REQ PP_SEL_REQUIRED
 #define DEC PP_VAR_DECODED
 #define VOL PP_VAR_NOCACHE
+#define FULL PP_VAR_FULL_NAMES
 #define MP(f) pp_var_multipart_flag, PP_MP_##f, 0, NULL
 /* MULTIPART_STRICT_ERROR as 2.9.7 reckons it: every irregularity but CRLF_LF_LINES and
  * UNMATCHED_BOUNDARY, and BOUNDARY_QUOTED although that one is harmless (spec §6.5). */
@@ -52,8 +53,11 @@ static const pp_var_def_t var_table[] = {
     { "FULL_REQUEST",          NO,  P2, pp_var_full_request,   0,                      0,             NULL,              "request line, headers and in-memory body" },
     { "FULL_REQUEST_LENGTH",   NO,  P2, pp_var_full_request,   1,                      0,             NULL,              "length of FULL_REQUEST plus one (ModSecurity counts its NUL)" },
     { "HEADERS_COUNT",         NO,  P1, pp_var_field_count,    TX(headers),            0,             NULL,              "number of request headers" },
+    { "HIGHEST_SEVERITY",      NO,  P1, pp_var_highest_severity, 0,                    0,             NULL,              "lowest severity number of a matched 2.x rule (255: none)", PP_SRC_TX },
     { "IS_SUBREQ",             NO,  P1, pp_var_is_subreq,      0,                      0,             NULL,              "true for a sub-request" },
     { "MATCHED_VAR",           NO,  P1, pp_var_matched,        PP_MATCHED_VALUE,       0,             NULL,              "the value that matched last (as the operator saw it)", PP_SRC_TX },
+    { "MATCHED_VARS",          OPT, P1, pp_var_matched_vars,   PP_MATCHED_VALUE,       FULL,          NULL,              "values the current 2.x rule (chain) matched so far", PP_SRC_VOLATILE },
+    { "MATCHED_VARS_NAMES",    OPT, P1, pp_var_matched_vars,   PP_MATCHED_NAME,        FULL,          NULL,              "names of the values the current 2.x rule (chain) matched", PP_SRC_VOLATILE },
     { "MATCHED_VAR_NAME",      NO,  P1, pp_var_matched,        PP_MATCHED_NAME,        0,             NULL,              "where the last match was: VARIABLE:name", PP_SRC_TX },
     { "MULTIPART_BOUNDARY_QUOTED", NO, P2, MP(BOUNDARY_QUOTED),      "1: boundary parameter in quotes" },
     { "MULTIPART_BOUNDARY_WHITESPACE", NO, P2, MP(BOUNDARY_WHITESPACE), "1: white space around the boundary parameter" },
@@ -102,6 +106,7 @@ static const pp_var_def_t var_table[] = {
     { "RESPONSE_HEADERS",      OPT, P3, pp_var_fields_icase,   TX(response_headers),   0,             "RESPONSE_HEADERS", "response header values" },
     { "RESPONSE_HEADERS_NAMES", NO,  P3, pp_var_field_names,    TX(response_headers),   0,             "RESPONSE_HEADERS", "response header names" },
     { "RESPONSE_STATUS",       NO,  P3, pp_var_response_status, 0,                     0,             NULL,              "response status (1.9 OUTPUT_STATUS)" },
+    { "RULE",                  REQ, P1, pp_var_rule,           0,                      0,             NULL,              "the current 2.x rule's id, rev, severity, msg, logdata, ver, maturity, accuracy", PP_SRC_VOLATILE },
     { "SCRIPT_BASENAME",       NO,  P1, pp_var_basename,       PP_BASENAME_SCRIPT,     0,             NULL,              "file name part of SCRIPT_FILENAME" },
     { "SCRIPT_FILENAME",       NO,  P1, pp_var_conn_str,       CI(script_filename),    0,             NULL,              "file system path of what is served" },
     { "SCRIPT_GID",            NO,  P1, pp_var_script,         PP_SCRIPT_GID,          0,             NULL,              "group id of the script file" },

@@ -34,6 +34,9 @@ apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_heade
 
 apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_matched_vars(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_highest_severity(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_rule(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 /* collect2.c: the 2.x variables (spec §6). */
 apr_status_t pp_var_args_origin(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_args_size(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);

@@ -101,6 +101,11 @@ static const var_vector_t var_vectors[] = {
      * (tests/unit/rules/test_eval.c and test_collection.c cover them with values). */
     { "MATCHED_VAR", NULL, GET_REQ, NULL, "" },
     { "MATCHED_VAR_NAME", NULL, GET_REQ, NULL, "" },
+    { "MATCHED_VARS", NULL, GET_REQ, NULL, "" },
+    { "MATCHED_VARS_NAMES", NULL, GET_REQ, NULL, "" },
+    { "RULE", "id", GET_REQ, NULL, "" }, /* only while a 2.x rule runs */
+    /* tests/e2e/test_ms2_variables.py covers these four with values, against ModSecurity */
+    { "HIGHEST_SEVERITY", NULL, GET_REQ, NULL, "255" },
     { "PATH_INFO", NULL, GET_REQ, NULL, "/extra" },
     { "QUERY_STRING", NULL, GET_REQ, NULL, "a=1&b=x%20y&a=3" },
     { "QUERY_STRING", NULL, "GET /x HTTP/1.1\r\n\r\n", NULL, "" },
