@@ -11,7 +11,8 @@
  * off for the rest of it. 1.9 has no phase 1: a configuration without 2.x rules starts at fixups.
  *
  * Fixups, run as late as Apache allows so that the request is fully mapped (handler, filename,
- * per-directory configuration), is the 1.9 inbound phase and 2.x's phase 2: request line,
+ * per-directory configuration), is the 1.9 inbound phase; 2.x's phase 2 runs at its start, as
+ * in ModSecurity 2 (run_inbound_first). There request line,
  * headers, environment and body go to the engine, and its verdict either answers the request or
  * lets it through with the body replayed (input.c); log_transaction hands over the final status
  * and runs the engine's logging phase (2.x phase 5, also after an interception).
@@ -331,6 +332,17 @@ static int run_inbound(request_rec *r)
     return DECLINED;
 }
 
+/* fixups, REALLY_FIRST: a configuration with 2.x rules has its phase 2 where ModSecurity 2
+ * has it, before the other modules' fixups (a per-directory RewriteRule that redirects, for
+ * one, comes after the rules and cannot keep them from running). */
+static int run_inbound_first(request_rec *r)
+{
+    if (!pp_cfg_has_rules2(pp_ap_dir_cfg(r), PP_PHASE_NONE)) {
+        return DECLINED;
+    }
+    return run_inbound(r);
+}
+
 void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq, bool with_type)
 {
     const apr_table_t *tabs[2] = { r->headers_out, r->err_headers_out };
@@ -423,6 +435,7 @@ void pp_ap_register_request_hooks(apr_pool_t *p)
 
     ap_hook_post_read_request(run_request_headers, before_phase1, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_read_request(inspect_trace, after_unique_id, NULL, APR_HOOK_LAST);
+    ap_hook_fixups(run_inbound_first, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* 1.9 ran the inbound phase as the last thing before the handler (reference §13). */
     ap_hook_fixups(run_inbound, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_log_transaction(finish_tx, NULL, before_log_config, APR_HOOK_FIRST);

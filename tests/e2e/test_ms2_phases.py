@@ -10,7 +10,8 @@ each phase sees and where it runs:
   ARGS_POST or REQUEST_BODY never matches, a phase-1 rule inside a <LocationMatch> never runs,
   a phase-1 deny wins over Apache's own 401 (it comes before authentication) and over a
   <Location> that turns the engine off (that only counts from fixups on);
-- phase 2 sees the body; phase 3 the response status and headers (also of a 404 or 401 error
+- phase 2 sees the body and runs first at fixups (before a per-directory RewriteRule that
+  redirects); phase 3 the response status and headers (also of a 404 or 401 error
   page) but not the body; phase 4 the body when it is held, and runs right after phase 3 when
   it is not (a phase-4 deny of an image/png still answers with its status);
 - phase 5 runs after every interception and sees the request headers and the final status;
@@ -34,7 +35,8 @@ from harness import Apache, REPO, Skip, wait_for
 
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 MODULES = ("mpm_event", "authz_core", "mime", "dir", "alias", "cgid", "env", "setenvif",
-           "unique_id", "headers", "authn_core", "authn_file", "authz_user", "auth_basic")
+           "unique_id", "headers", "authn_core", "authn_file", "authz_user", "auth_basic",
+           "rewrite")
 
 # 2.x directive -> the 1.9 directive line Parapet reads in its place while it lacks the 2.x one.
 EQUIVALENT_19 = {
@@ -47,6 +49,10 @@ EQUIVALENT_19 = {
 PATHS = r"""
 AliasMatch "^/t/[^/]+/static/(.*)$" "@ROOT@/htdocs/$1"
 ScriptAliasMatch "^/t/[^/]+/cgi/(.*)$" "@ROOT@/cgi-bin/$1"
+<Directory "@ROOT@/htdocs/rw">
+    RewriteEngine On
+    RewriteRule ^ /t/rwdone/static/index.html [R=302,L]
+</Directory>
 <LocationMatch "^/t/[^/]+/auth/">
     AuthType Basic
     AuthName phases
@@ -110,6 +116,8 @@ REQUESTS = [
     ("loc2", "GET", "loc/x", {"X-L2": "1"}, None),
     ("off1", "GET", "off/x", {"X-P1": "deny"}, None),
     ("off2", "GET", "off/x", {"X-P2": "deny", "X-P5": "1"}, None),
+    ("rw", "GET", "static/rw/a.html", {"X-P5": "1"}, None),
+    ("rwdeny", "GET", "static/rw/a.html", {"X-P2": "deny"}, None),
     ("auth1", "GET", "auth/x", {"X-P1": "deny"}, None),
     ("auth2", "GET", "auth/x", {"X-P5": "1"}, None),
 ]
@@ -178,7 +186,7 @@ def parse_log(log):
 
 def run(rules, engine, requests, parapet):
     srv = Apache(snippet=snippet(rules, engine, parapet), load_parapet=parapet, modules=MODULES,
-                 name="ms2phases-" + ("parapet" if parapet else "modsec"))
+                 files={"htdocs/rw/a.html": "rewritten away\n"}, name="ms2phases-" + ("parapet" if parapet else "modsec"))
     srv.start()
     statuses = {}
     try:
@@ -228,6 +236,7 @@ def test_phases_match_modsecurity():
     assert "110" not in sum(ids.values(), []) and "601" not in sum(ids.values(), []), ids
     assert "210" in ids["post"] and "314" in ids["post"] and "512" in ids["post"], ids
     assert status["404"] == 410 and status["p4pngdeny"] == 412 and status["auth1"] == 406, status
+    assert status["rw"] == 302 and status["rwdeny"] == 409, status
 
 
 def test_detection_only_matches_modsecurity():
