@@ -1,8 +1,8 @@
 """Where the 2.x phases run, against ModSecurity 2.9.7 itself (reference secrule-2.9 §1).
 
 The same SecRule configuration goes into a real Apache with Debian's mod_security2 and into one
-with Parapet; the same requests go to both. Per request the test compares the status, and the
-rule ids of the error log in order with the words before their tags ("ModSecurity: Access denied
+with Parapet; the same requests go to both. Per request the test compares the status, the
+request headers the application got (echo CGI), and the rule ids of the error log in order with the words before their tags ("ModSecurity: Access denied
 with code 406 (phase 1). Pattern match ..."). The rules are built so that the ids show what
 each phase sees and where it runs:
 
@@ -191,8 +191,11 @@ def run(rules, engine, requests, parapet):
     statuses = {}
     try:
         for tag, method, path, headers, body in requests:
-            statuses[tag] = srv.request(method, "/t/%s/%s" % (tag, path), headers=headers,
-                                        body=body).status
+            resp = srv.request(method, "/t/%s/%s" % (tag, path), headers=headers, body=body)
+            statuses[tag] = resp.status
+            # What the application got: the echo CGI's view of the request headers.
+            if "echo.py" in path and resp.status == 200:
+                statuses[tag + " headers"] = sorted(resp.json()["headers"])
         time.sleep(0.5)
         log = srv.error_log()
     finally:
@@ -207,6 +210,11 @@ def compare(requests, ms, pp):
         if ms_status[tag] != pp_status[tag]:
             differences.append("%s %s (%s): status modsecurity %d, parapet %d"
                                % (method, path, tag, ms_status[tag], pp_status[tag]))
+        seen = tag + " headers"
+        if ms_status.get(seen) != pp_status.get(seen):
+            differences.append("%s %s (%s): the application saw headers %r (modsecurity), %r "
+                               "(parapet)" % (method, path, tag, ms_status.get(seen),
+                                              pp_status.get(seen)))
         # Phase 5 of one request may be logged after the lines of the next (threads): the
         # order is compared within a request only.
         if ms_hits.get(tag, []) != pp_hits.get(tag, []):

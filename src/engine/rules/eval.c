@@ -375,10 +375,10 @@ static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *las
     tx->rule2.rule = NULL;
     pp_match_t *m = record_match2(tx, r, last, as, hit, phase, denies);
     tx->rule2.rule = running;
-    if (m->logged) {
-        apr_table_add(tx->headers_out, "mod_security-message", m->text);
+    /* No mod_security-message request header for the application: 1.9 passed one,
+     * ModSecurity 2 does not. */
+    if (m->logged)
         pp_debug(tx, 1, "ModSecurity: %s", m->text); /* 2.x's prefix in the error log */
-    }
     if (denies) {
         pp_tx_intercept(tx, as, phase, m->text);
         return true;
