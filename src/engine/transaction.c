@@ -268,3 +268,59 @@ const char *pp_action_name(pp_action_t a)
     static const char *const names[] = { "none", "pass", "allow", "deny", "redirect", "proxy" };
     return a <= PP_ACTION_PROXY ? names[a] : "none";
 }
+
+/* ---- ctl: overrides ------------------------------------------------------------------------ */
+
+pp_tx_overrides_t *pp_tx_overrides(pp_tx_t *tx)
+{
+    if (!tx->overrides) {
+        pp_tx_overrides_t *ov = apr_pcalloc(tx->pool, sizeof *ov);
+        ov->engine = ov->audit_engine = ov->debug_level = PP_TRI_UNSET;
+        ov->body_access = ov->response_access = ov->force_body_variable = PP_TRI_UNSET;
+        ov->target_removals = apr_array_make(tx->pool, 2, sizeof(pp_target_removal_t));
+        tx->overrides = ov;
+    }
+    return tx->overrides;
+}
+
+int pp_tx_audit_engine(const pp_tx_t *tx)
+{
+    if (tx->overrides && tx->overrides->audit_engine != PP_TRI_UNSET)
+        return tx->overrides->audit_engine;
+    return pp_cfg_int(tx->cfg->audit_engine, PP_AUDIT_OFF);
+}
+
+const char *pp_tx_audit_parts(const pp_tx_t *tx)
+{
+    return tx->overrides && tx->overrides->audit_parts ? tx->overrides->audit_parts
+                                                       : tx->cfg->audit_parts;
+}
+
+bool pp_tx_request_body_access(const pp_tx_t *tx)
+{
+    if (tx->overrides && tx->overrides->body_access != PP_TRI_UNSET)
+        return tx->overrides->body_access == 1;
+    return pp_cfg_scan_request_body(tx->cfg);
+}
+
+bool pp_tx_response_body_access(const pp_tx_t *tx)
+{
+    if (tx->overrides && tx->overrides->response_access != PP_TRI_UNSET)
+        return tx->overrides->response_access == 1;
+    return pp_cfg_scan_output(tx->cfg);
+}
+
+apr_int64_t pp_tx_request_body_limit(const pp_tx_t *tx)
+{
+    if (tx->overrides && tx->overrides->body_limit > 0)
+        return tx->overrides->body_limit;
+    return tx->cfg->body_limit == PP_UNSET ? PP_DEFAULT_BODY_LIMIT_BYTES : tx->cfg->body_limit;
+}
+
+apr_int64_t pp_tx_response_body_limit(const pp_tx_t *tx)
+{
+    if (tx->overrides && tx->overrides->response_limit > 0)
+        return tx->overrides->response_limit;
+    return tx->cfg->response_limit == PP_UNSET ? PP_DEFAULT_RESPONSE_LIMIT_BYTES
+                                               : tx->cfg->response_limit;
+}

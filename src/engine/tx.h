@@ -143,6 +143,21 @@ static inline void pp_tx_changed(pp_tx_t *tx, pp_var_source_t s)
     tx->gen[s]++;
 }
 
+/* transaction.c: the per-transaction overrides ctl: writes (tx->overrides), made with every
+ * field unset at the first use; and the settings as ctl: left them for this transaction. */
+pp_tx_overrides_t *pp_tx_overrides(pp_tx_t *tx);
+int pp_tx_audit_engine(const pp_tx_t *tx);      /* SecAuditEngine or ctl:auditEngine */
+const char *pp_tx_audit_parts(const pp_tx_t *tx); /* NULL: SecAuditLogParts (or its default) */
+bool pp_tx_request_body_access(const pp_tx_t *tx);
+bool pp_tx_response_body_access(const pp_tx_t *tx);
+apr_int64_t pp_tx_request_body_limit(const pp_tx_t *tx);
+apr_int64_t pp_tx_response_body_limit(const pp_tx_t *tx);
+static inline int pp_tx_debug_level(const pp_tx_t *tx)
+{
+    return tx->overrides && tx->overrides->debug_level != PP_TRI_UNSET
+               ? tx->overrides->debug_level : pp_cfg_int(tx->cfg->debug_level, 0);
+}
+
 /* transaction.c */
 void pp_tx_intercept(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const char *reason);
 /* A message the engine raises itself (implicit check, upload rejection, body failure): recorded
@@ -159,7 +174,7 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define pp_debug(tx, level, ...)                                                              \
     do {                                                                                      \
-        if ((level) <= pp_cfg_int((tx)->cfg->debug_level, 0) || (level) <= 1)                 \
+        if ((level) <= pp_tx_debug_level(tx) || (level) <= 1)                             \
             pp_debug_write((tx), (level), __VA_ARGS__);                                       \
     } while (0)
 

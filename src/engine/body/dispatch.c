@@ -123,7 +123,7 @@ static const body_proc_t *pick(const pp_tx_t *tx)
 
 bool pp_tx_wants_request_body(const pp_tx_t *tx)
 {
-    if (!pp_cfg_scan_request_body(tx->cfg) || tx->verdict.intercepted)
+    if (!pp_tx_request_body_access(tx) || tx->verdict.intercepted)
         return false;
     /* MODSEC_NOPOSTBUFFERING set for the request (e.g. by SetEnvIf): its value is the reason. */
     const char *nobuf = tx->env ? apr_table_get(tx->env, "MODSEC_NOPOSTBUFFERING") : NULL;
@@ -143,7 +143,7 @@ static const char *spool_dir(const pp_tx_t *tx)
  * run D9: 200 MB were spooled, 400 MB for multipart, before any rule ran). */
 static apr_int64_t body_limit(const pp_tx_t *tx)
 {
-    return tx->cfg->body_limit == PP_UNSET ? PP_DEFAULT_BODY_LIMIT_BYTES : tx->cfg->body_limit;
+    return pp_tx_request_body_limit(tx); /* SecRequestBodyLimit or ctl:requestBodyLimit */
 }
 
 static void refuse_body(pp_tx_t *tx, const char *what, apr_off_t n)

@@ -27,14 +27,14 @@ bool pp_tx_wants_response_headers(const pp_tx_t *tx)
 {
     /* The audit record shows them; the guardian line takes the byte count from them; 2.x rules
      * of phase 5 may read them. */
-    return pp_cfg_int(tx->cfg->audit_engine, PP_AUDIT_OFF) != PP_AUDIT_OFF ||
+    return pp_tx_audit_engine(tx) != PP_AUDIT_OFF ||
            tx->cfg->guardian_log != NULL ||
            (!tx->rules_off && pp_cfg_has_rules2(tx->cfg, PP_PHASE_LOGGING));
 }
 
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type)
 {
-    return pp_cfg_engine_enabled(tx->cfg) && pp_cfg_scan_output(tx->cfg) &&
+    return pp_cfg_engine_enabled(tx->cfg) && pp_tx_response_body_access(tx) &&
            pp_cfg_output_mime_matches(tx->cfg, content_type);
 }
 
@@ -95,8 +95,7 @@ apr_status_t pp_tx_feed_response_body(pp_tx_t *tx, const char *data, apr_size_t 
     apr_status_t rv = pp_buffer_error(tx->response_body);
     if (rv != APR_SUCCESS)
         return rv; /* answered when it happened */
-    apr_off_t limit = tx->cfg->response_limit == PP_UNSET ? PP_DEFAULT_RESPONSE_LIMIT_BYTES
-                                                           : tx->cfg->response_limit;
+    apr_off_t limit = (apr_off_t)pp_tx_response_body_limit(tx);
     apr_off_t room = limit - pp_buffer_length(tx->response_body);
     bool over = (apr_off_t)len > room;
     if (over && over_limit(tx, limit) != APR_INCOMPLETE)

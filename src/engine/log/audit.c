@@ -308,7 +308,7 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
     memset(r, 0, sizeof *r);
     r->tx = tx;
     r->p = p;
-    r->parts = tx->cfg->audit_parts ? tx->cfg->audit_parts : PP_AUDIT_DEFAULT_PARTS;
+    r->parts = pp_tx_audit_parts(tx) ? pp_tx_audit_parts(tx) : PP_AUDIT_DEFAULT_PARTS;
     r->status = pp_log_status(tx);
     r->bytes = pp_log_response_bytes(tx);
     r->handler = pp_tx_conn(tx)->handler && *pp_tx_conn(tx)->handler ? pp_tx_conn(tx)->handler : "-";
@@ -334,7 +334,7 @@ static bool is_dynamic(const pp_tx_t *tx)
 
 static bool audit_wanted(const pp_tx_t *tx)
 {
-    switch (pp_cfg_int(tx->cfg->audit_engine, PP_AUDIT_OFF)) {
+    switch (pp_tx_audit_engine(tx)) { /* SecAuditEngine or ctl:auditEngine */
     case PP_AUDIT_ON:
         return true;
     case PP_AUDIT_RELEVANT_ONLY:

@@ -306,6 +306,14 @@ typedef struct pp_tx_overrides_t {
     unsigned nwords;
     apr_array_header_t *target_removals; /* pp_target_removal_t */
     int engine;                        /* PP_TRI_UNSET, or the engine mode ctl:ruleEngine set */
+    /* The rest of ctl: (reference §9.5); PP_TRI_UNSET / NULL / 0: the configuration's. Read
+     * through the pp_tx_* accessors of tx.h, never directly by the logs or body code. */
+    int audit_engine;                  /* ctl:auditEngine: PP_AUDIT_ON, _OFF, _RELEVANT_ONLY */
+    const char *audit_parts;           /* ctl:auditLogParts: the parts now in force */
+    int debug_level;                   /* ctl:debugLogLevel: 0-9 */
+    int body_access, response_access;  /* ctl:requestBodyAccess / responseBodyAccess: 0 or 1 */
+    int force_body_variable;           /* ctl:forceRequestBodyVariable: 0 or 1 */
+    apr_int64_t body_limit, response_limit; /* ctl:requestBodyLimit / responseBodyLimit */
 } pp_tx_overrides_t;
 
 /* ---- Rules ----------------------------------------------------------------------------- */

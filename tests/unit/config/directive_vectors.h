@@ -18,7 +18,7 @@ typedef struct directive_vector_t {
 static const directive_vector_t directive_vectors[] = {
     { "SecAction", "\"id:1,phase:1,pass,nolog,setvar:tx.a=1\"", NULL, NULL },
     { "SecAction", "pass", "SecAction: rules must have an id (id:N)", NULL },
-    { "SecAction", "\"id:2,ctl:debugLogLevel=9\"", "SecAction id 2: ctl:debugLogLevel is not supported yet", NULL },
+    { "SecAction", "\"id:2,ctl:hashEngine=On\"", "SecAction id 2: ctl:hashEngine=On: hash signing of links and forms (SecHashEngine) is not implemented in Parapet; only Off is accepted", NULL },
     { "SecArgumentsLimit", "1000", NULL, "1000" },
     { "SecArgumentsLimit", "0", "SecArgumentsLimit: \"0\" is not a number from 1 to 2147483647", NULL },
     { "SecAuditEngine", "RelevantOnly", NULL, "2" },

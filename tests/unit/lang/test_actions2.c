@@ -47,11 +47,36 @@ static void test_crs_actions_present(void **state)
     }
 }
 
+/* Every ctl: of the reference (§9.5) has a row, the rows sorted (case-insensitively). */
+static void test_ctl_names(void **state)
+{
+    (void)state;
+    static const char *const ref[] = {
+        "auditEngine", "auditLogParts", "debugLogLevel", "forceRequestBodyVariable",
+        "hashEnforcement", "hashEngine", "requestBodyAccess", "requestBodyLimit",
+        "requestBodyProcessor", "responseBodyAccess", "responseBodyLimit", "ruleEngine",
+        "ruleRemoveById", "ruleRemoveByMsg", "ruleRemoveByTag", "ruleRemoveTargetById",
+        "ruleRemoveTargetByMsg", "ruleRemoveTargetByTag",
+    };
+    apr_size_t n = 0;
+    for (; pp_a2_ctl_name(n); n++)
+        if (n > 0)
+            assert_true(strcasecmp(pp_a2_ctl_name(n - 1), pp_a2_ctl_name(n)) < 0);
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        bool found = false;
+        for (apr_size_t k = 0; k < n; k++)
+            found = found || strcmp(pp_a2_ctl_name(k), ref[i]) == 0;
+        if (!found)
+            fail_msg("ctl:%s has no row", ref[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_crs_actions_present),
+        cmocka_unit_test(test_ctl_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,5 +70,7 @@ PP_A2_FN(pp_a2_noauditlog); PP_A2_FN(pp_a2_capture);
 PP_A2_FN(pp_a2_setvar);
 /* ctl.c */
 PP_A2_FN(pp_a2_ctl);
+/* The i-th ctl name (sorted), NULL past the last: for the registry test. */
+const char *pp_a2_ctl_name(apr_size_t i);
 
 #endif
