@@ -65,6 +65,7 @@ SecRule ARGS "Attack2" "id:231,phase:2,deny,status:407,tag:'attack'"
 SecRule ARGS "'" "id:232,phase:2,deny,status:403,msg:'quote',tag:'xss'"
 SecRule ARGS "plx" "id:233,phase:2,deny,status:408,tag:'pl/%{tx.pl}'"
 SecRule ARGS "bodyarg" "id:234,phase:2,deny,status:409,msg:'body arg'"
+SecRule REQUEST_BODY "rawbody" "id:235,phase:2,deny,status:410,msg:'raw body'"
 """
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -95,6 +96,10 @@ CTL_REQUESTS = [
     ("POST", "/k2", FORM, "a=0123456789"),
     ("GET", "/dl?q=attack", {}, None),
     ("POST", "/fb", FORM, "a=bodyarg"),
+    ("POST", "/fb2", {"Content-Type": "text/plain"}, "some rawbody here"),
+    ("POST", "/k4", {"Content-Type": "text/plain"}, "some rawbody here"),
+    ("POST", "/fb3", {"Content-Type": "multipart/form-data; boundary=XX"},
+     "--XX\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nrawbody\r\n--XX--\r\n"),
     ("GET", "/hash?q=attack", {}, None),
 ]
 

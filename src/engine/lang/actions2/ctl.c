@@ -283,8 +283,7 @@ static void exec_response_access(pp_tx_t *tx, const ctl_t *c)
     pp_tx_overrides(tx)->response_access = c->n;
 }
 
-/* Recorded; REQUEST_BODY holds the raw body whatever the processor in Parapet (docs/rule-core.md:
- * ModSecurity leaves it empty without the flag, which inspects less). */
+/* REQUEST_BODY then also holds a body no processor read (rules/variables/collect2.c). */
 static void exec_force_body(pp_tx_t *tx, const ctl_t *c)
 {
     pp_tx_overrides(tx)->force_body_variable = c->n;

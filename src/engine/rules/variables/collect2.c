@@ -193,6 +193,11 @@ apr_status_t pp_var_number(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
 apr_status_t pp_var_request_body(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     pp_str_t s = pp_var_lang2(t) ? tx->urlencoded_body : tx->request_body;
+    /* ctl:forceRequestBodyVariable=On: also a body no processor read (ModSecurity's
+     * modsecurity_request_body_end_raw), never a multipart, JSON or XML one. */
+    if (pp_var_lang2(t) && !s.data && tx->body_kind == PP_BODY_RAW && tx->overrides &&
+        tx->overrides->force_body_variable == 1)
+        s = tx->request_body;
     if (s.data)
         push(out, s, PP_STR_NULL);
     return APR_SUCCESS;
