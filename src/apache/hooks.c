@@ -117,6 +117,7 @@ static void give_connection(request_rec *r, pp_tx_t *tx)
         .server_admin = r->server->server_admin,
         .script_filename = r->filename,
         .path_info = r->path_info,
+        .uri = r->uri,
         .handler = r->handler,
         .is_subreq = r->main != NULL,
     };

@@ -177,6 +177,9 @@ typedef struct pp_conn_info_t {
     const char *server_software;
     const char *script_filename; /* r->filename */
     const char *path_info;
+    const char *uri;             /* r->uri: the path as Apache has it, percent-decoded and
+                                    normalised from fixups on (2.x REQUEST_URI, _FILENAME,
+                                    _BASENAME in phases 2-5); NULL: the raw path */
     const char *handler;         /* r->handler at fixups */
     bool is_subreq;
 } pp_conn_info_t;

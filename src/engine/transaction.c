@@ -72,6 +72,8 @@ void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci)
 {
     tx->conn = *ci;
     tx->conn_complete = false;
+    /* Given again at fixups (file name, path info, decoded path): values cached in phase 1 go. */
+    pp_tx_changed(tx, PP_SRC_REQUEST);
 }
 
 void pp_tx_set_conn_fill(pp_tx_t *tx, pp_conn_fill_fn fill, void *ctx)

@@ -207,15 +207,17 @@ LIVE_VARIABLES = [
     ("ARGS_POST:A", (2,)), ("ARGS_GET_NAMES", (2,)), ("ARGS_COMBINED_SIZE", (1, 2)),
     ("QUERY_STRING", (1,)), ("REQUEST_COOKIES:c2", (1, 2)), ("REQUEST_COOKIES_NAMES", (1,)),
     ("REQUEST_HEADERS:x-h", (1,)), ("REQUEST_HEADERS_NAMES", (1,)), ("REQUEST_LINE", (1, 2)),
-    ("REQUEST_URI", (1,)), ("REQUEST_URI_RAW", (1, 2)),
-    ("REQUEST_FILENAME", (1,)), ("REQUEST_BASENAME", (1,)),
+    # the path is raw in phase 1 and Apache's decoded, normalised r->uri from phase 2 on
+    ("REQUEST_URI", (1, 2, 3)), ("REQUEST_URI_RAW", (1, 2)),
+    ("REQUEST_FILENAME", (1, 2, 3)), ("REQUEST_BASENAME", (1, 2)),
     ("REQUEST_BODY", (2,)), ("REQUEST_BODY_LENGTH", (1, 2)),
     ("FILES:F", (2,)), ("FILES_NAMES", (2,)), ("FILES_SIZES:f", (2,)),
     ("FILES_COMBINED_SIZE", (2,)),
     ("ENV:unique_id", (1, 2)), ("UNIQUE_ID", (2,)),
     ("REMOTE_ADDR", (1,)), ("REMOTE_HOST", (1,)), ("REMOTE_PORT", (1,)), ("REMOTE_USER", (2,)),
     ("AUTH_TYPE", (2,)), ("SERVER_NAME", (1,)), ("SERVER_ADDR", (1,)), ("SERVER_PORT", (1,)),
-    ("SCRIPT_FILENAME", (2,)), ("SCRIPT_BASENAME", (2,)), ("PATH_INFO", (2,)),
+    # known from fixups on: absent in phase 1 (and not cached from there)
+    ("SCRIPT_FILENAME", (1, 2)), ("SCRIPT_BASENAME", (1, 2)), ("PATH_INFO", (1, 2, 3)),
     ("TIME", (1,)), ("TIME_YEAR", (1,)), ("TIME_WDAY", (2,)), ("TIME_EPOCH", (1,)),
     ("DURATION", (2,)),
 ]
@@ -233,6 +235,9 @@ LIVE_REQUESTS = [
     ("POST", "/v2?x=1", LIVE_MP.encode(), {"Content-Type": "multipart/form-data; boundary=XyZ"}),
     ("GET", "/cgi-bin/echo.py/v3/extra%41/info?z=1", None, {}),
     ("GET", "/v4", None, {"User-Agent": "ua", "X-Forwarded-For": "1.2.3.4"}),
+    ("GET", "/v5/a%3Cb%20c/x/../d%2ephp?q=%3C", None, {}),
+    ("GET", "/v6/x?", None, {}),
+    ("GET", "/v7/%7e%2e/y/", None, {}),
 ]
 
 

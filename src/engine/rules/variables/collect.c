@@ -177,11 +177,40 @@ apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
     return APR_SUCCESS;
 }
 
+/* The request's path as a 2.x rule sees it: Apache's r->uri, which is the raw path in phase 1
+ * and the percent-decoded, normalised one from fixups on (/a%41b/./c//d → /aAb/c/d), as
+ * ModSecurity 2.9.7 reads it; the raw path for a 1.9 target or without an adapter. */
+static pp_str_t request_path(pp_tx_t *tx, const pp_target_t *t)
+{
+    const char *uri = pp_tx_conn(tx)->uri;
+    return uri && pp_var_lang2(t) ? pp_str_from_cstr(uri) : tx->path;
+}
+
+/* REQUEST_URI (the path and, when the request had a '?', it and the raw query string) and
+ * REQUEST_FILENAME (the path). */
+apr_status_t pp_var_request_path(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    pp_str_t raw = t->var->data == PP_PATH_URI ? tx->uri : tx->path;
+    pp_str_t path = request_path(tx, t);
+    if (!raw.data)
+        return APR_SUCCESS;
+    if (path.data == tx->path.data) {
+        push(out, raw, PP_STR_NULL);
+        return APR_SUCCESS;
+    }
+    const char *q = t->var->data == PP_PATH_URI ? memchr(raw.data, '?', raw.len) : NULL;
+    if (q)
+        path = pp_str_from_cstr(apr_psprintf(tx->pool, "%s?%.*s", path.data, (int)tx->query.len,
+                                             tx->query.data ? tx->query.data : ""));
+    push(out, path, PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
 apr_status_t pp_var_basename(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     const char *script = pp_tx_conn(tx)->script_filename;
     /* No script file: no SCRIPT_BASENAME, as there is no SCRIPT_FILENAME (not an empty one). */
-    pp_str_t p = t->var->data != PP_BASENAME_SCRIPT ? tx->path
+    pp_str_t p = t->var->data != PP_BASENAME_SCRIPT ? request_path(tx, t)
                  : script                           ? pp_str_from_cstr(script)
                                                     : PP_STR_NULL;
     if (!p.data)

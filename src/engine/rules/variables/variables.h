@@ -26,6 +26,7 @@ apr_status_t pp_var_constant(pp_tx_t *tx, const pp_target_t *t, apr_array_header
 apr_status_t pp_var_env(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_time(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_request_path(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_basename(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_files(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_files_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
@@ -59,6 +60,7 @@ enum { PP_TIME_ALL, PP_TIME_YEAR, PP_TIME_MON, PP_TIME_DAY, PP_TIME_HOUR, PP_TIM
 enum { PP_SCRIPT_UID, PP_SCRIPT_GID, PP_SCRIPT_USERNAME, PP_SCRIPT_GROUPNAME, PP_SCRIPT_MODE };
 enum { PP_FILES_NAMES, PP_FILES_SIZES, PP_FILES_TMPNAMES };
 enum { PP_BASENAME_SCRIPT, PP_BASENAME_REQUEST };
+enum { PP_PATH_URI, PP_PATH_FILENAME };
 enum { PP_CONST_API_VERSION };
 enum { PP_MATCHED_VALUE, PP_MATCHED_NAME };
 enum { PP_ARGS_GET = 0, PP_ARGS_POST = 1, PP_ARGS_NAMES_BIT = 2 };
