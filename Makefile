@@ -178,7 +178,7 @@ memcheck: $(UNIT_BIN)
 TSAN_CC     ?= clang
 TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer
 TSAN_OBJ    := $(patsubst src/%.c,$(BUILD)/tsan/obj/%.o,$(ENGINE_SRC))
-TSAN_UNIT   := $(BUILD)/tsan/tests/test_threads
+TSAN_UNIT   := $(BUILD)/tsan/tests/test_threads $(BUILD)/tsan/tests/config/test_merge_once
 
 .PHONY: tsan-unit
 

@@ -119,14 +119,32 @@ static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *ar
     return pp_cfg_apply(cfg, d, args, &site, cmd->pool, cmd->temp_pool);
 }
 
-static void *create_dir_config(apr_pool_t *p, char *dir)
+/* Configurations made while the configuration is read are permanent: their merges at
+ * request time are made once (config/merge_once.c). An .htaccess configuration, made per
+ * request, is not. */
+static bool reading_configuration(void)
 {
-    return pp_cfg_create(p);
+    return ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM;
 }
 
+static void *create_dir_config(apr_pool_t *p, char *dir)
+{
+    pp_cfg_t *cfg = pp_cfg_create(p);
+    if (reading_configuration())
+        pp_cfg_make_permanent(cfg, p);
+    return cfg;
+}
+
+/* Merges made while reading the configuration (virtual hosts) come before pp_cfg_finish and
+ * stay as they are; merges at request time are made once per pair. */
 static void *merge_configs(apr_pool_t *p, void *base, void *add)
 {
-    return pp_cfg_merge(p, base, add);
+    if (!reading_configuration())
+        return pp_cfg_merge_once(p, base, add);
+    pp_cfg_t *m = pp_cfg_merge(p, base, add);
+    if (m != base && m != add && pp_cfg_memo_size(base) >= 0 && pp_cfg_memo_size(add) >= 0)
+        pp_cfg_make_permanent(m, p);
+    return m;
 }
 
 /* Finishes one configuration; a failure stops start-up with the engine's message. Its rule

@@ -95,6 +95,14 @@ pp_cfg_t *pp_cfg_create(apr_pool_t *cp);
 /* Child inherits unset slots and (per SecFilterInheritance) rules from parent. Result in p.
  * Cheap enough to run per request (Apache merges per-directory configs at request time). */
 pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child);
+/* config/merge_once.c: a configuration made at start-up is made permanent (owner: the pool it
+ * lives as long as); pp_cfg_merge_once then merges each (parent, child) pair of permanent
+ * configurations once and returns the same read-only result (with its rule plan) afterwards;
+ * otherwise it merges in p as pp_cfg_merge. Thread-safe. */
+void pp_cfg_make_permanent(pp_cfg_t *cfg, apr_pool_t *owner);
+pp_cfg_t *pp_cfg_merge_once(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child);
+/* Entries in cfg's merge memo; -1 when cfg is not permanent (tests). */
+int pp_cfg_memo_size(const pp_cfg_t *cfg);
 
 /* Directive registry, built from config/directives.def. */
 const pp_directive_t *pp_directive_find(const char *name);

@@ -145,6 +145,7 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
         return (pp_cfg_t *)child;
     pp_cfg_t *m = apr_palloc(p, sizeof *m);
     *m = *child;
+    m->memo = NULL; /* the child's memo is keyed for the child, not for this result */
     merge_slots(m, parent, child);
     if (child->byte_min == PP_UNSET) {
         m->byte_min = parent->byte_min;

@@ -70,6 +70,8 @@ struct pp_cfg_t {
      * merging the result under the server's configuration, so a merge must compose. */
     const apr_array_header_t *filters;
     apr_pool_t *cp;                          /* configuration pool (target slots live there) */
+    struct pp_cfg_memo_t *memo;              /* merges this was the child of (merge_once.c);
+                                                NULL: not permanent, merged per request */
     bool touched;                            /* a directive was applied (or merged in) */
     unsigned phase_mask;                     /* 1 << phase for every phase holding a rule (a
                                                 superset after merges): empty phases are skipped
