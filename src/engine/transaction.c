@@ -194,6 +194,13 @@ apr_status_t pp_tx_parse_request_headers(pp_tx_t *tx)
     return APR_SUCCESS;
 }
 
+bool pp_tx_detection_only(const pp_tx_t *tx)
+{
+    if (tx->overrides && tx->overrides->engine != PP_TRI_UNSET)
+        return tx->overrides->engine == PP_ENGINE_DETECTION_ONLY;
+    return pp_cfg_int(tx->cfg->engine, PP_ENGINE_OFF) == PP_ENGINE_DETECTION_ONLY;
+}
+
 void pp_tx_set_rules_enabled(pp_tx_t *tx, bool on) { tx->rules_off = !on; }
 bool pp_tx_rules_enabled(const pp_tx_t *tx) { return !tx->rules_off; }
 

@@ -168,6 +168,9 @@ void pp_tx_raise(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase, const 
                  const char *what);
 /* An internal failure that touches the verdict: intercept with status (fail closed). */
 void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason);
+/* SecRuleEngine DetectionOnly (or ctl:ruleEngine=DetectionOnly) is in force: rules and the
+ * engine's own verdicts on the request's content disrupt nothing (reference secrule-2.9 §1.2). */
+bool pp_tx_detection_only(const pp_tx_t *tx);
 
 /* log/debug.c: one line to the debug log (and, at level 1, the host's error log). */
 void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)

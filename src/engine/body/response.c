@@ -72,8 +72,9 @@ static apr_status_t fail_hold(pp_tx_t *tx, apr_status_t rv)
  * (docs/migration-1.9.md). */
 static apr_status_t over_limit(pp_tx_t *tx, apr_off_t limit)
 {
+    /* DetectionOnly makes it ProcessPartial, as in ModSecurity (reference secrule-2.9 §1.2). */
     if (pp_cfg_int(tx->cfg->response_limit_action, PP_LIMIT_PROCESS_PARTIAL) ==
-        PP_LIMIT_PROCESS_PARTIAL) {
+            PP_LIMIT_PROCESS_PARTIAL || pp_tx_detection_only(tx)) {
         pp_debug(tx, 4, "Response body over SecResponseBodyLimit (%" APR_OFF_T_FMT " bytes): "
                  "OUTPUT inspects the first %" APR_OFF_T_FMT " bytes, the rest streams unheld",
                  limit, limit);

@@ -236,13 +236,6 @@ static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_
 
 /* ---- 2.x rules (SecRule, SecAction) ------------------------------------------------------ */
 
-static bool detection_only(const pp_tx_t *tx)
-{
-    if (tx->overrides && tx->overrides->engine != PP_TRI_UNSET)
-        return tx->overrides->engine == PP_ENGINE_DETECTION_ONLY;
-    return pp_cfg_int(tx->cfg->engine, PP_ENGINE_OFF) == PP_ENGINE_DETECTION_ONLY;
-}
-
 /* ctl:ruleRemoveById/ByTag removed the rule for this transaction. */
 static bool rule_removed(const pp_tx_t *tx, const pp_rule_t *r)
 {
@@ -363,7 +356,7 @@ static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *las
 {
     const pp_actionset_t *as = r->effective;
     /* In phase 5 a disruptive action only warns (reference secrule-2.9 §1.1). */
-    bool denies = as->disruptive == PP_ACTION_DENY && !detection_only(tx) &&
+    bool denies = as->disruptive == PP_ACTION_DENY && !pp_tx_detection_only(tx) &&
                   phase != PP_PHASE_LOGGING;
     /* HIGHEST_SEVERITY: the starter's severity when 1-7 (0, EMERGENCY, never counts). */
     if (as->severity >= 1 && as->severity <= 7 &&
