@@ -263,6 +263,9 @@ static int run_request_headers(request_rec *r)
     rq->early = true;
     give_request_head(r, rq->tx);
     pp_tx_finish_request_headers(rq->tx);
+    if (!pp_tx_verdict(rq->tx)->intercepted && pp_ap_request_has_body(r)) {
+        pp_tx_check_request_length(rq->tx); /* 413 now, as ModSecurity 2 answers it */
+    }
     v = intercepting(rq->tx);
     pp_ap_report_verdict(r, rq);
     return v != NULL ? answer_verdict(r, v) : DECLINED;

@@ -224,6 +224,9 @@ void pp_tx_set_rules_enabled(pp_tx_t *tx, bool on);
 bool pp_tx_rules_enabled(const pp_tx_t *tx);
 /* Whether the engine wants the request body (SecFilterScanPOST, method, env override). */
 bool pp_tx_wants_request_body(const pp_tx_t *tx);
+/* Refuses (413) a request whose Content-Length is over SecRequestBodyLimit, when it wants the
+ * body, before a byte is read; pp_tx_feed_request_body does the same at its first call. */
+void pp_tx_check_request_length(pp_tx_t *tx);
 /* Streams the request body. Memory stays bounded: past SecUploadInMemoryLimit the body spills
  * to a temp file. Returns non-success on a local failure (disk full); the verdict then says so. */
 apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len);

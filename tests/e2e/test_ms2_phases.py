@@ -9,7 +9,8 @@ each phase sees and where it runs:
 - phase 1 runs at post_read_request with the server's configuration: a phase-1 rule on
   ARGS_POST or REQUEST_BODY never matches, a phase-1 rule inside a <LocationMatch> never runs,
   a phase-1 deny wins over Apache's own 401 (it comes before authentication) and over a
-  <Location> that turns the engine off (that only counts from fixups on);
+  <Location> that turns the engine off (that only counts from fixups on), and so does the 413
+  for a Content-Length over SecRequestBodyLimit;
 - phase 2 sees the body and runs first at fixups (before a per-directory RewriteRule that
   redirects); phase 3 the response status and headers (also of a 404 or 401 error
   page) but not the body; phase 4 the body when it is held, and runs right after phase 3 when
@@ -63,6 +64,7 @@ ScriptAliasMatch "^/t/[^/]+/cgi/(.*)$" "@ROOT@/cgi-bin/$1"
 
 RULES = r"""
 SecRequestBodyAccess On
+SecRequestBodyLimit 10000
 SecResponseBodyAccess On
 SecResponseBodyMimeType text/plain text/html
 SecDefaultAction "phase:2,log,auditlog,pass"
@@ -119,6 +121,7 @@ REQUESTS = [
     ("rw", "GET", "static/rw/a.html", {"X-P5": "1"}, None),
     ("rwdeny", "GET", "static/rw/a.html", {"X-P2": "deny"}, None),
     ("auth1", "GET", "auth/x", {"X-P1": "deny"}, None),
+    ("auth413", "POST", "auth/x", FORM, "a=" + "x" * 20000),
     ("auth2", "GET", "auth/x", {"X-P5": "1"}, None),
 ]
 
@@ -268,7 +271,7 @@ def test_phases_match_modsecurity():
     assert "110" not in sum(ids.values(), []) and "601" not in sum(ids.values(), []), ids
     assert "210" in ids["post"] and "314" in ids["post"] and "512" in ids["post"], ids
     assert status["404"] == 410 and status["p4pngdeny"] == 412 and status["auth1"] == 406, status
-    assert status["rw"] == 302 and status["rwdeny"] == 409, status
+    assert status["rw"] == 302 and status["rwdeny"] == 409 and status["auth413"] == 413, status
 
 
 def test_detection_only_matches_modsecurity():

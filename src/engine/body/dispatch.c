@@ -739,3 +739,14 @@ static apr_status_t xml_finish(pp_tx_t *tx)
     }
     return APR_SUCCESS;
 }
+
+/* ---- before the body ------------------------------------------------------------------------ */
+
+/* ModSecurity 2 compares Content-Length with SecRequestBodyLimit right after phase 1, before
+ * anything reads the body (reference secrule-2.9 §1.3 step 1, §12.6). Not in DetectionOnly,
+ * which reads the body up to the limit (ProcessPartial). */
+void pp_tx_check_request_length(pp_tx_t *tx)
+{
+    if (pp_tx_wants_request_body(tx) && !pp_tx_detection_only(tx))
+        length_declared_over(tx);
+}
