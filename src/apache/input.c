@@ -11,7 +11,9 @@
  * memory through pp_tx_read_request_body, a spooled one as file buckets on its spool file, so
  * its bytes are read once, by whoever consumes the buckets, instead of read back and copied.
  * Filters the handler adds later (SetInputFilter DEFLATE and the like) sit above it and still
- * see the original bytes. It never calls the filters below it.
+ * see the original bytes. It calls the filters below it only for a body the engine stopped
+ * reading at SecRequestBodyLimit under ProcessPartial: after the engine's copy and the bytes it
+ * kept aside, the rest comes straight from the client, uninspected, as in ModSecurity.
  */
 #include <string.h>
 
@@ -38,11 +40,16 @@ typedef struct replay_ctx_t {
     apr_file_t *file;
     apr_off_t pos, total;
     apr_bucket_brigade *tmp; /* reused: one per call would grow r->pool with the body size */
+    /* ProcessPartial: the bytes fed past the limit, then (unread) the client's rest. */
+    pp_str_t rest;
+    bool rest_given, from_client;
 } replay_ctx_t;
 
 /* Feeds one brigade to the engine. Returns true when EOS was seen, or when the engine refused
  * the body (SecRequestBodyLimit, ...): the rest is not read, since nothing would be done with it
- * but spooling; the refusal (413) then makes Apache close the connection. */
+ * but spooling; the refusal (413) then makes Apache close the connection. Also true after the
+ * brigade in which the engine reached the limit under ProcessPartial: the engine has kept the
+ * rest of that brigade aside and the remainder stays with the client (rq->body_unread). */
 static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb,
                          apr_status_t *rv)
 {
@@ -53,6 +60,7 @@ static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb
         apr_size_t len;
 
         if (APR_BUCKET_IS_EOS(b)) {
+            rq->body_unread = false;
             return true;
         }
         if (APR_BUCKET_IS_METADATA(b)) {
@@ -70,6 +78,10 @@ static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb
                 return true;
             }
         }
+    }
+    if (pp_tx_request_body_partial(rq->tx)) {
+        rq->body_unread = true;
+        return true;
     }
     return false;
 }
@@ -202,6 +214,36 @@ static apr_status_t replay_file(ap_filter_t *f, replay_ctx_t *ctx, apr_bucket_br
     return rv;
 }
 
+/* Once the engine's copy is served: under ProcessPartial the bytes kept aside past the limit,
+ * then the client's unread rest through the filters below; otherwise the end. */
+static apr_status_t replay_after(ap_filter_t *f, replay_ctx_t *ctx, apr_bucket_brigade *bb,
+                                 ap_input_mode_t mode, apr_read_type_e block,
+                                 apr_off_t readbytes)
+{
+    apr_bucket_alloc_t *ba = f->c->bucket_alloc;
+
+    if (!ctx->rest_given && ctx->rest.len > 0) {
+        replay_ctx_t w = *ctx;
+        apr_size_t n;
+
+        w.data = ctx->rest.data;
+        w.len = ctx->rest.len;
+        n = window_for_mode(&w, mode, readbytes);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(ctx->rest.data, n, NULL, ba));
+        if (mode != AP_MODE_SPECULATIVE) {
+            ctx->rest.data += n;
+            ctx->rest.len -= n;
+        }
+        return APR_SUCCESS;
+    }
+    ctx->rest_given = true;
+    if (ctx->from_client) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+    return APR_SUCCESS;
+}
+
 static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
                                 apr_read_type_e block, apr_off_t readbytes)
 {
@@ -213,6 +255,9 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     if (mode != AP_MODE_READBYTES && mode != AP_MODE_GETLINE && mode != AP_MODE_SPECULATIVE
         && mode != AP_MODE_EXHAUSTIVE) {
         return APR_ENOTIMPL;
+    }
+    if (ctx->file != NULL && ctx->pos >= ctx->total) {
+        return replay_after(f, ctx, bb, mode, block, readbytes);
     }
     if (ctx->file != NULL) {
         rv = replay_file(f, ctx, bb, mode, readbytes);
@@ -231,8 +276,7 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
         return rv;
     }
     if (ctx->eos) {
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
-        return APR_SUCCESS;
+        return replay_after(f, ctx, bb, mode, block, readbytes);
     }
     n = window_for_mode(ctx, mode, readbytes);
     /* A heap copy: the engine's buffer is reused on the next read, and a handler may set
@@ -274,9 +318,12 @@ void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq)
     rq->replay = ctx;
     ctx->file = open_spool(r, rq->tx);
     ctx->total = pp_tx_request_body_length(rq->tx);
+    ctx->rest = pp_tx_request_body_rest(rq->tx);
+    ctx->from_client = rq->body_unread;
     /* The handler reads a de-chunked body of known size: say so, so ap_setup_client_block
-     * accepts it and CGI gets CONTENT_LENGTH. An internal redirect copies these headers. */
-    if (apr_table_get(r->headers_in, "Transfer-Encoding") != NULL) {
+     * accepts it and CGI gets CONTENT_LENGTH. An internal redirect copies these headers. A
+     * body partly left with the client keeps its framing: its size is not known. */
+    if (apr_table_get(r->headers_in, "Transfer-Encoding") != NULL && !rq->body_unread) {
         apr_table_unset(r->headers_in, "Transfer-Encoding");
         apr_table_setn(r->headers_in, "Content-Length",
                        apr_off_t_toa(r->pool, pp_tx_request_body_length(rq->tx)));

@@ -37,6 +37,8 @@ typedef struct pp_ap_req_t {
     bool early;            /* phase 1 ran at post_read_request (2.x rules, server config) */
     bool inspected;        /* the inbound phase ran: the engine is on for this request */
     bool body_consumed;    /* we read the body from the client */
+    bool body_unread;      /* ProcessPartial: we stopped reading before the end of the body;
+                              the replay hands on the rest from the client */
     void *replay;          /* input.c's replay state once the request was let through */
     bool response_given;   /* response status and headers were handed to the engine */
     bool type_given;       /* ... and Content-Type from r->content_type (see below) */
@@ -53,6 +55,8 @@ typedef struct pp_ap_process_t {
     ino_t jail_ino;
     struct metrics_shm_t *metrics; /* metrics.c's shared segment, set in post_config */
     apr_hash_t *stores;        /* store.c: pp_cfg_t* -> pp_store_t*, per configuration generation */
+    apr_hash_t *embedded;      /* store.c: pp_cfg_t* -> LMDB file under SecDataDir, opened per
+                                  child (an LMDB environment must not cross a fork) */
 } pp_ap_process_t;
 
 /* ---- mod_parapet.c ------------------------------------------------------------------------ */

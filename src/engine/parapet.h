@@ -236,6 +236,14 @@ apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
  * *len = 0 at the end. data points into engine memory valid until the next call. */
 apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len);
 apr_off_t pp_tx_request_body_length(const pp_tx_t *tx);
+/* SecRequestBodyLimitAction ProcessPartial (or DetectionOnly) and the body passed
+ * SecRequestBodyLimit: the rules inspect its first LIMIT bytes only. The host stops reading after
+ * the chunk that made it so, and the application gets the kept bytes (pp_tx_read_request_body /
+ * pp_tx_request_body_file), then pp_tx_request_body_rest, then what is still unread from the
+ * client, uninspected (as ModSecurity 2.9.7 does). Never fails. */
+bool pp_tx_request_body_partial(const pp_tx_t *tx);
+/* The bytes fed after the limit was reached (in the transaction's pool; empty when none). */
+pp_str_t pp_tx_request_body_rest(const pp_tx_t *tx);
 /* When the buffered body went to a file (past SecUploadInMemoryLimit), flushes it and sets
  * *file: it holds the whole body from offset 0 and lives as long as the transaction, so the
  * adapter can replay it from the file without copying it through memory. Its offset is the

@@ -148,12 +148,13 @@ static const char *header_get(const pp_tx_t *tx, const char *name)
 static void parse_cookies(pp_tx_t *tx)
 {
     int format = pp_cfg_int(tx->cfg->cookie_format, 0);
+    char sep = tx->cfg->cookiev0_separator ? tx->cfg->cookiev0_separator[0] : ';';
     for (int i = 0; i < tx->headers->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
         if (!pp_str_eq_ci(f->name, "Cookie"))
             continue;
         bool malformed = false;
-        pp_cookies_parse(tx->pool, f->value, format, tx->cookies, &malformed);
+        pp_cookies_parse_sep(tx->pool, f->value, format, sep, tx->cookies, &malformed);
         tx->cookies_malformed = tx->cookies_malformed || malformed;
     }
 }
@@ -169,7 +170,8 @@ static bool parse_request_head(pp_tx_t *tx)
         return false;
     }
     if (tx->query.len)
-        pp_urlencoded_parse(tx->pool, tx->query, tx->args, NULL);
+        pp_urlencoded_parse_sep(tx->pool, tx->query, pp_cfg_argument_separator(tx->cfg), tx->args,
+                                NULL);
     tx->query_arg_count = tx->args->nelts;
     tx->args_combined = tx->query;
     tx->content_type = header_get(tx, "Content-Type");

@@ -91,6 +91,10 @@ struct pp_tx_t {
     apr_interval_time_t upload_scan_spent; /* approval and clamd time so far (the deadline) */
     apr_status_t body_error;      /* a local failure while spooling (disk full) */
     const char *body_error_text;
+    bool body_partial;            /* SecRequestBodyLimit reached under ProcessPartial: body holds
+                                     the first LIMIT bytes, body_rest what followed them in the
+                                     chunks fed since (the host stops reading) */
+    pp_str_t body_rest;
     const char *body_processor;   /* ctl:requestBodyProcessor: "JSON", "XML", "URLENCODED",
                                      "MULTIPART"; NULL: chosen by Content-Type */
     const char *reqbody_error_msg; /* REQBODY_ERROR_MSG: the processor's error; NULL: none */

@@ -134,9 +134,10 @@ bool pp_tx_wants_request_body(const pp_tx_t *tx)
     return true;
 }
 
+/* SecTmpDir, else (1.9) SecUploadDir, else the buffer's default (/tmp). */
 static const char *spool_dir(const pp_tx_t *tx)
 {
-    return tx->cfg->upload_dir;
+    return tx->cfg->tmp_dir ? tx->cfg->tmp_dir : tx->cfg->upload_dir;
 }
 
 /* SecRequestBodyLimit bounds what is buffered and spooled per request, whatever the type (attack
@@ -154,7 +155,8 @@ static void refuse_body(pp_tx_t *tx, const char *what, apr_off_t n)
                             body_limit(tx)));
 }
 
-/* A declared length over the limit is refused before a byte is kept. */
+/* A declared length over the limit is refused before a byte is kept (Reject); under
+ * ProcessPartial it is only logged, as ModSecurity logs it, and the first LIMIT bytes are read. */
 static bool length_declared_over(pp_tx_t *tx)
 {
     for (int i = 0; i < tx->headers->nelts; i++) {
@@ -162,11 +164,40 @@ static bool length_declared_over(pp_tx_t *tx)
         apr_int64_t n;
         if (pp_str_eq_ci(f->name, "Content-Length") && pp_parse_int64(f->value.data, &n) &&
             n > body_limit(tx)) {
+            if (pp_cfg_body_limit_action(tx->cfg) == PP_LIMIT_PROCESS_PARTIAL) {
+                pp_debug(tx, 1, "Request body (Content-Length %" APR_INT64_T_FMT ") is larger "
+                         "than SecRequestBodyLimit %" APR_INT64_T_FMT ": only that much is "
+                         "inspected (ProcessPartial).", n, body_limit(tx));
+                return false;
+            }
             refuse_body(tx, "with Content-Length", (apr_off_t)n);
             return true;
         }
     }
     return false;
+}
+
+/* ProcessPartial past the limit: bytes no longer go to the buffer or the processors; they are
+ * kept aside for the application, which then reads the rest from the client. */
+static void keep_rest(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    if (!len)
+        return;
+    char *s = apr_palloc(tx->pool, tx->body_rest.len + len);
+    if (tx->body_rest.len)
+        memcpy(s, tx->body_rest.data, tx->body_rest.len);
+    memcpy(s + tx->body_rest.len, data, len);
+    tx->body_rest = (pp_str_t){ s, tx->body_rest.len + len };
+}
+
+bool pp_tx_request_body_partial(const pp_tx_t *tx)
+{
+    return tx->body_partial;
+}
+
+pp_str_t pp_tx_request_body_rest(const pp_tx_t *tx)
+{
+    return tx->body_rest;
 }
 
 static apr_status_t begin_body(pp_tx_t *tx)
@@ -204,10 +235,26 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     }
     if (tx->body_error)
         return tx->body_error;
+    if (tx->body_partial) {
+        keep_rest(tx, data, len);
+        return APR_SUCCESS;
+    }
     apr_off_t total = pp_buffer_length(tx->body) + (apr_off_t)len;
     if (total > body_limit(tx)) {
-        refuse_body(tx, "of at least", total);
-        return APR_SUCCESS;
+        if (pp_cfg_body_limit_action(tx->cfg) != PP_LIMIT_PROCESS_PARTIAL) {
+            refuse_body(tx, "of at least", total);
+            return APR_SUCCESS;
+        }
+        /* Inspect up to the limit; what is beyond it goes to the application unread. */
+        apr_size_t keep = (apr_size_t)(body_limit(tx) - pp_buffer_length(tx->body));
+        pp_debug(tx, 1, "Request body is larger than SecRequestBodyLimit %" APR_INT64_T_FMT
+                 ": the rest is not inspected (ProcessPartial).", body_limit(tx));
+        tx->body_partial = true;
+        keep_rest(tx, data + keep, len - keep);
+        len = keep;
+        total = body_limit(tx);
+        if (!len)
+            return APR_SUCCESS;
     }
     if ((tx->body_kind == PP_BODY_URLENCODED || tx->body_kind == PP_BODY_JSON ||
          tx->body_kind == PP_BODY_XML) &&
@@ -402,7 +449,7 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
         refuse_nofiles(tx, pp_buffer_length(tx->body));
         return APR_SUCCESS;
     }
-    pp_urlencoded_parse(tx->pool, body, tx->args, NULL);
+    pp_urlencoded_parse_sep(tx->pool, body, pp_cfg_argument_separator(tx->cfg), tx->args, NULL);
     pp_tx_changed(tx, PP_SRC_ARGS);
     if (pp_fields_nul_name(tx->args, tx->query_arg_count, false)) {
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,

@@ -134,6 +134,33 @@ static void merge_rules(apr_pool_t *p, pp_cfg_t *m, const pp_cfg_t *parent, cons
     m->filters = all;
 }
 
+/* Response MIME types (reference secrule-2.9 §3): a 1.9 list (SecFilterOutputMimeTypes)
+ * replaces the parent's, SecResponseBodyMimeType adds its types to the parent's, and
+ * SecResponseBodyMimeTypesClear starts from nothing. */
+static void merge_mime_types(apr_pool_t *p, pp_cfg_t *m, const pp_cfg_t *parent,
+                             const pp_cfg_t *child)
+{
+    m->output_mime_types = child->output_mime_types;
+    m->mime_types_mode = child->mime_types_mode;
+    if (!child->output_mime_types) {
+        m->output_mime_types = parent->output_mime_types;
+        m->mime_types_mode = parent->mime_types_mode;
+    } else if (child->mime_types_mode == PP_MIME_ADD && parent->output_mime_types) {
+        apr_array_header_t *u = apr_array_copy(p, parent->output_mime_types);
+        for (int i = 0; i < child->output_mime_types->nelts; i++) {
+            const char *t = APR_ARRAY_IDX(child->output_mime_types, i, const char *);
+            bool seen = false;
+            for (int j = 0; j < u->nelts && !seen; j++)
+                seen = strcmp(APR_ARRAY_IDX(u, j, const char *), t) == 0;
+            if (!seen)
+                APR_ARRAY_PUSH(u, const char *) = t;
+        }
+        m->output_mime_types = u;
+        m->mime_types_mode = parent->mime_types_mode == PP_MIME_CLEARED ? PP_MIME_CLEARED
+                                                                        : PP_MIME_ADD;
+    }
+}
+
 pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child)
 {
     /* Apache merges per request, and most <Directory>/<Location> sections hold no Parapet
@@ -151,8 +178,14 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
         m->byte_min = parent->byte_min;
         m->byte_max = parent->byte_max;
     }
-    if (!child->output_mime_types)
-        m->output_mime_types = parent->output_mime_types;
+    merge_mime_types(p, m, parent, child);
+    if (!child->unicode_map)
+        m->unicode_map = parent->unicode_map;
+    if (parent->component_signatures) /* ModSecurity appends the child's to the parent's */
+        m->component_signatures = child->component_signatures
+                                      ? apr_array_append(p, parent->component_signatures,
+                                                         child->component_signatures)
+                                      : parent->component_signatures;
     if (!child->audit_relevant_status)
         m->audit_relevant_status = parent->audit_relevant_status;
     if (!child->debug_file)
@@ -233,6 +266,28 @@ bool pp_cfg_output_mime_matches(const pp_cfg_t *cfg, const char *content_type)
         }
     }
     return false;
+}
+
+const struct pp_unicode_map_t *pp_cfg_unicode_map(const pp_cfg_t *cfg)
+{
+    return pp_cfg_int(cfg->unicode_codepage, 0) > 0 ? cfg->unicode_map : NULL;
+}
+
+long pp_cfg_collection_timeout_s(const pp_cfg_t *cfg)
+{
+    return pp_cfg_int(cfg->col_timeout_s, PP_DEFAULT_COL_TIMEOUT_S);
+}
+
+const char *pp_cfg_webappid(const pp_cfg_t *cfg)
+{
+    return cfg->webappid ? cfg->webappid : "default";
+}
+
+int pp_cfg_body_limit_action(const pp_cfg_t *cfg)
+{
+    if (cfg->engine == PP_ENGINE_DETECTION_ONLY)
+        return PP_LIMIT_PROCESS_PARTIAL;
+    return pp_cfg_int(cfg->body_limit_action, PP_LIMIT_REJECT);
 }
 
 const char *pp_cfg_server_signature(const pp_cfg_t *cfg) { return cfg->server_signature; }

@@ -28,6 +28,10 @@ enum { PP_AUDIT_FORMAT_NATIVE, PP_AUDIT_FORMAT_JSON };
 enum { PP_AUDIT_SERIAL, PP_AUDIT_CONCURRENT };
 enum { PP_KEEP_OFF, PP_KEEP_ON, PP_KEEP_RELEVANT_ONLY };
 enum { PP_LIMIT_REJECT, PP_LIMIT_PROCESS_PARTIAL };
+/* output_mime_types merging: 1.9's list replaces the parent's; 2.x's SecResponseBodyMimeType
+ * adds to it, and SecResponseBodyMimeTypesClear drops it (reference secrule-2.9 §3). */
+enum { PP_MIME_REPLACE, PP_MIME_ADD, PP_MIME_CLEARED };
+#define PP_DEFAULT_COL_TIMEOUT_S 3600         /* SecCollectionTimeout (ModSecurity 2.9.7) */
 
 struct pp_cfg_t {
     /* Generic slots (directives.def names them). */
@@ -44,10 +48,18 @@ struct pp_cfg_t {
     /* SecCollectionStore*, SecCollectionKeyPrefix (store/store.h, config/set_store.c) */
     const char *collection_store, *collection_password_file, *collection_key_prefix;
     int collection_timeout_ms, collection_fail_closed;
+    /* ModSecurity 2.x directives (config/set_ms2.c; docs/directives.md) */
+    int body_limit_action, col_timeout_s, unicode_codepage, audit_dir_mode, audit_file_mode;
+    int upload_file_mode, tmp_save_uploads, rule_perf_time_us;
+    const char *argument_separator, *cookiev0_separator, *data_dir, *tmp_dir, *webappid;
+    const char *sensor_id, *httpbl_key;
 
     /* Structured values, merged by hand in config.c. */
     int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
     apr_array_header_t *output_mime_types;   /* const char*, "" = (null); NULL = unset */
+    int mime_types_mode;                     /* how output_mime_types merges: PP_MIME_* */
+    const struct pp_unicode_map_t *unicode_map; /* SecUnicodeMapFile; NULL = unset */
+    apr_array_header_t *component_signatures;   /* SecComponentSignature (const char*) */
     const pp_regex_t *audit_relevant_status; /* compiled from audit_relevant_status_src */
     apr_file_t *debug_file;
     const pp_actionset_t *default_action;    /* last SecFilterDefaultAction of the context */
@@ -164,6 +176,31 @@ typedef struct pp_range_t { int min, max; } pp_range_t;
 extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1], pp_range_1_max[1],
     pp_range_0_3600000[1];
 extern const pp_range_t pp_range_1_1000[1];
+extern const pp_range_t pp_range_0_2592000[1];
+
+/* set_ms2.c: the ModSecurity 2.x directives that need more than a generic setter. */
+const char *pp_set_char(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_limit_action(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_mime_types2(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_mime_types_clear(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_mode(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_component_signature(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_unicode_map(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_unicode_codepage(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_intercept_on_error(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_off_only(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_flag_note(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_accepted(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_refused(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_data_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_tmp_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+/* Texts used as `extra` by pp_set_off_only / pp_set_flag_note / pp_set_accepted / pp_set_refused:
+ * why On (or the directive) is refused, or the note a start-up warning gives. */
+extern const char pp_why_conn_engine[], pp_why_content_injection[], pp_why_backend_compression[];
+extern const char pp_why_hash_engine[], pp_why_stream_inspection[], pp_why_xml_entity[];
+extern const char pp_why_remote_rules[], pp_why_state_limit[], pp_why_rule_script[];
+extern const char pp_why_geo_db[];
+extern const char pp_note_status_engine[], pp_note_cache_tfn[], pp_note_gsb_db[];
 
 /* Splits raw directive arguments like Apache's ap_getword_conf: whitespace separates words,
  * "..." and '...' quote (quotes removed), backslash escapes the quote character. */
@@ -177,5 +214,20 @@ static inline int pp_cfg_int(int v, int dflt)
     return v == PP_UNSET ? dflt : v;
 }
 const pp_actionset_t *pp_cfg_default_action(const pp_cfg_t *cfg);
+/* SecArgumentSeparator (default '&'). */
+static inline char pp_cfg_argument_separator(const pp_cfg_t *cfg)
+{
+    return cfg->argument_separator ? cfg->argument_separator[0] : '&';
+}
+/* SecUnicodeMapFile's table when a code page is configured (ModSecurity uses the map only
+ * then), else NULL. */
+const struct pp_unicode_map_t *pp_cfg_unicode_map(const pp_cfg_t *cfg);
+/* SecCollectionTimeout: the TIMEOUT, in seconds, of a persistent collection initcol creates. */
+long pp_cfg_collection_timeout_s(const pp_cfg_t *cfg);
+/* SecWebAppId (default "default"): WEBAPPID, and the namespace of SESSION, USER and RESOURCE. */
+const char *pp_cfg_webappid(const pp_cfg_t *cfg);
+/* SecRequestBodyLimitAction in force: ProcessPartial when asked, and always under
+ * DetectionOnly (which never refuses a request). */
+int pp_cfg_body_limit_action(const pp_cfg_t *cfg);
 
 #endif

@@ -53,6 +53,9 @@ const char *pp_set_rule_engine(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcasecmp(argv[0], modes[i].name) == 0) {
             *(int *)slot = modes[i].value;
+            /* As ModSecurity: DetectionOnly makes both body limits process partially. */
+            if (modes[i].value == PP_ENGINE_DETECTION_ONLY)
+                cfg->body_limit_action = cfg->response_limit_action = PP_LIMIT_PROCESS_PARTIAL;
             return NULL;
         }
     return apr_psprintf(ctx->tp, "%s: \"%s\" is not one of On, Off or DetectionOnly", ctx->name,

@@ -281,7 +281,7 @@ static pp_str_t spilled_prefix(const pp_tx_t *tx, apr_pool_t *p, apr_size_t want
 
 static void set_request_body(pp_audit_record_t *r, const pp_tx_t *tx)
 {
-    if (!tx->body || !pp_audit_part(r, 'C'))
+    if (!tx->body || !(pp_audit_part(r, 'C') || pp_audit_part(r, 'I')))
         return;
     r->body_logged = true;
     if (tx->body_kind == PP_BODY_MULTIPART && tx->request_body.data) {

@@ -5,7 +5,7 @@
  *
  * Layout: <dir>/<YYYYMMDD>/<YYYYMMDD-HHMM>/<YYYYMMDD-HHMMSS>-<unique id> (local time of the
  * request start). Directories are created on demand with mode 0750, files with O_EXCL and mode
- * 0640 (both set explicitly, so the umask does not change them: the group reads, nobody else,
+ * 0640 (SecAuditLogDirMode / SecAuditLogFileMode change them; both set explicitly, so the umask does not change them: the group reads, nobody else,
  * §9.1 says audit logs hold passwords). The entry is written completely and closed before its
  * index line goes out, so whatever the index names is already whole.
  *
@@ -23,10 +23,27 @@
 
 #include <apr_md5.h>
 
-#define ENTRY_MODE (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD)
-#define DIR_MODE                                                                               \
-    (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE | APR_FPROT_GREAD |               \
-     APR_FPROT_GEXECUTE)
+#define ENTRY_MODE 0640 /* SecAuditLogFileMode default */
+#define DIR_MODE 0750   /* SecAuditLogDirMode default */
+
+/* An octal Unix mode as APR's permission bits (which are not the same numbers). */
+static apr_fileperms_t perms_of(int mode)
+{
+    static const struct {
+        int bit;
+        apr_fileperms_t perm;
+    } map[] = { { 04000, APR_FPROT_USETID },  { 02000, APR_FPROT_GSETID },
+                { 01000, APR_FPROT_WSTICKY }, { 0400, APR_FPROT_UREAD },
+                { 0200, APR_FPROT_UWRITE },   { 0100, APR_FPROT_UEXECUTE },
+                { 040, APR_FPROT_GREAD },     { 020, APR_FPROT_GWRITE },
+                { 010, APR_FPROT_GEXECUTE },  { 04, APR_FPROT_WREAD },
+                { 02, APR_FPROT_WWRITE },     { 01, APR_FPROT_WEXECUTE } };
+    apr_fileperms_t p = 0;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (mode & map[i].bit)
+            p |= map[i].perm;
+    return p;
+}
 
 /* ---- The 2.x part layout ------------------------------------------------------------------ */
 
@@ -89,7 +106,14 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
     pp_sbuf_printf(b, "Apache-Handler: %s\n", r->handler);
     pp_sbuf_printf(b, "Stopwatch: %" APR_TIME_T_FMT " %" APR_TIME_T_FMT " (- - -)\n", tx->start,
                    apr_time_now() - tx->start);
-    pp_sbuf_str(b, "Producer: " PARAPET_NAME "/" PARAPET_VERSION "\n");
+    /* As 2.x: the component signatures (SecComponentSignature) follow, "; "-separated. */
+    pp_sbuf_str(b, "Producer: " PARAPET_NAME "/" PARAPET_VERSION);
+    const apr_array_header_t *sigs = tx->cfg->component_signatures;
+    for (int i = 0; sigs && i < sigs->nelts; i++) {
+        pp_sbuf_str(b, "; ");
+        pp_sbuf_add_safe(b, pp_str_from_cstr(APR_ARRAY_IDX(sigs, i, const char *)));
+    }
+    pp_sbuf_str(b, ".\n");
     if (pp_tx_conn(tx)->server_software)
         pp_sbuf_printf(b, "Server: %s\n", pp_tx_conn(tx)->server_software);
     if (tx->verdict.intercepted)
@@ -155,24 +179,25 @@ pp_str_t pp_audit_parts_format(const pp_audit_record_t *r)
 /* ---- Entry file and index line ------------------------------------------------------------ */
 
 /* Creates one level; a concurrent creator winning the race is not an error. */
-static apr_status_t make_dir(const char *path, apr_pool_t *p)
+static apr_status_t make_dir(const char *path, apr_fileperms_t mode, apr_pool_t *p)
 {
-    apr_status_t rv = apr_dir_make(path, DIR_MODE, p);
+    apr_status_t rv = apr_dir_make(path, mode, p);
     if (rv == APR_SUCCESS)
-        return apr_file_perms_set(path, DIR_MODE);
+        return apr_file_perms_set(path, mode);
     return APR_STATUS_IS_EEXIST(rv) ? APR_SUCCESS : rv;
 }
 
-static apr_status_t write_entry(const char *path, pp_str_t entry, apr_pool_t *p)
+static apr_status_t write_entry(const char *path, pp_str_t entry, apr_fileperms_t mode,
+                                apr_pool_t *p)
 {
     apr_file_t *f;
     apr_status_t rv = apr_file_open(&f, path,
                                     APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL |
                                         APR_FOPEN_BINARY,
-                                    ENTRY_MODE, p);
+                                    mode, p);
     if (rv != APR_SUCCESS)
         return rv;
-    rv = apr_file_perms_set(path, ENTRY_MODE);
+    rv = apr_file_perms_set(path, mode);
     if (rv == APR_SUCCESS || rv == APR_ENOTIMPL)
         rv = apr_file_write_full(f, entry.data, entry.len, NULL);
     apr_status_t crv = apr_file_close(f);
@@ -216,11 +241,13 @@ apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entr
     const char *rel_min = apr_pstrcat(r->p, rel_day, "/", minute, NULL);
     const char *rel = apr_pstrcat(r->p, rel_min, "/", second, "-",
                                   pp_log_safe_id(r->p, tx->unique_id), NULL);
-    apr_status_t rv = make_dir(apr_pstrcat(r->p, base, rel_day, NULL), r->p);
+    apr_fileperms_t dmode = perms_of(pp_cfg_int(tx->cfg->audit_dir_mode, DIR_MODE));
+    apr_fileperms_t fmode = perms_of(pp_cfg_int(tx->cfg->audit_file_mode, ENTRY_MODE));
+    apr_status_t rv = make_dir(apr_pstrcat(r->p, base, rel_day, NULL), dmode, r->p);
     if (rv == APR_SUCCESS)
-        rv = make_dir(apr_pstrcat(r->p, base, rel_min, NULL), r->p);
+        rv = make_dir(apr_pstrcat(r->p, base, rel_min, NULL), dmode, r->p);
     if (rv == APR_SUCCESS)
-        rv = write_entry(apr_pstrcat(r->p, base, rel, NULL), entry, r->p);
+        rv = write_entry(apr_pstrcat(r->p, base, rel, NULL), entry, fmode, r->p);
     if (rv != APR_SUCCESS || !index)
         return rv;
     unsigned char digest[APR_MD5_DIGESTSIZE];

@@ -231,6 +231,9 @@ static json_object *audit_data(const pp_audit_record_t *r)
     json_object_object_add(o, "stopwatch", sw);
     json_object *producer = json_object_new_array();
     json_object_array_add(producer, json_object_new_string(PARAPET_NAME "/" PARAPET_VERSION));
+    const apr_array_header_t *sigs = tx->cfg->component_signatures; /* SecComponentSignature */
+    for (int i = 0; sigs && i < sigs->nelts; i++)
+        json_object_array_add(producer, jcstr(r->p, APR_ARRAY_IDX(sigs, i, const char *)));
     json_object_object_add(o, "producer", producer);
     if (pp_tx_conn(tx)->server_software)
         json_object_object_add(o, "server", jcstr(r->p, pp_tx_conn(tx)->server_software));

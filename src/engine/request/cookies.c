@@ -19,6 +19,7 @@ typedef struct cookie_cursor_t {
     int format;
     apr_array_header_t *out;
     bool malformed;
+    char v0_sep; /* format 0's item separator: ';' or SecCookiev0Separator */
 } cookie_cursor_t;
 
 static bool is_space(char c)
@@ -88,7 +89,7 @@ static void parse_netscape(cookie_cursor_t *cc)
 {
     const char *s = cc->h.data;
     while (cc->i < cc->h.len) {
-        const char *semi = memchr(s + cc->i, ';', cc->h.len - cc->i);
+        const char *semi = memchr(s + cc->i, cc->v0_sep, cc->h.len - cc->i);
         apr_size_t end = semi ? (apr_size_t)(semi - s) : cc->h.len;
         pp_str_t item = trim_span(s + cc->i, end - cc->i);
         if (item.len)
@@ -200,10 +201,16 @@ static void parse_rfc2109(cookie_cursor_t *cc)
 apr_status_t pp_cookies_parse(apr_pool_t *p, pp_str_t header, int format,
                               apr_array_header_t *out, bool *malformed)
 {
+    return pp_cookies_parse_sep(p, header, format, ';', out, malformed);
+}
+
+apr_status_t pp_cookies_parse_sep(apr_pool_t *p, pp_str_t header, int format, char v0_sep,
+                                  apr_array_header_t *out, bool *malformed)
+{
     if (!out || out->elt_size != sizeof(pp_field_t) ||
         (format != PP_COOKIE_FORMAT_NETSCAPE && format != PP_COOKIE_FORMAT_RFC2109))
         return APR_EINVAL;
-    cookie_cursor_t cc = { p, header, 0, format, out, has_control(header) };
+    cookie_cursor_t cc = { p, header, 0, format, out, has_control(header), v0_sep };
     if (format == PP_COOKIE_FORMAT_NETSCAPE)
         parse_netscape(&cc);
     else

@@ -25,6 +25,9 @@
  * Returns APR_EINVAL if out does not hold pp_field_t, else APR_SUCCESS. */
 apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t *out,
                                  unsigned *bad_escapes);
+/* As pp_urlencoded_parse with sep (SecArgumentSeparator) in place of '&'. */
+apr_status_t pp_urlencoded_parse_sep(apr_pool_t *p, pp_str_t in, char sep,
+                                     apr_array_header_t *out, unsigned *bad_escapes);
 
 /* True when a field from index `from` on has a name with a NUL byte in it, or (with
  * encoded_too) a "%00" that the application will decode into one (PHP decodes cookie names).
@@ -59,6 +62,10 @@ apr_status_t pp_url_decode(apr_pool_t *p, pp_str_t in, bool plus_as_space, pp_st
  * APR_SUCCESS. */
 apr_status_t pp_cookies_parse(apr_pool_t *p, pp_str_t header, int format,
                               apr_array_header_t *out, bool *malformed);
+/* As pp_cookies_parse; in format 0 the items are split on v0_sep (SecCookiev0Separator) instead
+ * of ';', as ModSecurity 2.9.7 splits them. */
+apr_status_t pp_cookies_parse_sep(apr_pool_t *p, pp_str_t header, int format, char v0_sep,
+                                  apr_array_header_t *out, bool *malformed);
 
 /* ---- line.c: the request line ---------------------------------------------------------- */
 

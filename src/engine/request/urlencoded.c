@@ -6,7 +6,7 @@
  * defines ('+' and %XX); the anti-evasion normalisation of §5.1 (self references, slashes,
  * NUL bytes) belongs to the rules' transformation pipeline, and rejecting malformed escapes
  * (SecFilterCheckURLEncoding, §5.2) belongs to validation: this file only counts them.
- * ';' is not a separator, as in 1.9.
+ * ';' is not a separator, as in 1.9; SecArgumentSeparator names another character than '&'.
  */
 #include "request/request.h"
 #include "util/util.h"
@@ -77,12 +77,18 @@ static void add_item(apr_pool_t *p, const char *item, apr_size_t len, apr_array_
 apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t *out,
                                  unsigned *bad_escapes)
 {
+    return pp_urlencoded_parse_sep(p, in, '&', out, bad_escapes);
+}
+
+apr_status_t pp_urlencoded_parse_sep(apr_pool_t *p, pp_str_t in, char sep,
+                                     apr_array_header_t *out, unsigned *bad_escapes)
+{
     if (!out || out->elt_size != sizeof(pp_field_t))
         return APR_EINVAL;
     unsigned bad = 0;
     apr_size_t start = 0;
     while (start < in.len) {
-        const char *amp = memchr(in.data + start, '&', in.len - start);
+        const char *amp = memchr(in.data + start, sep, in.len - start);
         apr_size_t end = amp ? (apr_size_t)(amp - in.data) : in.len;
         if (end > start)
             add_item(p, in.data + start, end - start, out, &bad);

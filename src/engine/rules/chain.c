@@ -88,7 +88,8 @@ void pp_chain_step(const pp_tx_t *tx, apr_pool_t *scratch, const pp_chain_t *c, 
                    pp_str_t *out)
 {
     if (c->tfn) {
-        c->tfn->apply(scratch, in, out);
+        pp_tfn_env_t env = { tx && tx->cfg ? pp_cfg_unicode_map(tx->cfg) : NULL };
+        pp_tfn_run(c->tfn, &env, scratch, in, out);
         return;
     }
     /* The 1.9 normaliser; a cookie under SecFilterNormalizeCookies On gets the full one. */

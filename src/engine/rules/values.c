@@ -95,11 +95,12 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
             return vals;
         }
     }
+    pp_tfn_env_t env = { tx && tx->cfg ? pp_cfg_unicode_map(tx->cfg) : NULL };
     for (int i = 0; i < vals->nelts; i++) {
         pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
         pp_str_t out;
         if (c->tfn)
-            c->tfn->apply(tx->pool, v->value, &out);
+            pp_tfn_run(c->tfn, &env, tx->pool, v->value, &out);
         else
             pp_tfn_normalise19(tx->pool, v->value, flags, &out);
         if (!fresh && (out.data != v->value.data || out.len != v->value.len)) {

@@ -131,6 +131,19 @@ static void test_fields_are_copies(void **state)
     assert_string_equal(APR_ARRAY_IDX(out, 0, pp_field_t).value.data, "b");
 }
 
+/* SecCookiev0Separator replaces ';' in format 0 (ModSecurity 2.9.7 splits on it alone). */
+static void test_v0_separator(void **state)
+{
+    apr_array_header_t *out = apr_array_make(pool, 2, sizeof(pp_field_t));
+    assert_int_equal(pp_cookies_parse_sep(pool, PP_STR("a=1; b=2, c=3"), NS, ',', out, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(out->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(out, 0, pp_field_t).name.data, "a");
+    assert_string_equal(APR_ARRAY_IDX(out, 0, pp_field_t).value.data, "1; b=2");
+    assert_string_equal(APR_ARRAY_IDX(out, 1, pp_field_t).name.data, "c");
+    assert_string_equal(APR_ARRAY_IDX(out, 1, pp_field_t).value.data, "3");
+}
+
 static void test_bad_arguments(void **state)
 {
     apr_array_header_t *out = apr_array_make(pool, 1, sizeof(pp_field_t));
@@ -151,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_fields_are_copies),
+        cmocka_unit_test(test_v0_separator),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,6 +113,21 @@ static void test_parse_appends_and_adds_count(void **state)
     assert_int_equal(out->nelts, 4);
 }
 
+/* SecArgumentSeparator: the named character splits, '&' is then data. */
+static void test_parse_other_separator(void **state)
+{
+    apr_array_header_t *out = apr_array_make(pool, 2, sizeof(pp_field_t));
+    assert_int_equal(pp_urlencoded_parse_sep(pool, PP_STR("a=1&b=2;c=3"), ';', out, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(out->nelts, 2);
+    pp_field_t *f = &APR_ARRAY_IDX(out, 0, pp_field_t);
+    assert_string_equal(f->name.data, "a");
+    assert_string_equal(f->value.data, "1&b=2");
+    f = &APR_ARRAY_IDX(out, 1, pp_field_t);
+    assert_string_equal(f->name.data, "c");
+    assert_string_equal(f->value.data, "3");
+}
+
 static void test_parse_rejects_wrong_array(void **state)
 {
     apr_array_header_t *wrong = apr_array_make(pool, 1, sizeof(char *));
@@ -175,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_vectors),
         cmocka_unit_test(test_parse_appends_and_adds_count),
+        cmocka_unit_test(test_parse_other_separator),
         cmocka_unit_test(test_parse_rejects_wrong_array),
         cmocka_unit_test(test_url_decode_vectors),
         cmocka_unit_test(test_url_decode_null_input),

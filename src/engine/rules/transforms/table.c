@@ -46,7 +46,7 @@ static const pp_tfn_def_t tfn_table[] = {
     { "trimLeft",           pp_tfn_trim_left,              "whitespace removed at the start" },
     { "trimRight",          pp_tfn_trim_right,             "whitespace removed at the end" },
     { "urlDecode",          pp_tfn_url_decode_form,        "%HH and + decoded" },
-    { "urlDecodeUni",       pp_tfn_url_decode_uni,         "%HH, %uHHHH and + decoded" },
+    { "urlDecodeUni",       pp_tfn_url_decode_uni,         "%HH, %uHHHH and + decoded", pp_tfn_url_decode_uni_env },
     { "urlEncode",          pp_tfn_url_encode,             "URL-encoded (space as +)" },
     { "utf8toUnicode",      pp_tfn_utf8_to_unicode,        "UTF-8 sequences to %uHHHH" },
 };

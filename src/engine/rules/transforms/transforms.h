@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+/* SecUnicodeMapFile's table (unicode_map.c). */
+typedef struct pp_unicode_map_t pp_unicode_map_t;
+
 /* The shape every transformation shares (the table in table.c points at these).
  * *out is in itself (same pointer, no copy) exactly when there was nothing to do, so a caller
  * may test out->data == in.data for "unchanged"; otherwise it is new bytes in scratch. Outputs
@@ -86,6 +89,20 @@ static inline apr_status_t pp_tfn_result(pp_str_t in, char *buf, apr_size_t len,
 
 /* url.c */
 apr_status_t pp_tfn_url_decode_uni(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
+/* urlDecodeUni with env->unicode_map (when not NULL) deciding the byte of each %uHHHH escape
+ * whose code point the map lists; the others follow the low-byte rule. */
+struct pp_tfn_env_t;
+apr_status_t pp_tfn_url_decode_uni_env(apr_pool_t *scratch, const struct pp_tfn_env_t *env,
+                                       pp_str_t in, pp_str_t *out);
+
+/* ---- unicode_map.c: SecUnicodeMapFile ------------------------------------------------- */
+
+/* Reads the section of code page `codepage` of a ModSecurity unicode.mapping file into a table
+ * in cp (scratch in tp). NULL, or a message naming the file and the problem. */
+const char *pp_unicode_map_load(apr_pool_t *cp, apr_pool_t *tp, const char *path, long codepage,
+                                const pp_unicode_map_t **out);
+/* The byte the map gives code point code, or -1 when it lists none. */
+int pp_unicode_map_byte(const pp_unicode_map_t *m, unsigned code);
 apr_status_t pp_tfn_url_encode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
 /* unicode.c */
 apr_status_t pp_tfn_utf8_to_unicode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
@@ -126,11 +143,30 @@ apr_status_t pp_tfn_sha1(apr_pool_t *scratch, pp_str_t in, pp_str_t *out);
 
 /* ---- table.c: the registry ------------------------------------------------------------- */
 
+/* What a few transformations read from the configuration (the transaction's, or none). */
+typedef struct pp_tfn_env_t {
+    const pp_unicode_map_t *unicode_map; /* SecUnicodeMapFile with a code page; NULL: none */
+} pp_tfn_env_t;
+/* A transformation that depends on env; same contract as pp_tfn_apply_fn otherwise. */
+typedef apr_status_t (*pp_tfn_apply_env_fn)(apr_pool_t *scratch, const pp_tfn_env_t *env,
+                                            pp_str_t in, pp_str_t *out);
+
 typedef struct pp_tfn_def_t {
     const char *name;      /* as ModSecurity spells it; look-ups ignore case */
     pp_tfn_apply_fn apply; /* NULL for "none", which the chain builder treats as a reset */
     const char *help;
+    pp_tfn_apply_env_fn apply_env; /* when set, used instead of apply where an env exists */
 } pp_tfn_def_t;
+
+/* Runs def on in: through apply_env when the row has one and env is given, else apply. */
+static inline void pp_tfn_run(const pp_tfn_def_t *def, const pp_tfn_env_t *env,
+                              apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    if (def->apply_env && env)
+        def->apply_env(scratch, env, in, out);
+    else
+        def->apply(scratch, in, out);
+}
 
 /* The table, sorted case-insensitively by name. */
 const pp_tfn_def_t *pp_tfn_table(apr_size_t *n);

@@ -173,23 +173,27 @@ apr_status_t pp_tfn_url_decode_form(apr_pool_t *scratch, pp_str_t in, pp_str_t *
     return pp_tfn_normalise19(scratch, in, PP_N19_URLDECODE | PP_N19_PLUS, out);
 }
 
-/* urlDecodeUni: %HH and IIS's %uHHHH (either case of the u). A %u escape becomes one byte:
- * the low byte of the code point, plus 0x20 for full-width ASCII (U+FF01..U+FF5E → '!'..'~').
- * A '%' or '%u' without enough valid hex digits is copied as it is and decoding resumes right
- * after it ("%u12" stays, "%%41" gives "%A"); a raw '+' becomes a space. ModSecurity's
- * SecUnicodeMapFile table is not consulted here (it would replace the low-byte rule for the
- * code points it lists). */
-apr_status_t pp_tfn_url_decode_uni(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+/* urlDecodeUni: %HH and IIS's %uHHHH (either case of the u). A %u escape becomes one byte: the
+ * byte SecUnicodeMapFile's table gives its code point when a map is configured and lists it,
+ * else the low byte of the code point, plus 0x20 for full-width ASCII (U+FF01..U+FF5E →
+ * '!'..'~'). A '%' or '%u' without enough valid hex digits is copied as it is and decoding
+ * resumes right after it ("%u12" stays, "%%41" gives "%A"); a raw '+' becomes a space. */
+static apr_status_t url_decode_uni(apr_pool_t *scratch, const pp_unicode_map_t *map, pp_str_t in,
+                                   pp_str_t *out)
 {
     const char *s = in.data;
     char *buf = apr_palloc(scratch, in.len + 1);
     apr_size_t o = 0, i = 0;
     while (i < in.len) {
         if (s[i] == '%' && i + 1 < in.len && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
-            if (i + 5 < in.len && pp_hex_pair(s + i + 2) >= 0 && pp_hex_pair(s + i + 4) >= 0) {
-                unsigned char c = (unsigned char)pp_hex_pair(s + i + 4);
-                bool wide = (s[i + 2] | 0x20) == 'f' && (s[i + 3] | 0x20) == 'f';
-                if (wide && c > 0x00 && c < 0x5f)
+            int hi, lo;
+            if (i + 5 < in.len && (hi = pp_hex_pair(s + i + 2)) >= 0 &&
+                (lo = pp_hex_pair(s + i + 4)) >= 0) {
+                int mapped = map ? pp_unicode_map_byte(map, (unsigned)(hi << 8 | lo)) : -1;
+                unsigned char c = (unsigned char)lo;
+                if (mapped != -1)
+                    c = (unsigned char)mapped;
+                else if (hi == 0xff && c > 0x00 && c < 0x5f)
                     c += 0x20;
                 buf[o++] = (char)c;
                 i += 6;
@@ -206,6 +210,17 @@ apr_status_t pp_tfn_url_decode_uni(apr_pool_t *scratch, pp_str_t in, pp_str_t *o
         }
     }
     return pp_tfn_result(in, buf, o, out);
+}
+
+apr_status_t pp_tfn_url_decode_uni(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
+{
+    return url_decode_uni(scratch, NULL, in, out);
+}
+
+apr_status_t pp_tfn_url_decode_uni_env(apr_pool_t *scratch, const pp_tfn_env_t *env, pp_str_t in,
+                                       pp_str_t *out)
+{
+    return url_decode_uni(scratch, env->unicode_map, in, out);
 }
 
 /* urlEncode: a space becomes '+', every byte other than A-Z, a-z, 0-9 and '*' becomes %hh in
