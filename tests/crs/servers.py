@@ -7,6 +7,7 @@ crs-setup.conf and CRS's rule files, and one phase-5 rule of ours (id 9999001) t
 anomaly scores of every request. Only the LoadModule line differs. Responses carry the request's
 UNIQUE_ID in X-Unique-Id, so each error-log line is tied to the request that caused it.
 """
+import os
 import re
 import socket
 import sys
@@ -19,8 +20,10 @@ import payloads  # noqa: E402
 
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 RECOMMENDED = Path("/etc/modsecurity/modsecurity.conf-recommended")
-CRS_SETUP = Path("/etc/modsecurity/crs/crs-setup.conf")
-CRS_RULES = Path("/usr/share/modsecurity-crs/rules")
+# PARAPET_CRS_SETUP / PARAPET_CRS_RULES point both servers at another copy of CRS (a trimmed
+# or patched one while investigating a difference); Debian's package by default.
+CRS_SETUP = Path(os.environ.get("PARAPET_CRS_SETUP", "/etc/modsecurity/crs/crs-setup.conf"))
+CRS_RULES = Path(os.environ.get("PARAPET_CRS_RULES", "/usr/share/modsecurity-crs/rules"))
 SCORE_RULE_ID = "9999001"
 
 
