@@ -88,6 +88,9 @@ struct pp_tx_t {
     int query_arg_count;          /* args before the body's */
     pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
     unsigned multipart_flags;     /* PP_MP_* of the multipart body: pp_tx_multipart_flags() */
+    bool multipart_crlf_line;     /* a CRLF ended one of its structural lines */
+    apr_array_header_t *mp_part_headers; /* pp_field_t: part name, one raw header line each */
+    pp_str_t mp_name, mp_filename;       /* the last part's name; the last filename seen */
     apr_interval_time_t upload_scan_spent; /* approval and clamd time so far (the deadline) */
     apr_status_t body_error;      /* a local failure while spooling (disk full) */
     const char *body_error_text;

@@ -220,6 +220,10 @@ LIVE_VARIABLES = [
     ("SCRIPT_FILENAME", (1, 2)), ("SCRIPT_BASENAME", (1, 2)), ("PATH_INFO", (1, 2, 3)),
     ("TIME", (1,)), ("TIME_YEAR", (1,)), ("TIME_WDAY", (2,)), ("TIME_EPOCH", (1,)),
     ("DURATION", (2,)),
+    ("MULTIPART_PART_HEADERS", (2,)), ("MULTIPART_PART_HEADERS:T", (2,)),
+    ("MULTIPART_FILENAME", (2,)), ("MULTIPART_NAME", (2,)), ("MULTIPART_CRLF_LINE", (1, 2)),
+    ("FILES_TMPNAMES", (2,)), ("USERAGENT_IP", (1,)), ("MODSEC_BUILD", (1,)),
+    ("INBOUND_DATA_ERROR", (2,)), ("SDBM_DELETE_ERROR", (1,)),
 ]
 VOLATILE = {"UNIQUE_ID": rb"[A-Za-z0-9@_-]{27}", "ENV": rb"[A-Za-z0-9@_-]{27}",
             "REMOTE_PORT": rb"\d+", "TIME": rb"20\d{12}", "TIME_YEAR": rb"20\d\d",
@@ -238,6 +242,11 @@ LIVE_REQUESTS = [
     ("GET", "/v5/a%3Cb%20c/x/../d%2ephp?q=%3C", None, {}),
     ("GET", "/v6/x?", None, {}),
     ("GET", "/v7/%7e%2e/y/", None, {}),
+    # the last name and the last file name seen: a field after the file
+    ("POST", "/v8", ("--XyZ\r\nContent-Disposition: form-data; name=\"f1\"; filename=\"b.bin\"\r\n"
+                     "\r\nxyz\r\n--XyZ\r\nContent-Disposition: form-data; name=\"g\"\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n\r\nv\r\n--XyZ--\r\n").encode(),
+     {"Content-Type": "multipart/form-data; boundary=XyZ"}),
 ]
 
 

@@ -529,6 +529,31 @@ static apr_status_t mp_field(void *ctx, pp_str_t name, pp_str_t value)
     return pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY) ? APR_EGENERAL : APR_SUCCESS;
 }
 
+/* MULTIPART_PART_HEADERS (one member per header line, named by the part, the line without
+ * its end), MULTIPART_NAME and MULTIPART_FILENAME (the last seen), as ModSecurity 2 keeps
+ * them. The header section is at most max_header_bytes per part. */
+static apr_status_t mp_part_headers(void *ctx, pp_str_t name, pp_str_t filename, pp_str_t raw)
+{
+    pp_tx_t *tx = ctx;
+    if (!tx->mp_part_headers)
+        tx->mp_part_headers = apr_array_make(tx->pool, 8, sizeof(pp_field_t));
+    tx->mp_name = pp_str_dup(tx->pool, name);
+    if (filename.data)
+        tx->mp_filename = pp_str_dup(tx->pool, filename);
+    for (apr_size_t at = 0; at < raw.len;) {
+        const char *nl = memchr(raw.data + at, '\n', raw.len - at);
+        apr_size_t end = nl ? (apr_size_t)(nl - raw.data) : raw.len, next = end + 1;
+        if (end > at && raw.data[end - 1] == '\r')
+            end--;
+        pp_field_t *f = apr_array_push(tx->mp_part_headers);
+        f->name = tx->mp_name;
+        f->value = pp_str_dup(tx->pool, (pp_str_t){ raw.data + at, end - at });
+        at = next;
+    }
+    pp_tx_changed(tx, PP_SRC_BODY);
+    return APR_SUCCESS;
+}
+
 static apr_status_t mp_file_begin(void *ctx, pp_str_t field, pp_str_t filename, pp_str_t ct,
                                   void **handle)
 {
@@ -565,7 +590,7 @@ static apr_status_t mp_file_end(void *ctx, void *handle, apr_off_t size)
 static apr_status_t multipart_begin(pp_tx_t *tx)
 {
     static const pp_multipart_cb_t cb_template = { NULL, mp_field, mp_file_begin, mp_file_data,
-                                                   mp_file_end };
+                                                   mp_file_end, mp_part_headers };
     pp_multipart_cb_t *cb = apr_pmemdup(tx->pool, &cb_template, sizeof cb_template);
     cb->ctx = tx;
     const char *err = NULL;
@@ -643,6 +668,7 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
     apr_status_t rv = pp_multipart_finish(st->parser);
     unsigned flags = pp_multipart_flags(st->parser);
     tx->multipart_flags = flags;
+    tx->multipart_crlf_line = pp_multipart_crlf_line(st->parser);
     if (rv != APR_SUCCESS || (flags & PP_MP_STRICT_MASK)) {
         multipart_reject(tx, st);
         return APR_SUCCESS;

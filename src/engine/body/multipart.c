@@ -278,6 +278,12 @@ static bool end_headers(pp_multipart_t *mp)
     }
     mp->state = ST_BODY;
     mp->bol = true;
+    if (mp->cb.part_headers != NULL &&
+        !cb_ok(mp, mp->cb.part_headers(mp->cb.ctx, mp->hdr.name,
+                                       mp->hdr.is_file ? mp->hdr.filename : (pp_str_t){ NULL, 0 },
+                                       raw))) {
+        return false;
+    }
     if (mp->hdr.is_file && mp->cb.file_begin != NULL) {
         return cb_ok(mp, mp->cb.file_begin(mp->cb.ctx, mp->hdr.name, mp->hdr.filename,
                                            mp->hdr.content_type, &mp->handle));
@@ -594,6 +600,11 @@ unsigned pp_multipart_flags(const pp_multipart_t *mp)
 pp_str_t pp_multipart_part_type(const pp_multipart_t *mp)
 {
     return mp->hdr.content_type.data ? mp->hdr.content_type : (pp_str_t){ "", 0 };
+}
+
+bool pp_multipart_crlf_line(const pp_multipart_t *mp)
+{
+    return (mp->eols & EOL_CRLF) != 0;
 }
 
 const char *pp_multipart_error(const pp_multipart_t *mp)

@@ -111,6 +111,10 @@ typedef struct pp_multipart_cb_t {
                                pp_str_t content_type, void **handle);
     apr_status_t (*file_data)(void *ctx, void *handle, const char *data, apr_size_t len);
     apr_status_t (*file_end)(void *ctx, void *handle, apr_off_t size);
+    /* a part's header section is complete (before file_begin or its field): its name, its
+     * filename (data NULL when it has none) and its raw header lines, each ending in LF or
+     * CRLF, without the blank line (ModSecurity's MULTIPART_PART_HEADERS, _NAME, _FILENAME) */
+    apr_status_t (*part_headers)(void *ctx, pp_str_t name, pp_str_t filename, pp_str_t raw);
 } pp_multipart_cb_t;
 
 /* A zero member means its default. */
@@ -145,6 +149,10 @@ apr_status_t pp_multipart_finish(pp_multipart_t *mp);
 
 /* PP_MP_* bits seen so far (including the Content-Type ones). Never fails. */
 unsigned pp_multipart_flags(const pp_multipart_t *mp);
+
+/* Whether a CRLF ended a structural line (ModSecurity's MULTIPART_CRLF_LINE; not a flag: it is
+ * what a well-formed body has). */
+bool pp_multipart_crlf_line(const pp_multipart_t *mp);
 
 /* The current part's Content-Type header value (trimmed, empty when absent); valid inside
  * the field and file callbacks, for the part they are about. */

@@ -1118,6 +1118,42 @@ static void test_large_file(void **state)
     apr_pool_destroy(p);
 }
 
+/* part_headers: each part's name, filename (none for a field) and raw header lines, before
+ * its content; CRLF line ends are reported (MULTIPART_CRLF_LINE), bare LF ones are not. */
+typedef struct hdr_rec_t {
+    apr_pool_t *p;
+    const char *events;
+} hdr_rec_t;
+
+static apr_status_t on_part_headers(void *ctx, pp_str_t name, pp_str_t filename, pp_str_t raw)
+{
+    hdr_rec_t *r = ctx;
+    r->events = apr_psprintf(r->p, "%sH %.*s|%s|%.*s\n", r->events ? r->events : "",
+                             (int)name.len, name.data,
+                             filename.data ? apr_pstrmemdup(r->p, filename.data, filename.len)
+                                           : "(none)",
+                             (int)raw.len, raw.data);
+    return APR_SUCCESS;
+}
+
+static void test_part_headers(void **state)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, pool);
+    static const char body[] = XPART(CD "name=\"a\"\r\nX-A: 1\r\n", "v")
+        XPART(CD "name=\"f\"; filename=\"x.txt\"\r\n", "c") XEND;
+    hdr_rec_t rec = { .p = p, .events = NULL };
+    pp_multipart_cb_t cb = { .ctx = &rec, .part_headers = on_part_headers };
+    pp_multipart_t *mp = pp_multipart_create(p, cstr(XCT), NULL, &cb, NULL);
+    assert_int_equal(pp_multipart_feed(mp, body, sizeof(body) - 1), APR_SUCCESS);
+    assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+    assert_string_equal(rec.events, "H a|(none)|" CD "name=\"a\"\r\nX-A: 1\r\n\n"
+                                    "H f|x.txt|" CD "name=\"f\"; filename=\"x.txt\"\r\n\n");
+    assert_true(pp_multipart_crlf_line(mp));
+    apr_pool_destroy(p);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1130,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_callback_abort),
         cmocka_unit_test(test_no_callbacks_and_misuse),
         cmocka_unit_test(test_large_file),
+        cmocka_unit_test(test_part_headers),
     };
     apr_initialize();
     atexit(apr_terminate);

@@ -113,7 +113,11 @@ apr_status_t pp_var_field_pairs(pp_tx_t *tx, const pp_target_t *t, apr_array_hea
 
 apr_status_t pp_var_constant(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    push(out, PP_STR("20120211"), PP_STR_NULL); /* Apache 2.4 module API */
+    switch (t->var->data) {
+    case PP_CONST_ZERO: push(out, PP_STR("0"), PP_STR_NULL); break;
+    case PP_CONST_MODSEC_BUILD: push(out, PP_STR("020907900"), PP_STR_NULL); break;
+    default: push(out, PP_STR("20120211"), PP_STR_NULL); /* Apache 2.4 module API */
+    }
     return APR_SUCCESS;
 }
 
@@ -227,6 +231,9 @@ apr_status_t pp_var_files(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t 
     for (int i = 0; tx->files && i < tx->files->nelts; i++) {
         const pp_file_t *f = &APR_ARRAY_IDX(tx->files, i, pp_file_t);
         if (t->selector && !name_eq(f->field, t->selector, pp_var_lang2(t)))
+            continue;
+        /* a file kept in memory has no temporary name: no value, as in ModSecurity */
+        if (t->var->data == PP_FILES_TMPNAMES && !f->tmpname.len)
             continue;
         pp_str_t v = t->var->data == PP_FILES_NAMES   ? f->filename
                      : t->var->data == PP_FILES_SIZES ? number(tx->pool, f->size)

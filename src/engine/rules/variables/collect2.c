@@ -137,7 +137,9 @@ apr_status_t pp_var_reqbody(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
 apr_status_t pp_var_multipart_flag(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     unsigned flags = pp_tx_multipart_flags(tx);
-    push(out, (flags & (unsigned)t->var->data) ? PP_STR("1") : PP_STR("0"), PP_STR_NULL);
+    bool set = t->var->data ? (flags & (unsigned)t->var->data) != 0
+                            : tx->multipart_crlf_line; /* 0: MULTIPART_CRLF_LINE */
+    push(out, set ? PP_STR("1") : PP_STR("0"), PP_STR_NULL);
     return APR_SUCCESS;
 }
 

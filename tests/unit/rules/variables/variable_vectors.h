@@ -106,6 +106,20 @@ static const var_vector_t var_vectors[] = {
     { "RULE", "id", GET_REQ, NULL, "" }, /* only while a 2.x rule runs */
     /* tests/e2e/test_ms2_variables.py covers these four with values, against ModSecurity */
     { "HIGHEST_SEVERITY", NULL, GET_REQ, NULL, "255" },
+    { "MODSEC_BUILD", NULL, GET_REQ, NULL, "020907900" },
+    { "SDBM_DELETE_ERROR", NULL, GET_REQ, NULL, "0" },
+    { "INBOUND_DATA_ERROR", NULL, POST_REQ, NULL, "0" },
+    { "USERAGENT_IP", NULL, GET_REQ, NULL, "192.0.2.7" },
+    { "MULTIPART_CRLF_LINE", NULL, UPLOAD_REQ, NULL, "1" },
+    { "MULTIPART_CRLF_LINE", NULL, POST_REQ, NULL, "0" },
+    { "MULTIPART_NAME", NULL, UPLOAD_REQ, NULL, "g" },
+    { "MULTIPART_NAME", NULL, GET_REQ, NULL, "" },
+    { "MULTIPART_FILENAME", NULL, UPLOAD_REQ, NULL, "..\\x5cb c.exe" }, /* unquoted: one '\\' */
+    { "MULTIPART_PART_HEADERS", "t", UPLOAD_REQ, NULL, "[t]Content-Disposition: form-data; name=\"t\"" },
+    { "MULTIPART_PART_HEADERS", NULL, UPLOAD_REQ, NULL,
+      "[t]Content-Disposition: form-data; name=\"t\"|"
+      "[f]Content-Disposition: form-data; name=\"f\"; filename=\"a.txt\"|[f]Content-Type: text/plain|"
+      "[g]Content-Disposition: form-data; name=\"g\"; filename=\"..\\x5c\\x5cb c.exe\"" },
     { "PATH_INFO", NULL, GET_REQ, NULL, "/extra" },
     { "QUERY_STRING", NULL, GET_REQ, NULL, "a=1&b=x%20y&a=3" },
     { "QUERY_STRING", NULL, "GET /x HTTP/1.1\r\n\r\n", NULL, "" },
