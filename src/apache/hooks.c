@@ -197,6 +197,24 @@ static int answer_proxy(request_rec *r, const pp_verdict_t *v)
     return OK;
 }
 
+/* drop (2.x): the client's connection is shut down without an answer, as ModSecurity closes
+ * it; the 403 returned is what the access log records. Shutting the socket down (rather than
+ * closing it under the core, which still owns it) makes every later write fail, so nothing
+ * reaches the client. */
+int pp_ap_drop_connection(request_rec *r)
+{
+    apr_socket_t *csd = ap_get_conn_socket(r->connection);
+
+    r->connection->keepalive = AP_CONN_CLOSE;
+    if (csd == NULL || apr_socket_shutdown(csd, APR_SHUTDOWN_READWRITE) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "Parapet: drop could not shut the connection down; answering 500");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->connection->aborted = 1;
+    return HTTP_FORBIDDEN;
+}
+
 /* Whether the match that decided v was marked nolog: its reason is that match's text. */
 static bool decided_by_nolog(const pp_verdict_t *v)
 {
@@ -229,9 +247,11 @@ static int answer_verdict(request_rec *r, const pp_verdict_t *v)
     case PP_ACTION_REDIRECT:
         if (v->url != NULL) {
             apr_table_setn(r->headers_out, "Location", v->url);
-            return HTTP_MOVED_TEMPORARILY;
+            return v->status >= 300 && v->status < 400 ? v->status : HTTP_MOVED_TEMPORARILY;
         }
         return HTTP_INTERNAL_SERVER_ERROR;
+    case PP_ACTION_DROP:
+        return pp_ap_drop_connection(r);
     default:
         return ap_is_HTTP_VALID_RESPONSE(v->status) && v->status >= 300
                    ? v->status : HTTP_INTERNAL_SERVER_ERROR;

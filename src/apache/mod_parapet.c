@@ -115,6 +115,8 @@ static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *ar
         .run_gid = ap_unixd_config.group_id,
         .warn = warn_directive,
         .warn_ctx = cmd,
+        /* mod_proxy is linked once its LoadModule was read, which Debian's layout puts first. */
+        .no_proxy = ap_find_linked_module("mod_proxy.c") == NULL,
     };
     return pp_cfg_apply(cfg, d, args, &site, cmd->pool, cmd->temp_pool);
 }

@@ -85,6 +85,8 @@ void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq);
  * headers go out); 2.x phases 3 and 4 see the tables as they are, as in ModSecurity 2, and
  * the logs get the type later. */
 void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq, bool with_type);
+/* hooks.c: drop (2.x): shuts the client connection down; returns the status to log (403). */
+int pp_ap_drop_connection(request_rec *r);
 
 /* ---- input.c ------------------------------------------------------------------------------ */
 

@@ -58,7 +58,10 @@ static apr_status_t send_denial(ap_filter_t *f, const pp_verdict_t *v)
 
     if (v->action == PP_ACTION_REDIRECT && v->url != NULL) {
         apr_table_setn(f->r->headers_out, "Location", v->url);
-        status = HTTP_MOVED_TEMPORARILY;
+        status = status >= 300 && status < 400 ? status : HTTP_MOVED_TEMPORARILY;
+    }
+    else if (v->action == PP_ACTION_DROP) {
+        status = pp_ap_drop_connection(f->r);
     }
     else if (!ap_is_HTTP_VALID_RESPONSE(status) || status < 300) {
         status = HTTP_INTERNAL_SERVER_ERROR;

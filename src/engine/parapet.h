@@ -88,6 +88,8 @@ typedef struct pp_cfg_site_t {
      * written (file and line are this site's). Optional; without it warnings are dropped. */
     void (*warn)(void *warn_ctx, const char *file, int line, const char *msg);
     void *warn_ctx;
+    bool no_proxy;           /* the host cannot proxy (Apache without mod_proxy): a proxy:
+                                action stops start-up */
 } pp_cfg_site_t;
 
 /* Creates an empty configuration (every slot unset) in cp. Never fails. */
@@ -301,7 +303,12 @@ typedef enum {
     PP_ACTION_ALLOW,
     PP_ACTION_DENY,
     PP_ACTION_REDIRECT,
-    PP_ACTION_PROXY
+    PP_ACTION_PROXY,
+    /* 2.x only (reference secrule-2.9 §9.1): */
+    PP_ACTION_DROP,          /* close the client connection */
+    PP_ACTION_ALLOW_PHASE,   /* allow:phase: the rest of this phase only */
+    PP_ACTION_ALLOW_REQUEST, /* allow:request: the rest of the request phases */
+    PP_ACTION_PAUSE          /* pause:ms as the disruptive action: then as allow */
 } pp_action_t;
 
 typedef struct pp_verdict_t {

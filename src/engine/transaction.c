@@ -276,8 +276,10 @@ void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason)
 
 const char *pp_action_name(pp_action_t a)
 {
-    static const char *const names[] = { "none", "pass", "allow", "deny", "redirect", "proxy" };
-    return a <= PP_ACTION_PROXY ? names[a] : "none";
+    static const char *const names[] = { "none",  "pass",          "allow",         "deny",
+                                         "redirect", "proxy",      "drop",          "allow:phase",
+                                         "allow:request", "pause" };
+    return a <= PP_ACTION_PAUSE ? names[a] : "none";
 }
 
 /* ---- ctl: overrides ------------------------------------------------------------------------ */

@@ -131,6 +131,7 @@ struct pp_tx_t {
         int visible;              /* how many of them the current link's targets see */
     } rule2;
     int highest_severity;         /* HIGHEST_SEVERITY: 1-7, 0 while none (255) */
+    unsigned phases_allowed;      /* bit per phase an allow action let through (rules/eval.c) */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     struct {                      /* rules/eval.c pp_eval_before_body */
         const pp_rule_plan_t *plan;      /* made for a merged configuration */

@@ -7,7 +7,10 @@ its --boundary-X-- part lines).
 
 Covered: every ctl: of §9.5 (auditLogParts =X/+X/-X, auditEngine, ruleRemoveByMsg/ByTag,
 ruleRemoveTarget* by id, msg and tag, requestBodyAccess, requestBodyLimit,
-forceRequestBodyVariable, debugLogLevel, hashEngine/hashEnforcement Off).
+forceRequestBodyVariable, debugLogLevel, hashEngine/hashEnforcement Off); the flow and
+disruptive actions (skip:N counting a chain as one and no marker, multiMatch, drop, redirect with
+macros and status, allow / allow:phase / allow:request and the phases they let through, pause,
+proxy through mod_proxy) in On and in DetectionOnly, with a TX counter logged by a later rule.
 """
 import http.client
 import os
@@ -16,7 +19,7 @@ import socket
 import time
 from pathlib import Path
 
-from harness import Apache, Skip
+from harness import DEFAULT_MODULES, Apache, Skip, StartError
 
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 
@@ -146,9 +149,11 @@ def audit_parts(root):
     return out
 
 
-def run(load_parapet, rules, requests, audit=True):
+def run(load_parapet, rules, requests, audit=True, engine="On", modules=()):
     snippet = (PP_PREFIX if load_parapet else MS_PREFIX) + (AUDIT if audit else "") + rules
+    snippet = snippet.replace("SecRuleEngine On", "SecRuleEngine " + engine)
     srv = Apache(snippet=snippet, load_parapet=load_parapet,
+                 modules=DEFAULT_MODULES + tuple(modules),
                  name="ms2act-" + ("parapet" if load_parapet else "modsec"))
     srv.start()
     seen = {}
@@ -167,17 +172,18 @@ def run(load_parapet, rules, requests, audit=True):
             continue
         msg = re.search(r'\[msg "([^"]*)"\]', line)
         words = re.search(r'(ModSecurity: .*?) \[(?:file|line|id) ', line)
+        if words:  # each server proxies to its own port
+            words = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", words.group(1))
         uri = m.group(2).split("?")[0]
-        hits.setdefault(uri, []).append((m.group(1), msg.group(1) if msg else None,
-                                         words.group(1) if words else None))
+        hits.setdefault(uri, []).append((m.group(1), msg.group(1) if msg else None, words))
     return seen, hits, parts
 
 
-def compare(rules, requests, audit=True):
+def compare(rules, requests, audit=True, **kw):
     if not os.path.exists(MODSEC_SO):
         raise Skip("libapache2-mod-security2 is not installed")
-    ms_seen, ms_hits, ms_parts = run(False, rules, requests, audit)
-    pp_seen, pp_hits, pp_parts = run(True, rules, requests, audit)
+    ms_seen, ms_hits, ms_parts = run(False, rules, requests, audit, **kw)
+    pp_seen, pp_hits, pp_parts = run(True, rules, requests, audit, **kw)
     differences = []
     for method, path, _, _ in requests:
         uri = path.split("?")[0]
@@ -199,3 +205,79 @@ def compare(rules, requests, audit=True):
 
 def test_ctl_matches_modsecurity():
     compare(CTL_RULES, CTL_REQUESTS)
+
+
+FLOW_RULES = r"""
+SecDefaultAction "phase:2,log,auditlog,pass"
+SecRule ARGS:sk "^0$" "id:304,phase:2,pass,nolog,skip:0"
+SecRule ARGS:sk "^1$" "id:300,phase:2,pass,nolog,skip:2"
+SecRule ARGS "skipme" "id:301,phase:2,deny,status:403,msg:'skipped 1'"
+SecMarker M1
+SecRule ARGS "skipme" "id:302,phase:2,deny,status:408,chain,msg:'skipped chain'"
+SecRule ARGS "skipme"
+SecRule ARGS "skipme" "id:303,phase:2,deny,status:409,msg:'after skip'"
+SecRule ARGS:mm "@rx a" "id:310,phase:2,pass,log,multiMatch,t:none,t:lowercase,t:urlDecode,msg:'mm %{MATCHED_VAR}',setvar:tx.mmcount=+1"
+SecRule ARGS:mm "@rx ." "id:311,phase:2,pass,log,multiMatch,t:none,msg:'never'"
+SecRule ARGS:mm "@rx a" "id:312,phase:2,pass,log,t:none,t:lowercase,t:urlDecode,msg:'once %{MATCHED_VAR}'"
+SecRule TX:mmcount "@rx ." "id:313,phase:2,pass,log,msg:'tx mmcount=%{tx.mmcount}'"
+SecRule ARGS:dr "^1$" "id:320,phase:2,drop,msg:'drop'"
+SecRule REQUEST_HEADERS:X-Drop "^1$" "id:321,phase:1,drop,msg:'drop1'"
+SecRule ARGS:rd "^1$" "id:330,phase:2,redirect:http://example.test/blocked?u=%{REQUEST_FILENAME},msg:'redir'"
+SecRule ARGS:rd "^2$" "id:331,phase:2,redirect:/elsewhere,status:301"
+SecRule ARGS:rd "^3$" "id:332,phase:2,redirect:/elsewhere,status:404"
+SecRule ARGS:al "^1$" "id:340,phase:1,allow,msg:'allow'"
+SecRule ARGS:al "^2$" "id:341,phase:1,allow:request,msg:'allow req'"
+SecRule ARGS:al "^3$" "id:342,phase:1,allow:phase,msg:'allow phase'"
+SecRule ARGS "blockme" "id:343,phase:1,deny,status:403,msg:'p1 deny'"
+SecRule ARGS "blockme" "id:344,phase:2,deny,status:405,msg:'p2 deny'"
+SecRule REQUEST_URI "^/al" "id:345,phase:3,deny,status:406,msg:'p3 deny'"
+SecRule ARGS:pa "^1$" "id:350,phase:2,pause:50,deny,status:403,msg:'pause deny'"
+SecRule ARGS:pa "^2$" "id:351,phase:2,deny,pause:50,msg:'pause as action'"
+SecRule ARGS "pausenext" "id:352,phase:2,deny,status:407"
+SecRule REQUEST_URI "^/px1" "id:360,phase:2,proxy:http://127.0.0.1:@PORT@/index.html,msg:'proxied'"
+"""
+
+FLOW_REQUESTS = [
+    ("GET", "/sk1?sk=1&a=skipme", {}, None),
+    ("GET", "/sk2?sk=0&a=skipme", {}, None),
+    ("GET", "/sk3?a=skipme", {}, None),
+    ("GET", "/mm1?mm=Ab", {}, None),
+    ("GET", "/mm2?mm=%2561", {}, None),
+    ("GET", "/mm3?mm=zz", {}, None),
+    ("GET", "/dr1?dr=1", {}, None),
+    ("GET", "/dr2", {"X-Drop": "1"}, None),
+    ("GET", "/rd1?rd=1", {}, None),
+    ("GET", "/rd2?rd=2", {}, None),
+    ("GET", "/rd3?rd=3", {}, None),
+    ("GET", "/al1?al=1&x=blockme", {}, None),
+    ("GET", "/al2?al=2&x=blockme", {}, None),
+    ("GET", "/al3?al=3&x=blockme", {}, None),
+    ("GET", "/al4?x=blockme", {}, None),
+    ("GET", "/pa1?pa=1", {}, None),
+    ("GET", "/pa2?pa=2&b=pausenext", {}, None),
+    ("GET", "/px1?px=1", {}, None),
+]
+
+
+def test_flow_actions_match_modsecurity():
+    compare(FLOW_RULES, FLOW_REQUESTS, audit=False, modules=("proxy", "proxy_http"))
+
+
+def test_flow_actions_detection_only_match_modsecurity():
+    compare(FLOW_RULES, FLOW_REQUESTS, audit=False, engine="DetectionOnly",
+            modules=("proxy", "proxy_http"))
+
+
+def test_proxy_without_mod_proxy_stops_start_up():
+    """ModSecurity starts and answers 500 to every request the rule matches; Parapet refuses
+    the configuration, naming the rule and the reason."""
+    srv = Apache(snippet=PP_PREFIX + 'SecRule ARGS:px "^1$" "id:360,phase:2,proxy:http://127.0.0.1/"\n',
+                 name="ms2act-noproxy")
+    try:
+        srv.start()
+    except StartError as e:
+        if "proxy: needs mod_proxy" not in str(e) or "id 360" not in str(e):
+            raise AssertionError("start-up failed for another reason: %s" % e)
+        return
+    srv.stop()
+    raise AssertionError("Apache started with a proxy: rule and no mod_proxy")

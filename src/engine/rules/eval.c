@@ -16,6 +16,8 @@
 #include "rules/variables/collection.h"
 #include "tx.h"
 
+#include <stdlib.h>
+
 typedef struct hit_t {
     const pp_target_t *target;
     pp_str_t name;
@@ -290,7 +292,7 @@ static const char *ms2_escape(apr_pool_t *p, pp_str_t s)
  * and the [hostname] [uri] [unique_id] the host adds). */
 static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
                                  const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
-                                 bool disrupts)
+                                 const char *head)
 {
     pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
     m->id = as->id;
@@ -317,10 +319,8 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
                                 pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
                                 m->var, pp_str_log_escape(tx->pool, hit->value, 256));
     }
-    const char *head = "Warning.";
-    if (disrupts)
-        head = apr_psprintf(tx->pool, "Access denied with code %d (phase %d).",
-                            as->status != PP_TRI_UNSET ? as->status : 403, (int)phase);
+    if (!head)
+        head = "Warning.";
     const char *meta = apr_psprintf(tx->pool, "%s%s [line \"%d\"]",
                                     r->file ? " [file \"" : "", r->file ? apr_pstrcat(tx->pool, r->file, "\"]", NULL) : "",
                                     r->line);
@@ -349,36 +349,122 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     return m;
 }
 
-/* The outcome of a 2.x rule (or chain) that matched: its message and its disruptive action.
- * True when processing of the phase must stop. */
+/* How a 2.x disruptive action intercepts (reference secrule-2.9 §5.6, §9.1): the words of its
+ * message, and in *out the status and URL the host answers with. NULL: it lets the request
+ * through (allow, allow:phase, allow:request, pause). */
+static const char *intercept_head(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase,
+                                  pp_actionset_t *out)
+{
+    int ph = (int)phase;
+    *out = *as;
+    switch (as->disruptive) {
+    case PP_ACTION_DENY:
+        out->status = as->status != PP_TRI_UNSET ? as->status : 403;
+        return apr_psprintf(tx->pool, "Access denied with code %d (phase %d).", out->status, ph);
+    case PP_ACTION_DROP:
+        out->status = 403;
+        return apr_psprintf(tx->pool, "Access denied with connection close (phase %d).", ph);
+    case PP_ACTION_REDIRECT: {
+        int st = as->status;
+        out->status = st == 301 || st == 302 || st == 303 || st == 307 ? st : 302;
+        out->url = pp_macro_expand(tx, pp_macro_compile(tx->pool, as->url)).data;
+        return apr_psprintf(tx->pool, "Access denied with redirection to %s using status %d "
+                            "(phase %d).", out->url, out->status, ph);
+    }
+    case PP_ACTION_PROXY:
+        if (phase >= PP_PHASE_RESPONSE_HEADERS) { /* as ModSecurity: too late to proxy */
+            out->disruptive = PP_ACTION_DENY;
+            out->status = 500;
+            return apr_psprintf(tx->pool, "Access denied with code 500 (phase %d) (Configuration "
+                                "Error: Proxy action requested but it does not work in output "
+                                "phases).", ph);
+        }
+        out->url = pp_macro_expand(tx, pp_macro_compile(tx->pool, as->url)).data;
+        return apr_psprintf(tx->pool, "Access denied using proxy to (phase %d) %s.", ph, out->url);
+    case PP_ACTION_ALLOW:
+        return apr_psprintf(tx->pool, "Access allowed (phase %d).", ph);
+    case PP_ACTION_ALLOW_PHASE:
+        return apr_psprintf(tx->pool, "Access to phase allowed (phase %d).", ph);
+    case PP_ACTION_ALLOW_REQUEST:
+        return apr_psprintf(tx->pool, "Access to request allowed (phase %d).", ph);
+    case PP_ACTION_PAUSE:
+        return apr_psprintf(tx->pool, "Paused Access (phase %d).", ph);
+    default:
+        return NULL;
+    }
+}
+
+/* pause:ms before an interception, macro-expanded and bounded by PP_PAUSE_MAX_MS (a client
+ * that triggers the rule must not hold a worker thread for long). */
+static void pause_before(pp_tx_t *tx, const pp_rule_t *r)
+{
+    if (!r->pause)
+        return;
+    long ms = strtol(pp_macro_expand(tx, r->pause).data, NULL, 10);
+    if (ms <= 0)
+        return;
+    if (ms > PP_PAUSE_MAX_MS) {
+        pp_debug(tx, 3, "pause: %ld ms bounded to %d ms", ms, PP_PAUSE_MAX_MS);
+        ms = PP_PAUSE_MAX_MS;
+    }
+    pp_debug(tx, 4, "Pausing transaction for %ld msec.", ms);
+    apr_sleep(apr_time_from_msec(ms));
+}
+
+/* The phases an allow in phase `phase` lets through without rules (reference §9.1): allow and
+ * pause the rest of the request and response phases, allow:request the request body phase;
+ * phase 5 always runs. */
+static unsigned allowed_phases(int action, pp_phase_t phase)
+{
+    unsigned bits = 0;
+    if (action == PP_ACTION_ALLOW || action == PP_ACTION_PAUSE)
+        for (int p = (int)phase + 1; p <= PP_PHASE_RESPONSE_BODY; p++)
+            bits |= 1u << p;
+    else if (action == PP_ACTION_ALLOW_REQUEST && phase < PP_PHASE_REQUEST_BODY)
+        bits |= 1u << PP_PHASE_REQUEST_BODY;
+    return bits;
+}
+
+/* The outcome of a 2.x rule (or chain) that matched: its message and its disruptive action,
+ * which in DetectionOnly and in phase 5 only warns. True when processing of the phase must
+ * stop. */
 static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
                            const hit_t *hit, pp_phase_t phase)
 {
     const pp_actionset_t *as = r->effective;
-    /* In phase 5 a disruptive action only warns (reference secrule-2.9 §1.1). */
-    bool denies = as->disruptive == PP_ACTION_DENY && !pp_tx_detection_only(tx) &&
-                  phase != PP_PHASE_LOGGING;
+    bool acts = !pp_tx_detection_only(tx) && phase != PP_PHASE_LOGGING;
     /* HIGHEST_SEVERITY: the starter's severity when 1-7 (0, EMERGENCY, never counts). */
     if (as->severity >= 1 && as->severity <= 7 &&
         (tx->highest_severity == 0 || as->severity < tx->highest_severity))
         tx->highest_severity = as->severity;
+    pp_actionset_t out;
+    const char *head = acts ? intercept_head(tx, as, phase, &out) : NULL;
     /* msg, logdata and tags are expanded without a rule: %{RULE.x} is empty there, as in
      * ModSecurity (it passes no rule to that expansion). */
     const pp_rule_t *running = tx->rule2.rule;
     tx->rule2.rule = NULL;
-    pp_match_t *m = record_match2(tx, r, last, as, hit, phase, denies);
+    pp_match_t *m = record_match2(tx, r, last, as, hit, phase, head);
     tx->rule2.rule = running;
     /* No mod_security-message request header for the application: 1.9 passed one,
      * ModSecurity 2 does not. */
     if (m->logged)
         pp_debug(tx, 1, "ModSecurity: %s", m->text); /* 2.x's prefix in the error log */
-    if (denies) {
-        pp_tx_intercept(tx, as, phase, m->text);
-        return true;
+    if (!head) {
+        if (tx->verdict.action == PP_ACTION_NONE)
+            tx->verdict.action = PP_ACTION_PASS;
+        return false;
     }
-    if (tx->verdict.action == PP_ACTION_NONE)
-        tx->verdict.action = PP_ACTION_PASS;
-    return false;
+    pause_before(tx, r);
+    unsigned allowed = allowed_phases(out.disruptive, phase);
+    if (out.disruptive == PP_ACTION_ALLOW || out.disruptive == PP_ACTION_ALLOW_PHASE ||
+        out.disruptive == PP_ACTION_ALLOW_REQUEST || out.disruptive == PP_ACTION_PAUSE) {
+        tx->phases_allowed |= allowed;
+        tx->verdict.action = (pp_action_t)out.disruptive;
+        return true; /* the rest of this phase */
+    }
+    pp_tx_intercept(tx, &out, phase, m->text);
+    tx->verdict.status = out.status; /* a redirect's 301/303/307 too (1.9's is always 302) */
+    return true;
 }
 
 /* What a 2.x rule does for one value that matched (reference secrule-2.9 §5.5): MATCHED_VAR,
@@ -404,6 +490,89 @@ static void matched_value2(pp_tx_t *tx, const pp_rule_t *c, const pp_target_t *t
     pp_tx_changed(tx, PP_SRC_TX);
     for (unsigned k = 0; k < c->nrun; k++)
         c->run[k].exec(tx, c->run[k].arg);
+}
+
+/* Runs c's operator on one value v of target t; on a match, matched_value2 and, for a rule
+ * that is not chained, its message and disruptive action. Sets *any on a match and *stop when
+ * the phase must stop; returns true when the rule must end now (the budget ran out). */
+static bool test_value2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
+                        const pp_target_t *t, const pp_value_t *v, hit_t *hit, pp_phase_t phase,
+                        bool *any, bool *stop)
+{
+    bool m = false;
+    hit->out.want_captures = c->capture;
+    hit->out.ncaptures = 0;
+    if (!c->op.needs || pp_eval_needs_met(tx, c->op.needs, v)) {
+        apr_status_t rv = c->op.def->exec(tx, c->op.compiled, v->value, &m, &hit->out);
+        if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {
+            *stop = true;
+            return true;
+        }
+        if (rv != APR_SUCCESS) {
+            if (pp_eval_fail_open(tx))
+                return false;
+            m = !c->op.negated; /* undecided counts as a match (fail closed) */
+            hit->out.ncaptures = 0;
+        }
+    }
+    if (m == c->op.negated)
+        return false;
+    if (!m || !hit->out.data.data)
+        hit->out.data = v->value;
+    *any = true;
+    hit->target = t;
+    hit->name = v->name;
+    hit->value = v->value;
+    hit->limit = false;
+    matched_value2(tx, c, t, v, &hit->out);
+    if (c == r && !c->chain_next)
+        *stop = apply_outcome2(tx, r, c, hit, phase);
+    return false;
+}
+
+static bool same_value(const pp_value_t *a, const pp_value_t *b)
+{
+    return a->value.len == b->value.len &&
+           (a->value.data == b->value.data || memcmp(a->value.data, b->value.data, a->value.len) == 0);
+}
+
+/* multiMatch (reference §5.3): value i of t is tested before the first transformation, after
+ * each one that changed it (before the next), and at the end when the last one changed it
+ * (ModSecurity 2.9.7: "Ab" through t:lowercase,t:urlDecode matches once); each match counts. lv[k] are the values after k steps of t's chain (its prefix targets). Without a
+ * transformation the operator never runs, as in ModSecurity. Returns true when the rule must
+ * end now. */
+static bool multi_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
+                         const pp_target_t *t, const apr_array_header_t *const *lv,
+                         unsigned depth, int i, hit_t *hit, pp_phase_t phase, bool *any,
+                         bool *stop)
+{
+    for (unsigned k = 0; k < depth && !*stop; k++) {
+        const pp_value_t *vk = &APR_ARRAY_IDX(lv[k], i, pp_value_t);
+        bool run = k == 0 || !same_value(&APR_ARRAY_IDX(lv[k - 1], i, pp_value_t), vk);
+        if (run && test_value2(tx, r, c, t, vk, hit, phase, any, stop))
+            return true;
+    }
+    if (!*stop && !same_value(&APR_ARRAY_IDX(lv[depth - 1], i, pp_value_t),
+                              &APR_ARRAY_IDX(lv[depth], i, pp_value_t)))
+        return test_value2(tx, r, c, t, &APR_ARRAY_IDX(lv[depth], i, pp_value_t), hit, phase,
+                           any, stop);
+    return false;
+}
+
+/* The values after each step of t's chain, lv[0] untransformed .. lv[depth] = vals; NULL when
+ * a collector failed. */
+static const apr_array_header_t **chain_levels(pp_tx_t *tx, const pp_target_t *t,
+                                               const apr_array_header_t *vals, unsigned depth,
+                                               pp_phase_t phase)
+{
+    const apr_array_header_t **lv = apr_palloc(tx->pool, (depth + 1) * sizeof *lv);
+    const pp_target_t *x = t;
+    for (int k = (int)depth; k >= 0; k--, x = x ? x->prefix : NULL) {
+        lv[k] = k == (int)depth ? vals : x ? pp_eval_target_values(tx, x, phase) : NULL;
+        if (!lv[k] || lv[k]->nelts != vals->nelts)
+            return NULL;
+    }
+    return lv;
 }
 
 /* Evaluates 2.x rule c (starter r) on every value. Each matching value gets matched_value2;
@@ -434,40 +603,23 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             *stop = true;
             return false;
         }
+        unsigned depth = t->chain ? t->chain->depth : 0;
+        const apr_array_header_t **lv = NULL;
+        if (c->multi_match && depth && !(lv = chain_levels(tx, t, vals, depth, phase))) {
+            *stop = true; /* a collector failed: the transaction is intercepted */
+            return false;
+        }
         for (int i = 0; i < vals->nelts && !*stop; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
             if (c->nexclusions && pp_eval_excluded(tx, c, t, v->name))
                 continue;
             if (tx->overrides && target_removed(tx, c, t, v->name))
                 continue;
-            bool m = false;
-            hit->out.want_captures = c->capture;
-            hit->out.ncaptures = 0;
-            if (!c->op.needs || pp_eval_needs_met(tx, c->op.needs, v)) {
-                apr_status_t rv = c->op.def->exec(tx, c->op.compiled, v->value, &m, &hit->out);
-                if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {
-                    *stop = true;
-                    return any;
-                }
-                if (rv != APR_SUCCESS) {
-                    if (pp_eval_fail_open(tx))
-                        continue;
-                    m = !c->op.negated; /* undecided counts as a match (fail closed) */
-                    hit->out.ncaptures = 0;
-                }
-            }
-            if (m == c->op.negated)
-                continue;
-            if (!m || !hit->out.data.data)
-                hit->out.data = v->value;
-            any = true;
-            hit->target = t;
-            hit->name = v->name;
-            hit->value = v->value;
-            hit->limit = false;
-            matched_value2(tx, c, t, v, &hit->out);
-            if (single)
-                *stop = apply_outcome2(tx, r, c, hit, phase);
+            if (c->multi_match && !lv)
+                continue; /* multiMatch without a transformation: never run (ModSecurity) */
+            if (lv ? multi_match2(tx, r, c, t, lv, depth, i, hit, phase, &any, stop)
+                   : test_value2(tx, r, c, t, v, hit, phase, &any, stop))
+                return any;
         }
     }
     return any;
@@ -494,6 +646,8 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
         stop = apply_outcome2(tx, r, last, &hit, phase);
     if (matched && r->skip_after)
         *skip = -1;
+    else if (matched && r->skip)
+        *skip = r->skip;
     /* MATCHED_VARS(_NAMES) hold one rule's (chain's) matches (spec §4 item 8). */
     if (tx->rule2.vars)
         tx->rule2.vars->nelts = 0;
@@ -533,7 +687,8 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase);
 
 apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
 {
-    if (!(tx->cfg->phase_mask & (1u << phase)) || tx->budget.exhausted || tx->rules_off)
+    if (!(tx->cfg->phase_mask & (1u << phase)) || tx->budget.exhausted || tx->rules_off ||
+        (tx->phases_allowed & (1u << phase)))
         return APR_SUCCESS;
     pp_eval_budget_t *b = &tx->budget;
     unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0, skips = b->stopped_skips;
@@ -573,7 +728,12 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
              * end inside a chain, which is then skipped whole. It stops at zero: a negative
              * count is run_chain's skipAfter signal, and reading it here sent the loop back to
              * step 0 for ever (fuzz_plan_diff: 3.6 million matches from one request). */
-            skip -= steps[s].last - steps[s].first + 1;
+            /* 2.x (skip:N) counts a chain as one rule and no marker (ModSecurity skips
+             * placeholders before it counts). */
+            const pp_rule_t *sr = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *);
+            if (sr->marker)
+                continue;
+            skip -= sr->lang2 ? 1 : steps[s].last - steps[s].first + 1;
             if (skip < 0)
                 skip = 0;
             continue;

@@ -368,6 +368,9 @@ typedef struct pp_rule_t {
     const char *skip_after;          /* skipAfter: the marker, resolved in the plan */
     const char *ver, *maturity, *accuracy; /* 2.x metadata, logged; NULL when not given */
     const pp_actionset_t *base;      /* 2.x: the default list `own` was merged with */
+    int skip;                        /* skip:N (starter): rules/chains skipped after a match */
+    bool multi_match;                /* multiMatch: test before each changing transformation */
+    const pp_macro_t *pause;         /* pause:ms, expanded when the rule intercepts */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every

@@ -61,8 +61,11 @@ PP_A2_FN(pp_a2_tag); PP_A2_FN(pp_a2_severity); PP_A2_FN(pp_a2_ver);
 PP_A2_FN(pp_a2_maturity); PP_A2_FN(pp_a2_accuracy);
 /* disruptive.c */
 PP_A2_FN(pp_a2_deny); PP_A2_FN(pp_a2_pass); PP_A2_FN(pp_a2_block); PP_A2_FN(pp_a2_status);
+PP_A2_FN(pp_a2_allow); PP_A2_FN(pp_a2_drop); PP_A2_FN(pp_a2_redirect); PP_A2_FN(pp_a2_proxy);
+PP_A2_FN(pp_a2_pause);
 /* flow.c */
 PP_A2_FN(pp_a2_chain); PP_A2_FN(pp_a2_phase); PP_A2_FN(pp_a2_skip_after); PP_A2_FN(pp_a2_t);
+PP_A2_FN(pp_a2_skip); PP_A2_FN(pp_a2_multi_match);
 /* logging.c */
 PP_A2_FN(pp_a2_log); PP_A2_FN(pp_a2_nolog); PP_A2_FN(pp_a2_auditlog);
 PP_A2_FN(pp_a2_noauditlog); PP_A2_FN(pp_a2_capture);

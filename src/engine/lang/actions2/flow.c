@@ -53,3 +53,24 @@ const char *pp_a2_t(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const char *
     APR_ARRAY_PUSH(b->tfns, const pp_tfn_def_t *) = d;
     return NULL;
 }
+
+/* skip:N: after a match of the whole chain, skip the next N rules or chains of the phase
+ * (markers not counted); N <= 0 or not a number is 1, as ModSecurity's atoi. */
+const char *pp_a2_skip(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const char *v,
+                       pp_rule_action_t *run)
+{
+    (void)ctx, (void)run;
+    int n = atoi(v);
+    b->rule->skip = n > 0 ? n : 1;
+    return NULL;
+}
+
+/* multiMatch (reference §5.3): the operator runs on the value before each transformation that
+ * changes it, and on the end result (rules/eval.c). */
+const char *pp_a2_multi_match(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const char *v,
+                              pp_rule_action_t *run)
+{
+    (void)ctx, (void)v, (void)run;
+    b->rule->multi_match = true;
+    return NULL;
+}
