@@ -10,7 +10,8 @@ ruleRemoveTarget* by id, msg and tag, requestBodyAccess, requestBodyLimit,
 forceRequestBodyVariable, debugLogLevel, hashEngine/hashEnforcement Off); the flow and
 disruptive actions (skip:N counting a chain as one and no marker, multiMatch, drop, redirect with
 macros and status, allow / allow:phase / allow:request and the phases they let through, pause,
-proxy through mod_proxy) in On and in DetectionOnly, with a TX counter logged by a later rule.
+proxy through mod_proxy) in On and in DetectionOnly, with a TX counter logged by a later rule;
+setenv (macros, unset, as a CGI sees the environment) and exec (one run per matching value).
 """
 import http.client
 import os
@@ -281,3 +282,53 @@ def test_proxy_without_mod_proxy_stops_start_up():
         return
     srv.stop()
     raise AssertionError("Apache started with a proxy: rule and no mod_proxy")
+
+
+ENV_RULES = r"""
+SetEnvIf Request_URI "^/cgi-bin/env" FROM_SETENVIF=yes
+SecRule REQUEST_URI "^/cgi-bin/env" "id:400,phase:1,pass,nolog,setenv:PP_A=one,setenv:PP_M=%{REQUEST_METHOD}-%{ARGS.q},setenv:PP_FLAG"
+SecRule ARGS:q "x" "id:401,phase:2,pass,nolog,setenv:PP_B=two,setenv:!FROM_SETENVIF,setenv:PP_%{ARGS.q}=named"
+SecRule ENV:PP_A "^one$" "id:402,phase:2,pass,log,msg:'env seen %{ENV.PP_M}'"
+SecRule ARGS:ex "^1$" "id:410,phase:2,pass,nolog,exec:@ROOT@/bin/ex.sh"
+"""
+
+ENV_KEYS = ("PP_A", "PP_B", "PP_M", "PP_FLAG", "PP_x", "FROM_SETENVIF")
+
+
+def run_env(load_parapet):
+    snippet = (PP_PREFIX if load_parapet else MS_PREFIX) + ENV_RULES
+    srv = Apache(snippet=snippet, load_parapet=load_parapet,
+                 name="ms2env-" + ("parapet" if load_parapet else "modsec"))
+    srv.prepare()
+    script = srv.root / "bin" / "ex.sh"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\necho \"$REQUEST_URI\" >> %s/data/exec.log\necho ran\n" % srv.root)
+    os.chmod(script.parent, 0o755)
+    os.chmod(script, 0o755)
+    srv.conf.write_text(srv.render())
+    srv.start()
+    try:
+        out = []
+        for path in ("/cgi-bin/env.py?q=x", "/cgi-bin/env.py?q=y", "/e1?ex=1&b=2&ex=1"):
+            r = srv.get(path)
+            env = r.json()["env"] if path.startswith("/cgi-bin") else {}
+            out.append((path, r.status, {k: env.get(k) for k in ENV_KEYS}))
+        time.sleep(1.0)
+        try:
+            runs = (srv.root / "data" / "exec.log").read_text().splitlines()
+        except OSError:
+            runs = []
+        msgs = re.findall(r'\[msg "([^"]*)"\]', srv.error_log())
+    finally:
+        srv.stop()
+    return out, runs, msgs
+
+
+def test_setenv_and_exec_match_modsecurity():
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+    ms = run_env(False)
+    pp = run_env(True)
+    print("    modsecurity: %r" % (ms,))
+    if ms != pp:
+        raise AssertionError("modsecurity %r\n  parapet %r" % (ms, pp))

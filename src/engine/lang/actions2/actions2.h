@@ -71,6 +71,8 @@ PP_A2_FN(pp_a2_log); PP_A2_FN(pp_a2_nolog); PP_A2_FN(pp_a2_auditlog);
 PP_A2_FN(pp_a2_noauditlog); PP_A2_FN(pp_a2_capture);
 /* setvar.c */
 PP_A2_FN(pp_a2_setvar);
+/* process.c */
+PP_A2_FN(pp_a2_setenv); PP_A2_FN(pp_a2_exec); PP_A2_FN(pp_a2_append); PP_A2_FN(pp_a2_prepend);
 /* ctl.c */
 PP_A2_FN(pp_a2_ctl);
 /* The i-th ctl name (sorted), NULL past the last: for the registry test. */

@@ -20,6 +20,7 @@ static const pp_action2_def_t table[] = {
     /* name          category arity when   compile            help */
     { "accuracy",    META, VAL, CFG,   pp_a2_accuracy,       "accuracy of the rule's detection (logged)" },
     { "allow",       DIS,  OPT, CFG,   pp_a2_allow,       "stop and let the request through (allow:phase, allow:request: less)" },
+    { "append",      DATA, VAL, CFG,   pp_a2_append,      "response content injection: refused (not implemented)" },
     { "auditlog",    LOG,  NOV, CFG,   pp_a2_auditlog,    "a match makes the transaction relevant for the audit log" },
     { "block",       DIS,  NOV, CFG,   pp_a2_block,       "the disruptive action of the SecDefaultAction in force" },
     { "capture",     LOG,  NOV, CFG,   pp_a2_capture,     "keep the operator's captures as TX:0-9" },
@@ -27,6 +28,7 @@ static const pp_action2_def_t table[] = {
     { "ctl",         DATA, VAL, MATCH, pp_a2_ctl,         "change the configuration for the rest of the transaction" },
     { "deny",        DIS,  NOV, CFG,   pp_a2_deny,        "stop and answer with the status (403 unless status:)" },
     { "drop",        DIS,  NOV, CFG,   pp_a2_drop,        "stop and close the client connection" },
+    { "exec",        DATA, VAL, MATCH, pp_a2_exec,        "start a program (absolute path, no arguments) per match" },
     { "id",          META, VAL, CFG,   pp_a2_id,          "the rule's id" },
     { "log",         LOG,  NOV, CFG,   pp_a2_log,         "log a match to the error log and the audit log" },
     { "logdata",     META, VAL, CFG,   pp_a2_logdata,     "text logged as [data] (macros expanded)" },
@@ -38,9 +40,11 @@ static const pp_action2_def_t table[] = {
     { "pass",        DIS,  NOV, CFG,   pp_a2_pass,        "record the match and continue" },
     { "pause",       DIS,  VAL, CFG,   pp_a2_pause,       "sleep ms (at most 5000) before the interception" },
     { "phase",       FLOW, VAL, CFG,   pp_a2_phase,       "1-5, request (2), response (4) or logging (5)" },
+    { "prepend",     DATA, VAL, CFG,   pp_a2_prepend,     "response content injection: refused (not implemented)" },
     { "proxy",       DIS,  VAL, CFG,   pp_a2_proxy,       "stop and forward the request to URL (mod_proxy)" },
     { "redirect",    DIS,  VAL, CFG,   pp_a2_redirect,    "stop and redirect to URL (macros expanded)" },
     { "rev",         META, VAL, CFG,   pp_a2_rev,         "the rule's revision" },
+    { "setenv",      DATA, VAL, MATCH, pp_a2_setenv,      "set (name=value) or unset (!name) a request environment variable" },
     { "setvar",      DATA, VAL, MATCH, pp_a2_setvar,      "set, add to or remove a collection variable" },
     { "severity",    META, VAL, CFG,   pp_a2_severity,    "0-7 or EMERGENCY ... DEBUG" },
     { "skip",        FLOW, VAL, CFG,   pp_a2_skip,        "after a match, skip the next N rules or chains of the phase" },
@@ -72,11 +76,10 @@ const pp_action2_def_t *pp_action2_find(const char *name)
 bool pp_action2_pending(const char *name)
 {
     static const char *const pending[] = {
-        "append", "deprecatevar", "exec", "expirevar", "initcol",
-        "prepend", "sanitiseArg", "sanitiseMatched",
+        "deprecatevar", "expirevar", "initcol", "sanitiseArg", "sanitiseMatched",
         "sanitiseMatchedBytes", "sanitiseRequestHeader", "sanitiseResponseHeader", "sanitizeArg",
         "sanitizeMatched", "sanitizeMatchedBytes", "sanitizeRequestHeader",
-        "sanitizeResponseHeader", "setenv", "setrsc", "setsid", "setuid", "xmlns",
+        "sanitizeResponseHeader", "setrsc", "setsid", "setuid", "xmlns",
     };
     for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
         if (strcasecmp(pending[i], name) == 0)
