@@ -4,7 +4,7 @@ exercised too) in a real Apache with Debian's mod_security2 and in one with Para
 requests, and per request the same status, the same rule ids in the error log and, where the
 application answers, the same body reaching it (length and SHA-256 from the echo CGI).
 
-Covered: SecRequestBodyAccess On/Off, SecRequestBodyLimit with SecRequestBodyLimitAction Reject
+Covered: SecRequestBodyAccess On/Off, SecTmpSaveUploadedFiles (FILES_TMPNAMES), SecRequestBodyLimit with SecRequestBodyLimitAction Reject
 and ProcessPartial (memory and spooled bodies, Content-Length and chunked: the application gets
 every byte, the rules only the first LIMIT), DetectionOnly forcing ProcessPartial,
 SecRequestBodyInMemoryLimit, SecArgumentSeparator (query and body), SecCookiev0Separator,
@@ -33,7 +33,13 @@ SecRule REQUEST_BODY "attack" "id:2,phase:2,pass,log"
 SecRule ARGS:b "^2$" "id:3,phase:2,deny,status:409,log"
 SecRule REQUEST_COOKIES:b "^2$" "id:4,phase:1,deny,status:410,log"
 SecRule RESPONSE_BODY "secret" "id:5,phase:4,deny,status:403,log"
+SecRule FILES_TMPNAMES "@rx ." "id:6,phase:2,deny,status:411,log"
 """
+
+BOUNDARY = "----pp2x"
+UPLOAD = {"Content-Type": "multipart/form-data; boundary=" + BOUNDARY}
+UPLOAD_BODY = ("--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+               "Content-Type: text/plain\r\n\r\nhello\r\n--%s--\r\n" % (BOUNDARY, BOUNDARY)).encode()
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -89,6 +95,14 @@ SecResponseBodyMimeType text/xml
         ("mime json added", "GET", ECHO + "/json?say=secret", None, {}, False),
         ("mime xml kept", "GET", ECHO + "/json?type=text/xml&say=secret", None, {}, False),
         ("mime cleared", "GET", ECHO + "/clear?type=text/xml&say=secret", None, {}, False),
+        ("upload not saved", "POST", ECHO, UPLOAD_BODY, UPLOAD, False),
+    ]),
+    ("tmpsave", r"""
+SecRuleEngine On
+SecRequestBodyAccess On
+SecTmpSaveUploadedFiles On
+""", [
+        ("upload saved", "POST", ECHO, UPLOAD_BODY, UPLOAD, False),
     ]),
     ("partial", r"""
 SecRuleEngine On
@@ -223,3 +237,73 @@ def test_recommended_and_crs_setup_load():
         srv.cleanup_files()
     if rc != 0:
         raise AssertionError("apache2 -t failed (%d):\n%s" % (rc, out))
+
+
+def audit_run(load_parapet):
+    """One audited request with SecAuditLog2, SecComponentSignature and the Concurrent modes;
+    returns (index lines, index2 lines, Producer line, entry mode, directory mode)."""
+    import pwd
+    import stat
+    config = r"""
+SecRuleEngine On
+SecAuditEngine On
+SecAuditLogType Concurrent
+SecAuditLogStorageDir @ROOT@/data/audit
+SecAuditLogParts ABFHZ
+SecAuditLog @ROOT@/logs/index
+SecAuditLog2 @ROOT@/logs/index2
+SecAuditLogDirMode 0700
+SecAuditLogFileMode 0600
+SecComponentSignature "OWASP_CRS/3.3.4"
+SecComponentSignature "site/1.0"
+"""
+    if not load_parapet:
+        config = ("LoadModule security2_module %s\nSecDataDir @ROOT@/data\n" % MODSEC_SO) + config
+    srv = Apache(snippet=config, load_parapet=load_parapet,
+                 name="ms2audit-" + ("parapet" if load_parapet else "modsec"))
+    srv.prepare()
+    audit = srv.path("data/audit")
+    audit.mkdir()
+    if harness.running_as_root():
+        user = pwd.getpwnam(harness.CHILD_USER)
+        os.chown(audit, user.pw_uid, user.pw_gid)
+    srv.start()
+    try:
+        if srv.get("/index.html?a=1").status != 200:
+            raise AssertionError("the audited request failed")
+        time.sleep(0.5)
+        index = srv.path("logs/index").read_text().splitlines()
+        index2 = srv.path("logs/index2").read_text().splitlines()
+        entries = [p for p in audit.rglob("*") if p.is_file()]
+        dirs = [p for p in audit.rglob("*") if p.is_dir()]
+        if len(entries) != 1 or not dirs:
+            raise AssertionError("%d audit entries, %d directories" % (len(entries), len(dirs)))
+        producer = [l for l in entries[0].read_text().splitlines() if l.startswith("Producer:")]
+        modes = (stat.S_IMODE(entries[0].stat().st_mode),
+                 sorted({stat.S_IMODE(d.stat().st_mode) for d in dirs}))
+    finally:
+        srv.stop()
+    return index, index2, producer, modes
+
+
+def test_audit_log2_signature_and_modes_match_modsecurity():
+    """SecAuditLog2 gets the same index line as SecAuditLog, SecComponentSignature is appended
+    to the Producer line as ModSecurity appends it, and SecAuditLogFileMode / DirMode set the
+    modes of what Concurrent logging creates."""
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+    theirs = audit_run(False)
+    ours = audit_run(True)
+    for name, (index, index2, producer, modes) in (("modsecurity", theirs), ("parapet", ours)):
+        if len(index) != 1 or index != index2:
+            raise AssertionError("%s: index %r, index2 %r" % (name, index, index2))
+        if len(producer) != 1:
+            raise AssertionError("%s: Producer lines %r" % (name, producer))
+    # "Producer: ModSecurity for Apache/2.9.7 (http://www.modsecurity.org/); OWASP_CRS/3.3.4;
+    # site/1.0." -- the product differs, what follows it must not.
+    tail = lambda line: line[line.index(";"):]
+    if tail(theirs[2][0]) != tail(ours[2][0]):
+        raise AssertionError("Producer: modsecurity %r, parapet %r" % (theirs[2][0], ours[2][0]))
+    if theirs[3] != ours[3] or ours[3] != (0o600, [0o700]):
+        raise AssertionError("modes (entry, dirs): modsecurity %r, parapet %r"
+                             % (theirs[3], ours[3]))

@@ -15,19 +15,20 @@
 
 static const char *upload_dir(pp_tx_t *tx)
 {
-    const char *dir = tx->cfg->upload_dir;
+    const char *dir = tx->cfg->upload_dir ? tx->cfg->upload_dir : tx->cfg->tmp_dir;
     if (!dir && apr_temp_dir_get(&dir, tx->pool) != APR_SUCCESS)
         dir = "/tmp";
     return dir;
 }
 
-/* A file on disk is needed only by its readers: the approval script, clamd, or
- * SecUploadKeepFiles. Without them, writing every upload out and deleting it again is pure
- * cost (ModSecurity 2.x does not extract files then either); FILE_NAME_x / FILE_SIZE_x and the
- * rules work the same. */
+/* A file on disk is needed only by its readers: the approval script, clamd, SecUploadKeepFiles,
+ * or SecTmpSaveUploadedFiles On (FILES_TMPNAMES, @inspectFile). Without them, writing every
+ * upload out and deleting it again is pure cost (ModSecurity 2.x does not extract files then
+ * either); FILE_NAME_x / FILE_SIZE_x and the rules work the same. */
 static bool store_needed(const pp_tx_t *tx)
 {
     return tx->cfg->approve_script || tx->cfg->clamd_address ||
+           pp_cfg_int(tx->cfg->tmp_save_uploads, 0) == 1 ||
            pp_cfg_int(tx->cfg->upload_keep, PP_KEEP_OFF) != PP_KEEP_OFF;
 }
 
@@ -64,7 +65,9 @@ apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_f
         return APR_SUCCESS;
     }
     pp_upload_file_t *store;
-    apr_status_t rv = pp_upload_file_create(tx->pool, upload_dir(tx), tx->unique_id, &store);
+    apr_status_t rv = pp_upload_file_create_mode(
+        tx->pool, upload_dir(tx), tx->unique_id,
+        pp_cfg_int(tx->cfg->upload_file_mode, PP_UPLOAD_FILE_MODE), &store);
     if (rv != APR_SUCCESS) {
         char buf[120];
         tx->body_error_text = apr_psprintf(tx->pool, "Failed to create an upload file in %s: %s",

@@ -52,7 +52,7 @@ struct pp_cfg_t {
     int body_limit_action, col_timeout_s, unicode_codepage, audit_dir_mode, audit_file_mode;
     int upload_file_mode, tmp_save_uploads, rule_perf_time_us;
     const char *argument_separator, *cookiev0_separator, *data_dir, *tmp_dir, *webappid;
-    const char *sensor_id, *httpbl_key;
+    const char *sensor_id, *httpbl_key, *audit_log2;
 
     /* Structured values, merged by hand in config.c. */
     int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
@@ -192,6 +192,7 @@ const char *pp_set_off_only(pp_cfg_t *, const pp_setter_ctx_t *, void *, const v
 const char *pp_set_flag_note(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_accepted(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_refused(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_audit_log2(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_data_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_tmp_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 /* Texts used as `extra` by pp_set_off_only / pp_set_flag_note / pp_set_accepted / pp_set_refused:

@@ -222,6 +222,17 @@ const char *pp_set_refused(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot
     return apr_psprintf(ctx->tp, "%s is not supported: %s", ctx->name, (const char *)extra);
 }
 
+/* As ModSecurity: a second log needs a primary one, named before it in the same context. The
+ * target is checked and opened as SecAuditLog's. */
+const char *pp_set_audit_log2(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                              const void *extra, int argc, char **argv)
+{
+    if (!cfg->audit_log)
+        return apr_psprintf(ctx->tp, "%s: a secondary audit log needs SecAuditLog before it",
+                            ctx->name);
+    return pp_set_log_target(cfg, ctx, slot, extra, argc, argv);
+}
+
 /* A directory the server writes into (spill files, the collection store): it must exist and
  * be writable by the user the children run as (checked now, not at the first request). */
 static const char *set_work_dir(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,

@@ -368,8 +368,17 @@ apr_status_t pp_audit_write(pp_tx_t *tx)
     pp_str_t entry = tx->cfg->audit_format == PP_AUDIT_FORMAT_JSON ? pp_audit_json_format(&r)
                      : concurrent ? pp_audit_parts_format(&r)
                                   : pp_audit_serial_format(&r);
-    rv = concurrent ? pp_audit_concurrent_write(&r, entry, target)
+    pp_log_target_t *target2 = logs ? logs->audit2 : NULL;
+    rv = concurrent ? pp_audit_concurrent_write(&r, entry, target, target2)
                     : pp_log_target_write(target, entry.data, entry.len);
+    if (!concurrent && target2) { /* SecAuditLog2: the same record, reported on its own */
+        apr_status_t rv2 = pp_log_target_write(target2, entry.data, entry.len);
+        if (rv2 != APR_SUCCESS) {
+            char buf[120];
+            pp_debug(tx, 1, "Audit log: failed to write the record of transaction %s (%s): %s",
+                     tx->unique_id, target2->spec, apr_strerror(rv2, buf, sizeof buf));
+        }
+    }
     if (rv != APR_SUCCESS) {
         char buf[120];
         pp_debug(tx, 1, "Audit log: failed to write the record of transaction %s (%s): %s",

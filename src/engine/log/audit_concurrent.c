@@ -227,7 +227,7 @@ static const char *index_line(const pp_audit_record_t *r, const char *rel, apr_s
 }
 
 apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entry,
-                                       pp_log_target_t *index)
+                                       pp_log_target_t *index, pp_log_target_t *index2)
 {
     const pp_tx_t *tx = r->tx;
     apr_time_exp_t xt;
@@ -256,5 +256,8 @@ apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entr
     for (int i = 0; i < APR_MD5_DIGESTSIZE; i++)
         apr_snprintf(md5 + 2 * i, 3, "%02x", digest[i]);
     const char *line = index_line(r, rel, entry.len, md5);
-    return pp_log_target_write(index, line, strlen(line));
+    rv = pp_log_target_write(index, line, strlen(line));
+    /* SecAuditLog2 gets the same index line (one entry file serves both). */
+    apr_status_t rv2 = index2 ? pp_log_target_write(index2, line, strlen(line)) : APR_SUCCESS;
+    return rv != APR_SUCCESS ? rv : rv2;
 }

@@ -47,6 +47,7 @@ typedef struct pp_log_target_t {
 /* What pp_cfg_t.logs points at. A member is NULL when its directive is unset. */
 typedef struct pp_logs_t {
     pp_log_target_t *audit;    /* Serial records, or the Concurrent index */
+    pp_log_target_t *audit2;   /* SecAuditLog2: the same records (or index lines) again */
     pp_log_target_t *guardian;
 } pp_logs_t;
 
@@ -144,7 +145,7 @@ pp_str_t pp_audit_parts_format(const pp_audit_record_t *r);
 /* audit_concurrent.c: writes entry to its own file under SecAuditLogStorageDir, closes it, then
  * appends the index line to index (may be NULL: no index). */
 apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entry,
-                                       pp_log_target_t *index);
+                                       pp_log_target_t *index, pp_log_target_t *index2);
 
 /* guardian.c: the SecGuardianLog line for tx (§11); APR_SUCCESS when not configured. */
 apr_status_t pp_guardian_write(pp_tx_t *tx);

@@ -141,6 +141,7 @@ const char *pp_log_targets_open(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
      * from a finished parent but naming its own log gets its own targets. */
     const pp_logs_t *have = cfg->logs;
     if (have && same_target(have->audit, cfg->audit_log) &&
+        same_target(have->audit2, cfg->audit_log2) &&
         same_target(have->guardian, cfg->guardian_log))
         return NULL;
     if (cfg->audit_type == PP_AUDIT_CONCURRENT && !cfg->audit_storage_dir)
@@ -151,6 +152,8 @@ const char *pp_log_targets_open(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
     const char *err = NULL;
     if (cfg->audit_log)
         err = target_get(cp, tp, "SecAuditLog", cfg->audit_log, &logs->audit);
+    if (!err && cfg->audit_log && cfg->audit_log2)
+        err = target_get(cp, tp, "SecAuditLog2", cfg->audit_log2, &logs->audit2);
     if (!err && cfg->guardian_log)
         err = target_get(cp, tp, "SecGuardianLog", cfg->guardian_log, &logs->guardian);
     if (err)

@@ -92,20 +92,26 @@ static char *make_template(apr_pool_t *p, const char *dir, const char *unique_id
 }
 
 /* fchmod on the descriptor we hold, not chmod on the name: nobody can swap the name under us. */
-static apr_status_t restrict_mode(apr_file_t *file)
+static apr_status_t restrict_mode(apr_file_t *file, int mode)
 {
     apr_os_file_t fd;
     apr_status_t rv = apr_os_file_get(&fd, file);
 
     if (rv != APR_SUCCESS)
         return rv;
-    if (fchmod(fd, PP_UPLOAD_FILE_MODE) != 0)
+    if (fchmod(fd, (mode_t)mode) != 0)
         return APR_FROM_OS_ERROR(errno);
     return APR_SUCCESS;
 }
 
 apr_status_t pp_upload_file_create(apr_pool_t *parent, const char *dir, const char *unique_id,
                                    pp_upload_file_t **out)
+{
+    return pp_upload_file_create_mode(parent, dir, unique_id, PP_UPLOAD_FILE_MODE, out);
+}
+
+apr_status_t pp_upload_file_create_mode(apr_pool_t *parent, const char *dir,
+                                        const char *unique_id, int mode, pp_upload_file_t **out)
 {
     apr_pool_t *sp;
     apr_status_t rv;
@@ -128,7 +134,7 @@ apr_status_t pp_upload_file_create(apr_pool_t *parent, const char *dir, const ch
                          sp);
     if (rv == APR_SUCCESS) {
         f->created = true;
-        rv = restrict_mode(f->fd);
+        rv = restrict_mode(f->fd, mode);
     }
     if (rv != APR_SUCCESS) {
         apr_pool_destroy(sp); /* closes and unlinks a half-made file */

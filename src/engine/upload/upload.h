@@ -37,6 +37,9 @@ typedef struct pp_upload_file_t pp_upload_file_t;
  */
 apr_status_t pp_upload_file_create(apr_pool_t *parent, const char *dir, const char *unique_id,
                                    pp_upload_file_t **out);
+/* As pp_upload_file_create with mode (octal, SecUploadFileMode) instead of PP_UPLOAD_FILE_MODE. */
+apr_status_t pp_upload_file_create_mode(apr_pool_t *parent, const char *dir,
+                                        const char *unique_id, int mode, pp_upload_file_t **out);
 
 /* Appends len bytes. Any failure, including a short write, is returned as it happened
  * (APR_ENOSPC, EFBIG, EIO...) and is sticky: later writes return the same status, so a file

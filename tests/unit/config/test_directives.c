@@ -203,6 +203,12 @@ static void test_ms2_settings(void **state)
     assert_int_equal(m->component_signatures->nelts, 2);
     assert_string_equal(APR_ARRAY_IDX(m->component_signatures, 1, const char *), "site/1");
 
+    /* SecAuditLog2 follows a SecAuditLog of the same context. */
+    pp_cfg_t *logs = pp_cfg_create(pool);
+    assert_null(apply(logs, "SecAuditLog", "/tmp/parapet-unit-audit.log"));
+    assert_null(apply(logs, "SecAuditLog2", "/tmp/parapet-unit-audit2.log"));
+    assert_string_equal(logs->audit_log2, "/tmp/parapet-unit-audit2.log");
+
     /* SecDataDir is for the main server only, as in ModSecurity. */
     pp_cfg_site_t site = { 0 };
     site.in_vhost = true;
