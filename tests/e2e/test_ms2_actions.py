@@ -332,3 +332,26 @@ def test_setenv_and_exec_match_modsecurity():
     print("    modsecurity: %r" % (ms,))
     if ms != pp:
         raise AssertionError("modsecurity %r\n  parapet %r" % (ms, pp))
+
+
+XMLNS_RULES = r"""
+SecDefaultAction "phase:2,log,auditlog,pass"
+SecRule REQUEST_HEADERS:Content-Type "xml" "id:500,phase:1,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule XML://soap:Body/x:val "@rx ^secret$" "id:501,phase:2,deny,status:403,msg:'ns %{MATCHED_VAR}',xmlns:soap=http://schemas.xmlsoap.org/soap/envelope/,xmlns:x=urn:example:x"
+SecRule XML://soap:Body/y:val "@rx ." "id:502,phase:2,pass,log,msg:'other ns %{MATCHED_VAR}',xmlns:soap=http://schemas.xmlsoap.org/soap/envelope/,xmlns:y=urn:example:y"
+SecRule XML:/* "secret" "id:503,phase:2,pass,log,msg:'no ns'"
+"""
+
+SOAP = ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        '<soap:Body><v:val xmlns:v="urn:example:%s">%s</v:val></soap:Body></soap:Envelope>')
+XML_CT = {"Content-Type": "text/xml"}
+
+XMLNS_REQUESTS = [
+    ("POST", "/x1", XML_CT, SOAP % ("x", "secret")),
+    ("POST", "/x2", XML_CT, SOAP % ("y", "secret")),
+    ("POST", "/x3", XML_CT, SOAP % ("x", "public")),
+]
+
+
+def test_xmlns_matches_modsecurity():
+    compare(XMLNS_RULES, XMLNS_REQUESTS, audit=False)

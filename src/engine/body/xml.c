@@ -200,12 +200,26 @@ static bool content(text_t *t, const xmlNode *n, bool self)
 apr_status_t pp_xml_xpath(const pp_xml_t *x, apr_pool_t *p, const char *expr, apr_size_t budget,
                           apr_array_header_t *out, const char **err)
 {
+    return pp_xml_xpath_ns(x, p, expr, NULL, budget, out, err);
+}
+
+apr_status_t pp_xml_xpath_ns(const pp_xml_t *x, apr_pool_t *p, const char *expr,
+                             const char *const *ns, apr_size_t budget, apr_array_header_t *out,
+                             const char **err)
+{
     if (!pp_xml_has_document(x))
         return APR_SUCCESS;
     xmlXPathContextPtr ctx = xmlXPathNewContext(x->doc);
     if (!ctx)
         return APR_ENOMEM;
     ctx->error = quiet_structured;
+    for (int i = 0; ns && ns[i] && ns[i + 1]; i += 2)
+        if (xmlXPathRegisterNs(ctx, (const xmlChar *)ns[i], (const xmlChar *)ns[i + 1]) != 0) {
+            xmlXPathFreeContext(ctx);
+            *err = apr_psprintf(p, "XML: Failed to register XML namespace href \"%s\" prefix "
+                                   "\"%s\"", ns[i + 1], ns[i]);
+            return APR_EINVAL;
+        }
     xmlXPathObjectPtr res = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
     if (!res) {
         xmlXPathFreeContext(ctx);

@@ -30,5 +30,10 @@ bool pp_xml_has_document(const pp_xml_t *x);
  * pass budget bytes in total. No document: no values, APR_SUCCESS. */
 apr_status_t pp_xml_xpath(const pp_xml_t *x, apr_pool_t *p, const char *expr, apr_size_t budget,
                           apr_array_header_t *out, const char **err);
+/* The same with namespace prefixes for the expression (the rule's xmlns actions): ns holds
+ * prefix, URI, prefix, URI, ... and a NULL (ns NULL: none). */
+apr_status_t pp_xml_xpath_ns(const pp_xml_t *x, apr_pool_t *p, const char *expr,
+                             const char *const *ns, apr_size_t budget, apr_array_header_t *out,
+                             const char **err);
 
 #endif

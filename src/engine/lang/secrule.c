@@ -151,6 +151,10 @@ static const char *targets_from(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
         t.label_names_value = (!key || re) && var->family != NULL && !count;
         t.label_colon = true;
         t.chain = chain;
+        if (rule->xmlns && strcmp(var->name, "XML") == 0) {
+            t.xmlns = rule->xmlns; /* the rule's namespace prefixes for XPath */
+            t.xmlns_key = rule->xmlns_key;
+        }
         const pp_target_t *it = pp_target_intern(ctx->cp, &t);
         bool dup = false;
         for (int i = 0; append && i < targets->nelts; i++)
@@ -236,6 +240,11 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
                        .tags = apr_array_make(ctx->cp, 1, sizeof(const char *)),
                        .tfns = apr_array_make(ctx->tp, 2, sizeof(const pp_tfn_def_t *)) };
     const char *err = parse_actions(ctx, &b, actions);
+    if (b.xmlns) { /* xmlns: prefix, URI, ..., NULL for the XML targets (targets_from) */
+        rule->xmlns_key = apr_array_pstrcat(ctx->cp, b.xmlns, '\x02');
+        APR_ARRAY_PUSH(b.xmlns, const char *) = NULL;
+        rule->xmlns = (const char *const *)b.xmlns->elts;
+    }
     pp_rule_t *starter = cfg->open_chain;
     pp_phase_t phase = starter ? starter->phase
                                : b.phase ? (pp_phase_t)b.phase : PP_PHASE_REQUEST_BODY;

@@ -138,6 +138,8 @@ struct pp_target_t {
     bool count;             /* 2.x &VAR: one value, the number of values */
     const pp_chain_t *chain; /* transformations applied before matching (NULL: none) */
     bool missing_as_empty;  /* 1.9: an absent variable is tested as "" */
+    const char *const *xmlns; /* 2.x XML: the rule's xmlns prefixes (prefix, URI, ..., NULL) */
+    const char *xmlns_key;  /* the same as one string, for interning */
     /* Set when interned: */
     unsigned slot;          /* per-transaction cache slot (interned per config pool) */
     pp_var_source_t source; /* pp_var_source(var) */
@@ -371,6 +373,8 @@ typedef struct pp_rule_t {
     int skip;                        /* skip:N (starter): rules/chains skipped after a match */
     bool multi_match;                /* multiMatch: test before each changing transformation */
     const pp_macro_t *pause;         /* pause:ms, expanded when the rule intercepts */
+    const char *const *xmlns;        /* xmlns: prefix, URI, ..., NULL (NULL: none) */
+    const char *xmlns_key;           /* the same as one string (target interning) */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every

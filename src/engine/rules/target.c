@@ -35,11 +35,12 @@ static pp_target_t *intern(apr_pool_t *cp, const pp_target_t *t)
 {
     intern_registry_t *r = registry(cp);
     const pp_chain_t *chain = t->chain && t->chain->depth ? t->chain : NULL;
-    const char *key = apr_psprintf(cp, "%s\x01%s\x01%u\x01%d\x01%s\x01%d%d%d\x01%s",
+    const char *key = apr_psprintf(cp, "%s\x01%s\x01%u\x01%d\x01%s\x01%d%d%d\x01%s\x01%s",
                                    t->var->name, t->selector ? t->selector : "",
                                    chain ? chain->id : 0, t->missing_as_empty, t->label,
                                    t->label_names_value, t->label_colon, t->count,
-                                   t->key_regex_src ? t->key_regex_src : "");
+                                   t->key_regex_src ? t->key_regex_src : "",
+                                   t->xmlns_key ? t->xmlns_key : "");
     pp_target_t *found = apr_hash_get(r->by_key, key, APR_HASH_KEY_STRING);
     if (found)
         return found;

@@ -23,6 +23,7 @@ typedef struct pp_rule_build_t {
     apr_array_header_t *tags; /* const char * */
     apr_array_header_t *tfns; /* const pp_tfn_def_t *, the t: actions in order */
     int phase;                /* 0: not given */
+    apr_array_header_t *xmlns; /* const char *: prefix, URI, ... (xmlns actions), or NULL */
     bool block;
 } pp_rule_build_t;
 
@@ -71,6 +72,8 @@ PP_A2_FN(pp_a2_log); PP_A2_FN(pp_a2_nolog); PP_A2_FN(pp_a2_auditlog);
 PP_A2_FN(pp_a2_noauditlog); PP_A2_FN(pp_a2_capture);
 /* setvar.c */
 PP_A2_FN(pp_a2_setvar);
+/* xmlns: meta.c */
+PP_A2_FN(pp_a2_xmlns);
 /* process.c */
 PP_A2_FN(pp_a2_setenv); PP_A2_FN(pp_a2_exec); PP_A2_FN(pp_a2_append); PP_A2_FN(pp_a2_prepend);
 /* ctl.c */

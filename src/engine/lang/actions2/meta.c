@@ -79,3 +79,18 @@ const char *pp_a2_accuracy(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const
     b->rule->accuracy = apr_pstrdup(ctx->cp, v);
     return NULL;
 }
+
+/* xmlns:prefix=URI: a namespace prefix for the XPath of this rule's XML:/... targets. */
+const char *pp_a2_xmlns(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const char *v,
+                        pp_rule_action_t *run)
+{
+    (void)run;
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1])
+        return apr_psprintf(ctx->tp, "xmlns:%s: expected prefix=URI", v);
+    if (!b->xmlns)
+        b->xmlns = apr_array_make(ctx->cp, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(b->xmlns, const char *) = apr_pstrmemdup(ctx->cp, v, (apr_size_t)(eq - v));
+    APR_ARRAY_PUSH(b->xmlns, const char *) = apr_pstrdup(ctx->cp, eq + 1);
+    return NULL;
+}

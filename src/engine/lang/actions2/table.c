@@ -53,6 +53,7 @@ static const pp_action2_def_t table[] = {
     { "t",           DATA, VAL, CFG,   pp_a2_t,           "a transformation applied before the operator" },
     { "tag",         META, VAL, CFG,   pp_a2_tag,         "a tag (repeatable; logged, and matched by ...ByTag)" },
     { "ver",         META, VAL, CFG,   pp_a2_ver,         "the rule set's version (logged)" },
+    { "xmlns",       DATA, VAL, CFG,   pp_a2_xmlns,       "a namespace prefix (prefix=URI) for this rule's XML:/xpath targets" },
 };
 /* clang-format on */
 
@@ -79,7 +80,7 @@ bool pp_action2_pending(const char *name)
         "deprecatevar", "expirevar", "initcol", "sanitiseArg", "sanitiseMatched",
         "sanitiseMatchedBytes", "sanitiseRequestHeader", "sanitiseResponseHeader", "sanitizeArg",
         "sanitizeMatched", "sanitizeMatchedBytes", "sanitizeRequestHeader",
-        "sanitizeResponseHeader", "setrsc", "setsid", "setuid", "xmlns",
+        "sanitizeResponseHeader", "setrsc", "setsid", "setuid",
     };
     for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
         if (strcasecmp(pending[i], name) == 0)

@@ -266,7 +266,8 @@ apr_status_t pp_var_xml(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *o
                                                              : tx->cfg->nofiles_limit;
     apr_array_header_t *vals = apr_array_make(tx->pool, 4, sizeof(pp_str_t));
     const char *err = NULL;
-    apr_status_t rv = pp_xml_xpath(x, tx->pool, t->selector, (apr_size_t)budget, vals, &err);
+    apr_status_t rv = pp_xml_xpath_ns(x, tx->pool, t->selector, t->xmlns, (apr_size_t)budget, vals,
+                                      &err);
     if (rv != APR_SUCCESS) {
         pp_debug(tx, 1, "%s", err ? err : "XML: XPath values over SecRequestBodyNoFilesLimit");
         return rv;
