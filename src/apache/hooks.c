@@ -367,14 +367,23 @@ static int run_inbound_first(request_rec *r)
     return run_inbound(r);
 }
 
+/* r->status_line, or the standard one for r->status (a handler such as a CGI leaves it
+ * NULL): ModSecurity 2's STATUS_LINE ("200 OK"). */
+static const char *status_line(const request_rec *r)
+{
+    return r->status_line != NULL ? r->status_line : ap_get_status_line(r->status);
+}
+
 void pp_ap_give_response_head(request_rec *r, pp_ap_req_t *rq, bool with_type)
 {
     const apr_table_t *tabs[2] = { r->headers_out, r->err_headers_out };
     int t, i;
 
+    /* RESPONSE_CONTENT_TYPE / _LENGTH: the entity as Apache has it now, whatever the headers */
+    pp_tx_set_response_entity(rq->tx, r->content_type, r->clength);
     if (!rq->response_given) {
         rq->response_given = true;
-        pp_tx_set_response_status(rq->tx, r->status, r->status_line);
+        pp_tx_set_response_status(rq->tx, r->status, status_line(r));
         for (t = 0; t < 2; t++) {
             const apr_array_header_t *arr = apr_table_elts(tabs[t]);
             const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -427,7 +436,7 @@ static int finish_tx(request_rec *r)
         pp_ap_give_response_head(last, rq, true);
     }
     /* The held-back response may have been replaced by a denial since the head was given. */
-    pp_tx_set_response_status(rq->tx, last->status, last->status_line);
+    pp_tx_set_response_status(rq->tx, last->status, status_line(last));
     rv = pp_tx_finish(rq->tx);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,

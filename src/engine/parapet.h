@@ -254,6 +254,10 @@ pp_str_t pp_tx_request_body_rest(const pp_tx_t *tx);
 apr_status_t pp_tx_request_body_file(pp_tx_t *tx, apr_file_t **file);
 
 void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line);
+/* The response entity as the server has it so far (Apache's r->content_type and r->clength):
+ * ModSecurity 2's RESPONSE_CONTENT_TYPE and RESPONSE_CONTENT_LENGTH read these, not headers.
+ * content_type may be NULL. */
+void pp_tx_set_response_entity(pp_tx_t *tx, const char *content_type, apr_off_t length);
 void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value);
 /* Whether the response body must be held back and scanned (output scanning + MIME match). */
 bool pp_tx_wants_response_body(pp_tx_t *tx, const char *content_type);

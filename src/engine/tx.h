@@ -108,6 +108,11 @@ struct pp_tx_t {
     /* Response. */
     int status;
     const char *status_line;
+    struct {                      /* pp_tx_set_response_entity: r->content_type, r->clength */
+        bool given;
+        const char *content_type;
+        apr_off_t length;
+    } response_entity;
     apr_array_header_t *response_headers; /* pp_field_t */
     pp_buffer_t *response_body;
     apr_status_t response_stop;   /* past SecResponseBodyLimit: APR_INCOMPLETE (ProcessPartial,

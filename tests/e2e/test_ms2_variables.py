@@ -223,7 +223,12 @@ LIVE_VARIABLES = [
     ("MULTIPART_PART_HEADERS", (2,)), ("MULTIPART_PART_HEADERS:T", (2,)),
     ("MULTIPART_FILENAME", (2,)), ("MULTIPART_NAME", (2,)), ("MULTIPART_CRLF_LINE", (1, 2)),
     ("FILES_TMPNAMES", (2,)), ("USERAGENT_IP", (1,)), ("MODSEC_BUILD", (1,)),
-    ("INBOUND_DATA_ERROR", (2,)), ("SDBM_DELETE_ERROR", (1,)),
+    ("INBOUND_DATA_ERROR", (2,)), ("SDBM_DELETE_ERROR", (1,)), ("WEBAPPID", (1,)),
+    # the response as Apache has it: r->status_line or the standard one, r->content_type and
+    # r->clength (0 until a handler sets it), not the headers
+    ("STATUS_LINE", (3, 4)), ("RESPONSE_STATUS", (3,)), ("RESPONSE_PROTOCOL", (3,)),
+    ("RESPONSE_CONTENT_TYPE", (3, 4)), ("RESPONSE_CONTENT_LENGTH", (3, 4)),
+    ("RESPONSE_HEADERS_NAMES", (3,)),
 ]
 VOLATILE = {"UNIQUE_ID": rb"[A-Za-z0-9@_-]{27}", "ENV": rb"[A-Za-z0-9@_-]{27}",
             "REMOTE_PORT": rb"\d+", "TIME": rb"20\d{12}", "TIME_YEAR": rb"20\d\d",
@@ -247,6 +252,7 @@ LIVE_REQUESTS = [
                      "\r\nxyz\r\n--XyZ\r\nContent-Disposition: form-data; name=\"g\"\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n\r\nv\r\n--XyZ--\r\n").encode(),
      {"Content-Type": "multipart/form-data; boundary=XyZ"}),
+    ("GET", "/v9/page.html", None, {}),  # a static file: the core handler sets the length
 ]
 
 
@@ -265,11 +271,13 @@ def live_run(load_parapet):
     """{request number: [(rule id, name, value)]} and the statuses, as one server logs them."""
     rules = "\n".join(live_rules())
     if load_parapet:
-        snippet = "SecRuleEngine On\nSecFilterScanPOST On\n" + rules
+        snippet = "SecRuleEngine On\nSecFilterScanPOST On\nSecFilterScanOutput On\n" + rules
     else:
         snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecRequestBodyAccess On\n"
-                   "SecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n%s" % (MODSEC_SO, rules))
+                   "SecResponseBodyAccess On\nSecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n%s"
+                   % (MODSEC_SO, rules))
     srv = Apache(snippet=snippet, load_parapet=load_parapet,
+                 files={"htdocs/v9/page.html": "<p>static</p>\n"},
                  name="ms2live-" + ("parapet" if load_parapet else "modsec"))
     srv.start()
     port, root = str(srv.port).encode(), str(srv.root).encode()

@@ -15,6 +15,14 @@ void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line)
     pp_tx_changed(tx, PP_SRC_RESPONSE);
 }
 
+void pp_tx_set_response_entity(pp_tx_t *tx, const char *content_type, apr_off_t length)
+{
+    tx->response_entity.given = true;
+    tx->response_entity.content_type = content_type ? apr_pstrdup(tx->pool, content_type) : NULL;
+    tx->response_entity.length = length;
+    pp_tx_changed(tx, PP_SRC_RESPONSE);
+}
+
 void pp_tx_add_response_header(pp_tx_t *tx, pp_str_t name, pp_str_t value)
 {
     pp_field_t *f = apr_array_push(tx->response_headers);

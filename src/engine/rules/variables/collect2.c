@@ -156,6 +156,15 @@ static const pp_field_t *header(const apr_array_header_t *a, const char *name)
 
 apr_status_t pp_var_response_header(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
+    /* 2.x reads the entity Apache has (r->content_type, r->clength: "0" until a handler sets
+     * the length), as ModSecurity 2.9.7 does; 1.9 and the CLI read the headers. */
+    if (pp_var_lang2(t) && tx->response_entity.given) {
+        if (t->var->data == PP_RESP_CONTENT_LENGTH)
+            push(out, number(tx->pool, (apr_int64_t)tx->response_entity.length), PP_STR_NULL);
+        else if (tx->response_entity.content_type)
+            push(out, pp_str_from_cstr(tx->response_entity.content_type), PP_STR_NULL);
+        return APR_SUCCESS;
+    }
     const pp_field_t *f =
         header(tx->response_headers,
                t->var->data == PP_RESP_CONTENT_TYPE ? "Content-Type" : "Content-Length");
@@ -202,6 +211,28 @@ apr_status_t pp_var_request_body(pp_tx_t *tx, const pp_target_t *t, apr_array_he
         s = tx->request_body;
     if (s.data)
         push(out, s, PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* RESPONSE_PROTOCOL as ModSecurity 2.9 reckons it (get_response_protocol): Apache answers
+ * HTTP/1.1, HTTP/1.0 only for an HTTP/1.0 request with force-response-1.0 in the environment
+ * (or a 1.1 one downgraded by downgrade-1.0 and forced). Nothing before the response. */
+apr_status_t pp_var_response_protocol(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    if (!tx->status)
+        return APR_SUCCESS;
+    bool v10 = tx->protocol.len == 8 && memcmp(tx->protocol.data, "HTTP/1.0", 8) == 0;
+    if (tx->env && apr_table_get(tx->env, "downgrade-1.0"))
+        v10 = true;
+    bool force = v10 && tx->env && apr_table_get(tx->env, "force-response-1.0");
+    push(out, force ? PP_STR("HTTP/1.0") : PP_STR("HTTP/1.1"), PP_STR_NULL);
+    return APR_SUCCESS;
+}
+
+/* WEBAPPID: SecWebAppId of the configuration in force, "default" without one. */
+apr_status_t pp_var_webappid(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    push(out, pp_str_from_cstr(pp_cfg_webappid(tx->cfg)), PP_STR_NULL);
     return APR_SUCCESS;
 }
 

@@ -111,6 +111,7 @@ static const pp_var_def_t var_table[] = {
     { "RESPONSE_CONTENT_TYPE", NO,  P3, pp_var_response_header, PP_RESP_CONTENT_TYPE,  0,             NULL,              "response Content-Type header" },
     { "RESPONSE_HEADERS",      OPT, P3, pp_var_fields_icase,   TX(response_headers),   0,             "RESPONSE_HEADERS", "response header values" },
     { "RESPONSE_HEADERS_NAMES", NO,  P3, pp_var_field_names,    TX(response_headers),   0,             "RESPONSE_HEADERS", "response header names" },
+    { "RESPONSE_PROTOCOL",     NO,  P3, pp_var_response_protocol, 0,                   0,             NULL,              "protocol of the response: HTTP/1.1 (HTTP/1.0 with force-response-1.0)" },
     { "RESPONSE_STATUS",       NO,  P3, pp_var_response_status, 0,                     0,             NULL,              "response status (1.9 OUTPUT_STATUS)" },
     { "RULE",                  REQ, P1, pp_var_rule,           0,                      0,             NULL,              "the current 2.x rule's id, rev, severity, msg, logdata, ver, maturity, accuracy", PP_SRC_VOLATILE },
     { "SCRIPT_BASENAME",       NO,  P1, pp_var_basename,       PP_BASENAME_SCRIPT,     0,             NULL,              "file name part of SCRIPT_FILENAME" },
@@ -139,6 +140,7 @@ static const pp_var_def_t var_table[] = {
     { "TX",                    OPT, P1, pp_var_tx_coll,        0,                      0,             "TX",              "the transaction's collection (setvar, capture)", PP_SRC_TX },
     { "UNIQUE_ID",             NO,  P1, pp_var_cstr,           TX(unique_id),          0,             NULL,              "the transaction's unique id" },
     { "USERAGENT_IP",          NO,  P1, pp_var_conn_str,       CI(client_ip),          0,             NULL,              "client address (after mod_remoteip)" },
+    { "WEBAPPID",              NO,  P1, pp_var_webappid,       0,                      0,             NULL,              "SecWebAppId (default: default)" },
     { "XML",                   OPT, P2, pp_var_xml,            0,                      0,             NULL,              "XPath over the XML body (ctl:requestBodyProcessor=XML)", PP_SRC_BODY },
 };
 /* clang-format on */

@@ -50,6 +50,8 @@ apr_status_t pp_var_cstr(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *
 apr_status_t pp_var_number(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_xml(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_request_body(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_response_protocol(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_webappid(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_full_request(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 /* REQBODY_PROCESSOR's value: "URLENCODED", "MULTIPART", "JSON", "XML" or "". */
 const char *pp_reqbody_processor_name(const pp_tx_t *tx);
