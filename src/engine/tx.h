@@ -137,6 +137,8 @@ struct pp_tx_t {
     } rule2;
     int highest_severity;         /* HIGHEST_SEVERITY: 1-7, 0 while none (255) */
     unsigned phases_allowed;      /* bit per phase an allow action let through (rules/eval.c) */
+    struct pp_sanitise_t *sanitise; /* sanitise* actions: what the audit log masks (NULL: none;
+                                     log/sanitise.c) */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     struct {                      /* rules/eval.c pp_eval_before_body */
         const pp_rule_plan_t *plan;      /* made for a merged configuration */
@@ -155,6 +157,16 @@ static inline void pp_tx_changed(pp_tx_t *tx, pp_var_source_t s)
 {
     tx->gen[s]++;
 }
+
+/* log/sanitise.c: the sanitise* actions record what the audit log masks (log.h
+ * pp_audit_mask_* applies it): a whole value by name, or the matched bytes of one, keeping its
+ * first keep_first and last keep_last bytes. */
+typedef enum {
+    PP_SANITISE_ARG, PP_SANITISE_REQUEST_HEADER, PP_SANITISE_RESPONSE_HEADER, PP_SANITISE_KINDS
+} pp_sanitise_kind_t;
+void pp_tx_sanitise(pp_tx_t *tx, pp_sanitise_kind_t kind, pp_str_t name);
+void pp_tx_sanitise_bytes(pp_tx_t *tx, pp_sanitise_kind_t kind, pp_str_t name, pp_str_t bytes,
+                          int keep_first, int keep_last);
 
 /* transaction.c: the per-transaction overrides ctl: writes (tx->overrides), made with every
  * field unset at the first use; and the settings as ctl: left them for this transaction. */

@@ -301,6 +301,7 @@ static void set_request_body(pp_audit_record_t *r, const pp_tx_t *tx)
             r->body.len = want;
     }
     r->body_truncated = (apr_off_t)r->body.len < r->body_total;
+    r->body = pp_audit_mask_form(tx, r->body, r->p); /* sanitiseArg and friends */
 }
 
 static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)

@@ -150,4 +150,12 @@ apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entr
 /* guardian.c: the SecGuardianLog line for tx (§11); APR_SUCCESS when not configured. */
 apr_status_t pp_guardian_write(pp_tx_t *tx);
 
+/* log/sanitise.c: the request line, a header value and a urlencoded request body as the
+ * audit log shows them after the sanitise* actions ('*' per masked byte); the input itself when
+ * nothing in it is masked. */
+pp_str_t pp_audit_mask_request_line(const pp_tx_t *tx, apr_pool_t *p);
+pp_str_t pp_audit_mask_header(const pp_tx_t *tx, bool response, pp_str_t name, pp_str_t value,
+                              apr_pool_t *p);
+pp_str_t pp_audit_mask_form(const pp_tx_t *tx, pp_str_t body, apr_pool_t *p);
+
 #endif

@@ -70,6 +70,9 @@ PP_A2_FN(pp_a2_skip); PP_A2_FN(pp_a2_multi_match);
 /* logging.c */
 PP_A2_FN(pp_a2_log); PP_A2_FN(pp_a2_nolog); PP_A2_FN(pp_a2_auditlog);
 PP_A2_FN(pp_a2_noauditlog); PP_A2_FN(pp_a2_capture);
+PP_A2_FN(pp_a2_sanitise_arg); PP_A2_FN(pp_a2_sanitise_request_header);
+PP_A2_FN(pp_a2_sanitise_response_header); PP_A2_FN(pp_a2_sanitise_matched);
+PP_A2_FN(pp_a2_sanitise_matched_bytes);
 /* setvar.c */
 PP_A2_FN(pp_a2_setvar);
 /* xmlns: meta.c */

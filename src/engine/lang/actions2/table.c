@@ -44,6 +44,16 @@ static const pp_action2_def_t table[] = {
     { "proxy",       DIS,  VAL, CFG,   pp_a2_proxy,       "stop and forward the request to URL (mod_proxy)" },
     { "redirect",    DIS,  VAL, CFG,   pp_a2_redirect,    "stop and redirect to URL (macros expanded)" },
     { "rev",         META, VAL, CFG,   pp_a2_rev,         "the rule's revision" },
+    { "sanitiseArg",            LOG, VAL, MATCH, pp_a2_sanitise_arg,             "mask the argument's value in the audit log" },
+    { "sanitiseMatched",        LOG, NOV, MATCH, pp_a2_sanitise_matched,         "mask the matched argument or header in the audit log" },
+    { "sanitiseMatchedBytes",   LOG, OPT, MATCH, pp_a2_sanitise_matched_bytes,   "mask the matched bytes (a/b: keep a first, b last) in the audit log" },
+    { "sanitiseRequestHeader",  LOG, VAL, MATCH, pp_a2_sanitise_request_header,  "mask the request header's value in the audit log" },
+    { "sanitiseResponseHeader", LOG, VAL, MATCH, pp_a2_sanitise_response_header, "mask the response header's value in the audit log" },
+    { "sanitizeArg",            LOG, VAL, MATCH, pp_a2_sanitise_arg,             "mask the argument's value in the audit log" },
+    { "sanitizeMatched",        LOG, NOV, MATCH, pp_a2_sanitise_matched,         "mask the matched argument or header in the audit log" },
+    { "sanitizeMatchedBytes",   LOG, OPT, MATCH, pp_a2_sanitise_matched_bytes,   "mask the matched bytes (a/b: keep a first, b last) in the audit log" },
+    { "sanitizeRequestHeader",  LOG, VAL, MATCH, pp_a2_sanitise_request_header,  "mask the request header's value in the audit log" },
+    { "sanitizeResponseHeader", LOG, VAL, MATCH, pp_a2_sanitise_response_header, "mask the response header's value in the audit log" },
     { "setenv",      DATA, VAL, MATCH, pp_a2_setenv,      "set (name=value) or unset (!name) a request environment variable" },
     { "setvar",      DATA, VAL, MATCH, pp_a2_setvar,      "set, add to or remove a collection variable" },
     { "severity",    META, VAL, CFG,   pp_a2_severity,    "0-7 or EMERGENCY ... DEBUG" },
@@ -77,10 +87,7 @@ const pp_action2_def_t *pp_action2_find(const char *name)
 bool pp_action2_pending(const char *name)
 {
     static const char *const pending[] = {
-        "deprecatevar", "expirevar", "initcol", "sanitiseArg", "sanitiseMatched",
-        "sanitiseMatchedBytes", "sanitiseRequestHeader", "sanitiseResponseHeader", "sanitizeArg",
-        "sanitizeMatched", "sanitizeMatchedBytes", "sanitizeRequestHeader",
-        "sanitizeResponseHeader", "setrsc", "setsid", "setuid",
+        "deprecatevar", "expirevar", "initcol", "setrsc", "setsid", "setuid",
     };
     for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
         if (strcasecmp(pending[i], name) == 0)
