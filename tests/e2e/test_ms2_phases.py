@@ -11,11 +11,13 @@ each phase sees and where it runs:
   a phase-1 deny wins over Apache's own 401 (it comes before authentication) and over a
   <Location> that turns the engine off (that only counts from fixups on), and so does the 413
   for a Content-Length over SecRequestBodyLimit;
+- RESPONSE_STATUS reads 0 in phases 1 and 2, RESPONSE_HEADERS nothing in phase 1;
 - phase 2 sees the body and runs first at fixups (before a per-directory RewriteRule that
   redirects); phase 3 the response status and headers (also of a 404 or 401 error
   page) but not the body; phase 4 the body when it is held, and runs right after phase 3 when
   it is not (a phase-4 deny of an image/png still answers with its status);
-- phase 5 runs after every interception and sees the request headers and the final status;
+- phase 5 runs after every interception and sees the request headers and body, the final
+  status, RESPONSE_BODY when it was held, and Content-Type (phase 4 does not);
 - DetectionOnly runs every rule and disrupts nothing ("Warning." lines, the handler's status);
 - with the engine Off at the server and On in a <Location>, phase 1 never runs there.
 
@@ -72,6 +74,14 @@ SecRule ARGS_POST "@rx ." "id:110,phase:1,pass,log,msg:'phase 1 sees ARGS_POST'"
 SecRule REQUEST_BODY "@rx ." "id:111,phase:1,pass,log,msg:'phase 1 sees REQUEST_BODY'"
 SecRule ARGS_GET:q "^p1$" "id:112,phase:1,pass,log,msg:'phase 1 sees the query'"
 SecRule REQUEST_HEADERS:X-P1 "^deny$" "id:114,phase:1,deny,status:406,msg:'phase 1 deny'"
+SecRule RESPONSE_STATUS "@rx ." "id:115,phase:1,pass,log,msg:'phase 1 sees RESPONSE_STATUS'"
+SecRule RESPONSE_HEADERS "@rx ." "id:116,phase:1,pass,log,msg:'phase 1 sees RESPONSE_HEADERS'"
+SecRule RESPONSE_STATUS "@rx ." "id:215,phase:2,pass,log,msg:'phase 2 sees RESPONSE_STATUS'"
+SecRule RESPONSE_HEADERS:Content-Length "@rx ." "id:316,phase:3,pass,log,msg:'phase 3 sees Content-Length'"
+SecRule RESPONSE_HEADERS:Content-Type "@rx ." "id:413,phase:4,pass,log,msg:'phase 4 sees Content-Type'"
+SecRule RESPONSE_HEADERS:Content-Type "@rx ." "id:514,phase:5,pass,log,msg:'phase 5 sees Content-Type'"
+SecRule RESPONSE_BODY "secret" "id:515,phase:5,pass,log,msg:'phase 5 sees RESPONSE_BODY'"
+SecRule REQUEST_BODY "a=" "id:516,phase:5,pass,log,msg:'phase 5 sees REQUEST_BODY'"
 SecRule ARGS_POST:a "@rx ." "id:210,phase:2,pass,log,msg:'phase 2 sees ARGS_POST'"
 SecRule REQUEST_BODY "secretbody" "id:211,phase:2,deny,status:403,msg:'phase 2 body deny'"
 SecRule REQUEST_HEADERS:X-P2 "^deny$" "id:213,phase:2,deny,status:409,msg:'phase 2 deny'"

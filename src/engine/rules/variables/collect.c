@@ -249,10 +249,10 @@ apr_status_t pp_var_files_count(pp_tx_t *tx, const pp_target_t *t, apr_array_hea
     return APR_SUCCESS;
 }
 
+/* "0" before the response, as in ModSecurity 2 (phases 1 and 2 read it so). */
 apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    if (tx->status)
-        push(out, number(tx->pool, tx->status), PP_STR_NULL);
+    push(out, number(tx->pool, tx->status), PP_STR_NULL);
     return APR_SUCCESS;
 }
 

@@ -149,7 +149,7 @@ static const var_vector_t var_vectors[] = {
     { "RESPONSE_PROTOCOL", NULL, GET_REQ, NOTFOUND_RESP, "HTTP/1.1" },
     { "RESPONSE_PROTOCOL", NULL, GET_REQ, NULL, "" },
     { "WEBAPPID", NULL, GET_REQ, NULL, "default" },
-    { "RESPONSE_STATUS", NULL, GET_REQ, NULL, "" },
+    { "RESPONSE_STATUS", NULL, GET_REQ, NULL, "0" }, /* before the response: ModSecurity 2 */
     { "SCRIPT_BASENAME", NULL, GET_REQ, NULL, "${script_base}" },
     { "SCRIPT_FILENAME", NULL, GET_REQ, NULL, "${script}" },
     { "SCRIPT_GID", NULL, GET_REQ, NULL, "${gid}" },
