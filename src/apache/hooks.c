@@ -39,6 +39,20 @@ pp_ap_req_t *pp_ap_req_get(request_rec *r)
 
 static int run_inbound(request_rec *r);
 
+/* The connection's reusable spool file for request bodies (engine body/spool.c), kept in its
+ * conn_config and made on first need; the file is only opened when a body spills, and closed
+ * with the connection. Each HTTP/2 stream has a secondary connection, so a spool of its own. */
+static pp_spool_t *conn_spool(conn_rec *c)
+{
+    pp_spool_t *spool = ap_get_module_config(c->conn_config, &parapet_module);
+
+    if (spool == NULL) {
+        spool = pp_spool_create(c->pool);
+        ap_set_module_config(c->conn_config, &parapet_module, spool);
+    }
+    return spool;
+}
+
 /* The transaction of r, the first request of its chain, made on first need: a request the
  * engine does not inspect and no log records costs nothing more than this hook's test. */
 static pp_ap_req_t *req_make(request_rec *r)
@@ -50,6 +64,7 @@ static pp_ap_req_t *req_make(request_rec *r)
         rq->tx = pp_tx_create(pp_ap_server_cfg(r->server), r->pool, pp_ap_unique_id(r));
         pp_tx_set_start_time(rq->tx, r->request_time);
         pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
+        pp_tx_set_spool(rq->tx, conn_spool(r->connection));
         pp_ap_tx_store(r, rq->tx);
         ap_set_module_config(r->request_config, &parapet_module, rq);
     }

@@ -289,25 +289,19 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     return APR_SUCCESS;
 }
 
-/* A spooled body is replayed from a descriptor of our own on the engine's spool file (its
- * descriptor's offset belongs to the engine). It is opened through /proc/self/fd, so it is the
- * same file whatever happened to the name in the spool directory. NULL when the body is in
- * memory or that fails (no /proc): the copying way works for every body. */
-static apr_file_t *open_spool(request_rec *r, pp_tx_t *tx)
+/* A spooled body is replayed from the engine's spool file itself: the engine reads and writes
+ * it only at explicit offsets, so the file buckets' seek-and-read is free to move its offset.
+ * No second descriptor is opened, and none is closed per request: on ext4 the close of a file
+ * emptied by ftruncate forces its pages to disk (auto_da_alloc), which the reused spool file
+ * must never pay. NULL when the body is in memory: the copying way serves it. */
+static apr_file_t *spool_file(pp_tx_t *tx)
 {
-    apr_file_t *spool = NULL, *own = NULL;
-    apr_os_file_t fd;
+    apr_file_t *spool = NULL;
 
-    if (pp_tx_request_body_file(tx, &spool) != APR_SUCCESS || spool == NULL
-        || apr_os_file_get(&fd, spool) != APR_SUCCESS) {
+    if (pp_tx_request_body_file(tx, &spool) != APR_SUCCESS) {
         return NULL;
     }
-    if (apr_file_open(&own, apr_psprintf(r->pool, "/proc/self/fd/%d", (int)fd),
-                      APR_FOPEN_READ | APR_FOPEN_BINARY | APR_FOPEN_SENDFILE_ENABLED,
-                      APR_OS_DEFAULT, r->pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    return own;
+    return spool;
 }
 
 void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq)
@@ -316,7 +310,7 @@ void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq)
 
     ctx->tx = rq->tx;
     rq->replay = ctx;
-    ctx->file = open_spool(r, rq->tx);
+    ctx->file = spool_file(rq->tx);
     ctx->total = pp_tx_request_body_length(rq->tx);
     ctx->rest = pp_tx_request_body_rest(rq->tx);
     ctx->from_client = rq->body_unread;

@@ -42,6 +42,7 @@ typedef struct pp_field_t {
 
 typedef struct pp_cfg_t pp_cfg_t;
 typedef struct pp_tx_t pp_tx_t;
+typedef struct pp_spool_t pp_spool_t;
 typedef struct pp_directive_t pp_directive_t;
 
 /* ---- Engine (process level) ------------------------------------------------------------ */
@@ -229,8 +230,16 @@ bool pp_tx_wants_request_body(const pp_tx_t *tx);
 /* Refuses (413) a request whose Content-Length is over SecRequestBodyLimit, when it wants the
  * body, before a byte is read; pp_tx_feed_request_body does the same at its first call. */
 void pp_tx_check_request_length(pp_tx_t *tx);
+/* One reusable spool file for the request bodies of a connection (body/spool.c): made on p, the
+ * connection's pool, which closes it; opened (anonymous, 0600) only when a body first spills.
+ * Never fails. */
+pp_spool_t *pp_spool_create(apr_pool_t *p);
+/* Before the body: its spill goes to spool, taken for the life of the transaction's pool (which
+ * must end before spool's pool); when it ends the file is cut to this body's length. Without it, or when another
+ * transaction holds it, a body that spills gets an anonymous file of its own. */
+void pp_tx_set_spool(pp_tx_t *tx, pp_spool_t *spool);
 /* Streams the request body. Memory stays bounded: past SecUploadInMemoryLimit the body spills
- * to a temp file. Returns non-success on a local failure (disk full); the verdict then says so. */
+ * to a spool file. Returns non-success on a local failure (disk full); the verdict then says so. */
 apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len);
 /* Body complete: processors finish, uploads are approved, validation and phase 2 run. */
 apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
@@ -247,10 +256,12 @@ bool pp_tx_request_body_partial(const pp_tx_t *tx);
 /* The bytes fed after the limit was reached (in the transaction's pool; empty when none). */
 pp_str_t pp_tx_request_body_rest(const pp_tx_t *tx);
 /* When the buffered body went to a file (past SecUploadInMemoryLimit), flushes it and sets
- * *file: it holds the whole body from offset 0 and lives as long as the transaction, so the
- * adapter can replay it from the file without copying it through memory. Its offset is the
- * engine's: read it through a descriptor of your own. *file = NULL when the body is in memory
- * (use pp_tx_read_request_body). Fails as pp_tx_read_request_body would. */
+ * *file: it holds the body from offset 0 (read exactly pp_tx_request_body_length bytes; a
+ * reused spool file may be longer) and stays open as long as the transaction, so the adapter
+ * can replay it from the file without copying it through memory. The engine reads and writes
+ * it only at explicit offsets: the caller may seek and read it, and must not close it.
+ * *file = NULL when the body is in memory (use pp_tx_read_request_body). Fails as
+ * pp_tx_read_request_body would. */
 apr_status_t pp_tx_request_body_file(pp_tx_t *tx, apr_file_t **file);
 
 void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line);

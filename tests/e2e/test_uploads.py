@@ -351,10 +351,12 @@ def files_in(path):
 
 
 def expect_no_files(srv, name, what, timeout=5.0):
-    """The directory empties once the request pool is gone (after log_transaction)."""
+    """The directory empties once the request pool is gone (after log_transaction), and the
+    nameless body spool goes with the connection (the client has closed it)."""
     d = srv.upload_dir(name)
     if wait_for(lambda: not files_in(d), timeout=timeout) is None and files_in(d):
         raise AssertionError("%s: files left in SecUploadDir %s: %s" % (what, name, files_in(d)))
+    wait_for(lambda: not open_files_under(srv, d), timeout=timeout)
     held = open_files_under(srv, d)
     expect(not held, "%s: Apache still holds files in %s open: %s" % (what, name, held))
 
@@ -957,20 +959,23 @@ def aborted_upload(srv):
     head = ("POST /%s/%s?m=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: %s\r\n"
             "Content-Length: %d\r\n\r\n" % (prefix, CGI, mark, srv.port,
                                           headers["Content-Type"], len(body))).encode()
-    seen = set()
+    seen, spools = set(), set()
     with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
         s.sendall(head)
         half = len(body) // 2
         for i in range(0, half, 64 * KiB):
             s.sendall(body[i:min(i + 64 * KiB, half)])
-        # The spilled body (and, where stored, the upload file) exist while in flight.
+        # The spilled body (and, where stored, the upload file) exist while in flight. The
+        # body's spool file has no name: only the worker's descriptor shows it ("DIR/#INODE
+        # (deleted)" for O_TMPFILE).
         def in_flight():
             seen.update(files_in(d))
-            return (not stored or any("-file-" in f for f in seen)) and \
-                any("body" in f for f in seen)
+            spools.update(t for t in open_files_under(srv, d) if "-file-" not in t)
+            return (not stored or any("-file-" in f for f in seen)) and spools
         wait_for(in_flight, timeout=10)
-    expect(any("body" in f for f in seen), "no spilled body appeared during the upload: %s"
-           % sorted(seen))
+    expect(spools, "no spilled body appeared during the upload: %s" % sorted(seen))
+    expect(not any("body" in f for f in seen), "the spilled body had a name in %s: %s"
+           % (updir, sorted(seen)))
     expect(not stored or any("-file-" in f for f in seen),
            "no upload file appeared during the upload: %s" % sorted(seen))
     expect_no_files(srv, updir, "aborted upload", timeout=15)
@@ -978,7 +983,8 @@ def aborted_upload(srv):
     expect(not cgi_saw(srv, mark), "the application was called for the aborted upload")
     print("    aborted upload: saw %s in flight; logged with status %s"
           % (", ".join(sorted(re.sub(r"^\d{8}-\d{6}-.*-file-", "<date>-<id>-file-", f)
-                              for f in seen)), status))
+                              for f in seen) + ["spool %s" % t.split("/")[-1] for t in spools]),
+             status))
 
 
 # ---- 7. stored file permissions ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Disk-full fault test: SecUploadDir on a 2 MB tmpfs, then a 5 MB multipart upload.
 
-SecUploadDir is also where request bodies spill (parapet-body-*), so both the spill file and the
+SecUploadDir is also where request bodies spill (a nameless spool file), so both the spool and the
 upload file run out of space. The engine must fail closed (architecture.md "Failing closed": a
 body that cannot be spooled is answered 500), name the cause in the error log ("No space left on
 device"), leave nothing on the tmpfs, and keep serving: a small upload right after succeeds and

@@ -1,8 +1,8 @@
 /*
  * Streaming bodies. buffer.c keeps a body in memory up to a limit and spills it to an
- * unguessable temp file past it, so a transaction's memory stays bounded whatever the body
- * size; the bytes can be read back in order for replay to the application. dispatch.c picks
- * the processor for a request body from its content type.
+ * anonymous spool file past it (spool.c), so a transaction's memory stays bounded whatever the
+ * body size; the bytes can be read back in order for replay to the application. dispatch.c
+ * picks the processor for a request body from its content type.
  */
 #ifndef PP_BODY_H
 #define PP_BODY_H
@@ -11,9 +11,31 @@
 
 typedef struct pp_buffer_t pp_buffer_t;
 
+/* ---- spool.c (pp_spool_create is in parapet.h) ---- */
+
+/* Opens a nameless file in dir (O_TMPFILE; else mkostemp and unlink at once), mode 0600,
+ * close-on-exec, read-write. The caller owns *fd. scratch: for the fallback's name. */
+apr_status_t pp_spool_open_anonymous(apr_pool_t *scratch, const char *dir, int *fd);
+/* Takes the reusable file for the life of req (a pool that ends before the spool's own), opening
+ * it in dir on first use or when dir changed. The holder writes its body from offset 0 and reads
+ * only what it wrote: the file may still hold the previous body's bytes past that, until req
+ * ends and the file is cut to the holder's length. APR_EBUSY when another pool holds it; an open
+ * failure as it is. *fd is not the caller's to close. */
+apr_status_t pp_spool_take(pp_spool_t *s, apr_pool_t *req, const char *dir, int *fd);
+/* The holder has written the file up to end (exclusive). */
+void pp_spool_wrote(pp_spool_t *s, apr_off_t end);
+/* The holder failed mid-body: the file is closed now, so its space is freed at once (the spool
+ * stays taken until req ends, then opens a new file when next needed). */
+void pp_spool_discard(pp_spool_t *s);
+
+/* ---- buffer.c ---- */
+
 /* Creates an empty buffer in p; past limit bytes it spills to a file in tmpdir (NULL = the
- * system temp dir). The file is removed when p is destroyed. Never fails. */
+ * system temp dir). The file has no name and is closed when p is destroyed. Never fails. */
 pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdir);
+/* Before the spill: spill to spool (taken for the life of the buffer's pool) instead of a file
+ * of its own; when another request holds it, the buffer makes its own after all. */
+void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool);
 /* Appends; returns the file error (APR_ENOSPC, ...) when spilling fails. The first failure is
  * sticky: every later feed, read and flatten returns it, and the spill file is removed. */
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len);
@@ -32,7 +54,11 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len);
 /* Whole body as one contiguous string in p when it is at most max bytes; APR_ENOSPC when
  * larger. */
 apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out);
-const char *pp_buffer_path(const pp_buffer_t *b);
+/* The first max bytes of the body (fewer when it is shorter): the in-memory prefix when that
+ * covers them, else read from the file into p. Fails (stickily) like a read. */
+apr_status_t pp_buffer_head(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out);
+/* The directory the spill file is in (for messages); NULL before a spill. */
+const char *pp_buffer_dir(const pp_buffer_t *b);
 /* Once the body is complete: flushes the spill file and sets *file to it (it holds the whole
  * body, from offset 0), so a reader can take the bytes from the file itself instead of through
  * pp_buffer_read's copies (with a descriptor of its own: this one's offset belongs to the

@@ -1,35 +1,51 @@
 /*
- * Body buffer: memory up to a limit (SecUploadInMemoryLimit for requests, reference §6.4), then
- * a temp file holding the whole body. The in-memory prefix is kept after a spill (it is at most
- * the limit) so rules can still see the start of the body without reading the file. The file
- * is created with apr_file_mktemp (unguessable name, 0600, O_EXCL) and removed when the pool
- * goes, whatever path the request took.
+ * Body buffer: memory up to a limit (SecUploadInMemoryLimit / SecRequestBodyInMemoryLimit for
+ * requests, reference §6.4), then a spool file holding the whole body. The in-memory prefix is
+ * kept after a spill (it is at most the limit) so rules can still see the start of the body
+ * without reading the file. The file is anonymous (spool.c: O_TMPFILE, 0600, no name anyone
+ * could open or that could be left behind): the connection's reusable one when the buffer was
+ * given it (pp_buffer_use_spool), else one of its own, closed with the pool.
+ *
+ * Writes are gathered in a 64 KiB buffer of our own (one write per 64 KiB, not per 8 KB block
+ * the client side delivers). Writes and read-back are pwrite(2)/pread(2) at the buffer's own
+ * positions, so nothing depends on the descriptor's offset.
  *
  * The first failure (creating or writing the file, flushing it for read-back) is sticky: the
  * chunk that failed left a gap, so every later feed, read and flatten returns the same error
- * rather than append behind the gap or replay a short body (review H3).
+ * rather than append behind the gap or replay a short body (review H3). The file's blocks are
+ * freed at once, so a full disk recovers while the rest of a long body is drained.
  */
 #include "body/body.h"
 #include "util/util.h"
 
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <apr_portable.h>
 #include <apr_strings.h>
 
 #define PP_READ_CHUNK_BYTES 65536
 #define PP_BUFFER_FIRST_BYTES 8192
-/* Spill writes are gathered to this size: one write(2) per 64 KiB, not per 4 KiB (APR's
- * default), for bodies that come in 8 KB blocks. */
+/* Spill writes are gathered to this size. */
 #define PP_SPILL_BUFFER_BYTES 65536
 
 struct pp_buffer_t {
     apr_pool_t *pool;
-    /* The in-memory part, at most the limit. It grows by doubling, so a large
-     * SecUploadInMemoryLimit costs only what bodies actually use. */
+    /* The in-memory part, at most the limit. It grows by doubling, so a large in-memory limit
+     * costs only what bodies actually use. */
     pp_sbuf_t mem;
-    apr_file_t *file;
-    const char *path;
     const char *tmpdir;
+    pp_spool_t *spool;   /* the connection's reusable file, or NULL */
+    int fd;              /* the spill file; -1 before the spill and after a failure */
+    bool spilled;
+    const char *dir;     /* where the spill file is (for messages) */
+    char *wbuf;          /* gathered writes not yet on disk */
+    apr_size_t wlen;
+    apr_off_t on_disk;   /* bytes written to the file */
     apr_off_t total;     /* bytes accepted, in order, before any failure */
     apr_status_t error;  /* the first failure; APR_SUCCESS while there is none */
+    apr_file_t *file;    /* pp_buffer_sync's view of fd */
     /* read-back state */
     apr_off_t read_pos;
     char *chunk;
@@ -41,24 +57,63 @@ pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdi
     b->pool = p;
     pp_sbuf_init_bounded(&b->mem, p, PP_BUFFER_FIRST_BYTES, limit);
     b->tmpdir = tmpdir;
+    b->fd = -1;
     return b;
 }
 
-static apr_status_t write_all(apr_file_t *f, const char *data, apr_size_t len)
+void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool)
 {
-    apr_size_t n = len;
-    apr_status_t rv = apr_file_write_full(f, data, len, &n);
-    return rv == APR_SUCCESS && n != len ? APR_EGENERAL : rv;
+    if (!b->spilled)
+        b->spool = spool;
 }
 
-/* Records the first failure. The partial file goes now rather than with the pool, so a full
- * disk recovers while the rest of a long body is drained. */
+static apr_status_t os_error(void)
+{
+    return APR_FROM_OS_ERROR(errno ? errno : EIO);
+}
+
+/* Writes at off (the file's own offset is nobody's: a reused spool file's is wherever the last
+ * request left it). */
+static apr_status_t write_all(int fd, const char *data, apr_size_t len, apr_off_t off)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, data, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? os_error() : APR_EGENERAL;
+        data += n;
+        len -= (apr_size_t)n;
+        off += n;
+    }
+    return APR_SUCCESS;
+}
+
+/* What is on disk now, for the spool's account (it cuts the file to its holder's length). */
+static apr_status_t wrote(pp_buffer_t *b, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS && b->spool)
+        pp_spool_wrote(b->spool, b->on_disk);
+    return rv;
+}
+
+static apr_status_t close_own(void *data)
+{
+    close((int)(intptr_t)data);
+    return APR_SUCCESS;
+}
+
+/* Records the first failure and gives the file's space back now rather than with the pool. */
 static apr_status_t fail(pp_buffer_t *b, apr_status_t rv)
 {
     b->error = rv;
-    if (b->file) {
-        apr_file_close(b->file);
-        b->file = NULL;
+    if (b->fd >= 0) {
+        if (b->spool) {
+            pp_spool_discard(b->spool);
+        } else {
+            apr_pool_cleanup_run(b->pool, (void *)(intptr_t)b->fd, close_own);
+        }
+        b->fd = -1;
     }
     return rv;
 }
@@ -68,20 +123,58 @@ static apr_status_t spill(pp_buffer_t *b)
     const char *dir = b->tmpdir;
     if (!dir && apr_temp_dir_get(&dir, b->pool) != APR_SUCCESS)
         dir = "/tmp";
-    char *tmpl = apr_pstrcat(b->pool, dir, "/parapet-body-XXXXXX", NULL);
-    apr_status_t rv = apr_file_mktemp(&b->file, tmpl,
-                                      APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE |
-                                          APR_FOPEN_EXCL | APR_FOPEN_BINARY |
-                                          APR_FOPEN_DELONCLOSE | APR_FOPEN_BUFFERED,
-                                      b->pool);
+    apr_status_t rv = b->spool ? pp_spool_take(b->spool, b->pool, dir, &b->fd) : APR_EBUSY;
+    if (rv == APR_EBUSY) {
+        b->spool = NULL;
+        rv = pp_spool_open_anonymous(b->pool, dir, &b->fd);
+        if (rv == APR_SUCCESS)
+            apr_pool_cleanup_register(b->pool, (void *)(intptr_t)b->fd, close_own,
+                                      apr_pool_cleanup_null);
+    }
     if (rv != APR_SUCCESS)
         return rv;
-    b->path = tmpl;
-    rv = apr_file_buffer_set(b->file, apr_palloc(b->pool, PP_SPILL_BUFFER_BYTES),
-                             PP_SPILL_BUFFER_BYTES);
-    if (rv != APR_SUCCESS)
-        return rv;
-    return write_all(b->file, b->mem.data, b->mem.len);
+    b->spilled = true;
+    b->dir = dir;
+    b->wbuf = apr_palloc(b->pool, PP_SPILL_BUFFER_BYTES);
+    rv = write_all(b->fd, b->mem.data, b->mem.len, 0);
+    b->on_disk = (apr_off_t)b->mem.len;
+    return wrote(b, rv);
+}
+
+static apr_status_t flush(pp_buffer_t *b)
+{
+    apr_status_t rv = b->wlen ? write_all(b->fd, b->wbuf, b->wlen, b->on_disk) : APR_SUCCESS;
+    b->on_disk += (apr_off_t)b->wlen;
+    b->wlen = 0;
+    return wrote(b, rv);
+}
+
+/* Appends to the file through the write buffer; a chunk at least as large as the buffer goes
+ * straight to the file once the buffer is empty. */
+static apr_status_t spill_write(pp_buffer_t *b, const char *data, apr_size_t len)
+{
+    apr_status_t rv = APR_SUCCESS;
+    if (b->wlen + len > PP_SPILL_BUFFER_BYTES) {
+        apr_size_t fill = PP_SPILL_BUFFER_BYTES - b->wlen;
+        if (b->wlen) {
+            memcpy(b->wbuf + b->wlen, data, fill);
+            b->wlen += fill;
+            data += fill;
+            len -= fill;
+            rv = flush(b);
+        }
+        if (rv == APR_SUCCESS && len >= PP_SPILL_BUFFER_BYTES) {
+            rv = write_all(b->fd, data, len, b->on_disk);
+            b->on_disk += (apr_off_t)len;
+            rv = wrote(b, rv);
+            len = 0;
+        }
+    }
+    if (rv == APR_SUCCESS && len) {
+        memcpy(b->wbuf + b->wlen, data, len);
+        b->wlen += len;
+    }
+    return rv;
 }
 
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
@@ -90,14 +183,14 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
         return b->error;
     if (!len)
         return APR_SUCCESS;
-    if (!b->file && len <= pp_sbuf_room(&b->mem)) {
+    if (!b->spilled && len <= pp_sbuf_room(&b->mem)) {
         pp_sbuf_add(&b->mem, data, len);
         b->total += (apr_off_t)len;
         return APR_SUCCESS;
     }
-    apr_status_t rv = b->file ? APR_SUCCESS : spill(b);
+    apr_status_t rv = b->spilled ? APR_SUCCESS : spill(b);
     if (rv == APR_SUCCESS)
-        rv = write_all(b->file, data, len);
+        rv = spill_write(b, data, len);
     if (rv != APR_SUCCESS)
         return fail(b, rv);
     b->total += (apr_off_t)len;
@@ -106,12 +199,30 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
 
 apr_off_t pp_buffer_length(const pp_buffer_t *b) { return b->total; }
 apr_status_t pp_buffer_error(const pp_buffer_t *b) { return b->error; }
-bool pp_buffer_spilled(const pp_buffer_t *b) { return b->path != NULL; }
-const char *pp_buffer_path(const pp_buffer_t *b) { return b->path; }
+bool pp_buffer_spilled(const pp_buffer_t *b) { return b->spilled; }
+const char *pp_buffer_dir(const pp_buffer_t *b) { return b->dir; }
 
 pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
 {
     return (pp_str_t){ b->mem.data, b->mem.len };
+}
+
+/* Reads n bytes at off from the file (flushed), whole or not at all. */
+static apr_status_t read_at(pp_buffer_t *b, char *buf, apr_size_t n, apr_off_t off)
+{
+    apr_status_t rv = flush(b);
+    while (rv == APR_SUCCESS && n > 0) {
+        ssize_t got = pread(b->fd, buf, n, off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        /* The file holds exactly what was accepted: coming up short is a failure too. */
+        if (got <= 0)
+            return got < 0 ? os_error() : APR_EGENERAL;
+        buf += got;
+        n -= (apr_size_t)got;
+        off += got;
+    }
+    return rv;
 }
 
 apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
@@ -120,36 +231,47 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
     *len = 0;
     if (b->error)
         return b->error;
-    if (!b->file) {
+    if (!b->spilled) {
         apr_size_t left = b->mem.len - (apr_size_t)b->read_pos;
         *data = b->mem.data + b->read_pos;
         *len = left;
         b->read_pos += (apr_off_t)left;
         return APR_SUCCESS;
     }
-    if (b->read_pos == 0) {
-        apr_status_t rv = apr_file_flush(b->file);
-        apr_off_t off = 0;
-        if (rv == APR_SUCCESS)
-            rv = apr_file_seek(b->file, APR_SET, &off);
-        if (rv != APR_SUCCESS)
-            return fail(b, rv);
-        if (!b->chunk)
-            b->chunk = apr_palloc(b->pool, PP_READ_CHUNK_BYTES);
-    }
+    if (!b->chunk)
+        b->chunk = apr_palloc(b->pool, PP_READ_CHUNK_BYTES);
     apr_size_t n = PP_READ_CHUNK_BYTES;
     if ((apr_off_t)n > b->total - b->read_pos)
         n = (apr_size_t)(b->total - b->read_pos);
-    *data = b->chunk;
-    *len = n;
     if (!n)
         return APR_SUCCESS;
-    apr_status_t rv = apr_file_read_full(b->file, b->chunk, n, len);
-    b->read_pos += (apr_off_t)*len;
-    /* The file holds exactly what was accepted: coming up short is a failure too. */
-    if (rv == APR_EOF && *len != n)
-        rv = APR_EGENERAL;
-    return rv == APR_SUCCESS ? APR_SUCCESS : fail(b, rv);
+    apr_status_t rv = read_at(b, b->chunk, n, b->read_pos);
+    if (rv != APR_SUCCESS)
+        return fail(b, rv);
+    *data = b->chunk;
+    *len = n;
+    b->read_pos += (apr_off_t)n;
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_buffer_head(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out)
+{
+    *out = pp_buffer_prefix(b);
+    if (b->error)
+        return b->error;
+    apr_size_t n = b->total < (apr_off_t)max ? (apr_size_t)b->total : max;
+    if (!b->spilled || n <= out->len) {
+        if (out->len > n)
+            out->len = n;
+        return APR_SUCCESS;
+    }
+    char *s = apr_palloc(p, n + 1);
+    apr_status_t rv = read_at(b, s, n, 0);
+    if (rv != APR_SUCCESS)
+        return fail(b, rv);
+    s[n] = '\0';
+    *out = (pp_str_t){ s, n };
+    return APR_SUCCESS;
 }
 
 apr_status_t pp_buffer_sync(pp_buffer_t *b, apr_file_t **file)
@@ -157,11 +279,18 @@ apr_status_t pp_buffer_sync(pp_buffer_t *b, apr_file_t **file)
     *file = NULL;
     if (b->error)
         return b->error;
-    if (!b->file)
+    if (!b->spilled)
         return APR_SUCCESS;
-    apr_status_t rv = apr_file_flush(b->file);
+    apr_status_t rv = flush(b);
     if (rv != APR_SUCCESS)
         return fail(b, rv);
+    if (!b->file) {
+        apr_os_file_t fd = b->fd;
+        /* A view only: the descriptor is closed by its owner (the spool or our pool). */
+        rv = apr_os_file_put(&b->file, &fd, APR_FOPEN_READ, b->pool);
+        if (rv != APR_SUCCESS)
+            return fail(b, rv);
+    }
     *file = b->file;
     return APR_SUCCESS;
 }
@@ -172,23 +301,6 @@ apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp
         return b->error;
     if (b->total > (apr_off_t)max)
         return APR_ENOSPC;
-    if (!b->file) {
-        *out = pp_buffer_prefix(b);
-        return APR_SUCCESS;
-    }
-    char *s = apr_palloc(p, (apr_size_t)b->total + 1);
-    apr_size_t got = 0, len;
-    const char *data;
-    b->read_pos = 0;
-    do {
-        apr_status_t rv = pp_buffer_read(b, &data, &len);
-        if (rv != APR_SUCCESS)
-            return rv;
-        memcpy(s + got, data, len);
-        got += len;
-    } while (len);
-    b->read_pos = 0;
-    s[got] = '\0';
-    *out = (pp_str_t){ s, got };
-    return APR_SUCCESS;
+    b->read_pos = 0; /* and the next pp_buffer_read starts from the beginning again */
+    return pp_buffer_head(b, p, max, out);
 }

@@ -205,6 +205,8 @@ static apr_status_t begin_body(pp_tx_t *tx)
     apr_int64_t limit = tx->cfg->inmem_limit == PP_UNSET ? PP_DEFAULT_INMEM_LIMIT_BYTES
                                                          : tx->cfg->inmem_limit;
     tx->body = pp_buffer_create(tx->pool, (apr_size_t)limit, spool_dir(tx));
+    if (tx->spool)
+        pp_buffer_use_spool(tx->body, tx->spool);
     const body_proc_t *proc = pick(tx);
     tx->body_kind = proc->kind;
     tx->body_proc_def = proc;
@@ -266,8 +268,8 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (rv != APR_SUCCESS) {
         char buf[120];
         tx->body_error = rv;
-        const char *where = pp_buffer_path(tx->body);
-        tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body to %s: %s",
+        const char *where = pp_buffer_dir(tx->body);
+        tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body in %s: %s",
                                            where ? where : (spool_dir(tx) ? spool_dir(tx)
                                                                           : "the temp dir"),
                                            apr_strerror(rv, buf, sizeof buf));
@@ -303,6 +305,11 @@ apr_status_t pp_body_finish(pp_tx_t *tx)
     if (rv == APR_SUCCESS && !tx->verdict.intercepted && tx->files->nelts)
         pp_files_approve(tx);
     return rv;
+}
+
+void pp_tx_set_spool(pp_tx_t *tx, pp_spool_t *spool)
+{
+    tx->spool = spool;
 }
 
 apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len)

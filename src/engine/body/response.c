@@ -65,7 +65,7 @@ bool pp_tx_wants_response_phases(const pp_tx_t *tx)
 static apr_status_t fail_hold(pp_tx_t *tx, apr_status_t rv)
 {
     char buf[120];
-    const char *where = pp_buffer_path(tx->response_body);
+    const char *where = pp_buffer_dir(tx->response_body);
     if (!where)
         where = tx->cfg->upload_dir ? tx->cfg->upload_dir : "the temp dir";
     pp_tx_fail(tx, 500, PP_PHASE_RESPONSE_BODY,
@@ -147,7 +147,7 @@ apr_status_t pp_tx_read_response_body(pp_tx_t *tx, const char **data, apr_size_t
         /* After the verdict: recorded (relevant, logged) for the 500 or the broken-off
          * response the host answers with. */
         char buf[120];
-        const char *where = pp_buffer_path(tx->response_body);
+        const char *where = pp_buffer_dir(tx->response_body);
         pp_tx_fail(tx, 500, PP_PHASE_RESPONSE_BODY,
                    apr_psprintf(tx->pool, "Failed to read back the held response body from %s: %s",
                                 where ? where : "memory", apr_strerror(rv, buf, sizeof buf)));

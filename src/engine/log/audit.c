@@ -252,31 +252,15 @@ const char *pp_log_response_bytes(const pp_tx_t *tx)
     return "-";
 }
 
-/* A spilled body is written through a small APR file buffer, so its last few KiB may not be on
- * disk yet when nobody replayed it (an intercepted request, the CLI). pp_buffer_flatten flushes
- * first; it is used while the body is at most this much larger than the audit limit, and past
- * that the limit's worth at the start of the file is long on disk. */
-#define SPILL_SLACK_BYTES (64 * 1024)
-
-/* The first want bytes of a body that spilled to disk. Runs in the logging phase, after any
- * replay, so moving the buffer's read-back position is harmless; our own descriptor is used
- * for large bodies anyway. */
+/* The first want bytes of a body that spilled to disk (flushed first: an intercepted request's
+ * last bytes may still be in the buffer's write buffer). Runs in the logging phase, after any
+ * replay; reading at an offset of its own moves nothing the replay depends on. */
 static pp_str_t spilled_prefix(const pp_tx_t *tx, apr_pool_t *p, apr_size_t want)
 {
-    pp_str_t all;
-    if (pp_buffer_flatten(tx->body, p, PP_AUDIT_BODY_LIMIT_BYTES + SPILL_SLACK_BYTES, &all) ==
-        APR_SUCCESS)
-        return all;
-    pp_str_t mem = pp_buffer_prefix(tx->body);
-    const char *path = pp_buffer_path(tx->body);
-    apr_file_t *f;
-    if (!path || apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p) != APR_SUCCESS)
-        return mem;
-    char *buf = apr_palloc(p, want);
-    apr_size_t got = 0;
-    apr_file_read_full(f, buf, want, &got);
-    apr_file_close(f);
-    return got > mem.len ? (pp_str_t){ buf, got } : mem;
+    pp_str_t head;
+    if (pp_buffer_head(tx->body, p, want, &head) != APR_SUCCESS)
+        return pp_buffer_prefix(tx->body);
+    return head;
 }
 
 static void set_request_body(pp_audit_record_t *r, const pp_tx_t *tx)

@@ -1,6 +1,7 @@
 /*
- * Unit tests for body/buffer.c: a body kept in memory up to a limit, spilled to a temp file past
- * it, read back in order (replay) and flattened. The failure cases are real: a temp dir that does
+ * Unit tests for body/buffer.c and body/spool.c: a body kept in memory up to a limit, spilled to
+ * an anonymous spool file past it (a buffer's own, or the connection's reusable one), read back
+ * in order (replay) and flattened. The failure cases are real: a temp dir that does
  * not exist makes the spill's create fail, and RLIMIT_FSIZE (with SIGXFSZ ignored) makes the
  * kernel refuse writes past a size, the way a full disk does, either while feeding or when the
  * last buffered bytes are flushed at read-back. After a failure the buffer must refuse
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,7 +121,7 @@ static void test_memory_only(void **state)
     assert_int_equal(pp_buffer_sync(b, &file), APR_SUCCESS);
     assert_null(file); /* in memory: nothing to replay from a file */
     assert_false(pp_buffer_spilled(b));
-    assert_null(pp_buffer_path(b));
+    assert_null(pp_buffer_dir(b));
     assert_int_equal(pp_buffer_error(b), APR_SUCCESS);
     assert_int_equal(pp_buffer_length(b), 11);
     assert_str(pp_buffer_prefix(b), "hello world", 11);
@@ -177,14 +179,9 @@ static void test_spill_replay(void **state)
     assert_true(pp_buffer_prefix(b).len <= limit);
     assert_memory_equal(pp_buffer_prefix(b).data, body, pp_buffer_prefix(b).len);
 
-    /* The spill file: in the configured dir, private, removed with the pool. */
-    const char *path = pp_buffer_path(b);
-    assert_non_null(path);
-    assert_true(strncmp(path, tmp, strlen(tmp)) == 0);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(count_files(), 1);
+    /* The spill file: in the configured dir, private, and nameless: nothing in the directory. */
+    assert_string_equal(pp_buffer_dir(b), tmp);
+    assert_int_equal(count_files(), 0);
 
     /* pp_buffer_sync: the file itself holds the whole body (the last bytes were still in
      * the 64 KiB write buffer), read through a descriptor of our own. */
@@ -193,14 +190,18 @@ static void test_spill_replay(void **state)
     assert_non_null(file);
     apr_os_file_t fd;
     assert_int_equal(apr_os_file_get(&fd, file), APR_SUCCESS);
-    char own_path[64];
-    snprintf(own_path, sizeof own_path, "/proc/self/fd/%d", (int)fd);
-    FILE *own = fopen(own_path, "rb");
-    assert_non_null(own);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_nlink, 0);
+    assert_int_equal(st.st_size, (off_t)total);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    /* The caller may move the descriptor's offset (the replay's file buckets seek and read). */
     char *copy = apr_palloc(p, total + 1);
-    assert_int_equal(fread(copy, 1, total + 1, own), total);
-    fclose(own);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(read(fd, copy, total + 1), (ssize_t)total);
     assert_memory_equal(copy, body, total);
+    assert_int_equal(lseek(fd, 12345, SEEK_SET), 12345);
 
     /* Replay is byte-identical, chunk by chunk; a second read after the end gives nothing. */
     pp_str_t all;
@@ -220,17 +221,168 @@ static void test_spill_replay(void **state)
     assert_str(all, body, total);
 }
 
-static void test_spill_removed_with_pool(void **state)
+/* Closed with the pool: the descriptor is gone (and, nameless, the file with it). */
+static void test_spill_closed_with_pool(void **state)
 {
     apr_pool_t *p;
     assert_int_equal(apr_pool_create(&p, *state), APR_SUCCESS);
     pp_buffer_t *b = pp_buffer_create(p, 4, tmp);
     assert_int_equal(pp_buffer_feed(b, "0123456789", 10), APR_SUCCESS);
-    const char *path = apr_pstrdup(*state, pp_buffer_path(b));
-    assert_int_equal(access(path, F_OK), 0);
+    apr_file_t *file;
+    apr_os_file_t fd;
+    assert_int_equal(pp_buffer_sync(b, &file), APR_SUCCESS);
+    assert_int_equal(apr_os_file_get(&fd, file), APR_SUCCESS);
+    assert_int_not_equal(fcntl(fd, F_GETFD), -1);
     apr_pool_destroy(p);
-    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
     assert_int_equal(count_files(), 0);
+}
+
+/* ---- The connection's reusable spool ------------------------------------------------------ */
+
+static int spool_fd(pp_buffer_t *b)
+{
+    apr_file_t *file;
+    apr_os_file_t fd;
+    assert_int_equal(pp_buffer_sync(b, &file), APR_SUCCESS);
+    assert_non_null(file);
+    assert_int_equal(apr_os_file_get(&fd, file), APR_SUCCESS);
+    return fd;
+}
+
+static off_t fd_size(int fd)
+{
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    return st.st_size;
+}
+
+/* One request after the other on a connection: the same file, each request reads exactly its
+ * own body even where the previous one's was longer, and when a request ends the file holds
+ * nothing past its body. */
+static void test_spool_reused_per_request(void **state)
+{
+    apr_pool_t *conn = *state, *r1, *r2, *r3;
+    const apr_size_t big = 200000, small = 70000;
+    char *a = pattern(conn, big);
+    char *bb = apr_palloc(conn, small);
+    memset(bb, 'B', small);
+    pp_spool_t *spool = pp_spool_create(conn);
+
+    assert_int_equal(apr_pool_create(&r1, conn), APR_SUCCESS);
+    pp_buffer_t *b1 = pp_buffer_create(r1, 1000, tmp);
+    pp_buffer_use_spool(b1, spool);
+    assert_int_equal(pp_buffer_feed(b1, a, big), APR_SUCCESS);
+    int fd = spool_fd(b1);
+    assert_int_equal(fd_size(fd), (off_t)big);
+    apr_pool_destroy(r1);
+    assert_int_not_equal(fcntl(fd, F_GETFD), -1); /* the connection keeps it */
+
+    assert_int_equal(apr_pool_create(&r2, conn), APR_SUCCESS);
+    pp_buffer_t *b2 = pp_buffer_create(r2, 1000, tmp);
+    pp_buffer_use_spool(b2, spool);
+    for (apr_size_t off = 0; off < small; off += 8000)
+        assert_int_equal(pp_buffer_feed(b2, bb + off, small - off < 8000 ? small - off : 8000),
+                         APR_SUCCESS);
+    assert_int_equal(spool_fd(b2), fd);
+    pp_str_t all;
+    assert_int_equal(read_all(b2, r2, &all), APR_SUCCESS);
+    assert_str(all, bb, small);
+    assert_int_equal(pp_buffer_flatten(b2, r2, big, &all), APR_SUCCESS);
+    assert_str(all, bb, small);
+    assert_int_equal(pp_buffer_head(b2, r2, big, &all), APR_SUCCESS);
+    assert_str(all, bb, small);
+    apr_pool_destroy(r2);
+    /* The first body's tail is gone with the second request. */
+    assert_int_equal(fd_size(fd), (off_t)small);
+
+    /* A body that stays in memory leaves the spool alone. */
+    assert_int_equal(apr_pool_create(&r3, conn), APR_SUCCESS);
+    pp_buffer_t *b3 = pp_buffer_create(r3, 1000, tmp);
+    pp_buffer_use_spool(b3, spool);
+    assert_int_equal(pp_buffer_feed(b3, "tiny", 4), APR_SUCCESS);
+    assert_false(pp_buffer_spilled(b3));
+    apr_pool_destroy(r3);
+    assert_int_equal(fd_size(fd), (off_t)small);
+    assert_int_equal(count_files(), 0);
+}
+
+/* Two bodies at once on one spool (a pipelined request while the previous one's pool lives):
+ * the second gets a file of its own, and both read back their own bytes. */
+static void test_spool_busy_gets_own_file(void **state)
+{
+    apr_pool_t *conn = *state, *r1, *r2;
+    pp_spool_t *spool = pp_spool_create(conn);
+    assert_int_equal(apr_pool_create(&r1, conn), APR_SUCCESS);
+    assert_int_equal(apr_pool_create(&r2, conn), APR_SUCCESS);
+    pp_buffer_t *b1 = pp_buffer_create(r1, 4, tmp), *b2 = pp_buffer_create(r2, 4, tmp);
+    pp_buffer_use_spool(b1, spool);
+    pp_buffer_use_spool(b2, spool);
+    assert_int_equal(pp_buffer_feed(b1, "first body", 10), APR_SUCCESS);
+    assert_int_equal(pp_buffer_feed(b2, "second one", 10), APR_SUCCESS);
+    int fd1 = spool_fd(b1), fd2 = spool_fd(b2);
+    assert_int_not_equal(fd1, fd2);
+    pp_str_t all;
+    assert_int_equal(read_all(b1, r1, &all), APR_SUCCESS);
+    assert_str(all, "first body", 10);
+    assert_int_equal(read_all(b2, r2, &all), APR_SUCCESS);
+    assert_str(all, "second one", 10);
+    apr_pool_destroy(r2);
+    assert_int_equal(fcntl(fd2, F_GETFD), -1); /* its own file went with its pool */
+    apr_pool_destroy(r1);
+    assert_int_not_equal(fcntl(fd1, F_GETFD), -1);
+}
+
+/* Where a descriptor's nameless file lives: /proc shows "DIR/#INODE (deleted)" for O_TMPFILE,
+ * "DIR/parapet-body-XXXXXX (deleted)" for the fallback. */
+static char *fd_dir(apr_pool_t *p, int fd)
+{
+    char link[64], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_non_null(strstr(target, " (deleted)"));
+    *strrchr(target, '/') = '\0';
+    return apr_pstrdup(p, target);
+}
+
+/* Another spool directory (a per-directory SecUploadDir) moves the spool there. */
+static void test_spool_follows_dir(void **state)
+{
+    apr_pool_t *conn = *state, *r;
+    char *other = apr_pstrcat(conn, tmp, "/other", NULL);
+    assert_int_equal(mkdir(other, 0700), 0);
+    pp_spool_t *spool = pp_spool_create(conn);
+    const char *dirs[3] = { tmp, other, other };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(apr_pool_create(&r, conn), APR_SUCCESS);
+        pp_buffer_t *b = pp_buffer_create(r, 4, dirs[i]);
+        pp_buffer_use_spool(b, spool);
+        assert_int_equal(pp_buffer_feed(b, "0123456789", 10), APR_SUCCESS);
+        assert_string_equal(fd_dir(conn, spool_fd(b)), dirs[i]);
+        apr_pool_destroy(r);
+    }
+    assert_int_equal(rmdir(other), 0);
+}
+
+/* A body larger than a connection keeps between requests (16 MiB): its file is closed when the
+ * request ends, so an idle connection does not hold it on disk. */
+static void test_spool_large_body_not_kept(void **state)
+{
+    apr_pool_t *conn = *state, *r;
+    const apr_size_t block = 1 << 20;
+    char *data = pattern(conn, block);
+    pp_spool_t *spool = pp_spool_create(conn);
+    assert_int_equal(apr_pool_create(&r, conn), APR_SUCCESS);
+    pp_buffer_t *b = pp_buffer_create(r, 4, tmp);
+    pp_buffer_use_spool(b, spool);
+    for (int i = 0; i < 17; i++)
+        assert_int_equal(pp_buffer_feed(b, data, block), APR_SUCCESS);
+    int fd = spool_fd(b);
+    assert_int_equal(fd_size(fd), (off_t)17 * block);
+    apr_pool_destroy(r);
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
 }
 
 /* ---- Errors are sticky -------------------------------------------------------------------- */
@@ -314,7 +466,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_limit_boundary, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spill_replay, pp_test_pool_setup, pp_test_pool_teardown),
-        cmocka_unit_test_setup_teardown(test_spill_removed_with_pool, pp_test_pool_setup,
+        cmocka_unit_test_setup_teardown(test_spill_closed_with_pool, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_reused_per_request, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_busy_gets_own_file, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_follows_dir, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_large_body_not_kept, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_failed_spill_is_sticky, pp_test_pool_setup,
                                         pp_test_pool_teardown),
