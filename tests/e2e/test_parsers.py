@@ -13,7 +13,7 @@ from harness import Apache, Group
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 CGI = "/cgi-bin/echo.py"
-PAD = b"x" * 70000  # past SecUploadInMemoryLimit (60 KB): the raw processor's POST_PAYLOAD end
+PAD = b"x" * 140000  # past SecUploadInMemoryLimit (128 KiB): the body spills; POST_PAYLOAD ends there
 
 # Logs every file it is asked about, rejects one that contains BADFILE.
 APPROVE = """\
@@ -121,7 +121,7 @@ def test_d2_multipart_comma_file_name_rule(srv):
 def test_d2_multipart_comma_space_field_after_padding(srv):
     expect_status(post(srv, PADDED_FIELD, "multipart/form-data; boundary=B"), 403, "control")
     expect_status(post(srv, PADDED_FIELD, "multipart/form-data, boundary=B"), 400,
-                  "D2: field after 70 KB")
+                  "D2: field after 140 KB")
 
 
 @PARSERS.test
@@ -129,7 +129,7 @@ def test_d3_urlencoded_comma_is_parsed_as_a_form(srv):
     body = b"a=" + PAD + b"&id=1+union+select+2"
     expect_status(post(srv, body, "application/x-www-form-urlencoded"), 403, "control")
     expect_status(post(srv, body, "application/x-www-form-urlencoded,x"), 403,
-                  "D3: ',x' after the media type, payload after 70 KB")
+                  "D3: ',x' after the media type, payload after 140 KB")
     expect_status(post(srv, b"evilname=1", "application/x-www-form-urlencoded,x"), 403,
                   "D3: ARGS_NAMES with ',x'")
     expect_status(post(srv, b"evilname=1", "application/x-www-form-urlencoded,"), 403,

@@ -26,7 +26,7 @@ the remedy, not a rule).
 Checks at the end (each a PASS/FAIL line, then `SOAK: N passed, N failed`): every reply had an
 expected status and, for the echo CGI, byte-identical bodies (SHA-256); no 5xx, neither seen by a
 client nor in the access log; at least 50 concurrent connections were reached; SecUploadDir
-(which is also where bodies spill, parapet-body-*) is empty after a grace period; no child holds
+(which is also where bodies spill, in nameless files only a descriptor shows) is empty after a grace period; no child holds
 a deleted or upload file open and each is back to its pre-load descriptor count; no zombie or
 leftover process; the child processes never changed; total and per-child RSS grew < 5 % from the
 first sample after the warm-up (20 % of the run) to the average of the last samples (a sample is
@@ -66,10 +66,10 @@ FD_SLACK = 2
 PRIME_CONNECTIONS = 96      # more than MaxRequestWorkers (80): every worker thread gets one
 KiB = 1024
 MiB = 1024 * 1024
-# Largest benign urlencoded body. Past SecUploadInMemoryLimit (60 KB), so the spill path runs,
+# Largest benign urlencoded body. Past SecUploadInMemoryLimit (128 KiB), so the spill path runs,
 # but small enough that the few MB an urlencoded body costs in flight (parsed and normalised
 # copies, about 4x its size) do not drown the RSS trend in noise.
-FORM_MAX_BYTES = 128 * KiB
+FORM_MAX_BYTES = 160 * KiB
 
 SNIPPET = """
 # ---- soak: two stable children, 80 threads; none is ever recycled or retired ----

@@ -10,7 +10,10 @@
 #include "rules/model.h"
 
 #define PP_UNSET (-1)
-#define PP_DEFAULT_INMEM_LIMIT_BYTES 61440    /* 60 KB, reference §6.4 */
+/* 128 KiB, ModSecurity 2's SecRequestBodyInMemoryLimit; 1.9 used 60 KB (reference §6.4). The
+ * value changes no verdict, only where a body waits (memory or a spool file), and what a raw
+ * body's POST_PAYLOAD holds. */
+#define PP_DEFAULT_INMEM_LIMIT_BYTES 131072
 #define PP_DEFAULT_OUTPUT_LIMIT_BYTES 1048576 /* scanned response held in memory */
 #define PP_DEFAULT_RESPONSE_LIMIT_BYTES 524288 /* scanned response held at all (2.x's default) */
 #define PP_DEFAULT_APPROVE_TIMEOUT_S 30
