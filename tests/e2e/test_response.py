@@ -132,7 +132,24 @@ Alias /static-partial/ "@ROOT@/htdocs/"
 
 
 def spooled_bytes(srv):
-    return sum(p.stat().st_size for p in srv.path("data").iterdir())
+    """Bytes in SecUploadDir: named files, and the nameless spool files (O_TMPFILE) that only
+    the workers' descriptors show ("DIR/#INODE (deleted)")."""
+    data = srv.path("data")
+    total = sum(p.stat().st_size for p in data.iterdir())
+    for pid in [srv.proc.pid] + srv.children():
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            path = "/proc/%d/fd/%s" % (pid, fd)
+            try:
+                target = os.readlink(path)
+                if target.startswith(str(data) + "/") and target.endswith(" (deleted)"):
+                    total += os.stat(path).st_size
+            except OSError:
+                continue
+    return total
 
 
 @LIMIT.test
