@@ -8,8 +8,8 @@
  * Once a request is let through, the handler must receive exactly the bytes the client sent.
  * The client side of the chain is exhausted by then, so a filter of our own is put at the
  * content-set level and serves the engine's copy in the sizes the handler asks for: a body in
- * memory through pp_tx_read_request_body, a spooled one as file buckets on its spool file, so
- * its bytes are read once, by whoever consumes the buckets, instead of read back and copied.
+ * memory as pool buckets on the engine's buffer, a spooled one as file buckets on its spool
+ * file, so its bytes are read once, by whoever consumes the buckets, and never copied by us.
  * Filters the handler adds later (SetInputFilter DEFLATE and the like) sit above it and still
  * see the original bytes. It calls the filters below it only for a body the engine stopped
  * reading at SecRequestBodyLimit under ProcessPartial: after the engine's copy and the bytes it
@@ -43,6 +43,7 @@ typedef struct replay_ctx_t {
     /* ProcessPartial: the bytes fed past the limit, then (unread) the client's rest. */
     pp_str_t rest;
     bool rest_given, from_client;
+    apr_pool_t *body_pool;   /* the transaction's: an in-memory body lives as long as it */
 } replay_ctx_t;
 
 /* Feeds one brigade to the engine. Returns true when EOS was seen, or when the engine refused
@@ -279,9 +280,10 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
         return replay_after(f, ctx, bb, mode, block, readbytes);
     }
     n = window_for_mode(ctx, mode, readbytes);
-    /* A heap copy: the engine's buffer is reused on the next read, and a handler may set
-     * the bucket aside beyond that. */
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(ctx->data, n, NULL, ba));
+    /* No copy: a body without a spool file is the engine's in-memory buffer, which lives as
+     * long as the transaction's pool (parapet.h). A pool bucket on that pool becomes a heap
+     * copy by itself should a handler set it aside beyond the pool. */
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(ctx->data, n, ctx->body_pool, ba));
     if (mode != AP_MODE_SPECULATIVE) {
         ctx->data += n;
         ctx->len -= n;
@@ -291,9 +293,9 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
 
 /* A spooled body is replayed from the engine's spool file itself: the engine reads and writes
  * it only at explicit offsets, so the file buckets' seek-and-read is free to move its offset.
- * No second descriptor is opened, and none is closed per request: on ext4 the close of a file
- * emptied by ftruncate forces its pages to disk (auto_da_alloc), which the reused spool file
- * must never pay. NULL when the body is in memory: the copying way serves it. */
+ * No second descriptor is opened and closed per request (on ext4 the close of a file once cut
+ * to zero bytes even forces its pages to disk, auto_da_alloc). NULL when the body is in memory:
+ * pool buckets on the engine's buffer serve it. */
 static apr_file_t *spool_file(pp_tx_t *tx)
 {
     apr_file_t *spool = NULL;
@@ -309,6 +311,7 @@ void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq)
     replay_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
 
     ctx->tx = rq->tx;
+    ctx->body_pool = r->pool;
     rq->replay = ctx;
     ctx->file = spool_file(rq->tx);
     ctx->total = pp_tx_request_body_length(rq->tx);

@@ -244,7 +244,9 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
 /* Body complete: processors finish, uploads are approved, validation and phase 2 run. */
 apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
 /* Reads the buffered body back, in order, in chunks (for replay to the application).
- * *len = 0 at the end. data points into engine memory valid until the next call. */
+ * *len = 0 at the end. data points into engine memory valid until the next call; when the body
+ * is in memory (pp_tx_request_body_file gives no file), it is the body itself, valid as long as
+ * the transaction's pool. */
 apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len);
 apr_off_t pp_tx_request_body_length(const pp_tx_t *tx);
 /* SecRequestBodyLimitAction ProcessPartial (or DetectionOnly) and the body passed

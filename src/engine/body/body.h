@@ -33,6 +33,10 @@ void pp_spool_discard(pp_spool_t *s);
 /* Creates an empty buffer in p; past limit bytes it spills to a file in tmpdir (NULL = the
  * system temp dir). The file has no name and is closed when p is destroyed. Never fails. */
 pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdir);
+/* Before the first byte: the body is expected to be declared bytes long (Content-Length), so the
+ * memory part is allocated once, at its final size (at most the limit). A wrong value only
+ * costs growth or unused room within the limit. */
+void pp_buffer_expect(pp_buffer_t *b, apr_int64_t declared);
 /* Before the spill: spill to spool (taken for the life of the buffer's pool) instead of a file
  * of its own; when another request holds it, the buffer makes its own after all. */
 void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool);
@@ -48,7 +52,8 @@ apr_status_t pp_buffer_error(const pp_buffer_t *b);
 bool pp_buffer_spilled(const pp_buffer_t *b);
 /* The in-memory prefix (the whole body when it did not spill). */
 pp_str_t pp_buffer_prefix(const pp_buffer_t *b);
-/* Reads the body back from the start, chunk by chunk; *len = 0 at the end. Fails (stickily)
+/* Reads the body back from the start, chunk by chunk; *len = 0 at the end. A body in memory
+ * comes as one piece pointing into the buffer (valid as long as its pool). Fails (stickily)
  * when the file cannot be flushed or read back whole. */
 apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len);
 /* Whole body as one contiguous string in p when it is at most max bytes; APR_ENOSPC when
@@ -59,10 +64,11 @@ apr_status_t pp_buffer_flatten(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp
 apr_status_t pp_buffer_head(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_str_t *out);
 /* The directory the spill file is in (for messages); NULL before a spill. */
 const char *pp_buffer_dir(const pp_buffer_t *b);
-/* Once the body is complete: flushes the spill file and sets *file to it (it holds the whole
- * body, from offset 0), so a reader can take the bytes from the file itself instead of through
- * pp_buffer_read's copies (with a descriptor of its own: this one's offset belongs to the
- * buffer); *file = NULL when the body is in memory. Fails (stickily) like a read. */
+/* Once the body is complete: flushes the spill file and sets *file to a view of it (it holds
+ * the body from offset 0: read pp_buffer_length bytes), so a reader can take the bytes from the
+ * file itself instead of through pp_buffer_read's copies. The buffer only uses pread/pwrite, so
+ * the reader may move the descriptor's offset; it must not close it. *file = NULL when the
+ * body is in memory. Fails (stickily) like a read. */
 apr_status_t pp_buffer_sync(pp_buffer_t *b, apr_file_t **file);
 
 #endif

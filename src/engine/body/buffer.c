@@ -61,6 +61,15 @@ pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdi
     return b;
 }
 
+void pp_buffer_expect(pp_buffer_t *b, apr_int64_t declared)
+{
+    /* The memory part takes at most the limit, and growing to it by doubling would copy it
+     * (and leave the smaller copies in the pool) four or five times. */
+    if (b->mem.cap == 0 && declared > 0)
+        b->mem.first = declared < (apr_int64_t)b->mem.max ? (apr_size_t)declared + 1
+                                                          : b->mem.max + 1;
+}
+
 void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool)
 {
     if (!b->spilled)

@@ -155,24 +155,34 @@ static void refuse_body(pp_tx_t *tx, const char *what, apr_off_t n)
                             body_limit(tx)));
 }
 
-/* A declared length over the limit is refused before a byte is kept (Reject); under
- * ProcessPartial it is only logged, as ModSecurity logs it, and the first LIMIT bytes are read. */
-static bool length_declared_over(pp_tx_t *tx)
+/* The largest Content-Length the request declares, -1 without one. */
+static apr_int64_t declared_length(const pp_tx_t *tx)
 {
+    apr_int64_t max = -1;
     for (int i = 0; i < tx->headers->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
         apr_int64_t n;
         if (pp_str_eq_ci(f->name, "Content-Length") && pp_parse_int64(f->value.data, &n) &&
-            n > body_limit(tx)) {
-            if (pp_cfg_body_limit_action(tx->cfg) == PP_LIMIT_PROCESS_PARTIAL) {
-                pp_debug(tx, 1, "Request body (Content-Length %" APR_INT64_T_FMT ") is larger "
-                         "than SecRequestBodyLimit %" APR_INT64_T_FMT ": only that much is "
-                         "inspected (ProcessPartial).", n, body_limit(tx));
-                return false;
-            }
-            refuse_body(tx, "with Content-Length", (apr_off_t)n);
-            return true;
+            n > max)
+            max = n;
+    }
+    return max;
+}
+
+/* A declared length over the limit is refused before a byte is kept (Reject); under
+ * ProcessPartial it is only logged, as ModSecurity logs it, and the first LIMIT bytes are read. */
+static bool length_declared_over(pp_tx_t *tx)
+{
+    apr_int64_t n = declared_length(tx);
+    if (n > body_limit(tx)) {
+        if (pp_cfg_body_limit_action(tx->cfg) == PP_LIMIT_PROCESS_PARTIAL) {
+            pp_debug(tx, 1, "Request body (Content-Length %" APR_INT64_T_FMT ") is larger "
+                     "than SecRequestBodyLimit %" APR_INT64_T_FMT ": only that much is "
+                     "inspected (ProcessPartial).", n, body_limit(tx));
+            return false;
         }
+        refuse_body(tx, "with Content-Length", (apr_off_t)n);
+        return true;
     }
     return false;
 }
@@ -207,6 +217,7 @@ static apr_status_t begin_body(pp_tx_t *tx)
     tx->body = pp_buffer_create(tx->pool, (apr_size_t)limit, spool_dir(tx));
     if (tx->spool)
         pp_buffer_use_spool(tx->body, tx->spool);
+    pp_buffer_expect(tx->body, declared_length(tx));
     const body_proc_t *proc = pick(tx);
     tx->body_kind = proc->kind;
     tx->body_proc_def = proc;
