@@ -55,8 +55,8 @@ typedef struct pp_ap_process_t {
     ino_t jail_ino;
     struct metrics_shm_t *metrics; /* metrics.c's shared segment, set in post_config */
     apr_hash_t *stores;        /* store.c: pp_cfg_t* -> pp_store_t*, per configuration generation */
-    apr_hash_t *embedded;      /* store.c: pp_cfg_t* -> LMDB file under SecDataDir, opened per
-                                  child (an LMDB environment must not cross a fork) */
+    apr_hash_t *embedded;      /* store.c: pp_cfg_t* -> pp_store_conf_t* of its LMDB file, opened
+                                  per child (an LMDB environment must not cross a fork) */
 } pp_ap_process_t;
 
 /* ---- mod_parapet.c ------------------------------------------------------------------------ */

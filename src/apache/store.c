@@ -1,25 +1,29 @@
 /*
- * Persistent-collection stores in Apache: one pp_store_t per server/vhost whose configuration
- * names one (SecCollectionStore redis://...), made in post_config in the configuration pool
- * (its password file is read there, before any chroot or change of user; a bad one refuses the
- * start naming the server). Redis connections are made lazily, per child process and thread,
- * so the store made in the parent holds none when the children fork. Each transaction gets its
- * server's store (pp_tx_set_store). The embedded store (SecCollectionStore embedded, the
- * default) lives in SecDataDir/parapet-collections.lmdb: post_config notes which servers use it,
- * and each child opens it in child_init, once per file (LMDB environments must not be opened
- * before a fork and used after it, nor opened twice in one process). A server without
- * SecDataDir or SecCollectionStore keeps collections for the transaction only, as ModSecurity
- * does without SecDataDir.
+ * Persistent-collection stores in Apache. A server (or virtual host) whose configuration names
+ * SecCollectionStore redis://... gets a Redis store, made in post_config in the configuration
+ * pool (its password file is read there, before any chroot or change of user; a bad one refuses
+ * the start naming the server); its connections are made lazily, per child and thread, so the
+ * parent holds none when children fork. A server with SecDataDir (or SecCollectionStore
+ * embedded, then in DefaultRuntimeDir) gets the embedded store, the LMDB file
+ * <SecDataDir>/parapet-collections.lmdb: post_config creates it (as root, handed to the User
+ * the children run as; a file that cannot be made refuses the start) and each child opens it in
+ * child_init, since an LMDB environment must not cross a fork; servers naming the same file share
+ * one environment per child. Each transaction gets its server's store (pp_tx_set_store). A
+ * server with neither keeps collections for the transaction only, as ModSecurity does without
+ * SecDataDir.
  */
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "unixd.h"
 
 #include "config/config.h"
 #include "mod_parapet.h"
 #include "store/store.h"
 
-#define EMBEDDED_FILE "parapet-collections.lmdb"
+#include <unistd.h>
+
+#define PP_EMBEDDED_FILE "parapet-collections.lmdb"
 
 static void store_log(void *baton, int level, const char *msg)
 {
@@ -27,70 +31,107 @@ static void store_log(void *baton, int level, const char *msg)
     ap_log_error(APLOG_MARK, level <= 3 ? APLOG_ERR : APLOG_NOTICE, 0, s, "Parapet: %s", msg);
 }
 
+/* The embedded store's file for cfg, or NULL when the server keeps no persistent store. */
+static const char *embedded_path(apr_pool_t *p, const pp_cfg_t *cfg, const pp_store_conf_t *conf)
+{
+    if (conf->kind != PP_STORE_EMBEDDED)
+        return NULL;
+    if (cfg->data_dir)
+        return apr_pstrcat(p, cfg->data_dir, "/" PP_EMBEDDED_FILE, NULL);
+    if (cfg->collection_store)
+        return ap_runtime_dir_relative(p, PP_EMBEDDED_FILE);
+    return NULL;
+}
+
+/* Makes the file and its lock file as the parent (root) and gives them to the children's
+ * user, so a bad SecDataDir stops the start here rather than failing every request. */
+static const char *prepare_embedded(apr_pool_t *ptemp, pp_store_conf_t *conf)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, ptemp);
+    const char *err = NULL;
+    pp_store_t *st = pp_store_open(p, conf, &err);
+    apr_pool_destroy(p); /* closes it: children open their own */
+    if (!st)
+        return err;
+    if (geteuid() == 0) {
+        const char *lock = apr_pstrcat(ptemp, conf->path, "-lock", NULL);
+        if (chown(conf->path, ap_unixd_config.user_id, ap_unixd_config.group_id) ||
+            chown(lock, ap_unixd_config.user_id, ap_unixd_config.group_id))
+            return apr_psprintf(ptemp, "embedded collection store %s: cannot hand it to the "
+                                       "server's User", conf->path);
+    }
+    return NULL;
+}
+
 static int open_stores(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
+    (void)plog;
     pp_ap_process_t *proc = pp_ap_process_get(s->process);
     proc->stores = apr_hash_make(pconf);
     proc->embedded = apr_hash_make(pconf);
+    apr_hash_t *prepared = apr_hash_make(ptemp);
     for (server_rec *vs = s; vs != NULL; vs = vs->next) {
         const pp_cfg_t *cfg = pp_ap_server_cfg(vs);
         if (!cfg || apr_hash_get(proc->stores, &cfg, sizeof(cfg)))
             continue;
         pp_store_conf_t conf;
         pp_cfg_store_conf(cfg, &conf);
-        if (conf.kind == PP_STORE_EMBEDDED && cfg->data_dir) {
-            const pp_cfg_t **key = apr_palloc(pconf, sizeof(*key));
-            *key = cfg;
-            apr_hash_set(proc->embedded, key, sizeof(*key),
-                         apr_pstrcat(pconf, cfg->data_dir, "/" EMBEDDED_FILE, NULL));
-            continue;
-        }
-        if (conf.kind != PP_STORE_REDIS)
-            continue;
         conf.log = store_log;
         conf.log_baton = vs;
         const char *err = NULL;
-        pp_store_t *store = pp_store_open(pconf, &conf, &err);
-        if (!store) {
+        pp_store_t *store = NULL;
+        const char *path = embedded_path(pconf, cfg, &conf);
+        if (path) {
+            conf.path = path;
+            if (!apr_hash_get(prepared, path, APR_HASH_KEY_STRING)) {
+                err = prepare_embedded(ptemp, &conf);
+                apr_hash_set(prepared, path, APR_HASH_KEY_STRING, path);
+            }
+            if (!err) { /* opened per child (child_init) */
+                pp_store_conf_t *keep = apr_pmemdup(pconf, &conf, sizeof(conf));
+                const pp_cfg_t **key = apr_pmemdup(pconf, &cfg, sizeof(cfg));
+                apr_hash_set(proc->embedded, key, sizeof(*key), keep);
+                continue;
+            }
+        } else if (conf.kind == PP_STORE_REDIS) {
+            store = pp_store_open(pconf, &conf, &err);
+        } else {
+            continue;
+        }
+        if (err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs, "Parapet: %s (server %s:%u)", err,
                          vs->server_hostname ? vs->server_hostname : "?", vs->port);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        const pp_cfg_t **key = apr_palloc(pconf, sizeof(*key));
-        *key = cfg;
+        const pp_cfg_t **key = apr_pmemdup(pconf, &cfg, sizeof(cfg));
         apr_hash_set(proc->stores, key, sizeof(*key), store);
     }
     return OK;
 }
 
-/* Opens each embedded store file once in this child and hands it to the servers that use it.
- * A failure is logged (with the file) and those servers go on without persistent collections,
- * as SecCollectionStoreFailClosed decides for an unavailable store. */
+/* Each child opens the embedded stores itself (one environment per file). */
 static void open_embedded(apr_pool_t *pchild, server_rec *s)
 {
     pp_ap_process_t *proc = pp_ap_process_get(s->process);
-    apr_hash_t *by_path = apr_hash_make(pchild);
     if (!proc->embedded)
         return;
+    apr_hash_t *by_path = apr_hash_make(pchild);
     for (apr_hash_index_t *hi = apr_hash_first(pchild, proc->embedded); hi; hi = apr_hash_next(hi)) {
         const void *key;
         void *val;
         apr_hash_this(hi, &key, NULL, &val);
-        const char *path = val;
-        pp_store_t *store = apr_hash_get(by_path, path, APR_HASH_KEY_STRING);
+        const pp_store_conf_t *conf = val;
+        pp_store_t *store = apr_hash_get(by_path, conf->path, APR_HASH_KEY_STRING);
         if (!store) {
-            pp_store_conf_t conf;
-            pp_cfg_store_conf(*(const pp_cfg_t *const *)key, &conf);
-            conf.path = path;
-            conf.log = store_log;
-            conf.log_baton = s;
             const char *err = NULL;
-            store = pp_store_open(pchild, &conf, &err);
+            store = pp_store_open(pchild, conf, &err);
             if (!store) {
-                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "Parapet: SecDataDir: %s", err);
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "Parapet: %s: persistent collections "
+                             "of this server last one request in this process", err);
                 continue;
             }
-            apr_hash_set(by_path, path, APR_HASH_KEY_STRING, store);
+            apr_hash_set(by_path, conf->path, APR_HASH_KEY_STRING, store);
         }
         apr_hash_set(proc->stores, key, sizeof(const pp_cfg_t *), store);
     }
@@ -106,6 +147,7 @@ void pp_ap_tx_store(request_rec *r, pp_tx_t *tx)
 
 void pp_ap_register_store_hooks(apr_pool_t *p)
 {
+    (void)p;
     ap_hook_post_config(open_stores, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(open_embedded, NULL, NULL, APR_HOOK_MIDDLE);
 }

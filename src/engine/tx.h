@@ -150,6 +150,8 @@ struct pp_tx_t {
 
     pp_tx_metrics_t metrics;      /* counting points for the host's metrics (metrics.def) */
     struct pp_store_t *store;     /* persistent collections (store/store.h), set by the host */
+    struct pp_pcolls_t *pcolls;   /* IP, SESSION, ... initialised so far (store/tx_store.c) */
+    pp_phase_t phase_now;         /* the phase whose rules run (0 before the first) */
 };
 
 /* The data of source s changed (body arguments appended, the response arrived, a TX variable

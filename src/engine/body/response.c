@@ -6,6 +6,7 @@
  * unheld and is never written to disk); anything else streams untouched. OUTPUT sees the
  * in-memory part of the body. A body that cannot be held intercepts with 500 (fail closed).
  */
+#include "store/store.h"
 #include "tx.h"
 
 void pp_tx_set_response_status(pp_tx_t *tx, int status, const char *status_line)
@@ -171,6 +172,7 @@ apr_status_t pp_tx_finish(pp_tx_t *tx)
             tx->verdict.relevant = true;
     }
     pp_eval_phase(tx, PP_PHASE_LOGGING);
+    pp_tx_pcoll_commit(tx); /* after phase 5, as ModSecurity stores collections */
     pp_files_keep(tx);
     return pp_log_transaction(tx);
 }

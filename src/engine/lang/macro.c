@@ -102,6 +102,10 @@ pp_str_t pp_macro_expand(pp_tx_t *tx, const pp_macro_t *m)
     for (unsigned i = 0; i < m->nparts; i++) {
         const macro_part_t *p = &m->parts[i];
         vals[i] = p->ref ? (pp_str_t){ "", 0 } : p->literal;
+        /* A variable that needs a key (IP, ENV) named without one expands to nothing, as in
+         * ModSecurity, which cannot make the variable. */
+        if (p->ref && p->var && !p->key && p->var->selector == PP_SEL_REQUIRED)
+            continue;
         if (p->ref && p->var && !pp_var_get(tx, p->var, p->key, &vals[i]))
             vals[i] = (pp_str_t){ "", 0 };
         total += vals[i].len;

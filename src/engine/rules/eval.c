@@ -693,6 +693,7 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     pp_eval_budget_t *b = &tx->budget;
     unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0, skips = b->stopped_skips;
     b->cpu_mark = 0;
+    tx->phase_now = phase;
     run_steps(tx, phase);
     pp_eval_stop_clock(b);
     pp_eval_summarise(tx, stopped, skips);

@@ -8,7 +8,7 @@
  * not wait for the disk (counters are not worth an fsync per request); after an operating system
  * crash the file may have to be deleted (it holds only counters), an Apache crash is harmless.
  *
- * Record key: "NAME:key" (NAME upper case). Value: name\0value\0... (store.c). A write re-reads
+ * Record key: "PREFIXNAME:key" (NAME upper case). Value: name\0value\0... (store.c). A write re-reads
  * the record inside the write transaction and applies the request's changes to it (store.c
  * pp_store_merge), so =+1 from many processes at once loses nothing. Each write also looks at
  * the next few records of a round-robin walk over the whole file (per process) and deletes the
@@ -123,7 +123,7 @@ static bool expired_value(apr_pool_t *p, const MDB_val *v, int64_t now)
 {
     apr_array_header_t *f = pp_store_deserialise(p, v->mv_data, v->mv_size);
     const pp_sfield_t *x = pp_store_find(f, "__expire_KEY");
-    return !x || pp_store_atoi(x->value) < now;
+    return !x || pp_store_atoi(x->value) <= now;
 }
 
 /* Deletes expired records from start on (NULL: the first), at most max looked at, wrapping

@@ -27,16 +27,23 @@
 #include <apr_thread_mutex.h>
 #include <hiredis/hiredis.h>
 
+/* ARGV: now, timeout, the record's KEY, its __name, then per change (kind, field, value, delta):
+ * 's' set, 'u' unset, 'a' add delta to the stored value (floor 0), or take value when none is
+ * stored. Field names compare case-insensitively and take the request's spelling. */
 static const char WRITE_LUA[] =
     "local now = tonumber(ARGV[1])\n"
     "local k = KEYS[1]\n"
     "local names, vals, idx = {}, {}, {}\n"
-    "local function put(n, v) local i = idx[n]\n"
-    "  if i then vals[i] = v else names[#names + 1] = n; vals[#names] = v; idx[n] = #names end end\n"
-    "local function get(n) local i = idx[n]; if i then return vals[i] end return nil end\n"
-    "local function del(n) local i = idx[n]; if not i then return end\n"
+    "local function put(n, v) local l = string.lower(n); local i = idx[l]\n"
+    "  if i then names[i] = n; vals[i] = v\n"
+    "  else names[#names + 1] = n; vals[#names] = v; idx[l] = #names end end\n"
+    "local function keep(n, v) local i = idx[string.lower(n)]\n"
+    "  if i then vals[i] = v else put(n, v) end end\n"
+    "local function get(n) local i = idx[string.lower(n)]; if i then return vals[i] end\n"
+    "  return nil end\n"
+    "local function del(n) local i = idx[string.lower(n)]; if not i then return end\n"
     "  table.remove(names, i); table.remove(vals, i); idx = {}\n"
-    "  for j = 1, #names do idx[names[j]] = j end end\n"
+    "  for j = 1, #names do idx[string.lower(names[j])] = j end end\n"
     "local function atoi(s) if not s then return 0 end\n"
     "  local m = string.match(s, '^%s*([+-]?%d+)'); if not m then return 0 end\n"
     "  local v = tonumber(m)\n"
@@ -53,52 +60,43 @@ static const char WRITE_LUA[] =
     "  again = false\n"
     "  for j = 1, #names do\n"
     "    local n = names[j]\n"
-    "    if string.sub(n, 1, 9) == '__expire_' and atoi(vals[j]) < now then\n"
+    "    if string.lower(string.sub(n, 1, 9)) == '__expire_' and atoi(vals[j]) <= now then\n"
     "      local t = string.sub(n, 10)\n"
-    "      if t == 'KEY' then gone = true; break end\n"
+    "      if string.lower(t) == 'key' then gone = true; break end\n"
     "      del(t); del(n); again = true; break\n"
     "    end\n"
     "  end\n"
     "  if gone then break end\n"
     "end\n"
-    "local is_new = false\n"
     "if gone then\n"
     "  names, vals, idx = {}, {}, {}\n"
     "  local to = tonumber(ARGV[2])\n"
-    "  put('KEY', ARGV[3]); put('TIMEOUT', num(to)); put('__expire_KEY', num(now + to))\n"
-    "  put('CREATE_TIME', num(now)); put('UPDATE_COUNTER', '0'); put('IS_NEW', '1')\n"
-    "  is_new = true\n"
-    "else\n"
-    "  del('IS_NEW')\n"
+    "  put('__expire_KEY', num(now + to)); put('KEY', ARGV[3]); put('TIMEOUT', num(to))\n"
+    "  put('__key', ARGV[3]); put('__name', ARGV[4])\n"
+    "  put('CREATE_TIME', num(now)); put('UPDATE_COUNTER', '0')\n"
     "end\n"
-    "local i = 4\n"
+    "local i = 5\n"
     "while i + 3 <= #ARGV do\n"
-    "  local kind, f, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
-    "  if kind == 's' then put(f, a)\n"
-    "  elseif kind == 'a' then put(f, num(clamp0(atoi(get(f)) + tonumber(a))))\n"
+    "  local kind, f, v, d = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
+    "  if kind == 's' then put(f, v)\n"
     "  elseif kind == 'u' then del(f)\n"
-    "  elseif kind == 'e' then put('__expire_' .. f, a)\n"
-    "  elseif kind == 'd' then\n"
-    "    local lut, v, per = get('LAST_UPDATE_TIME'), get(f), tonumber(b)\n"
-    "    if not is_new and lut and v and per > 0 then\n"
-    "      local el = now - atoi(lut)\n"
-    "      if el >= per then put(f, num(clamp0(atoi(v) - math.floor(el / per) * tonumber(a)))) end\n"
-    "    end\n"
+    "  elseif kind == 'a' then local cur = get(f)\n"
+    "    if cur then put(f, num(clamp0(atoi(cur) + tonumber(d)))) else put(f, v) end\n"
     "  end\n"
     "  i = i + 4\n"
     "end\n"
     "del('IS_NEW'); del('UPDATE_RATE')\n"
-    "put('UPDATE_COUNTER', num(clamp0(atoi(get('UPDATE_COUNTER')) + 1)))\n"
-    "put('LAST_UPDATE_TIME', num(now))\n"
+    "keep('UPDATE_COUNTER', num(clamp0(atoi(get('UPDATE_COUNTER')) + 1)))\n"
+    "keep('LAST_UPDATE_TIME', num(now))\n"
     "local to = get('TIMEOUT')\n"
     "local tmo = tonumber(ARGV[2])\n"
     "if to then tmo = atoi(to) end\n"
-    "put('__expire_KEY', num(now + tmo))\n"
+    "keep('__expire_KEY', num(now + tmo))\n"
     "redis.call('DEL', k)\n"
     "local args = {}\n"
     "for j = 1, #names do args[#args + 1] = names[j]; args[#args + 1] = vals[j] end\n"
     "redis.call('HMSET', k, unpack(args))\n"
-    "redis.call('EXPIRE', k, tmo + 1)\n"
+    "redis.call('EXPIRE', k, math.max(tmo, 0) + 1)\n"
     "return 1\n";
 
 typedef struct conn_t {
@@ -406,8 +404,7 @@ static void append_write(pp_store_t *s, apr_pool_t *p, redisContext *c, const pp
 {
     rds_t *rd = s->impl;
     int nops = r->ops->nelts, a = 0;
-    /* ARGV = now, timeout, the record's KEY, then (kind, field, value or a, b) per change */
-    const char **full = apr_palloc(p, sizeof(char *) * (size_t)(7 + 4 * nops));
+    const char **full = apr_palloc(p, sizeof(char *) * (size_t)(8 + 4 * nops));
     full[a++] = by_sha ? "EVALSHA" : "EVAL";
     full[a++] = by_sha ? rd->sha : WRITE_LUA;
     full[a++] = "1";
@@ -415,13 +412,15 @@ static void append_write(pp_store_t *s, apr_pool_t *p, redisContext *c, const pp
     full[a++] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)now);
     full[a++] = apr_psprintf(p, "%ld", r->timeout);
     full[a++] = r->key;
+    full[a++] = r->dname;
     const pp_sop_t *op = (const pp_sop_t *)r->ops->elts;
     for (int i = 0; i < nops; i++) {
-        static const char kinds[] = { 's', 'a', 'u', 'e', 'd' };
-        full[a++] = apr_pstrmemdup(p, &kinds[op[i].kind], 1);
+        static const char *const kinds[] = { [PP_SOP_SET] = "s", [PP_SOP_UNSET] = "u",
+                                             [PP_SOP_DELTA] = "a" };
+        full[a++] = kinds[op[i].kind];
         full[a++] = op[i].field;
-        full[a++] = op[i].kind == PP_SOP_SET ? op[i].value : apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)op[i].a);
-        full[a++] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)op[i].b);
+        full[a++] = op[i].value ? op[i].value : "";
+        full[a++] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)op[i].a);
     }
     redisAppendCommandArgv(c, a, full, NULL);
 }

@@ -16,43 +16,45 @@
 #define EXPIRE_PREFIX "__expire_"
 #define EXPIRE_PLEN 9
 
-char *pp_store_canon(apr_pool_t *p, const char *name)
+char *pp_store_upper(apr_pool_t *p, const char *name)
 {
     char *c = apr_pstrdup(p, name);
-    size_t i = 0;
-    if (strncasecmp(c, EXPIRE_PREFIX, EXPIRE_PLEN) == 0) {
-        memcpy(c, EXPIRE_PREFIX, EXPIRE_PLEN);
-        i = EXPIRE_PLEN;
-    }
-    for (; c[i]; i++)
+    for (size_t i = 0; c[i]; i++)
         c[i] = (char)toupper((unsigned char)c[i]);
     return c;
 }
 
-pp_sfield_t *pp_store_find(apr_array_header_t *fields, const char *canon)
+pp_sfield_t *pp_store_find(apr_array_header_t *fields, const char *name)
 {
     pp_sfield_t *f = (pp_sfield_t *)fields->elts;
     for (int i = 0; i < fields->nelts; i++)
-        if (strcmp(f[i].name, canon) == 0)
+        if (strcasecmp(f[i].name, name) == 0)
             return &f[i];
     return NULL;
 }
 
-void pp_store_put(apr_pool_t *p, apr_array_header_t *fields, const char *canon, const char *value)
+void pp_store_put(apr_pool_t *p, apr_array_header_t *fields, const char *name, const char *value)
 {
-    pp_sfield_t *f = pp_store_find(fields, canon);
+    pp_sfield_t *f = pp_store_find(fields, name);
     if (!f) {
         f = apr_array_push(fields);
-        f->name = apr_pstrdup(p, canon);
+        f->name = apr_pstrdup(p, name);
     }
     f->value = apr_pstrdup(p, value);
 }
 
-void pp_store_del(apr_array_header_t *fields, const char *canon)
+/* An absolute assignment takes its own spelling of the name (ModSecurity's tables do). */
+static void put_as(apr_pool_t *p, apr_array_header_t *fields, const char *name, const char *value)
+{
+    pp_store_put(p, fields, name, value);
+    pp_store_find(fields, name)->name = apr_pstrdup(p, name);
+}
+
+void pp_store_del(apr_array_header_t *fields, const char *name)
 {
     pp_sfield_t *f = (pp_sfield_t *)fields->elts;
     for (int i = 0; i < fields->nelts; i++) {
-        if (strcmp(f[i].name, canon) == 0) {
+        if (strcasecmp(f[i].name, name) == 0) {
             memmove(&f[i], &f[i + 1], (size_t)(fields->nelts - i - 1) * sizeof(*f));
             fields->nelts--;
             return;
@@ -74,6 +76,11 @@ long long pp_store_atoi(const char *s)
     return v;
 }
 
+long long pp_store_atoi_text(const char *s)
+{
+    return pp_store_atoi(s);
+}
+
 static const char *num(apr_pool_t *p, long long v)
 {
     return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
@@ -87,11 +94,14 @@ static long long clamp0(long long v)
 static void new_record(pp_store_rec_t *r, int64_t now)
 {
     apr_pool_t *p = r->pool;
-    r->fields = apr_array_make(p, 8, sizeof(pp_sfield_t));
+    r->fields = apr_array_make(p, 10, sizeof(pp_sfield_t));
     r->is_new = true;
+    /* ModSecurity 2.9.7's order (rules iterating IP:/./ see them so). */
+    pp_store_put(p, r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
     pp_store_put(p, r->fields, "KEY", r->key);
     pp_store_put(p, r->fields, "TIMEOUT", num(p, r->timeout));
-    pp_store_put(p, r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
+    pp_store_put(p, r->fields, "__key", r->key);
+    pp_store_put(p, r->fields, "__name", r->dname);
     pp_store_put(p, r->fields, "CREATE_TIME", num(p, now));
     pp_store_put(p, r->fields, "UPDATE_COUNTER", "0");
     pp_store_put(p, r->fields, "IS_NEW", "1");
@@ -103,21 +113,16 @@ static bool drop_expired(apr_array_header_t *fields, int64_t now)
 {
     pp_sfield_t *f = (pp_sfield_t *)fields->elts;
     for (int i = 0; i < fields->nelts; i++) {
-        if (strncmp(f[i].name, EXPIRE_PREFIX, EXPIRE_PLEN) != 0)
+        if (strncasecmp(f[i].name, EXPIRE_PREFIX, EXPIRE_PLEN) != 0)
             continue;
-        if (pp_store_atoi(f[i].value) >= now)
+        if (pp_store_atoi(f[i].value) > now) /* gone at the second it names (observed) */
             continue;
         const char *target = f[i].name + EXPIRE_PLEN;
-        if (strcmp(target, "KEY") == 0)
+        if (strcasecmp(target, "KEY") == 0)
             return true;
-        pp_store_del(fields, target);
-        f = (pp_sfield_t *)fields->elts;
-        for (int j = 0; j < fields->nelts; j++)
-            if (strncmp(f[j].name, EXPIRE_PREFIX, EXPIRE_PLEN) == 0 &&
-                strcmp(f[j].name + EXPIRE_PLEN, target) == 0) {
-                pp_store_del(fields, f[j].name);
-                break;
-            }
+        char *x = apr_pstrdup(fields->pool, f[i].name);
+        pp_store_del(fields, x + EXPIRE_PLEN);
+        pp_store_del(fields, x);
         i = -1; /* the array moved: start again (records are small) */
         f = (pp_sfield_t *)fields->elts;
     }
@@ -136,46 +141,31 @@ void pp_store_loaded(pp_store_rec_t *r, apr_array_header_t *fields, int64_t now)
     const pp_sfield_t *ct = pp_store_find(fields, "CREATE_TIME");
     const pp_sfield_t *uc = pp_store_find(fields, "UPDATE_COUNTER");
     if (ct && uc) {
+        /* Updates per minute; 0 within the second of creation (ModSecurity 2.9.7, observed). */
         long long td = now - pp_store_atoi(ct->value);
-        if (td < 1)
-            td = 1;
         pp_store_put(r->pool, fields, "UPDATE_RATE",
-                     num(r->pool, pp_store_atoi(uc->value) * 60 / td));
+                     num(r->pool, td > 0 ? pp_store_atoi(uc->value) * 60 / td : 0));
     }
 }
 
-/* One queued change on a field list (the loaded copy, or the stored record at write-back). */
-static void apply(apr_pool_t *p, apr_array_header_t *fields, const pp_sop_t *op, bool is_new,
-                  int64_t now)
+/* One change of the write-back on the record as stored now (ModSecurity 2.9.7's merge, §11.4):
+ * a field this request changed relatively gets the stored value plus the request's net change
+ * (floor 0), or the request's value when the store has none; other changes are absolute. */
+static void apply(apr_pool_t *p, apr_array_header_t *fields, const pp_sop_t *op)
 {
-    pp_sfield_t *f;
+    const pp_sfield_t *f;
     switch (op->kind) {
     case PP_SOP_SET:
-        pp_store_put(p, fields, op->field, op->value);
-        break;
-    case PP_SOP_ADD:
-        f = pp_store_find(fields, op->field);
-        pp_store_put(p, fields, op->field,
-                     num(p, clamp0((f ? pp_store_atoi(f->value) : 0) + op->a)));
+        put_as(p, fields, op->field, op->value);
         break;
     case PP_SOP_UNSET:
         pp_store_del(fields, op->field);
         break;
-    case PP_SOP_EXPIRE:
-        pp_store_put(p, fields, apr_pstrcat(p, EXPIRE_PREFIX, op->field, NULL), num(p, op->a));
-        break;
-    case PP_SOP_DEPRECATE: {
-        const pp_sfield_t *lut = pp_store_find(fields, "LAST_UPDATE_TIME");
+    case PP_SOP_DELTA:
         f = pp_store_find(fields, op->field);
-        if (is_new || !lut || !f || op->b <= 0)
-            break;
-        long long elapsed = now - pp_store_atoi(lut->value);
-        if (elapsed < op->b)
-            break;
-        long long v = pp_store_atoi(f->value) - (elapsed / op->b) * op->a;
-        pp_store_put(p, fields, op->field, num(p, clamp0(v)));
+        put_as(p, fields, op->field,
+               f ? num(p, clamp0(pp_store_atoi(f->value) + op->a)) : op->value);
         break;
-    }
     }
 }
 
@@ -187,7 +177,7 @@ apr_array_header_t *pp_store_merge(apr_pool_t *p, const pp_store_rec_t *r,
     pp_store_loaded(&cur, stored, now);
     const pp_sop_t *op = (const pp_sop_t *)r->ops->elts;
     for (int i = 0; i < r->ops->nelts; i++)
-        apply(p, cur.fields, &op[i], cur.is_new, now);
+        apply(p, cur.fields, &op[i]);
     pp_store_del(cur.fields, "IS_NEW");
     pp_store_del(cur.fields, "UPDATE_RATE");
     const pp_sfield_t *uc = pp_store_find(cur.fields, "UPDATE_COUNTER");
@@ -303,30 +293,35 @@ pp_store_t *pp_store_open(apr_pool_t *p, const pp_store_conf_t *conf, const char
     return s;
 }
 
-static pp_store_rec_t *rec_make(pp_store_t *s, apr_pool_t *p, const char *name, const char *key,
-                                long timeout_s)
+pp_store_rec_t *pp_store_rec_create(pp_store_t *s, apr_pool_t *p, const char *name,
+                                    const char *key, long timeout_s, int64_t now)
 {
     pp_store_rec_t *r = apr_pcalloc(p, sizeof(*r));
     r->store = s;
     r->pool = p;
-    r->name = pp_store_canon(p, name);
+    r->dname = apr_pstrdup(p, name);
+    r->name = pp_store_upper(p, name);
     r->key = apr_pstrdup(p, key);
     r->timeout = timeout_s > 0 ? timeout_s : 3600;
+    r->touched = apr_array_make(p, 4, sizeof(const char *));
+    r->orig = apr_array_make(p, 2, sizeof(pp_sfield_t));
     r->ops = apr_array_make(p, 4, sizeof(pp_sop_t));
+    new_record(r, now);
     return r;
 }
 
-pp_store_status_t pp_store_load_many(pp_store_t *s, apr_pool_t *p, int n, const char *const *names,
-                                     const char *const *keys, long timeout_s, int64_t now,
-                                     pp_store_rec_t **recs)
+bool pp_store_is_loaded(const pp_store_rec_t *r)
+{
+    return r->loaded;
+}
+
+pp_store_status_t pp_store_fetch(pp_store_t *s, apr_pool_t *p, int n, pp_store_rec_t **recs,
+                                 int64_t now)
 {
     for (int i = 0; i < n; i++)
-        recs[i] = rec_make(s, p, names[i], keys[i], timeout_s);
-    if (!s) { /* no store: collections for this transaction only */
-        for (int i = 0; i < n; i++)
-            pp_store_loaded(recs[i], NULL, now);
+        recs[i]->loaded = true;
+    if (!s) /* no store: collections for this transaction only */
         return PP_STORE_OK;
-    }
     __atomic_add_fetch(&s->stats.loads, (uint64_t)n, __ATOMIC_RELAXED);
     pp_store_status_t st = s->be->load(s, p, n, recs, now);
     if (st != PP_STORE_OK)
@@ -335,10 +330,47 @@ pp_store_status_t pp_store_load_many(pp_store_t *s, apr_pool_t *p, int n, const 
     return st;
 }
 
+pp_store_status_t pp_store_load_many(pp_store_t *s, apr_pool_t *p, int n, const char *const *names,
+                                     const char *const *keys, long timeout_s, int64_t now,
+                                     pp_store_rec_t **recs)
+{
+    for (int i = 0; i < n; i++)
+        recs[i] = pp_store_rec_create(s, p, names[i], keys[i], timeout_s, now);
+    return pp_store_fetch(s, p, n, recs, now);
+}
+
 pp_store_status_t pp_store_load(pp_store_t *s, apr_pool_t *p, const char *name, const char *key,
                                 long timeout_s, int64_t now, pp_store_rec_t **rec)
 {
     return pp_store_load_many(s, p, 1, &name, &key, timeout_s, now, rec);
+}
+
+/* The write-back of one record: per field the request touched, in the order it first did, its
+ * value now (SET), its absence (UNSET), or for a field changed relatively the net change since
+ * its first relative change (DELTA, with the value now for a store that has none). */
+static void make_ops(pp_store_rec_t *r)
+{
+    r->ops->nelts = 0;
+    for (int i = 0; i < r->touched->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(r->touched, i, const char *);
+        const pp_sfield_t *f = pp_store_find(r->fields, name);
+        const pp_sfield_t *o = pp_store_find(r->orig, name);
+        pp_sop_t *op = apr_array_push(r->ops);
+        memset(op, 0, sizeof(*op));
+        if (!f) {
+            op->kind = PP_SOP_UNSET;
+            op->field = name;
+        } else if (o) {
+            op->kind = PP_SOP_DELTA;
+            op->field = f->name;
+            op->value = f->value;
+            op->a = pp_store_atoi(f->value) - pp_store_atoi(o->value);
+        } else {
+            op->kind = PP_SOP_SET;
+            op->field = f->name;
+            op->value = f->value;
+        }
+    }
 }
 
 pp_store_status_t pp_store_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now)
@@ -346,12 +378,21 @@ pp_store_status_t pp_store_commit(pp_store_t *s, int n, pp_store_rec_t **recs, i
     if (!s)
         return PP_STORE_OK;
     int dirty = 0;
-    for (int i = 0; i < n; i++)
-        dirty += pp_store_dirty(recs[i]);
+    for (int i = 0; i < n; i++) {
+        if (!pp_store_dirty(recs[i]))
+            continue;
+        make_ops(recs[i]);
+        dirty++;
+    }
     if (!dirty)
         return PP_STORE_OK;
     __atomic_add_fetch(&s->stats.commits, (uint64_t)dirty, __ATOMIC_RELAXED);
-    return s->be->commit(s, n, recs, now);
+    pp_store_status_t st = s->be->commit(s, n, recs, now);
+    for (int i = 0; i < n; i++) { /* written (or given up): nothing left to write */
+        recs[i]->touched->nelts = 0;
+        recs[i]->orig->nelts = 0;
+    }
+    return st;
 }
 
 long pp_store_sweep(pp_store_t *s, int64_t now, long max_records)
@@ -366,17 +407,7 @@ long pp_store_count(pp_store_t *s)
 
 const char *pp_store_get(const pp_store_rec_t *r, const char *field)
 {
-    char buf[256];
-    size_t n = strlen(field);
-    if (n >= sizeof(buf))
-        return NULL;
-    memcpy(buf, field, n + 1);
-    size_t i = strncasecmp(buf, EXPIRE_PREFIX, EXPIRE_PLEN) == 0 ? EXPIRE_PLEN : 0;
-    if (i)
-        memcpy(buf, EXPIRE_PREFIX, EXPIRE_PLEN);
-    for (; buf[i]; i++)
-        buf[i] = (char)toupper((unsigned char)buf[i]);
-    const pp_sfield_t *f = pp_store_find(r->fields, buf);
+    const pp_sfield_t *f = pp_store_find(r->fields, field);
     return f ? f->value : NULL;
 }
 
@@ -397,44 +428,63 @@ bool pp_store_is_new(const pp_store_rec_t *r)
 
 bool pp_store_dirty(const pp_store_rec_t *r)
 {
-    return r->ops->nelts > 0;
+    return r->touched->nelts > 0;
 }
 
-static void queue(pp_store_rec_t *r, pp_sop_kind_t kind, const char *field, const char *value,
-                  long long a, long long b, int64_t now)
+static void touch(pp_store_rec_t *r, const char *field)
 {
-    pp_sop_t *op = apr_array_push(r->ops);
-    op->kind = kind;
-    op->field = pp_store_canon(r->pool, field);
-    op->value = value ? apr_pstrdup(r->pool, value) : NULL;
-    op->a = a;
-    op->b = b;
-    apply(r->pool, r->fields, op, r->is_new, now);
+    for (int i = 0; i < r->touched->nelts; i++)
+        if (strcasecmp(APR_ARRAY_IDX(r->touched, i, const char *), field) == 0)
+            return;
+    APR_ARRAY_PUSH(r->touched, const char *) = apr_pstrdup(r->pool, field);
 }
 
 void pp_store_set(pp_store_rec_t *r, const char *field, const char *value)
 {
-    queue(r, PP_SOP_SET, field, value, 0, 0, 0);
+    put_as(r->pool, r->fields, field, value);
+    touch(r, field);
 }
 
 long long pp_store_add(pp_store_rec_t *r, const char *field, long long delta)
 {
-    queue(r, PP_SOP_ADD, field, NULL, delta, 0, 0);
-    return pp_store_atoi(pp_store_get(r, field));
+    const pp_sfield_t *f = pp_store_find(r->fields, field);
+    /* The value before the first relative change is what the write-back's delta is taken from
+     * (a missing field counts 0, as ModSecurity creates it with "0" first). */
+    if (!pp_store_find(r->orig, field))
+        pp_store_put(r->pool, r->orig, field, f ? f->value : "0");
+    long long v = clamp0((f ? pp_store_atoi(f->value) : 0) + delta);
+    pp_store_put(r->pool, r->fields, field, num(r->pool, v));
+    touch(r, field);
+    return v;
 }
 
 void pp_store_unset(pp_store_rec_t *r, const char *field)
 {
-    queue(r, PP_SOP_UNSET, field, NULL, 0, 0, 0);
+    pp_store_del(r->fields, field);
+    touch(r, field);
 }
 
 void pp_store_expire(pp_store_rec_t *r, const char *field, long seconds, int64_t now)
 {
-    queue(r, PP_SOP_EXPIRE, field, NULL, now + seconds, 0, now);
+    const char *x = apr_pstrcat(r->pool, EXPIRE_PREFIX, field, NULL);
+    put_as(r->pool, r->fields, x, num(r->pool, now + seconds));
+    touch(r, x);
 }
 
-void pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long period_s,
+bool pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long period_s,
                         int64_t now)
 {
-    queue(r, PP_SOP_DEPRECATE, field, NULL, amount, period_s, now);
+    const pp_sfield_t *lut = pp_store_find(r->fields, "LAST_UPDATE_TIME");
+    const pp_sfield_t *f = pp_store_find(r->fields, field);
+    /* A collection made by this request has no LAST_UPDATE_TIME: nothing to deprecate. */
+    if (!lut || !f || period_s <= 0)
+        return false;
+    long long elapsed = now - pp_store_atoi(lut->value);
+    long long cur = pp_store_atoi(f->value);
+    long long v = clamp0(cur - (elapsed / period_s) * amount);
+    if (v == cur) /* unchanged: the record is not written for it */
+        return false;
+    pp_store_put(r->pool, r->fields, field, num(r->pool, v));
+    touch(r, field);
+    return true;
 }

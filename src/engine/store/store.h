@@ -8,12 +8,21 @@
  * change (=+ / =-) adds its delta to the stored value, so two servers incrementing at once lose
  * nothing; absolute sets are last-writer-wins, as in ModSecurity.
  *
- * Stored record: the user's fields, the built-ins KEY, TIMEOUT, CREATE_TIME, UPDATE_COUNTER,
- * LAST_UPDATE_TIME (after the first write) and ModSecurity's `__expire_X` fields (expirevar;
- * `__expire_KEY` is the record's own expiry, now + TIMEOUT at each write). On load, expired fields
- * are dropped, an expired record counts as absent (a new one: IS_NEW = 1, UPDATE_COUNTER = 0), and
- * UPDATE_RATE (updates per minute since CREATE_TIME) is computed; IS_NEW and UPDATE_RATE are never
- * stored. A record only read is not written (its timeout is not extended).
+ * Stored record, in ModSecurity 2.9.7's order: `__expire_KEY` (the record's own expiry, now +
+ * TIMEOUT at each write), KEY, TIMEOUT, `__key`, `__name`, CREATE_TIME, UPDATE_COUNTER, the
+ * user's fields and their `__expire_X` (expirevar), LAST_UPDATE_TIME (after the first write).
+ * Field names keep the spelling of the assignment that made them and compare case-insensitively.
+ * On load, every `__expire_X` at or before now removes X and itself, an expired record counts as
+ * absent (a new one: IS_NEW = 1, UPDATE_COUNTER = 0), and UPDATE_RATE (updates per minute since
+ * CREATE_TIME, 0 within its first second) is computed; IS_NEW and UPDATE_RATE are never stored.
+ * A record only read is not written (its timeout is not extended).
+ *
+ * Write-back (ModSecurity's merge, reference §11.4): a field the request changed relatively
+ * (=+ / =-) becomes the value stored now plus the request's net change since its first relative
+ * change (floor 0); a field changed otherwise (=, !, expirevar, deprecatevar) takes the request's
+ * value; fields the request did not touch keep what is stored now (ModSecurity rewrites them
+ * with the request's possibly stale copy: a difference only under concurrency, where ours
+ * loses nothing).
  *
  * Failure: when the store cannot answer within its timeout the load returns
  * PP_STORE_UNAVAILABLE with an empty (new) record, so rules see an empty collection; the caller
@@ -73,7 +82,17 @@ pp_store_t *pp_store_open(apr_pool_t *p, const pp_store_conf_t *conf, const char
 /* Parses a SecCollectionStore value into conf->kind / uri; NULL or an error message. */
 const char *pp_store_parse_uri(apr_pool_t *p, const char *value, pp_store_conf_t *conf);
 
-/* Loads collection `name` (IP, SESSION...; case-insensitive, stored upper case) record `key`.
+/* A record of collection `name` (ModSecurity's __name: "ip", "global", "shop_SESSION"; the
+ * storage name is it upper-cased) and `key`, not loaded yet: it reads as a new record until
+ * pp_store_fetch. In p. Cannot fail. */
+pp_store_rec_t *pp_store_rec_create(pp_store_t *s, apr_pool_t *p, const char *name,
+                                    const char *key, long timeout_s, int64_t now);
+/* Loads the records in one round trip (Redis pipelines them); s NULL: they stay new (no store).
+ * On PP_STORE_UNAVAILABLE they are empty and new. Call before any change to them. */
+pp_store_status_t pp_store_fetch(pp_store_t *s, apr_pool_t *p, int n, pp_store_rec_t **recs,
+                                 int64_t now);
+bool pp_store_is_loaded(const pp_store_rec_t *r);
+/* pp_store_rec_create + pp_store_fetch of one collection `name` record `key`.
  * timeout_s is SecCollectionTimeout (for a new record's TIMEOUT); now is the request time in
  * seconds. Always returns a record (empty and new on PP_STORE_UNAVAILABLE). */
 pp_store_status_t pp_store_load(pp_store_t *s, apr_pool_t *p, const char *name, const char *key,
@@ -96,11 +115,14 @@ void pp_store_set(pp_store_rec_t *r, const char *field, const char *value);
  * result. */
 long long pp_store_add(pp_store_rec_t *r, const char *field, long long delta);
 void pp_store_unset(pp_store_rec_t *r, const char *field);
+/* ModSecurity's atoi of a setvar value ("+5", " -3", "12abc"), clamped to int. */
+long long pp_store_atoi_text(const char *s);
 /* expirevar: field disappears `seconds` after now. */
 void pp_store_expire(pp_store_rec_t *r, const char *field, long seconds, int64_t now);
 /* deprecatevar N/S: value -= N for every S seconds since LAST_UPDATE_TIME (floor 0); no effect on
- * a new record. Evaluated against the stored record at write-back as well. */
-void pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long period_s,
+ * a record without LAST_UPDATE_TIME (new) or a missing field. True when the value changed (only
+ * then is the record written for it). */
+bool pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long period_s,
                         int64_t now);
 bool pp_store_dirty(const pp_store_rec_t *r);
 
@@ -129,5 +151,34 @@ pp_store_status_t pp_tx_store_load(pp_tx_t *tx, pp_phase_t phase, int n, const c
                                    const char *const *keys, long timeout_s, pp_store_rec_t **recs);
 /* pp_store_commit of the dirty records at the transaction's start time, timed likewise. */
 pp_store_status_t pp_tx_store_commit(pp_tx_t *tx, int n, pp_store_rec_t **recs);
+
+/* ---- The persistent collections of a transaction (reference §9.5, §11.3) ---- */
+
+typedef enum {
+    PP_PCOLL_GLOBAL, PP_PCOLL_IP, PP_PCOLL_RESOURCE, PP_PCOLL_SESSION, PP_PCOLL_USER,
+    PP_PCOLL_COUNT
+} pp_pcoll_id_t;
+
+/* The collection called name (len bytes, any case), or -1 when it is not one of the five. */
+int pp_pcoll_find(const char *name, apr_size_t len);
+/* "GLOBAL", "IP", ... */
+const char *pp_pcoll_name(pp_pcoll_id_t id);
+/* initcol / setsid / setuid / setrsc: names the record the collection holds for the rest of the
+ * transaction. Nothing is read yet. A collection already initialised keeps its record (the call
+ * is ignored, as in ModSecurity). SESSION, USER and RESOURCE are stored under
+ * "<SecWebAppId>_SESSION" etc. */
+void pp_tx_pcoll_init(pp_tx_t *tx, pp_pcoll_id_t id, const char *key);
+/* The collection's record for reading or changing, loaded on first use together with every other
+ * initialised collection not loaded yet (one round trip); NULL when the collection was not
+ * initialised. A store that cannot answer gives an empty record (fail open), or a 503 verdict
+ * with SecCollectionStoreFailClosed On. */
+pp_store_rec_t *pp_tx_pcoll(pp_tx_t *tx, pp_pcoll_id_t id);
+/* setsid / setuid: SESSIONID / USERID (copied); NULL until set. */
+void pp_tx_pcoll_set_id(pp_tx_t *tx, bool session, const char *id);
+const char *pp_tx_pcoll_id(const pp_tx_t *tx, bool session);
+/* A change to a collection's record was made: rules reading it see it (generation bump). */
+void pp_tx_pcoll_changed(pp_tx_t *tx);
+/* End of the transaction: writes back every changed collection (one round trip). */
+void pp_tx_pcoll_commit(pp_tx_t *tx);
 
 #endif

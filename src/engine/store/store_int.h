@@ -5,28 +5,32 @@
 #include "store/store.h"
 
 typedef struct {
-    char *name;  /* canonical: upper case, except the "__expire_" prefix */
+    char *name;  /* as spelt by the assignment that made it; compared case-insensitively */
     char *value;
 } pp_sfield_t;
 
-typedef enum { PP_SOP_SET, PP_SOP_ADD, PP_SOP_UNSET, PP_SOP_EXPIRE, PP_SOP_DEPRECATE } pp_sop_kind_t;
+/* The write-back, one per field the request touched (pp_store_commit makes them). */
+typedef enum { PP_SOP_SET, PP_SOP_UNSET, PP_SOP_DELTA } pp_sop_kind_t;
 
 typedef struct {
     pp_sop_kind_t kind;
-    const char *field;  /* canonical */
-    const char *value;  /* SET */
-    long long a, b;     /* ADD: a = delta; EXPIRE: a = absolute time; DEPRECATE: a/b = N/S */
+    const char *field;  /* the request's spelling */
+    const char *value;  /* SET: the value; DELTA: the value when the store has none */
+    long long a;        /* DELTA: added to the stored value (floor 0) */
 } pp_sop_t;
 
 struct pp_store_rec_t {
     pp_store_t *store;
     apr_pool_t *pool;
-    const char *name;    /* upper case */
+    const char *name;    /* storage name, upper case: IP, GLOBAL, SHOP_SESSION */
+    const char *dname;   /* ModSecurity's __name: ip, global, shop_SESSION */
     const char *key;
     long timeout;
-    bool is_new;
-    apr_array_header_t *fields; /* pp_sfield_t */
-    apr_array_header_t *ops;    /* pp_sop_t */
+    bool is_new, loaded;
+    apr_array_header_t *fields;  /* pp_sfield_t: the request's copy */
+    apr_array_header_t *touched; /* const char *: fields changed, in order of first change */
+    apr_array_header_t *orig;    /* pp_sfield_t: value before the first relative change */
+    apr_array_header_t *ops;     /* pp_sop_t: the write-back (made at commit) */
 };
 
 typedef struct {
@@ -43,12 +47,13 @@ struct pp_store_t {
     pp_store_stats_t stats; /* updated with __atomic builtins */
 };
 
-/* Canonical field name (in p). */
-char *pp_store_canon(apr_pool_t *p, const char *name);
-/* Record helpers shared by the back ends. */
-pp_sfield_t *pp_store_find(apr_array_header_t *fields, const char *canon);
-void pp_store_put(apr_pool_t *p, apr_array_header_t *fields, const char *canon, const char *value);
-void pp_store_del(apr_array_header_t *fields, const char *canon);
+/* name upper-cased (in p). */
+char *pp_store_upper(apr_pool_t *p, const char *name);
+/* Record helpers shared by the back ends; names compare case-insensitively, put keeps an existing
+ * field's spelling. */
+pp_sfield_t *pp_store_find(apr_array_header_t *fields, const char *name);
+void pp_store_put(apr_pool_t *p, apr_array_header_t *fields, const char *name, const char *value);
+void pp_store_del(apr_array_header_t *fields, const char *name);
 /* Turns stored fields into what a request sees: drops expired fields, replaces an expired or
  * absent record by a new one, computes UPDATE_RATE. fields may be NULL (absent). */
 void pp_store_loaded(pp_store_rec_t *r, apr_array_header_t *fields, int64_t now);

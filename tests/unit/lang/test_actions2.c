@@ -40,7 +40,8 @@ static void test_crs_actions_present(void **state)
     static const char *const crs[] = { "tag", "t", "id", "phase", "setvar", "ctl", "ver",
                                        "pass", "nolog", "msg", "severity", "block", "logdata",
                                        "skipAfter", "capture", "chain", "log", "status", "deny",
-                                       "auditlog", "noauditlog", "multiMatch", "drop" };
+                                       "auditlog", "noauditlog", "multiMatch", "drop", "initcol",
+                                       "expirevar" };
     for (size_t i = 0; i < sizeof crs / sizeof crs[0]; i++) {
         if (!pp_action2_find(crs[i]))
             fail_msg("CRS action \"%s\" has no row", crs[i]);

@@ -169,7 +169,8 @@ static const char *tcp_uri(apr_pool_t *p)
 typedef struct {
     int64_t now;
     const char *expect; /* after load: "NAME=value" or "!NAME", space separated */
-    const char *ops;    /* then: "add F N", "set F V", "unset F", "expire F S", "dep F N/S" ';' */
+    const char *ops;    /* then: "add F N", "set F V", "unset F", "expire F S", "dep F N/S" ';';
+                           a leading '?': they leave the record clean (not written) */
 } step_t;
 
 static const step_t table[] = {
@@ -191,8 +192,13 @@ static const step_t table[] = {
       "dep x 1/1; set x 5; set y 12abc; add y 1; add big 2147483647; add big 5" },
     { 1634, "X=5 Y=13 BIG=2147483647 !IS_NEW UPDATE_COUNTER=1", "dep x 1/2" },
     { 1635, "X=4", "set TIMEOUT 10" },
-    { 1645, "X=4 __expire_KEY=1645", "" }, /* expires at 1645: still there at 1645 */
-    { 1646, "IS_NEW=1 !X", "" },
+    { 1644, "X=4 __expire_KEY=1645", "" }, /* expires at 1645: gone at 1645 (observed) */
+    { 1645, "IS_NEW=1 !X __name=ip __key=k KEY=k", "set x 3" },
+    { 1646, "X=3 UPDATE_RATE=60", "set x 50; add x 1" }, /* delta since the first =+: +1 */
+    { 1647, "X=4", "add z 5" },
+    { 1648, "Z=5", "add z 1; set z 0" },                  /* CRS 912120: net -5 */
+    { 1649, "Z=0 X=4 UPDATE_COUNTER=4", "?dep z 1/1" },   /* 0 stays 0: not written */
+    { 1650, "UPDATE_COUNTER=4 LAST_UPDATE_TIME=1648", "" },
 };
 
 static void check_expect(const pp_store_rec_t *r, const char *expect, int row, const char *which)
@@ -248,8 +254,10 @@ static void run_table(apr_pool_t *p, pp_store_t *s, const char *which)
         pp_store_rec_t *r;
         assert_int_equal(pp_store_load(s, rp, "ip", "k", 600, table[i].now, &r), PP_STORE_OK);
         check_expect(r, table[i].expect, (int)i, which);
-        run_ops(r, table[i].ops, table[i].now);
-        assert_int_equal(pp_store_dirty(r), table[i].ops[0] != 0);
+        const char *ops = table[i].ops;
+        bool clean = ops[0] == '?';
+        run_ops(r, ops + clean, table[i].now);
+        assert_int_equal(pp_store_dirty(r), ops[0] != 0 && !clean);
         assert_int_equal(pp_store_commit(s, 1, &r, table[i].now), PP_STORE_OK);
         apr_pool_destroy(rp);
     }

@@ -83,5 +83,8 @@ PP_A2_FN(pp_a2_setenv); PP_A2_FN(pp_a2_exec); PP_A2_FN(pp_a2_append); PP_A2_FN(p
 PP_A2_FN(pp_a2_ctl);
 /* The i-th ctl name (sorted), NULL past the last: for the registry test. */
 const char *pp_a2_ctl_name(apr_size_t i);
+/* persist.c */
+PP_A2_FN(pp_a2_initcol); PP_A2_FN(pp_a2_setsid); PP_A2_FN(pp_a2_setuid); PP_A2_FN(pp_a2_setrsc);
+PP_A2_FN(pp_a2_expirevar); PP_A2_FN(pp_a2_deprecatevar);
 
 #endif

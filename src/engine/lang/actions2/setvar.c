@@ -1,6 +1,8 @@
-/* setvar (reference §11.2): set, add to or remove a variable of a collection, per match. */
+/* setvar (reference §11.2): set, add to or remove a variable of a collection, per match: TX, or
+ * a persistent collection initcol named (loaded at its first use, written back at the end). */
 #include "lang/actions2/actions2.h"
 #include "rules/variables/collection.h"
+#include "store/store.h"
 #include "tx.h"
 
 typedef struct setvar_t {
@@ -9,19 +11,42 @@ typedef struct setvar_t {
     bool relative;           /* value starts with + or - */
 } setvar_t;
 
-/* Runs one setvar (reference §11.2) against TX; other collections are not initialised yet
- * and are skipped as ModSecurity skips an uninitialised one. */
+/* setvar on IP, SESSION, USER, GLOBAL or RESOURCE: false when name is not in one. */
+static bool setvar_pcoll(pp_tx_t *tx, const setvar_t *sv, pp_str_t coll, pp_str_t key)
+{
+    int id = pp_pcoll_find(coll.data, coll.len);
+    pp_store_rec_t *r = id >= 0 ? pp_tx_pcoll(tx, (pp_pcoll_id_t)id) : NULL;
+    if (!r)
+        return false;
+    const char *field = apr_pstrmemdup(tx->pool, key.data, key.len);
+    if (!sv->value) {
+        pp_store_unset(r, field);
+    } else {
+        pp_str_t v = pp_macro_expand(tx, sv->value);
+        const char *text = apr_pstrmemdup(tx->pool, v.data, v.len);
+        if (sv->relative)
+            pp_store_add(r, field, pp_store_atoi_text(text));
+        else
+            pp_store_set(r, field, text);
+    }
+    pp_tx_pcoll_changed(tx);
+    return true;
+}
+
+/* Runs one setvar (reference §11.2); a collection that is not initialised is skipped, as
+ * ModSecurity skips it. */
 static void setvar_exec(pp_tx_t *tx, const void *arg)
 {
     const setvar_t *sv = arg;
     pp_str_t name = pp_macro_expand(tx, sv->name);
     const char *dot = memchr(name.data, '.', name.len);
+    pp_str_t key = { dot ? dot + 1 : NULL, dot ? name.len - (apr_size_t)(dot + 1 - name.data) : 0 };
     if (!dot || (apr_size_t)(dot - name.data) != 2 || strncasecmp(name.data, "tx", 2) != 0) {
-        pp_debug(tx, 3, "setvar: collection of \"%.*s\" is not available; ignored",
-                 (int)name.len, name.data);
+        if (!dot || !setvar_pcoll(tx, sv, (pp_str_t){ name.data, (apr_size_t)(dot - name.data) }, key))
+            pp_debug(tx, 3, "setvar: collection of \"%.*s\" is not available; ignored",
+                     (int)name.len, name.data);
         return;
     }
-    pp_str_t key = { dot + 1, name.len - (apr_size_t)(dot + 1 - name.data) };
     pp_coll_t *c = pp_tx_collection(tx);
     if (!sv->value)
         pp_coll_unset(c, key);

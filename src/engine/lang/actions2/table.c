@@ -27,9 +27,12 @@ static const pp_action2_def_t table[] = {
     { "chain",       FLOW, NOV, CFG,   pp_a2_chain,       "the next rule is a link of this one (logical AND)" },
     { "ctl",         DATA, VAL, MATCH, pp_a2_ctl,         "change the configuration for the rest of the transaction" },
     { "deny",        DIS,  NOV, CFG,   pp_a2_deny,        "stop and answer with the status (403 unless status:)" },
+    { "deprecatevar", DATA, VAL, MATCH, pp_a2_deprecatevar, "lower a persistent variable by N per S seconds since the last write (col.name=N/S)" },
     { "drop",        DIS,  NOV, CFG,   pp_a2_drop,        "stop and close the client connection" },
     { "exec",        DATA, VAL, MATCH, pp_a2_exec,        "start a program (absolute path, no arguments) per match" },
+    { "expirevar",   DATA, VAL, MATCH, pp_a2_expirevar,   "remove a persistent variable SECONDS from now (col.name=SECONDS)" },
     { "id",          META, VAL, CFG,   pp_a2_id,          "the rule's id" },
+    { "initcol",     DATA, VAL, MATCH, pp_a2_initcol,     "name the record a persistent collection holds (ip=%{remote_addr})" },
     { "log",         LOG,  NOV, CFG,   pp_a2_log,         "log a match to the error log and the audit log" },
     { "logdata",     META, VAL, CFG,   pp_a2_logdata,     "text logged as [data] (macros expanded)" },
     { "maturity",    META, VAL, CFG,   pp_a2_maturity,       "maturity of the rule (logged)" },
@@ -55,6 +58,9 @@ static const pp_action2_def_t table[] = {
     { "sanitizeRequestHeader",  LOG, VAL, MATCH, pp_a2_sanitise_request_header,  "mask the request header's value in the audit log" },
     { "sanitizeResponseHeader", LOG, VAL, MATCH, pp_a2_sanitise_response_header, "mask the response header's value in the audit log" },
     { "setenv",      DATA, VAL, MATCH, pp_a2_setenv,      "set (name=value) or unset (!name) a request environment variable" },
+    { "setrsc",      DATA, VAL, MATCH, pp_a2_setrsc,      "initialise RESOURCE with this key" },
+    { "setsid",      DATA, VAL, MATCH, pp_a2_setsid,      "initialise SESSION with this key (and SESSIONID)" },
+    { "setuid",      DATA, VAL, MATCH, pp_a2_setuid,      "initialise USER with this key (and USERID)" },
     { "setvar",      DATA, VAL, MATCH, pp_a2_setvar,      "set, add to or remove a collection variable" },
     { "severity",    META, VAL, CFG,   pp_a2_severity,    "0-7 or EMERGENCY ... DEBUG" },
     { "skip",        FLOW, VAL, CFG,   pp_a2_skip,        "after a match, skip the next N rules or chains of the phase" },
@@ -86,10 +92,9 @@ const pp_action2_def_t *pp_action2_find(const char *name)
  * lands removes its name here. */
 bool pp_action2_pending(const char *name)
 {
-    static const char *const pending[] = {
-        "deprecatevar", "expirevar", "initcol", "setrsc", "setsid", "setuid",
-    };
-    for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
+    /* Every action of the reference has a row now; the list stays for the next one. */
+    static const char *const pending[] = { NULL };
+    for (size_t i = 0; pending[i]; i++)
         if (strcasecmp(pending[i], name) == 0)
             return true;
     return false;

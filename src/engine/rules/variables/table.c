@@ -5,6 +5,7 @@
  */
 #include "body/multipart.h"
 #include "rules/variables/variables.h"
+#include "store/store.h"
 
 #include <stddef.h>
 
@@ -52,9 +53,11 @@ static const pp_var_def_t var_table[] = {
     { "FILES_TMPNAMES",        OPT, P2, pp_var_files,          PP_FILES_TMPNAMES,      0,             "FILES",           "where uploaded files are stored" },
     { "FULL_REQUEST",          NO,  P2, pp_var_full_request,   0,                      0,             NULL,              "request line, headers and in-memory body" },
     { "FULL_REQUEST_LENGTH",   NO,  P2, pp_var_full_request,   1,                      0,             NULL,              "length of FULL_REQUEST plus one (ModSecurity counts its NUL)" },
+    { "GLOBAL",                REQ, P1, pp_var_pcoll,          PP_PCOLL_GLOBAL,        0,             "GLOBAL",          "the GLOBAL persistent collection (initcol:global=...)", PP_SRC_TX },
     { "HEADERS_COUNT",         NO,  P1, pp_var_field_count,    TX(headers),            0,             NULL,              "number of request headers" },
     { "HIGHEST_SEVERITY",      NO,  P1, pp_var_highest_severity, 0,                    0,             NULL,              "lowest severity number of a matched 2.x rule (255: none)", PP_SRC_TX },
     { "INBOUND_DATA_ERROR",    NO,  P2, pp_var_constant,       PP_CONST_ZERO,          0,             NULL,              "0: a body past SecRequestBodyLimit is refused (413) before any rule" },
+    { "IP",                    REQ, P1, pp_var_pcoll,          PP_PCOLL_IP,            0,             "IP",              "the IP persistent collection (initcol:ip=...)", PP_SRC_TX },
     { "IS_SUBREQ",             NO,  P1, pp_var_is_subreq,      0,                      0,             NULL,              "true for a sub-request" },
     { "MATCHED_VAR",           NO,  P1, pp_var_matched,        PP_MATCHED_VALUE,       0,             NULL,              "the value that matched last (as the operator saw it)", PP_SRC_TX },
     { "MATCHED_VARS",          OPT, P1, pp_var_matched_vars,   PP_MATCHED_VALUE,       FULL,          NULL,              "values the current 2.x rule (chain) matched so far", PP_SRC_VOLATILE },
@@ -106,6 +109,7 @@ static const pp_var_def_t var_table[] = {
     { "REQUEST_PROTOCOL",      NO,  P1, pp_var_tx_str,         TX(protocol),           0,             NULL,              "protocol" },
     { "REQUEST_URI",           NO,  P1, pp_var_request_path,   PP_PATH_URI,            0,             NULL,              "URI with the query string (2.x: path decoded by Apache from phase 2)" },
     { "REQUEST_URI_RAW",       NO,  P1, pp_var_tx_str,         TX(uri),                0,             NULL,              "URI as the client sent it" },
+    { "RESOURCE",              REQ, P1, pp_var_pcoll,          PP_PCOLL_RESOURCE,      0,             "RESOURCE",        "the RESOURCE persistent collection (setrsc)", PP_SRC_TX },
     { "RESPONSE_BODY",         NO,  P4, pp_var_tx_str,         TX(response_text),      0,             NULL,              "response body (1.9 OUTPUT)" },
     { "RESPONSE_CONTENT_LENGTH", NO, P3, pp_var_response_header, PP_RESP_CONTENT_LENGTH, 0,            NULL,              "response Content-Length header" },
     { "RESPONSE_CONTENT_TYPE", NO,  P3, pp_var_response_header, PP_RESP_CONTENT_TYPE,  0,             NULL,              "response Content-Type header" },
@@ -127,6 +131,8 @@ static const pp_var_def_t var_table[] = {
     { "SERVER_NAME",           NO,  P1, pp_var_conn_str,       CI(server_name),        0,             NULL,              "server name" },
     { "SERVER_PORT",           NO,  P1, pp_var_tx_str,         TX(server_port),        0,             NULL,              "local port" },
     { "SERVER_SOFTWARE",       NO,  P1, pp_var_conn_str,       CI(server_software),    0,             NULL,              "server banner" },
+    { "SESSION",               REQ, P1, pp_var_pcoll,          PP_PCOLL_SESSION,       0,             "SESSION",         "the SESSION persistent collection (setsid)", PP_SRC_TX },
+    { "SESSIONID",             NO,  P1, pp_var_pcoll_id,       PP_PCOLL_SESSIONID,     0,             NULL,              "the key setsid gave SESSION", PP_SRC_TX },
     { "STATUS_LINE",           NO,  P3, pp_var_cstr,           TX(status_line),        0,             NULL,              "response status line" },
     { "TIME",                  NO,  P1, pp_var_time,           PP_TIME_ALL,            0,             NULL,              "YYYYMMDDHHMMSS" },
     { "TIME_DAY",              NO,  P1, pp_var_time,           PP_TIME_DAY,            0,             NULL,              "day of month, 2 digits" },
@@ -139,7 +145,9 @@ static const pp_var_def_t var_table[] = {
     { "TIME_YEAR",             NO,  P1, pp_var_time,           PP_TIME_YEAR,           0,             NULL,              "year, 4 digits" },
     { "TX",                    OPT, P1, pp_var_tx_coll,        0,                      0,             "TX",              "the transaction's collection (setvar, capture)", PP_SRC_TX },
     { "UNIQUE_ID",             NO,  P1, pp_var_cstr,           TX(unique_id),          0,             NULL,              "the transaction's unique id" },
+    { "USER",                  REQ, P1, pp_var_pcoll,          PP_PCOLL_USER,          0,             "USER",            "the USER persistent collection (setuid)", PP_SRC_TX },
     { "USERAGENT_IP",          NO,  P1, pp_var_conn_str,       CI(client_ip),          0,             NULL,              "client address (after mod_remoteip)" },
+    { "USERID",                NO,  P1, pp_var_pcoll_id,       PP_PCOLL_USERID,        0,             NULL,              "the key setuid gave USER", PP_SRC_TX },
     { "WEBAPPID",              NO,  P1, pp_var_webappid,       0,                      0,             NULL,              "SecWebAppId (default: default)" },
     { "XML",                   OPT, P2, pp_var_xml,            0,                      0,             NULL,              "XPath over the XML body (ctl:requestBodyProcessor=XML)", PP_SRC_BODY },
 };

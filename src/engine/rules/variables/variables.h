@@ -34,6 +34,11 @@ apr_status_t pp_var_response_status(pp_tx_t *tx, const pp_target_t *t, apr_array
 apr_status_t pp_var_is_subreq(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 
 apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+/* persist.c: IP, SESSION, USER, GLOBAL, RESOURCE (data = pp_pcoll_id_t), and SESSIONID, USERID
+ * (data = PP_PCOLL_*ID). */
+apr_status_t pp_var_pcoll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_pcoll_id(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+enum { PP_PCOLL_SESSIONID, PP_PCOLL_USERID };
 apr_status_t pp_var_matched(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_matched_vars(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_highest_severity(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);

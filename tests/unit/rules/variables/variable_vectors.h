@@ -95,7 +95,9 @@ static const var_vector_t var_vectors[] = {
     { "FILES_COUNT", NULL, UPLOAD_REQ, NULL, "2" },
     { "FILES_SIZES", NULL, UPLOAD_REQ, NULL, "[f]5|[g]0" },
     { "FILES_TMPNAMES", "f", UPLOAD_REQ, NULL, "~\\[f\\]${updir}/[^|]+" },
+    { "GLOBAL", "x", GET_REQ, NULL, "" },                 /* not initialised: no values */
     { "HEADERS_COUNT", NULL, GET_REQ, NULL, "3" },
+    { "IP", "KEY", GET_REQ, NULL, "" },
     { "IS_SUBREQ", NULL, GET_REQ, NULL, "false" },
     /* Set by the phase loop on a match and by setvar: a request alone has none
      * (tests/unit/rules/test_eval.c and test_collection.c cover them with values). */
@@ -143,12 +145,12 @@ static const var_vector_t var_vectors[] = {
     { "REQUEST_METHOD", NULL, POST_REQ, NULL, "POST" },
     { "REQUEST_PROTOCOL", NULL, POST_REQ, NULL, "HTTP/1.0" },
     { "REQUEST_URI", NULL, GET_REQ, NULL, "/app/index.php/extra?a=1&b=x%20y&a=3" },
+    { "RESOURCE", "x", GET_REQ, NULL, "" },
     { "RESPONSE_BODY", NULL, GET_REQ, NOTFOUND_RESP, "<p>gone</p>" },
     { "RESPONSE_BODY", NULL, GET_REQ, NULL, "" },
     { "RESPONSE_STATUS", NULL, GET_REQ, NOTFOUND_RESP, "404" },
     { "RESPONSE_PROTOCOL", NULL, GET_REQ, NOTFOUND_RESP, "HTTP/1.1" },
     { "RESPONSE_PROTOCOL", NULL, GET_REQ, NULL, "" },
-    { "WEBAPPID", NULL, GET_REQ, NULL, "default" },
     { "RESPONSE_STATUS", NULL, GET_REQ, NULL, "0" }, /* before the response: ModSecurity 2 */
     { "SCRIPT_BASENAME", NULL, GET_REQ, NULL, "${script_base}" },
     { "SCRIPT_FILENAME", NULL, GET_REQ, NULL, "${script}" },
@@ -162,6 +164,8 @@ static const var_vector_t var_vectors[] = {
     { "SERVER_NAME", NULL, GET_REQ, NULL, "example.test" },
     { "SERVER_PORT", NULL, GET_REQ, NULL, "8080" },
     { "SERVER_SOFTWARE", NULL, GET_REQ, NULL, "Apache/2.4.99" },
+    { "SESSION", "x", GET_REQ, NULL, "" },
+    { "SESSIONID", NULL, GET_REQ, NULL, "" },
     { "TIME", NULL, GET_REQ, NULL, "~20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([01][0-9]|2[0-3])[0-5][0-9][0-6][0-9]" },
     { "TIME_DAY", NULL, GET_REQ, NULL, "~0[1-9]|[12][0-9]|3[01]" },
     { "TIME_HOUR", NULL, GET_REQ, NULL, "~[01][0-9]|2[0-3]" },
@@ -228,6 +232,9 @@ static const var_vector_t var_vectors[] = {
     { "STATUS_LINE", NULL, GET_REQ, NOTFOUND_RESP, "404 Not Found" },
     { "TIME_EPOCH", NULL, GET_REQ, NULL, "~1[0-9]{9}" },
     { "UNIQUE_ID", NULL, GET_REQ, NULL, "t" },
+    { "USER", "x", GET_REQ, NULL, "" },
+    { "USERID", NULL, GET_REQ, NULL, "" },
+    { "WEBAPPID", NULL, GET_REQ, NULL, "default" },
     { "XML", "/*", POST_REQ, NULL, "" }, /* not selected: no document (tests/unit/body/test_xml.c) */
     { "XML", NULL, POST_REQ, NULL, "" },
 };
