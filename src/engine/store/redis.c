@@ -222,22 +222,35 @@ const char *pp_store_redis_open(pp_store_t *s, apr_pool_t *p)
     return NULL;
 }
 
+/* A command or connect failed. The pooled connections go too: they lead to the same server,
+ * and each would fail in turn after it came back (a restarted Redis drops them all), pushing
+ * the retry further out every time. Only a failed retry doubles the back-off; failures of
+ * requests that were already under way when the outage began do not move it. */
 static void outage(pp_store_t *s, const char *why)
 {
     rds_t *r = s->impl;
     bool first = false;
     uint64_t now = usec_now();
     apr_thread_mutex_lock(r->mu);
+    conn_t *stale = r->free_list;
+    r->free_list = NULL;
     if (!r->down) {
         r->down = true;
         r->down_since = now;
         r->backoff_us = 100000;
+        r->retry_at = now + r->backoff_us;
         first = true;
-    } else {
+    } else if (now >= r->retry_at) {
         r->backoff_us = r->backoff_us * 2 > 5000000 ? 5000000 : r->backoff_us * 2;
+        r->retry_at = now + r->backoff_us;
     }
-    r->retry_at = now + r->backoff_us;
     apr_thread_mutex_unlock(r->mu);
+    while (stale) {
+        conn_t *c = stale;
+        stale = c->next;
+        redisFree(c->c);
+        free(c);
+    }
     if (first) {
         __atomic_add_fetch(&s->stats.outages, 1, __ATOMIC_RELAXED);
         if (s->conf.log) {
