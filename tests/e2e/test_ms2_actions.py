@@ -52,6 +52,7 @@ SecRule REQUEST_URI "^/ap3" "id:202,phase:1,pass,nolog,ctl:auditLogParts=ABZ"
 SecRule REQUEST_URI "^/ap4" "id:206,phase:1,pass,nolog,ctl:auditLogParts=-FH,ctl:auditLogParts=+C"
 SecRule REQUEST_URI "^/ae1" "id:203,phase:1,pass,nolog,ctl:auditEngine=Off"
 SecRule REQUEST_URI "^/ae2" "id:204,phase:1,pass,nolog,ctl:auditEngine=On"
+SecRule REQUEST_URI "^/rmlist" "id:222,phase:1,pass,nolog,ctl:'ruleRemoveById=230,232-233'"
 SecRule REQUEST_URI "^/rm1" "id:210,phase:1,pass,nolog,ctl:'ruleRemoveByMsg=^bad q'"
 SecRule REQUEST_URI "^/rm2" "id:211,phase:1,pass,nolog,ctl:ruleRemoveByTag=^Attack$"
 SecRule REQUEST_URI "^/rm3" "id:212,phase:1,pass,nolog,ctl:ruleRemoveTargetByMsg=quote;ARGS:pw"
@@ -85,6 +86,8 @@ CTL_REQUESTS = [
     ("GET", "/ae2", {}, None),
     ("GET", "/ae3", {}, None),
     ("GET", "/rm1?q=attack", {}, None),
+    ("GET", "/rmlist?q=attack&a=plx&b=it's", {}, None),
+    ("GET", "/rmlist2?a=Attack2", {}, None),
     ("GET", "/rm6?q=attack", {}, None),
     ("GET", "/rm2?a=Attack2", {}, None),
     ("GET", "/rm1x?q=attack", {}, None),
@@ -231,7 +234,10 @@ SecRule ARGS:al "^2$" "id:341,phase:1,allow:request,msg:'allow req'"
 SecRule ARGS:al "^3$" "id:342,phase:1,allow:phase,msg:'allow phase'"
 SecRule ARGS "blockme" "id:343,phase:1,deny,status:403,msg:'p1 deny'"
 SecRule ARGS "blockme" "id:344,phase:2,deny,status:405,msg:'p2 deny'"
+SecRule ARGS:al "^5$" "id:346,phase:2,allow,msg:'allow in 2'"
 SecRule REQUEST_URI "^/al" "id:345,phase:3,deny,status:406,msg:'p3 deny'"
+SecRule REQUEST_URI "^/dr3" "id:322,phase:3,drop,msg:'drop3'"
+SecRule REQUEST_URI "^/rd4" "id:333,phase:3,redirect:/moved,status:303,msg:'redirect3'"
 SecRule ARGS:pa "^1$" "id:350,phase:2,pause:50,deny,status:403,msg:'pause deny'"
 SecRule ARGS:pa "^2$" "id:351,phase:2,deny,pause:50,msg:'pause as action'"
 SecRule ARGS "pausenext" "id:352,phase:2,deny,status:407"
@@ -254,6 +260,10 @@ FLOW_REQUESTS = [
     ("GET", "/al2?al=2&x=blockme", {}, None),
     ("GET", "/al3?al=3&x=blockme", {}, None),
     ("GET", "/al4?x=blockme", {}, None),
+    ("GET", "/al5?al=5", {}, None),
+    ("GET", "/al6", {}, None),
+    ("GET", "/dr3", {}, None),
+    ("GET", "/rd4", {}, None),
     ("GET", "/pa1?pa=1", {}, None),
     ("GET", "/pa2?pa=2&b=pausenext", {}, None),
     ("GET", "/px1?px=1", {}, None),
@@ -418,3 +428,23 @@ def test_sanitise_matches_modsecurity():
     print("    modsecurity: %r" % (ms,))
     if not ms or ms != pp:
         raise AssertionError("modsecurity %r\n  parapet %r" % (ms, pp))
+
+
+def test_pause_is_bounded():
+    """pause:6000 is longer than Parapet's bound (5,000 ms): a start-up warning, and the
+    request is paused 5 s, not 6 (ModSecurity would hold the worker for the whole 6 s)."""
+    srv = Apache(snippet=PP_PREFIX + 'SecRule ARGS:pa "^1$" "id:350,phase:2,pause:6000,deny,'
+                 'status:403"\n', name="ms2act-pause")
+    srv.start()
+    try:
+        t0 = time.time()
+        status = srv.get("/p?pa=1").status
+        took = time.time() - t0
+        quick = srv.get("/p?pa=0").status
+        log = srv.error_log() + srv.console()
+    finally:
+        srv.stop()
+    if status != 403 or quick != 404 or not 4.9 <= took < 5.9:
+        raise AssertionError("status %s/%s, paused %.2f s" % (status, quick, took))
+    if "pause:6000 is longer than Parapet's bound" not in log:
+        raise AssertionError("no start-up warning about the bound:\n" + log[-2000:])

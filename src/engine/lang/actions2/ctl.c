@@ -14,7 +14,7 @@ typedef enum { BY_ID, BY_TAG, BY_MSG } select_t;
 typedef struct ctl_t {
     const struct ctl_def_t *def;
     select_t by;
-    const char *id_lo, *id_hi;  /* ids or an id range (numeric) */
+    const char *id_lo;          /* ById: ids and a-b ranges, comma-separated */
     const pp_regex_t *re;       /* ByTag / ByMsg: case-sensitive, unanchored, as ModSecurity */
     bool target;                /* ruleRemoveTarget*: only this target of the rules */
     const char *var, *key;      /* the target removed (key NULL: the whole variable) */
@@ -50,15 +50,25 @@ static void remove_rule(pp_tx_t *tx, unsigned ordinal)
     ov->removed[word] |= 1ull << (ordinal % 64);
 }
 
+/* ModSecurity's rule_id_in_range: a comma-separated list of ids and a-b ranges. */
 static bool id_in(const char *id, const ctl_t *c)
 {
     if (!id)
         return false;
-    if (!c->id_hi)
-        return strcmp(id, c->id_lo) == 0;
     char *end;
     long v = strtol(id, &end, 10);
-    return !*end && v >= strtol(c->id_lo, NULL, 10) && v <= strtol(c->id_hi, NULL, 10);
+    if (*end)
+        return false;
+    for (const char *p = c->id_lo; *p;) {
+        const char *comma = strchr(p, ',');
+        apr_size_t n = comma ? (apr_size_t)(comma - p) : strlen(p);
+        const char *dash = n > 1 ? memchr(p + 1, '-', n - 1) : NULL;
+        long lo = strtol(p, NULL, 10), hi = dash ? strtol(dash + 1, NULL, 10) : lo;
+        if (n && v >= lo && v <= hi)
+            return true;
+        p += n + (comma ? 1 : 0);
+    }
+    return false;
 }
 
 static bool re_in(pp_tx_t *tx, const pp_regex_t *re, pp_str_t s)
@@ -117,12 +127,7 @@ static const char *parse_remove(const pp_setter_ctx_t *ctx, const char *name, co
                             c->by == BY_ID ? "ID" : c->by == BY_TAG ? "TAG" : "MSG");
     char *sel = apr_pstrmemdup(cp, val, semi ? (apr_size_t)(semi - val) : strlen(val));
     if (c->by == BY_ID) {
-        char *dash = strchr(sel, '-');
-        if (dash && dash != sel) {
-            *dash = '\0';
-            c->id_hi = dash + 1;
-        }
-        c->id_lo = sel;
+        c->id_lo = sel; /* ids and ranges, comma-separated (id_in) */
     } else {
         const char *err;
         c->re = pp_regex_compile(cp, sel, 0, &err); /* case-sensitive, as ModSecurity */
