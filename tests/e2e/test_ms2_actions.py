@@ -24,8 +24,7 @@ from harness import DEFAULT_MODULES, Apache, Skip, StartError
 
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 
-# The settings each engine spells its own way (Parapet reads the body under SecFilterScanPOST
-# until SecRequestBodyAccess lands as a directive).
+# The same settings for both; ModSecurity also needs its data directories.
 MS_PREFIX = """LoadModule security2_module %s
 SecRuleEngine On
 SecRequestBodyAccess On
@@ -33,7 +32,7 @@ SecDataDir @ROOT@/data
 SecTmpDir @ROOT@/data
 """ % MODSEC_SO
 PP_PREFIX = """SecRuleEngine On
-SecFilterScanPOST On
+SecRequestBodyAccess On
 """
 AUDIT = """SecAuditEngine RelevantOnly
 SecAuditLogType Concurrent
@@ -41,6 +40,7 @@ SecAuditLog @ROOT@/logs/audit_index
 SecAuditLogStorageDir @ROOT@/data
 SecAuditLogParts ABFHZ
 SecAuditLogRelevantStatus "^$"
+SecResponseBodyLimitAction ProcessPartial
 """
 
 CTL_RULES = r"""
@@ -64,6 +64,9 @@ SecRule REQUEST_URI "^/rb2" "id:216,phase:1,pass,nolog,ctl:requestBodyLimit=5"
 SecRule REQUEST_URI "^/dl" "id:217,phase:1,pass,nolog,ctl:debugLogLevel=0"
 SecRule REQUEST_URI "^/fb" "id:218,phase:1,pass,nolog,ctl:forceRequestBodyVariable=On"
 SecRule REQUEST_URI "^/hash" "id:221,phase:1,pass,nolog,ctl:hashEngine=Off,ctl:hashEnforcement=Off"
+SecRule QUERY_STRING "rsb" "id:223,phase:1,pass,nolog,ctl:responseBodyAccess=On"
+SecRule QUERY_STRING "rsl" "id:224,phase:1,pass,nolog,ctl:responseBodyAccess=On,ctl:responseBodyLimit=5"
+SecRule RESPONSE_BODY "e2e" "id:236,phase:4,deny,status:403,msg:'response body'"
 SecRule ARGS "audit" "id:205,phase:2,pass,log,msg:'relevant'"
 SecRule ARGS:q "attack" "id:230,phase:2,deny,status:406,msg:'bad q'"
 SecRule ARGS "Attack2" "id:231,phase:2,deny,status:407,tag:'attack'"
@@ -108,6 +111,9 @@ CTL_REQUESTS = [
     ("POST", "/fb3", {"Content-Type": "multipart/form-data; boundary=XX"},
      "--XX\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nrawbody\r\n--XX--\r\n"),
     ("GET", "/hash?q=attack", {}, None),
+    ("GET", "/index.html?rsb=1", {}, None),
+    ("GET", "/index.html?rsl=1", {}, None),
+    ("GET", "/index.html?none=1", {}, None),
 ]
 
 LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')
