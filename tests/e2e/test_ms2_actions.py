@@ -381,12 +381,14 @@ SecRule ARGS:card "@rx \d{4}" "id:602,phase:2,pass,log,sanitiseMatched"
 SecRule REQUEST_HEADERS:Authorization "@rx ." "id:603,phase:1,pass,log,sanitizeMatched"
 SecRule ARGS:ssn "@rx \d" "id:604,phase:2,pass,log,sanitiseMatchedBytes"
 SecRule RESPONSE_HEADERS:Content-Type "@rx ." "id:605,phase:3,pass,log,sanitiseResponseHeader:Content-Type"
+SecRule ARGS:rh "@rx ." "id:606,phase:2,pass,log,sanitiseResponseHeader:Content-Type"
 """
 
 SANITISE_REQUESTS = [
     ("GET", "/s1?pw=secret1&x=1&pin=9999&ssn=123456", {"X-Secret": "topsecret",
                                                        "Authorization": "Basic abc"}, None),
     ("POST", "/s2", FORM, "pw=bodysecret&card=1234-5678&ssn=123456&other=visible"),
+    ("GET", "/s3?rh=1", {}, None),
 ]
 
 SHOWN = ("x-secret", "authorization", "content-type")

@@ -103,12 +103,15 @@ static void add_header(apr_pool_t *p, json_object *o, pp_str_t name, pp_str_t va
     json_object_object_add(o, key, jstr(p, value));
 }
 
-static json_object *headers(apr_pool_t *p, const apr_array_header_t *a, const apr_table_t *extra)
+/* Header values masked as the sanitise* actions asked (log/sanitise.c). */
+static json_object *headers(const pp_audit_record_t *r, const apr_array_header_t *a,
+                            const apr_table_t *extra, bool response)
 {
+    apr_pool_t *p = r->p;
     json_object *o = json_object_new_object();
     for (int i = 0; i < a->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
-        add_header(p, o, f->name, f->value);
+        add_header(p, o, f->name, pp_audit_mask_header(r->tx, response, f->name, f->value, p));
     }
     const apr_array_header_t *t = extra ? apr_table_elts(extra) : NULL;
     for (int i = 0; t && i < t->nelts; i++) {
@@ -138,9 +141,9 @@ static json_object *request(const pp_audit_record_t *r)
 {
     const pp_tx_t *tx = r->tx;
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "request_line", jstr(r->p, tx->request_line));
+    json_object_object_add(o, "request_line", jstr(r->p, pp_audit_mask_request_line(tx, r->p)));
     if (pp_audit_part(r, 'B'))
-        json_object_object_add(o, "headers", headers(r->p, tx->headers, tx->headers_out));
+        json_object_object_add(o, "headers", headers(r, tx->headers, tx->headers_out, false));
     if (r->body_logged) {
         json_object *body = json_object_new_array();
         json_object_array_add(body, jstr(r->p, r->body));
@@ -182,7 +185,7 @@ static json_object *response(const pp_audit_record_t *r)
                                                                      : "HTTP/1.1"));
     json_object_object_add(o, "status", json_object_new_int(r->status));
     if (pp_audit_part(r, 'F'))
-        json_object_object_add(o, "headers", headers(r->p, tx->response_headers, NULL));
+        json_object_object_add(o, "headers", headers(r, tx->response_headers, NULL, true));
     if (r->response_body_logged)
         json_object_object_add(o, "body", jstr(r->p, r->response_body));
     return o;
