@@ -43,8 +43,16 @@ static apr_status_t send_error(ap_filter_t *f, int status)
 
     ap_remove_output_filter(f);
     /* ap_die keeps an earlier error status when r->status already is one (a scanned 404
-     * page); the client has seen nothing of that response, so the denial must win. */
-    r->status = HTTP_OK;
+     * page); the client has seen nothing of that response, so the denial must win. A
+     * configuration with 2.x rules answers as ModSecurity 2 does instead: the status line says
+     * the denial's status and Apache's page for it adds "Additionally, a 404 Not Found error
+     * was encountered" (ModSecurity sets r->status_line and leaves r->status). */
+    if (ap_is_HTTP_ERROR(r->status) && pp_cfg_has_rules2(pp_ap_dir_cfg(r), PP_PHASE_NONE)) {
+        r->status_line = ap_get_status_line(status);
+    }
+    else {
+        r->status = HTTP_OK;
+    }
     APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(status, NULL, r->pool, f->c->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
     ap_pass_brigade(f->next, bb);

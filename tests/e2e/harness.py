@@ -395,8 +395,9 @@ class Apache:
         a Content-Length header from the caller."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.putrequest(method, path, skip_accept_encoding=True)
             hdrs = dict(headers or {})
+            # A Host header of the caller's (a name-based virtual host) replaces the default.
+            conn.putrequest(method, path, skip_accept_encoding=True, skip_host="Host" in hdrs)
             if isinstance(body, str):
                 body = body.encode("utf-8")
             if chunked:

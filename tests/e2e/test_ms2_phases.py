@@ -2,7 +2,8 @@
 
 The same SecRule configuration goes into a real Apache with Debian's mod_security2 and into one
 with Parapet; the same requests go to both. Per request the test compares the status, the
-request headers the application got (echo CGI), and the rule ids of the error log in order with the words before their tags ("ModSecurity: Access denied
+error page of a refusal, the request headers the application got (echo CGI), and the rule ids
+of the error log in order with the words before their tags ("ModSecurity: Access denied
 with code 406 (phase 1). Pattern match ..."). The rules are built so that the ids show what
 each phase sees and where it runs:
 
@@ -24,29 +25,20 @@ each phase sees and where it runs:
 A request denied in phase 1 while a 50 MB body is on its way is logged before a byte of the
 body was sent, by both.
 
-Until SecRequestBodyAccess/SecResponseBodyAccess/SecResponseBodyMimeType are Parapet
-directives, Parapet's copy of the configuration says the same with the 1.9 directives
-(SecFilterScanPOST, SecFilterScanOutput, SecFilterOutputMimeTypes); the substitution happens
-only for a directive Parapet does not know (config/directives.def decides).
+Name-based virtual hosts: phase 1 runs with the virtual host's configuration (Apache has
+chosen it from Host before post_read_request).
 """
 import os
 import re
 import socket
 import time
 
-from harness import Apache, REPO, Skip, wait_for
+from harness import Apache, Skip, wait_for
 
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 MODULES = ("mpm_event", "authz_core", "mime", "dir", "alias", "cgid", "env", "setenvif",
            "unique_id", "headers", "authn_core", "authn_file", "authz_user", "auth_basic",
            "rewrite")
-
-# 2.x directive -> the 1.9 directive line Parapet reads in its place while it lacks the 2.x one.
-EQUIVALENT_19 = {
-    "SecRequestBodyAccess": lambda v: "SecFilterScanPOST %s" % v,
-    "SecResponseBodyAccess": lambda v: "SecFilterScanOutput %s" % v,
-    "SecResponseBodyMimeType": lambda v: 'SecFilterOutputMimeTypes "%s"' % v,
-}
 
 # Every request has its own path /t/<tag>/..., so its log lines can be told apart ([uri]).
 PATHS = r"""
@@ -177,31 +169,38 @@ BODY_REQUESTS = [
     ("big", "GET", "cgi/page.py?size=5000", {}, None),
 ]
 
+# Name-based virtual hosts on the test's port: the first is the default (the server's rules),
+# vh.test adds a phase-1 rule of its own, off.test turns the engine off.
+VHOST_RULES = r"""
+SecRule REQUEST_HEADERS:X-P1 "^deny$" "id:114,phase:1,deny,status:406,msg:'phase 1 deny'"
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName 127.0.0.1
+</VirtualHost>
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName vh.test
+    SecRule REQUEST_HEADERS:X-V1 "^deny$" "id:701,phase:1,deny,status:403,msg:'vhost phase 1'"
+</VirtualHost>
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName off.test
+    SecRuleEngine Off
+</VirtualHost>
+"""
+
+VHOST_REQUESTS = [
+    ("v1", "GET", "static/index.html", {"X-P1": "deny", "X-V1": "deny"}, None),
+    ("v2", "GET", "static/index.html", {"Host": "vh.test", "X-V1": "deny"}, None),
+    ("v3", "GET", "static/index.html", {"Host": "vh.test", "X-P1": "deny"}, None),
+    ("v4", "GET", "static/index.html", {"Host": "off.test", "X-P1": "deny"}, None),
+]
+
 LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')
 WORDS = re.compile(r'(ModSecurity: .*?) \[(?:file|line|id) ')
-
-
-def parapet_directives():
-    text = (REPO / "src" / "engine" / "config" / "directives.def").read_text()
-    return set(re.findall(r"PP_DIRECTIVE\((\w+),", text))
-
-
-def for_parapet(conf):
-    """conf with the 2.x directives Parapet lacks said the 1.9 way (see the module's text)."""
-    known = parapet_directives()
-    out = []
-    for line in conf.splitlines():
-        words = line.strip().split(None, 1)
-        if words and words[0] in EQUIVALENT_19 and words[0] not in known:
-            line = EQUIVALENT_19[words[0]](words[1])
-        out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def snippet(rules, engine, parapet):
     conf = PATHS + ("SecRuleEngine %s\n" % engine if engine else "") + rules
     if parapet:
-        return for_parapet(conf)
+        return conf
     return ("LoadModule security2_module %s\nSecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n"
             % MODSEC_SO) + conf
 
@@ -233,6 +232,9 @@ def run(rules, engine, requests, parapet):
             # What the application got: the echo CGI's view of the request headers.
             if "echo.py" in path and resp.status == 200:
                 statuses[tag + " headers"] = sorted(resp.json()["headers"])
+            # What the client got for a refusal: Apache's error page for that status.
+            if resp.status >= 400:
+                statuses[tag + " page"] = resp.body.replace(str(srv.port).encode(), b"PORT")
         time.sleep(0.5)
         log = srv.error_log()
     finally:
@@ -247,6 +249,10 @@ def compare(requests, ms, pp):
         if ms_status[tag] != pp_status[tag]:
             differences.append("%s %s (%s): status modsecurity %d, parapet %d"
                                % (method, path, tag, ms_status[tag], pp_status[tag]))
+        if ms_status.get(tag + " page") != pp_status.get(tag + " page"):
+            differences.append("%s %s (%s): error page modsecurity %r, parapet %r"
+                               % (method, path, tag, ms_status.get(tag + " page"),
+                                  pp_status.get(tag + " page")))
         seen = tag + " headers"
         if ms_status.get(seen) != pp_status.get(seen):
             differences.append("%s %s (%s): the application saw headers %r (modsecurity), %r "
@@ -301,6 +307,7 @@ def test_detection_only_body_errors_and_limits_match_modsecurity():
         assert (ms[0][tag], pp[0][tag]) == (500, 400), (tag, ms[0][tag], pp[0][tag])
         assert tag not in ms[1] and tag not in pp[1], (ms[1], pp[1])
         ms[0][tag] = pp[0][tag]
+        ms[0][tag + " page"] = pp[0][tag + " page"]
     status, hits = compare(BODY_REQUESTS, ms, pp)
     assert status["big"] == 200 and [i for i, _ in hits.get("big", [])] == ["420"], hits
     # With the engine On both refuse the response past the limit (the broken JSON and XML are
@@ -315,6 +322,13 @@ def test_engine_on_only_in_a_location_matches_modsecurity():
     status, hits = compare(SPLIT_REQUESTS, run(SPLIT_RULES, None, SPLIT_REQUESTS, False),
                            run(SPLIT_RULES, None, SPLIT_REQUESTS, True))
     assert status["s1"] == 404 and status["s2"] == 409, status
+
+
+def test_virtual_hosts_match_modsecurity():
+    need_modsecurity()
+    status, _ = compare(VHOST_REQUESTS, run(VHOST_RULES, "On", VHOST_REQUESTS, False),
+                        run(VHOST_RULES, "On", VHOST_REQUESTS, True))
+    assert [status[t] for t in ("v1", "v2", "v3", "v4")] == [406, 403, 406, 200], status
 
 
 def phase1_deny_before_body(parapet):
