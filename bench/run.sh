@@ -77,3 +77,18 @@ if [ -f "$out" ] && [ -x build/bench_store ] && command -v redis-server >/dev/nu
         build/bench_store 1000000
     } >> "$out"
 fi
+
+# The same flood through real Apache + Parapet (issue 16 item 5): every request from a new
+# 127.0.0.0/8 address, a CRS 912-style rule writing IP, both stores; per tenth of the flood the
+# CPU per request, the worker's RSS and the store's size. FLOOD_REQUESTS sets the size (default
+# 100,000 per store: about a minute each on a 2-core machine; 1,000,000 takes ten times that).
+if [ -f "$out" ] && command -v redis-server >/dev/null 2>&1; then
+    {
+        echo
+        echo "## Persistent collections: a flood of distinct addresses through Apache"
+        echo
+        echo 'Command: `python3 bench/http/flood.py --requests '"${FLOOD_REQUESTS:-100000}"'`.'
+        echo
+        python3 bench/http/flood.py --requests "${FLOOD_REQUESTS:-100000}"
+    } >> "$out"
+fi
