@@ -171,7 +171,7 @@ static bool parse_request_head(pp_tx_t *tx)
     }
     if (tx->query.len)
         pp_urlencoded_parse_sep(tx->pool, tx->query, pp_cfg_argument_separator(tx->cfg), tx->args,
-                                NULL);
+                                &tx->urlencoded_errors);
     tx->query_arg_count = tx->args->nelts;
     tx->args_combined = tx->query;
     tx->content_type = header_get(tx, "Content-Type");

@@ -88,6 +88,7 @@ struct pp_tx_t {
     pp_file_t *put_file;          /* a PUT body is also one intercepted file (§6.2) */
     int query_arg_count;          /* args before the body's */
     pp_str_t urlencoded_body;     /* raw urlencoded body, for the URL-encoding check */
+    unsigned urlencoded_errors;   /* invalid %-escapes in the query and urlencoded body */
     unsigned multipart_flags;     /* PP_MP_* of the multipart body: pp_tx_multipart_flags() */
     bool multipart_crlf_line;     /* a CRLF ended one of its structural lines */
     apr_array_header_t *mp_part_headers; /* pp_field_t: part name, one raw header line each */

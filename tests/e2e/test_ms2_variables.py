@@ -224,6 +224,7 @@ LIVE_VARIABLES = [
     ("MULTIPART_FILENAME", (2,)), ("MULTIPART_NAME", (2,)), ("MULTIPART_CRLF_LINE", (1, 2)),
     ("FILES_TMPNAMES", (2,)), ("USERAGENT_IP", (1,)), ("MODSEC_BUILD", (1,)),
     ("INBOUND_DATA_ERROR", (2,)), ("SDBM_DELETE_ERROR", (1,)), ("WEBAPPID", (1,)),
+    ("URLENCODED_ERROR", (1, 2)),
     # the response as Apache has it: r->status_line or the standard one, r->content_type and
     # r->clength (0 until a handler sets it), not the headers
     ("STATUS_LINE", (3, 4)), ("RESPONSE_STATUS", (3,)), ("RESPONSE_PROTOCOL", (3,)),

@@ -193,6 +193,7 @@ apr_status_t pp_var_number(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
     case PP_NUM_DURATION: n = (apr_int64_t)(apr_time_now() - tx->start); break;
     case PP_NUM_EPOCH: n = (apr_int64_t)apr_time_sec(apr_time_now()); break;
     case PP_NUM_OUTBOUND_ERROR: n = tx->response_stop == APR_INCOMPLETE; break;
+    case PP_NUM_URLENCODED_ERROR: n = tx->urlencoded_errors > 0; break;
     }
     push(out, number(tx->pool, n), PP_STR_NULL);
     return APR_SUCCESS;

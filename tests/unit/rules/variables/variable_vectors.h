@@ -152,6 +152,11 @@ static const var_vector_t var_vectors[] = {
     { "RESPONSE_PROTOCOL", NULL, GET_REQ, NOTFOUND_RESP, "HTTP/1.1" },
     { "RESPONSE_PROTOCOL", NULL, GET_REQ, NULL, "" },
     { "RESPONSE_STATUS", NULL, GET_REQ, NULL, "0" }, /* before the response: ModSecurity 2 */
+    { "URLENCODED_ERROR", NULL, GET_REQ, NULL, "0" },
+    { "URLENCODED_ERROR", NULL, "GET /?a=%zz HTTP/1.1\r\n\r\n", NULL, "1" },
+    { "URLENCODED_ERROR", NULL,
+      "POST / HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+      "Content-Length: 5\r\n\r\na=%4", NULL, "1" },
     { "SCRIPT_BASENAME", NULL, GET_REQ, NULL, "${script_base}" },
     { "SCRIPT_FILENAME", NULL, GET_REQ, NULL, "${script}" },
     { "SCRIPT_GID", NULL, GET_REQ, NULL, "${gid}" },
