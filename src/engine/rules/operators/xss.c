@@ -715,9 +715,14 @@ apr_status_t pp_op_xss_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, b
                             pp_op_out_t *out)
 {
     *match = pp_xss_detect(value);
-    if (*match) { /* ModSecurity logs the whole value as the matched data */
+    if (*match) { /* ModSecurity logs the whole value as the matched data, and keeps it as
+                   * TX:0 with `capture` (found by tests/e2e/test_ms2_detect.py) */
         out->data = value;
         out->ncaptures = 0;
+        if (out->want_captures) {
+            out->captures[0] = value;
+            out->ncaptures = 1;
+        }
     }
     return APR_SUCCESS;
 }
