@@ -131,6 +131,7 @@ struct pp_tx_t {
     apr_array_header_t *matches;  /* pp_match_t* */
     struct pp_coll_t *coll_tx;    /* TX, made at first use (pp_tx_collection) */
     pp_tx_overrides_t *overrides; /* ctl: changes for this transaction (NULL: none) */
+    apr_hash_t *op_args;          /* rules/oparg.c: operator arguments expanded from macros */
     pp_matched_t matched;         /* the value that matched last: MATCHED_VAR(_NAME) */
     struct {                      /* rules/eval.c: the 2.x rule (chain) being run */
         const pp_rule_t *rule;    /* its starter, for RULE (NULL between rules) */

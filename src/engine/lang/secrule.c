@@ -207,7 +207,19 @@ static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, 
     const char *slash = file ? strrchr(file, '/') : NULL;
     pp_op_set_base_dir(ctx->cp, slash ? apr_pstrmemdup(ctx->tp, file, (apr_size_t)(slash - file))
                                       : ctx->site ? ctx->site->server_root : NULL);
-    const char *err = op->def->parse(ctx->cp, op->arg, &op->compiled);
+    /* An argument with "%{" of a row that expands (reference §8.1): with references it is
+     * parsed per transaction (rules/oparg.c), so nothing is derived from the template here (no
+     * prefilter literals); without, what ModSecurity makes of it is parsed now (@rx escapes). */
+    const char *parsed = op->arg;
+    if (op->def->expand && strstr(op->arg, "%{")) {
+        const pp_macro_t *m = pp_macro_compile(ctx->cp, op->arg);
+        if (pp_macro_has_refs(m)) {
+            op->macro = m;
+            return NULL;
+        }
+        parsed = op->def->expand(ctx->cp, pp_str_from_cstr(op->arg));
+    }
+    const char *err = op->def->parse(ctx->cp, parsed, &op->compiled);
     if (err)
         return apr_psprintf(ctx->tp, "@%s: %s", name, err);
     if (op->def->needs)

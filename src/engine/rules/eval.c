@@ -46,7 +46,7 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
                 /* m stays false: the regex cannot match without one of its literals */
             } else {
                 hit->out.want_captures = false;
-                undecided = r->op.def->exec(tx, r->op.compiled, v->value, &m, &hit->out) !=
+                undecided = pp_rule_op_exec(tx, r, v->value, &m, &hit->out) !=
                             APR_SUCCESS;
                 if (!undecided && pp_eval_count_run(tx, false, phase))
                     return false;
@@ -288,6 +288,22 @@ static const char *ms2_escape(apr_pool_t *p, pp_str_t s)
     return out;
 }
 
+/* [data] as ModSecurity 2.9.7 writes it (its log_escape_hex): '"', '\\', bytes below 0x20 and
+ * from 0x7f as \xHH (a non-ASCII byte too, which pp_str_log_escape keeps). */
+static const char *ms2_escape_hex(apr_pool_t *p, pp_str_t s)
+{
+    char *out = apr_palloc(p, s.len * 4 + 1), *o = out;
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)
+            o += sprintf(o, "\\x%02x", c);
+        else
+            *o++ = (char)c;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The message of a 2.x match, in ModSecurity 2.9's words (without the "ModSecurity: " prefix
  * and the [hostname] [uri] [unique_id] the host adds). */
 static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
@@ -310,9 +326,14 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
         if (last->op.negated)
             what = apr_psprintf(tx->pool, "Match of \"%s %s\" against \"%s\" required.", op,
                                 ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
-        else if (strcmp(last->op.def->name, "rx") == 0)
+        else if (strcmp(last->op.def->name, "rx") == 0) {
+            /* The pattern as compiled: a template's escaped expansion, as ModSecurity logs. */
+            const void *re = pp_rule_op_compiled(tx, last);
             what = apr_psprintf(tx->pool, "Pattern match \"%s\" at %s.",
-                                ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
+                                ms2_escape(tx->pool, pp_str_from_cstr(re ? pp_regex_pattern(re)
+                                                                         : last->op.arg)),
+                                m->var);
+        }
         else
             what = apr_psprintf(tx->pool, "Matched \"Operator `%s' with parameter `%s' against "
                                 "variable `%s' (Value: `%s' )\"", op,
@@ -335,7 +356,7 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
         pp_str_t d = pp_macro_expand(tx, r->logdata);
         if (d.len > 512)
             d.len = 512;
-        meta = apr_psprintf(tx->pool, "%s [data \"%s\"]", meta, pp_str_log_escape(tx->pool, d, 512));
+        meta = apr_psprintf(tx->pool, "%s [data \"%s\"]", meta, ms2_escape_hex(tx->pool, d));
     }
     if (m->severity >= 0)
         meta = apr_psprintf(tx->pool, "%s [severity \"%s\"]", meta, pp_severity_name(m->severity));
@@ -503,7 +524,7 @@ static bool test_value2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
     hit->out.want_captures = c->capture;
     hit->out.ncaptures = 0;
     if (!c->op.needs || pp_eval_needs_met(tx, c->op.needs, v)) {
-        apr_status_t rv = c->op.def->exec(tx, c->op.compiled, v->value, &m, &hit->out);
+        apr_status_t rv = pp_rule_op_exec(tx, c, v->value, &m, &hit->out);
         if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {
             *stop = true;
             return true;

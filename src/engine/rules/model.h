@@ -189,12 +189,22 @@ typedef apr_status_t (*pp_op_exec_fn)(pp_tx_t *tx, const void *compiled, pp_str_
 /* Literals without which exec cannot report a match (util/rx_literals.c), or NULL. */
 typedef const pp_rx_needs_t *(*pp_op_needs_fn)(const void *compiled);
 
+/* The argument parse gets from the expansion of a macro template (rows whose argument
+ * ModSecurity expands at run time, reference secrule-2.9 §8.1), allocated in p. */
+typedef const char *(*pp_op_expand_fn)(apr_pool_t *p, pp_str_t expanded);
+
 typedef struct pp_op_def_t {
     const char *name;
     pp_op_parse_fn parse;
     pp_op_exec_fn exec;
     pp_op_needs_fn needs; /* NULL: the operator has no literal prefilter */
     const char *help;
+    /* NULL: the argument is literal text (%{...} included). Otherwise an argument holding
+     * "%{" is a macro template: with references it is expanded per transaction, turned into
+     * parse's argument by this function and parsed into the transaction's memory
+     * (rules/oparg.c); without, this function's result is parsed once at start-up. exec of
+     * such a row must not point out->data or captures into its compiled argument. */
+    pp_op_expand_fn expand;
 } pp_op_def_t;
 
 const pp_op_def_t *pp_op_find(const char *name);
@@ -202,10 +212,12 @@ const pp_op_def_t *pp_op_table(apr_size_t *n);
 
 typedef struct pp_operator_t {
     const pp_op_def_t *def;
-    void *compiled;
+    void *compiled;    /* NULL when macro is set */
     const char *arg;   /* as written, for messages */
     const char *name;  /* the name as written (2.x: "@STREQ" is found as streq and logged so) */
     const pp_rx_needs_t *needs; /* def->needs(compiled): values lacking them skip exec */
+    const pp_macro_t *macro; /* the argument is a template with references (def->expand):
+                                compiled per transaction by pp_rule_op_exec, no needs */
     bool negated;
 } pp_operator_t;
 
@@ -382,6 +394,16 @@ typedef struct pp_rule_t {
 void pp_rule_register(apr_pool_t *cp, pp_rule_t *rule);
 /* Ordinals handed out so far for cp (the size of a per-transaction rule bitset). Read-only. */
 unsigned pp_rule_count(apr_pool_t *cp);
+
+/* rules/oparg.c: r's operator on one value, as def->exec with the compiled argument; an
+ * argument that is a macro template (r->op.macro) is expanded for this value and parsed into
+ * tx's memory, once per rule per transaction while the expansion stays the same. An expansion
+ * parse refuses is an error (logged once per text): the loop then fails closed. */
+apr_status_t pp_rule_op_exec(pp_tx_t *tx, const pp_rule_t *r, pp_str_t value, bool *match,
+                             pp_op_out_t *out);
+/* The compiled argument r's operator ran with last in tx (for messages: @rx's pattern as
+ * compiled); NULL when a template's expansion was refused or has not run. */
+const void *pp_rule_op_compiled(pp_tx_t *tx, const pp_rule_t *r);
 
 /* rules/plan.c: an effective rule list's chains by phase, as (first, last) indices. */
 #define PP_PLAN_PHASES (PP_PHASE_LOGGING + 1)

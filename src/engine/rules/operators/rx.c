@@ -25,6 +25,40 @@ const char *pp_op_rx19_parse(apr_pool_t *cp, const char *arg, void **compiled)
     return compile(cp, arg, PP_RX_ICASE, compiled);
 }
 
+/* A pattern holding "%{" is expanded at run time, and then ModSecurity 2.9.7 escapes the whole
+ * expansion (its log_escape_re, the template's own text included) before compiling it: a
+ * backslash before : " + . ] [ ( ) ? / and \, the control bytes \b \n \r \t \v as those
+ * two-character escapes (so a backspace becomes the word boundary \b), other bytes below 0x20
+ * or from 0x7f as \xHH; | ^ $ * { } stay as they are. The expansion ends at its first NUL. */
+const char *pp_op_rx_expand(apr_pool_t *p, pp_str_t x)
+{
+    static const char special[] = ":\"+.][()?/\\";
+    apr_size_t n = strnlen(x.data, x.len);
+    char *out = apr_palloc(p, n * 4 + 1), *w = out;
+    for (apr_size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)x.data[i];
+        const char *named = c == '\b' ? "b" : c == '\n' ? "n" : c == '\r' ? "r"
+                          : c == '\t' ? "t" : c == '\v' ? "v" : NULL;
+        if (named) {
+            *w++ = '\\';
+            *w++ = *named;
+        } else if (c && strchr(special, c)) {
+            *w++ = '\\';
+            *w++ = (char)c;
+        } else if (c <= 0x1f || c >= 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            *w++ = '\\';
+            *w++ = 'x';
+            *w++ = hex[c >> 4];
+            *w++ = hex[c & 15];
+        } else {
+            *w++ = (char)c;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
 const pp_rx_needs_t *pp_op_rx_needs(const void *compiled)
 {
     return pp_regex_needs(compiled);

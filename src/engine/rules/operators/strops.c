@@ -40,6 +40,12 @@ const char *pp_op_str_parse(apr_pool_t *cp, const char *arg, void **compiled)
     return NULL;
 }
 
+/* The expansion of a template argument as the argument (it ends at its first NUL). */
+const char *pp_op_text_expand(apr_pool_t *p, pp_str_t x)
+{
+    return apr_pstrmemdup(p, x.data, x.len);
+}
+
 #define STR_OP(name, cond)                                                                  \
     apr_status_t name(pp_tx_t *tx, const void *compiled, pp_str_t v, bool *match,           \
                       pp_op_out_t *out)                                                     \

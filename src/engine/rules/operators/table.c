@@ -1,39 +1,40 @@
 /*
  * The operator registry, sorted by name. 1.9 rules only use rx19 (a case-insensitive regex,
- * reference §3.3); rx is the 2.x operator for the SecRule front end.
+ * reference §3.3); rx is the 2.x operator for the SecRule front end. The rows with an expand
+ * column take macro templates (%{...}) as ModSecurity 2.9.7 does (reference §8.1; rules/oparg.c).
  */
 #include "rules/operators/operators.h"
 
 /* clang-format off */
 static const pp_op_def_t op_table[] = {
-    /* name                  parse                    exec                      needs           help */
-    { "beginsWith",          pp_op_str_parse,         pp_op_beginswith_exec,    NULL,           "value starts with the argument (empty argument: always)" },
-    { "contains",            pp_op_str_parse,         pp_op_contains_exec,      NULL,           "value contains the argument (empty argument: always)" },
-    { "containsWord",        pp_op_str_parse,         pp_op_containsword_exec,  NULL,           "value contains the argument between non-word bytes or the edges" },
+    /* name                  parse                    exec                      needs           help, expand */
+    { "beginsWith",          pp_op_str_parse,         pp_op_beginswith_exec,    NULL,           "value starts with the argument (empty argument: always)", pp_op_text_expand },
+    { "contains",            pp_op_str_parse,         pp_op_contains_exec,      NULL,           "value contains the argument (empty argument: always)", pp_op_text_expand },
+    { "containsWord",        pp_op_str_parse,         pp_op_containsword_exec,  NULL,           "value contains the argument between non-word bytes or the edges", pp_op_text_expand },
     { "detectSQLi",          pp_op_noarg_parse,       pp_op_sqli_exec,          NULL,           "libinjection-compatible SQL injection check (fingerprint as TX:0)" },
     { "detectXSS",           pp_op_noarg_parse,       pp_op_xss_exec,           NULL,           "libinjection-compatible cross-site scripting check" },
-    { "endsWith",            pp_op_str_parse,         pp_op_endswith_exec,      NULL,           "value ends with the argument (empty argument: always)" },
-    { "eq",                  pp_op_num_parse,         pp_op_eq_exec,            NULL,           "atoi(value) == atoi(argument)" },
+    { "endsWith",            pp_op_str_parse,         pp_op_endswith_exec,      NULL,           "value ends with the argument (empty argument: always)", pp_op_text_expand },
+    { "eq",                  pp_op_num_parse,         pp_op_eq_exec,            NULL,           "atoi(value) == atoi(argument)", pp_op_text_expand },
     { "fuzzyHash",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
-    { "ge",                  pp_op_num_parse,         pp_op_ge_exec,            NULL,           "atoi(value) >= atoi(argument)" },
+    { "ge",                  pp_op_num_parse,         pp_op_ge_exec,            NULL,           "atoi(value) >= atoi(argument)", pp_op_text_expand },
     { "geoLookup",           pp_op_anyarg_parse,      pp_op_never_exec,         NULL,           "no GeoIP database: never matches (a failed lookup)" },
     { "gsbLookup",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
-    { "gt",                  pp_op_num_parse,         pp_op_gt_exec,            NULL,           "atoi(value) > atoi(argument)" },
+    { "gt",                  pp_op_num_parse,         pp_op_gt_exec,            NULL,           "atoi(value) > atoi(argument)", pp_op_text_expand },
     { "inspectFile",         pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up; Parapet scans uploads itself)" },
     { "ipMatch",             pp_op_ipmatch_parse,     pp_op_ipmatch_exec,       NULL,           "value is an IPv4/IPv6 address in one of the comma-separated addresses or CIDR blocks" },
     { "ipMatchF",            pp_op_ipmatchf_parse,    pp_op_ipmatch_exec,       NULL,           "@ipMatchFromFile" },
     { "ipMatchFromFile",     pp_op_ipmatchf_parse,    pp_op_ipmatch_exec,       NULL,           "@ipMatch with one entry a line from a file (relative to the rule file)" },
-    { "le",                  pp_op_num_parse,         pp_op_le_exec,            NULL,           "atoi(value) <= atoi(argument)" },
-    { "lt",                  pp_op_num_parse,         pp_op_lt_exec,            NULL,           "atoi(value) < atoi(argument)" },
+    { "le",                  pp_op_num_parse,         pp_op_le_exec,            NULL,           "atoi(value) <= atoi(argument)", pp_op_text_expand },
+    { "lt",                  pp_op_num_parse,         pp_op_lt_exec,            NULL,           "atoi(value) < atoi(argument)", pp_op_text_expand },
     { "noMatch",             pp_op_anyarg_parse,      pp_op_never_exec,         NULL,           "never matches" },
     { "pm",                  pp_op_pm_parse,          pp_op_pm_exec,            NULL,           "any of the blank-separated phrases, case-insensitive (Aho-Corasick)" },
     { "pmFromFile",          pp_op_pmf_parse,         pp_op_pm_exec,            NULL,           "@pm with one phrase a line from files (relative to the rule file)" },
     { "pmf",                 pp_op_pmf_parse,         pp_op_pm_exec,            NULL,           "@pmFromFile" },
     { "rbl",                 pp_op_anyarg_parse,      pp_op_never_exec,         NULL,           "no DNS lookups: never matches (a failed lookup)" },
     { "rsub",                pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
-    { "rx",                  pp_op_rx_parse,          pp_op_rx_exec,            pp_op_rx_needs, "PCRE2 match, compiled once with JIT" },
+    { "rx",                  pp_op_rx_parse,          pp_op_rx_exec,            pp_op_rx_needs, "PCRE2 match, compiled once with JIT", pp_op_rx_expand },
     { "rx19",                pp_op_rx19_parse,        pp_op_rx_exec,            pp_op_rx_needs, "1.9 keyword: case-insensitive PCRE2 match" },
-    { "streq",               pp_op_str_parse,         pp_op_streq_exec,         NULL,           "value equals the argument (bytes)" },
+    { "streq",               pp_op_str_parse,         pp_op_streq_exec,         NULL,           "value equals the argument (bytes)", pp_op_text_expand },
     { "strmatch",            pp_op_strmatch_parse,    pp_op_strmatch_exec,      NULL,           "value contains the argument (@pm content syntax)" },
     { "unconditionalMatch",  pp_op_anyarg_parse,      pp_op_always_exec,        NULL,           "always matches" },
     { "validateByteRange",   pp_op_byterange_parse,   pp_op_byterange_exec,     NULL,           "some byte is outside the listed ranges (n or a-b, comma-separated)" },
@@ -45,7 +46,7 @@ static const pp_op_def_t op_table[] = {
     { "verifyCC",            pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
     { "verifyCPF",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
     { "verifySSN",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
-    { "within",              pp_op_str_parse,         pp_op_within_exec,        NULL,           "value is a substring of the argument (empty value: always)" },
+    { "within",              pp_op_str_parse,         pp_op_within_exec,        NULL,           "value is a substring of the argument (empty value: always)", pp_op_text_expand },
 };
 /* clang-format on */
 
