@@ -4,7 +4,7 @@ exercised too) in a real Apache with Debian's mod_security2 and in one with Para
 requests, and per request the same status, the same rule ids in the error log and, where the
 application answers, the same body reaching it (length and SHA-256 from the echo CGI).
 
-Covered: SecRequestBodyAccess On/Off, SecTmpSaveUploadedFiles (FILES_TMPNAMES), SecRequestBodyLimit with SecRequestBodyLimitAction Reject
+Covered: SecWebAppId (WEBAPPID), SecRequestBodyAccess On/Off, SecTmpSaveUploadedFiles (FILES_TMPNAMES), SecRequestBodyLimit with SecRequestBodyLimitAction Reject
 and ProcessPartial (memory and spooled bodies, Content-Length and chunked: the application gets
 every byte, the rules only the first LIMIT), DetectionOnly forcing ProcessPartial,
 SecRequestBodyInMemoryLimit, SecArgumentSeparator (query and body), SecCookiev0Separator,
@@ -34,6 +34,7 @@ SecRule ARGS:b "^2$" "id:3,phase:2,deny,status:409,log"
 SecRule REQUEST_COOKIES:b "^2$" "id:4,phase:1,deny,status:410,log"
 SecRule RESPONSE_BODY "secret" "id:5,phase:4,deny,status:403,log"
 SecRule FILES_TMPNAMES "@rx ." "id:6,phase:2,deny,status:411,log"
+SecRule WEBAPPID "!@streq default" "id:7,phase:1,deny,status:412,log,logdata:'%{MATCHED_VAR}'"
 """
 
 BOUNDARY = "----pp2x"
@@ -96,6 +97,12 @@ SecResponseBodyMimeType text/xml
         ("mime xml kept", "GET", ECHO + "/json?type=text/xml&say=secret", None, {}, False),
         ("mime cleared", "GET", ECHO + "/clear?type=text/xml&say=secret", None, {}, False),
         ("upload not saved", "POST", ECHO, UPLOAD_BODY, UPLOAD, False),
+    ]),
+    ("webappid", r"""
+SecRuleEngine On
+SecWebAppId shop
+""", [
+        ("webappid", "GET", ECHO, None, {}, False),
     ]),
     ("tmpsave", r"""
 SecRuleEngine On
@@ -256,6 +263,9 @@ SecAuditLogDirMode 0700
 SecAuditLogFileMode 0600
 SecComponentSignature "OWASP_CRS/3.3.4"
 SecComponentSignature "site/1.0"
+SecWebAppId shop
+SecSensorId sensor-7
+SecAction "id:9,phase:1,pass,nolog,setsid:abc,setuid:bob"
 """
     if not load_parapet:
         config = ("LoadModule security2_module %s\nSecDataDir @ROOT@/data\n" % MODSEC_SO) + config
@@ -278,7 +288,8 @@ SecComponentSignature "site/1.0"
         dirs = [p for p in audit.rglob("*") if p.is_dir()]
         if len(entries) != 1 or not dirs:
             raise AssertionError("%d audit entries, %d directories" % (len(entries), len(dirs)))
-        producer = [l for l in entries[0].read_text().splitlines() if l.startswith("Producer:")]
+        producer = [l for l in entries[0].read_text().splitlines()
+                    if l.startswith(("Producer:", "WebApp-Info:", "Sensor-Id:"))]
         modes = (stat.S_IMODE(entries[0].stat().st_mode),
                  sorted({stat.S_IMODE(d.stat().st_mode) for d in dirs}))
     finally:
@@ -288,7 +299,8 @@ SecComponentSignature "site/1.0"
 
 def test_audit_log2_signature_and_modes_match_modsecurity():
     """SecAuditLog2 gets the same index line as SecAuditLog, SecComponentSignature is appended
-    to the Producer line as ModSecurity appends it, and SecAuditLogFileMode / DirMode set the
+    to the Producer line as ModSecurity appends it, SecWebAppId and SecSensorId give the same
+    WebApp-Info and Sensor-Id lines, and SecAuditLogFileMode / DirMode set the
     modes of what Concurrent logging creates."""
     if not os.path.exists(MODSEC_SO):
         raise Skip("libapache2-mod-security2 is not installed")
@@ -297,13 +309,14 @@ def test_audit_log2_signature_and_modes_match_modsecurity():
     for name, (index, index2, producer, modes) in (("modsecurity", theirs), ("parapet", ours)):
         if len(index) != 1 or index != index2:
             raise AssertionError("%s: index %r, index2 %r" % (name, index, index2))
-        if len(producer) != 1:
-            raise AssertionError("%s: Producer lines %r" % (name, producer))
+        if len(producer) != 3:
+            raise AssertionError("%s: Producer, WebApp-Info, Sensor-Id lines %r" % (name, producer))
     # "Producer: ModSecurity for Apache/2.9.7 (http://www.modsecurity.org/); OWASP_CRS/3.3.4;
-    # site/1.0." -- the product differs, what follows it must not.
+    # site/1.0." -- the product differs, what follows it must not; WebApp-Info (SecWebAppId)
+    # and Sensor-Id (SecSensorId) are equal.
     tail = lambda line: line[line.index(";"):]
-    if tail(theirs[2][0]) != tail(ours[2][0]):
-        raise AssertionError("Producer: modsecurity %r, parapet %r" % (theirs[2][0], ours[2][0]))
+    if tail(theirs[2][0]) != tail(ours[2][0]) or theirs[2][1:] != ours[2][1:]:
+        raise AssertionError("H lines: modsecurity %r, parapet %r" % (theirs[2], ours[2]))
     if theirs[3] != ours[3] or ours[3] != (0o600, [0o700]):
         raise AssertionError("modes (entry, dirs): modsecurity %r, parapet %r"
                              % (theirs[3], ours[3]))

@@ -20,6 +20,7 @@
  * upload summary), Z (end), selected by SecAuditLogParts.
  */
 #include "log/log.h"
+#include "store/store.h"
 
 #include <apr_md5.h>
 
@@ -118,6 +119,23 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
     pp_sbuf_str(b, ".\n");
     if (pp_tx_conn(tx)->server_software)
         pp_sbuf_printf(b, "Server: %s\n", pp_tx_conn(tx)->server_software);
+    /* As 2.x: when SecWebAppId is not the default or setsid/setuid named the session or user. */
+    const char *sid = pp_tx_pcoll_id(tx, true), *uid = pp_tx_pcoll_id(tx, false);
+    if (strcmp(pp_cfg_webappid(tx->cfg), "default") != 0 || sid || uid) {
+        const char *v[3] = { pp_cfg_webappid(tx->cfg), sid ? sid : "-", uid ? uid : "-" };
+        pp_sbuf_str(b, "WebApp-Info:");
+        for (int i = 0; i < 3; i++) {
+            pp_sbuf_str(b, " \"");
+            pp_sbuf_add_safe(b, pp_str_from_cstr(v[i]));
+            pp_sbuf_str(b, "\"");
+        }
+        pp_sbuf_str(b, "\n");
+    }
+    if (tx->cfg->sensor_id && strcmp(tx->cfg->sensor_id, "default") != 0) {
+        pp_sbuf_str(b, "Sensor-Id: \"");
+        pp_sbuf_add_safe(b, pp_str_from_cstr(tx->cfg->sensor_id));
+        pp_sbuf_str(b, "\"\n");
+    }
     if (tx->verdict.intercepted)
         pp_sbuf_printf(b, "Action: Intercepted (phase %d)\n", tx->verdict.phase);
     if (r->body_truncated)
