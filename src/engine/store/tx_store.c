@@ -5,6 +5,11 @@
  * SecCollectionStoreFailClosed On, intercepts the transaction with 503. Without a store (none
  * configured for this server) collections live for the transaction only, as in ModSecurity
  * without SecDataDir.
+ *
+ * The persistent collections of a transaction (IP, SESSION, USER, GLOBAL, RESOURCE, reference
+ * §11.3-11.4): initcol names a record and reads nothing; the first rule or action that reads or
+ * changes any of them loads every one named so far in one round trip; the end of the transaction
+ * writes the changed ones back in one more.
  */
 #include "config/config.h"
 #include "store/store.h"
