@@ -35,12 +35,17 @@ SecRule REQUEST_COOKIES:b "^2$" "id:4,phase:1,deny,status:410,log"
 SecRule RESPONSE_BODY "secret" "id:5,phase:4,deny,status:403,log"
 SecRule FILES_TMPNAMES "@rx ." "id:6,phase:2,deny,status:411,log"
 SecRule WEBAPPID "!@streq default" "id:7,phase:1,deny,status:412,log,logdata:'%{MATCHED_VAR}'"
+SecRule REQBODY_ERROR "!@eq 0" "id:8,phase:2,deny,status:400,log,logdata:'%{REQBODY_ERROR_MSG}'"
 """
 
 BOUNDARY = "----pp2x"
 UPLOAD = {"Content-Type": "multipart/form-data; boundary=" + BOUNDARY}
 UPLOAD_BODY = ("--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
                "Content-Type: text/plain\r\n\r\nhello\r\n--%s--\r\n" % (BOUNDARY, BOUNDARY)).encode()
+BIG_UPLOAD = ("--%s\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nattack\r\n"
+              "--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"b.txt\"\r\n"
+              "Content-Type: text/plain\r\n\r\n%s\r\n--%s--\r\n"
+              % (BOUNDARY, BOUNDARY, "q" * 3000, BOUNDARY)).encode()
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -136,6 +141,11 @@ SecCookiev0Separator ,
         ("sep body amp", "POST", ECHO, b"a=1&b=2", FORM, False),
         ("csep semicolon", "GET", ECHO, None, {"Cookie": "a=1; b=2"}, False),
         ("csep comma", "GET", ECHO, None, {"Cookie": "a=1,b=2"}, False),
+        ("partial multipart", "POST", ECHO, BIG_UPLOAD, UPLOAD, False),
+        ("partial multipart clean", "POST", ECHO, BIG_UPLOAD.replace(b"attack", b"benign"), UPLOAD,
+         False),
+        ("partial raw", "POST", ECHO, b"attack" + b"z" * 1500, {"Content-Type": "text/plain"}, False),
+        ("partial raw late", "POST", ECHO, b"z" * 1500 + b"attack", {"Content-Type": "text/plain"}, False),
     ]),
     ("detection", r"""
 SecRequestBodyAccess On
@@ -145,6 +155,13 @@ SecRequestBodyLimitAction Reject
 """, [
         ("detection only early", "POST", ECHO, form(2000, 0), FORM, False),
         ("detection only late", "POST", ECHO, form(2000, 1500), FORM, False),
+    ]),
+    ("partial detection", r"""
+SecRuleEngine DetectionOnly
+SecRequestBodyAccess On
+SecRequestBodyLimit 1000
+""", [
+        ("detection multipart", "POST", ECHO, BIG_UPLOAD, UPLOAD, False),
     ]),
     ("access off", r"""
 SecRuleEngine On

@@ -688,7 +688,16 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
     unsigned flags = pp_multipart_flags(st->parser);
     tx->multipart_flags = flags;
     tx->multipart_crlf_line = pp_multipart_crlf_line(st->parser);
-    if (rv != APR_SUCCESS || (flags & PP_MP_STRICT_MASK)) {
+    unsigned fatal = flags & PP_MP_STRICT_MASK;
+    if (tx->body_partial && rv != APR_SUCCESS && fatal == PP_MP_MISSING_FINAL_BOUNDARY) {
+        /* Cut at SecRequestBodyLimit under ProcessPartial: the missing end is the
+         * configuration's doing, not the client's. As ModSecurity 2.9.7: no REQBODY_ERROR, the
+         * parts read before the cut are inspected, the rest goes to the application unread. */
+        pp_debug(tx, 2, "Multipart: body cut at SecRequestBodyLimit before its final boundary");
+        rv = APR_SUCCESS;
+        fatal = 0;
+    }
+    if (rv != APR_SUCCESS || fatal) {
         multipart_reject(tx, st);
         return APR_SUCCESS;
     }
