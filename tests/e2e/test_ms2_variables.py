@@ -225,6 +225,10 @@ LIVE_VARIABLES = [
     ("FILES_TMPNAMES", (2,)), ("USERAGENT_IP", (1,)), ("MODSEC_BUILD", (1,)),
     ("INBOUND_DATA_ERROR", (2,)), ("SDBM_DELETE_ERROR", (1,)), ("WEBAPPID", (1,)),
     ("URLENCODED_ERROR", (1, 2)),
+    # selectors and exclusions on the _NAMES collections
+    ("ARGS_NAMES:y", (1, 2)), ("ARGS_NAMES:/^[xa]/", (2,)), ("ARGS_NAMES|!ARGS_NAMES:x", (1,)),
+    ("ARGS_GET_NAMES:Y", (1,)), ("ARGS_POST_NAMES:A", (2,)), ("REQUEST_HEADERS_NAMES:x-h", (1,)),
+    ("REQUEST_COOKIES_NAMES:C1", (1,)), ("RESPONSE_HEADERS_NAMES:etag", (3,)),
     # the response as Apache has it: r->status_line or the standard one, r->content_type and
     # r->clength (0 until a handler sets it), not the headers
     ("STATUS_LINE", (3, 4)), ("RESPONSE_STATUS", (3,)), ("RESPONSE_PROTOCOL", (3,)),

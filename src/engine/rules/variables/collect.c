@@ -71,12 +71,16 @@ apr_status_t pp_var_fields_icase(pp_tx_t *tx, const pp_target_t *t, apr_array_he
     return collect_fields(tx, t, out, true);
 }
 
+/* ARGS_NAMES, REQUEST_HEADERS_NAMES...: a selector keeps the members of that name, as in
+ * ModSecurity 2 (ARGS_NAMES:a), ignoring case for 2.x targets and for headers. */
 apr_status_t pp_var_field_names(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
+    bool icase = pp_var_lang2(t) || a == tx->headers || a == tx->response_headers;
     for (int i = 0; a && i < a->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
-        push(out, f->name, f->name);
+        if (!t->selector || name_eq(f->name, t->selector, icase))
+            push(out, f->name, f->name);
     }
     return APR_SUCCESS;
 }

@@ -56,7 +56,7 @@ apr_status_t pp_var_args_origin(pp_tx_t *tx, const pp_target_t *t, apr_array_hea
     bool names = (t->var->data & PP_ARGS_NAMES_BIT) != 0;
     for (int i = from; i < to; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(tx->args, i, pp_field_t);
-        if (!names && t->selector && !key_eq(f->name, t->selector))
+        if (t->selector && !key_eq(f->name, t->selector))
             continue;
         push(out, names ? f->name : f->value, f->name);
     }

@@ -141,6 +141,9 @@ static const var_vector_t var_vectors[] = {
     { "REQUEST_HEADERS", NULL, GET_REQ, NULL, "[Host]example.test|[User-Agent]UA/1|[Cookie]s=abc; t=2" },
     { "REQUEST_HEADERS_LINES", NULL, GET_REQ, NULL, "[Host]Host: example.test|[User-Agent]User-Agent: UA/1|[Cookie]Cookie: s=abc; t=2" },
     { "REQUEST_HEADERS_NAMES", NULL, GET_REQ, NULL, "[Host]Host|[User-Agent]User-Agent|[Cookie]Cookie" },
+    { "REQUEST_HEADERS_NAMES", "host", GET_REQ, NULL, "[Host]Host" }, /* 2.x takes a selector */
+    { "ARGS_NAMES", "a", GET_REQ, NULL, "[a]a|[a]a" },
+    { "ARGS_NAMES", "A", GET_REQ, NULL, "" }, /* a 1.9 target: exact (2.x ignores case) */
     { "REQUEST_LINE", NULL, GET_REQ, NULL, "GET /app/index.php/extra?a=1&b=x%20y&a=3 HTTP/1.1" },
     { "REQUEST_METHOD", NULL, POST_REQ, NULL, "POST" },
     { "REQUEST_PROTOCOL", NULL, POST_REQ, NULL, "HTTP/1.0" },
