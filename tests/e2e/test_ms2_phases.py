@@ -19,6 +19,8 @@ each phase sees and where it runs:
   it is not (a phase-4 deny of an image/png still answers with its status);
 - phase 5 runs after every interception and sees the request headers and body, the final
   status, RESPONSE_BODY when it was held, and Content-Type (phase 4 does not);
+- redirect in phases 1 and 3 and drop in phases 1 and 4 answer alike (status, Location, a
+  closed connection);
 - DetectionOnly runs every rule and disrupts nothing ("Warning." lines, the handler's status);
 - with the engine Off at the server and On in a <Location>, phase 1 never runs there.
 
@@ -28,6 +30,7 @@ body was sent, by both.
 Name-based virtual hosts: phase 1 runs with the virtual host's configuration (Apache has
 chosen it from Host before post_read_request).
 """
+import http.client
 import os
 import re
 import socket
@@ -66,6 +69,10 @@ SecRule ARGS_POST "@rx ." "id:110,phase:1,pass,log,msg:'phase 1 sees ARGS_POST'"
 SecRule REQUEST_BODY "@rx ." "id:111,phase:1,pass,log,msg:'phase 1 sees REQUEST_BODY'"
 SecRule ARGS_GET:q "^p1$" "id:112,phase:1,pass,log,msg:'phase 1 sees the query'"
 SecRule REQUEST_HEADERS:X-P1 "^deny$" "id:114,phase:1,deny,status:406,msg:'phase 1 deny'"
+SecRule REQUEST_HEADERS:X-R1 "^go$" "id:117,phase:1,redirect:http://127.0.0.1/elsewhere,msg:'phase 1 redirect'"
+SecRule REQUEST_HEADERS:X-D1 "^go$" "id:118,phase:1,drop,msg:'phase 1 drop'"
+SecRule REQUEST_HEADERS:X-R3 "^go$" "id:317,phase:3,redirect:http://127.0.0.1/elsewhere,msg:'phase 3 redirect'"
+SecRule REQUEST_HEADERS:X-D4 "^go$" "id:414,phase:4,drop,msg:'phase 4 drop'"
 SecRule RESPONSE_STATUS "@rx ." "id:115,phase:1,pass,log,msg:'phase 1 sees RESPONSE_STATUS'"
 SecRule RESPONSE_HEADERS "@rx ." "id:116,phase:1,pass,log,msg:'phase 1 sees RESPONSE_HEADERS'"
 SecRule RESPONSE_STATUS "@rx ." "id:215,phase:2,pass,log,msg:'phase 2 sees RESPONSE_STATUS'"
@@ -122,6 +129,10 @@ REQUESTS = [
     ("off2", "GET", "off/x", {"X-P2": "deny", "X-P5": "1"}, None),
     ("rw", "GET", "static/rw/a.html", {"X-P5": "1"}, None),
     ("rwdeny", "GET", "static/rw/a.html", {"X-P2": "deny"}, None),
+    ("r1", "GET", "static/index.html", {"X-R1": "go"}, None),
+    ("r3", "GET", "static/index.html", {"X-R3": "go"}, None),
+    ("d1", "GET", "static/index.html", {"X-D1": "go"}, None),
+    ("d4", "GET", "cgi/page.py", {"X-D4": "go"}, None),
     ("auth1", "GET", "auth/x", {"X-P1": "deny"}, None),
     ("auth413", "POST", "auth/x", FORM, "a=" + "x" * 20000),
     ("auth2", "GET", "auth/x", {"X-P5": "1"}, None),
@@ -227,8 +238,15 @@ def run(rules, engine, requests, parapet):
     statuses = {}
     try:
         for tag, method, path, headers, body in requests:
-            resp = srv.request(method, "/t/%s/%s" % (tag, path), headers=headers, body=body)
+            try:
+                resp = srv.request(method, "/t/%s/%s" % (tag, path), headers=headers, body=body)
+            except (ConnectionError, http.client.HTTPException) as err:  # drop
+                statuses[tag] = type(err).__name__
+                continue
             statuses[tag] = resp.status
+            if resp.header("Location"):
+                statuses[tag + " location"] = resp.header("Location").replace(str(srv.port),
+                                                                               "PORT")
             # What the application got: the echo CGI's view of the request headers.
             if "echo.py" in path and resp.status == 200:
                 statuses[tag + " headers"] = sorted(resp.json()["headers"])
@@ -247,8 +265,12 @@ def compare(requests, ms, pp):
     differences = []
     for tag, method, path, _, _ in requests:
         if ms_status[tag] != pp_status[tag]:
-            differences.append("%s %s (%s): status modsecurity %d, parapet %d"
+            differences.append("%s %s (%s): status modsecurity %s, parapet %s"
                                % (method, path, tag, ms_status[tag], pp_status[tag]))
+        if ms_status.get(tag + " location") != pp_status.get(tag + " location"):
+            differences.append("%s %s (%s): Location modsecurity %r, parapet %r"
+                               % (method, path, tag, ms_status.get(tag + " location"),
+                                  pp_status.get(tag + " location")))
         if ms_status.get(tag + " page") != pp_status.get(tag + " page"):
             differences.append("%s %s (%s): error page modsecurity %r, parapet %r"
                                % (method, path, tag, ms_status.get(tag + " page"),
@@ -288,6 +310,8 @@ def test_phases_match_modsecurity():
     assert "210" in ids["post"] and "314" in ids["post"] and "512" in ids["post"], ids
     assert status["404"] == 410 and status["p4pngdeny"] == 412 and status["auth1"] == 406, status
     assert status["rw"] == 302 and status["rwdeny"] == 409 and status["auth413"] == 413, status
+    assert status["r1"] == status["r3"] == 302 and isinstance(status["d1"], str), status
+    assert isinstance(status["d4"], str), status
 
 
 def test_detection_only_matches_modsecurity():
@@ -329,6 +353,41 @@ def test_virtual_hosts_match_modsecurity():
     status, _ = compare(VHOST_REQUESTS, run(VHOST_RULES, "On", VHOST_REQUESTS, False),
                         run(VHOST_RULES, "On", VHOST_REQUESTS, True))
     assert [status[t] for t in ("v1", "v2", "v3", "v4")] == [406, 403, 406, 200], status
+
+
+def test_internal_redirect_response_is_inspected_where_modsecurity_fails_open():
+    """After an internal redirect (a per-directory RewriteRule without R) ModSecurity 2.9.7
+    runs no phase 3 or 4: it adds its output filter to the first request only. Parapet
+    inspects the response the client gets (fail closed, docs/architecture.md)."""
+    need_modsecurity()
+    rules = r"""
+SecResponseBodyAccess On
+<Directory "@ROOT@/htdocs/rw2">
+    RewriteEngine On
+    RewriteRule ^ /t/target/static/index.html [L]
+</Directory>
+SecRule REQUEST_HEADERS:X-P3 "^deny$" "id:315,phase:3,deny,status:429"
+SecRule RESPONSE_BODY "parapet e2e" "id:410,phase:4,pass,log"
+SecRule REQUEST_HEADERS:X-P5 "@rx ." "id:510,phase:5,pass,log"
+"""
+    reqs = [("ir1", "GET", "static/rw2/a.html", {"X-P3": "deny", "X-P5": "1"}, None),
+            ("ir2", "GET", "static/rw2/a.html", {"X-P5": "1"}, None)]
+    got = {}
+    for parapet in (False, True):
+        srv = Apache(snippet=snippet(rules, "On", parapet), load_parapet=parapet, modules=MODULES,
+                     files={"htdocs/rw2/a.html": "x\n"},
+                     name="ms2phases-ir-" + ("parapet" if parapet else "modsec"))
+        srv.start()
+        try:
+            statuses = [srv.request(m, "/t/%s/%s" % (t, p), headers=h).status
+                        for t, m, p, h, _ in reqs]
+            time.sleep(0.5)
+            ids = sorted(m.group(1) for m in LINE.finditer(srv.error_log()))
+        finally:
+            srv.stop()
+        got[parapet] = (statuses, ids)
+    assert got[False] == ([200, 200], ["510", "510"]), got
+    assert got[True] == ([429, 200], ["315", "410", "510", "510"]), got
 
 
 def phase1_deny_before_body(parapet):
