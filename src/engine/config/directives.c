@@ -80,11 +80,14 @@ const char *pp_cfg_tokenize(apr_pool_t *p, const char *raw, int *argc, char ***a
             s++;
         if (!*s)
             break;
+        /* As Apache's ap_getword_conf (ModSecurity's directives are tokenized by it): in a
+         * quoted word \<quote> and \\ lose the backslash, and \\ does so in a bare word
+         * too; so the regex [\\/] written in a file is [\/] to the rule, as in ModSecurity. */
         char *w = apr_palloc(p, strlen(s) + 1), *o = w;
         if (*s == '"' || *s == '\'') {
             char q = *s++;
             while (*s && *s != q) {
-                if (*s == '\\' && s[1] == q)
+                if (*s == '\\' && (s[1] == q || s[1] == '\\'))
                     s++;
                 *o++ = *s++;
             }
@@ -92,8 +95,11 @@ const char *pp_cfg_tokenize(apr_pool_t *p, const char *raw, int *argc, char ***a
                 return apr_psprintf(p, "unterminated %c quote", q);
             s++;
         } else {
-            while (*s && !apr_isspace(*s))
+            while (*s && !apr_isspace(*s)) {
+                if (*s == '\\' && s[1] == '\\')
+                    s++;
                 *o++ = *s++;
+            }
         }
         *o = '\0';
         APR_ARRAY_PUSH(words, char *) = w;

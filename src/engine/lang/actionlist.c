@@ -9,11 +9,84 @@
 #include <apr_lib.h>
 #include <unistd.h>
 
-/* Splits the next "name[:value]" off *s (a quoted value unquoted). Returns false at the end;
- * an error in *err. space_after_colon: blanks after ':' are not part of the value (2.x). */
-bool pp_action_item_next(apr_pool_t *p, const char **s, char **name, char **value,
-                         const char **err, bool space_after_colon)
+/* ModSecurity 2.9's action-list grammar (msre_parse_generic), checked against 2.9.7 itself:
+ * a name ends at a blank, ',', '|' or ':'; a name without a value must be followed (after
+ * blanks) by ',', '|' or the end ("id:9 pass nolog" is refused); an unquoted value ends at a
+ * blank, ',' or '|' (so "ctl:ruleRemoveByMsg=^bad q" leaves an action "q", and "msg: 'x'" an
+ * empty msg and an action "'x'"); a quoted value takes \' and \\ as the only escapes; after a
+ * value, blanks, ',' and '|' separate. */
+static bool next_item2(apr_pool_t *p, const char **s, char **name, char **value,
+                       const char **err)
 {
+    const char *c = *s;
+    while (apr_isspace(*c))
+        c++;
+    if (!*c)
+        return false;
+    const char *n = c;
+    while (*c && *c != '|' && *c != ':' && *c != ',' && !apr_isspace(*c))
+        c++;
+    *name = apr_pstrmemdup(p, n, (apr_size_t)(c - n));
+    *value = NULL;
+    if (*c != ':') {
+        while (apr_isspace(*c))
+            c++;
+        if (*c == ',' || *c == '|')
+            c++;
+        else if (*c) {
+            *err = apr_psprintf(p, "unexpected character in the action list at \"%s\" (after "
+                                   "\"%s\" a ',' or '|' must follow)", c, *name);
+            return false;
+        }
+        *s = c;
+        return true;
+    }
+    c++;
+    if (*c != '\'') {
+        const char *v = c;
+        while (*c && *c != '|' && *c != ',' && !apr_isspace(*c))
+            c++;
+        *value = apr_pstrmemdup(p, v, (apr_size_t)(c - v));
+    } else {
+        c++;
+        char *v = apr_palloc(p, strlen(c) + 1), *o = v;
+        for (;;) {
+            if (!*c) {
+                *err = apr_psprintf(p, "missing closing quote in the value of \"%s\"", *name);
+                return false;
+            }
+            if (*c == '\\') {
+                if (c[1] != '\'' && c[1] != '\\') {
+                    *err = apr_psprintf(p, "invalid quoted pair at \"%s\" in the value of "
+                                           "\"%s\" (only \\' and \\\\ are escapes)", c, *name);
+                    return false;
+                }
+                c++;
+                *o++ = *c++;
+            } else if (*c == '\'') {
+                c++;
+                break;
+            } else {
+                *o++ = *c++;
+            }
+        }
+        *o = '\0';
+        *value = v;
+    }
+    while (apr_isspace(*c) || *c == ',' || *c == '|')
+        c++;
+    *s = c;
+    return true;
+}
+
+/* Splits the next "name[:value]" off *s (a quoted value unquoted). Returns false at the end;
+ * an error in *err. modsec2: ModSecurity 2.9's grammar (next_item2), for SecRule lists; else
+ * 1.9's: items separated by commas, blanks in names ignored. */
+bool pp_action_item_next(apr_pool_t *p, const char **s, char **name, char **value,
+                         const char **err, bool modsec2)
+{
+    if (modsec2)
+        return next_item2(p, s, name, value, err);
     const char *c = *s;
     while (*c == ',' || apr_isspace(*c))
         c++;
@@ -27,8 +100,6 @@ bool pp_action_item_next(apr_pool_t *p, const char **s, char **name, char **valu
     *value = NULL;
     if (*c == ':') {
         c++;
-        while (space_after_colon && *c == ' ')
-            c++;
         if (*c == '\'') {
             c++;
             char *v = apr_palloc(p, strlen(c) + 1), *o = v;
