@@ -2,7 +2,8 @@
 
 The same rules run in a real Apache with Debian's mod_security2 and in one with Parapet, and
 the same requests go to both: per request the status, and per matching rule (in log order) the
-rule id and the [data] of its log line must be identical. The rules are CRS 3.3.4's 942100
+rule id, the words ("detected SQLi using libinjection with fingerprint 's&1'") and the [data] of
+its log line must be identical. The rules are CRS 3.3.4's 942100
 (@detectSQLi, capture, t:none,t:utf8toUnicode,t:urlDecodeUni,t:removeNulls; logdata with TX.0,
 the fingerprint) and 941100 / 941101 (@detectXSS with CRS's six transformations; 941101 with
 capture, so TX.0 is the value), their targets (cookies without __utm ones, cookie names,
@@ -145,8 +146,12 @@ def run(load_parapet):
         if not m:
             continue
         data = re.search(r'\[data "((?:[^"\\]|\\.)*)"\]', line)
+        # The words: "ModSecurity: Warning. detected SQLi using libinjection with fingerprint
+        # 's&1'" (what fail2ban's filter reads).
+        words = re.search(r'(ModSecurity: .*?) \[file ', line)
         label = m.group(2).split("?")[0].lstrip("/")
-        hits.setdefault(label, []).append((m.group(1), data.group(1) if data else None))
+        hits.setdefault(label, []).append((m.group(1), data.group(1) if data else None,
+                                           words.group(1) if words else None))
     return statuses, hits, log
 
 
@@ -158,8 +163,8 @@ def test_detect_operators_match_modsecurity():
     if "Failed to" in ms_log or "Syntax error" in ms_log:
         raise AssertionError("ModSecurity refused the rules:\n" + ms_log[-2000:])
     # The oracle must see the attacks: a run where nothing matched compares nothing.
-    fingerprints = [d for hits in ms_hits.values() for i, d in hits if i == "942100"]
-    xss = [d for hits in ms_hits.values() for i, d in hits if i in ("941100", "941101")]
+    fingerprints = [h[1] for hits in ms_hits.values() for h in hits if h[0] == "942100"]
+    xss = [h[1] for hits in ms_hits.values() for h in hits if h[0] in ("941100", "941101")]
     assert len(fingerprints) >= 10 and len(xss) >= 8, (fingerprints, xss)
     differences = []
     for label, method, query, _, _ in REQUESTS:

@@ -318,7 +318,9 @@ def run_pmf(load_parapet):
     finally:
         srv.stop()
     data = re.findall(r'\[id "2001"\].*?\[data "([^"]*)"\]', log)
-    return got, data, len(re.findall(r'\[id "2002"\]', log))
+    # The words too: "Matched phrase "EvilWord" at ARGS:q.", "IPmatchFromFile: ... matched at".
+    words = re.findall(r'(ModSecurity: .*?) \[file ', log)
+    return got, data, len(re.findall(r'\[id "2002"\]', log)), words
 
 
 def test_phrase_and_address_files_are_relative_to_the_rule_file():
@@ -420,10 +422,9 @@ def run_macros(load_parapet):
         m = re.search(r'\[id "(\d+)"\].*?\[uri "/c(\d+)"\]', line)
         if m:
             data = re.search(r'\[data "((?:[^"\\]|\\.)*)"\]', line)
-            # @rx's words name the pattern as compiled: the escaped expansion.
-            words = re.search(r'(Pattern match .*?) \[file ', line)
-            if m.group(1) not in ("3012", "3013", "3014"):
-                words = None
+            # ModSecurity's words per operator, with the argument as expanded (@rx: the pattern
+            # as compiled, the escaped expansion).
+            words = re.search(r'(ModSecurity: .*?) \[file ', line)
             hits.setdefault(int(m.group(2)), []).append(
                 (m.group(1), data.group(1) if data else None, words.group(1) if words else None))
     return statuses, hits, log

@@ -334,11 +334,20 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
                                                                          : last->op.arg)),
                                 m->var);
         }
-        else
-            what = apr_psprintf(tx->pool, "Matched \"Operator `%s' with parameter `%s' against "
-                                "variable `%s' (Value: `%s' )\"", op,
-                                pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
-                                m->var, pp_str_log_escape(tx->pool, hit->value, 256));
+        else {
+            /* The row's own words (ModSecurity's per operator), with the argument it ran with;
+             * the generic ones when it has none or a template's expansion was refused. */
+            const void *c = pp_rule_op_compiled(tx, last);
+            what = last->op.def->words && (c || !last->op.macro)
+                       ? last->op.def->words(tx->pool, c, last->op.arg, hit->value, &hit->out,
+                                             m->var)
+                       : NULL;
+            if (!what)
+                what = apr_psprintf(tx->pool, "Matched \"Operator `%s' with parameter `%s' "
+                                    "against variable `%s' (Value: `%s' )\"", op,
+                                    pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
+                                    m->var, pp_str_log_escape(tx->pool, hit->value, 256));
+        }
     }
     if (!head)
         head = "Warning.";

@@ -193,6 +193,12 @@ typedef const pp_rx_needs_t *(*pp_op_needs_fn)(const void *compiled);
  * ModSecurity expands at run time, reference secrule-2.9 §8.1), allocated in p. */
 typedef const char *(*pp_op_expand_fn)(apr_pool_t *p, pp_str_t expanded);
 
+/* ModSecurity 2.9.7's words for a match of the row (reference §8: `String match "abc" at
+ * ARGS:a.`), without what follows them ([file] ...); NULL: the generic words. compiled is the
+ * argument the operator ran with, arg the argument as written, var the location. */
+typedef const char *(*pp_op_words_fn)(apr_pool_t *p, const void *compiled, const char *arg,
+                                      pp_str_t value, const pp_op_out_t *out, const char *var);
+
 typedef struct pp_op_def_t {
     const char *name;
     pp_op_parse_fn parse;
@@ -205,6 +211,7 @@ typedef struct pp_op_def_t {
      * (rules/oparg.c); without, this function's result is parsed once at start-up. exec of
      * such a row must not point out->data or captures into its compiled argument. */
     pp_op_expand_fn expand;
+    pp_op_words_fn words; /* NULL: `Matched "Operator ...` */
 } pp_op_def_t;
 
 const pp_op_def_t *pp_op_find(const char *name);

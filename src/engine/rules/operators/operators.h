@@ -14,6 +14,26 @@ const pp_rx_needs_t *pp_op_rx_needs(const void *compiled);
  * rows that expand take it as it is. */
 const char *pp_op_rx_expand(apr_pool_t *p, pp_str_t expanded);
 const char *pp_op_text_expand(apr_pool_t *p, pp_str_t expanded);
+/* The words column (rules/model.h): ModSecurity 2.9.7's match messages, and its log_escape of
+ * the text they quote ('"' and '\\' backslashed, \b \n \r \t \v named, other bytes below 0x20
+ * or from 0x7f as \xHH). */
+const char *pp_ms_log_escape(apr_pool_t *p, pp_str_t s);
+#define PP_OP_WORDS(name)                                                                   \
+    const char *name(apr_pool_t *p, const void *compiled, const char *arg, pp_str_t value,  \
+                     const pp_op_out_t *out, const char *var)
+PP_OP_WORDS(pp_op_string_words);
+PP_OP_WORDS(pp_op_within_words);
+PP_OP_WORDS(pp_op_strmatch_words);
+PP_OP_WORDS(pp_op_eq_words);
+PP_OP_WORDS(pp_op_ge_words);
+PP_OP_WORDS(pp_op_gt_words);
+PP_OP_WORDS(pp_op_le_words);
+PP_OP_WORDS(pp_op_lt_words);
+PP_OP_WORDS(pp_op_ipmatch_words);
+PP_OP_WORDS(pp_op_ipmatchf_words);
+PP_OP_WORDS(pp_op_pm_words);
+PP_OP_WORDS(pp_op_sqli_words);
+PP_OP_WORDS(pp_op_xss_words);
 apr_status_t pp_op_rx_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
                            pp_op_out_t *out);
 

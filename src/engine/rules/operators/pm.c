@@ -449,3 +449,8 @@ const char *pp_pm_content(apr_pool_t *p, const char *arg)
     const char *why;
     return pm_content(p, arg, &why);
 }
+
+PP_OP_WORDS(pp_op_pm_words)
+{
+    return apr_psprintf(p, "Matched phrase \"%s\" at %s.", pp_ms_log_escape(p, out->data), var);
+}

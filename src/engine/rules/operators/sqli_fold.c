@@ -450,3 +450,10 @@ apr_status_t pp_op_sqli_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, 
     }
     return APR_SUCCESS;
 }
+
+PP_OP_WORDS(pp_op_sqli_words)
+{
+    /* No full stop, as ModSecurity writes it. */
+    return apr_psprintf(p, "detected SQLi using libinjection with fingerprint '%s'",
+                        pp_ms_log_escape(p, out->data));
+}

@@ -454,3 +454,78 @@ const char *pp_op_unsupported_parse(apr_pool_t *cp, const char *arg, void **comp
 {
     return "this ModSecurity operator is not supported by Parapet (docs/operators.md)";
 }
+
+/* ---- ModSecurity 2.9.7's match messages (reference §8.4, §8.7) ---------------------------- */
+
+const char *pp_ms_log_escape(apr_pool_t *p, pp_str_t s)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *out = apr_palloc(p, s.len * 4 + 1), *w = out;
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        const char *named = c == '\b' ? "b" : c == '\n' ? "n" : c == '\r' ? "r"
+                          : c == '\t' ? "t" : c == '\v' ? "v" : NULL;
+        if (named || c == '"' || c == '\\') {
+            *w++ = '\\';
+            *w++ = named ? *named : (char)c;
+        } else if (c <= 0x1f || c >= 0x7f) {
+            *w++ = '\\';
+            *w++ = 'x';
+            *w++ = hex[c >> 4];
+            *w++ = hex[c & 15];
+        } else {
+            *w++ = (char)c;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+/* The argument (expanded, when it was a template) up to its first NUL, as ModSecurity quotes
+ * it. */
+static const char *quoted_arg(apr_pool_t *p, const void *compiled)
+{
+    const str_arg_t *a = compiled;
+    return pp_ms_log_escape(p, (pp_str_t){ a->s, strlen(a->s) });
+}
+
+PP_OP_WORDS(pp_op_string_words)
+{
+    return apr_psprintf(p, "String match \"%s\" at %s.", quoted_arg(p, compiled), var);
+}
+
+PP_OP_WORDS(pp_op_within_words)
+{
+    /* An empty value matches before the argument is looked at, and is so reported. */
+    return apr_psprintf(p, "String match within \"%s\" at %s.",
+                        value.len ? quoted_arg(p, compiled) : "", var);
+}
+
+PP_OP_WORDS(pp_op_strmatch_words)
+{
+    return apr_psprintf(p, "Pattern match \"%s\" at %s.", pp_ms_log_escape(p, pp_str_from_cstr(arg)),
+                        var);
+}
+
+#define NUM_WORDS(name, word)                                                                  \
+    PP_OP_WORDS(name)                                                                          \
+    {                                                                                          \
+        return apr_psprintf(p, "Operator " word " matched %d at %s.", *(const int *)compiled,  \
+                            var);                                                              \
+    }
+NUM_WORDS(pp_op_eq_words, "EQ")
+NUM_WORDS(pp_op_ge_words, "GE")
+NUM_WORDS(pp_op_gt_words, "GT")
+NUM_WORDS(pp_op_le_words, "LE")
+NUM_WORDS(pp_op_lt_words, "LT")
+
+PP_OP_WORDS(pp_op_ipmatch_words)
+{
+    return apr_psprintf(p, "IPmatch: \"%s\" matched at %s.", pp_ms_log_escape(p, value), var);
+}
+
+PP_OP_WORDS(pp_op_ipmatchf_words)
+{
+    return apr_psprintf(p, "IPmatchFromFile: \"%s\" matched at %s.", pp_ms_log_escape(p, value),
+                        var);
+}

@@ -726,3 +726,8 @@ apr_status_t pp_op_xss_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, b
     }
     return APR_SUCCESS;
 }
+
+PP_OP_WORDS(pp_op_xss_words)
+{
+    return "detected XSS using libinjection.";
+}
