@@ -280,8 +280,9 @@ def test_fleet_redis_killed_under_load():
             bad = [r for r in results if r[1] != 200]
             assert not bad, "%d of %d requests failed: %s" % (len(bad), len(results), bad[:5])
             slowest = max(r[2] for r in results)
-            # 100 ms store timeout: nothing waits anywhere near a second on the store.
-            assert slowest < 2.0, "a request took %.2f s" % slowest
+            # At most two round trips of the 1 s timeout, plus a busy machine's slack; a hung
+            # worker would hold its request until the client's 10 s timeout.
+            assert slowest < 5.0, "a request took %.2f s" % slowest
             during = [r for r in results if killed_at + 0.1 < r[0] < restarted_at - 0.1]
             assert during, "no request while Redis was down"
             time.sleep(1.0)

@@ -101,6 +101,7 @@ static const char WRITE_LUA[] =
 
 typedef struct conn_t {
     redisContext *c;
+    unsigned epoch; /* the outage count when it was taken: older ones predate an outage */
     struct conn_t *next;
 } conn_t;
 
@@ -113,6 +114,7 @@ typedef struct {
     char sha[APR_SHA1_DIGESTSIZE * 2 + 1];
     /* outage state, under mu */
     bool down;
+    unsigned epoch; /* outages so far */
     uint64_t down_since, retry_at, backoff_us;
 } rds_t;
 
@@ -225,16 +227,22 @@ const char *pp_store_redis_open(pp_store_t *s, apr_pool_t *p)
 /* A command or connect failed. The pooled connections go too: they lead to the same server,
  * and each would fail in turn after it came back (a restarted Redis drops them all), pushing
  * the retry further out every time. Only a failed retry doubles the back-off; failures of
- * requests that were already under way when the outage began do not move it. */
-static void outage(pp_store_t *s, const char *why)
+ * requests that were already under way when the outage began do not move it, and their
+ * successes do not end it (epoch). */
+static void outage(pp_store_t *s, const char *why, unsigned epoch)
 {
     rds_t *r = s->impl;
     bool first = false;
     uint64_t now = usec_now();
     apr_thread_mutex_lock(r->mu);
+    if (epoch != r->epoch) { /* taken before the outage began: already counted */
+        apr_thread_mutex_unlock(r->mu);
+        return;
+    }
     conn_t *stale = r->free_list;
     r->free_list = NULL;
     if (!r->down) {
+        r->epoch++;
         r->down = true;
         r->down_since = now;
         r->backoff_us = 100000;
@@ -264,13 +272,13 @@ static void outage(pp_store_t *s, const char *why)
     }
 }
 
-static void recovered(pp_store_t *s)
+static void recovered(pp_store_t *s, unsigned epoch)
 {
     rds_t *r = s->impl;
     bool was = false;
     uint64_t since = 0;
     apr_thread_mutex_lock(r->mu);
-    if (r->down) {
+    if (r->down && epoch == r->epoch) {
         was = true;
         since = r->down_since;
         r->down = false;
@@ -303,13 +311,16 @@ static conn_t *take(pp_store_t *s)
         apr_thread_mutex_unlock(r->mu);
         return NULL;
     }
+    unsigned epoch = r->epoch;
     if (r->free_list) {
         c = r->free_list;
         r->free_list = c->next;
     }
     apr_thread_mutex_unlock(r->mu);
-    if (c)
+    if (c) {
+        c->epoch = epoch;
         return c;
+    }
     struct timeval tv = { s->conf.timeout_ms / 1000, (s->conf.timeout_ms % 1000) * 1000 };
     redisContext *rc = r->unix_path ? redisConnectUnixWithTimeout(r->unix_path, tv)
                                     : redisConnectWithTimeout(r->host, r->port, tv);
@@ -318,7 +329,7 @@ static conn_t *take(pp_store_t *s)
         snprintf(why, sizeof(why), "connect: %s", rc ? rc->errstr : "out of memory");
         if (rc)
             redisFree(rc);
-        outage(s, why);
+        outage(s, why, epoch);
         return NULL;
     }
     redisSetTimeout(rc, tv);
@@ -326,7 +337,7 @@ static conn_t *take(pp_store_t *s)
         const char *argv[] = { "AUTH", r->password };
         if (!simple_ok(rc, 2, argv)) {
             redisFree(rc);
-            outage(s, "AUTH refused or timed out");
+            outage(s, "AUTH refused or timed out", epoch);
             return NULL;
         }
     }
@@ -336,7 +347,7 @@ static conn_t *take(pp_store_t *s)
         const char *argv[] = { "SELECT", db };
         if (!simple_ok(rc, 2, argv)) {
             redisFree(rc);
-            outage(s, "SELECT failed");
+            outage(s, "SELECT failed", epoch);
             return NULL;
         }
     }
@@ -346,23 +357,33 @@ static conn_t *take(pp_store_t *s)
         return NULL;
     }
     c->c = rc;
+    c->epoch = epoch;
     return c;
 }
 
 static void give_back(pp_store_t *s, conn_t *c, bool ok, const char *why)
 {
     rds_t *r = s->impl;
+    unsigned epoch = c->epoch;
     if (!ok) {
         redisFree(c->c);
         free(c);
-        outage(s, why);
+        outage(s, why, epoch);
         return;
     }
     apr_thread_mutex_lock(r->mu);
-    c->next = r->free_list;
-    r->free_list = c;
+    bool stale = epoch != r->epoch; /* from before an outage: its server may be gone */
+    if (!stale) {
+        c->next = r->free_list;
+        r->free_list = c;
+    }
     apr_thread_mutex_unlock(r->mu);
-    recovered(s);
+    if (stale) {
+        redisFree(c->c);
+        free(c);
+        return;
+    }
+    recovered(s, epoch);
 }
 
 static const char *hkey(apr_pool_t *p, const pp_store_t *s, const pp_store_rec_t *r)
