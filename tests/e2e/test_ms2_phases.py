@@ -19,6 +19,7 @@ each phase sees and where it runs:
   it is not (a phase-4 deny of an image/png still answers with its status);
 - phase 5 runs after every interception and sees the request headers and body, the final
   status, RESPONSE_BODY when it was held, and Content-Type (phase 4 does not);
+- allow, allow:request and allow:phase skip the phases ModSecurity skips (phase 5 still runs);
 - redirect in phases 1 and 3 and drop in phases 1 and 4 answer alike (status, Location, a
   closed connection);
 - DetectionOnly runs every rule and disrupts nothing ("Warning." lines, the handler's status);
@@ -73,6 +74,10 @@ SecRule REQUEST_HEADERS:X-R1 "^go$" "id:117,phase:1,redirect:http://127.0.0.1/el
 SecRule REQUEST_HEADERS:X-D1 "^go$" "id:118,phase:1,drop,msg:'phase 1 drop'"
 SecRule REQUEST_HEADERS:X-R3 "^go$" "id:317,phase:3,redirect:http://127.0.0.1/elsewhere,msg:'phase 3 redirect'"
 SecRule REQUEST_HEADERS:X-D4 "^go$" "id:414,phase:4,drop,msg:'phase 4 drop'"
+SecRule REQUEST_HEADERS:X-A "^all$" "id:119,phase:1,allow,msg:'phase 1 allow'"
+SecRule REQUEST_HEADERS:X-A "^request$" "id:120,phase:1,allow:request,msg:'phase 1 allow:request'"
+SecRule REQUEST_HEADERS:X-A "^phase$" "id:121,phase:1,allow:phase,msg:'phase 1 allow:phase'"
+SecRule REQUEST_HEADERS:X-A3 "^all$" "id:318,phase:3,allow,msg:'phase 3 allow'"
 SecRule RESPONSE_STATUS "@rx ." "id:115,phase:1,pass,log,msg:'phase 1 sees RESPONSE_STATUS'"
 SecRule RESPONSE_HEADERS "@rx ." "id:116,phase:1,pass,log,msg:'phase 1 sees RESPONSE_HEADERS'"
 SecRule RESPONSE_STATUS "@rx ." "id:215,phase:2,pass,log,msg:'phase 2 sees RESPONSE_STATUS'"
@@ -133,6 +138,12 @@ REQUESTS = [
     ("r3", "GET", "static/index.html", {"X-R3": "go"}, None),
     ("d1", "GET", "static/index.html", {"X-D1": "go"}, None),
     ("d4", "GET", "cgi/page.py", {"X-D4": "go"}, None),
+    ("a1", "GET", "cgi/page.py?say=secret", {"X-A": "all", "X-P2": "deny", "X-P5": "1"}, None),
+    ("a1b", "GET", "static/index.html", {"X-A": "all", "X-P3": "deny"}, None),
+    ("a2", "GET", "static/index.html", {"X-A": "request", "X-P2": "deny"}, None),
+    ("a2b", "GET", "static/index.html", {"X-A": "request", "X-P3": "deny"}, None),
+    ("a3b", "GET", "static/index.html", {"X-A": "phase", "X-P2": "deny"}, None),
+    ("a4", "GET", "cgi/page.py?say=secret", {"X-A3": "all", "X-P4": "deny"}, None),
     ("auth1", "GET", "auth/x", {"X-P1": "deny"}, None),
     ("auth413", "POST", "auth/x", FORM, "a=" + "x" * 20000),
     ("auth2", "GET", "auth/x", {"X-P5": "1"}, None),
@@ -312,6 +323,11 @@ def test_phases_match_modsecurity():
     assert status["rw"] == 302 and status["rwdeny"] == 409 and status["auth413"] == 413, status
     assert status["r1"] == status["r3"] == 302 and isinstance(status["d1"], str), status
     assert isinstance(status["d4"], str), status
+    # allow: phases 2-4 skipped; allow:request: phase 2 only; allow:phase: the rest of phase 1;
+    # allow in phase 3: phase 4 skipped.
+    assert [status[t] for t in ("a1", "a1b", "a2", "a2b", "a3b", "a4")] == \
+        [200, 200, 200, 429, 409, 200], status
+    assert "115" not in ids["a3b"] and "515" in ids["a1"], ids
 
 
 def test_detection_only_matches_modsecurity():
