@@ -229,6 +229,7 @@ LIVE_VARIABLES = [
     ("ARGS_NAMES:y", (1, 2)), ("ARGS_NAMES:/^[xa]/", (2,)), ("ARGS_NAMES|!ARGS_NAMES:x", (1,)),
     ("ARGS_GET_NAMES:Y", (1,)), ("ARGS_POST_NAMES:A", (2,)), ("REQUEST_HEADERS_NAMES:x-h", (1,)),
     ("REQUEST_COOKIES_NAMES:C1", (1,)), ("RESPONSE_HEADERS_NAMES:etag", (3,)),
+    ("GEO:COUNTRY_CODE", (1,)), ("&GEO", (2,)), ("&MATCHED_VARS", (2,)),
     # the response as Apache has it: r->status_line or the standard one, r->content_type and
     # r->clength (0 until a handler sets it), not the headers
     ("STATUS_LINE", (3, 4)), ("RESPONSE_STATUS", (3,)), ("RESPONSE_PROTOCOL", (3,)),

@@ -115,6 +115,12 @@ apr_status_t pp_var_field_pairs(pp_tx_t *tx, const pp_target_t *t, apr_array_hea
     return APR_SUCCESS;
 }
 
+/* A collection that is always empty here (GEO: @geoLookup never fills it). */
+apr_status_t pp_var_none(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
+{
+    return APR_SUCCESS;
+}
+
 apr_status_t pp_var_constant(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     switch (t->var->data) {

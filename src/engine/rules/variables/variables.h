@@ -22,6 +22,7 @@ apr_status_t pp_var_fields_icase(pp_tx_t *tx, const pp_target_t *t, apr_array_he
 apr_status_t pp_var_field_names(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_field_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_field_pairs(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
+apr_status_t pp_var_none(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_constant(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_env(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);
 apr_status_t pp_var_time(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out);

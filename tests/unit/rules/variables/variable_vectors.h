@@ -243,6 +243,7 @@ static const var_vector_t var_vectors[] = {
     { "USER", "x", GET_REQ, NULL, "" },
     { "USERID", NULL, GET_REQ, NULL, "" },
     { "WEBAPPID", NULL, GET_REQ, NULL, "default" },
+    { "GEO", "COUNTRY_CODE", GET_REQ, NULL, "" },
     { "XML", "/*", POST_REQ, NULL, "" }, /* not selected: no document (tests/unit/body/test_xml.c) */
     { "XML", NULL, POST_REQ, NULL, "" },
 };
