@@ -156,6 +156,15 @@ SecRequestBodyLimitAction Reject
         ("detection only early", "POST", ECHO, form(2000, 0), FORM, False),
         ("detection only late", "POST", ECHO, form(2000, 1500), FORM, False),
     ]),
+    ("cookie v1", r"""
+SecRuleEngine On
+SecCookieFormat 1
+""", [
+        ("v1 plain", "GET", ECHO, None, {"Cookie": "$Version=1; a=1; b=2"}, False),
+        ("v1 quoted", "GET", ECHO, None, {"Cookie": "$Version=1; a=\"x y\"; b=\"2\""}, False),
+        ("v1 comma", "GET", ECHO, None, {"Cookie": "$Version=1; a=1, b=2"}, False),
+        ("v1 path", "GET", ECHO, None, {"Cookie": "$Version=1; b=2; $Path=/"}, False),
+    ]),
     ("partial detection", r"""
 SecRuleEngine DetectionOnly
 SecRequestBodyAccess On

@@ -180,6 +180,7 @@ extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1], pp
     pp_range_0_3600000[1];
 extern const pp_range_t pp_range_1_1000[1];
 extern const pp_range_t pp_range_0_2592000[1];
+extern const apr_int64_t pp_size_max_1gib[1]; /* SecResponseBodyLimit's hard limit (1 GiB) */
 
 /* set_ms2.c: the ModSecurity 2.x directives that need more than a generic setter. */
 const char *pp_set_char(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);

@@ -22,6 +22,7 @@ const pp_range_t pp_range_1_3600[1] = { { 1, 3600 } };
 const pp_range_t pp_range_1_max[1] = { { 1, INT_MAX } };
 const pp_range_t pp_range_0_3600000[1] = { { 0, 3600000 } };
 const pp_range_t pp_range_1_1000[1] = { { 1, 1000 } };
+const apr_int64_t pp_size_max_1gib[1] = { APR_INT64_C(1073741824) };
 
 #define SLOT_NONE PP_SLOT_NONE
 #define SLOT_INT PP_SLOT_INT
@@ -194,6 +195,10 @@ const char *pp_set_size(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, c
     apr_int64_t v;
     if (!pp_parse_int64(argv[0], &v) || v < 1 || v > (APR_INT64_C(1) << 40))
         return apr_psprintf(ctx->tp, "%s: \"%s\" is not a number of bytes", ctx->name, argv[0]);
+    /* extra, when given, is the largest value allowed (ModSecurity's hard limits). */
+    if (extra && v > *(const apr_int64_t *)extra)
+        return apr_psprintf(ctx->tp, "%s: %s is over the limit of %" APR_INT64_T_FMT " bytes",
+                            ctx->name, argv[0], *(const apr_int64_t *)extra);
     *(apr_int64_t *)slot = v;
     return NULL;
 }

@@ -177,6 +177,7 @@ static const directive_vector_t directive_vectors[] = {
     { "SecResponseBodyAccess", "maybe", "SecResponseBodyAccess: \"maybe\" is not On or Off", NULL },
     { "SecResponseBodyLimit", "524288", NULL, "524288" },
     { "SecResponseBodyLimit", "0", "SecResponseBodyLimit: \"0\" is not a number of bytes", NULL },
+    { "SecResponseBodyLimit", "1073741825", "SecResponseBodyLimit: 1073741825 is over the limit of 1073741824 bytes", NULL },
     { "SecResponseBodyLimitAction", "Reject", NULL, "0" },
     { "SecResponseBodyLimitAction", "processpartial", NULL, "1" },
     { "SecResponseBodyLimitAction", "Drop", "SecResponseBodyLimitAction: \"Drop\" is not one of Reject or ProcessPartial", NULL },
