@@ -256,13 +256,17 @@ def compare(name, config, requests, differences):
 
 def test_recommended_and_crs_setup_load():
     """Debian's recommended configuration and CRS's crs-setup.conf, unchanged, pass
-    `apache2 -t` with Parapet (unicode.mapping is resolved next to the recommended file)."""
+    `apache2 -t` with Parapet, with the CRS rule files after them (unicode.mapping is resolved
+    next to the recommended file). Then, with only the log and data paths moved into the test's
+    root, the same configuration starts and answers: the embedded store opens in SecDataDir."""
     if not (os.path.exists(RECOMMENDED) and os.path.exists(CRS_SETUP)):
         raise Skip("modsecurity-crs / libapache2-mod-security2 configuration not installed")
-    files = {"modsecurity/modsecurity.conf": open(RECOMMENDED).read(),
-             "modsecurity/unicode.mapping": open("/etc/modsecurity/unicode.mapping").read()}
-    srv = Apache(snippet="Include @ROOT@/modsecurity/modsecurity.conf\nInclude %s\n" % CRS_SETUP,
-                 files=files, name="ms2rec")
+    rec = open(RECOMMENDED).read()
+    mapping = open("/etc/modsecurity/unicode.mapping").read()
+    rules = "/usr/share/modsecurity-crs/rules/*.conf"
+    files = {"modsecurity/modsecurity.conf": rec, "modsecurity/unicode.mapping": mapping}
+    snippet = "Include @ROOT@/modsecurity/modsecurity.conf\nInclude %s\n" % CRS_SETUP
+    srv = Apache(snippet=snippet + "Include %s\n" % rules, files=files, name="ms2rec")
     srv.prepare()
     try:
         rc, out = srv.configtest()
@@ -270,6 +274,26 @@ def test_recommended_and_crs_setup_load():
         srv.cleanup_files()
     if rc != 0:
         raise AssertionError("apache2 -t failed (%d):\n%s" % (rc, out))
+
+    live = rec.replace("/var/log/apache2/modsec_audit.log", "@ROOT@/logs/modsec_audit.log")
+    live = live.replace("SecDataDir /tmp/", "SecDataDir @ROOT@/data").replace(
+        "SecTmpDir /tmp/", "SecTmpDir @ROOT@/data")
+    assert live.count("@ROOT@") == 3, "the recommended file changed: adapt the test"
+    files["modsecurity/modsecurity.conf"] = live
+    srv = Apache(snippet=snippet, files=files, name="ms2rec-live")
+    srv.prepare()
+    conf = srv.path("modsecurity/modsecurity.conf")
+    conf.write_text(conf.read_text().replace("@ROOT@", str(srv.root)))
+    srv.start()
+    try:
+        resp = srv.request("POST", ECHO + "?q=%u0041", body=b"a=1&b=2", headers=FORM)
+        if resp.status != 200 or body_seen(resp) != (7, hashlib.sha256(b"a=1&b=2").hexdigest()):
+            raise AssertionError("recommended configuration: %d %r" % (resp.status, resp.body))
+        time.sleep(0.3)
+        if not srv.path("data/parapet-collections.lmdb").exists():
+            raise AssertionError("no embedded store in SecDataDir:\n" + srv.error_log())
+    finally:
+        srv.stop()
 
 
 def audit_run(load_parapet):
