@@ -112,11 +112,14 @@ static apr_status_t close_own(void *data)
     return APR_SUCCESS;
 }
 
-/* Records the first failure and gives the file's space back now rather than with the pool. */
+/* Records the first failure and gives the file's space back now rather than with the pool:
+ * while the body is still arriving (a full disk recovers while the rest is drained). Once
+ * pp_buffer_sync has handed out a view of the descriptor, it stays open until the pool ends, so
+ * its number is never reused under a reader that still holds the view. */
 static apr_status_t fail(pp_buffer_t *b, apr_status_t rv)
 {
     b->error = rv;
-    if (b->fd >= 0) {
+    if (b->fd >= 0 && !b->file) {
         if (b->spool) {
             pp_spool_discard(b->spool);
         } else {
