@@ -8,7 +8,14 @@ SecRequestBodyLimit: a body over 12.5 MiB is refused with 413 by its Content-Len
 byte is kept, or, chunked, when the bytes pass the limit; the rest is not read or spooled
 (attack run D9: 200 MB spooled before a 403). A rule that reads only the request line refuses
 the request before the body is read at all.
+
+The spool: the bodies of one keep-alive connection go to one nameless file in turn, and each
+reaches the application exactly as sent, never with the previous body's bytes.
 """
+import hashlib
+import http.client
+import json
+import os
 import re
 import socket
 import time
@@ -156,3 +163,63 @@ def test_query_rule_refuses_before_the_body(srv):
     expect("code 403" in text and "SecRequestBodyLimit" not in text,
            "refused by the wrong check:\n%s" % text[-2000:])
     expect(not list(srv.path("data").iterdir()), "spool files left behind")
+
+
+def spool_files(srv):
+    """The nameless spool files Apache's processes hold in SecUploadDir: (target, size)."""
+    data = str(srv.path("data")) + "/"
+    found = []
+    for pid in [srv.proc.pid] + srv.children():
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            path = "/proc/%d/fd/%s" % (pid, fd)
+            try:
+                target = os.readlink(path)
+                if target.startswith(data) and target.endswith(" (deleted)"):
+                    found.append((target, os.stat(path).st_size))
+            except OSError:
+                continue
+    return found
+
+
+@LIMITS.test
+def test_keepalive_bodies_share_a_spool_but_never_its_contents(srv):
+    # One keep-alive connection: a 300 KiB body (spilled), a shorter 150 KiB one (spilled into
+    # the same file, over the first one's bytes), a 20 KiB one (in memory). Each must reach
+    # the application exactly as sent, never with the previous body's tail, and between
+    # requests the file holds no more than the last body.
+    octets = {"Content-Type": "application/octet-stream"}
+    bodies = [os.urandom(300 * KiB), os.urandom(150 * KiB), os.urandom(20 * KiB)]
+    # What the connection's file holds once each request has ended (its pool is destroyed
+    # just after the answer is written, so this is waited for; briefly: KeepAliveTimeout is 5 s).
+    held = [len(bodies[0]), len(bodies[1]), len(bodies[1])]
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    seen = []
+    try:
+        for body, size in zip(bodies, held):
+            conn.request("POST", "/cgi-bin/echo.py", body=body, headers=octets)
+            resp = conn.getresponse()
+            answer = json.loads(resp.read())
+            expect(resp.status == 200, "status %d" % resp.status)
+            expect(answer["body_length"] == len(body) and
+                   answer["body_sha256"] == hashlib.sha256(body).hexdigest(),
+                   "a %d-byte body reached the application as %d bytes (sha %s)"
+                   % (len(body), answer["body_length"], answer["body_sha256"][:12]))
+            wait_for(lambda: [f[1] for f in spool_files(srv)] == [size], timeout=2)
+            seen.append(spool_files(srv))
+    finally:
+        conn.close()
+    for i, (files, size) in enumerate(zip(seen, held)):
+        expect([f[1] for f in files] == [size],
+               "after body %d the connection should hold one file of %d bytes: %s"
+               % (i + 1, size, files))
+    expect(seen[0][0][0] == seen[1][0][0] == seen[2][0][0],
+           "the connection's bodies went to different files: %s" % seen)
+    expect(not list(srv.path("data").iterdir()), "named files in SecUploadDir")
+    left = wait_for(lambda: not spool_files(srv), timeout=10)
+    expect(left, "the spool outlived its connection: %s" % spool_files(srv))
+    print("    keep-alive: 300 KiB, 150 KiB, 20 KiB bodies byte-identical; one spool %s"
+          % seen[1][0][0].split("/")[-1])
