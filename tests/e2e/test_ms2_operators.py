@@ -163,6 +163,19 @@ def crs_cases():
         "lfi-os-files.data", "restricted-files.data")]
 
 
+def rx_values(rng):
+    """Newlines where '.' and '$' decide (ModSecurity: PCRE_DOTALL | PCRE_DOLLAR_ENDONLY)."""
+    vals = [b"", b"xy", b"x\ny", b"x\ry", b"xzy", b"a\nb", b"ab\n", b"b\n", b"\nb", b"a\n\nb",
+            b"union\nselect", b"union select", b"x\x00y"]
+    vals += [rand_str(rng, b"abxy\n\r ", 0, 6) for _ in range(60)]
+    return vals
+
+
+def rx_cases():
+    return [("rx", a) for a in ("x.y", "^a.*b$", "b$", "^b", "a.b", "(?m)^b$", "(?-s)x.y",
+                                "union.select", "^.{3}$", "x[^z]y")]
+
+
 def unescape_log(s):
     out, i = bytearray(), 0
     while i < len(s):
@@ -261,6 +274,7 @@ def test_operators_match_modsecurity():
              + [("pmf", " ".join(pmf_files(rng, tmp)[:2])),
                 ("unconditionalMatch", ""), ("noMatch", "")], pm_vals),
             (crs_cases(), crs_values(rng)),
+            (rx_cases(), rx_values(rng)),
         ]
         theirs = oracle(groups)
         differences, compared, matches = [], 0, 0

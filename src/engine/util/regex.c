@@ -55,6 +55,8 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     uint32_t opts = PCRE2_DOLLAR_ENDONLY;
     if (flags & PP_RX_ICASE)
         opts |= PCRE2_CASELESS;
+    if (flags & PP_RX_DOTALL)
+        opts |= PCRE2_DOTALL;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &errcode,
                                      &erroff, NULL);
     if (!code) {

@@ -91,6 +91,7 @@ typedef struct pp_regex_t pp_regex_t;
 typedef struct pp_rx_needs_t pp_rx_needs_t;
 
 #define PP_RX_ICASE 1u
+#define PP_RX_DOTALL 2u /* '.' matches a newline too (ModSecurity 2's PCRE_DOTALL) */
 
 /* Compiles pattern into cp (code freed by a cp cleanup). NULL on error with *err set to a
  * message in cp that carries PCRE2's text and the offset. */

@@ -15,9 +15,11 @@ static const char *compile(apr_pool_t *cp, const char *arg, unsigned flags, void
     return NULL;
 }
 
+/* ModSecurity 2 compiles with PCRE_DOTALL | PCRE_DOLLAR_ENDONLY (reference §8.2): '.' matches
+ * a newline, '$' only the very end. */
 const char *pp_op_rx_parse(apr_pool_t *cp, const char *arg, void **compiled)
 {
-    return compile(cp, arg, 0, compiled);
+    return compile(cp, arg, PP_RX_DOTALL, compiled);
 }
 
 const char *pp_op_rx19_parse(apr_pool_t *cp, const char *arg, void **compiled)

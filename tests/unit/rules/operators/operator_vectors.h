@@ -115,6 +115,7 @@ static const op_vector_t op_vectors[] = {
     OPV("rx",   "^abc$",        "abc",                 true),
     OPV("rx",   "^abc$",        "ABC",                 false), /* rx is case-sensitive */
     OPV("rx",   "^abc$",        "abc\n",               false), /* $ is the very end (DOLLAR_ENDONLY) */
+    OPV("rx",   "x.y",          "x\ny",                true),  /* . matches a newline (DOTALL) */
     OPV("rx",   "a\\x00b",      "a\0b",                true),  /* values may hold NUL */
     OPV("rx",   "select.+from", "xx select * from t", true),
     OPV("rx",   "select.+from", "selectfrom",          false),
