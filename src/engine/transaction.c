@@ -170,8 +170,9 @@ static bool parse_request_head(pp_tx_t *tx)
         return false;
     }
     if (tx->query.len)
-        pp_urlencoded_parse_sep(tx->pool, tx->query, pp_cfg_argument_separator(tx->cfg), tx->args,
-                                &tx->urlencoded_errors);
+        /* With 2.x rules, as ModSecurity 2 splits ("a&&b": an empty argument between). */
+        (pp_cfg_has_rules2(tx->cfg, PP_PHASE_NONE) ? pp_urlencoded_parse2 : pp_urlencoded_parse_sep)(
+            tx->pool, tx->query, pp_cfg_argument_separator(tx->cfg), tx->args, &tx->urlencoded_errors);
     tx->query_arg_count = tx->args->nelts;
     tx->args_combined = tx->query;
     tx->content_type = header_get(tx, "Content-Type");

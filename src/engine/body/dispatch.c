@@ -467,8 +467,8 @@ static apr_status_t urlencoded_finish(pp_tx_t *tx)
         refuse_nofiles(tx, pp_buffer_length(tx->body));
         return APR_SUCCESS;
     }
-    pp_urlencoded_parse_sep(tx->pool, body, pp_cfg_argument_separator(tx->cfg), tx->args,
-                            &tx->urlencoded_errors);
+    (pp_cfg_has_rules2(tx->cfg, PP_PHASE_NONE) ? pp_urlencoded_parse2 : pp_urlencoded_parse_sep)(
+        tx->pool, body, pp_cfg_argument_separator(tx->cfg), tx->args, &tx->urlencoded_errors);
     pp_tx_changed(tx, PP_SRC_ARGS);
     if (pp_fields_nul_name(tx->args, tx->query_arg_count, false)) {
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY,

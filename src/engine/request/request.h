@@ -28,6 +28,11 @@ apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t 
 /* As pp_urlencoded_parse with sep (SecArgumentSeparator) in place of '&'. */
 apr_status_t pp_urlencoded_parse_sep(apr_pool_t *p, pp_str_t in, char sep,
                                      apr_array_header_t *out, unsigned *bad_escapes);
+/* As pp_urlencoded_parse_sep, split as ModSecurity 2.9 splits: an empty piece is an argument
+ * with an empty name and value too ("a=1&&b=2" has three, "&" one), except an empty last one
+ * ("a=1&" has one). */
+apr_status_t pp_urlencoded_parse2(apr_pool_t *p, pp_str_t in, char sep,
+                                  apr_array_header_t *out, unsigned *bad_escapes);
 
 /* True when a field from index `from` on has a name with a NUL byte in it, or (with
  * encoded_too) a "%00" that the application will decode into one (PHP decodes cookie names).

@@ -80,8 +80,8 @@ apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t 
     return pp_urlencoded_parse_sep(p, in, '&', out, bad_escapes);
 }
 
-apr_status_t pp_urlencoded_parse_sep(apr_pool_t *p, pp_str_t in, char sep,
-                                     apr_array_header_t *out, unsigned *bad_escapes)
+static apr_status_t parse(apr_pool_t *p, pp_str_t in, char sep, apr_array_header_t *out,
+                          unsigned *bad_escapes, bool keep_empty)
 {
     if (!out || out->elt_size != sizeof(pp_field_t))
         return APR_EINVAL;
@@ -90,13 +90,25 @@ apr_status_t pp_urlencoded_parse_sep(apr_pool_t *p, pp_str_t in, char sep,
     while (start < in.len) {
         const char *amp = memchr(in.data + start, sep, in.len - start);
         apr_size_t end = amp ? (apr_size_t)(amp - in.data) : in.len;
-        if (end > start)
+        if (end > start || keep_empty)
             add_item(p, in.data + start, end - start, out, &bad);
         start = end + 1;
     }
     if (bad_escapes)
         *bad_escapes += bad;
     return APR_SUCCESS;
+}
+
+apr_status_t pp_urlencoded_parse_sep(apr_pool_t *p, pp_str_t in, char sep,
+                                     apr_array_header_t *out, unsigned *bad_escapes)
+{
+    return parse(p, in, sep, out, bad_escapes, false);
+}
+
+apr_status_t pp_urlencoded_parse2(apr_pool_t *p, pp_str_t in, char sep,
+                                  apr_array_header_t *out, unsigned *bad_escapes)
+{
+    return parse(p, in, sep, out, bad_escapes, true);
 }
 
 bool pp_fields_nul_name(const apr_array_header_t *a, int from, bool encoded_too)

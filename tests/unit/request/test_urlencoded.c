@@ -113,6 +113,28 @@ static void test_parse_appends_and_adds_count(void **state)
     assert_int_equal(out->nelts, 4);
 }
 
+/* ModSecurity 2's splitting: empty pieces are arguments, an empty last one is not (observed
+ * with 2.9.7: "a&&b" 3, "&a=1" 2, "a=1&" 1, "&" 1, "&&" 2, "" 0). */
+static void test_parse2_keeps_empty_pieces(void **state)
+{
+    static const struct { const char *in; int n; } cases[] = {
+        { "a&&b", 3 }, { "&a=1", 2 }, { "a=1&", 1 }, { "&", 1 }, { "&&", 2 }, { "", 0 },
+        { "a=1&&&b=2", 4 }, { "=&=", 2 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        apr_array_header_t *out = apr_array_make(pool, 2, sizeof(pp_field_t));
+        assert_int_equal(pp_urlencoded_parse2(pool, (pp_str_t){ cases[i].in, strlen(cases[i].in) }, '&', out, NULL),
+                         APR_SUCCESS);
+        if (out->nelts != cases[i].n)
+            fail_msg("%s: %d arguments, expected %d", cases[i].in, out->nelts, cases[i].n);
+    }
+    apr_array_header_t *out = apr_array_make(pool, 2, sizeof(pp_field_t));
+    assert_int_equal(pp_urlencoded_parse2(pool, PP_STR("a&&b"), '&', out, NULL), APR_SUCCESS);
+    assert_int_equal(APR_ARRAY_IDX(out, 1, pp_field_t).name.len, 0);
+    assert_int_equal(APR_ARRAY_IDX(out, 1, pp_field_t).value.len, 0);
+    (void)state;
+}
+
 /* SecArgumentSeparator: the named character splits, '&' is then data. */
 static void test_parse_other_separator(void **state)
 {
@@ -191,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_parse_vectors),
         cmocka_unit_test(test_parse_appends_and_adds_count),
         cmocka_unit_test(test_parse_other_separator),
+        cmocka_unit_test(test_parse2_keeps_empty_pieces),
         cmocka_unit_test(test_parse_rejects_wrong_array),
         cmocka_unit_test(test_url_decode_vectors),
         cmocka_unit_test(test_url_decode_null_input),
