@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <apr_sha1.h>
 #include <apr_strings.h>
 #include <lmdb.h>
 
@@ -88,9 +89,24 @@ const char *pp_store_embedded_open(pp_store_t *s, apr_pool_t *p)
     return NULL;
 }
 
+/* "PREFIXNAME:key"; a key LMDB cannot hold (over its 511-byte limit: a long session cookie)
+ * becomes "PREFIXNAME:#" and the SHA-1 of the key in hex (the record's KEY keeps the key). */
 static const char *rec_key(apr_pool_t *p, const pp_store_rec_t *r, size_t *len)
 {
+    const emb_t *e = r->store->impl;
     const char *k = apr_pstrcat(p, r->store->conf.prefix, r->name, ":", r->key, NULL);
+    *len = strlen(k);
+    if (*len <= (size_t)mdb_env_get_maxkeysize(e->env))
+        return k;
+    unsigned char d[APR_SHA1_DIGESTSIZE];
+    apr_sha1_ctx_t ctx;
+    apr_sha1_init(&ctx);
+    apr_sha1_update(&ctx, r->key, (unsigned int)strlen(r->key));
+    apr_sha1_final(d, &ctx);
+    char hex[2 * APR_SHA1_DIGESTSIZE + 1];
+    for (int i = 0; i < APR_SHA1_DIGESTSIZE; i++)
+        apr_snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    k = apr_pstrcat(p, r->store->conf.prefix, r->name, ":#", hex, NULL);
     *len = strlen(k);
     return k;
 }

@@ -310,6 +310,36 @@ static void test_local_view_and_pipelined_load(void **state)
     }
 }
 
+/* A key longer than LMDB takes (511 bytes; a session cookie an attacker makes long) still
+ * counts on both stores, and two long keys that differ only at the end stay apart. */
+static void test_long_keys(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_store_t *stores[2] = { open_embedded(p, "long.lmdb"), open_redis(p, tcp_uri(p), "l:", 500, NULL) };
+    char *a = apr_palloc(p, 4001), *b = apr_palloc(p, 4001);
+    memset(a, 'k', 4000);
+    a[4000] = 0;
+    memcpy(b, a, 4001);
+    b[3999] = 'z';
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 3; i++) {
+            pp_store_rec_t *r[2];
+            const char *names[] = { "session", "session" }, *keys[] = { a, b };
+            assert_int_equal(pp_store_load_many(stores[k], p, 2, names, keys, 600, 7000 + i, r),
+                             PP_STORE_OK);
+            assert_string_equal(pp_store_get(r[0], "KEY"), a);
+            pp_store_add(r[0], "n", 1);
+            pp_store_add(r[1], "n", 10);
+            assert_int_equal(pp_store_commit(stores[k], 2, r, 7000 + i), PP_STORE_OK);
+        }
+        pp_store_rec_t *r;
+        assert_int_equal(pp_store_load(stores[k], p, "session", a, 600, 7010, &r), PP_STORE_OK);
+        assert_string_equal(pp_store_get(r, "n"), "3");
+        assert_int_equal(pp_store_load(stores[k], p, "session", b, 600, 7010, &r), PP_STORE_OK);
+        assert_string_equal(pp_store_get(r, "n"), "30");
+    }
+}
+
 /* Prefixes keep two sites apart on one Redis. */
 static void test_prefix_separates_sites(void **state)
 {
@@ -573,6 +603,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_redis_unix, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_local_view_and_pipelined_load, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_prefix_separates_sites, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_long_keys, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_exact_embedded_processes_threads, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_exact_redis_two_servers, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_embedded_flood_bounded, pp_test_pool_setup, pp_test_pool_teardown),
