@@ -37,7 +37,7 @@ import re
 import socket
 import time
 
-from harness import Apache, Skip, wait_for
+from harness import Apache, Skip, configtest, wait_for
 
 MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 MODULES = ("mpm_event", "authz_core", "mime", "dir", "alias", "cgid", "env", "setenvif",
@@ -362,6 +362,43 @@ def test_engine_on_only_in_a_location_matches_modsecurity():
     status, hits = compare(SPLIT_REQUESTS, run(SPLIT_RULES, None, SPLIT_REQUESTS, False),
                            run(SPLIT_RULES, None, SPLIT_REQUESTS, True))
     assert status["s1"] == 404 and status["s2"] == 409, status
+
+
+# Phase 5 takes pass, allow and allow:request only, also when the disruptive action is
+# inherited; ModSecurity refuses the rest at start-up.
+PHASE5_CONFIGS = [
+    ('SecRule ARGS "x" "id:1,phase:5,deny"', False),
+    ('SecDefaultAction "phase:2,deny,log"\nSecRule ARGS "x" "id:1,phase:5"', False),
+    ('SecDefaultAction "phase:2,deny,log"\nSecRule ARGS "x" "id:1,phase:5,block"', False),
+    ('SecDefaultAction "phase:2,deny,log"\nSecAction "id:1,phase:5,nolog"', False),
+    ('SecRule ARGS "x" "id:1,phase:5,drop"', False),
+    ('SecRule ARGS "x" "id:1,phase:5,redirect:http://127.0.0.1/"', False),
+    ('SecRule ARGS "x" "id:1,phase:5,allow:phase"', False),
+    ('SecRule ARGS "x" "id:1,phase:5,chain,deny"\nSecRule ARGS "y" "t:none"', False),
+    ('SecRule ARGS "x" "id:1,phase:5,allow"', True),
+    ('SecRule ARGS "x" "id:1,phase:5,allow:request"', True),
+    ('SecRule ARGS "x" "id:1,phase:5,pass"', True),
+    ('SecDefaultAction "phase:5,deny,log"\nSecRule ARGS "x" "id:1,phase:2"', True),
+]
+
+
+def test_phase5_disruptive_actions_refused_like_modsecurity():
+    need_modsecurity()
+    differences = []
+    for rules, accepted in PHASE5_CONFIGS:
+        got = []
+        for parapet in (False, True):
+            conf = "SecRuleEngine On\n" + rules + "\n"
+            if not parapet:
+                conf = "LoadModule security2_module %s\n" % MODSEC_SO + conf
+            rc, out = configtest(conf, load_parapet=parapet)
+            got.append(rc == 0)
+            if rc != 0 and parapet and "logging phase" not in out:
+                differences.append("%r: refused for another reason: %s" % (rules, out[-300:]))
+        if got != [accepted, accepted]:
+            differences.append("%r: accepted by modsecurity %s, parapet %s (expected %s)"
+                               % (rules, got[0], got[1], accepted))
+    assert not differences, "\n  ".join(differences)
 
 
 def test_virtual_hosts_match_modsecurity():

@@ -304,6 +304,14 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     rule->base = base;
     rule->id = b.as->id;
     rule->effective = pp_actionset_merge(ctx->cp, base, b.as);
+    /* Phase 5 takes pass, allow and allow:request only, inherited from SecDefaultAction too:
+     * ModSecurity 2.9.7 refuses the rest at start-up (tests/e2e/test_ms2_phases.py). */
+    int d = rule->effective->disruptive;
+    if (phase == PP_PHASE_LOGGING && !starter && d != PP_ACTION_PASS && d != PP_ACTION_ALLOW &&
+        d != PP_ACTION_ALLOW_REQUEST)
+        return apr_psprintf(ctx->tp, "%s id %s: disruptive actions cannot be specified in the "
+                            "logging phase (phase 5 takes pass, allow or allow:request)",
+                            rule->directive, b.as->id);
     rule->run = (const pp_rule_action_t *)b.run->elts;
     rule->nrun = (unsigned)b.run->nelts;
     rule->tags = (const char *const *)b.tags->elts;
