@@ -302,7 +302,7 @@ pp_store_rec_t *pp_store_rec_create(pp_store_t *s, apr_pool_t *p, const char *na
     r->dname = apr_pstrdup(p, name);
     r->name = pp_store_upper(p, name);
     r->key = apr_pstrdup(p, key);
-    r->timeout = timeout_s > 0 ? timeout_s : 3600;
+    r->timeout = timeout_s >= 0 ? timeout_s : 3600; /* 0: gone at once, as in ModSecurity */
     r->touched = apr_array_make(p, 4, sizeof(const char *));
     r->orig = apr_array_make(p, 2, sizeof(pp_sfield_t));
     r->ops = apr_array_make(p, 4, sizeof(pp_sop_t));
