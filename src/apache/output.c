@@ -92,6 +92,9 @@ static apr_status_t abort_response(ap_filter_t *f, apr_bucket_brigade *bb)
     return AP_FILTER_ERROR;
 }
 
+/* Most a Range request's held response is copied to be answered as a range (206). */
+#define RANGE_WHOLE_MAX (4 * 1024 * 1024)
+
 /* Sends the engine's copy of the response on, one chunk per brigade, then EOS when the copy is
  * the whole response. A copy that cannot be read back whole is answered with 500 while nothing
  * has been sent, else broken off. */
@@ -102,6 +105,10 @@ static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx, bool eos)
     apr_status_t rv;
     const char *data;
     apr_size_t len;
+
+    /* A Range request is answered by the byterange filter after us only from one brigade. */
+    bool whole = eos && apr_table_get(f->r->headers_in, "Range") != NULL;
+    apr_off_t held = 0;
 
     ap_remove_output_filter(f);
     for (;;) {
@@ -115,6 +122,19 @@ static apr_status_t release_body(ap_filter_t *f, pp_tx_t *tx, bool eos)
         }
         if (len == 0) {
             break;
+        }
+        if (whole) {
+            /* Apache's byterange filter answers a Range request only when the whole body
+             * comes in one brigade with EOS (else it sends 200 and everything): copies, up
+             * to RANGE_WHOLE_MAX bytes, then the rest streams and the client gets 200. */
+            if (held + (apr_off_t)len <= RANGE_WHOLE_MAX) {
+                APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(data, len, NULL,
+                                                                   f->c->bucket_alloc));
+                held += (apr_off_t)len;
+                sent += (apr_off_t)len;
+                continue;
+            }
+            whole = false;
         }
         /* Transient is safe: the engine's chunk stays valid until the next read, and any
          * filter that keeps a bucket past ap_pass_brigade copies it when setting it aside. */
