@@ -10,6 +10,8 @@ equal, in order. A second test loads the same rules, ctl:requestBodyProcessor in
 Parapet's SecRule front end in a real Apache and compares status and logged names and values
 with ModSecurity's for every request.
 """
+import base64
+import hashlib
 import os
 import re
 import subprocess
@@ -216,8 +218,8 @@ LIVE_VARIABLES = [
     ("FILES:F", (2,)), ("FILES_NAMES", (2,)), ("FILES_SIZES:f", (2,)),
     ("FILES_COMBINED_SIZE", (2,)),
     ("ENV:unique_id", (1, 2)), ("UNIQUE_ID", (2,)),
-    ("REMOTE_ADDR", (1,)), ("REMOTE_HOST", (1,)), ("REMOTE_PORT", (1,)), ("REMOTE_USER", (2,)),
-    ("AUTH_TYPE", (2,)), ("SERVER_NAME", (1,)), ("SERVER_ADDR", (1,)), ("SERVER_PORT", (1,)),
+    ("REMOTE_ADDR", (1,)), ("REMOTE_HOST", (1,)), ("REMOTE_PORT", (1,)), ("REMOTE_USER", (1, 2, 3)),
+    ("AUTH_TYPE", (1, 2)), ("SERVER_NAME", (1,)), ("SERVER_ADDR", (1,)), ("SERVER_PORT", (1,)),
     # known from fixups on: absent in phase 1 (and not cached from there)
     ("SCRIPT_FILENAME", (1, 2)), ("SCRIPT_BASENAME", (1, 2)), ("PATH_INFO", (1, 2, 3)),
     ("TIME", (1,)), ("TIME_YEAR", (1,)), ("TIME_WDAY", (2,)), ("TIME_EPOCH", (1,)),
@@ -263,7 +265,19 @@ LIVE_REQUESTS = [
                      "Content-Type: text/plain; charset=utf-8\r\n\r\nv\r\n--XyZ--\r\n").encode(),
      {"Content-Type": "multipart/form-data; boundary=XyZ"}),
     ("GET", "/v9/page.html", None, {}),  # a static file: the core handler sets the length
+    # Basic authentication: REMOTE_USER and AUTH_TYPE from phase 2 on (phase 1 runs before it)
+    ("GET", "/v10/page.html", None, {"Authorization": "Basic " + base64.b64encode(b"alice:pw").decode()}),
 ]
+AUTH = """
+<Location /v10>
+    AuthType Basic
+    AuthName parapet
+    AuthUserFile @ROOT@/auth/htpasswd
+    Require valid-user
+</Location>
+"""
+# Apache's {SHA} form of "pw"
+HTPASSWD = "alice:{SHA}%s\n" % base64.b64encode(hashlib.sha1(b"pw").digest()).decode()
 
 
 def live_rules():
@@ -286,8 +300,11 @@ def live_run(load_parapet):
         snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecRequestBodyAccess On\n"
                    "SecResponseBodyAccess On\nSecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n%s"
                    % (MODSEC_SO, rules))
-    srv = Apache(snippet=snippet, load_parapet=load_parapet,
-                 files={"htdocs/v9/page.html": "<p>static</p>\n"},
+    srv = Apache(snippet=AUTH + snippet, load_parapet=load_parapet,
+                 modules=harness.DEFAULT_MODULES + ("auth_basic", "authn_core", "authn_file",
+                                                    "authz_user"),
+                 files={"htdocs/v9/page.html": "<p>static</p>\n",
+                        "htdocs/v10/page.html": "<p>private</p>\n", "auth/htpasswd": HTPASSWD},
                  name="ms2live-" + ("parapet" if load_parapet else "modsec"))
     srv.start()
     port, root = str(srv.port).encode(), str(srv.root).encode()
