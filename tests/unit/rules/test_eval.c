@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -322,6 +323,78 @@ static void test_rule_ordinals(void **state)
     assert_int_equal(pp_rule_count(b), 1);
 }
 
+/* The phase entry points a host uses to run the 2.x phases where ModSecurity 2 runs them
+ * (docs/architecture.md): phase 1 only through pp_tx_finish_request_headers, no rule while the
+ * host turned the rules off, phase 3 once, and phase 5 whole after an interception, its
+ * disruptive actions only warning. */
+static int count_ids(const pp_tx_t *tx, const char *id)
+{
+    int n = 0;
+    const apr_array_header_t *m = pp_tx_verdict(tx)->matches;
+    for (int i = 0; i < m->nelts; i++) {
+        const pp_match_t *x = APR_ARRAY_IDX(m, i, const pp_match_t *);
+        n += x->id && strcmp(x->id, id) == 0;
+    }
+    return n;
+}
+
+static void test_phase_entry_points(void **state)
+{
+    pp_cfg_t *cfg = pp_cfg_create(pool);
+    assert_null(apply(cfg, pool, "SecRuleEngine", "On"));
+    assert_null(apply(cfg, pool, "SecRule", "REQUEST_METHOD ^GET$ id:1,phase:1,deny,status:406"));
+    assert_null(apply(cfg, pool, "SecRule", "REQUEST_METHOD ^POST$ id:3,phase:3,pass,log"));
+    assert_null(apply(cfg, pool, "SecRule", "REQUEST_METHOD . id:5,phase:5,pass,log"));
+    assert_null(apply(cfg, pool, "SecRule", "RESPONSE_STATUS ^0$ id:6,phase:5,pass,log"));
+    assert_true(pp_cfg_has_rules2(cfg, PP_PHASE_REQUEST_HEADERS));
+    assert_false(pp_cfg_has_rules2(cfg, PP_PHASE_REQUEST_BODY));
+    assert_true(pp_cfg_has_rules2(cfg, PP_PHASE_NONE));
+    const char *get = "GET / HTTP/1.1", *post = "POST / HTTP/1.1";
+
+    apr_pool_t *rp;
+    apr_pool_create(&rp, pool);
+    /* Phase 1 denies; phase 5 still runs every rule. */
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    pp_tx_set_request_line(tx, (pp_str_t){ get, strlen(get) });
+    pp_tx_finish_request_headers(tx);
+    assert_true(pp_tx_verdict(tx)->intercepted);
+    assert_int_equal(pp_tx_verdict(tx)->status, 406);
+    assert_false(pp_tx_wants_response_phases(tx));
+    pp_tx_finish(tx);
+    assert_int_equal(count_ids(tx, "5"), 1);
+    assert_int_equal(count_ids(tx, "6"), 1); /* RESPONSE_STATUS is 0 without a response */
+
+    /* Parsed without phase 1 (it ran earlier, or never runs with this configuration). */
+    tx = pp_tx_create(cfg, rp, "t2");
+    pp_tx_set_request_line(tx, (pp_str_t){ get, strlen(get) });
+    pp_tx_parse_request_headers(tx);
+    pp_tx_finish_request_headers(tx);
+    assert_false(pp_tx_verdict(tx)->intercepted);
+    assert_int_equal(count_ids(tx, "1"), 0);
+
+    /* Rules off: no phase runs a rule, phase 5 included. */
+    tx = pp_tx_create(cfg, rp, "t3");
+    pp_tx_set_rules_enabled(tx, false);
+    assert_false(pp_tx_rules_enabled(tx));
+    pp_tx_set_request_line(tx, (pp_str_t){ get, strlen(get) });
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish(tx);
+    assert_false(pp_tx_verdict(tx)->intercepted);
+    assert_int_equal(pp_tx_verdict(tx)->matches->nelts, 0);
+
+    /* Phase 3 runs once. */
+    tx = pp_tx_create(cfg, rp, "t4");
+    pp_tx_set_request_line(tx, (pp_str_t){ post, strlen(post) });
+    pp_tx_finish_request_headers(tx);
+    pp_tx_finish_request_body(tx);
+    assert_true(pp_tx_wants_response_phases(tx));
+    pp_tx_set_response_status(tx, 200, NULL);
+    pp_tx_finish_response_headers(tx);
+    pp_tx_finish_response_headers(tx);
+    assert_int_equal(count_ids(tx, "3"), 1);
+    apr_pool_destroy(rp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -335,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_rule_ordinals),
         cmocka_unit_test(test_chain_interning),
         cmocka_unit_test(test_chain_prefix_shared),
+        cmocka_unit_test(test_phase_entry_points),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);
