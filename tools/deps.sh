@@ -5,7 +5,7 @@ set -e
 PKGS="prometheus build-essential apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev libjson-c-dev
 libyajl-dev libxml2-dev
 libcmocka-dev clamav clamav-daemon clamdscan curl python3 valgrind clang libclang-rt-14-dev wrk
-libapache2-mod-security2 modsecurity-crs python3-yaml liblmdb-dev libhiredis-dev redis-server"
+libapache2-mod-security2 modsecurity-crs python3-yaml liblmdb-dev libhiredis-dev redis-server fail2ban"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -19,7 +19,7 @@ if [ "$(id -u)" = 0 ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
     # Tests start their own Apache and clamd on private ports/sockets; stop the system ones the
     # packages may have started so they do not hold port 80 or burn CPU loading signatures.
-    for svc in apache2 clamav-daemon clamav-freshclam prometheus prometheus-node-exporter; do
+    for svc in apache2 clamav-daemon clamav-freshclam prometheus prometheus-node-exporter fail2ban; do
         if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
             systemctl stop "$svc" || true
         fi

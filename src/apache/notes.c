@@ -32,20 +32,32 @@ const char *pp_ap_unique_id(const request_rec *r)
 }
 
 /* The engine hands over what an administrator must see (reference §10 level 1: matches with
- * log, interceptions, fail-closed reasons). The line takes 1.9's "mod_security: " prefix (2.x
- * rule messages bring "ModSecurity: ") and the request's identity so it can be matched with the
- * audit and debug logs. */
+ * log, interceptions, fail-closed reasons). A 1.9 message takes 1.9's "mod_security: " prefix
+ * and the request's identity so it can be matched with the audit and debug logs. A 2.x alert
+ * arrives with ModSecurity 2's own "ModSecurity: " prefix and is written as ModSecurity 2.9
+ * writes it (reference secrule-2.9 §14.1), at error level whatever its debug level, so that
+ * fail2ban's apache-modsecurity filter and other log tools read it:
+ *   [client <ip>] ModSecurity: <text> [hostname "<host>"] [uri "<uri>"] [unique_id "<id>"]
+ * (Apache adds its own "[client ip:port]" before it and doubles every backslash.) */
 void pp_ap_errlog(void *ctx, int level, const char *msg)
 {
     request_rec *r = ctx;
     pp_ap_req_t *rq = pp_ap_req_get(r);
+    const char *uid = rq != NULL ? pp_tx_unique_id(rq->tx) : NULL;
 
-    /* A 2.x rule's message carries ModSecurity 2's own "ModSecurity: " prefix (fail2ban's
-     * apache-modsecurity filter and log tools look for it); the rest get 1.9's. */
-    bool own = strncmp(msg, "ModSecurity: ", 13) == 0;
+    if (strncmp(msg, "ModSecurity: ", 13) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "[client %s] %s%s%s%s [uri \"%s\"]%s%s%s",
+                      r->useragent_ip ? r->useragent_ip : r->connection->client_ip, msg,
+                      r->hostname ? " [hostname \"" : "",
+                      r->hostname ? ap_escape_logitem(r->pool, r->hostname) : "",
+                      r->hostname ? "\"]" : "", ap_escape_logitem(r->pool, r->uri),
+                      uid ? " [unique_id \"" : "", uid ? ap_escape_logitem(r->pool, uid) : "",
+                      uid ? "\"]" : "");
+        return;
+    }
     ap_log_rerror(APLOG_MARK, level <= 1 ? APLOG_ERR : APLOG_WARNING, 0, r,
-                  "%s%s [hostname \"%s\"] [uri \"%s\"] [unique_id \"%s\"]",
-                  own ? "" : "mod_security: ", msg,
+                  "mod_security: %s [hostname \"%s\"] [uri \"%s\"] [unique_id \"%s\"]", msg,
                   ap_escape_logitem(r->pool, r->hostname), ap_escape_logitem(r->pool, r->uri),
-                  rq != NULL ? pp_tx_unique_id(rq->tx) : "");
+                  uid ? uid : "");
 }

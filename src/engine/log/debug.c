@@ -46,15 +46,9 @@ static bool failure_reported(const pp_tx_t *tx)
     return false;
 }
 
-void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
+void pp_debug_line(const pp_tx_t *tx, int level, const char *msg)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = apr_pvsprintf(tx->pool, fmt, ap);
-    va_end(ap);
-    if (level <= 1 && tx->errlog)
-        tx->errlog(tx->errlog_ctx, level, controls_escaped(tx->pool, msg));
-    if (!tx->cfg->debug_file || level > pp_cfg_int(tx->cfg->debug_level, 0))
+    if (!tx->cfg->debug_file || level > pp_tx_debug_level(tx))
         return;
     char date[48];
     pp_log_clf_date(date, sizeof date, apr_time_now());
@@ -79,4 +73,15 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
                                 rv != APR_SUCCESS ? apr_strerror(rv, buf, sizeof buf)
                                                   : "short write"));
     }
+}
+
+void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = apr_pvsprintf(tx->pool, fmt, ap);
+    va_end(ap);
+    if (level <= 1 && tx->errlog)
+        tx->errlog(tx->errlog_ctx, level, controls_escaped(tx->pool, msg));
+    pp_debug_line(tx, level, msg);
 }

@@ -147,6 +147,52 @@ pp_str_t pp_audit_parts_format(const pp_audit_record_t *r);
 apr_status_t pp_audit_concurrent_write(const pp_audit_record_t *r, pp_str_t entry,
                                        pp_log_target_t *index, pp_log_target_t *index2);
 
+/* ---- ModSecurity 2's alert text (errlog.c, reference secrule-2.9 §14.1) ----------------- */
+
+/* The prefix of a 2.x alert in the host's error log (fail2ban's apache-modsecurity filter and
+ * log tools look for it); 1.9 messages keep "mod_security: ". */
+#define PP_MS2_PREFIX "ModSecurity: "
+/* ModSecurity formats an alert into a 1024-byte buffer: longer text is cut to this. */
+#define PP_MS2_TEXT_MAX_BYTES 1023
+
+/* ModSecurity's "log escape" ('"' '\' with a backslash, \b \n \r \t \v, other bytes
+ * outside 0x20-0x7e as \xHH) and its hex escape for logdata (also '"' '\' as \x22 \x5c). */
+const char *pp_ms2_escape(apr_pool_t *p, pp_str_t s);
+const char *pp_ms2_escape_hex(apr_pool_t *p, pp_str_t s);
+
+/* What an operator message is made of. */
+typedef struct pp_ms2_op_t {
+    const char *name;   /* operator name as in the table ("rx", "ge") */
+    const char *param;  /* its argument (expanded when the operator expands it) */
+    bool negated;
+    const char *var;    /* "ARGS:q", already escaped as ModSecurity names it */
+    pp_str_t value;     /* the value tested */
+    pp_str_t data;      /* what matched (pp_op_out_t.data) */
+} pp_ms2_op_t;
+/* "Pattern match \"x\" at ARGS:q." and the other operators' words (reference §8). */
+const char *pp_ms2_op_message(apr_pool_t *p, const pp_ms2_op_t *op);
+
+typedef struct pp_ms2_alert_t {
+    const char *action;  /* "Warning." or "Access denied with code 403 (phase 2)." */
+    const char *what;    /* the operator message */
+    const char *file;
+    int line;
+    const char *id, *rev, *msg;     /* msg expanded; NULL when absent */
+    const pp_str_t *data;           /* logdata expanded; NULL when the rule has none */
+    int severity;                   /* -1: none */
+    const char *ver, *maturity, *accuracy;
+    const char *const *tags;        /* expanded */
+    unsigned ntags;
+} pp_ms2_alert_t;
+/* The alert text (without "ModSecurity: " and the host's [hostname] [uri] [unique_id]), at
+ * most PP_MS2_TEXT_MAX_BYTES, in p. */
+const char *pp_ms2_alert_text(apr_pool_t *p, const pp_ms2_alert_t *a);
+/* Sends a 2.x alert where ModSecurity does: the debug log at level (1 interception, 2 warning)
+ * and the host's error log, prefixed PP_MS2_PREFIX. */
+void pp_log_alert2(const pp_tx_t *tx, int level, const char *text);
+/* debug.c: text as one debug-log line at level, and nowhere else. */
+void pp_debug_line(const pp_tx_t *tx, int level, const char *text);
+
 /* guardian.c: the SecGuardianLog line for tx (§11); APR_SUCCESS when not configured. */
 apr_status_t pp_guardian_write(pp_tx_t *tx);
 

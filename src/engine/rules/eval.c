@@ -14,6 +14,7 @@
 #include "rules/transforms/transforms.h"
 #include "rules/eval_parts.h"
 #include "rules/variables/collection.h"
+#include "log/log.h"
 #include "tx.h"
 
 #include <stdlib.h>
@@ -268,44 +269,9 @@ static bool target_removed(const pp_tx_t *tx, const pp_rule_t *r, const pp_targe
     return false;
 }
 
-/* ModSecurity 2's log escaping: '"' and '\\' get a backslash, other bytes outside printable
- * ASCII become \xNN. */
-static const char *ms2_escape(apr_pool_t *p, pp_str_t s)
-{
-    char *out = apr_palloc(p, s.len * 4 + 1), *o = out;
-    for (apr_size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.data[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-        } else if (c < 0x20 || c > 0x7e) {
-            o += sprintf(o, "\\x%02x", c);
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* [data] as ModSecurity 2.9.7 writes it (its log_escape_hex): '"', '\\', bytes below 0x20 and
- * from 0x7f as \xHH (a non-ASCII byte too, which pp_str_log_escape keeps). */
-static const char *ms2_escape_hex(apr_pool_t *p, pp_str_t s)
-{
-    char *out = apr_palloc(p, s.len * 4 + 1), *o = out;
-    for (apr_size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.data[i];
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)
-            o += sprintf(o, "\\x%02x", c);
-        else
-            *o++ = (char)c;
-    }
-    *o = '\0';
-    return out;
-}
-
-/* The message of a 2.x match, in ModSecurity 2.9's words (without the "ModSecurity: " prefix
- * and the [hostname] [uri] [unique_id] the host adds). */
+/* The message of a 2.x match, in ModSecurity 2.9's words (log/errlog.c): without the
+ * "ModSecurity: " prefix and the [hostname] [uri] [unique_id] the host adds. Metadata comes
+ * from the chain starter r, the operator message from the link that matched last. */
 static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
                                  const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
                                  const char *head)
@@ -317,62 +283,46 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     m->severity = as->severity;
     m->phase = phase;
     m->logged = as->log != 0;
-    const char *what;
+    pp_ms2_alert_t a = { .file = r->file, .line = r->line, .id = m->id, .rev = m->rev,
+                         .msg = m->msg, .severity = m->severity, .ver = r->ver,
+                         .maturity = r->maturity, .accuracy = r->accuracy };
     if (r->always) {
-        what = "Unconditional match in SecAction.";
+        a.what = "Unconditional match in SecAction.";
     } else {
         m->var = location(tx, hit);
-        const char *op = last->op.name ? last->op.name : last->op.def->name;
-        if (last->op.negated)
-            what = apr_psprintf(tx->pool, "Match of \"%s %s\" against \"%s\" required.", op,
-                                ms2_escape(tx->pool, pp_str_from_cstr(last->op.arg)), m->var);
-        else if (strcmp(last->op.def->name, "rx") == 0) {
-            /* The pattern as compiled: a template's escaped expansion, as ModSecurity logs. */
-            const void *re = pp_rule_op_compiled(tx, last);
-            what = apr_psprintf(tx->pool, "Pattern match \"%s\" at %s.",
-                                ms2_escape(tx->pool, pp_str_from_cstr(re ? pp_regex_pattern(re)
-                                                                         : last->op.arg)),
-                                m->var);
-        }
-        else {
-            /* The row's own words (ModSecurity's per operator), with the argument it ran with;
-             * the generic ones when it has none or a template's expansion was refused. */
-            const void *c = pp_rule_op_compiled(tx, last);
-            what = last->op.def->words && (c || !last->op.macro)
-                       ? last->op.def->words(tx->pool, c, last->op.arg, hit->value, &hit->out,
-                                             m->var)
-                       : NULL;
-            if (!what)
-                what = apr_psprintf(tx->pool, "Matched \"Operator `%s' with parameter `%s' "
-                                    "against variable `%s' (Value: `%s' )\"", op,
-                                    pp_str_log_escape(tx->pool, pp_str_from_cstr(last->op.arg), 256),
-                                    m->var, pp_str_log_escape(tx->pool, hit->value, 256));
+        /* The operator as written (!@STREQ keeps its spelling, as in ModSecurity), its
+         * argument as run: a template's expansion, for @rx the pattern compiled from it (a
+         * negated operator's message shows the argument as written, as there). Other
+         * operators use their row's own words when it has them (ModSecurity's, per operator). */
+        const void *c = pp_rule_op_compiled(tx, last);
+        bool rx = strcmp(last->op.def->name, "rx") == 0;
+        const char *param = last->op.arg;
+        if (!last->op.negated && rx && c)
+            param = pp_regex_pattern(c);
+        else if (!last->op.negated && last->op.macro)
+            param = pp_macro_expand(tx, last->op.macro).data;
+        if (!last->op.negated && !rx && last->op.def->words && (c || !last->op.macro))
+            a.what = last->op.def->words(tx->pool, c, last->op.arg, hit->value, &hit->out,
+                                         m->var);
+        if (!a.what) {
+            pp_ms2_op_t op = { .name = last->op.name ? last->op.name : last->op.def->name,
+                               .param = param, .negated = last->op.negated, .var = m->var,
+                               .value = hit->value, .data = hit->out.data };
+            a.what = pp_ms2_op_message(tx->pool, &op);
         }
     }
-    if (!head)
-        head = "Warning.";
-    const char *meta = apr_psprintf(tx->pool, "%s%s [line \"%d\"]",
-                                    r->file ? " [file \"" : "", r->file ? apr_pstrcat(tx->pool, r->file, "\"]", NULL) : "",
-                                    r->line);
-    if (m->id)
-        meta = apr_psprintf(tx->pool, "%s [id \"%s\"]", meta, m->id);
-    if (m->rev)
-        meta = apr_psprintf(tx->pool, "%s [rev \"%s\"]", meta, m->rev);
-    if (m->msg)
-        meta = apr_psprintf(tx->pool, "%s [msg \"%s\"]", meta,
-                            pp_str_log_escape(tx->pool, pp_str_from_cstr(m->msg), 512));
+    a.action = head ? head : "Warning.";
+    pp_str_t data;
     if (r->logdata) {
-        pp_str_t d = pp_macro_expand(tx, r->logdata);
-        if (d.len > 512)
-            d.len = 512;
-        meta = apr_psprintf(tx->pool, "%s [data \"%s\"]", meta, ms2_escape_hex(tx->pool, d));
+        data = pp_macro_expand(tx, r->logdata);
+        a.data = &data;
     }
-    if (m->severity >= 0)
-        meta = apr_psprintf(tx->pool, "%s [severity \"%s\"]", meta, pp_severity_name(m->severity));
+    const char **tags = apr_palloc(tx->pool, sizeof *tags * (r->ntags + 1));
     for (unsigned i = 0; i < r->ntags; i++)
-        meta = apr_psprintf(tx->pool, "%s [tag \"%s\"]", meta,
-                            pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i])).data);
-    m->text = apr_psprintf(tx->pool, "%s %s%s", head, what, meta);
+        tags[i] = pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i])).data;
+    a.tags = tags;
+    a.ntags = r->ntags;
+    m->text = pp_ms2_alert_text(tx->pool, &a);
     APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
     if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
         tx->verdict.relevant = true;
@@ -478,7 +428,9 @@ static bool apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *las
     /* No mod_security-message request header for the application: 1.9 passed one,
      * ModSecurity 2 does not. */
     if (m->logged)
-        pp_debug(tx, 1, "ModSecurity: %s", m->text); /* 2.x's prefix in the error log */
+        pp_log_alert2(tx, head ? 1 : 2, m->text);
+    else
+        pp_debug(tx, 4, "%s", m->text);
     if (!head) {
         if (tx->verdict.action == PP_ACTION_NONE)
             tx->verdict.action = PP_ACTION_PASS;

@@ -1,0 +1,211 @@
+/*
+ * ModSecurity 2.9's alert text for 2.x rules (reference secrule-2.9 §14.1), so that tools
+ * written for ModSecurity's error log (fail2ban's apache-modsecurity filter, go-ftw, log
+ * shippers) read ours:
+ *
+ *   <action> <operator message> [file "f"] [line "n"] [id "i"] [rev "r"] [msg "m"] [data "d"]
+ *   [severity "S"] [ver "v"] [maturity "n"] [accuracy "n"] [tag "t"]...
+ *
+ * Escaping as ModSecurity's: msg, tag, id, rev, ver and the operator message take the "log
+ * escape" ('"' and '\' get a backslash, \b \n \r \t \v their C names, other bytes outside
+ * 0x20-0x7e \xHH), logdata the hex escape ('"' and '\' too as \x22 \x5c). The [data] item is
+ * cut to 509 escaped bytes plus `..."]` when its escaped text is longer than 511 bytes (an
+ * escape may be cut in half, as in ModSecurity), and the whole text to 1023 bytes (the size of
+ * ModSecurity's message buffer: the closing ']' of a long tag list is lost the same way). The
+ * host appends [hostname] [uri] [unique_id] and its own escaping (Apache doubles backslashes).
+ *
+ * pp_log_alert2 sends the text where ModSecurity sends it: the debug log at the alert's level
+ * (1 interception, 2 warning), the host's error log with the "ModSecurity: " prefix, and the
+ * audit log's H part (the match record's text).
+ */
+#include "log/log.h"
+#include "rules/actions/actions.h"
+
+#include <stdlib.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+/* ModSecurity's data item: more than this many escaped bytes are cut to DATA_KEEP_BYTES. */
+#define DATA_MAX_BYTES 511
+#define DATA_KEEP_BYTES 509
+/* The operator message quotes at most this much of a regex pattern, then " ...". */
+#define PATTERN_MAX_BYTES 252
+
+static const char *escape(apr_pool_t *p, pp_str_t s, bool hex_quotes)
+{
+    char *out = apr_palloc(p, s.len * 4 + 1), *o = out;
+    for (apr_size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.data[i];
+        const char *named = NULL;
+        if (!hex_quotes) {
+            switch (c) {
+            case '"': named = "\\\""; break;
+            case '\\': named = "\\\\"; break;
+            case '\b': named = "\\b"; break;
+            case '\n': named = "\\n"; break;
+            case '\r': named = "\\r"; break;
+            case '\t': named = "\\t"; break;
+            case '\v': named = "\\v"; break;
+            default: break;
+            }
+        }
+        if (named) {
+            *o++ = named[0];
+            *o++ = named[1];
+        } else if (c < 0x20 || c > 0x7e || (hex_quotes && (c == '"' || c == '\\'))) {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = "0123456789abcdef"[c >> 4];
+            *o++ = "0123456789abcdef"[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *pp_ms2_escape(apr_pool_t *p, pp_str_t s)
+{
+    return escape(p, s, false);
+}
+
+const char *pp_ms2_escape_hex(apr_pool_t *p, pp_str_t s)
+{
+    return escape(p, s, true);
+}
+
+static const char *esc(apr_pool_t *p, const char *s)
+{
+    return escape(p, pp_str_from_cstr(s), false);
+}
+
+/* ---- Operator messages (reference §8) ---------------------------------------------------- */
+
+typedef enum {
+    MSG_PATTERN,   /* Pattern match "<param>" at VAR. (param cut at 252) */
+    MSG_PHRASE,    /* Matched phrase "<data>" at VAR. */
+    MSG_STRING,    /* String match "<param>" at VAR. */
+    MSG_WITHIN,    /* String match within "<param>" at VAR. */
+    MSG_NUMERIC,   /* Operator EQ matched <param> at VAR. */
+    MSG_SQLI,      /* detected SQLi using libinjection with fingerprint '<data>' */
+    MSG_XSS,       /* detected XSS using libinjection. */
+    MSG_IP,        /* IPmatch: "<value>" matched at VAR. */
+    MSG_IPFILE,    /* IPmatchFromFile: "<value>" matched at VAR. */
+    MSG_UNCOND,    /* Unconditional match in SecAction. */
+} msg_kind_t;
+
+/* clang-format off */
+static const struct { const char *op; msg_kind_t kind; } op_messages[] = {
+    { "beginsWith", MSG_STRING },    { "contains", MSG_STRING },   { "containsWord", MSG_STRING },
+    { "detectSQLi", MSG_SQLI },      { "detectXSS", MSG_XSS },     { "endsWith", MSG_STRING },
+    { "eq", MSG_NUMERIC },           { "ge", MSG_NUMERIC },        { "gt", MSG_NUMERIC },
+    { "ipMatch", MSG_IP },           { "ipMatchF", MSG_IPFILE },   { "ipMatchFromFile", MSG_IPFILE },
+    { "le", MSG_NUMERIC },           { "lt", MSG_NUMERIC },        { "pm", MSG_PHRASE },
+    { "pmFromFile", MSG_PHRASE },    { "pmf", MSG_PHRASE },        { "rx", MSG_PATTERN },
+    { "streq", MSG_STRING },         { "unconditionalMatch", MSG_UNCOND },
+    { "within", MSG_WITHIN },
+};
+/* clang-format on */
+
+const char *pp_ms2_op_message(apr_pool_t *p, const pp_ms2_op_t *op)
+{
+    const char *var = op->var ? op->var : "";
+    if (op->negated)
+        return apr_psprintf(p, "Match of \"%s %s\" against \"%s\" required.", esc(p, op->name),
+                            esc(p, op->param), esc(p, var));
+    for (apr_size_t i = 0; i < sizeof op_messages / sizeof op_messages[0]; i++) {
+        if (strcasecmp(op_messages[i].op, op->name) != 0)
+            continue;
+        switch (op_messages[i].kind) {
+        case MSG_PATTERN: {
+            const char *pat = esc(p, op->param);
+            if (strlen(pat) > PATTERN_MAX_BYTES)
+                return apr_psprintf(p, "Pattern match \"%.*s ...\" at %s.", PATTERN_MAX_BYTES,
+                                    pat, var);
+            return apr_psprintf(p, "Pattern match \"%s\" at %s.", pat, var);
+        }
+        case MSG_PHRASE:
+            return apr_psprintf(p, "Matched phrase \"%s\" at %s.", pp_ms2_escape(p, op->data),
+                                var);
+        case MSG_STRING:
+            return apr_psprintf(p, "String match \"%s\" at %s.", esc(p, op->param), var);
+        case MSG_WITHIN:
+            return apr_psprintf(p, "String match within \"%s\" at %s.", esc(p, op->param), var);
+        case MSG_NUMERIC: {
+            char *up = apr_pstrdup(p, op_messages[i].op);
+            for (char *c = up; *c; c++)
+                *c = (char)apr_toupper(*c);
+            return apr_psprintf(p, "Operator %s matched %s at %s.", up, esc(p, op->param), var);
+        }
+        case MSG_SQLI:
+            return apr_psprintf(p, "detected SQLi using libinjection with fingerprint '%s'",
+                                pp_ms2_escape(p, op->data));
+        case MSG_XSS:
+            return "detected XSS using libinjection.";
+        case MSG_IP:
+            return apr_psprintf(p, "IPmatch: \"%s\" matched at %s.", pp_ms2_escape(p, op->value),
+                                var);
+        case MSG_IPFILE:
+            return apr_psprintf(p, "IPmatchFromFile: \"%s\" matched at %s.",
+                                pp_ms2_escape(p, op->value), var);
+        case MSG_UNCOND:
+            return "Unconditional match in SecAction.";
+        }
+    }
+    /* An operator whose ModSecurity wording we do not reproduce: its name, argument and
+     * variable, in the same quoting. */
+    return apr_psprintf(p, "Operator %s \"%s\" matched at %s.", esc(p, op->name),
+                        esc(p, op->param), var);
+}
+
+/* ---- The alert text ---------------------------------------------------------------------- */
+
+const char *pp_ms2_alert_text(apr_pool_t *p, const pp_ms2_alert_t *a)
+{
+    pp_sbuf_t b;
+    pp_sbuf_init(&b, p, 1024);
+    pp_sbuf_str(&b, a->action);
+    pp_sbuf_add(&b, " ", 1);
+    pp_sbuf_str(&b, a->what);
+    if (a->file)
+        pp_sbuf_printf(&b, " [file \"%s\"]", esc(p, a->file));
+    if (a->line > 0)
+        pp_sbuf_printf(&b, " [line \"%d\"]", a->line);
+    if (a->id)
+        pp_sbuf_printf(&b, " [id \"%s\"]", esc(p, a->id));
+    if (a->rev)
+        pp_sbuf_printf(&b, " [rev \"%s\"]", esc(p, a->rev));
+    if (a->msg)
+        pp_sbuf_printf(&b, " [msg \"%s\"]", esc(p, a->msg));
+    if (a->data) {
+        const char *d = pp_ms2_escape_hex(p, *a->data);
+        if (strlen(d) > DATA_MAX_BYTES)
+            pp_sbuf_printf(&b, " [data \"%.*s...\"]", DATA_KEEP_BYTES, d);
+        else
+            pp_sbuf_printf(&b, " [data \"%s\"]", d);
+    }
+    if (a->severity >= 0 && a->severity <= 7)
+        pp_sbuf_printf(&b, " [severity \"%s\"]", pp_severity_name(a->severity));
+    if (a->ver)
+        pp_sbuf_printf(&b, " [ver \"%s\"]", esc(p, a->ver));
+    if (a->maturity)
+        pp_sbuf_printf(&b, " [maturity \"%d\"]", atoi(a->maturity));
+    if (a->accuracy)
+        pp_sbuf_printf(&b, " [accuracy \"%d\"]", atoi(a->accuracy));
+    for (unsigned i = 0; i < a->ntags; i++)
+        pp_sbuf_printf(&b, " [tag \"%s\"]", esc(p, a->tags[i]));
+    if (b.len > PP_MS2_TEXT_MAX_BYTES) {
+        b.data[PP_MS2_TEXT_MAX_BYTES] = '\0';
+        b.len = PP_MS2_TEXT_MAX_BYTES;
+    }
+    return b.data;
+}
+
+void pp_log_alert2(const pp_tx_t *tx, int level, const char *text)
+{
+    pp_debug_line(tx, level, text);
+    if (tx->errlog)
+        tx->errlog(tx->errlog_ctx, level, apr_pstrcat(tx->pool, PP_MS2_PREFIX, text, NULL));
+}

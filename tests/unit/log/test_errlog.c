@@ -1,0 +1,142 @@
+/*
+ * ModSecurity 2's alert text (log/errlog.c, reference secrule-2.9 §14.1): the two escapes, the
+ * operator messages, the order of the metadata items, the [data] cut at 509 escaped bytes and
+ * the 1023-byte cut of the whole text. The expected strings are what ModSecurity 2.9.7 wrote
+ * for the same input in tests/e2e/test_ms2_logs.py runs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "log/log.h"
+
+static apr_pool_t *pool;
+
+static pp_str_t S(const char *s)
+{
+    return pp_str_from_cstr(s);
+}
+
+static void test_log_escape(void **state)
+{
+    (void)state;
+    assert_string_equal(pp_ms2_escape(pool, S("bad \"q\" \\d")), "bad \\\"q\\\" \\\\d");
+    assert_string_equal(pp_ms2_escape(pool, (pp_str_t){ "a\n\r\t\v\b\x01\x7f\xff", 9 }),
+                        "a\\n\\r\\t\\v\\b\\x01\\x7f\\xff");
+}
+
+static void test_hex_escape(void **state)
+{
+    (void)state;
+    assert_string_equal(pp_ms2_escape_hex(pool, (pp_str_t){ "A\"\\\x01\n\xc3", 6 }),
+                        "A\\x22\\x5c\\x01\\x0a\\xc3");
+}
+
+static void test_op_messages(void **state)
+{
+    (void)state;
+    pp_ms2_op_t rx = { .name = "rx", .param = "^[\\d.:]+$", .var = "REQUEST_HEADERS:Host" };
+    assert_string_equal(pp_ms2_op_message(pool, &rx),
+                        "Pattern match \"^[\\\\d.:]+$\" at REQUEST_HEADERS:Host.");
+    pp_ms2_op_t ge = { .name = "ge", .param = "5", .var = "TX:anomaly_score" };
+    assert_string_equal(pp_ms2_op_message(pool, &ge), "Operator GE matched 5 at TX:anomaly_score.");
+    pp_ms2_op_t neg = { .name = "rx", .param = "^[a-z]*$", .negated = true, .var = "ARGS:neg" };
+    assert_string_equal(pp_ms2_op_message(pool, &neg),
+                        "Match of \"rx ^[a-z]*$\" against \"ARGS:neg\" required.");
+    pp_ms2_op_t pm = { .name = "pm", .param = "foo bar", .var = "ARGS:a", .data = S("Bar") };
+    assert_string_equal(pp_ms2_op_message(pool, &pm), "Matched phrase \"Bar\" at ARGS:a.");
+    pp_ms2_op_t sqli = { .name = "detectSQLi", .var = "ARGS:id", .data = S("s&sos") };
+    assert_string_equal(pp_ms2_op_message(pool, &sqli),
+                        "detected SQLi using libinjection with fingerprint 's&sos'");
+    pp_ms2_op_t within = { .name = "within", .param = "|a|b|", .var = "ARGS:x" };
+    assert_string_equal(pp_ms2_op_message(pool, &within),
+                        "String match within \"|a|b|\" at ARGS:x.");
+    /* A pattern longer than 252 escaped bytes is quoted up to there, then " ...". */
+    char longpat[301];
+    memset(longpat, 'a', 300);
+    longpat[300] = '\0';
+    pp_ms2_op_t lrx = { .name = "rx", .param = longpat, .var = "ARGS" };
+    const char *m = pp_ms2_op_message(pool, &lrx);
+    assert_int_equal(strlen(m), strlen("Pattern match \"") + 252 + strlen(" ...\" at ARGS."));
+    assert_non_null(strstr(m, "aaaa ...\" at ARGS."));
+}
+
+static void test_alert_order_and_escapes(void **state)
+{
+    (void)state;
+    const char *tags[] = { "a", "b c" };
+    pp_str_t data = S("an attack");
+    pp_ms2_alert_t a = { .action = "Access denied with code 403 (phase 2).",
+                         .what = "Pattern match \"attack\" at ARGS:q.",
+                         .file = "/etc/x.conf", .line = 72, .id = "10", .rev = "2",
+                         .msg = "bad \"q\" x", .data = &data, .severity = 2, .ver = "X/1",
+                         .maturity = "9", .accuracy = "8", .tags = tags, .ntags = 2 };
+    assert_string_equal(pp_ms2_alert_text(pool, &a),
+                        "Access denied with code 403 (phase 2). Pattern match \"attack\" at "
+                        "ARGS:q. [file \"/etc/x.conf\"] [line \"72\"] [id \"10\"] [rev \"2\"] "
+                        "[msg \"bad \\\"q\\\" x\"] [data \"an attack\"] [severity \"CRITICAL\"] "
+                        "[ver \"X/1\"] [maturity \"9\"] [accuracy \"8\"] [tag \"a\"] "
+                        "[tag \"b c\"]");
+    /* No metadata but the file and line; a severity outside 0-7 is not logged. */
+    pp_ms2_alert_t b = { .action = "Warning.", .what = "Operator GE matched 5 at TX:s.",
+                         .file = "/f", .line = 3, .severity = 9 };
+    assert_string_equal(pp_ms2_alert_text(pool, &b),
+                        "Warning. Operator GE matched 5 at TX:s. [file \"/f\"] [line \"3\"]");
+}
+
+static void test_data_cut(void **state)
+{
+    (void)state;
+    /* 511 escaped bytes stay whole; 512 are cut to 509 and "...". */
+    char v[600];
+    memset(v, 'x', sizeof v);
+    pp_str_t d511 = { v, 511 }, d512 = { v, 512 };
+    pp_ms2_alert_t a = { .action = "Warning.", .what = "w", .data = &d511, .severity = -1 };
+    const char *t = pp_ms2_alert_text(pool, &a);
+    assert_int_equal(strlen(t), strlen("Warning. w [data \"") + 511 + 2);
+    a.data = &d512;
+    t = pp_ms2_alert_text(pool, &a);
+    assert_int_equal(strlen(t), strlen("Warning. w [data \"") + 509 + strlen("...\"]"));
+    assert_non_null(strstr(t, "xxx...\"]"));
+    /* An escape sequence is cut, as ModSecurity does: 128 bytes 0x01 escape to 512, the 128th
+     * keeps only its backslash. */
+    char c[128];
+    memset(c, 1, sizeof c);
+    pp_str_t dc = { c, sizeof c };
+    a.data = &dc;
+    t = pp_ms2_alert_text(pool, &a);
+    assert_non_null(strstr(t, "\\x01\\...\"]"));
+}
+
+static void test_text_cut_at_1023(void **state)
+{
+    (void)state;
+    const char *tags[40];
+    for (int i = 0; i < 40; i++)
+        tags[i] = "a-rather-long-tag-name-for-testing";
+    pp_ms2_alert_t a = { .action = "Warning.", .what = "w", .severity = -1, .tags = tags,
+                         .ntags = 40 };
+    const char *t = pp_ms2_alert_text(pool, &a);
+    assert_int_equal(strlen(t), PP_MS2_TEXT_MAX_BYTES);
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_log_escape),
+        cmocka_unit_test(test_hex_escape),
+        cmocka_unit_test(test_op_messages),
+        cmocka_unit_test(test_alert_order_and_escapes),
+        cmocka_unit_test(test_data_cut),
+        cmocka_unit_test(test_text_cut_at_1023),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return rc;
+}
