@@ -32,7 +32,7 @@ LONG = "v" + "A\"\\\x01" * 200
 
 RULES = r"""SecRuleEngine On
 SecDefaultAction "phase:2,log,auditlog,pass"
-SecRule ARGS:q "attack" "id:10,phase:2,deny,status:403,rev:'2',msg:'bad \"q\" x',logdata:'%{MATCHED_VAR}',severity:CRITICAL,tag:'a',tag:'b c'"
+SecRule ARGS:q "attack" "id:10,phase:2,deny,status:403,rev:'2',msg:'bad \"q\" x',logdata:'%{MATCHED_VAR}',severity:CRITICAL,ver:'X/1',maturity:9,accuracy:8,tag:'a',tag:'b c'"
 SecRule ARGS:w "^v" "id:11,phase:2,pass,msg:'long data',logdata:'%{MATCHED_VAR}',severity:2"
 SecRule ARGS:n "@ge 5" "id:12,phase:2,deny,status:406,msg:'num %{MATCHED_VAR}'"
 SecRule REQUEST_HEADERS:X-Phase1 "^block$" "id:13,phase:1,deny,status:403,msg:'phase 1',severity:WARNING"
