@@ -142,6 +142,8 @@ struct pp_tx_t {
     unsigned phases_allowed;      /* bit per phase an allow action let through (rules/eval.c) */
     struct pp_sanitise_t *sanitise; /* sanitise* actions: what the audit log masks (NULL: none;
                                      log/sanitise.c) */
+    apr_array_header_t *matched_rules; /* pp_rule_t*: 2.x rules (chain starters) that matched,
+                                          in order, for the audit log's part K */
     pp_eval_budget_t budget;      /* rules/eval.c: work done so far (SecRuleEvalTimeLimit) */
     struct {                      /* rules/eval.c pp_eval_before_body */
         const pp_rule_plan_t *plan;      /* made for a merged configuration */

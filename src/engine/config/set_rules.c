@@ -5,6 +5,7 @@
  * SecFilterImport / SecFilterRemove.
  */
 #include "lang/lang.h"
+#include "log/log.h"
 
 const char *pp_set_secfilter(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                              const void *extra, int argc, char **argv)
@@ -18,16 +19,47 @@ const char *pp_set_secfilter_selective(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx
     return pp_secfilter_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
 }
 
+/* The rule just compiled keeps its text as ModSecurity prints it in the audit log's part K
+ * (secrule-2.9 §14.3): each argument log-escaped in double quotes, the operator with its
+ * implicit "@rx" made explicit. The actions are the rule's own, as written (ModSecurity merges
+ * the SecDefaultAction's into its text). */
+static void keep_unparsed(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, int argc, char **argv,
+                          bool action)
+{
+    pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, cfg->rules->nelts - 1, pp_rule_t *);
+    apr_pool_t *p = ctx->cp;
+    if (action) {
+        r->unparsed = apr_psprintf(p, "SecAction \"%s\"",
+                                   pp_ms2_escape(p, pp_str_from_cstr(argv[0])));
+        return;
+    }
+    const char *op = argv[1];
+    bool negated = *op == '!';
+    op += negated;
+    r->unparsed = apr_psprintf(p, "SecRule \"%s\" \"%s%s%s\"%s%s%s",
+                               pp_ms2_escape(p, pp_str_from_cstr(argv[0])), negated ? "!" : "",
+                               *op == '@' ? "" : "@rx ", pp_ms2_escape(p, pp_str_from_cstr(op)),
+                               argc > 2 ? " \"" : "",
+                               argc > 2 ? pp_ms2_escape(p, pp_str_from_cstr(argv[2])) : "",
+                               argc > 2 ? "\"" : "");
+}
+
 const char *pp_set_secrule(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                            const void *extra, int argc, char **argv)
 {
-    return pp_secrule_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
+    const char *err = pp_secrule_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
+    if (!err)
+        keep_unparsed(cfg, ctx, argc, argv, false);
+    return err;
 }
 
 const char *pp_set_secaction(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                              const void *extra, int argc, char **argv)
 {
-    return pp_secrule_parse(cfg, ctx, NULL, NULL, argv[0]);
+    const char *err = pp_secrule_parse(cfg, ctx, NULL, NULL, argv[0]);
+    if (!err)
+        keep_unparsed(cfg, ctx, argc, argv, true);
+    return err;
 }
 
 const char *pp_set_default_action2(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,

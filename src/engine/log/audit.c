@@ -268,7 +268,12 @@ static void set_request_body(pp_audit_record_t *r, const pp_tx_t *tx)
     if (!tx->body || !(pp_audit_part(r, 'C') || pp_audit_part(r, 'I')))
         return;
     r->body_logged = true;
-    if (tx->body_kind == PP_BODY_MULTIPART && tx->request_body.data) {
+    if (r->lang2 && tx->body_kind == PP_BODY_MULTIPART && tx->request_body.data) {
+        r->synth = tx->request_body;
+        if (r->synth.len > PP_AUDIT_BODY_LIMIT_BYTES)
+            r->synth.len = PP_AUDIT_BODY_LIMIT_BYTES;
+    }
+    if (!r->lang2 && tx->body_kind == PP_BODY_MULTIPART && tx->request_body.data) {
         r->body_synthesised = true;
         r->body_total = (apr_off_t)tx->request_body.len;
         r->body = tx->request_body;
@@ -293,7 +298,9 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
     memset(r, 0, sizeof *r);
     r->tx = tx;
     r->p = p;
+    r->lang2 = pp_audit_lang2(tx);
     r->parts = pp_tx_audit_parts(tx) ? pp_tx_audit_parts(tx) : PP_AUDIT_DEFAULT_PARTS;
+    r->producer = apr_array_make(p, 1, sizeof(const char *));
     r->status = pp_log_status(tx);
     r->bytes = pp_log_response_bytes(tx);
     r->handler = pp_tx_conn(tx)->handler && *pp_tx_conn(tx)->handler ? pp_tx_conn(tx)->handler : "-";
@@ -311,6 +318,15 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
 }
 
 /* ---- Decision and writing ------------------------------------------------------------------ */
+
+bool pp_audit_lang2(const pp_tx_t *tx)
+{
+    const apr_array_header_t *rules = tx->cfg->effective_rules;
+    for (int i = 0; rules && i < rules->nelts; i++)
+        if (APR_ARRAY_IDX(rules, i, const pp_rule_t *)->lang2)
+            return true;
+    return false;
+}
 
 static bool is_dynamic(const pp_tx_t *tx)
 {
@@ -351,6 +367,7 @@ apr_status_t pp_audit_write(pp_tx_t *tx)
     pp_audit_record_t r;
     record_build(&r, tx, p);
     pp_str_t entry = tx->cfg->audit_format == PP_AUDIT_FORMAT_JSON ? pp_audit_json_format(&r)
+                     : r.lang2  ? pp_audit_native2_format(&r, !concurrent)
                      : concurrent ? pp_audit_parts_format(&r)
                                   : pp_audit_serial_format(&r);
     pp_log_target_t *target2 = logs ? logs->audit2 : NULL;

@@ -92,6 +92,11 @@ typedef struct pp_audit_record_t {
     bool body_synthesised;      /* multipart: the urlencoded synthesis of the fields (§6.3) */
     pp_str_t response_body;     /* part E: the held-back response (empty when none) */
     bool response_body_logged;
+    /* 2.x configurations (audit_native2.c): body is the body as received, also for multipart
+     * (part C), and synth the multipart fields' urlencoded synthesis (part I). */
+    bool lang2;
+    pp_str_t synth;
+    const apr_array_header_t *producer; /* SecComponentSignature items (const char *) */
 } pp_audit_record_t;
 
 /* One intercepted file for the logs: field="f" filename="a.txt" size=N stored="/path"
@@ -140,6 +145,12 @@ apr_status_t pp_audit_write(pp_tx_t *tx);
 pp_str_t pp_audit_serial_format(const pp_audit_record_t *r);
 /* audit_json.c: the record as one JSON object plus "\n", in r->p. */
 pp_str_t pp_audit_json_format(const pp_audit_record_t *r);
+/* audit_native2.c: ModSecurity 2.9's native record (secrule-2.9 §14.3) in r->p; serial adds
+ * the newline that separates records in one file. */
+pp_str_t pp_audit_native2_format(const pp_audit_record_t *r, bool serial);
+/* Whether tx's configuration is in the 2.x language (it holds a SecRule or SecAction): its
+ * audit records and alerts take ModSecurity 2.9's formats. */
+bool pp_audit_lang2(const pp_tx_t *tx);
 /* audit_concurrent.c: the 2.x-style parts record (§9.3) in r->p. */
 pp_str_t pp_audit_parts_format(const pp_audit_record_t *r);
 /* audit_concurrent.c: writes entry to its own file under SecAuditLogStorageDir, closes it, then

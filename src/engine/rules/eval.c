@@ -324,6 +324,9 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     a.ntags = r->ntags;
     m->text = pp_ms2_alert_text(tx->pool, &a);
     APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    if (!tx->matched_rules)
+        tx->matched_rules = apr_array_make(tx->pool, 8, sizeof(const pp_rule_t *));
+    APR_ARRAY_PUSH(tx->matched_rules, const pp_rule_t *) = r;
     if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
         tx->verdict.relevant = true;
     return m;

@@ -394,6 +394,7 @@ typedef struct pp_rule_t {
     const pp_macro_t *pause;         /* pause:ms, expanded when the rule intercepts */
     const char *const *xmlns;        /* xmlns: prefix, URI, ..., NULL (NULL: none) */
     const char *xmlns_key;           /* the same as one string (target interning) */
+    const char *unparsed;            /* 2.x: the directive as written (audit log part K) */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every

@@ -727,6 +727,44 @@ static void test_relevant_only(void **state)
     assert_string_equal(APR_ARRAY_IDX(recs, 1, rec_t).uid, "uid-r4");
 }
 
+/* A 2.x configuration writes ModSecurity 2.9's native record in its fixed part order, with
+ * the parts ctl:auditLogParts left for this transaction (K lists the rule as written). */
+static void test_lang2_record_and_parts_override(void **state)
+{
+    pp_cfg_t *cfg = cfg_make(pool, "SecRuleEngine On\n"
+                                   "SecRule ARGS:a \"x\" \"id:1,phase:2,deny,status:403\"\n"
+                                   "SecAuditEngine On\nSecAuditLogParts ABHZ\n"
+                                   "SecAuditLog @TMP@/lang2.log");
+    apr_pool_t *p;
+    apr_pool_create(&p, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, p, "uid-l2");
+    pp_conn_info_t ci = { .client_ip = "192.0.2.1", .client_port = 40000,
+                          .server_ip = "192.0.2.10", .server_port = 80 };
+    pp_tx_set_conn(tx, &ci);
+    pp_tx_set_request_line(tx, pp_str_from_cstr("GET /?a=x HTTP/1.1"));
+    add_header(tx, "Host: example.com", false);
+    pp_tx_finish_request_headers(tx);
+    pp_tx_overrides(tx)->audit_parts = "AHZFK"; /* what ctl:auditLogParts=-B,+FK leaves */
+    pp_tx_finish_request_body(tx);
+    pp_tx_set_response_status(tx, 403, NULL);
+    pp_tx_finish_response_headers(tx);
+    pp_tx_finish_response_body(tx);
+    assert_int_equal(pp_tx_finish(tx), APR_SUCCESS);
+    apr_pool_destroy(p);
+    apr_size_t len;
+    char *text = slurp("lang2.log", &len);
+    assert_matches(text, "^--([0-9a-f]{8})-A--\n\\[[^]]+\\] uid-l2 192\\.0\\.2\\.1 40000 "
+                         "192\\.0\\.2\\.10 80\n--\\1-F--\nHTTP/1\\.1 403 Forbidden\n\n--\\1-H--\n"
+                         "Message: Access denied with code 403 \\(phase 2\\)\\. Pattern match "
+                         "\"x\" at ARGS:a\\. \\[id \"1\"\\]\n"
+                         "Action: Intercepted \\(phase 2\\)\n");
+    assert_non_null(strstr(text, "\n--"));
+    assert_null(strstr(text, "-B--"));
+    assert_matches(strstr(text, "-K--"), "^-K--\nSecRule \"ARGS:a\" \"@rx x\" "
+                                         "\"id:1,phase:2,deny,status:403\"\n\n\n--[0-9a-f]{8}"
+                                         "-Z--\n\n$");
+}
+
 static void test_dynamic_or_relevant_and_off(void **state)
 {
     pp_cfg_t *cfg = cfg_make(pool, "SecFilterEngine On\nSecAuditEngine DynamicOrRelevant\n"
@@ -1057,6 +1095,7 @@ int main(void)
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_concurrent_json),
         cmocka_unit_test(test_relevant_only),
+        cmocka_unit_test(test_lang2_record_and_parts_override),
         cmocka_unit_test(test_dynamic_or_relevant_and_off),
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_pipe_target),
