@@ -310,6 +310,7 @@ typedef struct pp_match_t {
     int severity;         /* -1 when unset */
     const char *var;      /* location that matched, e.g. ARG("p"), HEADER("USER-AGENT") */
     const char *text;     /* full 1.9-style message line (without the "mod_security: " prefix) */
+    const char *what;     /* 2.x: the operator message alone ("Pattern match ... at ARGS:q.") */
     pp_phase_t phase;
     bool logged;          /* log action effective */
 } pp_match_t;

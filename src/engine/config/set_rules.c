@@ -33,6 +33,7 @@ static void keep_unparsed(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, int argc, c
                                    pp_ms2_escape(p, pp_str_from_cstr(argv[0])));
         return;
     }
+    r->targets_text = apr_pstrdup(p, argv[0]);
     const char *op = argv[1];
     bool negated = *op == '!';
     op += negated;

@@ -23,6 +23,8 @@
  */
 #include "log/log.h"
 
+#include <stdlib.h>
+
 #include <json.h>
 
 /* Length of the valid UTF-8 sequence at s[i], 0 when invalid (overlongs, surrogates, > U+10FFFF
@@ -143,13 +145,17 @@ static json_object *request(const pp_audit_record_t *r)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "request_line", jstr(r->p, pp_audit_mask_request_line(tx, r->p)));
     if (pp_audit_part(r, 'B'))
-        json_object_object_add(o, "headers", headers(r, tx->headers, tx->headers_out, false));
+        json_object_object_add(o, "headers", headers(r, tx->headers,
+                                                     r->lang2 ? NULL : tx->headers_out, false));
     if (r->body_logged) {
         json_object *body = json_object_new_array();
         json_object_array_add(body, jstr(r->p, r->body));
         json_object_object_add(o, "body", body);
-        json_object_object_add(o, "body_length", json_object_new_int64(r->body_total));
-        json_object_object_add(o, "body_truncated", json_object_new_boolean(r->body_truncated));
+        if (!r->lang2 || r->body_truncated) {
+            json_object_object_add(o, "body_length", json_object_new_int64(r->body_total));
+            json_object_object_add(o, "body_truncated",
+                                   json_object_new_boolean(r->body_truncated));
+        }
     }
     return o;
 }
@@ -191,9 +197,12 @@ static json_object *response(const pp_audit_record_t *r)
     return o;
 }
 
-static const char *engine_mode(const pp_cfg_t *cfg)
+static const char *engine_mode(const pp_tx_t *tx)
 {
-    switch (pp_cfg_int(cfg->engine, PP_ENGINE_OFF)) {
+    int mode = tx->overrides && tx->overrides->engine != PP_TRI_UNSET
+                   ? tx->overrides->engine
+                   : pp_cfg_int(tx->cfg->engine, PP_ENGINE_OFF);
+    switch (mode) {
     case PP_ENGINE_ON:
         return "ENABLED";
     case PP_ENGINE_DYNAMIC_ONLY:
@@ -205,6 +214,17 @@ static const char *engine_mode(const pp_cfg_t *cfg)
     }
 }
 
+/* 2.x: the operator message of the match that intercepted, as ModSecurity's action.message. */
+static const char *intercept_what(const pp_tx_t *tx)
+{
+    for (int i = tx->matches->nelts - 1; i >= 0; i--) {
+        const pp_match_t *m = APR_ARRAY_IDX(tx->matches, i, const pp_match_t *);
+        if (m->text == tx->verdict.reason && m->what)
+            return m->what;
+    }
+    return tx->verdict.reason;
+}
+
 static json_object *action(const pp_audit_record_t *r)
 {
     const pp_verdict_t *v = &r->tx->verdict;
@@ -212,7 +232,8 @@ static json_object *action(const pp_audit_record_t *r)
     json_object_object_add(o, "intercepted", json_object_new_boolean(v->intercepted));
     if (v->intercepted) {
         json_object_object_add(o, "phase", json_object_new_int(v->phase));
-        json_object_object_add(o, "message", jcstr(r->p, v->reason));
+        json_object_object_add(o, "message",
+                               jcstr(r->p, r->lang2 ? intercept_what(r->tx) : v->reason));
     }
     return o;
 }
@@ -226,8 +247,14 @@ static json_object *audit_data(const pp_audit_record_t *r)
         if (m->logged)
             json_object_array_add(msgs, jcstr(r->p, m->text));
     }
-    json_object_object_add(o, "messages", msgs);
-    json_object_object_add(o, "handler", jcstr(r->p, r->handler));
+    /* ModSecurity 2.9 leaves out what is empty: no messages, no action without an
+     * interception. */
+    if (!r->lang2 || json_object_array_length(msgs) > 0)
+        json_object_object_add(o, "messages", msgs);
+    else
+        json_object_put(msgs);
+    if (!r->lang2 || strcmp(r->handler, "-") != 0)
+        json_object_object_add(o, "handler", jcstr(r->p, r->handler));
     json_object *sw = json_object_new_object();
     json_object_object_add(sw, "start", json_object_new_int64(tx->start));
     json_object_object_add(sw, "duration", json_object_new_int64(apr_time_now() - tx->start));
@@ -240,9 +267,72 @@ static json_object *audit_data(const pp_audit_record_t *r)
     json_object_object_add(o, "producer", producer);
     if (pp_tx_conn(tx)->server_software)
         json_object_object_add(o, "server", jcstr(r->p, pp_tx_conn(tx)->server_software));
-    json_object_object_add(o, "engine_mode", json_object_new_string(engine_mode(tx->cfg)));
-    json_object_object_add(o, "action", action(r));
+    if (r->lang2 && r->response_body_logged)
+        json_object_object_add(o, "response_body_dechunked", json_object_new_boolean(true));
+    json_object_object_add(o, "engine_mode", json_object_new_string(engine_mode(tx)));
+    if (!r->lang2 || tx->verdict.intercepted)
+        json_object_object_add(o, "action", action(r));
     return o;
+}
+
+/* Part K in ModSecurity 2.9's JSON: per matched rule or chain {"chain", "rules": [{"actionset",
+ * "operator", "config", "unparsed", "is_matched"}]}. */
+static json_object *rule_json(const pp_audit_record_t *r, const pp_rule_t *rule)
+{
+    const pp_actionset_t *as = rule->chain_member ? rule->own : rule->effective;
+    json_object *o = json_object_new_object(), *a = json_object_new_object();
+    if (as && as->id)
+        json_object_object_add(a, "id", jcstr(r->p, as->id));
+    if (as && as->rev)
+        json_object_object_add(a, "rev", jcstr(r->p, as->rev));
+    if (rule->ver)
+        json_object_object_add(a, "version", jcstr(r->p, rule->ver));
+    if (as && as->severity >= 0)
+        json_object_object_add(a, "severity", json_object_new_int(as->severity));
+    if (rule->accuracy)
+        json_object_object_add(a, "accuracy", json_object_new_int(atoi(rule->accuracy)));
+    if (rule->maturity)
+        json_object_object_add(a, "maturity", json_object_new_int(atoi(rule->maturity)));
+    json_object_object_add(a, "phase", json_object_new_int(rule->phase));
+    json_object_object_add(a, "is_chained", json_object_new_boolean(rule->chain_next != NULL));
+    if (rule->ntags) {
+        json_object *tags = json_object_new_array();
+        for (unsigned i = 0; i < rule->ntags; i++)
+            json_object_array_add(tags, jcstr(r->p, rule->tags[i]));
+        json_object_object_add(a, "tags", tags);
+    }
+    json_object_object_add(o, "actionset", a);
+    if (!rule->always) {
+        json_object *op = json_object_new_object();
+        json_object_object_add(op, "operator", jcstr(r->p, rule->op.def->name));
+        json_object_object_add(op, "operator_param", jcstr(r->p, rule->op.arg));
+        json_object_object_add(op, "target", jcstr(r->p, rule->targets_text));
+        json_object_object_add(op, "negated", json_object_new_boolean(rule->op.negated));
+        json_object_object_add(o, "operator", op);
+    }
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "filename", jcstr(r->p, rule->file));
+    json_object_object_add(c, "line_num", json_object_new_int(rule->line));
+    json_object_object_add(o, "config", c);
+    json_object_object_add(o, "unparsed", jcstr(r->p, rule->unparsed));
+    json_object_object_add(o, "is_matched", json_object_new_boolean(true));
+    return o;
+}
+
+static json_object *matched_rules(const pp_audit_record_t *r)
+{
+    json_object *all = json_object_new_array();
+    const apr_array_header_t *rules = r->tx->matched_rules;
+    for (int i = 0; rules && i < rules->nelts; i++) {
+        const pp_rule_t *rule = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
+        json_object *one = json_object_new_object(), *links = json_object_new_array();
+        json_object_object_add(one, "chain", json_object_new_boolean(rule->chain_next != NULL));
+        for (const pp_rule_t *c = rule; c; c = c->chain_next)
+            json_object_array_add(links, rule_json(r, c));
+        json_object_object_add(one, "rules", links);
+        json_object_array_add(all, one);
+    }
+    return all;
 }
 
 static apr_status_t json_release(void *data)
@@ -263,6 +353,8 @@ pp_str_t pp_audit_json_format(const pp_audit_record_t *r)
         json_object_object_add(root, "response", response(r));
     if (pp_audit_part(r, 'H'))
         json_object_object_add(root, "audit_data", audit_data(r));
+    if (r->lang2 && pp_audit_part(r, 'K'))
+        json_object_object_add(root, "matched_rules", matched_rules(r));
     size_t len;
     const char *s = json_object_to_json_string_length(
         root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);

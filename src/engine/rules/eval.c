@@ -323,6 +323,7 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     a.tags = tags;
     a.ntags = r->ntags;
     m->text = pp_ms2_alert_text(tx->pool, &a);
+    m->what = a.what;
     APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
     if (!tx->matched_rules)
         tx->matched_rules = apr_array_make(tx->pool, 8, sizeof(const pp_rule_t *));

@@ -395,6 +395,7 @@ typedef struct pp_rule_t {
     const char *const *xmlns;        /* xmlns: prefix, URI, ..., NULL (NULL: none) */
     const char *xmlns_key;           /* the same as one string (target interning) */
     const char *unparsed;            /* 2.x: the directive as written (audit log part K) */
+    const char *targets_text;        /* 2.x: its variables as written (JSON audit log) */
 } pp_rule_t;
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every
