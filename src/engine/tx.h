@@ -21,6 +21,7 @@ typedef struct pp_file_t {
     bool counted_only;   /* nothing needs the file: only its size is kept */
     bool complete;       /* received to its end and stored without error: may be kept */
     const char *verdict; /* approval / scan result text for the logs */
+    int part;            /* multipart: its part's position in the body, from 0 (audit log J) */
 } pp_file_t;
 
 /* Collected, normalised values of one target. The target pointer is kept because slots are

@@ -57,6 +57,8 @@ apr_status_t pp_files_begin(pp_tx_t *tx, pp_str_t field, pp_str_t filename, pp_f
         return APR_SUCCESS;
     pp_file_t *f = apr_array_push(tx->files);
     memset(f, 0, sizeof *f);
+    /* The fields before it are body arguments already, the files before it are in files. */
+    f->part = tx->args->nelts - tx->query_arg_count + tx->files->nelts - 1;
     f->field = pp_str_dup(tx->pool, field);
     f->filename = pp_str_dup(tx->pool, filename);
     *out = f;

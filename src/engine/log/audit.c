@@ -300,7 +300,8 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
     r->p = p;
     r->lang2 = pp_audit_lang2(tx);
     r->parts = pp_tx_audit_parts(tx) ? pp_tx_audit_parts(tx) : PP_AUDIT_DEFAULT_PARTS;
-    r->producer = apr_array_make(p, 1, sizeof(const char *));
+    r->producer = tx->cfg->component_signatures ? tx->cfg->component_signatures
+                                                : apr_array_make(p, 1, sizeof(const char *));
     r->status = pp_log_status(tx);
     r->bytes = pp_log_response_bytes(tx);
     r->handler = pp_tx_conn(tx)->handler && *pp_tx_conn(tx)->handler ? pp_tx_conn(tx)->handler : "-";

@@ -147,7 +147,10 @@ static json_object *request(const pp_audit_record_t *r)
     if (pp_audit_part(r, 'B'))
         json_object_object_add(o, "headers", headers(r, tx->headers,
                                                      r->lang2 ? NULL : tx->headers_out, false));
-    if (r->body_logged) {
+    if (r->lang2 && r->synth.data && pp_audit_part(r, 'I'))
+        json_object_object_add(o, "fake_body", jstr(r->p, r->synth));
+    if (r->body_logged && (!r->lang2 || pp_audit_part(r, 'C') ||
+                           tx->body_kind != PP_BODY_MULTIPART)) {
         json_object *body = json_object_new_array();
         json_object_array_add(body, jstr(r->p, r->body));
         json_object_object_add(o, "body", body);
@@ -170,6 +173,9 @@ static json_object *uploads(const pp_audit_record_t *r)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "file_name", jstr(r->p, f->filename));
         json_object_object_add(o, "file_size", json_object_new_int64(f->size));
+        if (r->lang2) /* 2.9.7 never fills it in */
+            json_object_object_add(o, "content_type",
+                                   json_object_new_string("<Unknown Content-Type>"));
         json_object_object_add(o, "field", jstr(r->p, f->field));
         json_object_object_add(o, "stored", jstr(r->p, f->tmpname));
         json_object_object_add(o, "verdict", jcstr(r->p, f->verdict));
@@ -264,6 +270,10 @@ static json_object *audit_data(const pp_audit_record_t *r)
     const apr_array_header_t *sigs = tx->cfg->component_signatures; /* SecComponentSignature */
     for (int i = 0; sigs && i < sigs->nelts; i++)
         json_object_array_add(producer, jcstr(r->p, APR_ARRAY_IDX(sigs, i, const char *)));
+    if (r->lang2 && (!sigs || sigs->nelts == 0)) { /* ModSecurity 2.9: a plain string then */
+        json_object_put(producer);
+        producer = json_object_new_string(PARAPET_NAME "/" PARAPET_VERSION);
+    }
     json_object_object_add(o, "producer", producer);
     if (pp_tx_conn(tx)->server_software)
         json_object_object_add(o, "server", jcstr(r->p, pp_tx_conn(tx)->server_software));

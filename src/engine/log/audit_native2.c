@@ -21,8 +21,8 @@
  *      Stopwatch:, Response-Body-Transformed: Dechunked (with E), Producer: (Parapet's name,
  *      then the SecComponentSignature items, "; "-separated, and a final "."), Server:,
  *      Engine-Mode: "ENABLED" | "DETECTION_ONLY" | "DISABLED"
- *   J  one line per uploaded file, "#<n> Filename: <name> - Size: <bytes> - ContentType:
- *      <type>", then "Total upload size: <bytes>" (multipart bodies only)
+ *   J  one line per uploaded file, <part number from 1>,<bytes>,"<name>","<Unknown
+ *      ContentType>" (2.9.7 never fills the type), then "Total,<bytes>" (multipart only)
  *   K  every rule that matched, as written in the configuration; a chain's links follow its
  *      starter and a blank line ends each rule or chain
  *   Z  the end
@@ -32,8 +32,7 @@
  * p1..p5 do, and a made-up breakdown would mislead) and no Apache-Error lines (those are
  * Apache's error-log entries of the request, which the engine does not see; every alert is in
  * Message:); K shows each rule as written, without the SecDefaultAction actions ModSecurity
- * merges into its text; J numbers files among the files (ModSecurity counts every part) and
- * names no content type (the multipart parser does not keep it). The boundary is random and
+ * merges into its text. The boundary is random and
  * redrawn while it occurs in a body, which a client writes unescaped. Header lines have their
  * control bytes escaped (ModSecurity writes them raw; Apache refuses such headers anyway).
  */
@@ -112,12 +111,11 @@ static void part_j(pp_sbuf_t *b, const pp_audit_record_t *r)
     apr_off_t total = 0;
     for (int i = 0; i < r->tx->files->nelts; i++) {
         const pp_file_t *f = &APR_ARRAY_IDX(r->tx->files, i, pp_file_t);
-        pp_sbuf_printf(b, "#%d Filename: %s - Size: %" APR_OFF_T_FMT
-                          " - ContentType: <Unknown ContentType>\n",
-                       i, pp_log_escape_fit(r->p, f->filename, 1024, NULL), f->size);
+        pp_sbuf_printf(b, "%d,%" APR_OFF_T_FMT ",\"%s\",\"<Unknown ContentType>\"\n", f->part + 1,
+                       f->size, pp_ms2_escape(r->p, f->filename));
         total += f->size;
     }
-    pp_sbuf_printf(b, "Total upload size: %" APR_OFF_T_FMT "\n", total);
+    pp_sbuf_printf(b, "Total,%" APR_OFF_T_FMT "\n", total);
 }
 
 static void part_k(pp_sbuf_t *b, const pp_audit_record_t *r)
