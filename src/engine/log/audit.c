@@ -272,6 +272,7 @@ static void set_request_body(pp_audit_record_t *r, const pp_tx_t *tx)
         r->synth = tx->request_body;
         if (r->synth.len > PP_AUDIT_BODY_LIMIT_BYTES)
             r->synth.len = PP_AUDIT_BODY_LIMIT_BYTES;
+        r->synth = pp_audit_mask_form(tx, r->synth, r->p);
     }
     if (!r->lang2 && tx->body_kind == PP_BODY_MULTIPART && tx->request_body.data) {
         r->body_synthesised = true;
