@@ -20,7 +20,8 @@
  *   H  Message: lines (one per logged alert), Action: Intercepted (phase N), Apache-Handler:,
  *      Stopwatch:, Response-Body-Transformed: Dechunked (with E), Producer: (Parapet's name,
  *      then the SecComponentSignature items, "; "-separated, and a final "."), Server:,
- *      Engine-Mode: "ENABLED" | "DETECTION_ONLY" | "DISABLED"
+ *      WebApp-Info: (SecWebAppId, setsid, setuid), Sensor-Id:, Engine-Mode: "ENABLED" |
+ *      "DETECTION_ONLY"
  *   J  one line per uploaded file, <part number from 1>,<bytes>,"<name>","<Unknown
  *      ContentType>" (2.9.7 never fills the type), then "Total,<bytes>" (multipart only)
  *   K  every rule that matched, as written in the configuration; a chain's links follow its
@@ -37,6 +38,7 @@
  * control bytes escaped (ModSecurity writes them raw; Apache refuses such headers anyway).
  */
 #include "log/log.h"
+#include "store/store.h"
 
 static void part(pp_sbuf_t *b, const char *bnd, char letter)
 {
@@ -105,7 +107,26 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
         pp_sbuf_add_safe(b, pp_str_from_cstr(pp_tx_conn(tx)->server_software));
         pp_sbuf_add(b, "\n", 1);
     }
-    pp_sbuf_printf(b, "Engine-Mode: \"%s\"\n", engine_mode(tx));
+    /* When SecWebAppId is not the default or setsid/setuid named the session or user. */
+    const char *sid = pp_tx_pcoll_id(tx, true), *uid = pp_tx_pcoll_id(tx, false);
+    if (strcmp(pp_cfg_webappid(tx->cfg), "default") != 0 || sid || uid) {
+        const char *v[3] = { pp_cfg_webappid(tx->cfg), sid ? sid : "-", uid ? uid : "-" };
+        pp_sbuf_str(b, "WebApp-Info:");
+        for (int i = 0; i < 3; i++) {
+            pp_sbuf_str(b, " \"");
+            pp_sbuf_str(b, pp_ms2_escape(r->p, pp_str_from_cstr(v[i])));
+            pp_sbuf_str(b, "\"");
+        }
+        pp_sbuf_str(b, "\n");
+    }
+    if (tx->cfg->sensor_id && strcmp(tx->cfg->sensor_id, "default") != 0) {
+        pp_sbuf_str(b, "Sensor-Id: \"");
+        pp_sbuf_str(b, pp_ms2_escape(r->p, pp_str_from_cstr(tx->cfg->sensor_id)));
+        pp_sbuf_str(b, "\"\n");
+    }
+    const char *mode = engine_mode(tx);
+    if (strcmp(mode, "DISABLED") != 0) /* ModSecurity writes it while the engine runs */
+        pp_sbuf_printf(b, "Engine-Mode: \"%s\"\n", mode);
 }
 
 static void part_j(pp_sbuf_t *b, const pp_audit_record_t *r)
