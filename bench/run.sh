@@ -1,5 +1,6 @@
 #!/bin/sh
-# make bench: HTTP benchmark (bare Apache vs Parapet vs ModSecurity 2.9.7), memory on large
+# make bench: HTTP benchmark (bare Apache vs Parapet vs ModSecurity 2.9.7, with the 100 rules and
+# with OWASP CRS at PL1 and PL4; about 20 minutes on 2 cores), memory on large
 # uploads, engine instruction counts; rewrites bench/RESULTS.md. Arguments go to bench.py
 # (bench/http/bench.py --help), e.g. `bench/run.sh --quick` for a smoke test.
 set -eu
