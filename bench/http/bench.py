@@ -795,6 +795,34 @@ def memory_phase(servers, scenarios, args, log):
     return out
 
 
+CG_LINE = re.compile(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+(?!=>|<)(\S+?)(?: \[(\S+)\])?\s*$")
+
+
+def inclusive_costs(outfile):
+    """Inclusive instructions per function from callgrind_annotate (recursion levels merged)."""
+    res = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
+                          str(outfile)], capture_output=True, text=True, timeout=300)
+    costs = {}
+    for line in res.stdout.splitlines():
+        m = CG_LINE.match(line)
+        if not m or ":" not in m.group(2):
+            continue
+        name = re.sub(r"'\d+$", "", m.group(2).split(":", 1)[1])
+        where = m.group(2).split(":", 1)[0]
+        if "/src/" in where:
+            name = where[where.index("/src/") + 5:] + ":" + name
+        costs[name] = max(costs.get(name, 0), int(m.group(1).replace(",", "")))
+    return costs
+
+
+def hotspots(full_out, zero_out, n, top=18):
+    """Per-request inclusive instructions of the engine's functions: N run minus N = 0."""
+    full, zero = inclusive_costs(full_out), inclusive_costs(zero_out)
+    per = sorted(((full[k] - zero.get(k, 0)) / n, k) for k in full
+                 if k.startswith("engine/") or k in ("apr_psprintf", "pcre2_jit_match_8"))
+    return [(k, v) for v, k in reversed(per) if v > 0][:top]
+
+
 def configtest_phase(servers, kinds, log, repeat=3):
     """`apache2 -t` on each configuration's file: best of `repeat`, wall and CPU time (user +
     system of the apache2 process, from this script's children's rusage)."""
@@ -867,6 +895,8 @@ def engine_phase(tmp, args, log):
             zero = callgrind_total([str(exe), str(crs_conf), "0"], tmp / "cg-crs-0.out")
             out["crs"] = {"iterations": n, "full": full, "zero": zero,
                           "per_request": (full - zero) / n}
+            if shutil.which("callgrind_annotate"):
+                out["crs"]["hot"] = hotspots(tmp / "cg-crs-n.out", tmp / "cg-crs-0.out", n)
             log("  engine CRS PL1: %.0f instructions/request" % out["crs"]["per_request"])
         except subprocess.CalledProcessError as err:
             out["crs"] = {"error": "bench_rules did not load CRS: %s" % (
@@ -1252,6 +1282,12 @@ def extra_report(rows, excluded, rss_start, rss_end, ctest, eng, apcg, args):
         n[-1] += ("**%s instructions per request** (N = %d; start-up with CRS: %s "
                   "instructions). ModSecurity's reference figure: ~7,000,000." % (
                       fmt_int(crs["per_request"]), crs["iterations"], fmt_int(crs["zero"])))
+        if crs.get("hot"):
+            n += ["", "Where those instructions go (callgrind, inclusive per request, N run "
+                  "minus N = 0; functions nest, so the column does not add up):", "",
+                  "| function | instructions/request | share |", "|---|---|---|"]
+            n += ["| `%s` | %s | %.0f %% |" % (k, fmt_int(v), 100 * v / crs["per_request"])
+                  for k, v in crs["hot"]]
     if apcg:
         n += ["", "Inside Apache (`apache2 -X` under callgrind, %d GET-5-args requests, "
               "instructions per request in `ap_run_process_connection`):" % apcg["requests"], "",
