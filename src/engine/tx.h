@@ -140,6 +140,8 @@ struct pp_tx_t {
         int visible;              /* how many of them the current link's targets see */
     } rule2;
     int highest_severity;         /* HIGHEST_SEVERITY: 1-7, 0 while none (255) */
+    apr_array_header_t *geo;      /* pp_field_t: GEO, filled by the last successful @geoLookup
+                                     (NULL: none succeeded; rules/operators/geo.c) */
     unsigned phases_allowed;      /* bit per phase an allow action let through (rules/eval.c) */
     struct pp_sanitise_t *sanitise; /* sanitise* actions: what the audit log masks (NULL: none;
                                      log/sanitise.c) */

@@ -53,7 +53,7 @@ static const pp_var_def_t var_table[] = {
     { "FILES_TMPNAMES",        OPT, P2, pp_var_files,          PP_FILES_TMPNAMES,      0,             "FILES",           "where uploaded files are stored" },
     { "FULL_REQUEST",          NO,  P2, pp_var_full_request,   0,                      0,             NULL,              "request line, headers and in-memory body" },
     { "FULL_REQUEST_LENGTH",   NO,  P2, pp_var_full_request,   1,                      0,             NULL,              "length of FULL_REQUEST plus one (ModSecurity counts its NUL)" },
-    { "GEO",                   OPT, P1, pp_var_none,           0,                      0,             "GEO",             "@geoLookup's result: empty, the operator has no database and never matches" },
+    { "GEO",                   OPT, P1, pp_var_fields_icase,   TX(geo),                0,             "GEO",             "country_code, country_code3, country_name, country_continent, region, city, postal_code, latitude, longitude, dma_code, area_code of the last successful @geoLookup", PP_SRC_TX },
     { "GLOBAL",                REQ, P1, pp_var_pcoll,          PP_PCOLL_GLOBAL,        0,             "GLOBAL",          "the GLOBAL persistent collection (initcol:global=...)", PP_SRC_TX },
     { "HEADERS_COUNT",         NO,  P1, pp_var_field_count,    TX(headers),            0,             NULL,              "number of request headers" },
     { "HIGHEST_SEVERITY",      NO,  P1, pp_var_highest_severity, 0,                    0,             NULL,              "lowest severity number of a matched 2.x rule (255: none)", PP_SRC_TX },

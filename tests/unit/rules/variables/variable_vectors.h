@@ -95,6 +95,7 @@ static const var_vector_t var_vectors[] = {
     { "FILES_COUNT", NULL, UPLOAD_REQ, NULL, "2" },
     { "FILES_SIZES", NULL, UPLOAD_REQ, NULL, "[f]5|[g]0" },
     { "FILES_TMPNAMES", "f", UPLOAD_REQ, NULL, "~\\[f\\]${updir}/[^|]+" },
+    { "GEO", NULL, GET_REQ, NULL, "" },                    /* no @geoLookup succeeded: no values */
     { "GLOBAL", "x", GET_REQ, NULL, "" },                 /* not initialised: no values */
     { "HEADERS_COUNT", NULL, GET_REQ, NULL, "3" },
     { "IP", "KEY", GET_REQ, NULL, "" },
