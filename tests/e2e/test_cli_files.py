@@ -35,3 +35,22 @@ def test_cli_unreadable_files_are_errors():
         rc, out = run("eval", "-c", str(conf), d)
         expect(rc == 2 and "%s: cannot read: Is a directory" % d in out,
                "eval with a directory as request: rc %d %s" % (rc, out))
+
+
+def test_cli_check_loads_the_whole_crs():
+    """The Debian CRS 3.3.4 as libapache2-mod-security2 includes it (owasp-crs.load after the
+    recommended configuration) passes `parapet check` unchanged. It failed at
+    REQUEST-910-IP-REPUTATION.conf:79 ("unknown variable GEO") before GEO was a variable."""
+    recommended = Path("/etc/modsecurity/modsecurity.conf-recommended")
+    with tempfile.TemporaryDirectory(prefix="parapet-cli-") as d:
+        base = Path(d) / "recommended.conf"
+        lines = []
+        for line in recommended.read_text().splitlines():
+            if line.startswith("SecUnicodeMapFile "):
+                line = "SecUnicodeMapFile /etc/modsecurity/unicode.mapping 20127"
+            lines.append(line)
+        base.write_text("\n".join(lines) + "\n")
+        conf = Path(d) / "all.conf"
+        conf.write_text("Include %s\nInclude /usr/share/modsecurity-crs/owasp-crs.load\n" % base)
+        rc, out = run("check", str(conf))
+        expect(rc == 0 and "Syntax OK" in out, "check of the whole CRS: rc %d %s" % (rc, out))
