@@ -22,7 +22,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 CFLAGS="-std=gnu11 -g -O1 $SAN -Wall -Wno-unused-parameter -Wno-missing-field-initializers \
 $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) \
 $(pcre2-config --cflags) $(pkg-config --cflags json-c) $(pkg-config --cflags libxml-2.0) -Isrc/engine"
-LIBS="$(pcre2-config --libs8) $(pkg-config --libs json-c) $(pkg-config --libs yajl) $(pkg-config --libs libxml-2.0) $(pkg-config --libs lmdb hiredis) $(apr-1-config --link-ld --libs) \
+LIBS="$(pcre2-config --libs8) $(pkg-config --libs json-c) $(pkg-config --libs yajl) $(pkg-config --libs libxml-2.0) $(pkg-config --libs lmdb hiredis libmaxminddb) $(apr-1-config --link-ld --libs) \
 $(apu-1-config --link-ld --libs) -ldl -rdynamic"
 
 if ! command -v "$CC" >/dev/null 2>&1; then

@@ -5,7 +5,8 @@ set -e
 PKGS="prometheus build-essential apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev libjson-c-dev
 libyajl-dev libxml2-dev
 libcmocka-dev clamav clamav-daemon clamdscan curl python3 valgrind clang libclang-rt-14-dev wrk
-libapache2-mod-security2 modsecurity-crs python3-yaml liblmdb-dev libhiredis-dev redis-server fail2ban"
+libapache2-mod-security2 modsecurity-crs python3-yaml liblmdb-dev libhiredis-dev redis-server fail2ban
+libmaxminddb-dev libmaxminddb0"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -176,6 +176,55 @@ def rx_cases():
                                 "union.select", "^.{3}$", "x[^z]y")]
 
 
+def luhn_complete(digits):
+    """digits plus the check digit that makes them pass Luhn."""
+    for d in "0123456789":
+        n = digits + d
+        total = 0
+        for i, c in enumerate(reversed(n)):
+            v = int(c) * (2 if i % 2 else 1)
+            total += v - 9 if v > 9 else v
+        if total % 10 == 0:
+            return n
+    raise AssertionError("no Luhn digit")
+
+
+def cpf_complete(nine):
+    d = [int(c) for c in nine]
+    for _ in range(2):
+        s = sum(v * w for v, w in zip(d, range(len(d) + 1, 1, -1)))
+        d.append(0 if s % 11 < 2 else 11 - s % 11)
+    return "".join(map(str, d))
+
+
+def verify_values(rng):
+    """Card, CPF and SSN look-alikes: valid numbers (made here), near misses, separators, the
+    numbers ModSecurity's lists refuse, and random digit runs (a tenth of them pass Luhn)."""
+    vals = [b"", b"0", b"4111111111111111", b"4111111111111112", b"14111111111111111",
+            b"4111-1111-1111-1111", b"4111 1111 1111 1111", b"card 5500000000000004 ok",
+            b"529.982.247-25", b"52998224725", b"529.982.247-26", b"111.111.111-11", b"01234567890",
+            b"078-05-1120", b"078051120", b"123-45-6789", b"666-12-3456", b"740-12-3456",
+            b"739-12-3456", b"000-12-3456", b"078-00-1120", b"078-05-0000", b"555-55-5555",
+            b"1234567890123456789", b"x\n4111111111111111", b"4111111111111111\n"]
+    for _ in range(40):
+        vals.append(luhn_complete("".join(rng.choice("0123456789") for _ in range(rng.randint(12, 15)))).encode())
+    for _ in range(25):
+        c = cpf_complete("".join(rng.choice("0123456789") for _ in range(9)))
+        vals.append(("%s.%s.%s-%s" % (c[:3], c[3:6], c[6:9], c[9:]) if rng.random() < 0.5 else c).encode())
+    for _ in range(25):
+        vals.append(("%03d-%02d-%04d" % (rng.randint(0, 999), rng.randint(0, 99), rng.randint(0, 9999))).encode())
+    for _ in range(60):
+        vals.append(rand_str(rng, b"0123456789- .x", 8, 24))
+    return vals
+
+
+def verify_cases():
+    return [("verifyCC", r"\d{13,16}"), ("verifyCC", r"(?:\d[ -]?){12,15}\d"), ("verifyCC", r"^\d+$"),
+            ("verifyCC", r"\d{4}-\d{4}"), ("verifyCPF", r"\d{3}\.?\d{3}\.?\d{3}-?\d{2}"),
+            ("verifyCPF", r"\d{11}"), ("verifyCPF", r"[\d.-]{11,14}"), ("verifySSN", r"\d{3}-?\d{2}-?\d{4}"),
+            ("verifySSN", r"\d{9}"), ("verifySSN", r"[0-9 -]{9,11}")]
+
+
 def unescape_log(s):
     out, i = bytearray(), 0
     while i < len(s):
@@ -275,12 +324,14 @@ def test_operators_match_modsecurity():
                 ("unconditionalMatch", ""), ("noMatch", "")], pm_vals),
             (crs_cases(), crs_values(rng)),
             (rx_cases(), rx_values(rng)),
+            (verify_cases(), verify_values(rng)),
         ]
         theirs = oracle(groups)
         differences, compared, matches = [], 0, 0
         for g, (cases, vals) in enumerate(groups):
             for k, (op, arg) in enumerate(cases):
-                phrase_op = op in ("pm", "pmf", "pmFromFile")
+                # The phrase, or for @verify* the candidate that passed (TX:0 with capture).
+                phrase_op = op in ("pm", "pmf", "pmFromFile", "verifyCC", "verifyCPF", "verifySSN")
                 mine = ours(op, arg, vals)
                 for i, v in enumerate(vals):
                     compared += 1

@@ -181,6 +181,8 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
     merge_mime_types(p, m, parent, child);
     if (!child->unicode_map)
         m->unicode_map = parent->unicode_map;
+    if (!child->geo_db)
+        m->geo_db = parent->geo_db;
     if (parent->component_signatures) /* ModSecurity appends the child's to the parent's */
         m->component_signatures = child->component_signatures
                                       ? apr_array_append(p, parent->component_signatures,

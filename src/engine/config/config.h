@@ -62,6 +62,7 @@ struct pp_cfg_t {
     apr_array_header_t *output_mime_types;   /* const char*, "" = (null); NULL = unset */
     int mime_types_mode;                     /* how output_mime_types merges: PP_MIME_* */
     const struct pp_unicode_map_t *unicode_map; /* SecUnicodeMapFile; NULL = unset */
+    const struct pp_geo_db_t *geo_db;        /* SecGeoLookupDb (rules/operators/geo.c); NULL = unset */
     apr_array_header_t *component_signatures;   /* SecComponentSignature (const char*) */
     const pp_regex_t *audit_relevant_status; /* compiled from audit_relevant_status_src */
     apr_file_t *debug_file;
@@ -190,6 +191,7 @@ const char *pp_set_mime_types_clear(pp_cfg_t *, const pp_setter_ctx_t *, void *,
 const char *pp_set_mode(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_component_signature(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_unicode_map(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_geo_db(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_unicode_codepage(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_intercept_on_error(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_off_only(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
@@ -204,7 +206,6 @@ const char *pp_set_tmp_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const vo
 extern const char pp_why_conn_engine[], pp_why_content_injection[], pp_why_backend_compression[];
 extern const char pp_why_hash_engine[], pp_why_stream_inspection[], pp_why_xml_entity[];
 extern const char pp_why_remote_rules[], pp_why_state_limit[], pp_why_rule_script[];
-extern const char pp_why_geo_db[];
 extern const char pp_note_status_engine[], pp_note_cache_tfn[], pp_note_gsb_db[];
 
 /* Splits raw directive arguments like Apache's ap_getword_conf: whitespace separates words,

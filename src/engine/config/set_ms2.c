@@ -8,6 +8,7 @@
  * would change what is inspected: either it acts, or start-up stops and says why.
  */
 #include "config/config.h"
+#include "rules/operators/operators.h"
 #include "rules/transforms/transforms.h"
 
 #include <apr_lib.h>
@@ -30,14 +31,12 @@ const char pp_why_remote_rules[] =
     "rules are never fetched over the network; download them and Include the file";
 const char pp_why_state_limit[] = "connection-state limits are not provided; use mod_reqtimeout";
 const char pp_why_rule_script[] = "Lua rules are not supported";
-const char pp_why_geo_db[] = "GeoIP databases are not read yet and @geoLookup never matches: "
-                             "refused rather than running country rules that never fire";
 const char pp_note_status_engine[] =
     "Parapet never sends ModSecurity's status beacon (no DNS query is made)";
 const char pp_note_cache_tfn[] = "deprecated in ModSecurity 2.9; Parapet always computes each "
                                  "transformation chain once per value and request";
 const char pp_note_gsb_db[] =
-    "Google Safe Browsing lookups are obsolete: the database is not read (@gsbLookup is refused)";
+    "Google Safe Browsing lookups are obsolete: the database is not read (@gsbLookup never matches)";
 
 static int on_off(const char *v)
 {
@@ -165,6 +164,25 @@ const char *pp_set_unicode_map(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *
     if (err)
         return apr_psprintf(ctx->tp, "%s: %s", ctx->name, err);
     cfg->unicode_map = map;
+    return NULL;
+}
+
+/* FILE (relative to the configuration file naming it) is opened now: a database that cannot
+ * be read stops start-up with the reason. */
+const char *pp_set_geo_db(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                          const void *extra, int argc, char **argv)
+{
+    const char *path = argv[0];
+    if (path[0] != '/' && ctx->site && ctx->site->file) {
+        const char *slash = strrchr(ctx->site->file, '/');
+        if (slash)
+            path = apr_pstrcat(ctx->tp, apr_pstrmemdup(ctx->tp, ctx->site->file,
+                                                       (apr_size_t)(slash - ctx->site->file)),
+                               "/", path, NULL);
+    }
+    const char *err = pp_geo_open(ctx->cp, path, &cfg->geo_db);
+    if (err)
+        return apr_psprintf(ctx->tp, "%s: %s", ctx->name, err);
     return NULL;
 }
 

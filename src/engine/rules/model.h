@@ -212,6 +212,9 @@ typedef struct pp_op_def_t {
      * such a row must not point out->data or captures into its compiled argument. */
     pp_op_expand_fn expand;
     pp_op_words_fn words; /* NULL: `Matched "Operator ...` */
+    /* A start-up warning a rule using the operator gives (it is accepted but cannot do what
+     * ModSecurity does), or NULL. */
+    const char *warn;
 } pp_op_def_t;
 
 const pp_op_def_t *pp_op_find(const char *name);

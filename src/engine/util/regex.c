@@ -57,6 +57,8 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
         opts |= PCRE2_CASELESS;
     if (flags & PP_RX_DOTALL)
         opts |= PCRE2_DOTALL;
+    if (flags & PP_RX_MULTILINE)
+        opts |= PCRE2_MULTILINE;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &errcode,
                                      &erroff, NULL);
     if (!code) {
@@ -142,8 +144,9 @@ static bool jit_stack_grow(pp_rx_state_t *st)
     return true;
 }
 
-static inline apr_status_t run(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
-                               bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps)
+static inline apr_status_t run_at(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                                  apr_size_t start, uint32_t mopts, bool *match, pp_str_t *caps,
+                                  unsigned max, unsigned *ncaps)
 {
     pcre2_match_data *md = st->md;
     if (max > 1) {
@@ -158,13 +161,13 @@ static inline apr_status_t run(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t
     const char *s = subject.data ? subject.data : "";
     int rc;
     if (!re->jit) {
-        rc = pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, md, st->mctx);
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
     } else {
-        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, md, st->mctx);
+        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
         /* The default stack ran out: that says nothing about the value. Retry once on a
          * larger one; running out of that is a resource limit like the others. */
         if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !st->jit_stack && jit_stack_grow(st))
-            rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, 0, 0, md, st->mctx);
+            rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
     }
     if (rc < 0) {
         *match = false;
@@ -186,6 +189,31 @@ static inline apr_status_t run(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t
         *ncaps = n;
     }
     return APR_SUCCESS;
+}
+
+static inline apr_status_t run(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                               bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps)
+{
+    return run_at(re, st, subject, 0, 0, match, caps, max, ncaps);
+}
+
+apr_status_t pp_regex_exec_from(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                                apr_size_t start, bool *match, pp_str_t *whole, unsigned *groups)
+{
+    unsigned n = 0;
+    pp_str_t caps[PP_RX_MAX_CAPTURES];
+    *groups = 0;
+    if (start > subject.len) {
+        *match = false;
+        return APR_SUCCESS;
+    }
+    apr_status_t rv = run_at(re, st, subject, start, PCRE2_NOTEMPTY, match, caps,
+                             PP_RX_MAX_CAPTURES, &n);
+    if (*match) {
+        *whole = caps[0];
+        *groups = n;
+    }
+    return rv;
 }
 
 apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject, bool *match)

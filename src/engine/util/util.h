@@ -92,6 +92,7 @@ typedef struct pp_rx_needs_t pp_rx_needs_t;
 
 #define PP_RX_ICASE 1u
 #define PP_RX_DOTALL 2u /* '.' matches a newline too (ModSecurity 2's PCRE_DOTALL) */
+#define PP_RX_MULTILINE 4u /* ^ and $ at every line */
 
 /* Compiles pattern into cp (code freed by a cp cleanup). NULL on error with *err set to a
  * message in cp that carries PCRE2's text and the offset. */
@@ -117,6 +118,11 @@ apr_status_t pp_regex_exec(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t sub
 #define PP_RX_MAX_CAPTURES 10
 apr_status_t pp_regex_exec_captures(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
                                     bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps);
+/* One match from byte start on (PCRE2_NOTEMPTY: an empty match does not count), as
+ * ModSecurity's @verifyCC loop runs it: *whole is the match (a pointer into subject), *groups
+ * how many of the match and its groups were set (at most PP_RX_MAX_CAPTURES). */
+apr_status_t pp_regex_exec_from(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
+                                apr_size_t start, bool *match, pp_str_t *whole, unsigned *groups);
 bool pp_regex_jit_available(void);
 /* The literal prefilter derived from the pattern at compile time (NULL: none). */
 const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re);

@@ -103,5 +103,15 @@ PP_OP_EXEC(pp_op_byterange_exec);
 PP_OP_EXEC(pp_op_urlenc_exec);
 PP_OP_EXEC(pp_op_utf8_exec);
 PP_OP_EXEC(pp_op_ipmatch_exec);
+/* geo.c: SecGeoLookupDb's MaxMind database, opened into cp (closed by a cp cleanup); NULL or
+ * the reason it cannot be read. @geoLookup fills tx->geo (GEO) from it. */
+typedef struct pp_geo_db_t pp_geo_db_t;
+const char *pp_geo_open(apr_pool_t *cp, const char *path, const pp_geo_db_t **out);
+PP_OP_EXEC(pp_op_geolookup_exec);
+/* verify.c: @verifyCC, @verifyCPF, @verifySSN (regex candidates, then a checksum). */
+const char *pp_op_verify_parse(apr_pool_t *cp, const char *arg, void **compiled);
+PP_OP_EXEC(pp_op_verifycc_exec);
+PP_OP_EXEC(pp_op_verifycpf_exec);
+PP_OP_EXEC(pp_op_verifyssn_exec);
 
 #endif

@@ -72,7 +72,7 @@ static const op_vector_t op_vectors[] = {
     OPV("ge",         "5",       "5",                   true),
     OPV("ge",         "5",       "4",                   false),
     OPV("geoLookup",  "",        "1.2.3.4",             false), /* no database: a failed lookup */
-    OPV_ERR("gsbLookup", "x",    "not supported"),
+    OPV("gsbLookup",  "x",       "http://example.test/", false), /* accepted, never matches */
     OPV("gt",         "5",       "6",                   true),
     OPV("gt",         "5",       "5",                   false),
     OPV_ERR("inspectFile", "/bin/true", "not supported"),
@@ -164,9 +164,26 @@ static const op_vector_t op_vectors[] = {
     OPV("validateUtf8Encoding", "", "\xf4\x90\x80\x80", false), /* above U+10FFFF, let through */
     OPV("validateUtf8Encoding", "", "\xf5\x80\x80\x80", true),
     OPV("validateUtf8Encoding", "", "\x80",             true),
-    OPV_ERR("verifyCC", "\\d{16}", "not supported"),
-    OPV_ERR("verifyCPF", "x",    "not supported"),
-    OPV_ERR("verifySSN", "x",    "not supported"),
+    /* @verifyCC / @verifyCPF / @verifySSN: regex candidates, then ModSecurity 2.9.7's checks
+     * (verify.c); checked against the module by tests/e2e/test_ms2_operators.py. */
+    OPV("verifyCC",   "\\d{16}", "card 4111111111111111.", true),
+    OPV("verifyCC",   "\\d{16}", "4111111111111112",   false), /* Luhn fails */
+    OPV("verifyCC",   "\\d{16}", "14111111111111111",  true),  /* again one byte on */
+    OPV("verifyCC",   "(?:\\d{4}[- ]?){3}\\d{4}", "4111-1111 1111-1111", true), /* digits only */
+    OPV("verifyCC",   "\\d{16}", "",                   false),
+    OPV("verifyCC",   "^\\d+$",  "x\n0",                true),  /* MULTILINE; "0" passes Luhn */
+    OPV_ERR("verifyCC", "(",     "invalid regular expression"),
+    OPV("verifyCPF",  "\\d{3}\\.\\d{3}\\.\\d{3}-\\d{2}", "cpf 529.982.247-25", true),
+    OPV("verifyCPF",  "\\d{3}\\.\\d{3}\\.\\d{3}-\\d{2}", "529.982.247-26", false),
+    OPV("verifyCPF",  "\\d{11}", "11111111111",        false), /* all alike */
+    OPV("verifyCPF",  "\\d{11}", "01234567890",        false), /* the listed sequence */
+    OPV("verifyCPF",  "\\d{11}", "52998224725",        true),
+    OPV("verifySSN",  "\\d{3}-\\d{2}-\\d{4}", "ssn 078-05-1120", true),
+    OPV("verifySSN",  "\\d{3}-\\d{2}-\\d{4}", "123-45-6789", false), /* ascending */
+    OPV("verifySSN",  "\\d{3}-\\d{2}-\\d{4}", "666-12-3456", false),
+    OPV("verifySSN",  "\\d{3}-\\d{2}-\\d{4}", "740-12-3456", false),
+    OPV("verifySSN",  "\\d{3}-\\d{2}-\\d{4}", "078-00-1120", false), /* zero group */
+    OPV("verifySSN",  "\\d{3}-\\d{2}-\\d{4}", "555-55-5555", false), /* all alike */
     OPV("within",     "GET POST", "POST",               true),
     OPV("within",     "GET POST", "PUT",                false),
     OPV("within",     "GET",     "",                    true),  /* an empty value always */
