@@ -134,7 +134,7 @@ static const directive_vector_t directive_vectors[] = {
     { "SecFilterSelective", "NO_SUCH_VAR x", "NO_SUCH_VAR", NULL },
     { "SecFilterSignatureAction", "\"log,msg:'sig'\"", NULL, NULL },
     { "SecFilterSignatureAction", "\"log,bogus\"", "unknown action \"bogus\"", NULL },
-    { "SecGeoLookupDb", "/usr/share/GeoIP/GeoLite2-Country.mmdb", "SecGeoLookupDb is not supported: GeoIP databases are not read yet", NULL },
+    { "SecGeoLookupDb", "/nonexistent/GeoLite2-Country.mmdb", "SecGeoLookupDb: cannot open the GeoIP database \"/nonexistent/GeoLite2-Country.mmdb\"", NULL },
     { "SecGsbLookupDb", "/tmp/gsb.dat", NULL, NULL },
     { "SecGuardianLog", "|/bin/cat", NULL, "|/bin/cat" },
     { "SecHashEngine", "Off", NULL, NULL },
