@@ -401,6 +401,46 @@ def test_phrase_and_address_files_are_relative_to_the_rule_file():
     assert ours_ == theirs, "parapet %r, modsecurity %r" % (ours_, theirs)
 
 
+VERIFY_RULES = r"""
+SecRule ARGS:cc "@verifyCC \d{13,16}" "id:2101,phase:2,deny,status:403,log,capture,logdata:'%{TX.0}|%{TX.1}'"
+SecRule ARGS:cpf "@verifyCPF (\d{3})\.?\d{3}\.?\d{3}-?\d{2}" "id:2102,phase:2,deny,status:403,log,capture,logdata:'%{TX.0}|%{TX.1}'"
+SecRule ARGS:ssn "@verifySSN \d{3}-?\d{2}-?\d{4}" "id:2103,phase:2,deny,status:403,log,capture,logdata:'%{TX.0}'"
+"""
+VERIFY_QUERIES = ("cc=card+14111111111111111+x", "cc=4111111111111112", "cpf=id+529.982.247-25",
+                  "cpf=111.111.111-11", "ssn=ssn%3A078-05-1120", "ssn=123-45-6789", "cc=x")
+
+
+def run_verify(load_parapet):
+    if load_parapet:
+        snippet = "SecRuleEngine On\n" + VERIFY_RULES
+    else:
+        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\n"
+                   "SecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n" % MODSEC_SO) + VERIFY_RULES
+    srv = Apache(snippet=snippet, load_parapet=load_parapet,
+                 name="ms2verify-" + ("parapet" if load_parapet else "modsec"))
+    srv.start()
+    try:
+        got = [srv.request("GET", "/index.html?" + q).status for q in VERIFY_QUERIES]
+        time.sleep(0.3)
+        log = srv.error_log()
+    finally:
+        srv.stop()
+    lines = re.findall(r'(ModSecurity: .*?) \[file .*?(\[id "\d+"\]).*?(\[data "[^"]*"\])', log)
+    return got, lines
+
+
+def test_verify_operators_words_match_modsecurity():
+    """@verifyCC / @verifyCPF / @verifySSN in rules: status, ModSecurity's words ("CC# match
+    PATTERN at VAR. [offset N]") and TX:0/TX:1 with capture (the candidate in both)."""
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+    theirs, ours_ = run_verify(False), run_verify(True)
+    # 4111111111111112 fails Luhn at 0 but 1111111111112 (from offset 3) passes.
+    assert theirs[0] == [403, 403, 403, 200, 403, 200, 200], theirs
+    assert len(theirs[1]) == 4, theirs
+    assert ours_ == theirs, "parapet %r, modsecurity %r" % (ours_, theirs)
+
+
 # Operator arguments that are macro templates (reference §8.1): ModSecurity expands them per
 # value for @within @contains @containsWord @streq @beginsWith @endsWith @eq @ge @gt @le @lt,
 # and for @rx when the pattern holds "%{" (then escaping the whole expansion, template text

@@ -134,3 +134,9 @@ PP_OP_EXEC(pp_op_geolookup_exec)
     out->data = value;
     return APR_SUCCESS;
 }
+
+PP_OP_WORDS(pp_op_geolookup_words)
+{
+    return apr_psprintf(p, "Geo lookup for \"%s\" succeeded at %s.", pp_ms_log_escape(p, value),
+                        var);
+}

@@ -108,10 +108,14 @@ PP_OP_EXEC(pp_op_ipmatch_exec);
 typedef struct pp_geo_db_t pp_geo_db_t;
 const char *pp_geo_open(apr_pool_t *cp, const char *path, const pp_geo_db_t **out);
 PP_OP_EXEC(pp_op_geolookup_exec);
+PP_OP_WORDS(pp_op_geolookup_words);
 /* verify.c: @verifyCC, @verifyCPF, @verifySSN (regex candidates, then a checksum). */
 const char *pp_op_verify_parse(apr_pool_t *cp, const char *arg, void **compiled);
 PP_OP_EXEC(pp_op_verifycc_exec);
 PP_OP_EXEC(pp_op_verifycpf_exec);
 PP_OP_EXEC(pp_op_verifyssn_exec);
+PP_OP_WORDS(pp_op_verifycc_words);
+PP_OP_WORDS(pp_op_verifycpf_words);
+PP_OP_WORDS(pp_op_verifyssn_words);
 
 #endif

@@ -17,7 +17,7 @@ static const pp_op_def_t op_table[] = {
     { "eq",                  pp_op_num_parse,         pp_op_eq_exec,            NULL,           "atoi(value) == atoi(argument)", pp_op_text_expand, pp_op_eq_words },
     { "fuzzyHash",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up: Debian's ModSecurity 2.9.7 is built without ssdeep and refuses it too)" },
     { "ge",                  pp_op_num_parse,         pp_op_ge_exec,            NULL,           "atoi(value) >= atoi(argument)", pp_op_text_expand, pp_op_ge_words },
-    { "geoLookup",           pp_op_anyarg_parse,      pp_op_geolookup_exec,     NULL,           "the address is in SecGeoLookupDb's MaxMind database: fills GEO (a failed lookup empties it)" },
+    { "geoLookup",           pp_op_anyarg_parse,      pp_op_geolookup_exec,     NULL,           "the address is in SecGeoLookupDb's MaxMind database: fills GEO (a failed lookup empties it)", NULL, pp_op_geolookup_words },
     { "gsbLookup",           pp_op_anyarg_parse,      pp_op_never_exec,         NULL,           "no Google Safe Browsing database: never matches (warned at start-up)", .warn = "Parapet has no Google Safe Browsing database (ModSecurity's SecGsbLookupDb format is gone): the operator never matches" },
     { "gt",                  pp_op_num_parse,         pp_op_gt_exec,            NULL,           "atoi(value) > atoi(argument)", pp_op_text_expand, pp_op_gt_words },
     { "inspectFile",         pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up; Parapet scans uploads itself)" },
@@ -43,9 +43,9 @@ static const pp_op_def_t op_table[] = {
     { "validateSchema",      pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
     { "validateUrlEncoding", pp_op_anyarg_parse,      pp_op_urlenc_exec,        NULL,           "a % not followed by two hex digits" },
     { "validateUtf8Encoding", pp_op_anyarg_parse,     pp_op_utf8_exec,          NULL,           "not well-formed UTF-8 (as ModSecurity 2 checks it)" },
-    { "verifyCC",            pp_op_verify_parse,      pp_op_verifycc_exec,      NULL,           "a match of the regex argument whose digits pass the Luhn check (credit card numbers)" },
-    { "verifyCPF",           pp_op_verify_parse,      pp_op_verifycpf_exec,     NULL,           "a match of the regex argument whose 11 digits are a valid Brazilian CPF" },
-    { "verifySSN",           pp_op_verify_parse,      pp_op_verifyssn_exec,     NULL,           "a match of the regex argument whose 9 digits are a plausible US social security number" },
+    { "verifyCC",            pp_op_verify_parse,      pp_op_verifycc_exec,      NULL,           "a match of the regex argument whose digits pass the Luhn check (credit card numbers)", NULL, pp_op_verifycc_words },
+    { "verifyCPF",           pp_op_verify_parse,      pp_op_verifycpf_exec,     NULL,           "a match of the regex argument whose 11 digits are a valid Brazilian CPF", NULL, pp_op_verifycpf_words },
+    { "verifySSN",           pp_op_verify_parse,      pp_op_verifyssn_exec,     NULL,           "a match of the regex argument whose 9 digits are a plausible US social security number", NULL, pp_op_verifyssn_words },
     { "within",              pp_op_str_parse,         pp_op_within_exec,        NULL,           "value is a substring of the argument (empty value: always)", pp_op_text_expand, pp_op_within_words },
 };
 /* clang-format on */

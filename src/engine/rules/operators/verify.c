@@ -138,3 +138,28 @@ PP_OP_EXEC(pp_op_verifyssn_exec)
 {
     return verify(tx, compiled, value, match, out, ssn_ok);
 }
+
+/* "CC# match "PATTERN" at VAR. [offset "N"]" with N where the candidate starts. */
+static const char *verify_words(apr_pool_t *p, const char *kind, const void *compiled,
+                                pp_str_t value, const pp_op_out_t *out, const char *var)
+{
+    long offset = out->data.data >= value.data && out->data.data <= value.data + value.len
+                      ? (long)(out->data.data - value.data) : 0;
+    return apr_psprintf(p, "%s# match \"%s\" at %s. [offset \"%ld\"]", kind,
+                        pp_regex_pattern(compiled), var, offset);
+}
+
+PP_OP_WORDS(pp_op_verifycc_words)
+{
+    return verify_words(p, "CC", compiled, value, out, var);
+}
+
+PP_OP_WORDS(pp_op_verifycpf_words)
+{
+    return verify_words(p, "CPF", compiled, value, out, var);
+}
+
+PP_OP_WORDS(pp_op_verifyssn_words)
+{
+    return verify_words(p, "SSN", compiled, value, out, var);
+}
