@@ -23,6 +23,10 @@ HTTPD_INC   := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 HTTPD_CFLAGS:= $(shell $(APXS) -q EXTRA_CPPFLAGS 2>/dev/null)
 MODDIR      := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 HTTPD_SYSCONF := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
+# Where parapet.conf looks for ModSecurity's configuration and Debian's CRS, and keeps its data.
+MODSEC_ETC  ?= /etc/modsecurity
+CRS_DIR     ?= /usr/share/modsecurity-crs
+CACHE_DIR   ?= /var/cache/parapet
 
 OPT         ?= -O2 -g
 WARN        := -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-missing-field-initializers
@@ -103,7 +107,10 @@ install: all
 	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(HTTPD_SYSCONF)/mods-available
 	install -m 0644 $(BUILD)/mod_parapet.so $(DESTDIR)$(MODDIR)/mod_parapet.so
 	sed 's#@MODDIR@#$(MODDIR)#' conf/parapet.load > $(DESTDIR)$(HTTPD_SYSCONF)/mods-available/parapet.load
-	install -m 0644 conf/parapet.conf $(DESTDIR)$(HTTPD_SYSCONF)/mods-available/parapet.conf
+	sed -e 's#@MODSEC_ETC@#$(MODSEC_ETC)#g' -e 's#@CRS_DIR@#$(CRS_DIR)#g' -e 's#@CACHE_DIR@#$(CACHE_DIR)#g' \
+	    conf/parapet.conf > $(DESTDIR)$(HTTPD_SYSCONF)/mods-available/parapet.conf
+	install -d -m 0750 $(DESTDIR)$(CACHE_DIR)
+	-id www-data >/dev/null 2>&1 && chown www-data:www-data $(DESTDIR)$(CACHE_DIR)
 	install -d $(DESTDIR)/usr/bin
 	install -m 0755 $(BUILD)/parapet $(DESTDIR)/usr/bin/parapet
 	install -m 0755 util/parapet-clamscan $(DESTDIR)/usr/bin/parapet-clamscan

@@ -237,8 +237,25 @@ static int init_engine(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     return OK;
 }
 
+/* ModSecurity 2 (Debian's security2) and Parapet read the same directives and would both
+ * inspect every request; whichever module Apache asks first gets each SecRule. Loaded
+ * together (a2enmod security2 parapet), start-up stops and names both. */
+static int refuse_modsecurity2(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)pconf; (void)ptemp;
+    if (ap_find_linked_module("mod_security2.c") != NULL) {
+        ap_log_perror(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, plog,
+                      "Parapet: mod_parapet and mod_security2 (ModSecurity 2) are both loaded; "
+                      "they read the same SecRule configuration, so load one: "
+                      "a2dismod security2 or a2dismod parapet");
+        return !OK;
+    }
+    return OK;
+}
+
 static void register_hooks(apr_pool_t *p)
 {
+    ap_hook_pre_config(refuse_modsecurity2, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(init_engine, NULL, NULL, APR_HOOK_MIDDLE);
     pp_ap_register_request_hooks(p);
     pp_ap_register_input_filter();
