@@ -97,6 +97,21 @@ static apr_status_t on_end(void *ctx, void *handle, apr_off_t size)
     return APR_SUCCESS;
 }
 
+/* A part's header section: the same whatever the chunking; no file is open. */
+static apr_status_t on_headers(void *ctx, pp_str_t name, pp_str_t filename, pp_str_t raw)
+{
+    trace_t *t = ctx;
+    if (t->open_files != 0 || raw.data == NULL) {
+        abort();
+    }
+    mix_str(t, 'H', name);
+    if (filename.data != NULL) {
+        mix_str(t, 'h', filename);
+    }
+    mix_str(t, 'R', raw);
+    return APR_SUCCESS;
+}
+
 typedef struct outcome_t {
     apr_status_t rv;
     unsigned flags;
@@ -115,7 +130,7 @@ static outcome_t parse(apr_pool_t *p, pp_str_t ct, const pp_multipart_limits_t *
                        const char *body, size_t len, uint32_t seed, size_t max_chunk)
 {
     trace_t t = { 1469598103934665603ull, 0, 0 };
-    pp_multipart_cb_t cb = { &t, on_field, on_begin, on_data, on_end };
+    pp_multipart_cb_t cb = { &t, on_field, on_begin, on_data, on_end, on_headers };
     const char *err = NULL;
     outcome_t o = { APR_SUCCESS, 0, NULL, 0 };
     pp_multipart_t *mp = pp_multipart_create(p, ct, lim, &cb, &err);
