@@ -422,3 +422,51 @@ def test_json_audit_log_matches_modsecurity():
     assert len(ms) >= 5
     if differences:
         raise AssertionError("\n  ".join(differences))
+
+
+# ---- The debug log ------------------------------------------------------------------------
+
+DEBUG_EVENT = re.compile(r"^\[[^\]]*\] \[[^\]]*\]\[[^\]]*\]\[[^\]]*\]\[(\d)\] "
+                         r"((?:Recipe: Invoking rule|Rule returned|Target value|Audit log: Logging)"
+                         r".*)$")
+
+
+def debug_events(kind):
+    rules = AUDIT_RULES + ('SecRule REQUEST_HEADERS:X-C "^a$" "id:20,phase:2,chain,deny,'
+                           'status:409,msg:\'ch\'"\nSecRule ARGS:x "^1$"\n')
+    srv = Apache(snippet=PROLOGUE[kind] + "SecAuditLog @ROOT@/logs/audit.log\n"
+                 "SecDebugLog @ROOT@/logs/debug.log\nSecDebugLogLevel 9\n"
+                 "Include @ROOT@/rules/rules.conf\n",
+                 load_parapet=kind == "parapet", files={"rules/rules.conf": rules},
+                 name="ms2debug-" + kind[0])
+    srv.start()
+    try:
+        for path, headers in (("/index.html?q=an+attack", {}), ("/index.html?x=2", {"X-C": "a"}),
+                              ("/index.html?x=1", {"X-C": "a"}), ("/missing?w=warn", {})):
+            srv.request("GET", path, headers=headers)
+        time.sleep(0.5)
+        text = srv.path("logs/debug.log").read_text(errors="replace")
+        root = str(srv.root)
+    finally:
+        srv.stop()
+    out = []
+    for line in text.replace(root, "@ROOT@").splitlines():
+        m = DEBUG_EVENT.match(line)
+        if m:  # the rule named by a pointer (ModSecurity) or an ordinal (Parapet)
+            out.append((m.group(1), re.sub(r"^Recipe: Invoking rule \w+;", "Recipe: Invoking rule;",
+                                           m.group(2))))
+    return out
+
+
+def test_debug_log_levels_match_modsecurity():
+    """SecDebugLogLevel 9: the rule invocations (level 4, per chain link), their results (4),
+    the values tested (9) and the audit decision (4) at ModSecurity's levels, in its order."""
+    require_modsecurity()
+    ms, pp = debug_events("modsec"), debug_events("parapet")
+    print("    %d ModSecurity debug events compared" % len(ms))
+    assert len(ms) >= 20, ms
+    if ms != pp:
+        import difflib
+        raise AssertionError("\n".join(difflib.unified_diff(
+            ["%s %s" % e for e in ms], ["%s %s" % e for e in pp], "modsecurity", "parapet",
+            lineterm="")))

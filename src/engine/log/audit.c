@@ -323,11 +323,7 @@ static void record_build(pp_audit_record_t *r, const pp_tx_t *tx, apr_pool_t *p)
 
 bool pp_audit_lang2(const pp_tx_t *tx)
 {
-    const apr_array_header_t *rules = tx->cfg->effective_rules;
-    for (int i = 0; rules && i < rules->nelts; i++)
-        if (APR_ARRAY_IDX(rules, i, const pp_rule_t *)->lang2)
-            return true;
-    return false;
+    return pp_cfg_has_rules2(tx->cfg, PP_PHASE_NONE);
 }
 
 static bool is_dynamic(const pp_tx_t *tx)
@@ -353,6 +349,7 @@ apr_status_t pp_audit_write(pp_tx_t *tx)
 {
     if (!audit_wanted(tx))
         return APR_SUCCESS;
+    pp_debug(tx, 4, "Audit log: Logging this transaction.");
     const pp_logs_t *logs = tx->cfg->logs;
     pp_log_target_t *target = logs ? logs->audit : NULL;
     bool concurrent = tx->cfg->audit_type == PP_AUDIT_CONCURRENT && tx->cfg->audit_storage_dir;

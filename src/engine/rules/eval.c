@@ -488,6 +488,7 @@ static bool test_value2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
     bool m = false;
     hit->out.want_captures = c->capture;
     hit->out.ncaptures = 0;
+    pp_debug(tx, 9, "Target value: \"%s\"", pp_ms2_escape(tx->pool, v->value));
     if (!c->op.needs || pp_eval_needs_met(tx, c->op.needs, v)) {
         apr_status_t rv = pp_rule_op_exec(tx, c, v->value, &m, &hit->out);
         if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {
@@ -622,12 +623,17 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
     bool matched = true, stop = false;
     const pp_rule_t *last = r;
     tx->rule2.rule = r;
+    /* ModSecurity 2.9's debug lines for a rule (levels 4 and 5), the rule named by its
+     * ordinal where ModSecurity prints a pointer. */
     for (const pp_rule_t *c = r; c && matched && !stop; c = c->chain_next) {
+        pp_debug(tx, 4, "Recipe: Invoking rule %x; [file \"%s\"] [line \"%d\"]%s%s%s.",
+                 c->ordinal, c->file ? c->file : "", c->line, c->id ? " [id \"" : "",
+                 c->id ? c->id : "", c->id ? "\"]" : "");
+        pp_debug(tx, 5, "Rule %x: %s", c->ordinal, c->unparsed ? c->unparsed : c->directive);
         matched = rule_matches2(tx, r, c, &hit, phase, &stop);
+        pp_debug(tx, 4, "Rule returned %d.", matched ? 1 : 0);
         last = c;
     }
-    pp_debug(tx, 4, "Rule %s:%d id %s %s", r->file ? r->file : "?", r->line,
-             r->id ? r->id : "-", matched ? "matched" : "did not match");
     if (matched && !stop && r->chain_next)
         stop = apply_outcome2(tx, r, last, &hit, phase);
     if (matched && r->skip_after)
@@ -680,6 +686,13 @@ apr_status_t pp_eval_phase(pp_tx_t *tx, pp_phase_t phase)
     unsigned stopped = b->stopped ? apr_hash_count(b->stopped) : 0, skips = b->stopped_skips;
     b->cpu_mark = 0;
     tx->phase_now = phase;
+    static const char *const names[PP_PLAN_PHASES] = {
+        [PP_PHASE_REQUEST_HEADERS] = "REQUEST_HEADERS", [PP_PHASE_REQUEST_BODY] = "REQUEST_BODY",
+        [PP_PHASE_RESPONSE_HEADERS] = "RESPONSE_HEADERS",
+        [PP_PHASE_RESPONSE_BODY] = "RESPONSE_BODY", [PP_PHASE_LOGGING] = "LOGGING"
+    };
+    if (names[phase] && pp_cfg_has_rules2(tx->cfg, phase))
+        pp_debug(tx, 4, "Starting phase %s.", names[phase]);
     run_steps(tx, phase);
     pp_eval_stop_clock(b);
     pp_eval_summarise(tx, stopped, skips);
