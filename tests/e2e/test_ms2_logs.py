@@ -444,7 +444,10 @@ def debug_events(kind):
         for path, headers in (("/index.html?q=an+attack", {}), ("/index.html?x=2", {"X-C": "a"}),
                               ("/index.html?x=1", {"X-C": "a"}), ("/missing?w=warn", {})):
             srv.request("GET", path, headers=headers)
-        time.sleep(0.5)
+            # The logging phase runs after the answer: let it finish before the next
+            # request, so the two servers' lines come in the same order.
+            time.sleep(0.3)
+        time.sleep(0.3)
         text = srv.path("logs/debug.log").read_text(errors="replace")
         root = str(srv.root)
     finally:
