@@ -13,6 +13,13 @@
 /* Feeds the body in chunks of this size, as Apache's input filters would. */
 #define PP_EVAL_CHUNK_BYTES 8192
 
+/* The engine's error-log lines (operators failing open or closed, refused expansions) go to
+ * stderr, as Apache would write them to its error log. */
+static void stderr_errlog(void *ctx, int level, const char *msg)
+{
+    fprintf(stderr, "parapet eval: %s\n", msg);
+}
+
 static void run_request(pp_tx_t *tx, const pp_http_msg_t *req)
 {
     pp_conn_info_t ci = { 0 };
@@ -117,6 +124,7 @@ int pp_cli_eval(apr_pool_t *p, int argc, const char *const *argv)
     apr_pool_t *txp;
     apr_pool_create(&txp, p);
     pp_tx_t *tx = pp_tx_create(cfg, txp, NULL);
+    pp_tx_set_errlog(tx, stderr_errlog, NULL);
     if (pp_cfg_engine_enabled(cfg)) {
         run_request(tx, &req);
         if (respf)

@@ -56,6 +56,8 @@ struct pp_cfg_t {
     int upload_file_mode, tmp_save_uploads, rule_perf_time_us;
     const char *argument_separator, *cookiev0_separator, *data_dir, *tmp_dir, *webappid;
     const char *sensor_id, *httpbl_key, *audit_log2;
+    const char *rbl_resolver;                /* SecRblResolver: IP[:PORT] for @rbl */
+    int rbl_timeout_ms;                      /* SecRblTimeout */
 
     /* Structured values, merged by hand in config.c. */
     int byte_min, byte_max;                  /* PP_UNSET: 0..255 */
@@ -180,6 +182,9 @@ typedef struct pp_range_t { int min, max; } pp_range_t;
 extern const pp_range_t pp_range_0_1[1], pp_range_0_9[1], pp_range_1_3600[1], pp_range_1_max[1],
     pp_range_0_3600000[1];
 extern const pp_range_t pp_range_1_1000[1];
+extern const pp_range_t pp_range_1_10000[1];
+#define PP_RBL_DEFAULT_TIMEOUT_MS 1000
+const char *pp_set_rbl_resolver(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 extern const pp_range_t pp_range_0_2592000[1];
 extern const apr_int64_t pp_size_max_1gib[1]; /* SecResponseBodyLimit's hard limit (1 GiB) */
 

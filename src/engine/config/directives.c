@@ -22,6 +22,7 @@ const pp_range_t pp_range_1_3600[1] = { { 1, 3600 } };
 const pp_range_t pp_range_1_max[1] = { { 1, INT_MAX } };
 const pp_range_t pp_range_0_3600000[1] = { { 0, 3600000 } };
 const pp_range_t pp_range_1_1000[1] = { { 1, 1000 } };
+const pp_range_t pp_range_1_10000[1] = { { 1, 10000 } };
 const apr_int64_t pp_size_max_1gib[1] = { APR_INT64_C(1073741824) };
 
 #define SLOT_NONE PP_SLOT_NONE

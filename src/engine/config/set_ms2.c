@@ -167,6 +167,19 @@ const char *pp_set_unicode_map(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *
     return NULL;
 }
 
+/* IP[:PORT] or [IPv6]:PORT: only an address (a name would need the resolver it names). */
+const char *pp_set_rbl_resolver(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                                const void *extra, int argc, char **argv)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!pp_rbl_resolver_parse(argv[0], &ss, &len))
+        return apr_psprintf(ctx->tp, "%s: \"%s\" is not an IP address with an optional :PORT",
+                            ctx->name, argv[0]);
+    *(const char **)slot = apr_pstrdup(ctx->cp, argv[0]);
+    return NULL;
+}
+
 /* FILE (relative to the configuration file naming it) is opened now: a database that cannot
  * be read stops start-up with the reason. */
 const char *pp_set_geo_db(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,

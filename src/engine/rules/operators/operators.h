@@ -109,6 +109,15 @@ typedef struct pp_geo_db_t pp_geo_db_t;
 const char *pp_geo_open(apr_pool_t *cp, const char *path, const pp_geo_db_t **out);
 PP_OP_EXEC(pp_op_geolookup_exec);
 PP_OP_WORDS(pp_op_geolookup_words);
+/* rbl.c: @rbl ZONE over one UDP question to SecRblResolver (or resolv.conf's first
+ * nameserver) with a bounded wait; pp_rbl_resolver_parse reads "IP", "IP:PORT", "[IPv6]:PORT". */
+#include <sys/socket.h>
+bool pp_rbl_resolver_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+const char *pp_op_rbl_parse(apr_pool_t *cp, const char *arg, void **compiled);
+PP_OP_EXEC(pp_op_rbl_exec);
+/* inspect.c: @inspectFile SCRIPT through the upload approval runner, failing closed. */
+const char *pp_op_inspect_parse(apr_pool_t *cp, const char *arg, void **compiled);
+PP_OP_EXEC(pp_op_inspect_exec);
 /* verify.c: @verifyCC, @verifyCPF, @verifySSN (regex candidates, then a checksum). */
 const char *pp_op_verify_parse(apr_pool_t *cp, const char *arg, void **compiled);
 PP_OP_EXEC(pp_op_verifycc_exec);

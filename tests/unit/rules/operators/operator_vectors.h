@@ -75,7 +75,11 @@ static const op_vector_t op_vectors[] = {
     OPV("gsbLookup",  "x",       "http://example.test/", false), /* accepted, never matches */
     OPV("gt",         "5",       "6",                   true),
     OPV("gt",         "5",       "5",                   false),
-    OPV_ERR("inspectFile", "/bin/true", "not supported"),
+    OPV("inspectFile", "/bin/echo", "1",                false), /* echo prints "1": passes */
+    OPV("inspectFile", "/bin/echo", "0 no",             true),  /* prints "0 no": refused */
+    OPV("inspectFile", "/bin/false", "x",               true),  /* no output: fails closed */
+    OPV_ERR("inspectFile", "/nonexistent/approve.sh", "does not exist"),
+    OPV_ERR("inspectFile", "approve.lua", "Lua scripts are not supported"),
     OPV("ipMatch",    "127.0.0.1,::1", "127.0.0.1",     true),
     OPV("ipMatch",    "127.0.0.1,::1", "::1",           true),
     OPV("ipMatch",    "127.0.0.1,::1", "127.0.0.2",     false),
@@ -110,7 +114,10 @@ static const op_vector_t op_vectors[] = {
     OPV_ERR("pmFromFile", "/nonexistent/p.data", "Could not open phrase file \"/nonexistent/p.data\""),
     OPV_ERR("pmFromFile", "http://example.invalid/p.data", "only local files"),
     OPV_ERR("pmf",    "/nonexistent/p.data", "Could not open phrase file"),
-    OPV("rbl",        "sbl.example", "1.2.3.4",         false), /* no DNS: a failed lookup */
+    /* @rbl's lookups are tested against a resolver on 127.0.0.1 (tests/e2e/test_rbl.py); a
+     * value that makes no DNS name is not listed without any question asked. */
+    OPV("rbl",        "sbl.example", "a..b",            false),
+    OPV_ERR("rbl",    "",        "needs a zone"),
     OPV_ERR("rsub",   "s/a/b/",  "not supported"),
     OPV("rx",   "^abc$",        "abc",                 true),
     OPV("rx",   "^abc$",        "ABC",                 false), /* rx is case-sensitive */
