@@ -145,7 +145,8 @@ crs-oracle:
 	@python3 tests/crs/crs_run.py --pl 1 --oracle-only && python3 tests/crs/crs_run.py --pl 4 --oracle-only
 
 crs-ftw: all
-	@python3 tests/crs/ftw.py --waf $(WAF) --pl 4 tests/crs/ftw && python3 tests/crs/ftw.py --waf $(WAF) --pl 1 tests/crs/ftw-pl1
+	@python3 tests/crs/ftw.py --waf $(WAF) --pl 4 tests/crs/ftw && python3 tests/crs/ftw.py --waf $(WAF) --pl 1 tests/crs/ftw-pl1 \
+	    && python3 tests/crs/ftw.py --waf $(WAF) --pl 4 --mode DetectionOnly tests/crs/ftw
 
 soak: all
 	@python3 tests/soak/soak.py $(SOAK_SECONDS)

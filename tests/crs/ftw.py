@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A runner for CRS's regression-test format (the ftw / go-ftw YAML files).
 
-    python3 tests/crs/ftw.py [--waf modsecurity|parapet] [--pl N] [FILE_OR_DIR ...]
+    python3 tests/crs/ftw.py [--waf modsecurity|parapet] [--pl N] [--mode On|DetectionOnly]
+                             [--json FILE] [FILE_OR_DIR ...]
 
 Each YAML file holds `meta` and `tests`; a test has `test_title` and `stages`, a stage an
 `input` (method, uri, version, headers, data or encoded_request; dest_addr and port are
@@ -13,10 +14,15 @@ requests: Host, and Content-Length when there is data, unless the test says
 X-Unique-Id), so tests cannot see each other's lines.
 
 The default files are tests/crs/ftw/*.yaml, our own CRS-style tests. Prints a line per test,
-then `FTW: N passed, N failed`.
+then `FTW: N passed, N failed`. With --mode DetectionOnly (SecRuleEngine DetectionOnly) nothing
+is intercepted, so `status` expectations are not checked there; the log ones are. --json FILE
+writes what each test saw (statuses, the rule ids logged for its requests, the anomaly scores
+the servers' rule 9999001 logs) for comparing two
+servers (tests/e2e/test_crs_ftw_parapet.py).
 """
 import argparse
 import base64
+import json
 import re
 import socket
 import sys
@@ -76,12 +82,16 @@ def send(port, raw):
     return b"".join(chunks)
 
 
-def check(stage_out, response, lines):
-    problems = []
+def status_of(response):
     head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1")
     m = re.match(r"HTTP/1\.[01] (\d{3})", head)
-    status = int(m.group(1)) if m else None
-    if "status" in stage_out:
+    return int(m.group(1)) if m else None
+
+
+def check(stage_out, response, lines, detection_only=False):
+    problems = []
+    status = status_of(response)
+    if "status" in stage_out and not detection_only:
         want = stage_out["status"]
         want = want if isinstance(want, list) else [want]
         if status not in want:
@@ -93,7 +103,7 @@ def check(stage_out, response, lines):
         problems.append("log contains %r" % stage_out["no_log_contains"])
     if "response_contains" in stage_out and not re.search(stage_out["response_contains"], response.decode("latin-1")):
         problems.append("response does not contain %r" % stage_out["response_contains"])
-    if stage_out.get("expect_error") and status is not None and not (400 <= status):
+    if stage_out.get("expect_error") and not detection_only and status is not None and not (400 <= status):
         problems.append("expected an error, got %s" % status)
     return problems
 
@@ -117,11 +127,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--waf", default="modsecurity")
     ap.add_argument("--pl", type=int, default=4)
+    ap.add_argument("--mode", default="On", choices=("On", "DetectionOnly"))
+    ap.add_argument("--json", help="write each test's statuses and logged rule ids here")
     ap.add_argument("paths", nargs="*", default=[str(HERE / "ftw")])
     args = ap.parse_args()
     tests = load(args.paths)
     try:
-        srv = servers.start(args.waf, args.pl)
+        srv = servers.start(args.waf, args.pl, args.mode)
     except harness.StartError as err:
         print("%s + CRS did not start:\n%s" % (args.waf, str(err)[-3000:]))
         print("FTW: 0 passed, %d failed" % len(tests))
@@ -139,13 +151,19 @@ def main():
             results.append((fname, t, responses))
         time.sleep(1.0)
         log = srv.error_log().splitlines()
+        seen_by_test = []
         for fname, t, responses in results:
-            problems, seen = [], []
+            problems, seen, scores = [], [], []
             for out, resp, uid in responses:
                 lines = [l for l in log if uid and ('[unique_id "%s"]' % uid) in l]
-                problems += check(out, resp, lines)
+                problems += check(out, resp, lines, args.mode == "DetectionOnly")
                 seen += re.findall(r'\[id "(\d+)"\]', "\n".join(lines))
+                scores += re.findall(r"scores in=(\d*) out=(\d*)", "\n".join(lines))
             title = t.get("test_title", "?")
+            seen_by_test.append({"file": fname, "test": title,
+                                 "statuses": [status_of(r) for _, r, _ in responses],
+                                 "ids": sorted(set(seen)),
+                                 "scores": ["in=%s out=%s" % sc for sc in scores], "passed": not problems})
             if problems:
                 failed += 1
                 print("FAIL %s %s: %s (rules matched: %s)" % (fname, title, "; ".join(problems),
@@ -153,6 +171,8 @@ def main():
             else:
                 passed += 1
                 print("PASS %s %s" % (fname, title))
+        if args.json:
+            Path(args.json).write_text(json.dumps(seen_by_test, indent=1) + "\n")
     finally:
         srv.stop()
     print("FTW: %d passed, %d failed" % (passed, failed))

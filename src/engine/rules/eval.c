@@ -533,14 +533,19 @@ static bool multi_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
                          unsigned depth, int i, hit_t *hit, pp_phase_t phase, bool *any,
                          bool *stop)
 {
+    /* always[k]: step k (lv[k-1] to lv[k]) is one ModSecurity reports changed regardless. */
+    bool *always = apr_pcalloc(tx->pool, (depth + 1) * sizeof *always);
+    const pp_target_t *x = t;
+    for (unsigned k = depth; k > 0 && x; k--, x = x->prefix)
+        always[k] = x->chain && x->chain->tfn && x->chain->tfn->always_changed;
     for (unsigned k = 0; k < depth && !*stop; k++) {
         const pp_value_t *vk = &APR_ARRAY_IDX(lv[k], i, pp_value_t);
-        bool run = k == 0 || !same_value(&APR_ARRAY_IDX(lv[k - 1], i, pp_value_t), vk);
+        bool run = k == 0 || always[k] || !same_value(&APR_ARRAY_IDX(lv[k - 1], i, pp_value_t), vk);
         if (run && test_value2(tx, r, c, t, vk, hit, phase, any, stop))
             return true;
     }
-    if (!*stop && !same_value(&APR_ARRAY_IDX(lv[depth - 1], i, pp_value_t),
-                              &APR_ARRAY_IDX(lv[depth], i, pp_value_t)))
+    if (!*stop && (always[depth] || !same_value(&APR_ARRAY_IDX(lv[depth - 1], i, pp_value_t),
+                                                &APR_ARRAY_IDX(lv[depth], i, pp_value_t))))
         return test_value2(tx, r, c, t, &APR_ARRAY_IDX(lv[depth], i, pp_value_t), hit, phase,
                            any, stop);
     return false;

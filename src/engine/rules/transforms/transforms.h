@@ -156,6 +156,9 @@ typedef struct pp_tfn_def_t {
     pp_tfn_apply_fn apply; /* NULL for "none", which the chain builder treats as a reset */
     const char *help;
     pp_tfn_apply_env_fn apply_env; /* when set, used instead of apply where an env exists */
+    /* ModSecurity 2.9.7's function reports "changed" whatever it did (re_tfns.c returns 1),
+     * so multiMatch tests the value after it even when it is the same. */
+    bool always_changed;
 } pp_tfn_def_t;
 
 /* Runs def on in: through apply_env when the row has one and env is given, else apply. */
