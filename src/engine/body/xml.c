@@ -136,6 +136,11 @@ bool pp_xml_has_document(const pp_xml_t *x)
     return x && x->doc;
 }
 
+void *pp_xml_document(const pp_xml_t *x)
+{
+    return x ? x->doc : NULL;
+}
+
 typedef struct text_t {
     apr_array_header_t *parts; /* pp_str_t pieces, joined at the end */
     apr_size_t len, budget;

@@ -25,6 +25,8 @@ apr_status_t pp_xml_feed(pp_xml_t *x, const char *data, apr_size_t len);
 apr_status_t pp_xml_finish(pp_xml_t *x);
 /* Whether a complete, well-formed document is there for XPath. */
 bool pp_xml_has_document(const pp_xml_t *x);
+/* The document (an xmlDocPtr) for @validateDTD / @validateSchema, or NULL. */
+void *pp_xml_document(const pp_xml_t *x);
 /* Evaluates expr on the document and appends one pp_str_t per node (its text content, in p) to
  * out. Fails with APR_EINVAL (and *err) for a bad expression, APR_ENOSPC when the values would
  * pass budget bytes in total. No document: no values, APR_SUCCESS. */

@@ -118,6 +118,11 @@ PP_OP_EXEC(pp_op_rbl_exec);
 /* inspect.c: @inspectFile SCRIPT through the upload approval runner, failing closed. */
 const char *pp_op_inspect_parse(apr_pool_t *cp, const char *arg, void **compiled);
 PP_OP_EXEC(pp_op_inspect_exec);
+/* xmlvalid.c: @validateDTD / @validateSchema on the XML body's document (libxml2). */
+const char *pp_op_dtd_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const char *pp_op_schema_parse(apr_pool_t *cp, const char *arg, void **compiled);
+PP_OP_EXEC(pp_op_dtd_exec);
+PP_OP_EXEC(pp_op_schema_exec);
 /* verify.c: @verifyCC, @verifyCPF, @verifySSN (regex candidates, then a checksum). */
 const char *pp_op_verify_parse(apr_pool_t *cp, const char *arg, void **compiled);
 PP_OP_EXEC(pp_op_verifycc_exec);

@@ -157,9 +157,11 @@ static const op_vector_t op_vectors[] = {
     OPV_ERR("validateByteRange", "256", "Invalid range value: 256"),
     OPV_ERR("validateByteRange", "-5", "Invalid range start value: -5"), /* a range from atoi("-5") */
     OPV_ERR("validateByteRange", "1-300", "Invalid range end value: 300"),
-    OPV_ERR("validateDTD", "x.dtd", "not supported"),
+    OPV_ERR("validateDTD", "/nonexistent/x.dtd", "Failed to load DTD: /nonexistent/x.dtd"),
+    OPV_ERR("validateDTD", "", "needs the DTD"),
     OPV_ERR("validateHash", "x", "not supported"),
-    OPV_ERR("validateSchema", "x.xsd", "not supported"),
+    OPV_ERR("validateSchema", "/nonexistent/x.xsd", "Failed to load Schema: /nonexistent/x.xsd"),
+    OPV_ERR("validateSchema", "", "needs the schema"),
     OPV("validateUrlEncoding", "", "a%41b",             false),
     OPV("validateUrlEncoding", "", "a%4g",              true),
     OPV("validateUrlEncoding", "", "a%4",               true),
