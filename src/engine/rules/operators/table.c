@@ -15,7 +15,7 @@ static const pp_op_def_t op_table[] = {
     { "detectXSS",           pp_op_noarg_parse,       pp_op_xss_exec,           NULL,           "libinjection-compatible cross-site scripting check", NULL, pp_op_xss_words },
     { "endsWith",            pp_op_str_parse,         pp_op_endswith_exec,      NULL,           "value ends with the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
     { "eq",                  pp_op_num_parse,         pp_op_eq_exec,            NULL,           "atoi(value) == atoi(argument)", pp_op_text_expand, pp_op_eq_words },
-    { "fuzzyHash",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up: Debian's ModSecurity 2.9.7 is built without ssdeep and refuses it too)" },
+    { "fuzzyHash",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up: Debian's ssdeep-less ModSecurity 2.9.7 accepts it and fails open on every request)" },
     { "ge",                  pp_op_num_parse,         pp_op_ge_exec,            NULL,           "atoi(value) >= atoi(argument)", pp_op_text_expand, pp_op_ge_words },
     { "geoLookup",           pp_op_anyarg_parse,      pp_op_geolookup_exec,     NULL,           "the address is in SecGeoLookupDb's MaxMind database: fills GEO (a failed lookup empties it)", NULL, pp_op_geolookup_words },
     { "gsbLookup",           pp_op_anyarg_parse,      pp_op_never_exec,         NULL,           "no Google Safe Browsing database: never matches (warned at start-up)", .warn = "Parapet has no Google Safe Browsing database (ModSecurity's SecGsbLookupDb format is gone): the operator never matches" },
