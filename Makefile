@@ -98,7 +98,7 @@ e2e: all
 	@python3 tests/e2e/run.py
 
 demo: build-after-deps
-	@demo/run.sh $(PORT)
+	@demo/run.sh $(PORT) $(if $(CRS),crs)
 
 demo-stop:
 	@demo/run.sh stop
