@@ -2,9 +2,13 @@
  * parapet eval -c CONFIG REQUEST [--response RESPONSE]: runs a raw request (and optionally a
  * response) through the engine with the same calls, in the same order, as the Apache adapter,
  * and prints the verdict as one JSON object: intercepted, status, action, phase, matched (id,
- * msg, var, text), relevant, unique_id. Exit 0 passed, 1 intercepted, 2 error.
+ * msg, var, phase, text; and severity by name, data (logdata expanded) and tags, null or empty
+ * when the rule has none), relevant, unique_id, and tx: the TX collection as the transaction
+ * left it (name: value, names as last spelt). Exit 0 passed, 1 intercepted, 2 error.
  */
 #include "cli.h"
+#include "rules/actions/actions.h"
+#include "rules/variables/collection.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -68,7 +72,24 @@ static void run_response(pp_tx_t *tx, const pp_http_msg_t *resp)
     pp_tx_finish_response_body(tx);
 }
 
-static json_object *verdict_json(const pp_tx_t *tx)
+static json_object *str_json(pp_str_t s)
+{
+    return s.data ? json_object_new_string_len(s.data, (int)s.len) : NULL;
+}
+
+/* TX as the transaction left it, in insertion order. */
+static json_object *tx_json(pp_tx_t *tx)
+{
+    json_object *o = json_object_new_object();
+    const pp_coll_t *c = pp_tx_collection(tx);
+    int pos = 0;
+    for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos)) != NULL;)
+        json_object_object_add(o, apr_pstrmemdup(pp_tx_pool(tx), e->name.data, e->name.len),
+                               str_json(e->value));
+    return o;
+}
+
+static json_object *verdict_json(pp_tx_t *tx)
 {
     const pp_verdict_t *v = pp_tx_verdict(tx);
     json_object *o = json_object_new_object();
@@ -88,10 +109,19 @@ static json_object *verdict_json(const pp_tx_t *tx)
         json_object_object_add(mo, "msg", m->msg ? json_object_new_string(m->msg) : NULL);
         json_object_object_add(mo, "var", m->var ? json_object_new_string(m->var) : NULL);
         json_object_object_add(mo, "phase", json_object_new_int(m->phase));
+        json_object_object_add(mo, "severity", m->severity >= 0
+                                                   ? json_object_new_string(pp_severity_name(m->severity))
+                                                   : NULL);
+        json_object_object_add(mo, "data", str_json(m->data));
+        json_object *tags = json_object_new_array();
+        for (unsigned t = 0; t < m->ntags; t++)
+            json_object_array_add(tags, json_object_new_string(m->tags[t]));
+        json_object_object_add(mo, "tags", tags);
         json_object_object_add(mo, "text", json_object_new_string(m->text));
         json_object_array_add(arr, mo);
     }
     json_object_object_add(o, "matched", arr);
+    json_object_object_add(o, "tx", tx_json(tx));
     return o;
 }
 

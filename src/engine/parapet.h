@@ -313,6 +313,10 @@ typedef struct pp_match_t {
     const char *what;     /* 2.x: the operator message alone ("Pattern match ... at ARGS:q.") */
     pp_phase_t phase;
     bool logged;          /* log action effective */
+    pp_str_t data;        /* 2.x: logdata expanded, whole (the log's [data] is cut and
+                             escaped); data.data NULL when the rule has none */
+    const char *const *tags; /* 2.x: the tags, expanded, in order; ntags of them */
+    unsigned ntags;
 } pp_match_t;
 
 typedef enum {

@@ -316,12 +316,15 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     if (r->logdata) {
         data = pp_macro_expand(tx, r->logdata);
         a.data = &data;
+        m->data = data;
     }
     const char **tags = apr_palloc(tx->pool, sizeof *tags * (r->ntags + 1));
     for (unsigned i = 0; i < r->ntags; i++)
         tags[i] = pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i])).data;
     a.tags = tags;
     a.ntags = r->ntags;
+    m->tags = tags;
+    m->ntags = r->ntags;
     m->text = pp_ms2_alert_text(tx->pool, &a);
     m->what = a.what;
     APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
