@@ -139,9 +139,19 @@ static void check_rules(const pp_cfg_t *cfg, bool finished)
     CHECK(rules != NULL);
     for (int i = 0; i < rules->nelts; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-        CHECK(r != NULL && r->ntargets > 0 && r->targets != NULL);
-        CHECK(r->op.def != NULL && r->op.arg != NULL);
-        CHECK(r->phase == PP_PHASE_REQUEST_BODY || r->phase == PP_PHASE_RESPONSE_BODY);
+        CHECK(r != NULL);
+        if (r->lang2) {
+            /* SecRule: phases 1-5 (a SecMarker stands in every phase: none); SecAction and
+             * SecMarker test nothing. */
+            CHECK(r->marker ? r->phase == PP_PHASE_NONE
+                            : r->phase >= PP_PHASE_REQUEST_HEADERS && r->phase <= PP_PHASE_LOGGING);
+            if (r->always || r->marker)
+                continue;
+        } else {
+            CHECK(r->phase == PP_PHASE_REQUEST_BODY || r->phase == PP_PHASE_RESPONSE_BODY);
+        }
+        CHECK(r->ntargets > 0 && r->targets != NULL);
+        CHECK(r->op.def != NULL && (r->op.arg != NULL || r->op.macro != NULL));
         for (unsigned t = 0; t < r->ntargets; t++)
             CHECK(r->targets[t] != NULL && r->targets[t]->var != NULL &&
                   r->targets[t]->label != NULL);
@@ -166,6 +176,8 @@ static bool safe_to_run(const pp_cfg_t *cfg)
         for (int k = 0; k < 4; k++)
             if (sets[k] && (sets[k]->exec || sets[k]->pause_ms > 0))
                 return false;
+        if (r->pause || (r->op.def && strcasecmp(r->op.def->name, "inspectFile") == 0))
+            return false;
     }
     const pp_actionset_t *d = pp_cfg_default_action(cfg);
     return !d->exec && !(d->pause_ms > 0) && !cfg->approve_script && !cfg->clamd_address &&

@@ -8,6 +8,11 @@
  * (hexEncode/hexDecode, base64Encode/base64Decode, urlEncode/urlDecode), and lowercase,
  * trim, compressWhitespace and removeWhitespace are idempotent. The exact outputs are
  * compared with ModSecurity itself in tests/e2e/test_ms2_transforms.py.
+ *
+ * A row with an env variant (urlDecodeUni) also runs through it with SecUnicodeMapFile's table
+ * for code pages 20127 and 1252 of Debian's /etc/modsecurity/unicode.mapping (the file the
+ * oracle ships; tools/deps.sh installs it), under the same contract; with no map it must give
+ * exactly what the plain row gives.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,11 +21,24 @@
 #include "rules/transforms/transforms.h"
 #include "fuzz.h"
 
+#define UNICODE_MAPPING "/etc/modsecurity/unicode.mapping"
+
 static apr_pool_t *root, *scratch;
+static pp_tfn_env_t envs[2];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_pools_init(&root, &scratch);
+    static const long pages[2] = { 20127, 1252 };
+    for (int i = 0; i < 2; i++) {
+        const char *err = pp_unicode_map_load(root, scratch, UNICODE_MAPPING, pages[i],
+                                              &envs[i].unicode_map);
+        if (err) {
+            fprintf(stderr, "fuzz_transforms: %s\n", err);
+            abort();
+        }
+    }
+    apr_pool_clear(scratch);
     return 0;
 }
 
@@ -68,6 +86,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(out.len == in.len);
         else
             CHECK(!same(out, in));
+    }
+    if (def->apply_env) {
+        pp_tfn_env_t none = { NULL };
+        CHECK(def->apply_env(scratch, &none, in, &out) == APR_SUCCESS);
+        CHECK(def->apply && same(out, apply(def->name, in)));
+        for (int i = 0; i < 2; i++) {
+            CHECK(def->apply_env(scratch, &envs[i], in, &out) == APR_SUCCESS);
+            if (out.data == in.data)
+                CHECK(out.len == in.len);
+            else
+                CHECK(!same(out, in) && out.len <= in.len && out.data[out.len] == '\0');
+        }
     }
     round_trips(in);
     free(value);
