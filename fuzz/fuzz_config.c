@@ -162,7 +162,7 @@ static void check_rules(const pp_cfg_t *cfg, bool finished)
     }
 }
 
-/* Whether running a transaction could start a program, sleep or touch the network. */
+/* Whether running a transaction could start a program, sleep or touch the network (@rbl). */
 static bool safe_to_run(const pp_cfg_t *cfg)
 {
     const apr_array_header_t *rules = cfg->effective_rules;
@@ -176,7 +176,8 @@ static bool safe_to_run(const pp_cfg_t *cfg)
         for (int k = 0; k < 4; k++)
             if (sets[k] && (sets[k]->exec || sets[k]->pause_ms > 0))
                 return false;
-        if (r->pause || (r->op.def && strcasecmp(r->op.def->name, "inspectFile") == 0))
+        if (r->pause || (r->op.def && (strcasecmp(r->op.def->name, "inspectFile") == 0 ||
+                                  strcasecmp(r->op.def->name, "rbl") == 0)))
             return false;
     }
     const pp_actionset_t *d = pp_cfg_default_action(cfg);

@@ -20,7 +20,7 @@
  * (SecAuditLog*, SecDebugLog, SecUploadDir, SecTmpDir, SecDataDir, SecChrootDir,
  * SecUploadApproveScript, SecUploadScanClamd, SecRemoteRules, SecCollectionStore*,
  * SecGuardianLog, SecFilterDebugLog, SecRuleScript), and a transaction is not run when a rule
- * would start a program (exec, @inspectFile) or pause.
+ * would start a program (exec, @inspectFile), pause, or ask a DNS server (@rbl).
  */
 #include <apr_general.h>
 #include <apr_lib.h>
@@ -144,7 +144,8 @@ static bool safe_to_run(const pp_cfg_t *cfg)
         if (unsafe_set(r->own) || unsafe_set(r->effective) || unsafe_set(r->bound_default) ||
             unsafe_set(r->signature))
             return false;
-        if (r->pause || (r->op.def && strcasecmp(r->op.def->name, "inspectFile") == 0))
+        if (r->pause || (r->op.def && (strcasecmp(r->op.def->name, "inspectFile") == 0 ||
+                                  strcasecmp(r->op.def->name, "rbl") == 0)))
             return false;
     }
     return !unsafe_set(pp_cfg_default_action(cfg));
