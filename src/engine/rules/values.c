@@ -58,6 +58,15 @@ static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t 
     return vals;
 }
 
+/* Whether computing t's values starts from a cached prefix's values (with their sketches). */
+static bool reaches_cached(const pp_target_t *t)
+{
+    for (const pp_target_t *p = t->prefix; p; p = p->prefix)
+        if (worth_caching(p))
+            return true;
+    return false;
+}
+
 /* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
  * chain's last step applied. The array returned is new and may be changed in place. */
 static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase)
@@ -65,7 +74,10 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
     if (!t->prefix)
         return collect_values(tx, t, phase);
     apr_array_header_t *vals;
-    bool fresh = true; /* no value has a sketch yet */
+    /* No value has a sketch yet: collected here, or computed by a recursion that reached no
+     * cached prefix. A recursion through a cached prefix hands on copies that carry the
+     * prefix's sketches, which must be dropped wherever a step changes the bytes. */
+    bool fresh = true;
     if (worth_caching(t->prefix)) {
         /* Shared prefix: its cached values stay as they are; transform a copy. */
         const apr_array_header_t *pv = pp_eval_target_values(tx, t->prefix, phase);
@@ -75,6 +87,7 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
         vals = collect_values(tx, t->prefix, phase); /* the usual 1.9 case: one step */
     } else {
         vals = compute_values(tx, t->prefix, phase);
+        fresh = !reaches_cached(t->prefix);
     }
     if (!vals)
         return NULL;
