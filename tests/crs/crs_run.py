@@ -6,8 +6,12 @@ the status, the matched rule ids and the inbound/outbound anomaly scores.
     python3 tests/crs/crs_run.py [--pl 1] [--mode On|DetectionOnly] [--oracle-only] [--limit N]
 
 Prints per category how many requests each side blocked and detected, then every difference
-(at most --show), and exits 1 when there is any difference or Parapet cannot load CRS.
+(at most --show). A difference listed in documented_differences.json (request ids, what each
+side must show, the reason, the docs anchor) is "documented" when both sides show exactly what
+the entry says; every other one is "unexplained". Exits 1 when any difference is unexplained or
+Parapet cannot load CRS, 0 otherwise.
 """
+import json
 import argparse
 import sys
 import time
@@ -54,6 +58,35 @@ def summary(rows, results, label):
         print("  %-9s %5d requests, %5d blocked (403), %5d with a rule match" % (cat, c["n"], c["blocked"], c["detected"]))
 
 
+DOCUMENTED = Path(__file__).resolve().parent / "documented_differences.json"
+
+
+def load_documented():
+    """{request id: [entries]} from documented_differences.json."""
+    by_id = defaultdict(list)
+    for e in json.loads(DOCUMENTED.read_text()):
+        for i in e["ids"]:
+            by_id[i].append(e)
+    return by_id
+
+
+def side_fits(want, got):
+    """Whether one side's observed result shows what an entry says (only the keys it gives)."""
+    for key, value in want.items():
+        seen = sorted(got["ids"]) if key == "ids" else got[key]
+        if (sorted(value) if key == "ids" else value) != seen:
+            return False
+    return True
+
+
+def explanation(documented, row, pl, a, b):
+    """The documented entry that explains this difference, or None."""
+    for e in documented.get(row["id"], []):
+        if pl in e.get("pl", [pl]) and side_fits(e["modsecurity"], a) and side_fits(e["parapet"], b):
+            return e
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pl", type=int, default=1)
@@ -82,12 +115,17 @@ def main():
     for r, a, b in zip(rows, oracle, ours):
         if a["status"] != b["status"] or a["ids"] != b["ids"] or (a["in"], a["out"]) != (b["in"], b["out"]):
             diffs.append((r, a, b))
-    print("%d requests, %d differences" % (len(rows), len(diffs)))
-    for r, a, b in diffs[: args.show]:
-        print("  #%d %s/%s: ModSecurity %d %s in=%d out=%d | Parapet %d %s in=%d out=%d"
+    documented = load_documented()
+    known = [(r, a, b, explanation(documented, r, args.pl, a, b)) for r, a, b in diffs]
+    unexplained = [d for d in known if d[3] is None]
+    print("%d requests, %d differences: %d documented, %d unexplained"
+          % (len(rows), len(diffs), len(diffs) - len(unexplained), len(unexplained)))
+    for r, a, b, e in sorted(known, key=lambda d: d[3] is None)[: args.show]:
+        print("  #%d %s/%s: ModSecurity %d %s in=%d out=%d | Parapet %d %s in=%d out=%d\n      %s"
               % (r["id"], r["cat"], r["where"], a["status"], sorted(a["ids"]), a["in"], a["out"],
-                 b["status"], sorted(b["ids"]), b["in"], b["out"]))
-    return 1 if diffs else 0
+                 b["status"], sorted(b["ids"]), b["in"], b["out"],
+                 "documented (%s): %s" % (e["doc"], e["what"]) if e else "UNEXPLAINED"))
+    return 1 if unexplained else 0
 
 
 if __name__ == "__main__":
