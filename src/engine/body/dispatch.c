@@ -393,7 +393,10 @@ static const char *add_decoded(pp_tx_t *tx, pp_charset_conv_t *conv, int i, int 
     d[1].value = alt_value.data ? alt_value : d[0].value;
     int n = (alt_name.data || alt_value.data) ? 2 : 1;
     for (int k = 0; k < n; k++) {
-        bool seen = d[k].name.data == f.name.data && d[k].value.data == f.value.data;
+        /* Equal bytes, not only the same pointer: a converter may copy text it leaves alone
+         * (UTF-7's "utf-7", "x"), and a second equal field is counted twice by &ARGS:x,
+         * chained setvars and parameter-pollution rules (CRS 922100, 921180). */
+        bool seen = str_same(d[k].name, f.name) && str_same(d[k].value, f.value);
         for (int j = mark; j < tx->args->nelts && !seen; j++) {
             const pp_field_t *e = &APR_ARRAY_IDX(tx->args, j, pp_field_t);
             seen = str_same(e->name, d[k].name) && str_same(e->value, d[k].value);
