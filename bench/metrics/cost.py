@@ -48,7 +48,7 @@ def instructions(kind, module, base, name, requests, htdocs):
         srv.start(wrapper=wrapper, extra=("-X",), timeout=120)
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
         for _ in range(requests):
-            conn.putrequest("GET", PATH, skip_accept_encoding=True)
+            conn.putrequest("GET", PATH, skip_host=True, skip_accept_encoding=True)
             for hname, value in B.HEADERS:
                 conn.putheader(hname, value)
             conn.endheaders()
