@@ -8,7 +8,8 @@
  *
  * The derivation must never claim a literal that a match could lack (that would be a missed
  * attack), so it understands a small safe subset of the syntax and gives up (no prefilter, the
- * regex always runs) on anything else: inline options, \Q..\E, verbs, named groups, unusual
+ * regex always runs) on anything else: inline options other than (?i) and (?i:...) (caseless,
+ * which the folded comparison below covers), \Q..\E, verbs, named groups, unusual
  * escapes. Within a sequence it keeps the best required run of literal bytes or group; a group
  * or alternation contributes the union of its branches' requirements when every branch has
  * one; anything optional (?, *, {0,n}) contributes nothing. Comparison folds ASCII case, which
@@ -285,8 +286,14 @@ static void parse_seq(parser_t *x, needs_t *best)
                 x->fail = true;
                 break;
             }
+            if (p[1] == '?' && p[2] == 'i' && p[3] == ')') {
+                x->p = p + 4; /* caseless from here on: the folded comparison covers it */
+                break;
+            }
             if (p[1] == '?') {
-                if (p[2] == ':' || p[2] == '>') {
+                if (p[2] == 'i' && p[3] == ':') {
+                    x->p = p + 4; /* (?i:...): a caseless group, likewise */
+                } else if (p[2] == ':' || p[2] == '>') {
                     x->p = p + 3;
                 } else if (p[2] == '=' || p[2] == '!') {
                     x->p = p + 3, look = true;

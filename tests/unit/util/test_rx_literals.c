@@ -51,7 +51,12 @@ static void test_derivation(void **state)
         { "(abc)*", "" },
         { "a.b", "a" },
         { "x(?=abc)", "x" },                            /* lookahead text is not consumed */
-        { "(?i)abc", "" },                              /* inline options: not modelled */
+        { "(?i)abc", "abc" },           /* caseless: the comparison folds case anyway */
+        { "ab(?i)cd", "ab" },           /* the run stops at the option */
+        { "(?i:nikto|nmap)x", "nikto|nmap" },
+        { "(?is)abc", "" },                             /* other inline options: not modelled */
+        { "(?i-x)abc", "" },
+        { "(?i", "" },
         { "(?x) a b c", "" },
         { "\\Qabc\\E", "" },
         { "(a)\\1", "" },
@@ -107,6 +112,7 @@ static const char *const patterns[] = {
     "(abc)?def", "x(?=abc)", "x(?!abc)y", "(?<=ab)cd", "(?:ab|cd)+ef", "a(?>bc|b)c", "abc|de",
     "[[:x]ab|c:]d]e", "[[:alpha:]]xyz", "[\\Q]\\E]ab", "(abc|d.)x", "[]abc]def", "[^]a]bcd",
     "a\\tb", "\\x41\\x42c", "a\\.b\\*c", "\\bword\\b",
+    "(?i)union[[:space:]]+select", "(?i:nmap|masscan)x?", "sel(?i)ECT", "(?i:pass(?i)wd)",
 };
 
 static const char *const alphabet[] = {
