@@ -28,6 +28,9 @@ LINES = [
     r'''SecRule ARGS "x" "id:13,pass,setvar:'tx.a=1 2'"''',
     r'''SecRule ARGS "x" "id:14,,pass"''',
     r'''SecRule ARGS "x" "id:15,pass,"''',
+    'SecRule ARGS "x" "id:16,pass"\nSecRule ARGS "y" "id:16,pass"',
+    'SecRule ARGS "x" "id:17,pass"\nSecRuleRemoveById 17\nSecRule ARGS "y" "id:17,pass"',
+    'SecRule ARGS "x" "id:18,pass,chain"\nSecRule ARGS "y" "pass"\nSecRule ARGS "z" "id:19,pass"',
 ]
 
 RULES = r"""

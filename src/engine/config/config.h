@@ -78,6 +78,7 @@ struct pp_cfg_t {
     bool actions_restricted, mandatory;
     pp_rule_t *open_chain;                   /* last rule if it asked for a chain */
     const void *default2[1];                 /* the SecDefaultAction in force (lang/secrule.c) */
+    struct apr_hash_t *ids2;                 /* 2.x rule ids defined here, removed ones too */
 
     /* Result of merging: parent rules (per inheritance) + own − removed. */
     const apr_array_header_t *effective_rules;

@@ -274,6 +274,18 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
         err = "a SecRule cannot continue a SecFilter chain";
     if (!err && !starter && !b.as->id)
         err = "rules must have an id (id:N)";
+    /* ModSecurity refuses a second rule with an id already used in the same context, even
+     * one SecRuleRemoveById took out. */
+    if (!err && !starter && b.as->id) {
+        if (!cfg->ids2)
+            cfg->ids2 = apr_hash_make(ctx->cp);
+        const char *where = apr_hash_get(cfg->ids2, b.as->id, APR_HASH_KEY_STRING);
+        if (where)
+            err = apr_psprintf(ctx->tp, "another rule with the same id is at %s", where);
+        else
+            apr_hash_set(cfg->ids2, b.as->id, APR_HASH_KEY_STRING,
+                         apr_psprintf(ctx->cp, "%s:%d", rule->file ? rule->file : "?", rule->line));
+    }
     if (!err && starter && (b.as->id || b.phase))
         err = "id and phase belong to the first rule of a chain";
     if (!err)
