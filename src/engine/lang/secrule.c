@@ -286,6 +286,14 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
             apr_hash_set(cfg->ids2, b.as->id, APR_HASH_KEY_STRING,
                          apr_psprintf(ctx->cp, "%s:%d", rule->file ? rule->file : "?", rule->line));
     }
+    /* A link carries no metadata and no disruptive action (reference §2.6; ModSecurity
+     * refuses them at start-up; tag is not checked). */
+    if (!err && starter && (b.as->disruptive != PP_TRI_UNSET || b.block))
+        err = "disruptive actions belong to the first rule of a chain";
+    if (!err && starter && (b.as->msg || b.as->rev || b.as->severity != PP_TRI_UNSET ||
+                            rule->logdata || rule->ver || rule->maturity || rule->accuracy))
+        err = "msg, rev, severity, logdata, ver, maturity and accuracy belong to the first rule "
+              "of a chain";
     if (!err && starter && (b.as->id || b.phase))
         err = "id and phase belong to the first rule of a chain";
     if (!err)
