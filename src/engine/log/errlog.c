@@ -112,9 +112,14 @@ static const struct { const char *op; msg_kind_t kind; } op_messages[] = {
 const char *pp_ms2_op_message(apr_pool_t *p, const pp_ms2_op_t *op)
 {
     const char *var = op->var ? op->var : "";
-    if (op->negated)
+    if (op->negated) {
+        /* The parameter is cut at 252 bytes as in a pattern match (reference §5.4). */
+        const char *param = esc(p, op->param);
+        if (strlen(param) > PATTERN_MAX_BYTES)
+            param = apr_psprintf(p, "%.*s ...", PATTERN_MAX_BYTES, param);
         return apr_psprintf(p, "Match of \"%s %s\" against \"%s\" required.", esc(p, op->name),
-                            esc(p, op->param), esc(p, var));
+                            param, esc(p, var));
+    }
     for (apr_size_t i = 0; i < sizeof op_messages / sizeof op_messages[0]; i++) {
         if (strcasecmp(op_messages[i].op, op->name) != 0)
             continue;
