@@ -4,12 +4,11 @@
  * (frameworks read PUT forms) and is also one intercepted file, as in 1.9. Every byte also
  * goes to the replay buffer (memory up to SecUploadInMemoryLimit, then disk) so the
  * application receives exactly what the client sent. At the end, body arguments, POST_PAYLOAD and 1.9's combined
- * ARGS string are set up for the rules.
+ * ARGS string are set up for the rules. The JSON and XML processors are in dispatch_structured.c.
  */
 #include "body/charset.h"
-#include "body/json.h"
+#include "body/dispatch.h"
 #include "body/multipart.h"
-#include "body/xml.h"
 #include "request/request.h"
 #include "tx.h"
 
@@ -19,18 +18,18 @@
  * arguments plus the synthesised body), so its total is bounded by SecRequestBodyNoFilesLimit:
  * past it the request is refused with 413 while the body is still arriving, rather than passed
  * half-inspected (attack run D7: 150 MB of multipart fields took a worker to 308 MB). */
-static apr_int64_t nofiles_limit(const pp_tx_t *tx)
+apr_int64_t pp_body_nofiles_limit(const pp_tx_t *tx)
 {
     return tx->cfg->nofiles_limit == PP_UNSET ? PP_DEFAULT_NOFILES_LIMIT_BYTES
                                               : tx->cfg->nofiles_limit;
 }
 
-static void refuse_nofiles(pp_tx_t *tx, apr_off_t seen)
+void pp_body_refuse_nofiles(pp_tx_t *tx, apr_off_t seen)
 {
     pp_tx_fail(tx, 413, PP_PHASE_REQUEST_BODY,
                apr_psprintf(tx->pool, "Request body form data (not files) of at least %"
                             APR_OFF_T_FMT " bytes, over SecRequestBodyNoFilesLimit %"
-                            APR_INT64_T_FMT ".", seen, nofiles_limit(tx)));
+                            APR_INT64_T_FMT ".", seen, pp_body_nofiles_limit(tx)));
 }
 
 typedef apr_status_t (*proc_begin_fn)(pp_tx_t *tx);
@@ -51,11 +50,6 @@ static apr_status_t raw_finish(pp_tx_t *tx);
 static apr_status_t multipart_begin(pp_tx_t *tx);
 static apr_status_t multipart_feed(pp_tx_t *tx, const char *data, apr_size_t len);
 static apr_status_t multipart_finish(pp_tx_t *tx);
-static apr_status_t json_begin(pp_tx_t *tx);
-static apr_status_t json_feed(pp_tx_t *tx, const char *data, apr_size_t len);
-static apr_status_t json_finish(pp_tx_t *tx);
-static apr_status_t xml_begin(pp_tx_t *tx);
-static apr_status_t xml_finish(pp_tx_t *tx);
 
 /* JSON (and XML) have no media type here: only ctl:requestBodyProcessor selects them, as in
  * ModSecurity 2.9.7 (spec §12.1). The last row is the fallback. */
@@ -64,8 +58,8 @@ static const body_proc_t processors[] = {
     /* kind                name          media type                            begin            feed            finish */
     { PP_BODY_URLENCODED, "URLENCODED", "application/x-www-form-urlencoded",  NULL,            NULL,           urlencoded_finish },
     { PP_BODY_MULTIPART,  "MULTIPART",  "multipart/form-data",                multipart_begin, multipart_feed, multipart_finish },
-    { PP_BODY_JSON,       "JSON",       NULL,                                 json_begin,      json_feed,      json_finish },
-    { PP_BODY_XML,        "XML",        NULL,                                 xml_begin,       NULL,           xml_finish },
+    { PP_BODY_JSON,       "JSON",       NULL,                                 pp_body_json_begin, pp_body_json_feed, pp_body_json_finish },
+    { PP_BODY_XML,        "XML",        NULL,                                 pp_body_xml_begin, NULL,           pp_body_xml_finish },
     { PP_BODY_RAW,        NULL,         NULL,                                 NULL,            NULL,           raw_finish },
 };
 /* clang-format on */
@@ -271,8 +265,8 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     }
     if ((tx->body_kind == PP_BODY_URLENCODED || tx->body_kind == PP_BODY_JSON ||
          tx->body_kind == PP_BODY_XML) &&
-        total > nofiles_limit(tx)) {
-        refuse_nofiles(tx, total);
+        total > pp_body_nofiles_limit(tx)) {
+        pp_body_refuse_nofiles(tx, total);
         return APR_SUCCESS;
     }
     apr_status_t rv = pp_buffer_feed(tx->body, data, len);
@@ -465,9 +459,9 @@ static pp_str_t with_decoded(pp_tx_t *tx, pp_str_t body, int from)
 static apr_status_t urlencoded_finish(pp_tx_t *tx)
 {
     pp_str_t body;
-    if (pp_buffer_flatten(tx->body, tx->pool, (apr_size_t)nofiles_limit(tx), &body) !=
+    if (pp_buffer_flatten(tx->body, tx->pool, (apr_size_t)pp_body_nofiles_limit(tx), &body) !=
         APR_SUCCESS) {
-        refuse_nofiles(tx, pp_buffer_length(tx->body));
+        pp_body_refuse_nofiles(tx, pp_buffer_length(tx->body));
         return APR_SUCCESS;
     }
     (pp_cfg_has_rules2(tx->cfg, PP_PHASE_NONE) ? pp_urlencoded_parse2 : pp_urlencoded_parse_sep)(
@@ -599,8 +593,8 @@ static apr_status_t multipart_check(pp_tx_t *tx)
 {
     const mp_state_t *st = tx->body_proc;
     apr_off_t form = pp_buffer_length(tx->body) - st->file_bytes;
-    if (form > nofiles_limit(tx))
-        refuse_nofiles(tx, form);
+    if (form > pp_body_nofiles_limit(tx))
+        pp_body_refuse_nofiles(tx, form);
     return APR_SUCCESS;
 }
 
@@ -755,93 +749,6 @@ static apr_status_t multipart_finish(pp_tx_t *tx)
 unsigned pp_tx_multipart_flags(const pp_tx_t *tx)
 {
     return tx->multipart_flags;
-}
-
-/* ---- JSON ------------------------------------------------------------------------------ */
-
-static apr_status_t json_arg(void *ctx, pp_str_t name, pp_str_t value)
-{
-    pp_tx_t *tx = ctx;
-    pp_field_t *f = apr_array_push(tx->args);
-    f->name = name;
-    f->value = value;
-    pp_tx_changed(tx, PP_SRC_ARGS);
-    return pp_args_over_limit(tx, PP_PHASE_REQUEST_BODY) ? APR_EGENERAL : APR_SUCCESS;
-}
-
-static apr_status_t json_begin(pp_tx_t *tx)
-{
-    int depth = pp_cfg_int(tx->cfg->json_depth_limit, PP_JSON_DEFAULT_DEPTH);
-    tx->body_proc = pp_json_create(tx->pool, depth, json_arg, tx);
-    return tx->body_proc ? APR_SUCCESS : APR_ENOMEM;
-}
-
-/* A syntax error found while the body streams is ModSecurity's REQBODY_ERROR: the rules of
- * phase 2 see it (the recommended rule 200002 refuses the request); the parser takes no more. */
-static void json_error(pp_tx_t *tx, const char *what)
-{
-    tx->reqbody_error_msg =
-        apr_pstrcat(tx->pool, what, pp_json_error(tx->body_proc), NULL);
-    pp_tx_changed(tx, PP_SRC_BODY);
-    pp_debug(tx, 2, "%s", tx->reqbody_error_msg);
-}
-
-static apr_status_t json_feed(pp_tx_t *tx, const char *data, apr_size_t len)
-{
-    if (tx->reqbody_error_msg)
-        return APR_SUCCESS;
-    apr_status_t rv = pp_json_feed(tx->body_proc, data, len);
-    if (rv != APR_SUCCESS && pp_json_error(tx->body_proc)) {
-        json_error(tx, "JSON parsing error: ");
-        return APR_SUCCESS;
-    }
-    return tx->verdict.intercepted ? APR_SUCCESS : rv;
-}
-
-/* An error only the end of the body shows (premature end): ModSecurity 2.9.7 answers 500 and
- * runs no phase-2 rule; Parapet refuses it as the malformed request it is (400), with
- * ModSecurity's message (spec §12.6). */
-static apr_status_t json_finish(pp_tx_t *tx)
-{
-    if (tx->reqbody_error_msg || tx->verdict.intercepted || pp_buffer_length(tx->body) == 0)
-        return APR_SUCCESS;
-    if (pp_json_finish(tx->body_proc) != APR_SUCCESS && pp_json_error(tx->body_proc)) {
-        json_error(tx, "JSON parser error: ");
-        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY, tx->reqbody_error_msg);
-    }
-    return APR_SUCCESS;
-}
-
-/* ---- XML ------------------------------------------------------------------------------- */
-
-static apr_status_t xml_begin(pp_tx_t *tx)
-{
-    tx->body_proc = pp_xml_create(tx->pool);
-    return tx->body_proc ? APR_SUCCESS : APR_ENOMEM;
-}
-
-/* The document is parsed whole when the body has arrived (it is held anyway, within
- * SecRequestBodyNoFilesLimit): libxml2's push parser gives chunk-dependent results for some
- * encodings (fuzz_xml: UCS-4 split across chunks), and what the rules see must not depend on
- * how the client cut the body. So every XML error is one "at the end": ModSecurity answers it
- * with 500 (as it does for any error in the first chunk it reads), Parapet with 400. */
-static apr_status_t xml_finish(pp_tx_t *tx)
-{
-    if (tx->verdict.intercepted || pp_buffer_length(tx->body) == 0)
-        return APR_SUCCESS;
-    pp_str_t body;
-    if (pp_buffer_flatten(tx->body, tx->pool, (apr_size_t)nofiles_limit(tx), &body) !=
-        APR_SUCCESS) {
-        refuse_nofiles(tx, pp_buffer_length(tx->body));
-        return APR_SUCCESS;
-    }
-    if (pp_xml_feed(tx->body_proc, body.data, body.len) != APR_SUCCESS ||
-        pp_xml_finish(tx->body_proc) != APR_SUCCESS) {
-        tx->reqbody_error_msg = "XML parser error: XML: Failed parsing document.";
-        pp_tx_changed(tx, PP_SRC_BODY);
-        pp_tx_fail(tx, 400, PP_PHASE_REQUEST_BODY, tx->reqbody_error_msg);
-    }
-    return APR_SUCCESS;
 }
 
 /* ---- before the body ------------------------------------------------------------------------ */

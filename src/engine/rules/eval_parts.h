@@ -38,4 +38,19 @@ void pp_eval_stop_clock(pp_eval_budget_t *b);
 /* One log line per phase for what fail open let through. */
 void pp_eval_summarise(pp_tx_t *tx, unsigned stopped_before, unsigned skips_before);
 
+/* A value that matched (eval.c, outcome2.c). */
+typedef struct hit_t {
+    const pp_target_t *target;
+    pp_str_t name;
+    pp_str_t value;    /* the (transformed) value that matched: MATCHED_VAR */
+    pp_op_out_t out;   /* the operator's matched data and captures */
+    bool limit;
+} hit_t;
+
+/* outcome2.c: where hit matched, as the log names it; and the outcome of a 2.x rule r (or
+ * chain, last: the link that matched last) that matched: true when the phase must stop. */
+const char *pp_eval_location(pp_tx_t *tx, const hit_t *hit);
+bool pp_eval_apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
+                            const hit_t *hit, pp_phase_t phase);
+
 #endif

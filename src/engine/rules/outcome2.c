@@ -1,0 +1,221 @@
+/*
+ * What a 2.x rule (or chain) that matched does (reference secrule-2.9 §5.6, §9.1): its message
+ * in ModSecurity 2.9's words, HIGHEST_SEVERITY, and its disruptive action (deny, drop,
+ * redirect, proxy, allow in its three forms, pause), which in DetectionOnly and in phase 5 only
+ * warns. Called by the phase loop (rules/eval.c). Also where a match is logged (location).
+ */
+#include "rules/actions/actions.h"
+#include "rules/operators/operators.h"
+#include "rules/eval_parts.h"
+#include "log/log.h"
+#include "tx.h"
+
+#include <stdlib.h>
+
+/* Where a value matched, as the log names it (1.9 ARG("a"), 2.x ARGS:a). */
+const char *pp_eval_location(pp_tx_t *tx, const hit_t *hit)
+{
+    if (hit->target->var->flags & PP_VAR_FULL_NAMES) /* MATCHED_VARS: "ARGS:a" as it is */
+        return pp_str_log_escape(tx->pool, hit->name, 256);
+    /* 2.x: a value without a name of its own is logged by the variable's name (RULE:id,
+     * ENV:x and XML:/path match "at RULE.", "at ENV.", "at XML."). */
+    if (hit->target->label_colon && !hit->name.data && !hit->target->count)
+        return hit->target->var->name;
+    if (hit->target->label_colon && hit->name.data && !hit->target->count)
+        return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
+                            pp_str_log_escape(tx->pool, hit->name, 128));
+    if (!hit->target->label_names_value || !hit->name.data)
+        return hit->target->label;
+    if (hit->target->label_colon) /* 2.x: the member's own name, as ModSecurity logs it */
+        return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
+                            pp_str_log_escape(tx->pool, hit->name, 128));
+    return apr_psprintf(tx->pool, "%s(\"%s\")", hit->target->label,
+                        pp_str_log_escape(tx->pool, hit->name, 128));
+}
+
+/* The message of a 2.x match, in ModSecurity 2.9's words (log/errlog.c): without the
+ * "ModSecurity: " prefix and the [hostname] [uri] [unique_id] the host adds. Metadata comes
+ * from the chain starter r, the operator message from the link that matched last. */
+static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
+                                 const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
+                                 const char *head)
+{
+    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
+    m->id = as->id;
+    m->rev = as->rev;
+    m->msg = as->msg ? pp_macro_expand(tx, pp_macro_compile(tx->pool, as->msg)).data : NULL;
+    m->severity = as->severity;
+    m->phase = phase;
+    m->logged = as->log != 0;
+    pp_ms2_alert_t a = { .file = r->file, .line = r->line, .id = m->id, .rev = m->rev,
+                         .msg = m->msg, .severity = m->severity, .ver = r->ver,
+                         .maturity = r->maturity, .accuracy = r->accuracy };
+    if (r->always) {
+        a.what = "Unconditional match in SecAction.";
+    } else {
+        m->var = pp_eval_location(tx, hit);
+        /* The operator as written (!@STREQ keeps its spelling, as in ModSecurity), its
+         * argument as run: a template's expansion, for @rx the pattern compiled from it (a
+         * negated operator's message shows the argument as written, as there). Other
+         * operators use their row's own words when it has them (ModSecurity's, per operator). */
+        const void *c = pp_rule_op_compiled(tx, last);
+        bool rx = strcmp(last->op.def->name, "rx") == 0;
+        const char *param = last->op.arg;
+        if (!last->op.negated && rx && c)
+            param = pp_regex_pattern(c);
+        else if (!last->op.negated && last->op.macro)
+            param = pp_macro_expand(tx, last->op.macro).data;
+        if (!last->op.negated && !rx && last->op.def->words && (c || !last->op.macro))
+            a.what = last->op.def->words(tx->pool, c, last->op.arg, hit->value, &hit->out,
+                                         m->var);
+        if (!a.what) {
+            pp_ms2_op_t op = { .name = last->op.name ? last->op.name : last->op.def->name,
+                               .param = param, .negated = last->op.negated, .var = m->var,
+                               .value = hit->value, .data = hit->out.data };
+            a.what = pp_ms2_op_message(tx->pool, &op);
+        }
+    }
+    a.action = head ? head : "Warning.";
+    pp_str_t data;
+    if (r->logdata) {
+        data = pp_macro_expand(tx, r->logdata);
+        a.data = &data;
+        m->data = data;
+    }
+    const char **tags = apr_palloc(tx->pool, sizeof *tags * (r->ntags + 1));
+    for (unsigned i = 0; i < r->ntags; i++)
+        tags[i] = pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i])).data;
+    a.tags = tags;
+    a.ntags = r->ntags;
+    m->tags = tags;
+    m->ntags = r->ntags;
+    m->text = pp_ms2_alert_text(tx->pool, &a);
+    m->what = a.what;
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    if (!tx->matched_rules)
+        tx->matched_rules = apr_array_make(tx->pool, 8, sizeof(const pp_rule_t *));
+    APR_ARRAY_PUSH(tx->matched_rules, const pp_rule_t *) = r;
+    if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
+        tx->verdict.relevant = true;
+    return m;
+}
+
+/* How a 2.x disruptive action intercepts (reference secrule-2.9 §5.6, §9.1): the words of its
+ * message, and in *out the status and URL the host answers with. NULL: it lets the request
+ * through (allow, allow:phase, allow:request, pause). */
+static const char *intercept_head(pp_tx_t *tx, const pp_actionset_t *as, pp_phase_t phase,
+                                  pp_actionset_t *out)
+{
+    int ph = (int)phase;
+    *out = *as;
+    switch (as->disruptive) {
+    case PP_ACTION_DENY:
+        out->status = as->status != PP_TRI_UNSET ? as->status : 403;
+        return apr_psprintf(tx->pool, "Access denied with code %d (phase %d).", out->status, ph);
+    case PP_ACTION_DROP:
+        out->status = 403;
+        return apr_psprintf(tx->pool, "Access denied with connection close (phase %d).", ph);
+    case PP_ACTION_REDIRECT: {
+        int st = as->status;
+        out->status = st == 301 || st == 302 || st == 303 || st == 307 ? st : 302;
+        out->url = pp_macro_expand(tx, pp_macro_compile(tx->pool, as->url)).data;
+        return apr_psprintf(tx->pool, "Access denied with redirection to %s using status %d "
+                            "(phase %d).", out->url, out->status, ph);
+    }
+    case PP_ACTION_PROXY:
+        if (phase >= PP_PHASE_RESPONSE_HEADERS) { /* as ModSecurity: too late to proxy */
+            out->disruptive = PP_ACTION_DENY;
+            out->status = 500;
+            return apr_psprintf(tx->pool, "Access denied with code 500 (phase %d) (Configuration "
+                                "Error: Proxy action requested but it does not work in output "
+                                "phases).", ph);
+        }
+        out->url = pp_macro_expand(tx, pp_macro_compile(tx->pool, as->url)).data;
+        return apr_psprintf(tx->pool, "Access denied using proxy to (phase %d) %s.", ph, out->url);
+    case PP_ACTION_ALLOW:
+        return apr_psprintf(tx->pool, "Access allowed (phase %d).", ph);
+    case PP_ACTION_ALLOW_PHASE:
+        return apr_psprintf(tx->pool, "Access to phase allowed (phase %d).", ph);
+    case PP_ACTION_ALLOW_REQUEST:
+        return apr_psprintf(tx->pool, "Access to request allowed (phase %d).", ph);
+    case PP_ACTION_PAUSE:
+        return apr_psprintf(tx->pool, "Paused Access (phase %d).", ph);
+    default:
+        return NULL;
+    }
+}
+
+/* pause:ms before an interception, macro-expanded and bounded by PP_PAUSE_MAX_MS (a client
+ * that triggers the rule must not hold a worker thread for long). */
+static void pause_before(pp_tx_t *tx, const pp_rule_t *r)
+{
+    if (!r->pause)
+        return;
+    long ms = strtol(pp_macro_expand(tx, r->pause).data, NULL, 10);
+    if (ms <= 0)
+        return;
+    if (ms > PP_PAUSE_MAX_MS) {
+        pp_debug(tx, 3, "pause: %ld ms bounded to %d ms", ms, PP_PAUSE_MAX_MS);
+        ms = PP_PAUSE_MAX_MS;
+    }
+    pp_debug(tx, 4, "Pausing transaction for %ld msec.", ms);
+    apr_sleep(apr_time_from_msec(ms));
+}
+
+/* The phases an allow in phase `phase` lets through without rules (reference §9.1): allow and
+ * pause the rest of the request and response phases, allow:request the request body phase;
+ * phase 5 always runs. */
+static unsigned allowed_phases(int action, pp_phase_t phase)
+{
+    unsigned bits = 0;
+    if (action == PP_ACTION_ALLOW || action == PP_ACTION_PAUSE)
+        for (int p = (int)phase + 1; p <= PP_PHASE_RESPONSE_BODY; p++)
+            bits |= 1u << p;
+    else if (action == PP_ACTION_ALLOW_REQUEST && phase < PP_PHASE_REQUEST_BODY)
+        bits |= 1u << PP_PHASE_REQUEST_BODY;
+    return bits;
+}
+
+/* The outcome of a 2.x rule (or chain) that matched: its message and its disruptive action,
+ * which in DetectionOnly and in phase 5 only warns. True when processing of the phase must
+ * stop. */
+bool pp_eval_apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
+                           const hit_t *hit, pp_phase_t phase)
+{
+    const pp_actionset_t *as = r->effective;
+    bool acts = !pp_tx_detection_only(tx) && phase != PP_PHASE_LOGGING;
+    /* HIGHEST_SEVERITY: the starter's severity when 1-7 (0, EMERGENCY, never counts). */
+    if (as->severity >= 1 && as->severity <= 7 &&
+        (tx->highest_severity == 0 || as->severity < tx->highest_severity))
+        tx->highest_severity = as->severity;
+    pp_actionset_t out;
+    const char *head = acts ? intercept_head(tx, as, phase, &out) : NULL;
+    /* msg, logdata and tags are expanded without a rule: %{RULE.x} is empty there, as in
+     * ModSecurity (it passes no rule to that expansion). */
+    const pp_rule_t *running = tx->rule2.rule;
+    tx->rule2.rule = NULL;
+    pp_match_t *m = record_match2(tx, r, last, as, hit, phase, head);
+    tx->rule2.rule = running;
+    /* No mod_security-message request header for the application: 1.9 passed one,
+     * ModSecurity 2 does not. */
+    if (m->logged)
+        pp_log_alert2(tx, head ? 1 : 2, m->text);
+    else
+        pp_debug(tx, 4, "%s", m->text);
+    if (!head) {
+        if (tx->verdict.action == PP_ACTION_NONE)
+            tx->verdict.action = PP_ACTION_PASS;
+        return false;
+    }
+    pause_before(tx, r);
+    unsigned allowed = allowed_phases(out.disruptive, phase);
+    if (out.disruptive == PP_ACTION_ALLOW || out.disruptive == PP_ACTION_ALLOW_PHASE ||
+        out.disruptive == PP_ACTION_ALLOW_REQUEST || out.disruptive == PP_ACTION_PAUSE) {
+        tx->phases_allowed |= allowed;
+        tx->verdict.action = (pp_action_t)out.disruptive;
+        return true; /* the rest of this phase */
+    }
+    pp_tx_intercept(tx, &out, phase, m->text);
+    tx->verdict.status = out.status; /* a redirect's 301/303/307 too (1.9's is always 302) */
+    return true;
+}
