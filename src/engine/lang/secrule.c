@@ -229,6 +229,16 @@ static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, 
     return NULL;
 }
 
+/* msg and tags are expanded per match: their templates are compiled here, once. */
+static void compile_templates(apr_pool_t *cp, pp_rule_t *rule)
+{
+    rule->msg_macro = rule->own && rule->own->msg ? pp_macro_compile(cp, rule->own->msg) : NULL;
+    const pp_macro_t **t = apr_palloc(cp, sizeof *t * (rule->ntags + 1));
+    for (unsigned i = 0; i < rule->ntags; i++)
+        t[i] = pp_macro_compile(cp, rule->tags[i]);
+    rule->tag_macros = t;
+}
+
 /* ---- the rule ------------------------------------------------------------------------- */
 
 /* ModSecurity's default when no SecDefaultAction is given: phase:2,log,auditlog,pass. */
@@ -338,6 +348,7 @@ const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const ch
     rule->nrun = (unsigned)b.run->nelts;
     rule->tags = (const char *const *)b.tags->elts;
     rule->ntags = (unsigned)b.tags->nelts;
+    compile_templates(ctx->cp, rule);
     if (starter) {
         starter->chain_next = rule;
         rule->chain_member = true;
@@ -460,5 +471,6 @@ const char *pp_secrule_update_actions(const pp_setter_ctx_t *ctx, pp_rule_t *rul
     rule->nrun = (unsigned)b.run->nelts;
     rule->tags = (const char *const *)b.tags->elts;
     rule->ntags = (unsigned)b.tags->nelts;
+    compile_templates(ctx->cp, rule);
     return NULL;
 }

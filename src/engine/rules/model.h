@@ -392,6 +392,8 @@ typedef struct pp_rule_t {
     const char *skip_after;          /* skipAfter: the marker, resolved in the plan */
     const char *ver, *maturity, *accuracy; /* 2.x metadata, logged; NULL when not given */
     const pp_actionset_t *base;      /* 2.x: the default list `own` was merged with */
+    const pp_macro_t *msg_macro;     /* 2.x: own->msg and tags[] compiled once at start-up */
+    const pp_macro_t *const *tag_macros;
     int skip;                        /* skip:N (starter): rules/chains skipped after a match */
     bool multi_match;                /* multiMatch: test before each changing transformation */
     const pp_macro_t *pause;         /* pause:ms, expanded when the rule intercepts */

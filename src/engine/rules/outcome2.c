@@ -43,7 +43,10 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
     m->id = as->id;
     m->rev = as->rev;
-    m->msg = as->msg ? pp_macro_expand(tx, pp_macro_compile(tx->pool, as->msg)).data : NULL;
+    /* The templates compiled at start-up (lang/secrule.c); a rule made otherwise compiles here. */
+    m->msg = r->msg_macro && as->msg == r->own->msg ? pp_macro_expand(tx, r->msg_macro).data
+             : as->msg ? pp_macro_expand(tx, pp_macro_compile(tx->pool, as->msg)).data
+                       : NULL;
     m->severity = as->severity;
     m->phase = phase;
     m->logged = as->log != 0;
@@ -84,7 +87,8 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     }
     const char **tags = apr_palloc(tx->pool, sizeof *tags * (r->ntags + 1));
     for (unsigned i = 0; i < r->ntags; i++)
-        tags[i] = pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i])).data;
+        tags[i] = pp_macro_expand(tx, r->tag_macros ? r->tag_macros[i]
+                                                    : pp_macro_compile(tx->pool, r->tags[i])).data;
     a.tags = tags;
     a.ntags = r->ntags;
     m->tags = tags;

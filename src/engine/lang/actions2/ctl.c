@@ -87,7 +87,8 @@ static bool selected(pp_tx_t *tx, const pp_rule_t *r, const ctl_t *c)
         return r->own && r->own->msg && re_in(tx, c->re, pp_str_from_cstr(r->own->msg));
     case BY_TAG:
         for (unsigned i = 0; i < r->ntags; i++)
-            if (re_in(tx, c->re, pp_macro_expand(tx, pp_macro_compile(tx->pool, r->tags[i]))))
+            if (re_in(tx, c->re, pp_macro_expand(tx, r->tag_macros ? r->tag_macros[i]
+                                                         : pp_macro_compile(tx->pool, r->tags[i]))))
                 return true;
         return false;
     }

@@ -83,7 +83,8 @@ static void exec_exec(pp_tx_t *tx, const void *arg)
     apr_pool_userdata_setn((void *)(n + 1), "parapet-exec-count", NULL, tx->pool);
     pp_match_t m = { .id = e->rule->id, .severity = -1, .text = "" };
     if (e->rule->own && e->rule->own->msg)
-        m.text = pp_macro_expand(tx, pp_macro_compile(tx->pool, e->rule->own->msg)).data;
+        m.text = pp_macro_expand(tx, e->rule->msg_macro ? e->rule->msg_macro
+                                   : pp_macro_compile(tx->pool, e->rule->own->msg)).data;
     pp_actions_exec(tx, e->program, &m);
 }
 
