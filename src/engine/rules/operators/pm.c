@@ -27,38 +27,42 @@
 #define PM_LINE 8192 /* apr_file_gets(buf, HUGE_STRING_LEN) as ModSecurity reads phrase files */
 #define PM_BASE_DIR_KEY "parapet.op.base_dir"
 
+/* One trie node, 20 bytes (CRS's phrase files make ~42,000 of them). Its children are
+ * kid[kids .. next node's kids); its text is the first len bytes of pm_t.text + text. */
 typedef struct pm_node_t {
     uint32_t fail, omatch;   /* omatch: 0 = none (the root is never an output) */
     uint32_t kids;           /* first index in pm_t.kid / kid_letter */
-    uint16_t nkids;
-    uint8_t is_last;
-    uint8_t letter;
-    uint32_t text_len;       /* depth + 1 */
-    const char *text;        /* the creating phrase; the first text_len bytes are the node's text */
+    uint32_t text;           /* offset of the creating phrase in pm_t.text */
+    uint32_t len_last;       /* text length (depth + 1) << 1 | is_last */
 } pm_node_t;
 
 typedef struct pm_t {
-    pm_node_t *node;         /* node[0] is the root */
+    pm_node_t *node;         /* node[0] is the root; node[nnodes] only closes the kid range */
     uint32_t nnodes;
     uint32_t *kid;           /* children, sorted by letter within a node */
     uint8_t *kid_letter;
+    const char *text;        /* every phrase, one after another */
     uint32_t root_next[256]; /* the root's children by lower-cased byte, 0 = none */
     uint32_t nphrases;
 } pm_t;
+
+#define PM_IS_LAST(n) ((n)->len_last & 1u)
+#define PM_TEXT(pm, n) ((pp_str_t){ (pm)->text + (n)->text, (n)->len_last >> 1 })
 
 /* ---- building (start-up) -------------------------------------------------------------- */
 
 typedef struct bnode_t {
     uint32_t first_child, sibling, parent, fail, omatch;
-    uint32_t depth;
+    uint32_t depth, text;    /* text: offset in builder_t.text */
     uint8_t letter, is_last;
-    const char *text;
 } bnode_t;
 
 typedef struct builder_t {
     apr_pool_t *tmp;
     apr_array_header_t *nodes; /* bnode_t */
+    apr_array_header_t *text;  /* the phrases' bytes */
     apr_size_t nphrases;
+    const char *err;           /* set when the phrases outgrow the 32-bit offsets */
 } builder_t;
 
 static unsigned char lc(unsigned char c)
@@ -76,15 +80,27 @@ static uint32_t child_for(builder_t *b, uint32_t parent, uint8_t letter)
     return 0;
 }
 
-/* acmp_add_pattern: text is copied into cp first so node texts stay valid. */
-static void add_phrase(builder_t *b, apr_pool_t *cp, const char *p, apr_size_t len)
+/* acmp_add_pattern: the text is kept so that node texts can point into it. */
+static void add_phrase(builder_t *b, const char *p, apr_size_t len)
 {
-    const char *text = apr_pstrmemdup(cp, p, len);
+    if (b->err)
+        return;
+    if (len >= (1u << 30) || (apr_size_t)b->text->nelts + len >= UINT32_MAX / 2) {
+        b->err = "the phrases are too long (more than 2 GB)";
+        return;
+    }
+    uint32_t text = (uint32_t)b->text->nelts;
+    for (apr_size_t i = 0; i < len; i++)
+        APR_ARRAY_PUSH(b->text, char) = p[i];
     uint32_t parent = 0;
     for (apr_size_t i = 0; i < len; i++) {
-        uint8_t letter = lc((unsigned char)text[i]);
-        uint32_t c = child_for(b, parent, letter);
-        if (!c) {
+        uint8_t letter = lc((unsigned char)p[i]);
+        uint32_t c = BN(b, parent)->first_child, prev = 0;
+        while (c && BN(b, c)->letter != letter) {
+            prev = c;
+            c = BN(b, c)->sibling;
+        }
+        if (!c) { /* new children go last among their siblings */
             c = (uint32_t)b->nodes->nelts;
             bnode_t *n = apr_array_push(b->nodes);
             memset(n, 0, sizeof *n);
@@ -92,11 +108,10 @@ static void add_phrase(builder_t *b, apr_pool_t *cp, const char *p, apr_size_t l
             n->depth = (uint32_t)i;
             n->parent = parent;
             n->text = text;
-            /* new children go last among their siblings */
-            uint32_t *link = &BN(b, parent)->first_child;
-            while (*link)
-                link = &BN(b, *link)->sibling;
-            *link = c;
+            if (prev)
+                BN(b, prev)->sibling = c;
+            else
+                BN(b, parent)->first_child = c;
         }
         if (i == len - 1 && !BN(b, c)->is_last) {
             BN(b, c)->is_last = 1;
@@ -139,7 +154,8 @@ static pm_t *finish(builder_t *b, apr_pool_t *cp)
     pm_t *pm = apr_pcalloc(cp, sizeof *pm);
     pm->nnodes = n;
     pm->nphrases = (uint32_t)b->nphrases;
-    pm->node = apr_pcalloc(cp, sizeof(pm_node_t) * n);
+    pm->text = apr_pstrmemdup(cp, b->text->elts, (apr_size_t)b->text->nelts);
+    pm->node = apr_palloc(cp, sizeof(pm_node_t) * (n + 1));
     pm->kid = apr_palloc(cp, sizeof(uint32_t) * (n ? n : 1));
     pm->kid_letter = apr_palloc(cp, n ? n : 1);
     uint32_t nk = 0;
@@ -149,27 +165,28 @@ static pm_t *finish(builder_t *b, apr_pool_t *cp)
         pm_node_t *o = &pm->node[v];
         o->fail = bv->fail;
         o->omatch = bv->omatch;
-        o->is_last = bv->is_last;
-        o->letter = bv->letter;
         o->text = bv->text;
-        o->text_len = bv->depth + 1;
+        o->len_last = (bv->depth + 1) << 1 | bv->is_last;
         o->kids = nk;
         unsigned k = 0;
+        bool sorted = true;
         for (uint32_t c = bv->first_child; c; c = BN(b, c)->sibling) {
             tmp[k].letter = BN(b, c)->letter;
             tmp[k].idx = c;
+            sorted = sorted && (k == 0 || tmp[k - 1].letter < tmp[k].letter);
             k++;
         }
-        qsort(tmp, k, sizeof *tmp, cmp_letter);
+        if (!sorted)
+            qsort(tmp, k, sizeof *tmp, cmp_letter);
         for (unsigned i = 0; i < k; i++) {
             pm->kid[nk + i] = tmp[i].idx;
             pm->kid_letter[nk + i] = tmp[i].letter;
             if (v == 0)
                 pm->root_next[tmp[i].letter] = tmp[i].idx;
         }
-        o->nkids = (uint16_t)k;
         nk += k;
     }
+    pm->node[n] = (pm_node_t){ .kids = nk };
     return pm;
 }
 
@@ -181,9 +198,9 @@ static builder_t *builder_new(apr_pool_t *cp)
     builder_t *b = apr_pcalloc(tmp, sizeof *b);
     b->tmp = tmp;
     b->nodes = apr_array_make(tmp, 1024, sizeof(bnode_t));
+    b->text = apr_array_make(tmp, 4096, 1);
     bnode_t *root = apr_array_push(b->nodes);
     memset(root, 0, sizeof *root);
-    root->text = "";
     return b;
 }
 
@@ -265,8 +282,13 @@ const char *pp_op_pm_parse(apr_pool_t *cp, const char *arg, void **compiled)
         const char *next = phrase;
         while (*next && !apr_isspace(*next))
             next++;
-        add_phrase(b, cp, phrase, (apr_size_t)(next - phrase));
+        add_phrase(b, phrase, (apr_size_t)(next - phrase));
         phrase = next;
+    }
+    if (b->err) {
+        const char *err = b->err; /* a literal; b lives in b->tmp */
+        apr_pool_destroy(b->tmp);
+        return err;
     }
     *compiled = finish(b, cp);
     apr_pool_destroy(b->tmp);
@@ -324,7 +346,7 @@ static const char *load_file(builder_t *b, apr_pool_t *cp, const char *fn)
         /* start == end: empty, and (ModSecurity's off-by-one) a single byte */
         if (start == end || *start == '#')
             continue;
-        add_phrase(b, cp, start, (apr_size_t)(end - start));
+        add_phrase(b, start, (apr_size_t)(end - start));
     }
     apr_file_close(fd);
     return NULL;
@@ -362,6 +384,11 @@ const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled)
         }
         fn = next;
     }
+    if (b->err) {
+        const char *err = b->err; /* a literal; b lives in b->tmp */
+        apr_pool_destroy(b->tmp);
+        return err;
+    }
     *compiled = finish(b, cp);
     apr_pool_destroy(b->tmp);
     return NULL;
@@ -375,7 +402,7 @@ static uint32_t go(const pm_t *pm, uint32_t node, uint8_t letter)
         return pm->root_next[letter];
     const pm_node_t *n = &pm->node[node];
     const uint8_t *l = pm->kid_letter + n->kids;
-    unsigned lo = 0, hi = n->nkids;
+    unsigned lo = 0, hi = n[1].kids - n->kids;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
         if (l[mid] == letter)
@@ -405,8 +432,8 @@ bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
         uint32_t to = 0;
         for (;;) {
             to = go(pm, node, letter);
-            if (to && pm->node[to].is_last) {
-                *phrase = (pp_str_t){ pm->node[to].text, pm->node[to].text_len };
+            if (to && PM_IS_LAST(&pm->node[to])) {
+                *phrase = PM_TEXT(pm, &pm->node[to]);
                 return true;
             }
             if (node == 0 || to)
@@ -416,7 +443,7 @@ bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
         if (to)
             node = to;
         if (pm->node[node].omatch) {
-            *phrase = (pp_str_t){ pm->node[node].text, pm->node[node].text_len };
+            *phrase = PM_TEXT(pm, &pm->node[node]);
             return true;
         }
     }
