@@ -8,7 +8,9 @@
  * <SecDataDir>/parapet-collections.lmdb: post_config creates it (as root, handed to the User
  * the children run as; a file that cannot be made refuses the start) and each child opens it in
  * child_init, since an LMDB environment must not cross a fork; servers naming the same file share
- * one environment per child. Each transaction gets its server's store (pp_tx_set_store). A
+ * one environment per child. A child that cannot open the file later (permissions changed, the
+ * file replaced) runs its store as unavailable, as a Redis outage: fail open, or 503 with
+ * SecCollectionStoreFailClosed On, one log line per outage, reopened with back-off. Each transaction gets its server's store (pp_tx_set_store). A
  * server with neither keeps collections for the transaction only, as ModSecurity does without
  * SecDataDir.
  */
@@ -110,28 +112,48 @@ static int open_stores(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     return OK;
 }
 
-/* Each child opens the embedded stores itself (one environment per file). */
+/* Each child opens the embedded stores itself (one environment per file). A file the child
+ * cannot open (its permissions changed since start-up, replaced by something that is not an
+ * LMDB file) gives a store that is unavailable and retried (open_retry): requests fail open, or
+ * get 503 under SecCollectionStoreFailClosed On, as in a Redis outage, and persistence resumes
+ * when the file can be opened again. */
 static void open_embedded(apr_pool_t *pchild, server_rec *s)
 {
     pp_ap_process_t *proc = pp_ap_process_get(s->process);
     if (!proc->embedded)
         return;
+    /* Servers sharing a file share its store: its outage line says what their requests do. */
+    apr_hash_t *outage = apr_hash_make(pchild);
+    for (apr_hash_index_t *hi = apr_hash_first(pchild, proc->embedded); hi; hi = apr_hash_next(hi)) {
+        void *val;
+        apr_hash_this(hi, NULL, NULL, &val);
+        const pp_store_conf_t *conf = val;
+        int *k = apr_hash_get(outage, conf->path, APR_HASH_KEY_STRING);
+        if (!k) {
+            k = apr_pmemdup(pchild, &conf->on_outage, sizeof(*k));
+            apr_hash_set(outage, conf->path, APR_HASH_KEY_STRING, k);
+        } else if (*k != conf->on_outage) {
+            *k = PP_STORE_OUTAGE_MIXED;
+        }
+    }
     apr_hash_t *by_path = apr_hash_make(pchild);
     for (apr_hash_index_t *hi = apr_hash_first(pchild, proc->embedded); hi; hi = apr_hash_next(hi)) {
         const void *key;
         void *val;
         apr_hash_this(hi, &key, NULL, &val);
-        const pp_store_conf_t *conf = val;
-        pp_store_t *store = apr_hash_get(by_path, conf->path, APR_HASH_KEY_STRING);
+        pp_store_conf_t conf = *(const pp_store_conf_t *)val;
+        pp_store_t *store = apr_hash_get(by_path, conf.path, APR_HASH_KEY_STRING);
         if (!store) {
             const char *err = NULL;
-            store = pp_store_open(pchild, conf, &err);
-            if (!store) {
+            conf.open_retry = true;
+            conf.on_outage = *(int *)apr_hash_get(outage, conf.path, APR_HASH_KEY_STRING);
+            store = pp_store_open(pchild, &conf, &err);
+            if (!store) { /* not the file (that is retried): a resource the child lacks */
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "Parapet: %s: persistent collections "
                              "of this server last one request in this process", err);
                 continue;
             }
-            apr_hash_set(by_path, conf->path, APR_HASH_KEY_STRING, store);
+            apr_hash_set(by_path, conf.path, APR_HASH_KEY_STRING, store);
         }
         apr_hash_set(proc->stores, key, sizeof(const pp_cfg_t *), store);
     }

@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Apache, free_port
+from harness import DEFAULT_MODULES, Apache, free_port
 
 
 class Redis:
@@ -362,3 +362,103 @@ def test_embedded_store_exact_processes_threads():
               "metrics: %s store round trips" % (n, len(pids), shown[0], count.group(1)))
     finally:
         srv.stop()
+
+
+UNOPENABLE = """SecRuleEngine On
+SecDataDir @ROOT@/data
+SecCollectionStoreFailClosed %s
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%%{remote_addr},setvar:ip.counter=+1"
+SecRule IP:COUNTER "@gt 3" "id:3,phase:1,deny,status:429,msg:'rate limit'"
+"""
+
+
+def paced(srv, source, n):
+    """n requests, each after the previous one's write-back (which follows its response)."""
+    out = []
+    for _ in range(n):
+        out.append(get(srv, source))
+        time.sleep(0.05)
+    return out
+
+
+def replace_child(srv):
+    """SIGKILLs the server's child process (ours: the group we started) and waits for the one
+    the parent starts in its place, which opens the store afresh in child_init."""
+    old = set(srv.children())
+    assert old, "no child process"
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if set(srv.children()) - old:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the parent did not start a new child")
+
+
+def test_embedded_store_child_cannot_open_file():
+    """A child that cannot open the embedded store's file after start-up (its mode changed so the
+    child's user cannot open it; replaced by a file that is not an LMDB file) behaves as in a
+    Redis outage: SecCollectionStoreFailClosed Off goes on without persistent state, On answers
+    503, one 'unavailable' line per outage (not per request), and persistence resumes with one
+    'available again' line once the file can be opened again (before the fix such a child kept
+    collections for one request, answered 200 under FailClosed On and never reopened it)."""
+    # No mod_cgid: its daemon would be one more child of the parent.
+    modules = tuple(m for m in DEFAULT_MODULES if m != "cgid")
+    for how in ("mode 000", "not an LMDB file"):
+        servers = [Apache(snippet=UNOPENABLE % mode, name="fleet-unopen", modules=modules)
+                   for mode in ("Off", "On")]
+        try:
+            for srv in servers:
+                srv.start()
+            for srv in servers:  # the store works: the fourth request is over the limit
+                assert paced(srv, "127.0.0.12", 4) == [200, 200, 200, 429], how
+            for srv in servers:
+                store = srv.path("data/parapet-collections.lmdb")
+                if how == "mode 000":
+                    os.chmod(store, 0)
+                else:
+                    junk = srv.path("data/junk")
+                    junk.write_bytes(b"not an LMDB file\n" * 1000)
+                    os.chmod(junk, 0o666)
+                    os.rename(junk, store)
+                replace_child(srv)
+            off, on = servers
+            down_off = paced(off, "127.0.0.13", 20)
+            down_on = paced(on, "127.0.0.13", 20)
+            assert down_off == [200] * 20, (how, down_off)  # nothing counted, nothing refused
+            assert down_on == [503] * 20, (how, down_on)
+            for srv, refused in ((off, 0), (on, 20)):
+                log = srv.error_log().splitlines()
+                lines = [l for l in log if "unavailable (open:" in l]
+                assert len(lines) == 1, (how, lines)
+                reason = "Permission denied" if how == "mode 000" else "MDB_INVALID"
+                assert reason in lines[0], (how, lines[0])
+                # A refused request is an interception, logged as each one is.
+                assert sum("Access denied with code 503" in l for l in log) == refused, how
+            for srv in servers:
+                store = srv.path("data/parapet-collections.lmdb")
+                if how == "mode 000":
+                    os.chmod(store, 0o640)
+                else:
+                    os.unlink(store)  # the child makes a new one
+            # The store is reopened within the back-off (at most 5 s between attempts).
+            deadline = time.time() + 15
+            while get(on, "127.0.0.14") != 200:
+                assert time.time() < deadline, (how, "FailClosed server still refuses")
+                time.sleep(0.2)
+            deadline = time.time() + 15
+            seen = []
+            while not seen or seen[-1] != 429:
+                assert time.time() < deadline, (how, "counting did not resume", seen[-10:])
+                seen.append(get(off, "127.0.0.14"))
+                time.sleep(0.05)
+            for srv in servers:
+                log = srv.error_log().splitlines()
+                assert len([l for l in log if "unavailable (open:" in l]) == 1, how
+                assert len([l for l in log if "available again" in l]) == 1, (how, log[-5:])
+            print("    %s: Off 20 x 200, On 20 x 503, one outage line each; reopened, counting "
+                  "resumed" % how)
+        finally:
+            for srv in servers:
+                srv.stop()

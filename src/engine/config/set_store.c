@@ -39,4 +39,6 @@ void pp_cfg_store_conf(const pp_cfg_t *cfg, pp_store_conf_t *out)
     out->password_file = cfg->collection_password_file;
     out->prefix = cfg->collection_key_prefix ? cfg->collection_key_prefix : "";
     out->timeout_ms = pp_cfg_int(cfg->collection_timeout_ms, PP_DEFAULT_COLLECTION_TIMEOUT_MS);
+    out->on_outage = pp_cfg_int(cfg->collection_fail_closed, 0) == 1 ? PP_STORE_OUTAGE_CLOSED
+                                                                   : PP_STORE_OUTAGE_OPEN;
 }

@@ -14,27 +14,53 @@
  * the next few records of a round-robin walk over the whole file (per process) and deletes the
  * expired ones, so a flood of distinct keys is cleaned up as it goes; when the map is full a
  * full sweep runs and the write is tried once more.
+ *
+ * Failure, as for Redis (store.h): a child that cannot open the file (permissions changed after
+ * start-up, a file that is not an LMDB file, a full disk) gets a store that is unavailable, not no
+ * store at all (conf.open_retry): loads fail at once with empty collections (fail open, or 503
+ * with SecCollectionStoreFailClosed On), and the open is retried after 100 ms, doubling to 5 s;
+ * the first failure logs one line, the first success after it one more. An open store whose
+ * reads or writes fail (map full of live records, a damaged file) is an outage the same way, one
+ * line when it starts and one when it ends, never one per request.
  */
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
 #include <apr_sha1.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 #include <lmdb.h>
 
 #define SWEEP_PER_WRITE 8
+#define SWEEP_BATCH 1024
+#define RETRY_FIRST_US 100000u
+#define RETRY_MAX_US 5000000u
+
+enum { DOWN_READ = 1, DOWN_WRITE = 2 }; /* cannot open or read / cannot write */
+
+/* A key where a sweep goes on (len 0: from the first record). */
+typedef struct {
+    char at[512];
+    size_t len;
+} sweep_pos_t;
 
 typedef struct {
-    MDB_env *env;
+    MDB_env *env; /* NULL until open; set once under mu, read with acquire ordering */
     MDB_dbi dbi;
+    apr_thread_mutex_t *mu; /* the open and the outage state below */
+    /* What is failing (DOWN_*; 0: no outage): changed under mu, read without it on the fast
+     * path (atomic). A read that works does not end an outage of writes (a map full of live
+     * records still reads). */
+    unsigned down;
+    uint64_t down_since, retry_at, backoff_us;
     /* Where this process's bounded sweep goes on: only touched inside a write transaction,
      * which LMDB holds for one thread at a time. */
-    char sweep_at[512];
-    size_t sweep_len;
+    sweep_pos_t sweep;
 } emb_t;
 
 static uint64_t usec_now(void)
@@ -54,49 +80,167 @@ static apr_status_t emb_close(void *data)
     return APR_SUCCESS;
 }
 
+/* Opens the environment; 0 or an LMDB/errno code (the environment is closed again on failure). */
+static int env_open(pp_store_t *s, MDB_env **out, MDB_dbi *dbi)
+{
+    MDB_env *env;
+    int rc = mdb_env_create(&env);
+    if (rc)
+        return rc;
+    size_t map = s->conf.map_size ? s->conf.map_size : (size_t)256 << 20;
+    rc = mdb_env_set_mapsize(env, map);
+    if (!rc)
+        rc = mdb_env_set_maxreaders(env, 1024);
+    if (!rc)
+        rc = mdb_env_open(env, s->conf.path, MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC, 0640);
+    if (!rc) {
+        int dead = 0;
+        mdb_reader_check(env, &dead); /* slots of processes that died holding a read txn */
+        MDB_txn *txn;
+        rc = mdb_txn_begin(env, NULL, 0, &txn);
+        if (!rc) {
+            rc = mdb_dbi_open(txn, NULL, 0, dbi);
+            if (!rc)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
+        }
+    }
+    if (rc) {
+        mdb_env_close(env);
+        return rc;
+    }
+    *out = env;
+    return 0;
+}
+
+/* An operation failed (what: DOWN_*): true for the first failure of an outage, which logs one
+ * line. Under e->mu. */
+static bool down_locked(emb_t *e, unsigned what, uint64_t now)
+{
+    unsigned was = e->down;
+    __atomic_store_n(&e->down, was | what, __ATOMIC_RELAXED);
+    if (was)
+        return false;
+    e->down_since = now;
+    return true;
+}
+
+static void log_down(pp_store_t *s, const char *why)
+{
+    __atomic_add_fetch(&s->stats.outages, 1, __ATOMIC_RELAXED);
+    if (s->conf.log) {
+        char msg[1024];
+        pp_store_outage_text(s, "embedded collection store", s->conf.path, why, msg, sizeof(msg));
+        s->conf.log(s->conf.log_baton, 3, msg);
+    }
+}
+
+static void failed(pp_store_t *s, unsigned what, int rc)
+{
+    emb_t *e = s->impl;
+    apr_thread_mutex_lock(e->mu);
+    bool first = down_locked(e, what, usec_now());
+    apr_thread_mutex_unlock(e->mu);
+    if (first) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s: %s", what == DOWN_WRITE ? "write" : "read",
+                 mdb_strerror(rc));
+        log_down(s, why);
+    }
+}
+
+/* An operation worked (what: DOWN_READ for a load, both for a write, which reads too): the
+ * outage ends, with one line, when nothing is failing any more. */
+static void succeeded(pp_store_t *s, unsigned what)
+{
+    emb_t *e = s->impl;
+    if (!(__atomic_load_n(&e->down, __ATOMIC_RELAXED) & what))
+        return;
+    apr_thread_mutex_lock(e->mu);
+    bool ended = e->down && !(e->down & ~what);
+    uint64_t since = e->down_since;
+    __atomic_store_n(&e->down, e->down & ~what, __ATOMIC_RELAXED);
+    apr_thread_mutex_unlock(e->mu);
+    if (ended && s->conf.log) {
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "embedded collection store %s available again after %llu ms",
+                 s->conf.path, (unsigned long long)((usec_now() - since) / 1000));
+        s->conf.log(s->conf.log_baton, 5, msg);
+    }
+}
+
+/* The open environment, or NULL: not open and within the back-off, or the retry failed. */
+static MDB_env *env_get(pp_store_t *s)
+{
+    emb_t *e = s->impl;
+    MDB_env *env = __atomic_load_n(&e->env, __ATOMIC_ACQUIRE);
+    if (env)
+        return env;
+    uint64_t now = usec_now();
+    int rc = 0;
+    bool first = false;
+    apr_thread_mutex_lock(e->mu);
+    env = e->env;
+    if (!env && now >= e->retry_at) {
+        MDB_dbi dbi;
+        rc = env_open(s, &env, &dbi);
+        if (!rc) {
+            e->dbi = dbi;
+            __atomic_store_n(&e->env, env, __ATOMIC_RELEASE);
+        } else {
+            env = NULL;
+            first = down_locked(e, DOWN_READ, now);
+            e->backoff_us = e->backoff_us ? e->backoff_us * 2 : RETRY_FIRST_US;
+            if (e->backoff_us > RETRY_MAX_US)
+                e->backoff_us = RETRY_MAX_US;
+            e->retry_at = now + e->backoff_us;
+        }
+    }
+    apr_thread_mutex_unlock(e->mu);
+    if (first) {
+        char why[256];
+        snprintf(why, sizeof(why), "open: %s", mdb_strerror(rc));
+        log_down(s, why);
+    }
+    return env;
+}
+
 const char *pp_store_embedded_open(pp_store_t *s, apr_pool_t *p)
 {
     emb_t *e = apr_pcalloc(p, sizeof(*e));
-    const char *path = s->conf.path;
-    if (!path)
+    if (!s->conf.path)
         return "embedded collection store: no file (SecDataDir)";
-    int rc = mdb_env_create(&e->env);
-    if (rc)
-        return apr_psprintf(p, "embedded collection store: %s", mdb_strerror(rc));
+    if (apr_thread_mutex_create(&e->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+        return "embedded collection store: cannot create a mutex";
     apr_pool_cleanup_register(p, e, emb_close, apr_pool_cleanup_null);
-    size_t map = s->conf.map_size ? s->conf.map_size : (size_t)256 << 20;
-    rc = mdb_env_set_mapsize(e->env, map);
-    if (!rc)
-        rc = mdb_env_set_maxreaders(e->env, 1024);
-    if (!rc)
-        rc = mdb_env_open(e->env, path, MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC, 0640);
-    if (rc)
-        return apr_psprintf(p, "embedded collection store %s: %s", path, mdb_strerror(rc));
-    int dead = 0;
-    mdb_reader_check(e->env, &dead); /* slots of processes that died holding a read txn */
-    MDB_txn *txn;
-    rc = mdb_txn_begin(e->env, NULL, 0, &txn);
-    if (!rc) {
-        rc = mdb_dbi_open(txn, NULL, 0, &e->dbi);
-        if (!rc)
-            rc = mdb_txn_commit(txn);
-        else
-            mdb_txn_abort(txn);
-    }
-    if (rc)
-        return apr_psprintf(p, "embedded collection store %s: %s", path, mdb_strerror(rc));
     s->impl = e;
+    int rc = env_open(s, &e->env, &e->dbi);
+    if (!rc)
+        return NULL;
+    if (!s->conf.open_retry)
+        return apr_psprintf(p, "embedded collection store %s: %s", s->conf.path,
+                            mdb_strerror(rc));
+    /* A child: the store exists but is unavailable until a retry opens it. */
+    uint64_t now = usec_now();
+    apr_thread_mutex_lock(e->mu);
+    down_locked(e, DOWN_READ, now);
+    e->backoff_us = RETRY_FIRST_US;
+    e->retry_at = now + e->backoff_us;
+    apr_thread_mutex_unlock(e->mu);
+    char why[256];
+    snprintf(why, sizeof(why), "open: %s", mdb_strerror(rc));
+    log_down(s, why);
     return NULL;
 }
 
 /* "PREFIXNAME:key"; a key LMDB cannot hold (over its 511-byte limit: a long session cookie)
  * becomes "PREFIXNAME:#" and the SHA-1 of the key in hex (the record's KEY keeps the key). */
-static const char *rec_key(apr_pool_t *p, const pp_store_rec_t *r, size_t *len)
+static const char *rec_key(apr_pool_t *p, MDB_env *env, const pp_store_rec_t *r, size_t *len)
 {
-    const emb_t *e = r->store->impl;
     const char *k = apr_pstrcat(p, r->store->conf.prefix, r->name, ":", r->key, NULL);
     *len = strlen(k);
-    if (*len <= (size_t)mdb_env_get_maxkeysize(e->env))
+    if (*len <= (size_t)mdb_env_get_maxkeysize(env))
         return k;
     unsigned char d[APR_SHA1_DIGESTSIZE];
     apr_sha1_ctx_t ctx;
@@ -116,22 +260,33 @@ static pp_store_status_t emb_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_
 {
     emb_t *e = s->impl;
     uint64_t t0 = usec_now();
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
-    if (rc) {
-        pp_store_account(s, false, usec_now() - t0, 1);
+    MDB_env *env = env_get(s);
+    if (!env) {
+        pp_store_account(s, false, usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }
-    for (int i = 0; i < n; i++) {
-        MDB_val k, v;
-        k.mv_data = (void *)rec_key(p, recs[i], &k.mv_size);
-        apr_array_header_t *fields = NULL;
-        if (mdb_get(txn, e->dbi, &k, &v) == 0)
-            fields = pp_store_deserialise(p, v.mv_data, v.mv_size);
-        pp_store_loaded(recs[i], fields, now);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        for (int i = 0; i < n && !rc; i++) {
+            MDB_val k, v;
+            k.mv_data = (void *)rec_key(p, env, recs[i], &k.mv_size);
+            rc = mdb_get(txn, e->dbi, &k, &v);
+            if (rc == MDB_NOTFOUND) {
+                pp_store_loaded(recs[i], NULL, now);
+                rc = 0;
+            } else if (rc == 0) {
+                pp_store_loaded(recs[i], pp_store_deserialise(p, v.mv_data, v.mv_size), now);
+            } /* otherwise a damaged file: an outage, not an empty record to write back */
+        }
+        mdb_txn_abort(txn);
     }
-    mdb_txn_abort(txn);
-    pp_store_account(s, true, usec_now() - t0, 1);
+    pp_store_account(s, rc == 0, usec_now() - t0, 1);
+    if (rc) {
+        failed(s, DOWN_READ, rc);
+        return PP_STORE_UNAVAILABLE;
+    }
+    succeeded(s, DOWN_READ);
     return PP_STORE_OK;
 }
 
@@ -142,75 +297,87 @@ static bool expired_value(apr_pool_t *p, const MDB_val *v, int64_t now)
     return !x || pp_store_atoi(x->value) <= now;
 }
 
-/* Deletes expired records from start on (NULL: the first), at most max looked at, wrapping
- * around once; *next (when given) is where the next sweep should start. */
-static long sweep_from(MDB_txn *txn, MDB_dbi dbi, const MDB_val *start, int64_t now, long max,
-                       emb_t *next)
+/* Deletes the expired records among the next max from pos on; wrap: go on from the first record
+ * at the end (once), otherwise stop there. pos is left where the next sweep should start (len 0
+ * when the end was reached). 0, or the LMDB error of a deletion (the transaction must then be
+ * aborted: a map full of live records cannot even delete). */
+static int sweep_from(MDB_txn *txn, MDB_dbi dbi, sweep_pos_t *pos, bool wrap, int64_t now,
+                      long max, long *removed)
 {
     MDB_cursor *c;
-    if (mdb_cursor_open(txn, dbi, &c))
-        return 0;
+    *removed = 0;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc)
+        return rc;
     apr_pool_t *tmp;
     apr_pool_create(&tmp, NULL);
     MDB_val k, v;
-    long removed = 0, seen = 0;
-    int rc;
-    if (start) {
-        k = *start;
+    long seen = 0;
+    int err = 0;
+    if (pos->len) {
+        k = (MDB_val){ pos->len, pos->at };
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     } else {
+        wrap = false; /* from the first: nothing before it to wrap to */
         rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
     }
     while (rc == 0 && seen < max) {
         seen++;
-        if (expired_value(tmp, &v, now) && mdb_cursor_del(c, 0) == 0) {
-            removed++;
+        if (expired_value(tmp, &v, now)) {
+            err = mdb_cursor_del(c, 0);
+            if (err)
+                break;
+            ++*removed;
             rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
             if (rc == 0)
                 continue;
             break;
         }
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-        if (rc == MDB_NOTFOUND && start) {
+        if (rc == MDB_NOTFOUND && wrap) {
             rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); /* wrap around once */
-            start = NULL;
+            wrap = false;
         }
     }
-    if (next) {
-        if (rc == 0 && k.mv_size <= sizeof(next->sweep_at)) {
-            memcpy(next->sweep_at, k.mv_data, k.mv_size);
-            next->sweep_len = k.mv_size;
-        } else {
-            next->sweep_len = 0;
-        }
+    if (!err && rc == 0 && k.mv_size <= sizeof(pos->at)) {
+        memcpy(pos->at, k.mv_data, k.mv_size);
+        pos->len = k.mv_size;
+    } else {
+        pos->len = 0;
     }
     mdb_cursor_close(c);
     apr_pool_destroy(tmp);
-    return removed;
+    return err;
 }
 
-static int write_all(emb_t *e, apr_pool_t *p, int n, pp_store_rec_t **recs, int64_t now)
+/* The write-back of the dirty records in one write transaction; with sweep, the bounded sweep
+ * of the next few records first. */
+static int write_all(emb_t *e, MDB_env *env, apr_pool_t *p, int n, pp_store_rec_t **recs,
+                     int64_t now, bool sweep)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
+    int rc = mdb_txn_begin(env, NULL, 0, &txn);
     if (rc)
         return rc;
+    if (sweep) {
+        long removed;
+        rc = sweep_from(txn, e->dbi, &e->sweep, true, now, SWEEP_PER_WRITE, &removed);
+    }
     for (int i = 0; i < n && !rc; i++) {
         if (!pp_store_dirty(recs[i]))
             continue;
         MDB_val k, v;
-        k.mv_data = (void *)rec_key(p, recs[i], &k.mv_size);
+        k.mv_data = (void *)rec_key(p, env, recs[i], &k.mv_size);
         apr_array_header_t *stored = NULL;
-        if (mdb_get(txn, e->dbi, &k, &v) == 0)
+        rc = mdb_get(txn, e->dbi, &k, &v);
+        if (rc == 0)
             stored = pp_store_deserialise(p, v.mv_data, v.mv_size);
+        else if (rc != MDB_NOTFOUND)
+            break;
         int64_t expires;
         apr_array_header_t *merged = pp_store_merge(p, recs[i], stored, now, &expires);
         v.mv_data = pp_store_serialise(p, merged, &v.mv_size);
         rc = mdb_put(txn, e->dbi, &k, &v, 0);
-    }
-    if (!rc) {
-        MDB_val at = { e->sweep_len, e->sweep_at };
-        sweep_from(txn, e->dbi, e->sweep_len ? &at : NULL, now, SWEEP_PER_WRITE, e);
     }
     if (rc) {
         mdb_txn_abort(txn);
@@ -219,44 +386,76 @@ static int write_all(emb_t *e, apr_pool_t *p, int n, pp_store_rec_t **recs, int6
     return mdb_txn_commit(txn);
 }
 
-static long emb_sweep(pp_store_t *s, int64_t now, long max);
+/* Deletes the expired records of the whole file (max < 0) or of its first max records, in
+ * write transactions of up to SWEEP_BATCH records each: each commit frees pages for the next, so
+ * a map that filled up with records which have expired since is emptied, where one transaction
+ * deleting them all would itself run out of pages (MDB_MAP_FULL) and remove nothing; a batch
+ * that still does not fit is halved. */
+static long sweep_env(emb_t *e, MDB_env *env, int64_t now, long max)
+{
+    sweep_pos_t pos = { .len = 0 };
+    long total = 0, left = max < 0 ? LONG_MAX : max, size = SWEEP_BATCH;
+    while (left > 0) {
+        MDB_txn *txn;
+        if (mdb_txn_begin(env, NULL, 0, &txn))
+            break;
+        sweep_pos_t from = pos;
+        long removed, batch = left < size ? left : size;
+        if (sweep_from(txn, e->dbi, &pos, false, now, batch, &removed)) {
+            mdb_txn_abort(txn);
+            if (size == 1)
+                break;
+            size /= 2; /* fewer deletions need fewer free pages */
+            pos = from;
+            continue;
+        }
+        if (mdb_txn_commit(txn))
+            break;
+        total += removed;
+        left -= batch;
+        if (!pos.len) /* the end */
+            break;
+    }
+    return total;
+}
 
 static pp_store_status_t emb_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now)
 {
     emb_t *e = s->impl;
     uint64_t t0 = usec_now();
+    MDB_env *env = env_get(s);
+    if (!env) {
+        pp_store_account(s, false, usec_now() - t0, 0);
+        return PP_STORE_UNAVAILABLE;
+    }
     apr_pool_t *p = recs[0]->pool;
-    int rc = write_all(e, p, n, recs, now);
+    int rc = write_all(e, env, p, n, recs, now, true);
     if (rc == MDB_MAP_FULL) {
-        emb_sweep(s, now, -1);
-        rc = write_all(e, p, n, recs, now);
+        sweep_env(e, env, now, -1);
+        rc = write_all(e, env, p, n, recs, now, false);
     }
     pp_store_account(s, rc == 0, usec_now() - t0, 1);
-    if (rc && s->conf.log)
-        s->conf.log(s->conf.log_baton, 3,
-                    apr_psprintf(p, "embedded collection store: write failed: %s",
-                                 mdb_strerror(rc)));
-    return rc ? PP_STORE_UNAVAILABLE : PP_STORE_OK;
+    if (rc) {
+        failed(s, DOWN_WRITE, rc);
+        return PP_STORE_UNAVAILABLE;
+    }
+    succeeded(s, DOWN_READ | DOWN_WRITE);
+    return PP_STORE_OK;
 }
 
 static long emb_sweep(pp_store_t *s, int64_t now, long max)
 {
-    emb_t *e = s->impl;
-    MDB_txn *txn;
-    if (mdb_txn_begin(e->env, NULL, 0, &txn))
-        return 0;
-    long removed = sweep_from(txn, e->dbi, NULL, now, max < 0 ? (long)1 << 62 : max, NULL);
-    if (mdb_txn_commit(txn))
-        return 0;
-    return removed;
+    MDB_env *env = env_get(s);
+    return env ? sweep_env(s->impl, env, now, max) : 0;
 }
 
 static long emb_count(pp_store_t *s)
 {
     emb_t *e = s->impl;
+    MDB_env *env = env_get(s);
     MDB_txn *txn;
     MDB_stat st;
-    if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn))
+    if (!env || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))
         return -1;
     int rc = mdb_stat(txn, e->dbi, &st);
     mdb_txn_abort(txn);

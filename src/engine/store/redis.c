@@ -262,11 +262,8 @@ static void outage(pp_store_t *s, const char *why, unsigned epoch)
     if (first) {
         __atomic_add_fetch(&s->stats.outages, 1, __ATOMIC_RELAXED);
         if (s->conf.log) {
-            char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "collection store %s unavailable (%s): requests go on without persistent "
-                     "collections until it answers again",
-                     s->conf.uri, why);
+            char msg[1024];
+            pp_store_outage_text(s, "collection store", s->conf.uri, why, msg, sizeof(msg));
             s->conf.log(s->conf.log_baton, 3, msg);
         }
     }

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,23 @@ void pp_store_account(pp_store_t *s, bool ok, uint64_t usec, int trips)
         ;
     if (!ok)
         __atomic_add_fetch(&s->stats.errors, 1, __ATOMIC_RELAXED);
+}
+
+void pp_store_outage_text(const pp_store_t *s, const char *what, const char *where,
+                          const char *why, char *buf, size_t len)
+{
+    static const char *const effect[] = {
+        [PP_STORE_OUTAGE_OPEN] = "requests go on without persistent collections",
+        [PP_STORE_OUTAGE_CLOSED] = "requests that use persistent collections get 503 "
+                                   "(SecCollectionStoreFailClosed On)",
+        [PP_STORE_OUTAGE_MIXED] = "requests go on without persistent collections, or get 503 "
+                                  "where SecCollectionStoreFailClosed is On",
+    };
+    int k = s->conf.on_outage;
+    if (k < PP_STORE_OUTAGE_OPEN || k > PP_STORE_OUTAGE_MIXED)
+        k = PP_STORE_OUTAGE_OPEN;
+    snprintf(buf, len, "%s %s unavailable (%s): %s until it answers again", what, where, why,
+             effect[k]);
 }
 
 void pp_store_get_stats(pp_store_t *s, pp_store_stats_t *out)

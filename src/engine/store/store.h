@@ -24,11 +24,12 @@
  * with the request's possibly stale copy: a difference only under concurrency, where ours
  * loses nothing).
  *
- * Failure: when the store cannot answer within its timeout the load returns
- * PP_STORE_UNAVAILABLE with an empty (new) record, so rules see an empty collection; the caller
- * fails open, or closed (503) when the configuration asks. One log line per outage (when it starts
- * and when it ends), not per request; while down, the store retries with back-off and fails fast
- * in between.
+ * Failure: when the store cannot answer within its timeout (Redis), or its file cannot be
+ * opened, read or written (embedded), the load returns PP_STORE_UNAVAILABLE with an empty (new)
+ * record, so rules see an empty collection; the caller fails open, or closed (503) when the
+ * configuration asks. One log line per outage (when it starts and when it ends), not per request;
+ * while down, the store retries with back-off (Redis: reconnect; embedded: reopen a file it could
+ * not open) and fails fast in between.
  *
  * Memory: records live in the request pool given to pp_store_load; the store itself in the pool
  * given to pp_store_open (a process's pool: open it in child_init). A store is safe to use from
@@ -49,6 +50,8 @@ typedef struct pp_store_rec_t pp_store_rec_t;
 
 typedef enum { PP_STORE_EMBEDDED = 0, PP_STORE_REDIS } pp_store_kind_t;
 
+enum { PP_STORE_OUTAGE_OPEN = 0, PP_STORE_OUTAGE_CLOSED, PP_STORE_OUTAGE_MIXED };
+
 typedef enum {
     PP_STORE_OK = 0,
     PP_STORE_UNAVAILABLE, /* timeout, connection refused, server error: fail open (or 503) */
@@ -65,6 +68,14 @@ typedef struct pp_store_conf_t {
     const char *password_file; /* redis: first line is the password (NULL: none) */
     const char *prefix;        /* key prefix (SecCollectionKeyPrefix); NULL: "" */
     int timeout_ms;            /* redis: connect and command timeout (0: 50 ms) */
+    /* embedded: a file that cannot be opened gives a store that is unavailable (an outage,
+     * retried with back-off) instead of an error: for Apache's children, whose parent made the
+     * file at start-up; false: the error (start-up refuses it) */
+    bool open_retry;
+    /* What an outage means for requests, for its log line: PP_STORE_OUTAGE_OPEN (they go on
+     * without persistent collections), _CLOSED (503), _MIXED (servers sharing the store
+     * differ). */
+    int on_outage;
     pp_store_log_fn log;
     void *log_baton;
 } pp_store_conf_t;

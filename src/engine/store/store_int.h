@@ -62,6 +62,9 @@ void pp_store_loaded(pp_store_rec_t *r, apr_array_header_t *fields, int64_t now)
 apr_array_header_t *pp_store_merge(apr_pool_t *p, const pp_store_rec_t *r,
                                    apr_array_header_t *stored, int64_t now, int64_t *expires);
 long long pp_store_atoi(const char *s);
+/* The line an outage starts with: "<what> <where> unavailable (<why>): <what requests do>". */
+void pp_store_outage_text(const pp_store_t *s, const char *what, const char *where,
+                          const char *why, char *buf, size_t len);
 void pp_store_account(pp_store_t *s, bool ok, uint64_t usec, int trips);
 
 /* Serialised form (embedded store): name\0value\0... */

@@ -557,6 +557,110 @@ static void test_bad_configuration(void **state)
     assert_non_null(strstr(err, "/nonexistent/pw"));
 }
 
+/* The embedded store in a child (open_retry): a file it cannot open is an outage, not an error and
+ * not a store-less server: loads fail at once with an empty collection, one log line, the open is
+ * retried with back-off, and the first success logs one more line. Without open_retry (the
+ * parent at start-up) the same file is an error. */
+static void test_embedded_unopenable_file(void **state)
+{
+    apr_pool_t *p = *state;
+    logbuf_t log = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    const char *path = apr_pstrcat(p, tmpdir, "/junk.lmdb", NULL);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 1000; i++)
+        fputs("not an LMDB file\n", f);
+    fclose(f);
+
+    pp_store_conf_t c = { .kind = PP_STORE_EMBEDDED, .path = path, .log = log_fn,
+                          .log_baton = &log };
+    const char *err = NULL;
+    assert_null(pp_store_open(p, &c, &err));
+    assert_non_null(strstr(err, "MDB_INVALID"));
+    assert_int_equal(log.lines, 0);
+
+    c.open_retry = true;
+    c.on_outage = PP_STORE_OUTAGE_CLOSED;
+    pp_store_t *s = pp_store_open(p, &c, &err);
+    assert_non_null(s);
+    assert_int_equal(log.lines, 1);
+    assert_non_null(strstr(log.last, "unavailable (open: MDB_INVALID"));
+    assert_non_null(strstr(log.last, "get 503"));
+    const char *seen;
+    for (int i = 0; i < 300; i++) { /* 0.6 s: a few retries, all failing, none logged */
+        uint64_t t0 = ms_now();
+        assert_int_equal(one_request(p, s, &seen), PP_STORE_UNAVAILABLE);
+        assert_null(seen);
+        assert_true(ms_now() - t0 < 200);
+        usleep(2000);
+    }
+    assert_int_equal(log.lines, 1);
+    assert_int_equal(pp_store_count(s), -1);
+
+    /* Repaired (the junk removed: the retry makes a new file): counting starts. */
+    assert_int_equal(unlink(path), 0);
+    pp_store_status_t st = PP_STORE_UNAVAILABLE;
+    for (int i = 0; i < 200 && st != PP_STORE_OK; i++) {
+        usleep(50000);
+        st = one_request(p, s, &seen);
+    }
+    assert_int_equal(st, PP_STORE_OK);
+    assert_int_equal(log.lines, 2);
+    assert_non_null(strstr(log.last, "available again"));
+    assert_int_equal(one_request(p, s, &seen), PP_STORE_OK);
+    assert_string_equal(seen, "1");
+    pp_store_stats_t stats;
+    pp_store_get_stats(s, &stats);
+    assert_int_equal(stats.outages, 1);
+}
+
+/* An open embedded store whose writes fail (its map full of records that have not expired) logs
+ * one line for the outage, not one per write, and one when writes succeed again. */
+static void test_embedded_write_outage_logged_once(void **state)
+{
+    apr_pool_t *p = *state;
+    logbuf_t log = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    pp_store_conf_t c = { .kind = PP_STORE_EMBEDDED,
+                          .path = apr_pstrcat(p, tmpdir, "/full.lmdb", NULL),
+                          .map_size = 1024 * 1024, .log = log_fn, .log_baton = &log };
+    const char *err = NULL;
+    pp_store_t *s = pp_store_open(p, &c, &err);
+    if (!s)
+        fail_msg("%s", err);
+    apr_pool_t *rp;
+    apr_pool_create(&rp, p);
+    int i = 0;
+    pp_store_status_t st = PP_STORE_OK;
+    for (; i < 50000 && st == PP_STORE_OK; i++) { /* distinct addresses until the map is full */
+        pp_store_rec_t *r;
+        apr_pool_clear(rp);
+        pp_store_load(s, rp, "IP", apr_psprintf(rp, "10.0.%d.%d", i >> 8, i & 255), 60, 1000, &r);
+        pp_store_add(r, "counter", 1);
+        st = pp_store_commit(s, 1, &r, 1000);
+    }
+    assert_int_equal(st, PP_STORE_UNAVAILABLE);
+    int failed = 1;
+    for (int j = 0; j < 49; j++) { /* the same address again: it does not fit either */
+        pp_store_rec_t *r;
+        apr_pool_clear(rp);
+        assert_int_equal(pp_store_load(s, rp, "IP", apr_psprintf(rp, "10.0.%d.%d", i >> 8, i & 255),
+                                       60, 1000, &r), PP_STORE_OK);
+        pp_store_add(r, "counter", 1);
+        failed += pp_store_commit(s, 1, &r, 1000) == PP_STORE_UNAVAILABLE;
+    }
+    assert_int_equal(failed, 50);
+    assert_int_equal(log.lines, 1);
+    assert_non_null(strstr(log.last, "unavailable (write: MDB_MAP_FULL"));
+    /* A minute later the records have expired: the full sweep makes room. */
+    pp_store_rec_t *r;
+    apr_pool_clear(rp);
+    pp_store_load(s, rp, "IP", "10.1.0.0", 60, 1100, &r);
+    pp_store_add(r, "counter", 1);
+    assert_int_equal(pp_store_commit(s, 1, &r, 1100), PP_STORE_OK);
+    assert_int_equal(log.lines, 2);
+    assert_non_null(strstr(log.last, "available again"));
+}
+
 /* A flood of distinct keys with a short timeout stays bounded: writes sweep expired records. */
 static void test_embedded_flood_bounded(void **state)
 {
@@ -607,6 +711,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_embedded_processes_threads, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_exact_redis_two_servers, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_embedded_flood_bounded, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_embedded_unopenable_file, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_embedded_write_outage_logged_once, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_bad_configuration, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_failure_stop_restart_sigstop, pp_test_pool_setup, pp_test_pool_teardown),
     };
