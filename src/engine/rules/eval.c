@@ -503,8 +503,27 @@ static const pp_rule_plan_t *plan_for(pp_tx_t *tx)
     if (plan && plan->rules == rules)
         return plan;
     if (!tx->early.plan || tx->early.plan->rules != rules)
-        tx->early.plan = pp_rule_plan_build(tx->pool, rules);
+        tx->early.plan = pp_rule_plan_build_light(tx->pool, rules);
     return tx->early.plan;
+}
+
+/* The rule index's answer for a gated step (rules/index.c). OPEN (evaluate it) wherever the
+ * rule would not only test its values: removed by ctl: or the engine turned off (run_chain2
+ * says so without reading a value), the budget spent, or a debug log of level 4 or more, which
+ * records every rule that runs as ModSecurity does. */
+static pp_gate_t gate_check(pp_tx_t *tx, const pp_rule_plan_t *plan, const pp_rule_gate_t *g,
+                            pp_phase_t phase)
+{
+    if (tx->budget.exhausted || pp_tx_debug_level(tx) >= 4)
+        return PP_GATE_OPEN;
+    if (tx->overrides) {
+        const pp_tx_overrides_t *ov = tx->overrides;
+        unsigned w = g->ordinal / 64;
+        if (ov->engine == PP_ENGINE_OFF ||
+            (w < ov->nwords && (ov->removed[w] >> (g->ordinal % 64) & 1)))
+            return PP_GATE_OPEN;
+    }
+    return pp_rule_index_gate(tx, plan->index, g, phase);
 }
 
 static void run_steps(pp_tx_t *tx, pp_phase_t phase)
@@ -534,6 +553,13 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
             continue;
         }
         const pp_rule_group_t *g = steps[s].group;
+        if (steps[s].gate) {
+            pp_gate_t gate = gate_check(tx, plan, steps[s].gate, phase);
+            if (gate == PP_GATE_FAILED) /* as the rule stops when a collector fails */
+                break;
+            if (gate == PP_GATE_CLOSED)
+                continue; /* it cannot match: nothing it would do happens */
+        }
         if (!g) {
             stop = run_chain(tx, rules, steps[s].first, phase, &skip);
             if (skip < 0) { /* skipAfter: continue after the marker */

@@ -422,6 +422,38 @@ const void *pp_rule_op_compiled(pp_tx_t *tx, const pp_rule_t *r);
 /* rules/plan.c: an effective rule list's chains by phase, as (first, last) indices. */
 #define PP_PLAN_PHASES (PP_PHASE_LOGGING + 1)
 
+/* rules/index.c: the rule-level prefilter of a plan. For each phase and each interned target
+ * that gated 2.x rules test, the literal needs of those rules, joined per 64 members into one
+ * union (pp_rx_needs_union); a transaction makes one pass over the target's values per source
+ * generation and learns which members a value may match. A rule is gated when every target it
+ * tests is indexed (see index.c for which rules qualify): when none of its members' bits is
+ * set, it cannot match and the loop skips it without reading its record. */
+typedef struct pp_index_target_t {
+    const pp_target_t *target;
+    const pp_rx_needs_t *const *chunks; /* chunk k: the union of members 64k .. 64k+63 */
+    unsigned nchunks;
+    unsigned nmembers;                  /* gated rules testing it */
+    unsigned word;                      /* its first mask word in a transaction's state */
+} pp_index_target_t;
+
+typedef struct pp_gate_ref_t {
+    unsigned target; /* index target (pp_rule_index_t.targets) */
+    unsigned member; /* the rule's member number in it */
+} pp_gate_ref_t;
+
+typedef struct pp_rule_gate_t {
+    unsigned ordinal;           /* the starter's, for ctl:ruleRemove* without its record */
+    unsigned n;
+    const pp_gate_ref_t *refs;  /* one per target of the starter, in the rule's order */
+} pp_rule_gate_t;
+
+typedef struct pp_rule_index_t {
+    const pp_index_target_t *targets;
+    unsigned ntargets;
+    unsigned nwords;  /* mask words a transaction keeps (every target's chunks) */
+    unsigned ngated;  /* rules gated, for tests and the debug log */
+} pp_rule_index_t;
+
 typedef struct pp_plan_step_t {
     int first, last;
     /* The group this chain starts, when the whole group stands here in order and has a check;
@@ -430,15 +462,32 @@ typedef struct pp_plan_step_t {
     /* skipAfter of the chain's starter, resolved: the step after its marker in this phase (the
      * phase's step count when the marker does not follow). */
     int skip_to;
+    /* The chain's starter is gated by the plan's index (NULL: it always runs). */
+    const pp_rule_gate_t *gate;
 } pp_plan_step_t;
 
 typedef struct pp_rule_plan_t {
     const apr_array_header_t *rules; /* the effective list it was made for */
     int nsteps[PP_PLAN_PHASES];
     const pp_plan_step_t *steps[PP_PLAN_PHASES];
+    const pp_rule_index_t *index;    /* NULL: no rule is gated (a plan made per request) */
 } pp_rule_plan_t;
 
+/* With the rule index: start-up, and a merged configuration's memoised plan. */
 const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t *rules);
+/* Without it: a plan made for one request, where building the index would cost more than it
+ * saves. */
+const pp_rule_plan_t *pp_rule_plan_build_light(apr_pool_t *p, const apr_array_header_t *rules);
+/* rules/index.c: builds plan's index and sets the gates of its steps (p: the plan's pool). */
+void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan);
+/* rules/index.c, per request: PP_GATE_OPEN when the gated rule may match (one of its targets'
+ * values holds a literal of its needs), PP_GATE_CLOSED when it cannot, PP_GATE_FAILED when a
+ * collector failed (the transaction is intercepted, as it would be by the rule). The targets
+ * are read in the rule's order and the first open one ends the check, so the work and the
+ * failures are the rule's own. */
+typedef enum { PP_GATE_CLOSED, PP_GATE_OPEN, PP_GATE_FAILED } pp_gate_t;
+pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_rule_gate_t *g,
+                             pp_phase_t phase);
 
 /* rules/group.c: joins rule to the group of prev when they qualify (parse time). */
 void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule);

@@ -1,10 +1,11 @@
 /*
  * Rule plans: for an effective rule list, the chains of each phase as (first, last) index
  * pairs; a SecMarker is a step of every phase, and a skipAfter is resolved to the step after
- * its marker. The phase loop (rules/eval.c) walks its phase's pairs instead of every rule of every
- * phase, and a rule its group check ruled out is skipped without its record being read: on a
- * server the rule records are cold in the cache at the start of each request, and reading a
- * hundred of them per phase costs more than evaluating the few that matter.
+ * its marker. The phase loop (rules/eval.c) walks its phase's pairs instead of every rule of
+ * every phase, and a rule its group check or its gate in the rule index (rules/index.c) ruled
+ * out is skipped without its record being read: on a server the rule records are cold in the
+ * cache at the start of each request, and reading a hundred of them per phase costs more than
+ * evaluating the few that matter.
  */
 #include "rules/model.h"
 
@@ -21,7 +22,7 @@ static bool group_stands(const apr_array_header_t *rules, int i, const pp_rule_g
     return true;
 }
 
-const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t *rules)
+static pp_rule_plan_t *plan_build(apr_pool_t *p, const apr_array_header_t *rules)
 {
     pp_rule_plan_t *plan = apr_pcalloc(p, sizeof *plan);
     plan->rules = rules;
@@ -41,7 +42,7 @@ const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
         if (r->marker) { /* a SecMarker stands in every phase */
             for (int ph = PP_PHASE_REQUEST_HEADERS; ph < PP_PLAN_PHASES; ph++)
-                steps[ph][plan->nsteps[ph]++] = (pp_plan_step_t){ i, i, NULL, 0 };
+                steps[ph][plan->nsteps[ph]++] = (pp_plan_step_t){ i, i, NULL, 0, NULL };
             continue;
         }
         if (r->chain_member || r->phase >= PP_PLAN_PHASES)
@@ -50,7 +51,8 @@ const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t
         while (end + 1 < rules->nelts && APR_ARRAY_IDX(rules, end + 1, pp_rule_t *)->chain_member)
             end++;
         steps[r->phase][plan->nsteps[r->phase]++] =
-            (pp_plan_step_t){ i, end, group_stands(rules, i, r->group) ? r->group : NULL, 0 };
+            (pp_plan_step_t){ i, end, group_stands(rules, i, r->group) ? r->group : NULL, 0,
+                             NULL };
     }
     /* skipAfter: the step after the first marker of that name that follows, in the phase. */
     for (int ph = 0; ph < PP_PLAN_PHASES; ph++)
@@ -69,4 +71,16 @@ const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t
             steps[ph][s].skip_to = to;
         }
     return plan;
+}
+
+const pp_rule_plan_t *pp_rule_plan_build(apr_pool_t *p, const apr_array_header_t *rules)
+{
+    pp_rule_plan_t *plan = plan_build(p, rules);
+    pp_rule_index_build(p, plan);
+    return plan;
+}
+
+const pp_rule_plan_t *pp_rule_plan_build_light(apr_pool_t *p, const apr_array_header_t *rules)
+{
+    return plan_build(p, rules);
 }

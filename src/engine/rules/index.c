@@ -1,0 +1,168 @@
+/*
+ * The rule index: a rule-level prefilter for 2.x rules over a whole phase (issue 15 §4). Each
+ * 2.x rule used to walk every value of every target it tests and check its literal needs per
+ * value; on a benign request nearly none holds one, so most of a CRS phase was spent finding
+ * that out rule by rule. At start-up, for each phase of a plan and each interned target (a
+ * variable, selector and transformation chain: rules/target.c), the needs of every gated rule
+ * testing it are joined into one union per 64 rules (util/rx_literals.c); per request, one pass
+ * over the target's values (per source generation: the values the rules would test, cached in
+ * rules/values.c) says which of those rules a value may match. A gated rule none of whose
+ * targets set its bit is skipped by the loop (rules/eval.c) without its record being read.
+ *
+ * The verdict must stay the one evaluating the rule gives (safety: a match sets the bit). A
+ * starter qualifies when a non-match of it does nothing and depends only on its targets' values:
+ *   - a 2.x chain starter (a chain fails when its starter fails), not SecAction or a marker;
+ *   - its operator has literal needs, is not negated (a negated operator matches values lacking
+ *     them) and is not a macro template (no needs: oparg.c);
+ *   - not multiMatch (it also tests the values before each transformation);
+ *   - every target is indexed, and none is of a volatile source (ENV, MATCHED_VARS, RULE: they
+ *     can differ between the index pass and the rule's own read).
+ * Exclusions and ctl:ruleRemoveTarget* only take values away: the pass over all of them is a
+ * superset. A value whose operator run hits a resource limit fails closed, but only values that
+ * hold a literal run the operator, and those set the bit. Flow actions (skip, skipAfter, setvar,
+ * ctl) run only on a match, so skipping a rule that cannot match skips none of them.
+ */
+#include "rules/eval_parts.h"
+#include "tx.h"
+
+#include <apr_hash.h>
+
+#define CHUNK 64u /* members per union: pp_rx_needs_members answers in a uint64_t */
+
+/* Per transaction: for each index target, the values its masks were computed from (the cached
+ * array: a new source generation gives a new array) and the masks. */
+typedef struct pp_index_state_t {
+    const pp_rule_index_t *index;
+    const apr_array_header_t **vals;
+    uint64_t *masks;
+} pp_index_state_t;
+
+/* Whether starter r may be gated (see the top of this file). */
+static bool gateable(const pp_rule_t *r)
+{
+    if (!r->lang2 || r->marker || r->always || r->chain_member || r->multi_match ||
+        !r->op.needs || r->op.negated || r->op.macro || r->ntargets == 0)
+        return false;
+    for (unsigned i = 0; i < r->ntargets; i++)
+        if (!r->targets[i] || r->targets[i]->source == PP_SRC_VOLATILE)
+            return false;
+    return true;
+}
+
+typedef struct build_target_t {
+    const pp_target_t *target;
+    apr_array_header_t *needs; /* const pp_rx_needs_t *, one per member */
+} build_target_t;
+
+void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
+{
+    const apr_array_header_t *rules = plan->rules;
+    apr_array_header_t *targets = apr_array_make(p, 16, sizeof(build_target_t));
+    unsigned ngated = 0;
+    for (int ph = 0; ph < PP_PLAN_PHASES; ph++) {
+        /* Index targets are per phase: a member number means one rule of this phase. */
+        apr_hash_t *by_target = apr_hash_make(p);
+        pp_plan_step_t *steps = (pp_plan_step_t *)plan->steps[ph];
+        for (int s = 0; s < plan->nsteps[ph]; s++) {
+            const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *);
+            if (steps[s].group || !gateable(r))
+                continue;
+            pp_gate_ref_t *refs = apr_palloc(p, r->ntargets * sizeof *refs);
+            for (unsigned i = 0; i < r->ntargets; i++) {
+                const pp_target_t *t = r->targets[i];
+                uintptr_t *at = apr_hash_get(by_target, &t, sizeof t);
+                if (!at) {
+                    build_target_t *bt = apr_array_push(targets);
+                    bt->target = t;
+                    bt->needs = apr_array_make(p, 8, sizeof(const pp_rx_needs_t *));
+                    at = apr_palloc(p, sizeof *at);
+                    *at = (uintptr_t)(targets->nelts - 1);
+                    const pp_target_t **key = apr_pmemdup(p, &t, sizeof t);
+                    apr_hash_set(by_target, key, sizeof t, at);
+                }
+                build_target_t *bt = &APR_ARRAY_IDX(targets, (int)*at, build_target_t);
+                refs[i] = (pp_gate_ref_t){ (unsigned)*at, (unsigned)bt->needs->nelts };
+                APR_ARRAY_PUSH(bt->needs, const pp_rx_needs_t *) = r->op.needs;
+            }
+            pp_rule_gate_t *g = apr_palloc(p, sizeof *g);
+            *g = (pp_rule_gate_t){ r->ordinal, r->ntargets, refs };
+            steps[s].gate = g;
+            ngated++;
+        }
+    }
+    if (!ngated)
+        return;
+    pp_rule_index_t *ix = apr_pcalloc(p, sizeof *ix);
+    pp_index_target_t *it = apr_pcalloc(p, (apr_size_t)targets->nelts * sizeof *it);
+    for (int i = 0; i < targets->nelts; i++) {
+        const build_target_t *bt = &APR_ARRAY_IDX(targets, i, build_target_t);
+        unsigned n = (unsigned)bt->needs->nelts, nchunks = (n + CHUNK - 1) / CHUNK;
+        const pp_rx_needs_t **chunks = apr_palloc(p, nchunks * sizeof *chunks);
+        const pp_rx_needs_t *const *parts = (const pp_rx_needs_t *const *)bt->needs->elts;
+        for (unsigned k = 0; k < nchunks; k++) {
+            unsigned m = n - k * CHUNK < CHUNK ? n - k * CHUNK : CHUNK;
+            chunks[k] = pp_rx_needs_union(p, parts + k * CHUNK, m);
+        }
+        it[i] = (pp_index_target_t){ bt->target, chunks, nchunks, n, ix->nwords };
+        ix->nwords += nchunks;
+    }
+    ix->targets = it;
+    ix->ntargets = (unsigned)targets->nelts;
+    ix->ngated = ngated;
+    plan->index = ix;
+}
+
+/* The masks of index target it over vals: bit m of chunk k set when a value holds a literal
+ * of member 64k+m. */
+static void target_pass(pp_tx_t *tx, const pp_index_target_t *it, const apr_array_header_t *vals,
+                        uint64_t *masks)
+{
+    for (unsigned k = 0; k < it->nchunks; k++) {
+        const pp_rx_needs_t *u = it->chunks[k];
+        unsigned n = it->nmembers - k * CHUNK;
+        uint64_t m = 0, all = n >= CHUNK ? ~0ull : (1ull << n) - 1;
+        if (!u) { /* no union (cannot happen for parts that all have needs): every member may */
+            masks[k] = ~0ull;
+            continue;
+        }
+        for (int v = 0; v < vals->nelts && m != all; v++) {
+            const pp_value_t *val = &APR_ARRAY_IDX(vals, v, pp_value_t);
+            m |= pp_rx_needs_members(u, val->value, pp_eval_value_sketch(tx, u, val));
+        }
+        masks[k] = m;
+    }
+}
+
+static pp_index_state_t *state_for(pp_tx_t *tx, const pp_rule_index_t *ix)
+{
+    pp_index_state_t *st = tx->index_state;
+    if (st && st->index == ix)
+        return st;
+    st = apr_palloc(tx->pool, sizeof *st);
+    st->index = ix;
+    st->vals = apr_pcalloc(tx->pool, ix->ntargets * sizeof *st->vals);
+    st->masks = apr_palloc(tx->pool, (ix->nwords ? ix->nwords : 1) * sizeof *st->masks);
+    tx->index_state = st;
+    return st;
+}
+
+pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_rule_gate_t *g,
+                             pp_phase_t phase)
+{
+    pp_index_state_t *st = state_for(tx, ix);
+    for (unsigned i = 0; i < g->n; i++) {
+        const pp_gate_ref_t *ref = &g->refs[i];
+        const pp_index_target_t *it = &ix->targets[ref->target];
+        const apr_array_header_t *vals = pp_eval_target_values(tx, it->target, phase);
+        if (!vals)
+            return PP_GATE_FAILED;
+        uint64_t *masks = st->masks + it->word;
+        if (st->vals[ref->target] != vals) {
+            target_pass(tx, it, vals, masks);
+            st->vals[ref->target] = vals;
+        }
+        if (masks[ref->member / CHUNK] >> (ref->member % CHUNK) & 1)
+            return PP_GATE_OPEN;
+    }
+    return PP_GATE_CLOSED;
+}

@@ -1,0 +1,351 @@
+/*
+ * The rule index (rules/index.c): which 2.x rules a plan gates, and its safety property, "a
+ * value that matches a gated rule's operator sets the rule's bit", so that skipping a rule
+ * whose bits are clear never changes a verdict:
+ *   - over the operator vectors: every vector of a row with needs that matches sets its
+ *     member's bit in a union of all of them (util/rx_literals.c, as the index joins them);
+ *   - over small configurations: which rules are gated, and the same matches with the index
+ *     as without it (a plan without one: pp_rule_plan_build_light), including values that
+ *     change within the phase (TX), skipAfter and chains;
+ *   - over CRS 3.3.4 at paranoia level 4 and the differential corpus (tests/crs/corpus.jsonl):
+ *     for every gated rule, every value of its targets that its operator matches sets its bit,
+ *     and every request gives the same matches, in the same order, and the same verdict with
+ *     the index and without it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "config/config.h"
+#include "rules/eval_parts.h"
+#include "rules/operators/operator_vectors.h"
+#include "rules/operators/operators.h"
+#include "tx.h"
+
+#include "pp_request.h"
+
+static apr_pool_t *root;
+
+#include "pp_test.h"
+
+#define CRS_SETUP "/etc/modsecurity/crs/crs-setup.conf"
+#define CRS_RULES "/usr/share/modsecurity-crs/rules"
+#define CORPUS "tests/crs/corpus.jsonl"
+
+/* ---- the operator vectors ---------------------------------------------------------------- */
+
+static void test_union_of_vectors(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_tx_t *tx = pp_tx_create(pp_cfg_create(p), p, "t");
+    size_t nv = sizeof op_vectors / sizeof op_vectors[0];
+    const pp_rx_needs_t **needs = apr_pcalloc(p, nv * sizeof *needs);
+    const op_vector_t **vec = apr_pcalloc(p, nv * sizeof *vec);
+    unsigned n = 0, matched = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const op_vector_t *v = &op_vectors[i];
+        const pp_op_def_t *def = pp_op_find(v->name);
+        void *compiled = NULL;
+        if (v->error || !def || !def->needs || def->parse(p, v->arg, &compiled))
+            continue;
+        const pp_rx_needs_t *nd = def->needs(compiled);
+        if (!nd)
+            continue;
+        bool m = false;
+        pp_op_out_t out = { .want_captures = false };
+        assert_int_equal(def->exec(tx, compiled, (pp_str_t){ v->in, v->in_len }, &m, &out),
+                         APR_SUCCESS);
+        if (!m)
+            continue;
+        needs[n] = nd;
+        vec[n++] = v;
+    }
+    assert_true(n >= 5); /* the vectors do hold matches of operators with needs */
+    for (unsigned base = 0; base < n; base += 64) {
+        unsigned k = n - base < 64 ? n - base : 64;
+        const pp_rx_needs_t *u = pp_rx_needs_union(p, needs + base, k);
+        assert_non_null(u);
+        for (unsigned j = 0; j < k; j++) {
+            const op_vector_t *v = vec[base + j];
+            pp_str_t in = { v->in, v->in_len };
+            uint64_t with = pp_rx_needs_members(u, in, pp_sketch_build(p, in));
+            uint64_t without = pp_rx_needs_members(u, in, NULL);
+            if (!(with >> j & 1) || !(without >> j & 1))
+                fail_msg("%s \"%s\" matches \"%s\" but its bit in the union is clear", v->name,
+                         v->arg, v->in);
+            matched++;
+        }
+    }
+    assert_int_equal(matched, n);
+}
+
+/* ---- small configurations ---------------------------------------------------------------- */
+
+static pp_cfg_t *config(apr_pool_t *p, const char *text)
+{
+    char path[] = "/tmp/pp-index-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    pp_cfg_t *cfg = pp_cfg_create(p);
+    const char *err = pp_cfg_read_file(cfg, path, p, p);
+    unlink(path);
+    if (err)
+        fail_msg("%s", err);
+    assert_non_null(cfg->plan);
+    return cfg;
+}
+
+/* The same configuration with a plan that gates nothing. */
+static pp_cfg_t *without_index(apr_pool_t *p, const pp_cfg_t *cfg)
+{
+    pp_cfg_t *c = apr_pmemdup(p, cfg, sizeof *c);
+    c->plan = pp_rule_plan_build_light(p, cfg->effective_rules);
+    assert_null(c->plan->index);
+    return c;
+}
+
+/* Ids of the gated rules of a phase, "1 7". */
+static const char *gated(apr_pool_t *p, const pp_cfg_t *cfg, pp_phase_t ph)
+{
+    const pp_rule_plan_t *plan = cfg->plan;
+    const char *s = "";
+    for (int i = 0; i < plan->nsteps[ph]; i++)
+        if (plan->steps[ph][i].gate)
+            s = apr_psprintf(p, "%s%s%s", s, *s ? " " : "",
+                             APR_ARRAY_IDX(plan->rules, plan->steps[ph][i].first,
+                                           const pp_rule_t *)->id);
+    return s;
+}
+
+/* Runs raw through cfg, response (the request echoed as HTML) included; returns the matches
+ * as "id@var id@var ... status". */
+static const char *run(apr_pool_t *p, const pp_cfg_t *cfg, const char *raw, size_t len)
+{
+    apr_pool_t *rp;
+    apr_pool_create(&rp, p);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    pp_conn_info_t ci = { 0 };
+    ci.client_ip = "127.0.0.1";
+    ci.server_ip = "127.0.0.1";
+    ci.server_port = 80;
+    pp_tx_set_conn(tx, &ci);
+    pp_test_feed_request(tx, raw, len, 0);
+    if (!pp_tx_verdict(tx)->intercepted) {
+        const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+        char *resp = apr_pstrcat(rp, head, apr_pstrmemdup(rp, raw, len), NULL);
+        pp_test_feed_response(tx, resp, strlen(resp));
+    }
+    pp_tx_finish(tx);
+    const pp_verdict_t *v = pp_tx_verdict(tx);
+    const char *s = "";
+    for (int i = 0; v->matches && i < v->matches->nelts; i++) {
+        const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);
+        s = apr_psprintf(p, "%s%s@%s ", s, m->id ? m->id : "-", m->var ? m->var : "");
+    }
+    s = apr_psprintf(p, "%s%d", s, v->intercepted ? v->status : 0);
+    apr_pool_destroy(rp);
+    return s;
+}
+
+static const char *const small_rules =
+    "SecRuleEngine On\n"
+    "SecRequestBodyAccess On\n"
+    "SecDefaultAction \"phase:2,log,pass\"\n"
+    "SecRule ARGS \"@rx attack\" \"id:1,phase:2,pass,setvar:tx.a=1\"\n"
+    "SecRule ARGS \"!@rx attack\" \"id:2,phase:2,pass\"\n"
+    "SecRule ARGS \"@rx attack\" \"id:3,phase:2,pass,multiMatch,t:lowercase\"\n"
+    "SecRule ARGS|ENV:x \"@rx attack\" \"id:4,phase:2,pass\"\n"
+    "SecRule ARGS \"@rx ^%{tx.a}$\" \"id:5,phase:2,pass\"\n"
+    "SecRule ARGS \"@rx attack\" \"id:6,phase:2,pass,chain\"\n"
+    "    SecRule ARGS_NAMES \"@rx q\" \"\"\n"
+    "SecRule REQUEST_HEADERS|ARGS \"@rx (?:foo|bar)\" \"id:7,phase:2,pass,t:lowercase\"\n"
+    "SecRule TX:foo \"@rx attack\" \"id:8,phase:2,pass\"\n"
+    "SecRule ARGS \"@rx attack\" \"id:9,phase:2,pass,setvar:tx.foo=attack\"\n"
+    "SecRule TX:foo \"@rx attack\" \"id:10,phase:2,pass\"\n"
+    "SecRule ARGS \"@rx skipme\" \"id:11,phase:2,pass,skipAfter:END\"\n"
+    "SecAction \"id:12,phase:2,pass,log\"\n"
+    "SecMarker END\n"
+    "SecRule ARGS:q \"@rx attack\" \"id:13,phase:1,deny,status:403\"\n";
+
+static void test_which_rules_are_gated(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = config(p, small_rules);
+    /* Not 2 (negated), 3 (multiMatch), 4 (ENV: volatile), 5 (a macro: no needs), 12
+     * (SecAction); 6's chain by its starter. */
+    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_BODY), "1 6 7 8 9 10 11");
+    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_HEADERS), "13");
+    assert_int_equal(cfg->plan->index->ngated, 8);
+}
+
+static void test_same_matches_as_without(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = config(p, small_rules), *plain = without_index(p, cfg);
+    const char *reqs[] = {
+        "GET /?q=benign HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?a=attack HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=ATTACK HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?z=skipme&y=attack HTTP/1.1\r\nHost: x\r\nX-A: FOO\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 20\r\n\r\nb=attack&c=barskipme",
+        "GET /?q=attack HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    const char *want[] = {
+        "2@ARGS:q 12@ 0",
+        /* 8 sees TX:foo before 9 sets it, 10 after: the index pass runs again on the new
+         * values. */
+        "1@ARGS:a 3@ARGS:a 4@ARGS:a 9@ARGS:a 10@TX:foo 12@ 0",
+        "2@ARGS:q 3@ARGS:q 12@ 0",
+        /* 11 skips 12; 7 finds "foo" in a header (t:lowercase) */
+        "1@ARGS:y 2@ARGS:z 3@ARGS:y 4@ARGS:y 7@REQUEST_HEADERS:X-A 9@ARGS:y 10@TX:foo 11@ARGS:z 0",
+        "1@ARGS:b 2@ARGS:c 3@ARGS:b 4@ARGS:b 7@ARGS:c 9@ARGS:b 10@TX:foo 11@ARGS:c 0",
+        "13@ARGS:q 403",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
+        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
+        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
+            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
+                     a, b, want[i]);
+    }
+}
+
+/* ---- CRS and the corpus ------------------------------------------------------------------ */
+
+static const char *crs_config(apr_pool_t *p, int pl)
+{
+    if (access(CRS_SETUP, R_OK) != 0 || access(CRS_RULES, R_OK) != 0)
+        fail_msg("%s or %s is missing: install modsecurity-crs (tools/deps.sh)", CRS_SETUP,
+                 CRS_RULES);
+    return apr_psprintf(
+        p,
+        "SecRuleEngine On\n"
+        "SecRequestBodyAccess On\n"
+        "SecRule REQUEST_HEADERS:Content-Type \"^(?:application(?:/soap\\+|/)|text/)xml\" "
+        "\"id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML\"\n"
+        "SecRule REQUEST_HEADERS:Content-Type \"^application/json\" "
+        "\"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
+        "SecRequestBodyLimit 13107200\n"
+        "SecRequestBodyNoFilesLimit 131072\n"
+        "SecResponseBodyAccess On\n"
+        "SecResponseBodyMimeType text/plain text/html text/xml\n"
+        "SecResponseBodyLimit 524288\n"
+        "SecResponseBodyLimitAction ProcessPartial\n"
+        "Include %s\n"
+        "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=%d\"\n"
+        "Include %s/*.conf\n",
+        CRS_SETUP, pl, CRS_RULES);
+}
+
+/* The safety property on the values of a finished transaction: for every gated rule of the
+ * request phases, each value of each of its targets that its operator matches sets its bit
+ * (asked of that target alone). Returns how many matching values were checked. */
+static unsigned check_bits(pp_tx_t *tx, const pp_rule_plan_t *plan, int id)
+{
+    unsigned checked = 0;
+    for (pp_phase_t ph = PP_PHASE_REQUEST_HEADERS; ph <= PP_PHASE_REQUEST_BODY; ph++)
+        for (int s = 0; s < plan->nsteps[ph]; s++) {
+            const pp_rule_gate_t *g = plan->steps[ph][s].gate;
+            if (!g)
+                continue;
+            const pp_rule_t *r = APR_ARRAY_IDX(plan->rules, plan->steps[ph][s].first,
+                                               const pp_rule_t *);
+            for (unsigned ti = 0; ti < r->ntargets; ti++) {
+                const apr_array_header_t *vals = pp_eval_target_values(tx, r->targets[ti], ph);
+                assert_non_null(vals);
+                const pp_rule_gate_t one = { g->ordinal, 1, &g->refs[ti] };
+                bool open = pp_rule_index_gate(tx, plan->index, &one, ph) == PP_GATE_OPEN;
+                for (int i = 0; i < vals->nelts && !open; i++) {
+                    const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+                    bool m = false;
+                    pp_op_out_t out = { .want_captures = false };
+                    if (pp_rule_op_exec(tx, r, v->value, &m, &out) != APR_SUCCESS)
+                        continue; /* a resource limit: only values with a literal get there */
+                    if (m)
+                        fail_msg("corpus request %d: rule %s matches %s \"%.*s\", its bit is "
+                                 "clear", id, r->id, r->targets[ti]->label, (int)v->value.len,
+                                 v->value.data);
+                }
+                checked += open;
+            }
+        }
+    return checked;
+}
+
+static void test_crs_corpus(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = config(p, crs_config(p, 4)), *plain = without_index(p, cfg);
+    const pp_rule_index_t *ix = cfg->plan->index;
+    assert_non_null(ix);
+    assert_true(ix->ngated > 100);
+    FILE *f = fopen(CORPUS, "r");
+    if (!f)
+        fail_msg("%s: cannot open (run from the repository's top)", CORPUS);
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned n = 0, open = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_object *row = json_tokener_parse(line);
+        assert_non_null(row);
+        json_object *jraw = NULL, *jid = NULL;
+        assert_true(json_object_object_get_ex(row, "raw", &jraw));
+        json_object_object_get_ex(row, "id", &jid);
+        int id = jid ? json_object_get_int(jid) : -1;
+        /* The corpus keeps bytes as latin-1 code points: back to bytes. */
+        const char *u = json_object_get_string(jraw);
+        size_t ulen = (size_t)json_object_get_string_len(jraw), len = 0;
+        char *raw = apr_palloc(p, ulen + 1);
+        for (size_t i = 0; i < ulen; i++) {
+            unsigned char c = (unsigned char)u[i];
+            if (c >= 0xc0 && i + 1 < ulen)
+                raw[len++] = (char)(((c & 0x1f) << 6) | ((unsigned char)u[++i] & 0x3f));
+            else
+                raw[len++] = (char)c;
+        }
+        json_object_put(row);
+        const char *a = run(p, cfg, raw, len), *b = run(p, plain, raw, len);
+        if (strcmp(a, b) != 0)
+            fail_msg("corpus request %d: with the index \"%s\", without \"%s\"", id, a, b);
+        /* The property itself, on the values of a transaction through the request phases. */
+        apr_pool_t *rp;
+        apr_pool_create(&rp, p);
+        pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+        pp_test_feed_request(tx, raw, len, 0);
+        open += check_bits(tx, cfg->plan, id);
+        apr_pool_destroy(rp);
+        n++;
+    }
+    free(line);
+    fclose(f);
+    assert_true(n >= 5000);
+    assert_true(open > 0); /* attacks do open gates */
+}
+
+int main(void)
+{
+    apr_app_initialize(NULL, NULL, NULL);
+    apr_pool_create(&root, NULL);
+    pp_engine_init(root);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_union_of_vectors, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_which_rules_are_gated, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_same_matches_as_without, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_crs_corpus, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
