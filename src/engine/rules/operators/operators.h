@@ -78,6 +78,8 @@ int pp_ms_atoi(const char *s, apr_size_t len);
     apr_status_t name(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,       \
                       pp_op_out_t *out)
 const char *pp_op_str_parse(apr_pool_t *cp, const char *arg, void **compiled);
+/* The argument as a literal every match contains (NULL for an empty one). */
+const pp_rx_needs_t *pp_op_str_needs(const void *compiled);
 const char *pp_op_strmatch_parse(apr_pool_t *cp, const char *arg, void **compiled);
 const char *pp_op_num_parse(apr_pool_t *cp, const char *arg, void **compiled);
 const char *pp_op_byterange_parse(apr_pool_t *cp, const char *arg, void **compiled);

@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static void whole(pp_op_out_t *out, pp_str_t value)
@@ -29,15 +30,54 @@ static void whole(pp_op_out_t *out, pp_str_t value)
 typedef struct str_arg_t {
     const char *s;
     apr_size_t len;
+    apr_pool_t *pool; /* where pp_op_str_needs keeps what it derives */
+    const pp_rx_needs_t *needs; /* the argument as the one literal every match contains */
+    bool derived;
 } str_arg_t;
+
+/* The literal prefilter of @contains, @containsWord, @beginsWith, @endsWith, @streq and
+ * @strmatch: a value that matches contains the argument (compared case-folded by the
+ * prefilter, a superset of these byte comparisons). Derived from the argument written as a
+ * regex of \xHH escapes; an empty argument (which matches anything, or only "") has none.
+ * Derived when first asked: the front ends ask once, at start-up, for an argument parsed then
+ * (single-threaded); an argument a macro template expands to is parsed per transaction and
+ * never asked (rules/oparg.c), so the per-request parse stays a copy. */
+static const pp_rx_needs_t *literal_needs(apr_pool_t *cp, const char *s, apr_size_t len)
+{
+    if (len == 0)
+        return NULL;
+    char *re = apr_palloc(cp, len * 4 + 1), *o = re;
+    for (apr_size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (apr_isalnum(c))
+            *o++ = (char)c;
+        else
+            o += sprintf(o, "\\x%02x", c);
+    }
+    *o = '\0';
+    return pp_rx_needs_derive(cp, re);
+}
 
 const char *pp_op_str_parse(apr_pool_t *cp, const char *arg, void **compiled)
 {
     str_arg_t *a = apr_palloc(cp, sizeof *a);
     a->s = apr_pstrdup(cp, arg ? arg : "");
     a->len = strlen(a->s);
+    a->pool = cp;
+    a->needs = NULL;
+    a->derived = false;
     *compiled = a;
     return NULL;
+}
+
+const pp_rx_needs_t *pp_op_str_needs(const void *compiled)
+{
+    str_arg_t *a = (str_arg_t *)compiled; /* start-up only: see literal_needs */
+    if (!a->derived) {
+        a->needs = literal_needs(a->pool, a->s, a->len);
+        a->derived = true;
+    }
+    return a->needs;
 }
 
 /* The expansion of a template argument as the argument (it ends at its first NUL). */
@@ -100,6 +140,9 @@ const char *pp_op_strmatch_parse(apr_pool_t *cp, const char *arg, void **compile
     const char *c = pp_pm_content(cp, arg ? arg : "");
     a->s = c ? c : apr_pstrdup(cp, arg ? arg : "");
     a->len = strlen(a->s);
+    a->pool = cp;
+    a->needs = NULL;
+    a->derived = false;
     *compiled = a;
     return NULL;
 }

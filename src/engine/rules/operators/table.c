@@ -8,12 +8,12 @@
 /* clang-format off */
 static const pp_op_def_t op_table[] = {
     /* name                  parse                    exec                      needs           help, expand, words */
-    { "beginsWith",          pp_op_str_parse,         pp_op_beginswith_exec,    NULL,           "value starts with the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
-    { "contains",            pp_op_str_parse,         pp_op_contains_exec,      NULL,           "value contains the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
-    { "containsWord",        pp_op_str_parse,         pp_op_containsword_exec,  NULL,           "value contains the argument between non-word bytes or the edges", pp_op_text_expand, pp_op_string_words },
+    { "beginsWith",          pp_op_str_parse,         pp_op_beginswith_exec,    pp_op_str_needs,     "value starts with the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
+    { "contains",            pp_op_str_parse,         pp_op_contains_exec,      pp_op_str_needs,     "value contains the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
+    { "containsWord",        pp_op_str_parse,         pp_op_containsword_exec,  pp_op_str_needs,     "value contains the argument between non-word bytes or the edges", pp_op_text_expand, pp_op_string_words },
     { "detectSQLi",          pp_op_noarg_parse,       pp_op_sqli_exec,          NULL,           "libinjection-compatible SQL injection check (fingerprint as TX:0)", NULL, pp_op_sqli_words },
     { "detectXSS",           pp_op_noarg_parse,       pp_op_xss_exec,           NULL,           "libinjection-compatible cross-site scripting check", NULL, pp_op_xss_words },
-    { "endsWith",            pp_op_str_parse,         pp_op_endswith_exec,      NULL,           "value ends with the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
+    { "endsWith",            pp_op_str_parse,         pp_op_endswith_exec,      pp_op_str_needs,     "value ends with the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
     { "eq",                  pp_op_num_parse,         pp_op_eq_exec,            NULL,           "atoi(value) == atoi(argument)", pp_op_text_expand, pp_op_eq_words },
     { "fuzzyHash",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up: Debian's ssdeep-less ModSecurity 2.9.7 accepts it and fails open on every request)" },
     { "ge",                  pp_op_num_parse,         pp_op_ge_exec,            NULL,           "atoi(value) >= atoi(argument)", pp_op_text_expand, pp_op_ge_words },
@@ -34,8 +34,8 @@ static const pp_op_def_t op_table[] = {
     { "rsub",                pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up)" },
     { "rx",                  pp_op_rx_parse,          pp_op_rx_exec,            pp_op_rx_needs, "PCRE2 match, compiled once with JIT", pp_op_rx_expand },
     { "rx19",                pp_op_rx19_parse,        pp_op_rx_exec,            pp_op_rx_needs, "1.9 keyword: case-insensitive PCRE2 match" },
-    { "streq",               pp_op_str_parse,         pp_op_streq_exec,         NULL,           "value equals the argument (bytes)", pp_op_text_expand, pp_op_string_words },
-    { "strmatch",            pp_op_strmatch_parse,    pp_op_strmatch_exec,      NULL,           "value contains the argument (@pm content syntax)", NULL, pp_op_strmatch_words },
+    { "streq",               pp_op_str_parse,         pp_op_streq_exec,         pp_op_str_needs,     "value equals the argument (bytes)", pp_op_text_expand, pp_op_string_words },
+    { "strmatch",            pp_op_strmatch_parse,    pp_op_strmatch_exec,      pp_op_str_needs,     "value contains the argument (@pm content syntax)", NULL, pp_op_strmatch_words },
     { "unconditionalMatch",  pp_op_anyarg_parse,      pp_op_always_exec,        NULL,           "always matches" },
     { "validateByteRange",   pp_op_byterange_parse,   pp_op_byterange_exec,     NULL,           "some byte is outside the listed ranges (n or a-b, comma-separated)" },
     { "validateDTD",         pp_op_dtd_parse,         pp_op_dtd_exec,           NULL,           "the XML body is not well formed or not valid against the DTD (read at start-up, no network)" },
