@@ -149,8 +149,8 @@ static void *merge_configs(apr_pool_t *p, void *base, void *add)
     return m;
 }
 
-/* Finishes one configuration; a failure stops start-up with the engine's message. Its rule
- * ids join ids (for the metrics). */
+/* Finishes one configuration (ids NULL: only validates it, pp_cfg_validate); a failure stops
+ * start-up with the engine's message. Its rule ids join ids (for the metrics). */
 static bool finish_cfg(server_rec *s, pp_cfg_t *cfg, apr_pool_t *pconf, apr_pool_t *ptemp,
                        apr_hash_t *ids)
 {
@@ -159,8 +159,12 @@ static bool finish_cfg(server_rec *s, pp_cfg_t *cfg, apr_pool_t *pconf, apr_pool
     if (cfg == NULL) {
         return true;
     }
-    pp_ap_metrics_note_rules(ids, cfg);
-    err = pp_cfg_finish(cfg, pconf, ptemp);
+    if (ids == NULL) {
+        err = pp_cfg_validate(cfg, ptemp);
+    } else {
+        pp_ap_metrics_note_rules(ids, cfg);
+        err = pp_cfg_finish(cfg, pconf, ptemp);
+    }
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "Parapet: %s", err);
         return false;
@@ -201,6 +205,22 @@ static bool finish_server(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, a
     return finish_cfg(s, pp_ap_server_cfg(s), pconf, ptemp, ids)
            && finish_sections(s, core->sec_dir, pconf, ptemp, ids)
            && finish_sections(s, core->sec_url, pconf, ptemp, ids);
+}
+
+/* After the configuration is read, before post_config: the only hook `apache2 -t` runs that
+ * can refuse the configuration, so what pp_cfg_finish would refuse about the directives
+ * themselves is refused here too (a configuration test then says what a start would). */
+static int check_configs(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *vs;
+
+    (void)plog;
+    for (vs = s; vs != NULL; vs = vs->next) {
+        if (!finish_server(vs, pconf, ptemp, NULL)) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
 }
 
 /* Runs for every configuration generation (twice at start-up, once per restart). The engine
@@ -256,6 +276,7 @@ static int refuse_modsecurity2(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(refuse_modsecurity2, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_check_config(check_configs, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(init_engine, NULL, NULL, APR_HOOK_MIDDLE);
     pp_ap_register_request_hooks(p);
     pp_ap_register_input_filter();

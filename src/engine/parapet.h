@@ -141,6 +141,10 @@ const char *pp_cfg_read_file_opts(pp_cfg_t *cfg, const char *path, const pp_cfg_
  * approval script). Called once per configuration generation after all directives were read.
  * NULL on success, else a message. */
 const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp);
+/* The errors pp_cfg_finish would report about what was read (a chain left open, settings that
+ * need each other), without building or starting anything: what a configuration test
+ * (`apache2 -t`, which never reaches pp_cfg_finish) must still refuse. NULL when none. */
+const char *pp_cfg_validate(const pp_cfg_t *cfg, apr_pool_t *tp);
 
 /* Accessors the host needs. */
 bool pp_cfg_engine_enabled(const pp_cfg_t *cfg);           /* SecFilterEngine On|DynamicOnly */

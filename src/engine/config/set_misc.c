@@ -135,10 +135,8 @@ const char *pp_set_clamd(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, 
     return NULL;
 }
 
-const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
+const char *pp_cfg_validate(const pp_cfg_t *cfg, apr_pool_t *tp)
 {
-    pp_rule_groups_finish(cp, cfg->rules);
-    cfg->plan = pp_rule_plan_build(cp, cfg->effective_rules);
     if (cfg->open_chain)
         return apr_psprintf(tp, "rule at %s:%d asks for a chain but no rule follows it",
                             cfg->open_chain->file ? cfg->open_chain->file : "?",
@@ -146,6 +144,13 @@ const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
     if (cfg->audit_type == PP_AUDIT_CONCURRENT && !cfg->audit_storage_dir)
         return "SecAuditLogType Concurrent needs SecAuditLogStorageDir";
     return NULL;
+}
+
+const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
+{
+    pp_rule_groups_finish(cp, cfg->rules);
+    cfg->plan = pp_rule_plan_build(cp, cfg->effective_rules);
+    return pp_cfg_validate(cfg, tp);
 }
 
 const char *pp_cfg_finish(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
