@@ -41,6 +41,13 @@ struct pp_rx_state_t {
     pcre2_jit_stack *jit_stack;
 };
 
+#define VALIDATE_ONLY_KEY "parapet-regex-validate-only"
+
+void pp_regex_validate_only(apr_pool_t *cp)
+{
+    apr_pool_userdata_setn((void *)1, VALIDATE_ONLY_KEY, NULL, cp);
+}
+
 static apr_status_t regex_cleanup(void *data)
 {
     pp_regex_t *re = data;
@@ -71,8 +78,12 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     pp_regex_t *re = apr_pcalloc(cp, sizeof *re);
     re->code = code;
     re->pattern = apr_pstrdup(cp, pattern);
-    re->needs = pp_rx_needs_derive(cp, pattern);
-    re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    void *validate_only = NULL;
+    apr_pool_userdata_get(&validate_only, VALIDATE_ONLY_KEY, cp);
+    if (!validate_only) {
+        re->needs = pp_rx_needs_derive(cp, pattern);
+        re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    }
     apr_pool_cleanup_register(cp, re, regex_cleanup, apr_pool_cleanup_null);
     return re;
 }

@@ -98,6 +98,10 @@ typedef struct pp_rx_needs_t pp_rx_needs_t;
  * message in cp that carries PCRE2's text and the offset. */
 pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags, const char **err);
 const char *pp_regex_pattern(const pp_regex_t *re);
+/* Marks cp as a configuration that is only validated (`apache2 -t`, `parapet check`): the
+ * patterns compiled into it afterwards are checked by PCRE2 as always, but neither
+ * JIT-compiled nor given prefilter literals, which only a server that runs them needs. */
+void pp_regex_validate_only(apr_pool_t *cp);
 
 /* Per-transaction match state: match data, the match limits, and a JIT stack made when a
  * match first needs more than PCRE2's default 32 KiB. Everything lives in p (the JIT stack is

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <apr_file_io.h>
@@ -120,6 +121,32 @@ static void test_pathological_still_limited(void **state)
     assert_int_equal(pp_regex_exec(re, st, evil, &m), APR_EGENERAL);
 }
 
+/* A configuration that is only validated (apache2 -t, parapet check) still has its patterns
+ * checked and usable, but derives no prefilter literals (and skips the JIT). */
+static void test_validate_only(void **state)
+{
+    apr_pool_t *p = *state, *vp;
+    const char *err = NULL;
+    assert_int_equal(apr_pool_create(&vp, p), APR_SUCCESS);
+    pp_regex_t *full = pp_regex_compile(p, "foo(bar|baz)", 0, &err);
+    assert_non_null(full);
+    assert_non_null(pp_regex_needs(full));
+    pp_regex_validate_only(vp);
+    assert_null(pp_regex_compile(vp, "(unclosed", 0, &err));
+    assert_non_null(strstr(err, "missing closing parenthesis"));
+    pp_regex_t *re = pp_regex_compile(vp, "foo(bar|baz)", 0, &err);
+    assert_non_null(re);
+    assert_null(pp_regex_needs(re));
+    pp_rx_state_t *st = pp_rx_state_create(vp);
+    bool m = false;
+    assert_int_equal(pp_regex_exec(re, st, pp_str_from_cstr("a foobaz"), &m), APR_SUCCESS);
+    assert_true(m);
+    assert_int_equal(pp_regex_exec(re, st, pp_str_from_cstr("a fooba"), &m), APR_SUCCESS);
+    assert_false(m);
+    /* the mark is the pool's: another pool compiles as always */
+    assert_non_null(pp_regex_needs(pp_regex_compile(p, "foo(bar|baz)", 0, &err)));
+}
+
 int main(void)
 {
     apr_initialize();
@@ -128,6 +155,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_benign_value_no_match, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_pathological_still_limited, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_validate_only, pp_test_pool_setup,
                                         pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
