@@ -39,7 +39,8 @@ static uint64_t xorshift(uint64_t *s)
 }
 
 /* Random bytes, with every 32 bytes or so a CRLF, a run of dashes or "\r\n--" plus a short
- * prefix of the boundary followed by 'x' (never a delimiter, never flagged). */
+ * prefix of the boundary followed by 'x' (never a delimiter, never a strict flag; ModSecurity's
+ * informational MULTIPART_UNMATCHED_BOUNDARY is set early, after which its test costs nothing). */
 static void fill_content(char *buf, apr_size_t n)
 {
     static const char *const salt[] = { "\r\n", "--", "\r\n--", "\r\n--" "----Ben" "x",
@@ -99,7 +100,7 @@ static double run_once(apr_pool_t *p, const char *body, apr_size_t body_len)
         return -1;
     }
     double secs = now_seconds() - start;
-    if (bytes != (apr_off_t)CONTENT_BYTES || pp_multipart_flags(mp) != 0) {
+    if (bytes != (apr_off_t)CONTENT_BYTES || (pp_multipart_flags(mp) & PP_MP_STRICT_MASK) != 0) {
         fprintf(stderr, "wrong result: %ld bytes, flags %#x\n", (long)bytes,
                 pp_multipart_flags(mp));
         return -1;

@@ -73,13 +73,21 @@
                                                    7bit/8bit/binary (Go decodes quoted-printable,
                                                    we do not) */
 #define PP_MP_FIELD_LIMIT_EXCEEDED (1u << 23)   /* strict, fatal: field value > max_field_bytes */
+#define PP_MP_BOUNDARY_LIKE_LINE (1u << 24)     /* info: what ModSecurity 2.9.7 calls
+                                                   MULTIPART_UNMATCHED_BOUNDARY: before the close
+                                                   delimiter, a line that starts with "--", is 4
+                                                   or more bytes with its line end (no NUL in
+                                                   them) and is not a delimiter, or a line with
+                                                   "--boundary" after its first byte. A SQL
+                                                   comment or a Markdown rule trips it; never
+                                                   reported once parsing failed */
 
-#define PP_MP_FLAG_COUNT 24
+#define PP_MP_FLAG_COUNT 25
 
 /* Informational flags: the body means the same to every parser we know of. */
 #define PP_MP_INFO_MASK                                                                         \
     (PP_MP_BOUNDARY_QUOTED | PP_MP_UNKNOWN_PART_HEADER | PP_MP_FILENAME_PATH |                  \
-     PP_MP_FILENAME_ENCODING)
+     PP_MP_FILENAME_ENCODING | PP_MP_BOUNDARY_LIKE_LINE)
 /* Flags that make the body ambiguous: the request must be rejected. */
 #define PP_MP_STRICT_MASK (((1u << PP_MP_FLAG_COUNT) - 1) & ~PP_MP_INFO_MASK)
 

@@ -227,6 +227,7 @@ static const mp_vec_t vectors[] = {
            "Content-Type: text/plain\r\n\r\n"
            "-- not a boundary\r\n------------------------\r\n--\r\n\r\n"
            "--" C7B "--\r\n"),
+      .flags = PP_MP_BOUNDARY_LIKE_LINE, /* informational: "-- not a boundary" for 2.9.7 */
       .events = "F name=value\nB file|notes.txt|text/plain\n"
                 "E 49:-- not a boundary\\x0d\\x0a------------------------\\x0d\\x0a--"
                 "\\x0d\\x0a\n" },
@@ -236,6 +237,7 @@ static const mp_vec_t vectors[] = {
            "Content-Type: application/octet-stream\r\n\r\n"
            "\r\n--\r\n--" "------------------------qZ8W\r\n-\n\r\r\n"
            "\r\n--" C8B "--\r\n"),
+      .flags = PP_MP_BOUNDARY_LIKE_LINE, /* informational: "--\r\n" for 2.9.7 */
       .events = "B blob|data.bin|application/octet-stream\n"
                 "E 43:\\x0d\\x0a--\\x0d\\x0a--------------------------qZ8W\\x0d\\x0a-\\x0a\\x0d"
                 "\\x0d\\x0a\n" },
@@ -292,6 +294,7 @@ static const mp_vec_t vectors[] = {
       .ct = XCT,
       BODY(XPART(CD "name=\"a\"\r\n", "\r\n--xyzzQ\r-xyzzy\r\n--xyzzz\r\n--xy\r\n--\n\n-")
            XEND),
+      .flags = PP_MP_BOUNDARY_LIKE_LINE,
       .events = "F a=\\x0d\\x0a--xyzzQ\\x0d-xyzzy\\x0d\\x0a--xyzzz\\x0d\\x0a--xy\\x0d\\x0a--"
                 "\\x0a\\x0a-\n" },
     { .name = "upper-case-names",
@@ -621,7 +624,7 @@ static const mp_vec_t vectors[] = {
     { .name = "unmatched-boundary-prefix",
       .ct = XCT,
       BODY(XPART(CD "name=\"a\"\r\n", "1\r\n--xyz\r\n2") XEND),
-      .flags = PP_MP_UNMATCHED_BOUNDARY,
+      .flags = PP_MP_UNMATCHED_BOUNDARY | PP_MP_BOUNDARY_LIKE_LINE,
       .events = "F a=1\\x0d\\x0a--xyz\\x0d\\x0a2\n" },
     { .name = "unmatched-boundary-dash",
       .ct = XCT,
@@ -639,6 +642,33 @@ static const mp_vec_t vectors[] = {
            XEND),
       .flags = PP_MP_UNMATCHED_BOUNDARY,
       .events = "F a=1\\x0d\\x0a--xyzzy                                  \\x0d\\x0a2\n" },
+    /* ModSecurity 2.9.7's MULTIPART_UNMATCHED_BOUNDARY (informational here): a line of 4+
+     * bytes with its line end that starts with "--" and is not a delimiter, or "--boundary"
+     * after a line's first byte; up to the close delimiter only. */
+    { .name = "boundary-like-not",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "-x\r\n--\n--\0x\r\n--x\0\r\n-xyzzy") XEND),
+      .events = "F a=-x\\x0d\\x0a--\\x0a--\\x00x\\x0d\\x0a--x\\x00\\x0d\\x0a-xyzzy\n" },
+    { .name = "boundary-like-dash-line",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "select 1\r\n-- comment") XEND),
+      .flags = PP_MP_BOUNDARY_LIKE_LINE,
+      .events = "F a=select 1\\x0d\\x0a-- comment\n" },
+    { .name = "boundary-like-mid-line",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n", "x--xyzzy") XEND),
+      .flags = PP_MP_BOUNDARY_LIKE_LINE,
+      .events = "F a=x--xyzzy\n" },
+    { .name = "boundary-like-part-header",
+      .ct = XCT,
+      BODY(XPART(CD "name=\"a\"\r\n--X-Note: 1\r\n", "1") XEND),
+      .flags = PP_MP_BOUNDARY_LIKE_LINE | PP_MP_UNKNOWN_PART_HEADER,
+      .events = "F a=1\n" },
+    { .name = "boundary-like-after-close",
+      .ct = XCT,
+      BODY(XA XEND "--x\r\n"),
+      .flags = PP_MP_DATA_AFTER,
+      .events = "F a=1\n" },
     { .name = "missing-final-boundary",
       .ct = XCT,
       BODY(XA),
@@ -1109,12 +1139,89 @@ static void test_large_file(void **state)
             assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
         }
         assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
-        assert_int_equal(pp_multipart_flags(mp), 0);
+        /* The tricky content has lines like "--x": ModSecurity's informational flag only. */
+        assert_int_equal(pp_multipart_flags(mp), PP_MP_BOUNDARY_LIKE_LINE);
         assert_int_equal(got.files, 1);
         assert_int_equal(got.bytes, (apr_off_t)content_len);
         assert_int_equal(got.size_at_end, (apr_off_t)content_len);
         assert_true(got.hash == want.hash);
     }
+    apr_pool_destroy(p);
+}
+
+/* ModSecurity's unmatched-boundary test over a large part, whatever the chunking: one needle
+ * planted at many offsets of clean content (no LF, no '-'), for a short and a 70-byte
+ * boundary, so that every place a needle can straddle a chunk edge or the SIMD blocks is hit. */
+static unsigned boundary_like_flags(apr_pool_t *p, const char *ct, const char *body,
+                                    apr_size_t len, apr_size_t chunk)
+{
+    pp_multipart_t *mp = pp_multipart_create(p, cstr(ct), NULL, NULL, NULL);
+    for (apr_size_t at = 0; at < len; at += chunk) {
+        apr_size_t n = len - at < chunk ? len - at : chunk;
+        assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
+    }
+    assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+    return pp_multipart_flags(mp) & PP_MP_BOUNDARY_LIKE_LINE;
+}
+
+static void test_boundary_like_chunks(void **state)
+{
+    static const char *const boundaries[] = {
+        "xyzzy", "0123456789012345678901234567890123456789012345678901234567890123456789" };
+    static const apr_size_t chunks[] = { 1, 2, 3, 7, 16, 31, 77, 256, 4096, 1 << 20 };
+    /* A needle of len bytes; with_dash: "--boundary" follows it. */
+    static const struct {
+        const char *bytes;
+        apr_size_t len;
+        bool with_dash, flagged;
+    } needles[] = {
+        { "", 0, false, false },      { "\n-x", 3, false, false },   { "\n--\n", 4, false, false },
+        { "\n--\0xy", 6, false, false }, { "\n--x", 4, false, true }, { "\n--\r\n", 5, false, true },
+        { "x", 1, true, true },       { "\n-", 2, true, true },
+    };
+    apr_pool_t *p;
+    apr_pool_create(&p, pool);
+    for (apr_size_t b = 0; b < 2; b++) {
+        const char *dash = apr_pstrcat(p, "--", boundaries[b], NULL);
+        const char *ct = apr_pstrcat(p, "multipart/form-data; boundary=", boundaries[b], NULL);
+        const char *head = apr_pstrcat(p, dash, "\r\n" CD "name=\"f\"; filename=\"a\"\r\n\r\n",
+                                       NULL);
+        const char *tail = apr_pstrcat(p, "\r\n", dash, "--\r\n", NULL);
+        apr_size_t hl = strlen(head), tl = strlen(tail), cl = 3000, dl = strlen(dash);
+        for (apr_size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+            char needle[128];
+            apr_size_t nl = needles[k].len;
+            memcpy(needle, needles[k].bytes, nl);
+            if (needles[k].with_dash) {
+                memcpy(needle + nl, dash, dl);
+                nl += dl;
+            }
+            for (apr_size_t at = 0; at + nl <= cl; at += (at < 200 ? 1 : 97)) {
+                apr_size_t len = hl + cl + tl;
+                char *body = apr_palloc(p, len);
+                memcpy(body, head, hl);
+                for (apr_size_t i = 0; i < cl; i++) {
+                    body[hl + i] = (char)('A' + (i * 7) % 26);
+                }
+                memcpy(body + hl + at, needle, nl);
+                memcpy(body + hl + cl, tail, tl);
+                for (apr_size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+                    unsigned got = boundary_like_flags(p, ct, body, len, chunks[c]);
+                    if ((got != 0) != needles[k].flagged) {
+                        fail_msg("boundary %zu needle %zu at %zu chunk %zu: flag %u", b, k, at,
+                                 chunks[c], got);
+                    }
+                }
+            }
+        }
+    }
+    /* "--boundary" past a long line's first 4 KiB: ModSecurity does not see it there, we do. */
+    char *body = apr_palloc(p, 10000);
+    apr_size_t len = (apr_size_t)sprintf(body, "--xyzzy\r\n" CD "name=\"a\"\r\n\r\n");
+    memset(body + len, 'a', 5000);
+    len += 5000;
+    len += (apr_size_t)sprintf(body + len, "--xyzzy\r\n--xyzzy--\r\n");
+    assert_int_equal(boundary_like_flags(p, XCT, body, len, 4096), PP_MP_BOUNDARY_LIKE_LINE);
     apr_pool_destroy(p);
 }
 
@@ -1167,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_no_callbacks_and_misuse),
         cmocka_unit_test(test_large_file),
         cmocka_unit_test(test_part_headers),
+        cmocka_unit_test(test_boundary_like_chunks),
     };
     apr_initialize();
     atexit(apr_terminate);

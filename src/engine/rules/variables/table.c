@@ -82,7 +82,7 @@ static const pp_var_def_t var_table[] = {
     { "MULTIPART_NAME",        NO,  P2, pp_var_tx_str,         TX(mp_name),            0,             NULL,              "the last part's name", PP_SRC_BODY },
     { "MULTIPART_PART_HEADERS", OPT, P2, pp_var_fields,        TX(mp_part_headers),    0,             "MULTIPART_PART_HEADERS", "each header line of each part, named by the part", PP_SRC_BODY },
     { "MULTIPART_STRICT_ERROR", NO,  P2, pp_var_multipart_flag, MP_STRICT, 0,                    NULL,              "1: any multipart irregularity ModSecurity counts as strict" },
-    { "MULTIPART_UNMATCHED_BOUNDARY", NO, P2, MP(UNMATCHED_BOUNDARY), "1: a line that looked like a boundary but was not one" },
+    { "MULTIPART_UNMATCHED_BOUNDARY", NO, P2, MP(BOUNDARY_LIKE_LINE), "1: a line starting with -- that is not a delimiter, or --boundary inside a line (ModSecurity's test)" },
     { "OUTBOUND_DATA_ERROR",   NO,  P4, pp_var_number,         PP_NUM_OUTBOUND_ERROR,  0,             NULL,              "1: response body past SecResponseBodyLimit" },
     { "PATH_INFO",             NO,  P1, pp_var_conn_str,       CI(path_info),          0,             NULL,              "extra path after the script" },
     { "QUERY_STRING",          NO,  P1, pp_var_tx_str,         TX(query),              0,             NULL,              "query string" },
