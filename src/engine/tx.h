@@ -209,9 +209,14 @@ void pp_tx_fail(pp_tx_t *tx, int status, pp_phase_t phase, const char *reason);
  * engine's own verdicts on the request's content disrupt nothing (reference secrule-2.9 §1.2). */
 bool pp_tx_detection_only(const pp_tx_t *tx);
 
-/* log/debug.c: one line to the debug log (and, at level 1, the host's error log). */
+/* log/debug.c: one line to the debug log and, at level 1, the host's error log (in a
+ * configuration with 2.x rules also levels 2-3 the debug level admits, as "ModSecurity: ..."
+ * lines; 1.9 configurations get 1.9's "mod_security: " lines). */
 void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for a 1.9 rule's alert text: its error-log line stays 1.9's in any configuration
+ * (each rule's line follows its language, docs/logs.md). */
+void pp_debug_write19(const pp_tx_t *tx, int level, const char *msg);
 #define pp_debug(tx, level, ...)                                                              \
     do {                                                                                      \
         if ((level) <= pp_tx_debug_level(tx) || (level) <= 1)                             \

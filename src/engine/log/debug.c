@@ -1,6 +1,8 @@
 /*
  * Debug log (reference §10): SecFilterDebugLog / SecFilterDebugLevel. Level-1 lines
- * (interceptions, fail-closed reasons, log write failures) also go to the host's error log.
+ * (interceptions, fail-closed reasons, log write failures) also go to the host's error log; in
+ * a configuration with 2.x rules so do levels 2 and 3 that the debug level admits, as
+ * ModSecurity 2.9.7 sends them (with its "ModSecurity: " prefix).
  * The line format is 2.x's, which §10 recommends for us:
  *
  *   [<clf-date>] [<hostname>/sid#<config>][rid#<unique id>][<uri>][<level>] <message>
@@ -81,6 +83,24 @@ void pp_debug_write(const pp_tx_t *tx, int level, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = apr_pvsprintf(tx->pool, fmt, ap);
     va_end(ap);
+    if (!tx->errlog || level > 3) {
+        /* the debug log only */
+    } else if (pp_cfg_has_rules2(tx->cfg, PP_PHASE_NONE)) {
+        /* ModSecurity 2.9.7 writes a message of levels 1-3 to the error log too, as
+         * "ModSecurity: <message>" with the request's [hostname] [uri] [unique_id]: level 1
+         * always, 2 and 3 when SecDebugLogLevel (or ctl:debugLogLevel) admits them, with or
+         * without a SecDebugLog (tests/e2e/test_ms2_log_levels.py). */
+        if (level <= 1 || level <= pp_tx_debug_level(tx))
+            tx->errlog(tx->errlog_ctx, level,
+                       apr_pstrcat(tx->pool, PP_MS2_PREFIX, controls_escaped(tx->pool, msg), NULL));
+    } else if (level <= 1) {
+        tx->errlog(tx->errlog_ctx, level, controls_escaped(tx->pool, msg)); /* 1.9: "mod_security: " */
+    }
+    pp_debug_line(tx, level, msg);
+}
+
+void pp_debug_write19(const pp_tx_t *tx, int level, const char *msg)
+{
     if (level <= 1 && tx->errlog)
         tx->errlog(tx->errlog_ctx, level, controls_escaped(tx->pool, msg));
     pp_debug_line(tx, level, msg);

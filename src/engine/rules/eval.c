@@ -181,7 +181,7 @@ static void run_secondary(pp_tx_t *tx, const pp_actionset_t *as, const pp_match_
     }
     if (m->logged) {
         apr_table_add(tx->headers_out, "mod_security-message", m->text);
-        pp_debug(tx, 1, "%s", m->text);
+        pp_debug_write19(tx, 1, m->text);
     }
     if (as->pause_ms > 0)
         apr_sleep(apr_time_from_msec(as->pause_ms));

@@ -100,8 +100,8 @@ static pp_store_rec_t *target(pp_tx_t *tx, const pcoll_action_t *a, const char *
     int id = dot ? pp_pcoll_find(name.data, (apr_size_t)(dot - name.data)) : -1;
     pp_store_rec_t *r = id >= 0 ? pp_tx_pcoll(tx, (pp_pcoll_id_t)id) : NULL;
     if (!r) {
-        pp_debug(tx, 3, "%s: \"%.*s\" is not in an initialised persistent collection; ignored",
-                 what, (int)name.len, name.data);
+        pp_debug(tx, 3, "Could not %s variable \"%.*s\" as the collection does not exist.",
+                 what, (int)name.len, name.data); /* ModSecurity 2.9.7's words */
         return NULL;
     }
     *field = apr_pstrmemdup(tx->pool, dot + 1, name.len - (apr_size_t)(dot + 1 - name.data));
@@ -112,7 +112,7 @@ static void expirevar_exec(pp_tx_t *tx, const void *arg)
 {
     const pcoll_action_t *a = arg;
     const char *field;
-    pp_store_rec_t *r = target(tx, a, "expirevar", &field);
+    pp_store_rec_t *r = target(tx, a, "expire", &field);
     if (!r)
         return;
     pp_str_t s = pp_macro_expand(tx, a->value);
@@ -125,7 +125,7 @@ static void deprecatevar_exec(pp_tx_t *tx, const void *arg)
 {
     const pcoll_action_t *a = arg;
     const char *field;
-    pp_store_rec_t *r = target(tx, a, "deprecatevar", &field);
+    pp_store_rec_t *r = target(tx, a, "deprecate", &field);
     if (!r)
         return;
     pp_str_t s = pp_macro_expand(tx, a->value);

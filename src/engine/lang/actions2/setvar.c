@@ -43,8 +43,8 @@ static void setvar_exec(pp_tx_t *tx, const void *arg)
     pp_str_t key = { dot ? dot + 1 : NULL, dot ? name.len - (apr_size_t)(dot + 1 - name.data) : 0 };
     if (!dot || (apr_size_t)(dot - name.data) != 2 || strncasecmp(name.data, "tx", 2) != 0) {
         if (!dot || !setvar_pcoll(tx, sv, (pp_str_t){ name.data, (apr_size_t)(dot - name.data) }, key))
-            pp_debug(tx, 3, "setvar: collection of \"%.*s\" is not available; ignored",
-                     (int)name.len, name.data);
+            pp_debug(tx, 3, "Could not set variable \"%.*s\" as the collection does not exist.",
+                     (int)name.len, name.data); /* ModSecurity 2.9.7's words */
         return;
     }
     pp_coll_t *c = pp_tx_collection(tx);
