@@ -8,7 +8,7 @@
  *
  * Bounded work (attack run D8): the loop counts operator runs against the request's budget
  * (rules/budget.c); the values it tests come from rules/values.c; what a matching 2.x rule
- * does (its message, its disruptive action) is in rules/outcome2.c.
+ * does (its message, its disruptive action) is in rules/outcome.c.
  */
 #include "rules/actions/actions.h"
 #include "rules/operators/operators.h"
@@ -109,106 +109,6 @@ static uint64_t group_check(pp_tx_t *tx, const pp_rule_group_t *g, pp_phase_t ph
         }
     }
     return m;
-}
-
-static const char *verdict_text(pp_tx_t *tx, const pp_actionset_t *as)
-{
-    switch (as->disruptive) {
-    case PP_ACTION_DENY:
-        return apr_psprintf(tx->pool, "Access denied with code %d.",
-                            as->status != PP_TRI_UNSET ? as->status : 403);
-    case PP_ACTION_REDIRECT:
-        return apr_psprintf(tx->pool, "Access denied with redirect to [%s].", as->url);
-    case PP_ACTION_PROXY:
-        return apr_psprintf(tx->pool, "Access denied using proxy to [%s].", as->url);
-    case PP_ACTION_ALLOW:
-        return "Access allowed.";
-    default:
-        return "Warning.";
-    }
-}
-
-static const pp_actionset_t *effective_actions(pp_tx_t *tx, const pp_rule_t *r)
-{
-    if (r->effective)
-        return r->effective;
-    const pp_actionset_t *dflt = pp_cfg_default_action(tx->cfg);
-    if (!r->own)
-        return dflt;
-    return pp_actionset_merge(tx->pool, pp_actionset_merge(tx->pool, dflt, r->signature), r->own);
-}
-
-static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_actionset_t *as,
-                                const hit_t *hit, pp_phase_t phase)
-{
-    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
-    m->id = as->id;
-    m->rev = as->rev;
-    m->msg = as->msg;
-    m->severity = as->severity;
-    m->var = pp_eval_location(tx, hit);
-    m->phase = phase;
-    m->logged = as->log != 0;
-    const char *meta = apr_pstrcat(
-        tx->pool, m->id ? apr_psprintf(tx->pool, " [id \"%s\"]", m->id) : "",
-        m->rev ? apr_psprintf(tx->pool, " [rev \"%s\"]", m->rev) : "",
-        m->msg ? apr_psprintf(tx->pool, " [msg \"%s\"]", m->msg) : "",
-        m->severity >= 0 ? apr_psprintf(tx->pool, " [severity \"%s\"]",
-                                        pp_severity_name(m->severity)) : "",
-        NULL);
-    m->text = apr_psprintf(tx->pool, "%s %s \"%s%s\" at %s.%s", verdict_text(tx, as),
-                           hit->limit ? "Regex resource limit hit (fail closed) in pattern"
-                                      : "Pattern match",
-                           r->op.negated ? "!" : "", r->op.arg, m->var, meta);
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
-    if (m->logged && as->auditlog != 0)
-        tx->verdict.relevant = true;
-    if (as->auditlog == 1)
-        tx->verdict.relevant = true;
-    return m;
-}
-
-/* Side effects that run on every match, whatever the outcome (reference §8.1 "secondary"). */
-static void run_secondary(pp_tx_t *tx, const pp_actionset_t *as, const pp_match_t *m)
-{
-    for (int i = 0; as->setenv && i < as->setenv->nelts; i++) {
-        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setenv, i, pp_kv_t);
-        apr_table_set(tx->env_out, kv->name, kv->value);
-    }
-    for (int i = 0; as->setnote && i < as->setnote->nelts; i++) {
-        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setnote, i, pp_kv_t);
-        apr_table_set(tx->notes_out, kv->name, kv->value);
-    }
-    if (m->logged) {
-        apr_table_add(tx->headers_out, "mod_security-message", m->text);
-        pp_debug_write19(tx, 1, m->text);
-    }
-    if (as->pause_ms > 0)
-        apr_sleep(apr_time_from_msec(as->pause_ms));
-    if (as->exec)
-        pp_actions_exec(tx, as->exec, m);
-}
-
-/* Returns true when processing of the phase must stop. */
-static bool apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_phase_t phase)
-{
-    const pp_actionset_t *as = effective_actions(tx, r);
-    pp_match_t *m = record_match(tx, r, as, hit, phase);
-    run_secondary(tx, as, m);
-    switch (as->disruptive) {
-    case PP_ACTION_DENY:
-    case PP_ACTION_REDIRECT:
-    case PP_ACTION_PROXY:
-        pp_tx_intercept(tx, as, phase, m->text);
-        return true;
-    case PP_ACTION_ALLOW:
-        tx->verdict.action = PP_ACTION_ALLOW;
-        return true;
-    default:
-        if (tx->verdict.action == PP_ACTION_NONE)
-            tx->verdict.action = PP_ACTION_PASS;
-        return false;
-    }
 }
 
 /* ---- 2.x rules (SecRule, SecAction) ------------------------------------------------------ */
@@ -463,7 +363,7 @@ static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_ph
              matched ? "matched" : "did not match");
     if (!matched)
         return tx->verdict.intercepted || tx->budget.exhausted;
-    if (apply_outcome(tx, last, &hit, phase))
+    if (pp_eval_apply_outcome(tx, last, &hit, phase))
         return true;
     if (last->own && last->own->skipnext)
         *skip = last->own->skipnext;
@@ -635,10 +535,10 @@ void pp_eval_before_body(pp_tx_t *tx)
             break;
         if (!matched)
             continue;
-        if (denies(effective_actions(tx, last))) {
+        if (denies(pp_eval_effective_actions(tx, last))) {
             pp_debug(tx, 4, "Rule %s:%d (%s) matched before the request body was read",
                      r->file ? r->file : "?", r->line, r->op.arg);
-            apply_outcome(tx, last, &hit, phase);
+            pp_eval_apply_outcome(tx, last, &hit, phase);
         }
         break;
     }

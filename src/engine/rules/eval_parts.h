@@ -38,7 +38,7 @@ void pp_eval_stop_clock(pp_eval_budget_t *b);
 /* One log line per phase for what fail open let through. */
 void pp_eval_summarise(pp_tx_t *tx, unsigned stopped_before, unsigned skips_before);
 
-/* A value that matched (eval.c, outcome2.c). */
+/* A value that matched (eval.c, outcome.c). */
 typedef struct hit_t {
     const pp_target_t *target;
     pp_str_t name;
@@ -47,9 +47,12 @@ typedef struct hit_t {
     bool limit;
 } hit_t;
 
-/* outcome2.c: where hit matched, as the log names it; and the outcome of a 2.x rule r (or
- * chain, last: the link that matched last) that matched: true when the phase must stop. */
+/* outcome.c: where hit matched, as the log names it; a 1.9 rule's effective actions; the
+ * outcome of a 1.9 rule (chain, r its last member) that matched, and of a 2.x rule r (or chain,
+ * last: the link that matched last): true when the phase must stop. */
 const char *pp_eval_location(pp_tx_t *tx, const hit_t *hit);
+const pp_actionset_t *pp_eval_effective_actions(pp_tx_t *tx, const pp_rule_t *r);
+bool pp_eval_apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_phase_t phase);
 bool pp_eval_apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
                             const hit_t *hit, pp_phase_t phase);
 
