@@ -272,7 +272,7 @@ static void check_verdict(const pp_tx_t *tx)
         CHECK(v->status >= 100 && v->status <= 999 && v->action != PP_ACTION_NONE);
     for (int i = 0; i < v->matches->nelts; i++) {
         const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);
-        CHECK(m != NULL && m->text != NULL);
+        CHECK(m != NULL && pp_match_text(m) != NULL);
     }
 }
 

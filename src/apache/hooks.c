@@ -230,7 +230,8 @@ int pp_ap_drop_connection(request_rec *r)
     return HTTP_FORBIDDEN;
 }
 
-/* Whether the match that decided v was marked nolog: its reason is that match's text. */
+/* Whether the match that decided v was marked nolog: its reason is that match's text (made
+ * when it matched; a match whose text is not made yet did not decide). */
 static bool decided_by_nolog(const pp_verdict_t *v)
 {
     int i;

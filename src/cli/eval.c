@@ -103,7 +103,7 @@ static json_object *verdict_json(pp_tx_t *tx)
         json_object_object_add(o, "url", json_object_new_string(v->url));
     json_object *arr = json_object_new_array();
     for (int i = 0; i < v->matches->nelts; i++) {
-        const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);
+        const pp_match_t *m = pp_match_full(APR_ARRAY_IDX(v->matches, i, const pp_match_t *));
         json_object *mo = json_object_new_object();
         json_object_object_add(mo, "id", m->id ? json_object_new_string(m->id) : NULL);
         json_object_object_add(mo, "msg", m->msg ? json_object_new_string(m->msg) : NULL);
@@ -155,6 +155,7 @@ int pp_cli_eval(apr_pool_t *p, int argc, const char *const *argv)
     apr_pool_create(&txp, p);
     pp_tx_t *tx = pp_tx_create(cfg, txp, NULL);
     pp_tx_set_errlog(tx, stderr_errlog, NULL);
+    pp_tx_keep_match_texts(tx); /* every match is printed, nolog ones too */
     if (pp_cfg_engine_enabled(cfg)) {
         run_request(tx, &req);
         if (respf)

@@ -174,6 +174,9 @@ typedef void (*pp_errlog_fn)(void *ctx, int level, const char *msg);
  * NULL, then the engine makes one. Never fails. */
 pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id);
 void pp_tx_set_errlog(pp_tx_t *tx, pp_errlog_fn fn, void *ctx);
+/* Every match's message fields are made when it matches, not only those a log reads (parapet
+ * eval prints every match). */
+void pp_tx_keep_match_texts(pp_tx_t *tx);
 /* Replaces the configuration (the host resolves per-directory configuration after headers). */
 void pp_tx_set_config(pp_tx_t *tx, const pp_cfg_t *cfg);
 
@@ -307,6 +310,11 @@ apr_status_t pp_tx_finish(pp_tx_t *tx);
 
 /* ---- Verdict ------------------------------------------------------------------------------ */
 
+/* A match, in tx->verdict.matches. id, rev, severity, phase and logged are always set. The
+ * message fields (msg, var, text, what, data, tags) of a rule's match are made only when
+ * something reads them: at the match when it is logged, audit-relevant, intercepts, goes to the
+ * debug log, or the host asked for every text (pp_tx_keep_match_texts); otherwise on the first
+ * pp_match_full / pp_match_text. Read them through those two, never directly. */
 typedef struct pp_match_t {
     const char *id;       /* may be NULL */
     const char *rev;
@@ -321,7 +329,19 @@ typedef struct pp_match_t {
                              escaped); data.data NULL when the rule has none */
     const char *const *tags; /* 2.x: the tags, expanded, in order; ntags of them */
     unsigned ntags;
+    const struct pp_match_pending_t *pending; /* engine-internal: what makes the message
+                                                 fields; NULL once they are made */
 } pp_match_t;
+
+/* m with its message fields made (on the first call for a match recorded without them). A
+ * match's text made after the match expands msg, logdata and tag macros, and a macro operator
+ * argument, as they stand then: a host that reads texts of matches that are neither logged nor
+ * intercepting asks for them at the match with pp_tx_keep_match_texts. */
+const pp_match_t *pp_match_full(const pp_match_t *m);
+static inline const char *pp_match_text(const pp_match_t *m)
+{
+    return pp_match_full(m)->text;
+}
 
 typedef enum {
     PP_ACTION_NONE = 0,

@@ -68,6 +68,11 @@ void pp_tx_set_errlog(pp_tx_t *tx, pp_errlog_fn fn, void *ctx)
     tx->errlog_ctx = ctx;
 }
 
+void pp_tx_keep_match_texts(pp_tx_t *tx)
+{
+    tx->keep_match_texts = true;
+}
+
 void pp_tx_set_conn(pp_tx_t *tx, const pp_conn_info_t *ci)
 {
     tx->conn = *ci;

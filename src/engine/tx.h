@@ -107,6 +107,8 @@ struct pp_tx_t {
     bool headers_done, body_done, response_done, finished;
     bool response_headers_done;   /* phase 3 ran (or was skipped): it runs once */
     bool rules_off;               /* the host turned the rules off (pp_tx_set_rules_enabled) */
+    bool keep_match_texts;        /* every match's message made when it matches
+                                     (pp_tx_keep_match_texts; rules/outcome.c) */
 
     /* Response. */
     int status;

@@ -103,7 +103,7 @@ static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
         if (!m->logged)
             continue;
         pp_sbuf_str(b, "Message: ");
-        pp_sbuf_add_safe(b, pp_str_from_cstr(m->text));
+        pp_sbuf_add_safe(b, pp_str_from_cstr(pp_match_text(m)));
         pp_sbuf_add(b, "\n", 1);
     }
     pp_sbuf_printf(b, "Apache-Handler: %s\n", r->handler);

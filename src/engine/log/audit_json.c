@@ -225,7 +225,8 @@ static const char *intercept_what(const pp_tx_t *tx)
 {
     for (int i = tx->matches->nelts - 1; i >= 0; i--) {
         const pp_match_t *m = APR_ARRAY_IDX(tx->matches, i, const pp_match_t *);
-        if (m->text == tx->verdict.reason && m->what)
+        /* The intercepting match's text was made when it matched (it is the reason). */
+        if (m->text && m->text == tx->verdict.reason && m->what)
             return m->what;
     }
     return tx->verdict.reason;
@@ -251,7 +252,7 @@ static json_object *audit_data(const pp_audit_record_t *r)
     for (int i = 0; i < tx->matches->nelts; i++) {
         const pp_match_t *m = APR_ARRAY_IDX(tx->matches, i, const pp_match_t *);
         if (m->logged)
-            json_object_array_add(msgs, jcstr(r->p, m->text));
+            json_object_array_add(msgs, jcstr(r->p, pp_match_text(m)));
     }
     /* ModSecurity 2.9 leaves out what is empty: no messages, no action without an
      * interception. */

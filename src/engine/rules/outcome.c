@@ -35,8 +35,9 @@ const char *pp_eval_location(pp_tx_t *tx, const hit_t *hit)
                         pp_str_log_escape(tx->pool, hit->name, 128));
 }
 
-/* ---- 1.9 rules ---------------------------------------------------------------------------- */
+/* ---- The match record: one path for both languages, its message made when read -------- */
 
+/* 1.9's words for what the rule did. */
 static const char *verdict_text(pp_tx_t *tx, const pp_actionset_t *as)
 {
     switch (as->disruptive) {
@@ -54,28 +55,25 @@ static const char *verdict_text(pp_tx_t *tx, const pp_actionset_t *as)
     }
 }
 
-/* A 1.9 rule's actions: made at start-up, or merged now for a rule made without them. */
-const pp_actionset_t *pp_eval_effective_actions(pp_tx_t *tx, const pp_rule_t *r)
-{
-    if (r->effective)
-        return r->effective;
-    const pp_actionset_t *dflt = pp_cfg_default_action(tx->cfg);
-    if (!r->own)
-        return dflt;
-    return pp_actionset_merge(tx->pool, pp_actionset_merge(tx->pool, dflt, r->signature), r->own);
-}
+/* What a match's message fields are made from (pp_match_full), copied at the match: pointers to
+ * the rules, its actions and the matched value (transaction memory), no text. */
+struct pp_match_pending_t {
+    pp_tx_t *tx;
+    const pp_rule_t *r;        /* 1.9: the member whose actions ran; 2.x: the chain starter */
+    const pp_rule_t *last;     /* the link that matched last (its operator is the message's) */
+    const pp_actionset_t *as;
+    const char *head;          /* 2.x: the interception's words; NULL: "Warning." */
+    const pp_target_t *target; /* NULL for SecAction */
+    pp_str_t name, value, data;
+    bool limit;                /* 1.9: the regex hit its limit (fail closed) */
+};
 
-static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_actionset_t *as,
-                                const hit_t *hit, pp_phase_t phase)
+/* 1.9's message line: "<verdict> Pattern match "<arg>" at <location>. [id] [rev] [msg] [severity]". */
+static void make_text19(pp_match_t *m, const struct pp_match_pending_t *p, const hit_t *hit)
 {
-    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
-    m->id = as->id;
-    m->rev = as->rev;
-    m->msg = as->msg;
-    m->severity = as->severity;
+    pp_tx_t *tx = p->tx;
+    const pp_rule_t *r = p->r;
     m->var = pp_eval_location(tx, hit);
-    m->phase = phase;
-    m->logged = as->log != 0;
     const char *meta = apr_pstrcat(
         tx->pool, m->id ? apr_psprintf(tx->pool, " [id \"%s\"]", m->id) : "",
         m->rev ? apr_psprintf(tx->pool, " [rev \"%s\"]", m->rev) : "",
@@ -83,81 +81,28 @@ static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_action
         m->severity >= 0 ? apr_psprintf(tx->pool, " [severity \"%s\"]",
                                         pp_severity_name(m->severity)) : "",
         NULL);
-    m->text = apr_psprintf(tx->pool, "%s %s \"%s%s\" at %s.%s", verdict_text(tx, as),
+    m->text = apr_psprintf(tx->pool, "%s %s \"%s%s\" at %s.%s", verdict_text(tx, p->as),
                            hit->limit ? "Regex resource limit hit (fail closed) in pattern"
                                       : "Pattern match",
                            r->op.negated ? "!" : "", r->op.arg, m->var, meta);
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
-    if (m->logged && as->auditlog != 0)
-        tx->verdict.relevant = true;
-    if (as->auditlog == 1)
-        tx->verdict.relevant = true;
-    return m;
 }
-
-/* Side effects that run on every match, whatever the outcome (reference §8.1 "secondary"). */
-static void run_secondary(pp_tx_t *tx, const pp_actionset_t *as, const pp_match_t *m)
-{
-    for (int i = 0; as->setenv && i < as->setenv->nelts; i++) {
-        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setenv, i, pp_kv_t);
-        apr_table_set(tx->env_out, kv->name, kv->value);
-    }
-    for (int i = 0; as->setnote && i < as->setnote->nelts; i++) {
-        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setnote, i, pp_kv_t);
-        apr_table_set(tx->notes_out, kv->name, kv->value);
-    }
-    if (m->logged) {
-        apr_table_add(tx->headers_out, "mod_security-message", m->text);
-        pp_debug_write19(tx, 1, m->text);
-    }
-    if (as->pause_ms > 0)
-        apr_sleep(apr_time_from_msec(as->pause_ms));
-    if (as->exec)
-        pp_actions_exec(tx, as->exec, m);
-}
-
-/* The outcome of a 1.9 rule (chain, r its last member) that matched. Returns true when
- * processing of the phase must stop. */
-bool pp_eval_apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_phase_t phase)
-{
-    const pp_actionset_t *as = pp_eval_effective_actions(tx, r);
-    pp_match_t *m = record_match(tx, r, as, hit, phase);
-    run_secondary(tx, as, m);
-    switch (as->disruptive) {
-    case PP_ACTION_DENY:
-    case PP_ACTION_REDIRECT:
-    case PP_ACTION_PROXY:
-        pp_tx_intercept(tx, as, phase, m->text);
-        return true;
-    case PP_ACTION_ALLOW:
-        tx->verdict.action = PP_ACTION_ALLOW;
-        return true;
-    default:
-        if (tx->verdict.action == PP_ACTION_NONE)
-            tx->verdict.action = PP_ACTION_PASS;
-        return false;
-    }
-}
-
-/* ---- 2.x rules ---------------------------------------------------------------------------- */
 
 /* The message of a 2.x match, in ModSecurity 2.9's words (log/errlog.c): without the
  * "ModSecurity: " prefix and the [hostname] [uri] [unique_id] the host adds. Metadata comes
- * from the chain starter r, the operator message from the link that matched last. */
-static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
-                                 const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
-                                 const char *head)
+ * from the chain starter r, the operator message from the link that matched last. msg,
+ * logdata and tags are expanded without a rule: %{RULE.x} is empty there, as in ModSecurity
+ * (it passes no rule to that expansion). */
+static void make_text2(pp_match_t *m, const struct pp_match_pending_t *p, const hit_t *hit)
 {
-    pp_match_t *m = apr_pcalloc(tx->pool, sizeof *m);
-    m->id = as->id;
-    m->rev = as->rev;
+    pp_tx_t *tx = p->tx;
+    const pp_rule_t *r = p->r, *last = p->last;
+    const pp_actionset_t *as = p->as;
+    const pp_rule_t *running = tx->rule2.rule;
+    tx->rule2.rule = NULL;
     /* The templates compiled at start-up (lang/secrule.c); a rule made otherwise compiles here. */
     m->msg = r->msg_macro && as->msg == r->own->msg ? pp_macro_expand(tx, r->msg_macro).data
              : as->msg ? pp_macro_expand(tx, pp_macro_compile(tx->pool, as->msg)).data
                        : NULL;
-    m->severity = as->severity;
-    m->phase = phase;
-    m->logged = as->log != 0;
     pp_ms2_alert_t a = { .file = r->file, .line = r->line, .id = m->id, .rev = m->rev,
                          .msg = m->msg, .severity = m->severity, .ver = r->ver,
                          .maturity = r->maturity, .accuracy = r->accuracy };
@@ -186,7 +131,7 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
             a.what = pp_ms2_op_message(tx->pool, &op);
         }
     }
-    a.action = head ? head : "Warning.";
+    a.action = p->head ? p->head : "Warning.";
     pp_str_t data;
     if (r->logdata) {
         data = pp_macro_expand(tx, r->logdata);
@@ -203,14 +148,127 @@ static pp_match_t *record_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_
     m->ntags = r->ntags;
     m->text = pp_ms2_alert_text(tx->pool, &a);
     m->what = a.what;
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
-    if (!tx->matched_rules)
-        tx->matched_rules = apr_array_make(tx->pool, 8, sizeof(const pp_rule_t *));
-    APR_ARRAY_PUSH(tx->matched_rules, const pp_rule_t *) = r;
-    if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
-        tx->verdict.relevant = true;
+    tx->rule2.rule = running;
+}
+
+const pp_match_t *pp_match_full(const pp_match_t *cm)
+{
+    if (!cm->pending)
+        return cm;
+    pp_match_t *m = (pp_match_t *)cm; /* made by record_match below in the transaction's pool */
+    const struct pp_match_pending_t *p = m->pending;
+    hit_t hit = { .target = p->target, .name = p->name, .value = p->value,
+                  .out = { .data = p->data }, .limit = p->limit };
+    m->pending = NULL;
+    if (p->r->lang2)
+        make_text2(m, p, &hit);
+    else
+        make_text19(m, p, &hit);
     return m;
 }
+
+/* Records the match of rule r (1.9: the member whose actions run; 2.x: the chain starter, last
+ * the link that matched last) in tx->matches and makes the request audit-relevant as its
+ * actions say. Its message fields are made now when read_now (the caller logs it or
+ * intercepts with it), when it is audit-relevant or the host keeps every text; otherwise
+ * pp_match_full makes them if anything asks (the common case, a CRS nolog rule, never). */
+static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
+                                const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
+                                const char *head, bool read_now)
+{
+    struct {
+        pp_match_t m;
+        struct pp_match_pending_t p;
+    } *rec = apr_palloc(tx->pool, sizeof *rec);
+    pp_match_t *m = &rec->m;
+    *m = (pp_match_t){ .id = as->id, .rev = as->rev, .severity = as->severity, .phase = phase,
+                       .logged = as->log != 0, .pending = &rec->p };
+    if (!r->lang2)
+        m->msg = as->msg;
+    rec->p = (struct pp_match_pending_t){ .tx = tx, .r = r, .last = last, .as = as,
+                                          .head = head };
+    if (!r->always && hit->target) {
+        rec->p.target = hit->target;
+        rec->p.name = hit->name;
+        rec->p.value = hit->value;
+        rec->p.data = hit->out.data;
+        rec->p.limit = hit->limit;
+    }
+    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
+        tx->verdict.relevant = true;
+    if (r->lang2) { /* part K of the 2.x audit log */
+        if (!tx->matched_rules)
+            tx->matched_rules = apr_array_make(tx->pool, 8, sizeof(const pp_rule_t *));
+        APR_ARRAY_PUSH(tx->matched_rules, const pp_rule_t *) = r;
+    }
+    if (read_now || as->auditlog == 1 || tx->keep_match_texts)
+        pp_match_full(m);
+    return m;
+}
+
+/* ---- 1.9 rules ---------------------------------------------------------------------------- */
+
+/* A 1.9 rule's actions: made at start-up, or merged now for a rule made without them. */
+const pp_actionset_t *pp_eval_effective_actions(pp_tx_t *tx, const pp_rule_t *r)
+{
+    if (r->effective)
+        return r->effective;
+    const pp_actionset_t *dflt = pp_cfg_default_action(tx->cfg);
+    if (!r->own)
+        return dflt;
+    return pp_actionset_merge(tx->pool, pp_actionset_merge(tx->pool, dflt, r->signature), r->own);
+}
+
+/* Side effects that run on every match, whatever the outcome (reference §8.1 "secondary"). */
+static void run_secondary(pp_tx_t *tx, const pp_actionset_t *as, const pp_match_t *m)
+{
+    for (int i = 0; as->setenv && i < as->setenv->nelts; i++) {
+        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setenv, i, pp_kv_t);
+        apr_table_set(tx->env_out, kv->name, kv->value);
+    }
+    for (int i = 0; as->setnote && i < as->setnote->nelts; i++) {
+        const pp_kv_t *kv = &APR_ARRAY_IDX(as->setnote, i, pp_kv_t);
+        apr_table_set(tx->notes_out, kv->name, kv->value);
+    }
+    if (m->logged) {
+        apr_table_add(tx->headers_out, "mod_security-message", m->text);
+        pp_debug_write19(tx, 1, m->text);
+    }
+    if (as->pause_ms > 0)
+        apr_sleep(apr_time_from_msec(as->pause_ms));
+    if (as->exec)
+        pp_actions_exec(tx, as->exec, m);
+}
+
+/* The outcome of a 1.9 rule (chain, r its last member) that matched. Returns true when
+ * processing of the phase must stop. */
+bool pp_eval_apply_outcome(pp_tx_t *tx, const pp_rule_t *r, const hit_t *hit, pp_phase_t phase)
+{
+    const pp_actionset_t *as = pp_eval_effective_actions(tx, r);
+    /* Read now: the mod_security-message header and the debug log when logged, the verdict's
+     * reason when it intercepts (exec asks for it itself). */
+    bool intercepts = as->disruptive == PP_ACTION_DENY || as->disruptive == PP_ACTION_REDIRECT ||
+                      as->disruptive == PP_ACTION_PROXY;
+    pp_match_t *m = record_match(tx, r, r, as, hit, phase, NULL, as->log != 0 || intercepts);
+    run_secondary(tx, as, m);
+    switch (as->disruptive) {
+    case PP_ACTION_DENY:
+    case PP_ACTION_REDIRECT:
+    case PP_ACTION_PROXY:
+        pp_tx_intercept(tx, as, phase, m->text);
+        return true;
+    case PP_ACTION_ALLOW:
+        tx->verdict.action = PP_ACTION_ALLOW;
+        return true;
+    default:
+        if (tx->verdict.action == PP_ACTION_NONE)
+            tx->verdict.action = PP_ACTION_PASS;
+        return false;
+    }
+}
+
+/* ---- 2.x rules ---------------------------------------------------------------------------- */
 
 /* How a 2.x disruptive action intercepts (reference secrule-2.9 §5.6, §9.1): the words of its
  * message, and in *out the status and URL the host answers with. NULL: it lets the request
@@ -302,17 +360,15 @@ bool pp_eval_apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *la
         tx->highest_severity = as->severity;
     pp_actionset_t out;
     const char *head = acts ? intercept_head(tx, as, phase, &out) : NULL;
-    /* msg, logdata and tags are expanded without a rule: %{RULE.x} is empty there, as in
-     * ModSecurity (it passes no rule to that expansion). */
-    const pp_rule_t *running = tx->rule2.rule;
-    tx->rule2.rule = NULL;
-    pp_match_t *m = record_match2(tx, r, last, as, hit, phase, head);
-    tx->rule2.rule = running;
+    /* Read now: the error log when logged, the debug log at level 4 when not, the verdict's
+     * reason when it intercepts. */
+    bool read_now = as->log != 0 || head || (tx->cfg->debug_file && pp_tx_debug_level(tx) >= 4);
+    pp_match_t *m = record_match(tx, r, last, as, hit, phase, head, read_now);
     /* No mod_security-message request header for the application: 1.9 passed one,
      * ModSecurity 2 does not. */
     if (m->logged)
         pp_log_alert2(tx, head ? 1 : 2, m->text);
-    else
+    else if (m->text) /* made when the debug log takes level 4 */
         pp_debug(tx, 4, "%s", m->text);
     if (!head) {
         if (tx->verdict.action == PP_ACTION_NONE)

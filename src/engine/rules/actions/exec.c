@@ -39,7 +39,7 @@ void pp_actions_exec(pp_tx_t *tx, const char *program, const pp_match_t *m)
         apr_pstrcat(tx->pool, "REQUEST_METHOD=", pp_str_dup(tx->pool, tx->method).data, NULL),
         apr_pstrcat(tx->pool, "REQUEST_URI=", pp_str_dup(tx->pool, tx->uri).data, NULL),
         apr_pstrcat(tx->pool, "UNIQUE_ID=", tx->unique_id, NULL),
-        apr_pstrcat(tx->pool, "MODSEC_MESSAGE=", m->text, NULL),
+        apr_pstrcat(tx->pool, "MODSEC_MESSAGE=", pp_match_text(m), NULL),
         apr_pstrcat(tx->pool, "MODSEC_RULE_ID=", m->id ? m->id : "", NULL),
         "PATH=/usr/bin:/bin",
         NULL,
