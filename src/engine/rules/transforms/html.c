@@ -59,8 +59,16 @@ apr_status_t pp_tfn_html_entity_decode(apr_pool_t *scratch, pp_str_t in, pp_str_
     apr_size_t o = (apr_size_t)(amp - s), i = o;
     memcpy(buf, s, o);
     while (i < in.len) {
+        if (s[i] != '&') { /* the run up to the next entity, copied whole */
+            const char *next = memchr(s + i, '&', in.len - i);
+            apr_size_t run = next ? (apr_size_t)(next - (s + i)) : in.len - i;
+            memcpy(buf + o, s + i, run);
+            o += run;
+            i += run;
+            continue;
+        }
         apr_size_t copy = 1;
-        if (s[i] == '&' && i + 1 < in.len) {
+        if (i + 1 < in.len) {
             apr_size_t j = i + 1, k;
             int byte = -1;
             if (s[j] == '#') {

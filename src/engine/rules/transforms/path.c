@@ -7,6 +7,7 @@
  * pp_tfn_normalise19 runs these steps after decoding in the same pass).
  */
 #include "rules/transforms/transforms.h"
+#include "rules/transforms/scan.h"
 
 #include <string.h>
 
@@ -148,6 +149,13 @@ static apr_size_t normalise2_inplace(unsigned char *p, apr_size_t len, bool win)
 
 static apr_status_t normalise2(apr_pool_t *scratch, pp_str_t in, bool win, pp_str_t *out)
 {
+    /* Without a separator only a '.' at the very end can change anything (a final "." or
+     * ".." segment): such a value is unchanged and needs no copy. */
+    if (in.len == 0 || (pp_scan_eq2(in.data, 0, in.len, '/', win ? '\\' : '/') == in.len &&
+                        in.data[in.len - 1] != '.')) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     unsigned char *buf = apr_palloc(scratch, in.len + 2);
     if (in.len)
         memcpy(buf, in.data, in.len);

@@ -7,6 +7,7 @@
  * and multi-byte characters are left alone.
  */
 #include "rules/transforms/transforms.h"
+#include "rules/transforms/scan.h"
 
 #include <string.h>
 
@@ -54,16 +55,23 @@ apr_status_t pp_tfn_remove_nulls(apr_pool_t *scratch, pp_str_t in, pp_str_t *out
 
 apr_status_t pp_tfn_lowercase(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
 {
-    apr_size_t i = 0;
-    while (i < in.len && !(in.data[i] >= 'A' && in.data[i] <= 'Z'))
-        i++;
+    apr_size_t i = pp_scan_range(in.data, 0, in.len, 'A', 'Z');
     *out = in;
     if (i == in.len)
         return APR_SUCCESS;
-    char *buf = copy_prefix(scratch, in, in.len);
-    for (; i < in.len; i++)
-        if (buf[i] >= 'A' && buf[i] <= 'Z')
-            buf[i] = (char)(buf[i] + ('a' - 'A'));
+    char *buf = copy_prefix(scratch, in, i);
+#ifdef __SSE2__
+    __m128i bit = _mm_set1_epi8(0x20);
+    for (; i + 16 <= in.len; i += 16) {
+        __m128i v = pp_scan_load(in.data, i);
+        v = _mm_or_si128(v, _mm_and_si128(pp_scan_in_range(v, 'A', 'Z'), bit));
+        _mm_storeu_si128((__m128i *)(void *)(buf + i), v);
+    }
+#endif
+    for (; i < in.len; i++) {
+        char c = in.data[i];
+        buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+    }
     out->data = buf;
     return APR_SUCCESS;
 }
@@ -120,9 +128,48 @@ static bool is_ws_nbsp(char c)
     return is_ws(c) || (unsigned char)c == 0xA0;
 }
 
+/* The bytes of v that are whitespace other than a space, or NBSP. */
+#ifdef __SSE2__
+static __m128i ws_other(__m128i v)
+{
+    return _mm_or_si128(pp_scan_in_range(v, '\t', '\r'),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xA0)));
+}
+#endif
+
+/* compressWhitespace leaves a value alone when it holds no whitespace but single spaces. */
+static bool compress2_changes(pp_str_t in)
+{
+    apr_size_t i = 0;
+    bool prev_space = false;
+#ifdef __SSE2__
+    __m128i sp = _mm_set1_epi8(' ');
+    for (; i + 16 <= in.len; i += 16) {
+        __m128i v = pp_scan_load(in.data, i);
+        if (_mm_movemask_epi8(ws_other(v)))
+            return true;
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
+        if ((m & (m >> 1)) || (prev_space && (m & 1)))
+            return true;
+        prev_space = (m >> 15) & 1;
+    }
+#endif
+    for (; i < in.len; i++) {
+        char c = in.data[i];
+        if (is_ws_nbsp(c) && (c != ' ' || prev_space))
+            return true;
+        prev_space = c == ' ';
+    }
+    return false;
+}
+
 /* compressWhitespace (2.x): each run of whitespace or NBSP becomes one space. */
 apr_status_t pp_tfn_compress_whitespace2(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
 {
+    if (!compress2_changes(in)) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     char *buf = apr_palloc(scratch, in.len + 1);
     apr_size_t o = 0;
     bool run = false;
@@ -141,6 +188,20 @@ apr_status_t pp_tfn_compress_whitespace2(apr_pool_t *scratch, pp_str_t in, pp_st
 /* removeWhitespace: whitespace and NBSP bytes deleted. */
 apr_status_t pp_tfn_remove_whitespace(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
 {
+    apr_size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= in.len; i += 16) {
+        __m128i v = pp_scan_load(in.data, i);
+        if (_mm_movemask_epi8(_mm_or_si128(ws_other(v), _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))))
+            break;
+    }
+#endif
+    while (i < in.len && !is_ws_nbsp(in.data[i]))
+        i++;
+    if (i == in.len) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     char *buf = apr_palloc(scratch, in.len + 1);
     apr_size_t o = 0;
     for (apr_size_t i = 0; i < in.len; i++)
@@ -155,6 +216,10 @@ apr_status_t pp_tfn_trim_left(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
     apr_size_t start = 0;
     while (start < in.len && is_ws(in.data[start]))
         start++;
+    if (start == 0) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     char *buf = apr_palloc(scratch, in.len - start + 1);
     memcpy(buf, in.data + start, in.len - start);
     return pp_tfn_result(in, buf, in.len - start, out);
@@ -165,6 +230,10 @@ apr_status_t pp_tfn_trim_right(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
     apr_size_t end = in.len;
     while (end > 0 && is_ws(in.data[end - 1]))
         end--;
+    if (end == in.len) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     char *buf = apr_palloc(scratch, end + 1);
     memcpy(buf, in.data, end);
     return pp_tfn_result(in, buf, end, out);

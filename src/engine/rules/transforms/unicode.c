@@ -14,6 +14,7 @@
  * Hex digits are lower case, at least four of them.
  */
 #include "rules/transforms/transforms.h"
+#include "rules/transforms/scan.h"
 
 #include <stdio.h>
 
@@ -42,11 +43,26 @@ static bool cont(pp_str_t in, apr_size_t i)
 
 apr_status_t pp_tfn_utf8_to_unicode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
 {
+    /* ASCII other than NUL is copied as it is: a value of nothing else is unchanged, and its
+     * runs are copied whole. */
+    apr_size_t i = pp_scan_nul_or_high(in.data, 0, in.len);
+    if (i == in.len) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     /* At most 10 output bytes for 4 input bytes (lead copy, %u + 6 digits, overlong copy). */
     char *buf = apr_palloc(scratch, in.len * 3 + 8);
-    apr_size_t o = 0, i = 0;
+    memcpy(buf, in.data, i);
+    apr_size_t o = i;
     while (i < in.len) {
         unsigned char c = (unsigned char)in.data[i];
+        if (c && c < 0x80) {
+            apr_size_t next = pp_scan_nul_or_high(in.data, i, in.len);
+            memcpy(buf + o, in.data + i, next - i);
+            o += next - i;
+            i = next;
+            continue;
+        }
         unsigned long cp = 0;
         int seq = 0; /* length of a valid sequence, 0 for a single or dropped byte */
         if (c < 0x80) {

@@ -7,6 +7,7 @@
  * and decoding happens once, never recursively. "/../" is not resolved (§5.1).
  */
 #include "rules/transforms/transforms.h"
+#include "rules/transforms/scan.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -182,9 +183,24 @@ static apr_status_t url_decode_uni(apr_pool_t *scratch, const pp_unicode_map_t *
                                    pp_str_t *out)
 {
     const char *s = in.data;
+    /* Bytes other than '%' and '+' are copied as they are: a value without either is
+     * unchanged, and the runs between them are copied whole. */
+    apr_size_t i = pp_scan_eq2(s, 0, in.len, '%', '+');
+    if (i == in.len) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     char *buf = apr_palloc(scratch, in.len + 1);
-    apr_size_t o = 0, i = 0;
+    memcpy(buf, s, i);
+    apr_size_t o = i;
     while (i < in.len) {
+        if (s[i] != '%' && s[i] != '+') {
+            apr_size_t next = pp_scan_eq2(s, i, in.len, '%', '+');
+            memcpy(buf + o, s + i, next - i);
+            o += next - i;
+            i = next;
+            continue;
+        }
         if (s[i] == '%' && i + 1 < in.len && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
             int hi, lo;
             if (i + 5 < in.len && (hi = pp_hex_pair(s + i + 2)) >= 0 &&
