@@ -68,26 +68,31 @@ static bool reaches_cached(const pp_target_t *t)
 }
 
 /* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
- * chain's last step applied. The array returned is new and may be changed in place. */
-static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase)
+ * chain's last step applied. The array returned is new and may be changed in place, unless
+ * *shared is set: then it is a cached prefix's own array (the step changed no value), which
+ * nobody may change. */
+static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase,
+                                          bool *shared)
 {
+    *shared = false;
     if (!t->prefix)
         return collect_values(tx, t, phase);
     apr_array_header_t *vals;
     /* No value has a sketch yet: collected here, or computed by a recursion that reached no
-     * cached prefix. A recursion through a cached prefix hands on copies that carry the
-     * prefix's sketches, which must be dropped wherever a step changes the bytes. */
-    bool fresh = true;
+     * cached prefix. Values that come from a cached prefix carry the prefix's sketches,
+     * which must be dropped wherever a step changes the bytes. */
+    bool fresh = true, from_cache = false;
     if (worth_caching(t->prefix)) {
-        /* Shared prefix: its cached values stay as they are; transform a copy. */
-        const apr_array_header_t *pv = pp_eval_target_values(tx, t->prefix, phase);
-        vals = pv ? apr_array_copy(tx->pool, pv) : NULL;
+        /* Shared prefix: its cached values stay as they are; a step that changes one
+         * transforms a copy (made at the first change, below). */
+        vals = (apr_array_header_t *)pp_eval_target_values(tx, t->prefix, phase);
         fresh = false;
+        from_cache = true;
     } else if (!t->prefix->prefix) {
         vals = collect_values(tx, t->prefix, phase); /* the usual 1.9 case: one step */
     } else {
-        vals = compute_values(tx, t->prefix, phase);
-        fresh = !reaches_cached(t->prefix);
+        vals = compute_values(tx, t->prefix, phase, &from_cache);
+        fresh = !from_cache && !reaches_cached(t->prefix);
     }
     if (!vals)
         return NULL;
@@ -98,8 +103,10 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
         flags = c->norm19;
         if (c->cookie19 && pp_cfg_int(tx->cfg->normalize_cookies, 0) == 1)
             flags = PP_N19_URLDECODE | PP_N19_PATH | PP_N19_NULLS;
-        if (!flags)
+        if (!flags) {
+            *shared = from_cache;
             return vals;
+        }
         if (fresh) {
             for (int i = 0; i < vals->nelts; i++) {
                 pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
@@ -116,13 +123,21 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
             pp_tfn_run(c->tfn, &env, tx->pool, v->value, &out);
         else
             pp_tfn_normalise19(tx->pool, v->value, flags, &out);
-        if (!fresh && (out.data != v->value.data || out.len != v->value.len)) {
+        if (out.data == v->value.data && out.len == v->value.len)
+            continue; /* unchanged (transforms.h: the same pointer) */
+        if (from_cache) {
+            vals = apr_array_copy(tx->pool, vals);
+            v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+            from_cache = false;
+        }
+        if (!fresh) {
             /* New bytes: the prefilter's sketch of the old ones no longer applies. */
             v->sketch = NULL;
             v->checks = 0;
         }
         v->value = out;
     }
+    *shared = from_cache;
     return vals;
 }
 
@@ -140,7 +155,8 @@ const apr_array_header_t *pp_eval_target_values(pp_tx_t *tx, const pp_target_t *
     unsigned gen = tx->gen[src];
     if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
         return tx->cache[t->slot].values;
-    apr_array_header_t *vals = compute_values(tx, t, phase);
+    bool shared;
+    apr_array_header_t *vals = compute_values(tx, t, phase, &shared);
     if (vals && cacheable)
         tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen };
     return vals;
