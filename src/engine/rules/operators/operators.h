@@ -69,6 +69,10 @@ apr_status_t pp_op_pm_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bo
  * when value holds a phrase; pp_pm_phrases counts the distinct phrases. */
 bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase);
 apr_size_t pp_pm_phrases(const void *compiled);
+/* The same answer as pp_pm_match, from walking the trie instead of the start-up table (the
+ * tests' reference, and what a list too large for the table uses); whether there is a table. */
+bool pp_pm_match_trie(const void *compiled, pp_str_t value, pp_str_t *phrase);
+bool pp_pm_uses_table(const void *compiled);
 /* ModSecurity's @pm content syntax (quotes, |hex|, \ escapes) or NULL when it refuses it. */
 const char *pp_pm_content(apr_pool_t *p, const char *arg);
 /* glibc atoi() of a value that need not end in NUL. */

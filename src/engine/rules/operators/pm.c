@@ -12,8 +12,9 @@
  *  - a node's text is the prefix of the first phrase that created it, in that phrase's case.
  * Phrase text goes through ModSecurity's content syntax (|hex|, \ escapes, surrounding double
  * quotes) before it is split (@pm: on blanks; files: one phrase per line, trimmed, '#' lines
- * and lines of one byte skipped). The compiled matcher lives in the configuration pool and is
- * read-only at run time; matching allocates nothing.
+ * and lines of one byte skipped). The trie's scan is then tabulated (pm_build_dfa), so that
+ * matching is one table look-up per byte. The compiled matcher lives in the configuration
+ * pool and is read-only at run time; matching allocates nothing.
  */
 #include "rules/operators/operators.h"
 
@@ -44,7 +45,18 @@ typedef struct pm_t {
     const char *text;        /* every phrase, one after another */
     uint32_t root_next[256]; /* the root's children by lower-cased byte, 0 = none */
     uint32_t nphrases;
+    /* The same automaton as a table (pm_build_dfa): state = node, cls[] maps a byte to one of
+     * ncls columns (0: a byte no phrase holds, in either case), and dfa[state * ncls + class]
+     * is the state after that byte, with PM_ACCEPT set when the scan stops there. NULL when
+     * the table would pass PM_DFA_MAX_BYTES or have too many states: the trie is walked. */
+    uint16_t *dfa;
+    uint32_t ncls;
+    uint8_t cls[256];
 } pm_t;
+
+#define PM_ACCEPT 0x8000u
+#define PM_DFA_MAX_STATES 0x8000u
+#define PM_DFA_MAX_BYTES (4u << 20)
 
 #define PM_IS_LAST(n) ((n)->len_last & 1u)
 #define PM_TEXT(pm, n) ((pp_str_t){ (pm)->text + (n)->text, (n)->len_last >> 1 })
@@ -121,6 +133,69 @@ static void add_phrase(builder_t *b, const char *p, apr_size_t len)
     }
 }
 
+static uint32_t go(const pm_t *pm, uint32_t node, uint8_t letter)
+{
+    if (node == 0)
+        return pm->root_next[letter];
+    const pm_node_t *n = &pm->node[node];
+    const uint8_t *l = pm->kid_letter + n->kids;
+    unsigned lo = 0, hi = n[1].kids - n->kids;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (l[mid] == letter)
+            return pm->kid[n->kids + mid];
+        if (l[mid] < letter)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static bool pm_accepts(const pm_t *pm, uint32_t node)
+{
+    return PM_IS_LAST(&pm->node[node]) || pm->node[node].omatch;
+}
+
+/* One byte of ModSecurity's scan (acmp_process_quick) from node v: the child for the letter,
+ * else the same from v's failure node, one failure at a time until the root; the scan stops
+ * at the node reached when it ends a phrase or has an "o_match" (pm_accepts). So the row of v
+ * is the row of its failure node (nearer the root: built before it, breadth first) with v's
+ * own children written over it. Letters that label no edge share column 0, which leads to
+ * the root from every node. Built once at start-up; matching is then one look-up per byte. */
+static void pm_build_dfa(pm_t *pm, apr_pool_t *cp, apr_pool_t *tmp)
+{
+    pm->ncls = 1;
+    for (uint32_t k = 0; k + 1 < pm->nnodes; k++) { /* the kids: every node but the root */
+        uint8_t letter = pm->kid_letter[k];
+        if (!pm->cls[letter])
+            pm->cls[letter] = (uint8_t)pm->ncls++;
+    }
+    for (unsigned c = 'A'; c <= 'Z'; c++)
+        pm->cls[c] = pm->cls[c | 0x20];
+    apr_size_t ncls = pm->ncls;
+    if (pm->nnodes >= PM_DFA_MAX_STATES || pm->nnodes * ncls * sizeof(uint16_t) > PM_DFA_MAX_BYTES)
+        return;
+    uint16_t *t = apr_palloc(cp, pm->nnodes * ncls * sizeof(uint16_t));
+    memset(t, 0, ncls * sizeof(uint16_t)); /* the root's row; every other row is copied */
+    uint32_t *queue = apr_palloc(tmp, sizeof(uint32_t) * pm->nnodes);
+    uint32_t qh = 0, qt = 0;
+    queue[qt++] = 0;
+    while (qh < qt) {
+        uint32_t v = queue[qh++];
+        const pm_node_t *n = &pm->node[v];
+        uint16_t *row = t + v * ncls;
+        if (v != 0)
+            memcpy(row, t + n->fail * ncls, ncls * sizeof(uint16_t));
+        for (uint32_t k = n->kids; k < n[1].kids; k++) {
+            uint32_t to = pm->kid[k];
+            row[pm->cls[pm->kid_letter[k]]] = (uint16_t)(to | (pm_accepts(pm, to) ? PM_ACCEPT : 0));
+            queue[qt++] = to;
+        }
+    }
+    pm->dfa = t;
+}
+
 static int cmp_letter(const void *a, const void *b)
 {
     return (int)((const uint8_t *)a)[0] - (int)((const uint8_t *)b)[0];
@@ -187,6 +262,7 @@ static pm_t *finish(builder_t *b, apr_pool_t *cp)
         nk += k;
     }
     pm->node[n] = (pm_node_t){ .kids = nk };
+    pm_build_dfa(pm, cp, b->tmp);
     return pm;
 }
 
@@ -396,26 +472,10 @@ const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled)
 
 /* ---- matching (per value) ------------------------------------------------------------- */
 
-static uint32_t go(const pm_t *pm, uint32_t node, uint8_t letter)
-{
-    if (node == 0)
-        return pm->root_next[letter];
-    const pm_node_t *n = &pm->node[node];
-    const uint8_t *l = pm->kid_letter + n->kids;
-    unsigned lo = 0, hi = n[1].kids - n->kids;
-    while (lo < hi) {
-        unsigned mid = (lo + hi) / 2;
-        if (l[mid] == letter)
-            return pm->kid[n->kids + mid];
-        if (l[mid] < letter)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
 
-bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
+/* The trie walk, ModSecurity's loop as it is: used for a list too large for the table, and
+ * by the tests as the reference the table is checked against. */
+bool pp_pm_match_trie(const void *compiled, pp_str_t value, pp_str_t *phrase)
 {
     const pm_t *pm = compiled;
     const unsigned char *s = (const unsigned char *)value.data, *end = s + value.len;
@@ -446,6 +506,30 @@ bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
             *phrase = PM_TEXT(pm, &pm->node[node]);
             return true;
         }
+    }
+    return false;
+}
+
+bool pp_pm_uses_table(const void *compiled)
+{
+    return ((const pm_t *)compiled)->dfa != NULL;
+}
+
+bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
+{
+    const pm_t *pm = compiled;
+    if (!pm->dfa)
+        return pp_pm_match_trie(compiled, value, phrase);
+    const unsigned char *s = (const unsigned char *)value.data, *end = s + value.len;
+    const uint16_t *t = pm->dfa;
+    apr_size_t ncls = pm->ncls, row = 0;
+    while (s < end) {
+        unsigned x = t[row + pm->cls[*s++]];
+        if (x & PM_ACCEPT) {
+            *phrase = PM_TEXT(pm, &pm->node[x & ~PM_ACCEPT]);
+            return true;
+        }
+        row = (apr_size_t)x * ncls;
     }
     return false;
 }
