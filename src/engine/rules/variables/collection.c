@@ -11,30 +11,39 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The index: open addressing over the lower-cased keys, linear probing, a power-of-two size
+ * kept at most half full. A removed entry keeps its slot (e = NULL) so that probes pass it and
+ * the same key set again takes it back. */
+typedef struct slot_t {
+    const char *key; /* lower-cased; NULL: an empty slot */
+    apr_size_t len;
+    uint32_t hash;
+    pp_coll_entry_t *e;
+} slot_t;
 
 struct pp_coll_t {
     const char *name;
     apr_pool_t *pool;
-    apr_hash_t *index;         /* lower-cased key → pp_coll_entry_t* */
+    slot_t *slots;
+    uint32_t mask;             /* number of slots - 1 */
+    uint32_t used;             /* slots with a key */
     apr_array_header_t *order; /* pp_coll_entry_t*, insertion order; NULL: deleted */
     unsigned live;
     bool dirty;
 };
 
-static const char *fold(apr_pool_t *p, pp_str_t key)
-{
-    char *k = apr_pstrmemdup(p, key.data ? key.data : "", key.len);
-    for (apr_size_t i = 0; i < key.len; i++)
-        k[i] = (char)apr_tolower((unsigned char)k[i]);
-    return k;
-}
+#define COLL_SLOTS0 32u
 
 pp_coll_t *pp_coll_create(apr_pool_t *p, const char *name)
 {
     pp_coll_t *c = apr_pcalloc(p, sizeof *c);
     c->name = apr_pstrdup(p, name);
     c->pool = p;
-    c->index = apr_hash_make(p);
+    c->slots = apr_pcalloc(p, COLL_SLOTS0 * sizeof *c->slots);
+    c->mask = COLL_SLOTS0 - 1;
     c->order = apr_array_make(p, 8, sizeof(pp_coll_entry_t *));
     return c;
 }
@@ -44,19 +53,45 @@ const char *pp_coll_name(const pp_coll_t *c)
     return c->name;
 }
 
+/* key lower-cased (apr_tolower, as ModSecurity folds collection keys) into buf, which holds
+ * key.len bytes, and its FNV-1a hash. */
+static uint32_t fold_hash(pp_str_t key, char *buf)
+{
+    uint32_t h = 2166136261u;
+    for (apr_size_t i = 0; i < key.len; i++) {
+        buf[i] = (char)apr_tolower((unsigned char)key.data[i]);
+        h = (h ^ (unsigned char)buf[i]) * 16777619u;
+    }
+    return h;
+}
+
+/* The slot of the folded key k (hash h): the one holding it, or the empty one it would go to. */
+static slot_t *probe(const pp_coll_t *c, const char *k, apr_size_t len, uint32_t h)
+{
+    for (uint32_t i = h & c->mask;; i = (i + 1) & c->mask) {
+        slot_t *s = &c->slots[i];
+        if (!s->key || (s->hash == h && s->len == len && memcmp(s->key, k, len) == 0))
+            return s;
+    }
+}
+
+/* The slot for key, found or empty; *k gets the folded key (in buf when it fits, else in
+ * the collection's pool) and *h its hash. */
+static slot_t *lookup(const pp_coll_t *c, pp_str_t key, char *buf, apr_size_t bufsize,
+                      const char **k, uint32_t *h)
+{
+    char *f = key.len <= bufsize ? buf : apr_palloc(c->pool, key.len);
+    *h = fold_hash(key, f);
+    *k = f;
+    return probe(c, f, key.len, *h);
+}
+
 static pp_coll_entry_t *find(const pp_coll_t *c, pp_str_t key)
 {
     char buf[128];
     const char *k;
-    if (key.len < sizeof buf) {
-        for (apr_size_t i = 0; i < key.len; i++)
-            buf[i] = (char)apr_tolower((unsigned char)key.data[i]);
-        buf[key.len] = '\0';
-        k = buf;
-    } else {
-        k = fold(c->pool, key);
-    }
-    return apr_hash_get(c->index, k, (apr_ssize_t)key.len);
+    uint32_t h;
+    return lookup(c, key, buf, sizeof buf, &k, &h)->e;
 }
 
 const pp_coll_entry_t *pp_coll_get(const pp_coll_t *c, pp_str_t key)
@@ -64,18 +99,44 @@ const pp_coll_entry_t *pp_coll_get(const pp_coll_t *c, pp_str_t key)
     return find(c, key);
 }
 
+/* Doubles the index when it is half full. */
+static void grow(pp_coll_t *c)
+{
+    uint32_t n = (c->mask + 1) * 2;
+    slot_t *old = c->slots;
+    uint32_t old_n = c->mask + 1;
+    c->slots = apr_pcalloc(c->pool, n * sizeof *c->slots);
+    c->mask = n - 1;
+    for (uint32_t i = 0; i < old_n; i++)
+        if (old[i].key)
+            *probe(c, old[i].key, old[i].len, old[i].hash) = old[i];
+}
+
 static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool respell)
 {
-    pp_coll_entry_t *e = find(c, key);
+    char buf[128];
+    const char *k;
+    uint32_t h;
+    slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
+    pp_coll_entry_t *e = s->e;
     if (!e) {
         e = apr_pcalloc(c->pool, sizeof *e);
-        const char *k = fold(c->pool, key);
-        apr_hash_set(c->index, k, (apr_ssize_t)key.len, e);
+        if (!s->key) {
+            if ((c->used + 1) * 2 > c->mask + 1) {
+                grow(c);
+                s = probe(c, k, key.len, h);
+            }
+            *s = (slot_t){ k == buf ? apr_pmemdup(c->pool, buf, key.len) : k, key.len, h, NULL };
+            c->used++;
+        }
+        s->e = e;
         APR_ARRAY_PUSH(c->order, pp_coll_entry_t *) = e;
         c->live++;
         respell = true;
     }
-    if (respell)
+    /* the spelling is kept when it is the same bytes (most setvars repeat it) */
+    if (respell &&
+        (e->name.len != key.len || (key.len && memcmp(e->name.data, key.data, key.len) != 0)))
         e->name = pp_str_dup(c->pool, key);
     e->value = pp_str_dup(c->pool, value);
     c->dirty = true;
@@ -122,10 +183,14 @@ long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta)
 
 bool pp_coll_unset(pp_coll_t *c, pp_str_t key)
 {
-    pp_coll_entry_t *e = find(c, key);
+    char buf[128];
+    const char *k;
+    uint32_t h;
+    slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
+    pp_coll_entry_t *e = s->e;
     if (!e)
         return false;
-    apr_hash_set(c->index, fold(c->pool, key), (apr_ssize_t)key.len, NULL);
+    s->e = NULL;
     for (int i = 0; i < c->order->nelts; i++)
         if (APR_ARRAY_IDX(c->order, i, pp_coll_entry_t *) == e)
             APR_ARRAY_IDX(c->order, i, pp_coll_entry_t *) = NULL;

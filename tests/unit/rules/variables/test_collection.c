@@ -7,6 +7,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -97,6 +101,68 @@ static void test_unset_and_order(void **state)
     assert_string_equal(order, "b=1;c=3;a=4;");
 }
 
+/* The index grows and keeps removed keys' slots: 20,000 random sets, relative updates,
+ * removals and look-ups over 700 keys in random case agree with a plain list of the keys. */
+static void test_many_keys_against_model(void **state)
+{
+    enum { KEYS = 700 };
+    static struct {
+        bool live;
+        char name[16];
+        char value[24];
+    } model[KEYS];
+    memset(model, 0, sizeof model);
+    pp_coll_t *c = pp_coll_create(pool, "tx");
+    uint64_t seed = 42;
+    unsigned live = 0;
+    for (int op = 0; op < 20000; op++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(seed >> 33), k = r % KEYS;
+        char key[16];
+        int n = snprintf(key, sizeof key, "Key_%u", k);
+        for (int i = 0; i < n; i++)
+            if ((r >> (8 + i % 16)) & 1)
+                key[i] = (char)(key[i] >= 'a' && key[i] <= 'z' ? key[i] - 32
+                                : key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+        pp_str_t ks = { key, (apr_size_t)n };
+        switch ((r >> 4) % 4) {
+        case 0: /* set */
+            snprintf(model[k].value, sizeof model[k].value, "v%d", op);
+            pp_coll_set(c, ks, pp_str_from_cstr(model[k].value));
+            memcpy(model[k].name, key, (size_t)n + 1);
+            live += !model[k].live;
+            model[k].live = true;
+            break;
+        case 1: /* relative */
+            if (!model[k].live)
+                memcpy(model[k].name, key, (size_t)n + 1);
+            pp_coll_add(c, ks, PP_STR("+1"));
+            snprintf(model[k].value, sizeof model[k].value, "%d",
+                     (model[k].live ? atoi(model[k].value) : 0) + 1);
+            live += !model[k].live;
+            model[k].live = true;
+            break;
+        case 2: /* unset */
+            assert_int_equal(pp_coll_unset(c, ks), model[k].live);
+            live -= model[k].live;
+            model[k].live = false;
+            break;
+        default: { /* look-up */
+            const pp_coll_entry_t *e = pp_coll_get(c, ks);
+            assert_int_equal(e != NULL, model[k].live);
+            if (e) {
+                assert_int_equal(e->value.len, strlen(model[k].value));
+                assert_memory_equal(e->value.data, model[k].value, e->value.len);
+                assert_int_equal(e->name.len, strlen(model[k].name));
+                assert_memory_equal(e->name.data, model[k].name, e->name.len);
+            }
+        }
+        }
+        assert_int_equal(pp_coll_count(c), live);
+    }
+    assert_true(live > 100);
+}
+
 /* The TX variable: every member, or the one a selector names (any case), named as set. */
 static void test_tx_variable(void **state)
 {
@@ -130,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_keys_and_spelling),
         cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_unset_and_order),
+        cmocka_unit_test(test_many_keys_against_model),
         cmocka_unit_test(test_tx_variable),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
