@@ -19,8 +19,8 @@ const char *pp_rule_sel_parse(apr_pool_t *cp, apr_pool_t *tp, pp_rule_sel_kind_t
     if (kind != PP_SEL_BY_ID) {
         const char *err;
         const pp_regex_t *re = pp_regex_compile(cp, arg, 0, &err);
-        if (!re)
-            return apr_psprintf(tp, "\"%s\": %s", arg, err);
+        if (!re) /* err names the pattern: invalid regular expression "..." */
+            return apr_pstrdup(tp, err);
         pp_rule_sel_t *s = apr_array_push(out);
         s->kind = kind;
         s->re = re;
@@ -54,13 +54,14 @@ const char *pp_rule_sel_parse(apr_pool_t *cp, apr_pool_t *tp, pp_rule_sel_kind_t
     return NULL;
 }
 
-static bool re_match(const pp_regex_t *re, pp_rx_state_t *rx, const char *text)
+static bool re_match(const pp_regex_t *re, pp_rx_state_t *rx, pp_str_t text)
 {
     bool m = false;
-    return text && pp_regex_exec(re, rx, pp_str_from_cstr(text), &m) == APR_SUCCESS && m;
+    return text.data && pp_regex_exec(re, rx, text, &m) == APR_SUCCESS && m;
 }
 
-bool pp_rule_sel_match(const apr_array_header_t *sels, const pp_rule_t *r, pp_rx_state_t *rx)
+bool pp_rule_sel_match_tags(const apr_array_header_t *sels, const pp_rule_t *r,
+                            pp_rx_state_t *rx, pp_rule_tag_fn tag, void *ctx)
 {
     for (int i = 0; sels && i < sels->nelts; i++) {
         const pp_rule_sel_t *s = &APR_ARRAY_IDX(sels, i, pp_rule_sel_t);
@@ -75,14 +76,19 @@ bool pp_rule_sel_match(const apr_array_header_t *sels, const pp_rule_t *r, pp_rx
             break;
         case PP_SEL_BY_TAG:
             for (unsigned t = 0; t < r->ntags; t++)
-                if (re_match(s->re, rx, r->tags[t]))
+                if (re_match(s->re, rx, tag ? tag(ctx, r, t) : pp_str_from_cstr(r->tags[t])))
                     return true;
             break;
-        case PP_SEL_BY_MSG:
-            if (r->own && re_match(s->re, rx, r->own->msg))
+        case PP_SEL_BY_MSG: /* the msg as written, never expanded (ModSecurity: actionset->msg) */
+            if (r->own && r->own->msg && re_match(s->re, rx, pp_str_from_cstr(r->own->msg)))
                 return true;
             break;
         }
     }
     return false;
+}
+
+bool pp_rule_sel_match(const apr_array_header_t *sels, const pp_rule_t *r, pp_rx_state_t *rx)
+{
+    return pp_rule_sel_match_tags(sels, r, rx, NULL, NULL);
 }

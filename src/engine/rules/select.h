@@ -23,7 +23,14 @@ const char *pp_rule_sel_parse(apr_pool_t *cp, apr_pool_t *tp, pp_rule_sel_kind_t
                               const char *arg, apr_array_header_t *out);
 
 /* Whether any selector of sels (may be NULL) names the rule (a chain starter; links are named
- * through their starter). rx: regex scratch state, NULL at start-up. */
+ * through their starter). rx: regex scratch state, NULL at start-up. Tags as written. */
 bool pp_rule_sel_match(const apr_array_header_t *sels, const pp_rule_t *r, pp_rx_state_t *rx);
+
+/* The rule's tag i as a by-tag selector sees it (ctl: macro-expanded at run time). */
+typedef pp_str_t (*pp_rule_tag_fn)(void *ctx, const pp_rule_t *r, unsigned i);
+
+/* pp_rule_sel_match with each tag given by tag(ctx, r, i); tag NULL: as written. */
+bool pp_rule_sel_match_tags(const apr_array_header_t *sels, const pp_rule_t *r,
+                            pp_rx_state_t *rx, pp_rule_tag_fn tag, void *ctx);
 
 #endif

@@ -18,6 +18,9 @@ typedef struct directive_vector_t {
 static const directive_vector_t directive_vectors[] = {
     { "SecAction", "\"id:1,phase:1,pass,nolog,setvar:tx.a=1\"", NULL, NULL },
     { "SecAction", "pass", "SecAction: rules must have an id (id:N)", NULL },
+    { "SecAction", "\"id:3,ctl:'ruleRemoveById=10, 20-29'\"", NULL, NULL },
+    { "SecAction", "\"id:4,ctl:ruleRemoveById=abc\"", "SecAction id 4: ctl:ruleRemoveById: \"abc\" is not a rule id or a range of them (N, N-M)", NULL },
+    { "SecAction", "\"id:5,ctl:ruleRemoveTargetByTag=(x;ARGS\"", "SecAction id 5: ctl:ruleRemoveTargetByTag: invalid regular expression \"(x\": missing closing parenthesis", NULL },
     { "SecAction", "\"id:2,ctl:hashEngine=On\"", "SecAction id 2: ctl:hashEngine=On: hash signing of links and forms (SecHashEngine) is not implemented in Parapet; only Off is accepted", NULL },
     { "SecArgumentSeparator", ";", NULL, ";" },
     { "SecArgumentSeparator", "&&", "SecArgumentSeparator: \"&&\" is not one character", NULL },
@@ -210,7 +213,7 @@ static const directive_vector_t directive_vectors[] = {
     { "SecRuleRemoveById", "1 2-5 7,8", NULL, NULL },
     { "SecRuleRemoveById", "x", "SecRuleRemoveById: \"x\" is not a rule id or a range of them", NULL },
     { "SecRuleRemoveByMsg", "\"^bad\"", NULL, NULL },
-    { "SecRuleRemoveByTag", "\"(x\"", "SecRuleRemoveByTag: \"(x\"", NULL },
+    { "SecRuleRemoveByTag", "\"(x\"", "SecRuleRemoveByTag: invalid regular expression \"(x\"", NULL },
     { "SecRuleScript", "/etc/rules/x.lua", "SecRuleScript is not supported: Lua rules are not supported", NULL },
     { "SecRuleUpdateActionById", "1 \"status:406\"", NULL, NULL },
     { "SecRuleUpdateActionById", "1:x \"status:406\"", "expected ID or ID:OFFSET", NULL },

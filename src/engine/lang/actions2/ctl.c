@@ -5,17 +5,14 @@
  * refuses is refused here too, with the reason. */
 #include "lang/actions2/actions2.h"
 #include "log/log.h"
+#include "rules/select.h"
 #include "tx.h"
 
 #include <stdlib.h>
 
-typedef enum { BY_ID, BY_TAG, BY_MSG } select_t;
-
 typedef struct ctl_t {
     const struct ctl_def_t *def;
-    select_t by;
-    const char *id_lo;          /* ById: ids and a-b ranges, comma-separated */
-    const pp_regex_t *re;       /* ByTag / ByMsg: case-sensitive, unanchored, as ModSecurity */
+    apr_array_header_t *sels;   /* ruleRemove*: the rules named (pp_rule_sel_t, rules/select.h) */
     bool target;                /* ruleRemoveTarget*: only this target of the rules */
     const char *var, *key;      /* the target removed (key NULL: the whole variable) */
     int n;                      /* the value of an On/Off, enum or number row */
@@ -50,49 +47,12 @@ static void remove_rule(pp_tx_t *tx, unsigned ordinal)
     ov->removed[word] |= 1ull << (ordinal % 64);
 }
 
-/* ModSecurity's rule_id_in_range: a comma-separated list of ids and a-b ranges. */
-static bool id_in(const char *id, const ctl_t *c)
+/* ByTag compares the rule's tags macro-expanded when the ctl runs, as ModSecurity does. */
+static pp_str_t expanded_tag(void *ctx, const pp_rule_t *r, unsigned i)
 {
-    if (!id)
-        return false;
-    char *end;
-    long v = strtol(id, &end, 10);
-    if (*end)
-        return false;
-    for (const char *p = c->id_lo; *p;) {
-        const char *comma = strchr(p, ',');
-        apr_size_t n = comma ? (apr_size_t)(comma - p) : strlen(p);
-        const char *dash = n > 1 ? memchr(p + 1, '-', n - 1) : NULL;
-        long lo = strtol(p, NULL, 10), hi = dash ? strtol(dash + 1, NULL, 10) : lo;
-        if (n && v >= lo && v <= hi)
-            return true;
-        p += n + (comma ? 1 : 0);
-    }
-    return false;
-}
-
-static bool re_in(pp_tx_t *tx, const pp_regex_t *re, pp_str_t s)
-{
-    bool m = false;
-    return pp_regex_exec(re, tx->rx, s, &m) == APR_SUCCESS && m;
-}
-
-/* ByTag: the rule's tags, macro-expanded (ModSecurity expands them when it compares). */
-static bool selected(pp_tx_t *tx, const pp_rule_t *r, const ctl_t *c)
-{
-    switch (c->by) {
-    case BY_ID:
-        return id_in(r->id, c);
-    case BY_MSG: /* the msg as written, not expanded (ModSecurity compares actionset->msg) */
-        return r->own && r->own->msg && re_in(tx, c->re, pp_str_from_cstr(r->own->msg));
-    case BY_TAG:
-        for (unsigned i = 0; i < r->ntags; i++)
-            if (re_in(tx, c->re, pp_macro_expand(tx, r->tag_macros ? r->tag_macros[i]
-                                                         : pp_macro_compile(tx->pool, r->tags[i]))))
-                return true;
-        return false;
-    }
-    return false;
+    pp_tx_t *tx = ctx;
+    return pp_macro_expand(tx, r->tag_macros ? r->tag_macros[i]
+                                             : pp_macro_compile(tx->pool, r->tags[i]));
 }
 
 /* Rules are found by walking the effective list: ctl runs on a match, rarely, and the list
@@ -102,7 +62,8 @@ static void exec_remove(pp_tx_t *tx, const ctl_t *c)
     const apr_array_header_t *rules = tx->cfg->effective_rules;
     for (int i = 0; rules && i < rules->nelts; i++) {
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-        if (!r->lang2 || r->chain_member || r->marker || !selected(tx, r, c))
+        if (!r->lang2 || r->chain_member || r->marker ||
+            !pp_rule_sel_match_tags(c->sels, r, tx->rx, expanded_tag, tx))
             continue;
         if (!c->target) {
             remove_rule(tx, r->ordinal);
@@ -121,21 +82,21 @@ static const char *parse_remove(const pp_setter_ctx_t *ctx, const char *name, co
     apr_pool_t *cp = ctx->cp;
     c->target = strncasecmp(name, "ruleRemoveTarget", 16) == 0;
     const char *by = name + (c->target ? 16 : 10); /* "ById", "ByTag", "ByMsg" */
-    c->by = strcasecmp(by, "ById") == 0 ? BY_ID : strcasecmp(by, "ByTag") == 0 ? BY_TAG : BY_MSG;
+    pp_rule_sel_kind_t kind = strcasecmp(by, "ById") == 0    ? PP_SEL_BY_ID
+                              : strcasecmp(by, "ByTag") == 0 ? PP_SEL_BY_TAG
+                                                             : PP_SEL_BY_MSG;
     const char *semi = c->target ? strchr(val, ';') : NULL;
     if (c->target && (!semi || !semi[1]))
         return apr_psprintf(ctx->tp, "ctl:%s: expected %s;VARIABLE[:key]", name,
-                            c->by == BY_ID ? "ID" : c->by == BY_TAG ? "TAG" : "MSG");
-    char *sel = apr_pstrmemdup(cp, val, semi ? (apr_size_t)(semi - val) : strlen(val));
-    if (c->by == BY_ID) {
-        c->id_lo = sel; /* ids and ranges, comma-separated (id_in) */
-    } else {
-        const char *err;
-        c->re = pp_regex_compile(cp, sel, 0, &err); /* case-sensitive, as ModSecurity */
-        if (!c->re)
-            return apr_psprintf(ctx->tp, "ctl:%s: invalid regular expression \"%s\": %s", name,
-                                sel, err);
-    }
+                            kind == PP_SEL_BY_ID ? "ID" : kind == PP_SEL_BY_TAG ? "TAG" : "MSG");
+    /* Ids and N-M ranges, comma-separated (ModSecurity checks nothing here and ignores what is
+     * not a number; a list that is not one stops start-up, as SecRuleRemoveById's does), or a
+     * case-sensitive, unanchored regex, as ModSecurity. */
+    const char *sel = apr_pstrmemdup(ctx->tp, val, semi ? (apr_size_t)(semi - val) : strlen(val));
+    c->sels = apr_array_make(cp, 1, sizeof(pp_rule_sel_t));
+    const char *err = pp_rule_sel_parse(cp, ctx->tp, kind, sel, c->sels);
+    if (err)
+        return apr_psprintf(ctx->tp, "ctl:%s: %s", name, err);
     if (c->target) {
         const char *t = semi + 1, *colon = strchr(t, ':');
         c->var = apr_pstrmemdup(cp, t, colon ? (apr_size_t)(colon - t) : strlen(t));
