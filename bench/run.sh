@@ -3,6 +3,8 @@
 # with OWASP CRS at PL1 and PL4; about 20 minutes on 2 cores, plus 15-30 for the flood of issue
 # 16), memory on large uploads, engine instruction counts; rewrites bench/RESULTS.md. Arguments go to bench.py
 # (bench/http/bench.py --help), e.g. `bench/run.sh --quick` for a smoke test.
+# One scenario on some configurations only, without rewriting RESULTS.md:
+#   python3 bench/http/bench.py --scenarios mp10m --servers parapet --rounds 3
 set -eu
 cd "$(dirname "$0")/.."
 

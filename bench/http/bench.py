@@ -619,13 +619,14 @@ def body_attacks(scenarios):
     ]
 
 
-def precheck(servers, scenarios, excluded):
-    """Every scenario once per configuration. CRS configurations: ModSecurity's status is the
-    expected one (at PL4 CRS refuses some benign requests, e.g. the form's blanks by 920273),
-    and Parapet + CRS must give the same; one that does not is left out of the measurement
-    (excluded[kind] says why) instead of being measured on different work."""
+def precheck(servers, scenarios, excluded, attacks):
+    """Every scenario once per configuration, then the body attacks. CRS configurations:
+    ModSecurity's status is the expected one (at PL4 CRS refuses some benign requests, e.g. the
+    form's blanks by 920273), and Parapet + CRS must give the same; one that does not is left
+    out of the measurement (excluded[kind] says why) instead of being measured on different
+    work."""
     checks = [(sc, Path(sc.body_file) if sc.body_file else None) for sc in scenarios]
-    for sc, body in checks + body_attacks(scenarios):
+    for sc, body in checks + attacks:
         for ms in ("modsec-crs", "modsec-crs4"):
             if ms in servers and sc.runs_on(ms):
                 status = send(servers[ms].port, sc.method, sc.path, sc.headers(), body)
@@ -1308,6 +1309,13 @@ def write_results(path, ctx):
 
 # ---- main ---------------------------------------------------------------------------------------
 
+SCENARIO_KEYS = ("get5", "post2k", "mp100k", "mp10m", "attack", "redos")
+
+
+def split_list(text):
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median reported)")
@@ -1324,11 +1332,77 @@ def parse_args():
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: 1 round of 1 s, no 1 GiB, small callgrind runs")
     ap.add_argument("--output", type=Path, default=BENCH / "RESULTS.md")
+    ap.add_argument("--scenarios", default=None,
+                    help="focused run: only these scenarios (comma-separated keys: get5, post2k, "
+                         "mp100k, mp10m, attack, redos); only their statuses are checked and "
+                         "their throughput measured (no memory or callgrind phase), a table is "
+                         "printed and RESULTS.md is left alone")
+    ap.add_argument("--servers", default=None,
+                    help="focused run: only these configurations (comma-separated: bare, "
+                         "parapet, modsec, parapet-2x, parapet-crs, modsec-crs, parapet-crs4, "
+                         "modsec-crs4); bare is always added, the ratios need it")
     args = ap.parse_args()
+    args.focused = args.scenarios is not None or args.servers is not None
+    kinds = SERVERS + EXTRA
+    scen = SCENARIO_KEYS if args.scenarios is None else split_list(args.scenarios)
+    given = kinds if args.servers is None else split_list(args.servers)
+    unknown = [k for k in scen if k not in SCENARIO_KEYS] + [k for k in given if k not in kinds]
+    if unknown or not scen:
+        ap.error("unknown scenario or configuration: %s" % (", ".join(unknown) or "(none)"))
+    args.scenarios = scen
+    # In the table's order; bare Apache always, every ratio is against it.
+    args.servers = tuple(k for k in kinds if k == "bare" or k in given)
     if args.quick:
         args.rounds, args.duration, args.duration_large = 1, 1, 2
         args.gigabyte, args.cg_iterations, args.cg_requests = False, 50, 20
     return args
+
+
+def focused_table(rows, kinds):
+    """A focused run's summary: per scenario and configuration the medians, the spread, and the
+    ratios to bare Apache of the same round."""
+    lines = ["| scenario | configuration | req/s | CPU µs/req | CPU spread (µs) | req/s ÷ bare "
+             "| CPU − bare (µs) | bare CPU ÷ CPU (capacity) |", "|" + "---|" * 8]
+    for r in rows:
+        for kind in kinds:
+            if kind not in r:
+                continue
+            x, b = r[kind], r["bare"]
+            q = r["ratio"].get(kind)
+            lines.append("| %s | %s | %s | %.1f | %.1f–%.1f | %s | %s | %s |" % (
+                r["scenario"].key, LABEL[kind], fmt_int(x["rps"]), x["cpu_us"], x["cpu_min"],
+                x["cpu_max"], "%.2f" % q["rps"] if q else "—",
+                "%.1f" % (x["cpu_us"] - b["cpu_us"]) if q else "—",
+                "%.2f" % (1 / q["cpu"]) if q else "—"))
+    return "\n".join(lines)
+
+
+def focused_run(args, tmp, htdocs, server_cpu, client_cpu, servers, log):
+    """--scenarios / --servers: statuses and throughput of the chosen scenarios on the chosen
+    configurations only (the body attacks are still checked on every WAF, so a WAF that
+    skipped body inspection cannot pass for a fast one); prints the table, writes nothing."""
+    every = make_scenarios(tmp, args)
+    scenarios = [sc for sc in every if sc.key in args.scenarios]
+    excluded = {}
+    for kind in args.servers:
+        srv = Server(kind, tmp, server_cpu)
+        srv.prepare(htdocs)
+        servers[kind] = srv.start()
+    log("started: " + ", ".join("%s on 127.0.0.1:%d" % (k, s.port) for k, s in servers.items()))
+    precheck(servers, scenarios, excluded, body_attacks(every))
+    if excluded:
+        raise Abort("; ".join("%s %s" % (LABEL[k], why) for k, why in excluded.items()))
+    log("statuses checked")
+    results = throughput_phase(servers, scenarios, args, client_cpu, log)
+    rows = summarize(results, scenarios)
+    leftovers = {kind: srv.leftover_files() for kind, srv in servers.items()}
+    foreign = sorted(r["foreign"] for runs in results.values() for r in runs)
+    print("\n" + focused_table(rows, args.servers) + "\n")
+    print("%d rounds; other load on the machine: median %.0f %%, maximum %.0f %%; files left "
+          "in upload/tmp dirs: %s" % (args.rounds, 100 * statistics.median(foreign),
+                                      100 * foreign[-1], ", ".join(
+                                          "%s %d" % (k, len(v)) for k, v in leftovers.items())))
+    return 1 if any(leftovers.values()) else 0
 
 
 def preflight():
@@ -1361,12 +1435,14 @@ def main():
     try:
         htdocs = {"search.html": b"<html><body><p>search results</p></body></html>\n",
                   "index.html": b"<html><body>parapet bench</body></html>\n"}
-        scenarios = make_scenarios(tmp, args)
         # A private copy: other work in the tree may relink build/mod_parapet.so meanwhile, and
         # the callgrind phase starts Apache again later. Every instance loads the same bytes.
         Server.module = tmp / "mod_parapet.so"
         shutil.copy2(PARAPET_SO, Server.module)
         module_sha = hashlib.sha256(Server.module.read_bytes()).hexdigest()[:12]
+        if args.focused:
+            return focused_run(args, tmp, htdocs, server_cpu, client_cpu, servers, log)
+        scenarios = make_scenarios(tmp, args)
         excluded = {}
         for kind in SERVERS + (EXTRA if args.extra else ()):
             srv = Server(kind, tmp, server_cpu)
@@ -1389,7 +1465,7 @@ def main():
         log("memory")
         rss_start = {k: status_kb(s.worker(wait=10), "VmRSS") for k, s in servers.items()}
         mem = memory_phase(servers, scenarios, args, log)
-        precheck(servers, scenarios, excluded)
+        precheck(servers, scenarios, excluded, body_attacks(scenarios))
         for kind in excluded:
             if kind in servers:
                 log("%s left out: %s" % (kind, excluded[kind]))
