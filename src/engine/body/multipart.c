@@ -18,6 +18,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PP_MP_AVX2 1
+#endif
 
 #include "body/multipart.h"
 #include "util/util.h"
@@ -359,8 +363,10 @@ static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t 
  * mp->dash for min(prefix_min, dash_len) bytes, or for all the bytes left when the buffer ends
  * sooner (a delimiter needs the whole dash, a resembling line at least prefix_min of it). So the
  * scanner looks only for "\n" followed by that prefix: with SSE2, 16 positions at a time whose
- * first byte is LF and whose last needle byte matches, then a memcmp for those few. On binary
- * content this skips 16 bytes per step instead of stopping at every LF (one byte in 256). */
+ * first byte is LF and whose last needle byte matches, then a memcmp for those few; with AVX2
+ * (checked at run time: the build targets plain x86-64), 32 at a time, which halves the
+ * parser's instructions on a large file part. On binary content this skips 16 or 32 bytes per
+ * step instead of stopping at every LF (one byte in 256). */
 
 /* Does the line after the LF at nl start with the needle, as far as the buffer goes? */
 static bool candidate_at(const pp_multipart_t *mp, const char *nl, const char *end)
@@ -370,8 +376,45 @@ static bool candidate_at(const pp_multipart_t *mp, const char *nl, const char *e
     return memcmp(nl + 1, mp->dash, n) == 0;
 }
 
+#ifdef PP_MP_AVX2
+/* next_candidate's first stretch, 32 positions per step: returns the first candidate and sets
+ * *p to it, or NULL with *p where fewer than needle_len + 32 bytes are left. */
+__attribute__((target("avx2"))) static const char *
+next_candidate_avx2(const pp_multipart_t *mp, const char **pp, const char *end)
+{
+    const char *p = *pp;
+    const apr_size_t span = mp->needle_len + 32;
+    const __m256i lf = _mm256_set1_epi8('\n');
+    const __m256i last = _mm256_set1_epi8(mp->dash[mp->needle_len - 1]);
+    while ((apr_size_t)(end - p) >= span) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + mp->needle_len));
+        unsigned mask = (unsigned)_mm256_movemask_epi8(
+            _mm256_and_si256(_mm256_cmpeq_epi8(a, lf), _mm256_cmpeq_epi8(b, last)));
+        while (mask != 0) {
+            const char *nl = p + __builtin_ctz(mask);
+            if (candidate_at(mp, nl, end)) {
+                *pp = nl;
+                return nl;
+            }
+            mask &= mask - 1;
+        }
+        p += 32;
+    }
+    *pp = p;
+    return NULL;
+}
+#endif
+
 static const char *next_candidate(const pp_multipart_t *mp, const char *p, const char *end)
 {
+#ifdef PP_MP_AVX2
+    /* The CPU's features, read from what libgcc found at start-up (not state of ours). */
+    if ((apr_size_t)(end - p) >= mp->needle_len + 32 && __builtin_cpu_supports("avx2") &&
+        next_candidate_avx2(mp, &p, end) != NULL) {
+        return p;
+    }
+#endif
 #if defined(__SSE2__)
     /* Block i covers LFs at p[i..i+15]; its last-byte test reads up to p[i + needle_len + 15]. */
     const apr_size_t span = mp->needle_len + 16;
