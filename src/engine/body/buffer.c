@@ -7,7 +7,7 @@
  * given it (pp_buffer_use_spool), else one of its own, closed with the pool.
  *
  * Writes are gathered in a 64 KiB buffer of our own (one write per 64 KiB, not per 8 KB block
- * the client side delivers). Writes and read-back are pwrite(2)/pread(2) at the buffer's own
+ * the client side delivers), aligned to 64 KiB in the file (gather_limit). Writes and read-back are pwrite(2)/pread(2) at the buffer's own
  * positions, so nothing depends on the descriptor's offset.
  *
  * The first failure (creating or writing the file, flushing it for read-back) is sticky: the
@@ -161,30 +161,42 @@ static apr_status_t flush(pp_buffer_t *b)
     return wrote(b, rv);
 }
 
-/* Appends to the file through the write buffer; a chunk at least as large as the buffer goes
- * straight to the file once the buffer is empty. */
+/* Bytes the write buffer gathers before they are written: up to the next multiple of its size
+ * in the file. So every write after the in-memory part starts and ends on a 64 KiB boundary,
+ * and the page cache keeps the file in 64 KiB folios. Writes that straddle the boundaries (the
+ * in-memory part ends wherever the client's blocks filled it: 128,000 bytes with 8,000-byte
+ * ones, as mod_ssl or a chunked body deliver them) leave the file in 4 KiB pages, and ext4's
+ * per-page work (write_begin, dirtying each buffer, the page lookup) then about doubles the CPU
+ * that writing 10 MB costs (perf of a program doing only these writes, 64 KiB each from offset
+ * 128,000 vs 131,072: 1,980 vs 1,040 samples). */
+static apr_size_t gather_limit(const pp_buffer_t *b)
+{
+    return PP_SPILL_BUFFER_BYTES - (apr_size_t)(b->on_disk % PP_SPILL_BUFFER_BYTES);
+}
+
+/* Appends to the file through the write buffer; the part of a chunk that reaches past the next
+ * boundaries goes straight to the file when the buffer is empty. */
 static apr_status_t spill_write(pp_buffer_t *b, const char *data, apr_size_t len)
 {
     apr_status_t rv = APR_SUCCESS;
-    if (b->wlen + len > PP_SPILL_BUFFER_BYTES) {
-        apr_size_t fill = PP_SPILL_BUFFER_BYTES - b->wlen;
-        if (b->wlen) {
-            memcpy(b->wbuf + b->wlen, data, fill);
-            b->wlen += fill;
-            data += fill;
-            len -= fill;
-            rv = flush(b);
-        }
-        if (rv == APR_SUCCESS && len >= PP_SPILL_BUFFER_BYTES) {
-            rv = write_all(b->fd, data, len, b->on_disk);
-            b->on_disk += (apr_off_t)len;
+    while (rv == APR_SUCCESS && len > 0) {
+        apr_size_t cap = gather_limit(b); /* more than wlen: the buffer is written at cap */
+        if (b->wlen == 0 && len >= cap) {
+            apr_size_t n = cap + (len - cap) / PP_SPILL_BUFFER_BYTES * PP_SPILL_BUFFER_BYTES;
+            rv = write_all(b->fd, data, n, b->on_disk);
+            b->on_disk += (apr_off_t)n;
             rv = wrote(b, rv);
-            len = 0;
+            data += n;
+            len -= n;
+            continue;
         }
-    }
-    if (rv == APR_SUCCESS && len) {
-        memcpy(b->wbuf + b->wlen, data, len);
-        b->wlen += len;
+        apr_size_t take = cap - b->wlen < len ? cap - b->wlen : len;
+        memcpy(b->wbuf + b->wlen, data, take);
+        b->wlen += take;
+        data += take;
+        len -= take;
+        if (b->wlen == cap)
+            rv = flush(b);
     }
     return rv;
 }

@@ -221,6 +221,60 @@ static void test_spill_replay(void **state)
     assert_str(all, body, total);
 }
 
+/* The descriptor of this process's one nameless file in the test's temp dir (O_TMPFILE files
+ * read as "DIR/#INODE (deleted)"), -1 when there is none or more than one. */
+static int spill_fd(void)
+{
+    char link[300], target[PATH_MAX + 1];
+    int found = -1, n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(link, target, PATH_MAX);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (strncmp(target, tmp, strlen(tmp)) == 0 && target[strlen(tmp)] == '/') {
+            found = atoi(e->d_name);
+            n++;
+        }
+    }
+    if (d)
+        closedir(d);
+    return n == 1 ? found : -1;
+}
+
+/* Past the in-memory part, the file is written in 64 KiB steps at 64 KiB boundaries, whatever
+ * the chunks (page-cache folios stay whole: see gather_limit); the body reads back intact. */
+static void test_spill_writes_aligned(void **state)
+{
+    apr_pool_t *p = *state;
+    const apr_size_t total = 1000000;
+    char *body = pattern(p, total);
+    pp_buffer_t *b = pp_buffer_create(p, 128000, tmp);
+    static const apr_size_t sizes[] = { 8000, 8000, 70000, 1, 200000, 8000, 65536, 3 };
+    apr_size_t off = 0;
+    int fd = -1;
+    for (unsigned k = 0; off < total; k++) {
+        apr_size_t n = sizes[k % 8] < total - off ? sizes[k % 8] : total - off;
+        assert_int_equal(pp_buffer_feed(b, body + off, n), APR_SUCCESS);
+        off += n;
+        if (!pp_buffer_spilled(b))
+            continue;
+        if (fd < 0)
+            fd = spill_fd();
+        assert_true(fd >= 0);
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        /* The in-memory part alone, or up to a boundary. */
+        if (st.st_size != (off_t)pp_buffer_prefix(b).len)
+            assert_int_equal(st.st_size % 65536, 0);
+    }
+    pp_str_t all;
+    assert_int_equal(read_all(b, p, &all), APR_SUCCESS);
+    assert_str(all, body, total);
+}
+
 /* Closed with the pool: the descriptor is gone (and, nameless, the file with it). */
 static void test_spill_closed_with_pool(void **state)
 {
@@ -466,6 +520,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_limit_boundary, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spill_replay, pp_test_pool_setup, pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_spill_writes_aligned, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spill_closed_with_pool, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spool_reused_per_request, pp_test_pool_setup,
