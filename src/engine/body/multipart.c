@@ -579,15 +579,54 @@ static void ms_position(pp_multipart_t *mp, const char *s, apr_size_t avail)
     mp->ms_done = true;
 }
 
+#ifdef PP_MP_AVX2
+/* ms_scan's first stretch with AVX2, 32 positions per step as below but in one register each:
+ * returns where it stopped (fewer than 32 positions left, or mp->ms_done). */
+__attribute__((target("avx2"))) static const char *ms_scan_avx2(pp_multipart_t *mp,
+                                                                  const char *p,
+                                                                  const char *stop)
+{
+    const __m256i dash = _mm256_set1_epi8('-'), lf = _mm256_set1_epi8('\n');
+    while (stop - p >= 32) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+        __m256i m = _mm256_and_si256(_mm256_cmpeq_epi8(b, dash),
+                                     _mm256_or_si256(_mm256_cmpeq_epi8(a, lf),
+                                                     _mm256_cmpeq_epi8(c, dash)));
+        unsigned mask = (unsigned)_mm256_movemask_epi8(m);
+        if (__builtin_expect(mask != 0, 0)) {
+            do {
+                ms_position(mp, p + __builtin_ctz(mask) - 1, mp->ms_win);
+                mask &= mask - 1;
+            } while (mask != 0 && !mp->ms_done);
+            if (mp->ms_done) {
+                return p;
+            }
+        }
+        p += 32;
+    }
+    return p;
+}
+#endif
+
 /* Positions [0, n - ms_win] of data, each with its whole window. Only a position followed by
- * "-" and preceded by "\n" or followed by "--" can matter: with SSE2 32 positions at a time are
- * tested for that, then memchr finds the '-' of the rest. */
+ * "-" and preceded by "\n" or followed by "--" can matter: with AVX2 or SSE2 32 positions at a
+ * time are tested for that, then memchr finds the '-' of the rest. */
 static void ms_scan(pp_multipart_t *mp, const char *data, apr_size_t n)
 {
     if (n < mp->ms_win) {
         return;
     }
     const char *p = data + 1, *stop = data + n - mp->ms_win + 2; /* '-' at [1, n - w + 1] */
+#ifdef PP_MP_AVX2
+    if (stop - p >= 32 && __builtin_cpu_supports("avx2")) {
+        p = ms_scan_avx2(mp, p, stop);
+        if (mp->ms_done) {
+            return;
+        }
+    }
+#endif
 #if defined(__SSE2__)
     /* Both conditions at once, so a lone '-' (one byte in 256 of binary data) costs no branch:
      * 100 MB of random bytes without LF parse at 5.4 GB/s with this test, 6.8 without. */
