@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -505,3 +506,108 @@ def wait_for(predicate, timeout=5.0, interval=0.05):
         if time.time() >= deadline:
             return None
         time.sleep(interval)
+
+
+# ---- differential runs against ModSecurity 2.9.7 ------------------------------------------------
+# The test_ms2_*.py files run the same configuration under the oracle (Debian's mod_security2)
+# and under Parapet, send the same requests to both and compare what the clients saw and what
+# each wrote to the error log per URI. These helpers are that loop, once.
+
+MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
+
+# ModSecurity needs somewhere to write its collections and temporary files.
+MODSEC_PROLOGUE = ("LoadModule security2_module %s\nSecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n"
+                   % MODSEC_SO)
+
+ALERT_ID_URI = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')
+# What one alert line can give, by name: the rule id, [msg], [data] (its escapes kept), and the
+# words before the metadata ("ModSecurity: Access denied with code 403 (phase 2). Pattern match
+# ... at ARGS:a.", what fail2ban's apache-modsecurity filter reads).
+ALERT_FIELDS = {
+    "msg": re.compile(r'\[msg "((?:[^"\\]|\\.)*)"\]'),
+    "data": re.compile(r'\[data "((?:[^"\\]|\\.)*)"\]'),
+    "words": re.compile(r'(ModSecurity: .*?) \[(?:file|line|id) '),
+}
+
+
+def require_modsecurity():
+    """Skips the calling test where the oracle is not installed."""
+    if not os.path.exists(MODSEC_SO):
+        raise Skip("libapache2-mod-security2 is not installed")
+
+
+def alerts_by_uri(log, fields=("msg",)):
+    """{uri without its query: [(id, field...), ...]} of the alert lines in an error log, in log
+    order; fields name ALERT_FIELDS entries (None where a line has no such item)."""
+    hits = {}
+    for line in log.splitlines():
+        m = ALERT_ID_URI.search(line)
+        if not m:
+            continue
+        values = [m.group(1)]
+        for name in fields:
+            f = ALERT_FIELDS[name].search(line)
+            values.append(f.group(1) if f else None)
+        hits.setdefault(m.group(2).split("?")[0], []).append(tuple(values))
+    return hits
+
+
+class Run:
+    """What one server did: statuses[i] for requests[i], alerts per URI, the error log."""
+
+    def __init__(self, statuses, alerts, log):
+        self.statuses = statuses
+        self.alerts = alerts
+        self.log = log
+
+
+def run_rules(snippet, requests, parapet, fields=("msg",), name="ms2", settle=0.5,
+              parapet_snippet=None, **apache_kw):
+    """Starts Apache with mod_security2 (parapet=False; MODSEC_PROLOGUE goes first) or Parapet
+    and the snippet (parapet_snippet instead, if given, for Parapet), sends the requests
+    (method, path[, headers[, body]]) one by one, and returns a Run once the log settled."""
+    conf = (parapet_snippet if parapet_snippet is not None else snippet) if parapet else \
+        MODSEC_PROLOGUE + snippet
+    srv = Apache(snippet=conf, load_parapet=parapet,
+                 name="%s-%s" % (name, "parapet" if parapet else "modsec"), **apache_kw)
+    srv.start()
+    try:
+        statuses = []
+        for req in requests:
+            method, path = req[0], req[1]
+            headers = req[2] if len(req) > 2 else None
+            body = req[3] if len(req) > 3 else None
+            statuses.append(srv.request(method, path, headers=headers, body=body).status)
+        time.sleep(settle)
+        log = srv.error_log()
+    finally:
+        srv.stop()
+    return Run(statuses, alerts_by_uri(log, fields), log)
+
+
+def compare_with_modsecurity(snippet, requests, fields=("msg",), name="ms2", **kw):
+    """Runs the requests under ModSecurity and under Parapet (run_rules) and compares, per
+    request, the status and the alerts logged for its URI. Prints a summary; raises
+    AssertionError listing every difference. Returns (modsecurity Run, Parapet Run) for the
+    caller's own checks (that the oracle saw what the test is about, for one)."""
+    require_modsecurity()
+    ms = run_rules(snippet, requests, False, fields, name, **kw)
+    pp = run_rules(snippet, requests, True, fields, name, **kw)
+    if "Syntax error" in ms.log or "AH00526" in ms.log:
+        raise AssertionError("ModSecurity refused the configuration:\n" + ms.log[-2000:])
+    differences = []
+    for i, req in enumerate(requests):
+        label = "%s %s" % (req[0], req[1])
+        uri = req[1].split("?")[0]
+        if ms.statuses[i] != pp.statuses[i]:
+            differences.append("%s: status modsecurity %d, parapet %d"
+                               % (label, ms.statuses[i], pp.statuses[i]))
+        if ms.alerts.get(uri, []) != pp.alerts.get(uri, []):
+            differences.append("%s: log modsecurity %r, parapet %r"
+                               % (label, ms.alerts.get(uri, []), pp.alerts.get(uri, [])))
+    compared = sum(len(v) for v in ms.alerts.values())
+    print("    %d requests, %d ModSecurity log lines compared, %d differences"
+          % (len(requests), compared, len(differences)))
+    if differences:
+        raise AssertionError("\n  ".join(differences))
+    return ms, pp

@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 
 import harness
-from harness import REPO, Apache, Skip
+from harness import MODSEC_SO, REPO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 CRS_DIR = "/usr/share/modsecurity-crs"
 RECOMMENDED = "/etc/modsecurity/modsecurity.conf-recommended"
 XSS = "/?q=%3Cscript%3Ealert(1)%3C/script%3E"

@@ -20,9 +20,8 @@ import socket
 import time
 from pathlib import Path
 
-from harness import DEFAULT_MODULES, Apache, Skip, StartError
+from harness import DEFAULT_MODULES, MODSEC_SO, Apache, Skip, StartError
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 
 # The same settings for both; ModSecurity also needs its data directories.
 MS_PREFIX = """LoadModule security2_module %s

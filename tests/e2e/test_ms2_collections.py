@@ -16,9 +16,8 @@ import os
 import re
 import time
 
-from harness import Apache, Skip
+from harness import MODSEC_SO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 
 RULES = r"""
 SecRuleEngine On

@@ -18,14 +18,9 @@ words, harmless markup, "on..." words) that must not match.
 The rules leave out what the front end does not take yet (multiMatch, ctl:auditLogParts, XML:/*,
 tags): they do not change what these operators answer.
 """
-import os
-import re
-import time
 import urllib.parse
 
-from harness import Apache, Skip
-
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
+from harness import compare_with_modsecurity
 
 SQLI_T = "t:none,t:utf8toUnicode,t:urlDecodeUni,t:removeNulls"
 XSS_T = "t:none,t:utf8toUnicode,t:urlDecodeUni,t:htmlEntityDecode,t:jsDecode,t:cssDecode,t:removeNulls"
@@ -118,64 +113,17 @@ REQUESTS = [
     ("ok-cookie", "GET", "", None, {"Cookie": "a=1; b=hello; c=it's"}),
 ]
 
-LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')
-
-
-def run(load_parapet):
-    if load_parapet:
-        snippet = "SecRuleEngine On\nSecFilterScanPOST On\n" + RULES
-    else:
-        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecRequestBodyAccess On\n"
-                   "SecDataDir @ROOT@/data\nSecTmpDir @ROOT@/data\n" % MODSEC_SO) + RULES
-    srv = Apache(snippet=snippet, load_parapet=load_parapet,
-                 name="ms2detect-" + ("parapet" if load_parapet else "modsec"))
-    srv.start()
-    statuses = {}
-    try:
-        for label, method, query, body, headers in REQUESTS:
-            path = "/" + label + ("?" + query if query else "")
-            statuses[label] = srv.request(method, path, body=body.encode() if body else None,
-                                          headers=headers).status
-        time.sleep(0.5)
-        log = srv.error_log()
-    finally:
-        srv.stop()
-    hits = {}
-    for line in log.splitlines():
-        m = LINE.search(line)
-        if not m:
-            continue
-        data = re.search(r'\[data "((?:[^"\\]|\\.)*)"\]', line)
-        # The words: "ModSecurity: Warning. detected SQLi using libinjection with fingerprint
-        # 's&1'" (what fail2ban's filter reads).
-        words = re.search(r'(ModSecurity: .*?) \[file ', line)
-        label = m.group(2).split("?")[0].lstrip("/")
-        hits.setdefault(label, []).append((m.group(1), data.group(1) if data else None,
-                                           words.group(1) if words else None))
-    return statuses, hits, log
-
 
 def test_detect_operators_match_modsecurity():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
-    ms_status, ms_hits, ms_log = run(False)
-    pp_status, pp_hits, _ = run(True)
-    if "Failed to" in ms_log or "Syntax error" in ms_log:
-        raise AssertionError("ModSecurity refused the rules:\n" + ms_log[-2000:])
+    requests = [(method, "/" + label + ("?" + query if query else ""), headers,
+                 body.encode() if body else None)
+                for label, method, query, body, headers in REQUESTS]
+    ms, _ = compare_with_modsecurity(
+        "SecRuleEngine On\nSecRequestBodyAccess On\n" + RULES, requests,
+        fields=("data", "words"), name="ms2detect",
+        parapet_snippet="SecRuleEngine On\nSecFilterScanPOST On\n" + RULES)
     # The oracle must see the attacks: a run where nothing matched compares nothing.
-    fingerprints = [h[1] for hits in ms_hits.values() for h in hits if h[0] == "942100"]
-    xss = [h[1] for hits in ms_hits.values() for h in hits if h[0] in ("941100", "941101")]
+    fingerprints = [h[1] for hits in ms.alerts.values() for h in hits if h[0] == "942100"]
+    xss = [h[1] for hits in ms.alerts.values() for h in hits if h[0] in ("941100", "941101")]
     assert len(fingerprints) >= 10 and len(xss) >= 8, (fingerprints, xss)
-    differences = []
-    for label, method, query, _, _ in REQUESTS:
-        if ms_status[label] != pp_status[label]:
-            differences.append("%s: status modsecurity %d, parapet %d"
-                               % (label, ms_status[label], pp_status[label]))
-        if ms_hits.get(label, []) != pp_hits.get(label, []):
-            differences.append("%s: log modsecurity %r, parapet %r"
-                               % (label, ms_hits.get(label, []), pp_hits.get(label, [])))
-    compared = sum(len(v) for v in ms_hits.values())
-    print("    %d requests, %d ModSecurity log lines compared (%d @detectSQLi, %d @detectXSS), "
-          "%d differences" % (len(REQUESTS), compared, len(fingerprints), len(xss), len(differences)))
-    if differences:
-        raise AssertionError("\n  ".join(differences))
+    print("    (%d @detectSQLi, %d @detectXSS alerts)" % (len(fingerprints), len(xss)))

@@ -20,9 +20,8 @@ import shutil
 import time
 
 import harness
-from harness import Apache, Skip
+from harness import MODSEC_SO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 RECOMMENDED = "/etc/modsecurity/modsecurity.conf-recommended"
 CRS_SETUP = "/etc/modsecurity/crs/crs-setup.conf"
 ECHO = "/cgi-bin/echo.py"
@@ -182,7 +181,6 @@ SecRequestBodyLimit 1000
         ("access off query", "GET", ECHO + "?a=attack", None, {}, False),
     ]),
 ]
-
 
 
 def body_seen(resp):

@@ -4,13 +4,7 @@ through `apache2 -t` with mod_security2 and with Parapet must be accepted or ref
 doubled backslash in a directive argument loses one (so "[\\\\/]" in a file is the regex
 "[\\/]", which has no backslash in it) must give the same verdicts on real requests.
 """
-import os
-import re
-import time
-
-from harness import Apache, Skip, configtest
-
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
+from harness import MODSEC_SO, compare_with_modsecurity, configtest, require_modsecurity
 
 LINES = [
     r'''SecRule ARGS "x" "id:1,pass,ctl:ruleRemoveByMsg=^bad q"''',
@@ -44,8 +38,7 @@ REQUESTS = ["/t?a=%5Cx", "/t?a=/x", "/t?b=%5Cx", "/t?b=/x", "/t?c=a%5Cb", "/t?c=
 
 
 def test_action_grammar_matches_modsecurity():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
+    require_modsecurity()
     ms = "LoadModule security2_module %s\nSecRuleEngine On\n" % MODSEC_SO
     differences = []
     for line in LINES:
@@ -60,24 +53,6 @@ def test_action_grammar_matches_modsecurity():
         raise AssertionError("\n  ".join(differences))
 
 
-def run(load_parapet):
-    head = "SecRuleEngine On\n" if load_parapet else (
-        "LoadModule security2_module %s\nSecRuleEngine On\nSecDataDir @ROOT@/data\n" % MODSEC_SO)
-    srv = Apache(snippet=head + RULES, load_parapet=load_parapet,
-                 name="ms2grammar-" + ("parapet" if load_parapet else "modsec"))
-    srv.start()
-    try:
-        return [srv.request("GET", path).status for path in REQUESTS]
-    finally:
-        srv.stop()
-
-
 def test_backslashes_in_arguments_as_apache_reads_them():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
-    ms, pp = run(False), run(True)
-    differences = ["%s: ModSecurity %d, Parapet %d" % (p, a, b)
-                   for p, a, b in zip(REQUESTS, ms, pp) if a != b]
-    print("    %d requests, statuses %s, %d differences" % (len(REQUESTS), ms, len(differences)))
-    if differences:
-        raise AssertionError("\n  ".join(differences))
+    compare_with_modsecurity("SecRuleEngine On\n" + RULES, [("GET", p) for p in REQUESTS],
+                             name="ms2grammar")

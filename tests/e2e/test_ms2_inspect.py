@@ -7,12 +7,10 @@ difference."""
 import os
 import shutil
 import tempfile
-import time
 import urllib.parse
 
-from harness import Apache, Skip
+from harness import require_modsecurity, run_rules
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 SCRIPT = """#!/bin/sh
 # Passes a file that holds "ok", refuses others, says nothing for "mute".
 case "$(cat "$1" 2>/dev/null)" in
@@ -23,32 +21,20 @@ esac
 """
 
 
+NAMES = ("good.txt", "bad.txt", "missing.txt", "mute.txt")
+
+
 def run(load_parapet, tmp):
-    rules = ('SecRule ARGS:f "@inspectFile %s/approve.sh" '
+    rules = ('SecRuleEngine On\nSecRule ARGS:f "@inspectFile %s/approve.sh" '
              '"id:4001,phase:2,deny,status:403,log"\n' % tmp)
-    if load_parapet:
-        snippet = "SecRuleEngine On\n" + rules
-    else:
-        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecDataDir @ROOT@/data\n"
-                   "SecTmpDir @ROOT@/data\n" % MODSEC_SO) + rules
-    srv = Apache(snippet=snippet, load_parapet=load_parapet,
-                 name="ms2inspect-" + ("parapet" if load_parapet else "modsec"))
-    srv.start()
-    try:
-        got = {}
-        for name in ("good.txt", "bad.txt", "missing.txt", "mute.txt"):
-            q = urllib.parse.quote(os.path.join(tmp, name), safe="")
-            got[name] = srv.request("GET", "/index.html?f=" + q).status
-        time.sleep(0.3)
-        log = srv.error_log()
-    finally:
-        srv.stop()
-    return got, log
+    requests = [("GET", "/index.html?f=" + urllib.parse.quote(os.path.join(tmp, name), safe=""))
+                for name in NAMES]
+    r = run_rules(rules, requests, load_parapet, name="ms2inspect", settle=0.3)
+    return dict(zip(NAMES, r.statuses)), r.log
 
 
 def test_inspect_file_matches_modsecurity():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
+    require_modsecurity()
     tmp = tempfile.mkdtemp(prefix="parapet-inspect-")
     try:
         os.chmod(tmp, 0o755)

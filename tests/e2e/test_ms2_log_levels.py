@@ -6,13 +6,10 @@ configurations keep 1.9's "mod_security: " lines). The level-3 messages of sanit
 setvar and expirevar have ModSecurity's words; the level-1 line of a body over
 SecRequestBodyLimit has its form (Parapet's words name the length and the limit).
 """
-import os
 import re
-import time
 
-from harness import Apache, Skip
+from harness import require_modsecurity, run_rules
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 RULES = r"""SecRequestBodyAccess On
 SecRequestBodyLimit 100
 SecRule REQUEST_URI "@contains san" "id:1,phase:1,pass,nolog,sanitiseMatched"
@@ -28,37 +25,26 @@ LINE = re.compile(r'\] \[client 127\.0\.0\.1\] (\S+): (.*) \[hostname "127\.0\.0
 
 def lines(load_parapet, level, debug_file):
     conf = "SecRuleEngine On\n"
-    if not load_parapet:
-        conf = "LoadModule security2_module %s\n%sSecDataDir @ROOT@/data\n" % (MODSEC_SO, conf)
     if debug_file:
         conf += "SecDebugLog @ROOT@/logs/debug.log\n"
     if level is not None:
         conf += "SecDebugLogLevel %d\n" % level
-    srv = Apache(snippet=conf + RULES, load_parapet=load_parapet,
-                 name="ms2levels-" + ("parapet" if load_parapet else "modsec"))
-    srv.start()
-    try:
-        for uri in ("/san", "/sv", "/ev", "/logd"):
-            srv.request("GET", uri)
-        big = srv.request("POST", "/big", body="a" * 200,
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
-        time.sleep(0.3)
-        out = []
-        for line in srv.error_log().splitlines():
-            m = LINE.search(line)
-            if m:
-                prefix, text, uri = m.groups()
-                text = re.sub(r' \[file "[^"]*"\] \[line "\d+"\]', "", text)  # temp path
-                # The 413's words differ (ours name the length and the limit): its form counts.
-                out.append((uri, prefix, "<body over the limit>" if uri == "/big" else text))
-        return big.status, sorted(out)
-    finally:
-        srv.stop()
+    requests = [("GET", uri) for uri in ("/san", "/sv", "/ev", "/logd")] + [
+        ("POST", "/big", {"Content-Type": "application/x-www-form-urlencoded"}, b"a" * 200)]
+    run = run_rules(conf + RULES, requests, load_parapet, name="ms2levels", settle=0.3)
+    out = []
+    for line in run.log.splitlines():
+        m = LINE.search(line)
+        if m:
+            prefix, text, uri = m.groups()
+            text = re.sub(r' \[file "[^"]*"\] \[line "\d+"\]', "", text)  # temp path
+            # The 413's words differ (ours name the length and the limit): its form counts.
+            out.append((uri, prefix, "<body over the limit>" if uri == "/big" else text))
+    return run.statuses[-1], sorted(out)
 
 
 def test_debug_messages_in_the_error_log_as_modsecurity():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
+    require_modsecurity()
     differences, counts = [], []
     for level, debug_file in SETTINGS:
         ms, pp = lines(False, level, debug_file), lines(True, level, debug_file)

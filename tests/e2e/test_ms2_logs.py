@@ -16,9 +16,8 @@ import subprocess
 import time
 import urllib.parse
 
-from harness import Apache, Skip
+from harness import MODSEC_SO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 F2B_FILTER = "/etc/fail2ban/filter.d/apache-modsecurity.conf"
 
 # What only ModSecurity needs; the rules, in a shared file, are the same.

@@ -22,9 +22,8 @@ import time
 import urllib.parse
 
 import harness
-from harness import Apache, REPO, Skip
+from harness import MODSEC_SO, REPO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 PARAPET = REPO / "build" / "parapet"
 CRS_RULES = "/usr/share/modsecurity-crs/rules"
 SEED = int(os.environ.get("PARAPET_OP_SEED", "20261207"))

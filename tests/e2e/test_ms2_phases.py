@@ -37,9 +37,8 @@ import re
 import socket
 import time
 
-from harness import Apache, Skip, configtest, wait_for
+from harness import MODSEC_SO, Apache, Skip, configtest, wait_for
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 MODULES = ("mpm_event", "authz_core", "mime", "dir", "alias", "cgid", "env", "setenvif",
            "unique_id", "headers", "authn_core", "authn_file", "authz_user", "auth_basic",
            "rewrite")

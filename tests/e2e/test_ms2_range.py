@@ -8,9 +8,8 @@ import http.client
 import os
 import re
 
-from harness import Apache, Skip
+from harness import MODSEC_SO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 RULES = 'SecRule RESPONSE_BODY "@contains TOPSECRET" "id:400,phase:4,deny,status:403"\n'
 FILES = {"htdocs/page.html": "<html>" + "abcdefghij" * 100 + "</html>",
          "htdocs/secret.html": "<html>" + "x" * 500 + "TOPSECRET" + "y" * 500 + "</html>"}

@@ -8,13 +8,7 @@ directive); removal by tag and msg regex (case-sensitive); a removal in a <Locat
 inherited from the server; target updates that add a variable, add an exclusion, replace a
 target, and reach every link of a chain; action updates (status, t: appended, msg).
 """
-import os
-import re
-import time
-
-from harness import Apache, Skip
-
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
+from harness import compare_with_modsecurity
 
 RULES = r"""
 SecDefaultAction "phase:2,log,auditlog,deny,status:403"
@@ -71,50 +65,6 @@ REQUESTS = [
     ("GET", "/loc/2?q=lot", {}), ("GET", "/other2?q=lot", {}),
 ]
 
-LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')
-
-
-def run(load_parapet):
-    if load_parapet:
-        snippet = "SecRuleEngine On\n" + RULES
-    else:
-        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecDataDir @ROOT@/data\n"
-                   "SecTmpDir @ROOT@/data\n" % MODSEC_SO) + RULES
-    srv = Apache(snippet=snippet, load_parapet=load_parapet,
-                 name="ms2edit-" + ("parapet" if load_parapet else "modsec"))
-    srv.start()
-    statuses = {}
-    try:
-        for method, path, headers in REQUESTS:
-            statuses[path] = srv.request(method, path, headers=headers).status
-        time.sleep(0.5)
-        log = srv.error_log()
-    finally:
-        srv.stop()
-    hits = {}
-    for line in log.splitlines():
-        m = LINE.search(line)
-        if m:
-            msg = re.search(r'\[msg "([^"]*)"\]', line)
-            hits.setdefault(m.group(2).split("?")[0], []).append(
-                (m.group(1), msg.group(1) if msg else None))
-    return statuses, hits
-
 
 def test_rule_edit_matches_modsecurity():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
-    ms_status, ms_hits = run(False)
-    pp_status, pp_hits = run(True)
-    differences = []
-    for method, path, _ in REQUESTS:
-        uri = path.split("?")[0]
-        if ms_status[path] != pp_status[path]:
-            differences.append("%s %s: status modsecurity %d, parapet %d"
-                               % (method, path, ms_status[path], pp_status[path]))
-        if ms_hits.get(uri, []) != pp_hits.get(uri, []):
-            differences.append("%s %s: log modsecurity %r, parapet %r"
-                               % (method, path, ms_hits.get(uri, []), pp_hits.get(uri, [])))
-    print("    %d requests, %d differences" % (len(REQUESTS), len(differences)))
-    if differences:
-        raise AssertionError("\n  ".join(differences))
+    compare_with_modsecurity("SecRuleEngine On\n" + RULES, REQUESTS, name="ms2edit")

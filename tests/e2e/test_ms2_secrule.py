@@ -11,13 +11,7 @@ skipAfter to a SecMarker, ctl:ruleRemoveById and ctl:ruleRemoveTargetById, &coun
 keys and exclusions (which spare ARGS_NAMES), operator names in any case (@RX, !@STREQ, whose
 message keeps the spelling).
 """
-import os
-import re
-import time
-
-from harness import Apache, Skip
-
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
+from harness import compare_with_modsecurity
 
 RULES = r"""
 SecDefaultAction "phase:1,log,auditlog,pass"
@@ -92,59 +86,7 @@ REQUESTS = [
     ("GET", "/op2?opcase=xyz", {}),
 ]
 
-LINE = re.compile(r'\[id "(\d+)"\].*?\[uri "([^"]*)"\]')
-
-
-def run(load_parapet):
-    if load_parapet:
-        snippet = "SecRuleEngine On\n" + RULES
-    else:
-        snippet = ("LoadModule security2_module %s\nSecRuleEngine On\nSecDataDir @ROOT@/data\n"
-                   "SecTmpDir @ROOT@/data\n" % MODSEC_SO) + RULES
-    srv = Apache(snippet=snippet, load_parapet=load_parapet,
-                 name="ms2rule-" + ("parapet" if load_parapet else "modsec"))
-    srv.start()
-    statuses = {}
-    try:
-        for method, path, headers in REQUESTS:
-            statuses[path] = srv.request(method, path, headers=headers).status
-        time.sleep(0.5)
-        log = srv.error_log()
-    finally:
-        srv.stop()
-    hits = {}
-    for line in log.splitlines():
-        m = LINE.search(line)
-        if not m:
-            continue
-        msg = re.search(r'\[msg "([^"]*)"\]', line)
-        data = re.search(r'\[data "([^"]*)"\]', line)
-        # The words before the tags: "ModSecurity: Access denied with code 403 (phase 2).
-        # Pattern match ... at ARGS:a." (what fail2ban's apache-modsecurity filter reads).
-        words = re.search(r'(ModSecurity: .*?) \[(?:file|line|id) ', line)
-        uri = m.group(2).split("?")[0]
-        hits.setdefault(uri, []).append((m.group(1), msg.group(1) if msg else None,
-                                         data.group(1) if data else None,
-                                         words.group(1) if words else None))
-    return statuses, hits
-
 
 def test_secrule_matches_modsecurity():
-    if not os.path.exists(MODSEC_SO):
-        raise Skip("libapache2-mod-security2 is not installed")
-    ms_status, ms_hits = run(False)
-    pp_status, pp_hits = run(True)
-    differences = []
-    for method, path, _ in REQUESTS:
-        uri = path.split("?")[0]
-        if ms_status[path] != pp_status[path]:
-            differences.append("%s %s: status modsecurity %d, parapet %d"
-                               % (method, path, ms_status[path], pp_status[path]))
-        if ms_hits.get(uri, []) != pp_hits.get(uri, []):
-            differences.append("%s %s: log modsecurity %r, parapet %r"
-                               % (method, path, ms_hits.get(uri, []), pp_hits.get(uri, [])))
-    compared = sum(len(v) for v in ms_hits.values())
-    print("    %d requests, %d ModSecurity log lines compared, %d differences"
-          % (len(REQUESTS), compared, len(differences)))
-    if differences:
-        raise AssertionError("\n  ".join(differences))
+    compare_with_modsecurity("SecRuleEngine On\n" + RULES, REQUESTS,
+                             fields=("msg", "data", "words"), name="ms2rule")

@@ -17,9 +17,8 @@ import time
 import urllib.parse
 
 import harness
-from harness import Apache, REPO, Skip
+from harness import MODSEC_SO, REPO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 PARAPET = REPO / "build" / "parapet"
 # A fixed seed keeps make check deterministic; PARAPET_TFN_SEED and PARAPET_TFN_VALUES explore.
 SEED = int(os.environ.get("PARAPET_TFN_SEED", "20261207"))

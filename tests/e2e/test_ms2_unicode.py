@@ -13,9 +13,8 @@ import re
 import time
 import urllib.parse
 
-from harness import Apache, Skip
+from harness import MODSEC_SO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 MAPPING = "/etc/modsecurity/unicode.mapping"
 SEED = 20261207
 PER_VALUE = 8     # escapes per argument

@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 import harness
-from harness import Apache, REPO, Skip
+from harness import MODSEC_SO, REPO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 PARAPET = REPO / "build" / "parapet"
 
 VARIABLES = ["ARGS", "ARGS_NAMES", "ARGS_GET", "ARGS_POST", "ARGS_POST_NAMES",

@@ -6,9 +6,8 @@ import shutil
 import tempfile
 import time
 
-from harness import Apache, Skip
+from harness import MODSEC_SO, Apache, Skip
 
-MODSEC_SO = "/usr/lib/apache2/modules/mod_security2.so"
 DTD = """<!ELEMENT note (to,body)>
 <!ELEMENT to (#PCDATA)>
 <!ELEMENT body (#PCDATA)>
