@@ -21,7 +21,11 @@
  * with SecCollectionStoreFailClosed On), and the open is retried after 100 ms, doubling to 5 s;
  * the first failure logs one line, the first success after it one more. An open store whose
  * reads or writes fail (map full of live records, a damaged file) is an outage the same way, one
- * line when it starts and one when it ends, never one per request.
+ * line when it starts and one when it ends, never one per request. While writes fail, a write
+ * is tried at most every 100 ms doubling to 5 s (each failed one runs the full sweep) and loads
+ * answer PP_STORE_READ_ONLY: the records are there for the rules, but under FailClosed On the
+ * request gets 503, since nothing it counts would be kept; when such a request writes nothing, a
+ * load past the back-off sweeps and tries a probe write, so the outage ends without one.
  */
 #include "store/store_int.h"
 
@@ -58,6 +62,7 @@ typedef struct {
      * records still reads). */
     unsigned down;
     uint64_t down_since, retry_at, backoff_us;
+    uint64_t wretry_at, wbackoff_us; /* writes while they fail: tried at most this often */
     /* Where this process's bounded sweep goes on: only touched inside a write transaction,
      * which LMDB holds for one thread at a time. */
     sweep_pos_t sweep;
@@ -139,8 +144,13 @@ static void log_down(pp_store_t *s, const char *why)
 static void failed(pp_store_t *s, unsigned what, int rc)
 {
     emb_t *e = s->impl;
+    uint64_t now = usec_now();
     apr_thread_mutex_lock(e->mu);
-    bool first = down_locked(e, what, usec_now());
+    if (what == DOWN_WRITE && !(e->down & DOWN_WRITE)) {
+        e->wbackoff_us = RETRY_FIRST_US;
+        e->wretry_at = now + e->wbackoff_us;
+    }
+    bool first = down_locked(e, what, now);
     apr_thread_mutex_unlock(e->mu);
     if (first) {
         char why[256];
@@ -255,6 +265,50 @@ static const char *rec_key(apr_pool_t *p, MDB_env *env, const pp_store_rec_t *r,
     return k;
 }
 
+/* Whether a write may be tried: always, unless writes are failing and their back-off has not
+ * passed; when it has, the next try is pushed out (doubling to 5 s). */
+static bool write_due(emb_t *e)
+{
+    if (!(__atomic_load_n(&e->down, __ATOMIC_RELAXED) & DOWN_WRITE))
+        return true;
+    uint64_t now = usec_now();
+    bool due = false;
+    apr_thread_mutex_lock(e->mu);
+    if (!(e->down & DOWN_WRITE)) {
+        due = true;
+    } else if (now >= e->wretry_at) {
+        due = true;
+        e->wbackoff_us = e->wbackoff_us * 2 > RETRY_MAX_US ? RETRY_MAX_US : e->wbackoff_us * 2;
+        e->wretry_at = now + e->wbackoff_us;
+    }
+    apr_thread_mutex_unlock(e->mu);
+    return due;
+}
+
+static long sweep_env(emb_t *e, MDB_env *env, int64_t now, long max);
+
+/* Whether writes work again, without a request's record: the expired records swept, then a
+ * record of a typical size written and deleted in one committed transaction. */
+static int probe_write(emb_t *e, MDB_env *env, int64_t now)
+{
+    sweep_env(e, env, now, -1);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    char key[] = "\001parapet-probe", val[512];
+    memset(val, 'x', sizeof(val));
+    MDB_val k = { sizeof(key) - 1, key }, v = { sizeof(val), val };
+    rc = mdb_put(txn, e->dbi, &k, &v, 0);
+    if (!rc)
+        rc = mdb_del(txn, e->dbi, &k, NULL);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return mdb_txn_commit(txn);
+}
+
 static pp_store_status_t emb_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_rec_t **recs,
                                   int64_t now)
 {
@@ -285,6 +339,14 @@ static pp_store_status_t emb_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_
     if (rc) {
         failed(s, DOWN_READ, rc);
         return PP_STORE_UNAVAILABLE;
+    }
+    if (__atomic_load_n(&e->down, __ATOMIC_RELAXED) & DOWN_WRITE) {
+        if (!write_due(e) || probe_write(e, env, now)) {
+            succeeded(s, DOWN_READ);
+            return PP_STORE_READ_ONLY;
+        }
+        succeeded(s, DOWN_READ | DOWN_WRITE);
+        return PP_STORE_OK;
     }
     succeeded(s, DOWN_READ);
     return PP_STORE_OK;
@@ -401,16 +463,18 @@ static long sweep_env(emb_t *e, MDB_env *env, int64_t now, long max)
             break;
         sweep_pos_t from = pos;
         long removed, batch = left < size ? left : size;
-        if (sweep_from(txn, e->dbi, &pos, false, now, batch, &removed)) {
+        int rc = sweep_from(txn, e->dbi, &pos, false, now, batch, &removed);
+        if (rc)
             mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn); /* may need pages too (the free list); frees txn */
+        if (rc) {
             if (size == 1)
                 break;
             size /= 2; /* fewer deletions need fewer free pages */
             pos = from;
             continue;
         }
-        if (mdb_txn_commit(txn))
-            break;
         total += removed;
         left -= batch;
         if (!pos.len) /* the end */
@@ -425,6 +489,10 @@ static pp_store_status_t emb_commit(pp_store_t *s, int n, pp_store_rec_t **recs,
     uint64_t t0 = usec_now();
     MDB_env *env = env_get(s);
     if (!env) {
+        pp_store_account(s, false, usec_now() - t0, 0);
+        return PP_STORE_UNAVAILABLE;
+    }
+    if (!write_due(e)) { /* writes are failing: not again before the back-off has passed */
         pp_store_account(s, false, usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }

@@ -342,7 +342,7 @@ pp_store_status_t pp_store_fetch(pp_store_t *s, apr_pool_t *p, int n, pp_store_r
         return PP_STORE_OK;
     __atomic_add_fetch(&s->stats.loads, (uint64_t)n, __ATOMIC_RELAXED);
     pp_store_status_t st = s->be->load(s, p, n, recs, now);
-    if (st != PP_STORE_OK)
+    if (st == PP_STORE_UNAVAILABLE)
         for (int i = 0; i < n; i++)
             pp_store_loaded(recs[i], NULL, now);
     return st;

@@ -55,6 +55,9 @@ enum { PP_STORE_OUTAGE_OPEN = 0, PP_STORE_OUTAGE_CLOSED, PP_STORE_OUTAGE_MIXED }
 typedef enum {
     PP_STORE_OK = 0,
     PP_STORE_UNAVAILABLE, /* timeout, connection refused, server error: fail open (or 503) */
+    PP_STORE_READ_ONLY,   /* embedded: loaded, but writes fail (a map full of live records, a
+                           * disk error): rules see the records; 503 under FailClosed On, since
+                           * nothing this request counts would be kept */
 } pp_store_status_t;
 
 /* Log callback: level as syslog (3 error, 5 notice); the store never logs per request. */

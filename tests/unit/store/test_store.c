@@ -615,7 +615,9 @@ static void test_embedded_unopenable_file(void **state)
 }
 
 /* An open embedded store whose writes fail (its map full of records that have not expired) logs
- * one line for the outage, not one per write, and one when writes succeed again. */
+ * one line for the outage, not one per write, and one when writes succeed again; meanwhile loads
+ * read but answer READ_ONLY (503 under FailClosed On), and loads alone end the outage once the
+ * records have expired. */
 static void test_embedded_write_outage_logged_once(void **state)
 {
     apr_pool_t *p = *state;
@@ -640,25 +642,39 @@ static void test_embedded_write_outage_logged_once(void **state)
     }
     assert_int_equal(st, PP_STORE_UNAVAILABLE);
     int failed = 1;
-    for (int j = 0; j < 49; j++) { /* the same address again: it does not fit either */
+    for (int j = 0; j < 49; j++) { /* the same address again: it does not fit either (or is
+                                    * not tried again before the back-off has passed) */
         pp_store_rec_t *r;
         apr_pool_clear(rp);
         assert_int_equal(pp_store_load(s, rp, "IP", apr_psprintf(rp, "10.0.%d.%d", i >> 8, i & 255),
-                                       60, 1000, &r), PP_STORE_OK);
+                                       60, 1000, &r), PP_STORE_READ_ONLY);
         pp_store_add(r, "counter", 1);
         failed += pp_store_commit(s, 1, &r, 1000) == PP_STORE_UNAVAILABLE;
     }
     assert_int_equal(failed, 50);
     assert_int_equal(log.lines, 1);
     assert_non_null(strstr(log.last, "unavailable (write: MDB_MAP_FULL"));
-    /* A minute later the records have expired: the full sweep makes room. */
+    /* Meanwhile a load reads what is stored but says writes fail (503 under FailClosed On). */
     pp_store_rec_t *r;
     apr_pool_clear(rp);
-    pp_store_load(s, rp, "IP", "10.1.0.0", 60, 1100, &r);
+    assert_int_equal(pp_store_load(s, rp, "IP", "10.0.0.0", 60, 1000, &r), PP_STORE_READ_ONLY);
+    assert_string_equal(pp_store_get(r, "counter"), "1");
+    /* A minute later the records have expired. Loads alone (FailClosed On: no request gets to
+     * write) end the outage once the back-off has passed: the full sweep makes room, a probe
+     * write works. */
+    pp_store_status_t st2 = PP_STORE_READ_ONLY;
+    for (int j = 0; j < 100 && st2 != PP_STORE_OK; j++) {
+        usleep(100000);
+        apr_pool_clear(rp);
+        st2 = pp_store_load(s, rp, "IP", "10.1.0.0", 60, 1100, &r);
+    }
+    assert_int_equal(st2, PP_STORE_OK);
+    assert_int_equal(log.lines, 2);
+    assert_non_null(strstr(log.last, "available again"));
+    assert_int_equal(pp_store_count(s), 0);
     pp_store_add(r, "counter", 1);
     assert_int_equal(pp_store_commit(s, 1, &r, 1100), PP_STORE_OK);
     assert_int_equal(log.lines, 2);
-    assert_non_null(strstr(log.last, "available again"));
 }
 
 /* A flood of distinct keys with a short timeout stays bounded: writes sweep expired records. */
