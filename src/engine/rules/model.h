@@ -428,9 +428,11 @@ const void *pp_rule_op_compiled(pp_tx_t *tx, const pp_rule_t *r);
  * generation and learns which members a value may match. A rule is gated when every target it
  * tests is indexed (see index.c for which rules qualify): when none of its members' bits is
  * set, it cannot match and the loop skips it without reading its record. */
+typedef struct pp_index_ac_t pp_index_ac_t;
 typedef struct pp_index_target_t {
     const pp_target_t *target;
-    const pp_rx_needs_t *const *chunks; /* chunk k: the union of members 64k .. 64k+63 */
+    const pp_rx_needs_t *const *chunks; /* chunk k: the union of members 64k .. 64k+63, */
+    const pp_index_ac_t *const *acs;    /* or their literals' automaton (one is NULL) */
     unsigned nchunks;
     unsigned nmembers;                  /* gated rules testing it */
     unsigned word;                      /* its first mask word in a transaction's state */
@@ -488,6 +490,11 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan);
 typedef enum { PP_GATE_CLOSED, PP_GATE_OPEN, PP_GATE_FAILED } pp_gate_t;
 pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_rule_gate_t *g,
                              pp_phase_t phase);
+/* rules/index.c, for tests: the members of parts[0..n) (n <= 64) one of whose literals value
+ * contains, as the index's matcher for a chunk decides: its automaton, or (automaton false)
+ * the union's sketch check. ~0 bits when the matcher cannot be built. */
+uint64_t pp_rule_index_members(apr_pool_t *p, const pp_rx_needs_t *const *parts, unsigned n,
+                               pp_str_t value, bool automaton);
 
 /* rules/group.c: joins rule to the group of prev when they qualify (parse time). */
 void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule);

@@ -678,3 +678,8 @@ unsigned pp_rx_needs_count(const pp_rx_needs_t *n)
 {
     return n->n;
 }
+
+pp_str_t pp_rx_needs_literal(const pp_rx_needs_t *n, unsigned i)
+{
+    return (pp_str_t){ (const char *)n->lit[i].b, n->lit[i].len };
+}

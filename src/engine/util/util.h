@@ -143,6 +143,9 @@ const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern);
 const pp_rx_needs_t *pp_rx_needs_union(apr_pool_t *p, const pp_rx_needs_t *const *parts,
                                        unsigned nparts);
 unsigned pp_rx_needs_count(const pp_rx_needs_t *n);
+/* Literal i (< pp_rx_needs_count) as the prefilter compares it: ASCII lower case, at most 32
+ * bytes (a prefix of a longer one). */
+pp_str_t pp_rx_needs_literal(const pp_rx_needs_t *n, unsigned i);
 /* "union|select" style description, for tests and debug output. */
 char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n);
 /* NULL for values shorter than 2 bytes. */

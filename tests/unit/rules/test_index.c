@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,13 +78,75 @@ static void test_union_of_vectors(void **state)
             pp_str_t in = { v->in, v->in_len };
             uint64_t with = pp_rx_needs_members(u, in, pp_sketch_build(p, in));
             uint64_t without = pp_rx_needs_members(u, in, NULL);
-            if (!(with >> j & 1) || !(without >> j & 1))
-                fail_msg("%s \"%s\" matches \"%s\" but its bit in the union is clear", v->name,
-                         v->arg, v->in);
+            uint64_t ac = pp_rule_index_members(p, needs + base, k, in, true);
+            if (!(with >> j & 1) || !(without >> j & 1) || !(ac >> j & 1))
+                fail_msg("%s \"%s\" matches \"%s\" but its bit is clear (sketch %d, search %d, "
+                         "automaton %d)", v->name, v->arg, v->in, (int)(with >> j & 1),
+                         (int)(without >> j & 1), (int)(ac >> j & 1));
             matched++;
         }
     }
     assert_int_equal(matched, n);
+}
+
+/* The automaton and the union's sketch check decide "the value contains a literal of member
+ * m" alike: both exactly, case-folded. The needs of CRS-style patterns against values made of
+ * attack strings in either case, random printable and other bytes; a fixed seed, so a failure
+ * repeats. (The CRS test below runs every CRS index target through its automaton.) */
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_automaton_equals_union(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const pieces[] = {
+        "union", "SELECT", "<script", "/etc/passwd", "../", "%2e%2e", "eval(", "${jndi:",
+        "cmd.exe", "onerror=", "' or 1=1--", "<?php", "base64_decode", "x", "a",
+        "\xc3\xa9", "javascript:", "document.cookie", "wget ", "; ls", "|id", "sleep(",
+    };
+    const char *const patterns[] = {
+        "(?i)union[[:space:]]+(all[[:space:]]+)?select", "(?i)<script[^>]*>",
+        "(?:/etc/passwd|/etc/shadow|boot\\.ini)", "\\.\\./", "(?i:eval|exec|system)\\(",
+        "\\$\\{jndi:", "(?i)on(?:error|load|click)=", "(?i)javascript:", "wget |curl ",
+        "(?:;|\\|)[[:space:]]*(?:ls|id|cat)\\b", "a", "sleep\\(\\d+\\)", "\\xc3\\xa9",
+    };
+    unsigned np = sizeof patterns / sizeof patterns[0];
+    const pp_rx_needs_t **parts = apr_palloc(p, np * sizeof *parts);
+    for (unsigned i = 0; i < np; i++) {
+        parts[i] = pp_rx_needs_derive(p, patterns[i]);
+        if (!parts[i])
+            fail_msg("no needs for %s", patterns[i]);
+    }
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    unsigned differ = 0, some = 0;
+    for (unsigned t = 0; t < 20000; t++) {
+        char buf[160];
+        size_t len = 0, want = rnd(&x) % 120;
+        while (len < want) {
+            if (rnd(&x) % 3 == 0) {
+                const char *pc = pieces[rnd(&x) % (sizeof pieces / sizeof pieces[0])];
+                for (size_t j = 0; pc[j] && len < sizeof buf; j++)
+                    buf[len++] = rnd(&x) % 2 ? (char)toupper((unsigned char)pc[j]) : pc[j];
+            } else {
+                buf[len++] = (char)(rnd(&x) % 4 ? 32 + rnd(&x) % 95 : rnd(&x) % 256);
+            }
+        }
+        pp_str_t v = { buf, len };
+        uint64_t a = pp_rule_index_members(p, parts, np, v, true);
+        uint64_t b = pp_rule_index_members(p, parts, np, v, false);
+        differ += a != b;
+        some += a != 0;
+        if (a != b)
+            fail_msg("value %u: automaton %llx, union %llx on \"%.*s\"", t,
+                     (unsigned long long)a, (unsigned long long)b, (int)len, buf);
+    }
+    assert_int_equal(differ, 0);
+    assert_true(some > 1000); /* the values do hold literals */
 }
 
 /* ---- small configurations ---------------------------------------------------------------- */
@@ -339,6 +402,8 @@ int main(void)
     pp_engine_init(root);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_union_of_vectors, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_automaton_equals_union, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_which_rules_are_gated, pp_test_pool_setup,
                                         pp_test_pool_teardown),
