@@ -1,7 +1,8 @@
 /*
  * What every fuzz target shares: CHECK, which aborts (a libFuzzer finding) with the failed
- * condition on stderr, and the root/scratch pool pair most targets work in (scratch is cleared
- * after each input).
+ * condition on stderr, the root/scratch pool pair most targets work in (scratch is cleared
+ * after each input). The targets that run transactions also share configuration loading and
+ * request feeding: fuzz/common.h.
  */
 #ifndef PP_FUZZ_H
 #define PP_FUZZ_H

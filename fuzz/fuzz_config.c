@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "fuzz.h"
+#include "common.h"
 
 #define MAX_SECTIONS 8
 
@@ -44,41 +44,12 @@ static const char *const skipped[] = {
     "SecAuditLogStorageDir", "SecUploadScanClamd",     NULL,
 };
 
-static bool is_skipped(const pp_directive_t *d)
-{
-    for (int i = 0; skipped[i]; i++)
-        if (strcmp(pp_directive_name(d), skipped[i]) == 0)
-            return true;
-    return false;
-}
-
 /* One context being read: its configuration and whether an error stopped it. */
 typedef struct section_t {
     pp_cfg_t *cfg;
     bool failed;
     pp_cfg_site_t site;
 } section_t;
-
-static void apply_line(section_t *s, char *line, int lineno)
-{
-    if (s->failed)
-        return;
-    char *args = line;
-    while (*args && !apr_isspace(*args))
-        args++;
-    if (*args)
-        *args++ = '\0';
-    const pp_directive_t *d = pp_directive_find(line);
-    if (!d || is_skipped(d))
-        return;
-    s->site.line = lineno;
-    const char *err = pp_cfg_apply(s->cfg, d, args, &s->site, cp, tp);
-    if (err) {
-        /* Style §6: a message names the directive (and the host adds file:line). */
-        CHECK(*err && strstr(err, pp_directive_name(d)) != NULL);
-        s->failed = true;
-    }
-}
 
 static void open_section(section_t *s, const char *tag)
 {
@@ -92,45 +63,36 @@ static void open_section(section_t *s, const char *tag)
     }
 }
 
-/* Splits the input into logical lines (backslash continuation, CR LF, NUL ends a line) and
- * sections; returns the number of sections. */
+typedef struct reading_t {
+    section_t *sec;
+    int n;
+} reading_t;
+
+/* A line opens the next context ('<', up to MAX_SECTIONS) or goes to the current one, which
+ * stops at its first error. */
+static bool section_line(void *ctx, char *line, int lineno)
+{
+    reading_t *r = ctx;
+    if (*line == '<') {
+        if (line[1] != '/' && r->n < MAX_SECTIONS)
+            open_section(&r->sec[r->n++], line);
+        return true;
+    }
+    section_t *s = &r->sec[r->n - 1];
+    if (!s->failed) {
+        s->site.line = lineno;
+        s->failed = fuzz_apply_line(s->cfg, line, &s->site, skipped, cp, tp) != NULL;
+    }
+    return true;
+}
+
+/* Splits the input into logical lines and sections; returns the number of sections. */
 static int read_sections(const uint8_t *data, size_t size, section_t *sec)
 {
-    char *text = apr_pstrmemdup(tp, (const char *)data, size);
-    int n = 1, lineno = 0;
+    reading_t r = { sec, 1 };
     open_section(&sec[0], NULL);
-    size_t pos = 0;
-    while (pos < size) {
-        char *line = apr_palloc(tp, size - pos + 1), *o = line;
-        int first = ++lineno;
-        for (;;) {
-            const char *start = text + pos;
-            size_t len = 0;
-            while (pos + len < size && start[len] != '\n' && start[len] != '\0')
-                len++;
-            pos += len + (pos + len < size ? 1 : 0);
-            if (len && start[len - 1] == '\r')
-                len--;
-            bool cont = len && start[len - 1] == '\\' && pos < size;
-            memcpy(o, start, cont ? len - 1 : len);
-            o += cont ? len - 1 : len;
-            if (!cont)
-                break;
-            lineno++;
-        }
-        *o = '\0';
-        while (apr_isspace(*line))
-            line++;
-        if (!*line || *line == '#')
-            continue;
-        if (*line == '<') {
-            if (line[1] != '/' && n < MAX_SECTIONS)
-                open_section(&sec[n++], line);
-            continue;
-        }
-        apply_line(&sec[n - 1], line, first);
-    }
-    return n;
+    fuzz_config_lines(tp, (const char *)data, size, section_line, &r);
+    return r.n;
 }
 
 static void check_rules(const pp_cfg_t *cfg, bool finished)
@@ -160,29 +122,6 @@ static void check_rules(const pp_cfg_t *cfg, bool finished)
         if (finished && r->own && r->own->chain)
             CHECK(r->chain_next != NULL && r->chain_next->phase == r->phase);
     }
-}
-
-/* Whether running a transaction could start a program, sleep or touch the network (@rbl). */
-static bool safe_to_run(const pp_cfg_t *cfg)
-{
-    const apr_array_header_t *rules = cfg->effective_rules;
-    const pp_actionset_t *sets[4];
-    for (int i = 0; i < rules->nelts; i++) {
-        const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
-        sets[0] = r->own;
-        sets[1] = r->effective;
-        sets[2] = r->bound_default;
-        sets[3] = r->signature;
-        for (int k = 0; k < 4; k++)
-            if (sets[k] && (sets[k]->exec || sets[k]->pause_ms > 0))
-                return false;
-        if (r->pause || (r->op.def && (strcasecmp(r->op.def->name, "inspectFile") == 0 ||
-                                  strcasecmp(r->op.def->name, "rbl") == 0)))
-            return false;
-    }
-    const pp_actionset_t *d = pp_cfg_default_action(cfg);
-    return !d->exec && !(d->pause_ms > 0) && !cfg->approve_script && !cfg->clamd_address &&
-           !cfg->upload_dir;
 }
 
 static void run_transaction(const pp_cfg_t *cfg)
@@ -347,9 +286,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_rules(under, finished);
     check_rules(over, finished);
     /* Only configurations Apache would have accepted reach a transaction. */
-    if (finished && safe_to_run(eff))
+    if (finished && fuzz_safe_to_run(eff))
         run_transaction(eff);
-    if (finished && safe_to_run(under))
+    if (finished && fuzz_safe_to_run(under))
         run_transaction(under);
     read_as_file(data, size);
     apr_pool_clear(tp);

@@ -26,9 +26,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "fuzz.h"
-
-#define MAX_HEADERS 100 /* Apache's LimitRequestFields default */
+#include "common.h"
 
 #define N_VARIANTS 4
 
@@ -92,13 +90,6 @@ static const char *const dir_lines[] = {
     NULL,
 };
 /* clang-format on */
-
-static void discard_log(void *ctx, int level, const char *msg)
-{
-    (void)ctx;
-    (void)level;
-    (void)msg;
-}
 
 /* Applies lines (NULL-terminated) to cfg; aborts on any error: the fixed configuration must be
  * valid. */
@@ -229,92 +220,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- input ----------------------------------------------------------------------------- */
 
-typedef struct request_t {
-    pp_str_t line;
-    pp_field_t headers[MAX_HEADERS];
-    int nheaders;
-    pp_str_t body;
-    const char *content_type;
-} request_t;
-
-static bool next_line(const char **s, const char *end, pp_str_t *line)
-{
-    if (*s >= end)
-        return false;
-    const char *nl = memchr(*s, '\n', (apr_size_t)(end - *s));
-    const char *stop = nl ? nl : end;
-    apr_size_t n = (apr_size_t)(stop - *s);
-    if (n && (*s)[n - 1] == '\r')
-        n--;
-    *line = (pp_str_t){ *s, n };
-    *s = nl ? nl + 1 : end;
-    return true;
-}
-
-static bool name_is(pp_str_t name, const char *want)
-{
-    return name.len == strlen(want) && strncasecmp(name.data, want, name.len) == 0;
-}
-
-/* Chunked transfer coding, leniently: stops at the last chunk or at the first malformed size,
- * keeping what was read (Apache would answer 400; the engine still sees a body). */
-static pp_str_t dechunk(pp_str_t in)
-{
-    char *out = apr_palloc(txp, in.len + 1);
-    apr_size_t olen = 0;
-    const char *s = in.data, *end = in.data + in.len;
-    pp_str_t line;
-    while (next_line(&s, end, &line)) {
-        apr_size_t n = 0, i = 0;
-        for (; i < line.len && apr_isxdigit(line.data[i]) && n < ((apr_size_t)1 << 40); i++)
-            n = n * 16 + (apr_size_t)(apr_isdigit(line.data[i]) ? line.data[i] - '0'
-                                                                : (line.data[i] | 0x20) - 'a' + 10);
-        if (i == 0 || n == 0)
-            break;
-        if (n > (apr_size_t)(end - s))
-            n = (apr_size_t)(end - s);
-        memcpy(out + olen, s, n);
-        olen += n;
-        s += n;
-        next_line(&s, end, &line);
-    }
-    out[olen] = '\0';
-    return (pp_str_t){ out, olen };
-}
-
-static void parse_request(const uint8_t *data, size_t size, request_t *rq)
-{
-    const char *s = (const char *)data, *end = s + size;
-    memset(rq, 0, sizeof *rq);
-    next_line(&s, end, &rq->line);
-    bool chunked = false;
-    apr_int64_t clen = -1;
-    pp_str_t line;
-    while (next_line(&s, end, &line) && line.len) {
-        const char *colon = memchr(line.data, ':', line.len);
-        if (!colon || rq->nheaders == MAX_HEADERS)
-            continue;
-        pp_field_t *h = &rq->headers[rq->nheaders++];
-        h->name = (pp_str_t){ line.data, (apr_size_t)(colon - line.data) };
-        const char *v = colon + 1, *vend = line.data + line.len;
-        while (v < vend && (*v == ' ' || *v == '\t'))
-            v++;
-        h->value = (pp_str_t){ v, (apr_size_t)(vend - v) };
-        char *cv = apr_pstrmemdup(txp, h->value.data, h->value.len);
-        if (name_is(h->name, "Transfer-Encoding"))
-            chunked = strcasestr(cv, "chunked") != NULL;
-        else if (name_is(h->name, "Content-Length"))
-            clen = apr_atoi64(cv);
-        else if (name_is(h->name, "Content-Type") && !rq->content_type)
-            rq->content_type = cv;
-    }
-    rq->body = (pp_str_t){ s, (apr_size_t)(end - s) };
-    if (chunked)
-        rq->body = dechunk(rq->body);
-    else if (clen >= 0 && (apr_uint64_t)clen < rq->body.len)
-        rq->body.len = (apr_size_t)clen;
-}
-
 /* ---- chunking from a hash of the input --------------------------------------------------- */
 
 static uint64_t hash_input(const uint8_t *data, size_t size)
@@ -360,18 +265,6 @@ static void check_replay(pp_tx_t *tx, pp_str_t want, bool response)
     CHECK(got == want.len);
 }
 
-static void check_verdict(const pp_tx_t *tx)
-{
-    const pp_verdict_t *v = pp_tx_verdict(tx);
-    CHECK(v->matches != NULL);
-    if (v->intercepted)
-        CHECK(v->status >= 100 && v->status <= 999 && v->action != PP_ACTION_NONE);
-    for (int i = 0; i < v->matches->nelts; i++) {
-        const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);
-        CHECK(m != NULL && pp_match_text(m) != NULL);
-    }
-}
-
 static void feed_response(pp_tx_t *tx, pp_str_t body, uint64_t *state)
 {
     static const char *const types[] = { "text/html", "text/plain; charset=utf-8",
@@ -397,32 +290,22 @@ static void feed_response(pp_tx_t *tx, pp_str_t body, uint64_t *state)
 
 static void run(const uint8_t *data, size_t size)
 {
-    request_t rq;
-    parse_request(data, size, &rq);
+    fuzz_request_t rq;
+    fuzz_parse_request(txp, (const char *)data, (const char *)data + size, &rq);
     uint64_t state = hash_input(data, size);
     uint64_t pick = next_rand(&state);
     /* Half of the inputs run without audit logs: file I/O costs most of an execution. */
     int v = (int)((pick >> 1) % (2 * (N_VARIANTS - 1)));
     v = v < N_VARIANTS - 1 ? 0 : v - (N_VARIANTS - 2);
     pp_tx_t *tx = pp_tx_create(server_cfg[v], txp, NULL);
-    pp_tx_set_errlog(tx, discard_log, NULL);
+    pp_tx_set_errlog(tx, fuzz_discard_log, NULL);
     pp_tx_set_config(tx, pick & 1 ? dir_cfg[v] : server_cfg[v]);
-    pp_conn_info_t ci = { 0 };
-    ci.client_ip = "192.0.2.7";
-    ci.client_port = 51234;
-    ci.server_ip = "127.0.0.1";
-    ci.server_port = 80;
-    ci.server_name = "localhost";
-    ci.server_software = "Apache";
-    ci.document_root = "/var/www";
-    ci.script_filename = "/var/www/index.php";
+    pp_conn_info_t ci;
+    fuzz_conn_info(&ci);
     ci.path_info = "/extra";
     pp_tx_set_conn(tx, &ci);
     pp_tx_set_env(tx, env);
-    pp_tx_set_request_line(tx, rq.line);
-    for (int i = 0; i < rq.nheaders; i++)
-        pp_tx_add_request_header(tx, rq.headers[i].name, rq.headers[i].value);
-    pp_tx_finish_request_headers(tx);
+    fuzz_send_request_head(tx, &rq);
     bool fed = false, fed_all = true;
     if (!pp_tx_verdict(tx)->intercepted && rq.body.len && pp_tx_wants_request_body(tx)) {
         fed = true;
@@ -441,7 +324,7 @@ static void run(const uint8_t *data, size_t size)
      * the request is answered with the refusal, nothing is replayed. */
     bool refused = fed && pp_tx_verdict(tx)->intercepted;
     pp_tx_finish_request_body(tx);
-    check_verdict(tx);
+    fuzz_check_verdict(tx);
     if (fed && fed_all && !refused) {
         CHECK(pp_tx_request_body_length(tx) == (apr_off_t)rq.body.len);
         check_replay(tx, rq.body, false);
@@ -449,7 +332,7 @@ static void run(const uint8_t *data, size_t size)
     if (!pp_tx_verdict(tx)->intercepted)
         feed_response(tx, rq.body.len ? rq.body : rq.line, &state);
     pp_tx_finish(tx);
-    check_verdict(tx);
+    fuzz_check_verdict(tx);
 }
 
 /* Lists what is left in the upload directory; aborts when anything is. */

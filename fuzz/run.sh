@@ -5,7 +5,8 @@
 # one at a time, on a copy of its seed corpus (build/fuzz/corpus-NAME/, so the repository
 # stays clean and the corpus grows from run to run) with fuzz/NAME.dict when present and the
 # libFuzzer flags in fuzz/NAME.options when present. fuzz/pool_guard.c is linked into every
-# target so ASan sees pool allocations with exact bounds.
+# target so ASan sees pool allocations with exact bounds, and fuzz/common.c (common.h: loading a
+# configuration, parsing and feeding a request) too.
 #
 # Prints one line per target, "fuzz_NAME: N execs, OK" or "... CRASH (reproducer: FILE)",
 # then "FUZZ: N passed, N failed"; exits non-zero on any crash or build failure. Reproducers
@@ -80,9 +81,11 @@ built=""
 for short in $selected; do
     bin="$OUT/fuzz_$short"
     if [ -x "$bin" ] && [ ! "fuzz/fuzz_$short.c" -nt "$bin" ] && [ ! "$lib" -nt "$bin" ] &&
-        [ ! fuzz/pool_guard.c -nt "$bin" ] && [ ! fuzz/fuzz.h -nt "$bin" ]; then
+        [ ! fuzz/pool_guard.c -nt "$bin" ] && [ ! fuzz/common.c -nt "$bin" ] &&
+        [ ! fuzz/fuzz.h -nt "$bin" ] && [ ! fuzz/common.h -nt "$bin" ]; then
         built="$built $short"
-    elif $CC $CFLAGS -fsanitize=fuzzer -o "$bin" "fuzz/fuzz_$short.c" fuzz/pool_guard.c "$lib" \
+    elif $CC $CFLAGS -fsanitize=fuzzer -o "$bin" "fuzz/fuzz_$short.c" fuzz/pool_guard.c \
+        fuzz/common.c "$lib" \
         $LIBS 2>"$bin.build.log"; then
         built="$built $short"
     else
