@@ -12,9 +12,14 @@
  * which the folded comparison below covers), \Q..\E, verbs, named groups, unusual
  * escapes. Within a sequence it keeps the best required run of literal bytes or group; a group
  * or alternation contributes the union of its branches' requirements when every branch has
- * one; anything optional (?, *, {0,n}) contributes nothing. Comparison folds ASCII case, which
- * is a superset of both case-sensitive and PCRE2-caseless matching in non-UTF mode, so the
- * same prefilter serves rx and rx19.
+ * one; anything optional (?, *, {0,n}) contributes nothing. A character class (and \s, \R) is
+ * the set of bytes it matches: one byte once folded ([sS], [.]) continues a run, a few bytes
+ * ([\r\n]) are a requirement of one-byte literals. Escapes of fixed bytes (\n, \t, \x5c) and
+ * a '{' that cannot start a quantifier in any PCRE2 version are literal bytes. An OR-set keeps
+ * no literal that holds another of the set, and one that grows past NEEDS_MAX literals is cut
+ * to shorter prefixes until it fits (a prefix of a required literal is required). Comparison
+ * folds ASCII case, which is a superset of both case-sensitive and PCRE2-caseless matching in
+ * non-UTF mode, so the same prefilter serves rx and rx19.
  */
 #include "util/util.h"
 
@@ -62,6 +67,10 @@ struct pp_rx_needs_t {
      * whose first 2-gram the value has. NULL for short lists. */
     const uint64_t *first;
     unsigned nsketched;
+    /* One-byte literals come after the longer ones (from nmulti on) and are also kept as a
+     * set of bytes, tested in one go against the bytes a value's sketch records. */
+    unsigned nmulti;
+    uint64_t onebyte[4];
 };
 
 #define INDEX_MIN 8 /* literals from which a list is indexed by first 2-gram */
@@ -82,9 +91,10 @@ static void literal_hash4(const lit_t *l, uint32_t *h);
 
 /* ---- Derivation ------------------------------------------------------------------------ */
 
-/* How rare a literal is in benign values: three bytes or more, or two with a byte that is rare
- * in text (quote, semicolon, angle bracket...), beat two letters; a single rare byte is as good
- * as a short word; a single common byte filters little but still something. */
+/* How rare a literal is in benign values. A byte is rare when it is neither alphanumeric nor
+ * one of the separators text and query strings are full of. Longer is rarer, and rare bytes
+ * make a short literal rarer still: ");" or "${" beat a three-letter word, "function" beats
+ * "new". A single common byte filters little, a single letter or digit less. */
 static bool rare_byte(unsigned char c)
 {
     bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
@@ -93,23 +103,33 @@ static bool rare_byte(unsigned char c)
 
 static unsigned rarity(const lit_t *l)
 {
+    unsigned rare = 0;
+    for (unsigned i = 0; i < l->len; i++)
+        rare += rare_byte(l->b[i]);
+    if (l->len >= 5)
+        return 7;
     if (l->len >= 3)
-        return 6;
-    bool rare = rare_byte(l->b[0]) || (l->len == 2 && rare_byte(l->b[1]));
+        return rare ? 7 : 6;
     if (l->len == 2)
-        return rare ? 5 : 4;
-    return rare ? 5 : 1;
+        return rare == 2 ? 7 : rare ? 5 : 4;
+    unsigned char c = l->b[0];
+    return rare ? 5 : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ? 0 : 1;
 }
 
 /* A requirement is as good as its commonest literal; among equals, fewer literals are fewer
- * checks per value. */
+ * checks per value, and then the longer shortest literal is the rarer. */
 static unsigned score(const needs_t *n)
 {
-    unsigned m = 6;
-    for (unsigned i = 0; i < n->n; i++)
+    if (!n->n)
+        return 0;
+    unsigned m = 7, shortest = LIT_MAX;
+    for (unsigned i = 0; i < n->n; i++) {
         if (rarity(&n->lit[i]) < m)
             m = rarity(&n->lit[i]);
-    return n->n ? m * 64 + (NEEDS_MAX - n->n) : 0;
+        if (n->lit[i].len < shortest)
+            shortest = n->lit[i].len;
+    }
+    return (m * 32 + (NEEDS_MAX - n->n)) * 64 + shortest;
 }
 
 static void consider(needs_t *best, const needs_t *cand)
@@ -121,18 +141,113 @@ static void consider(needs_t *best, const needs_t *cand)
 static void flush_run(needs_t *best, lit_t *run)
 {
     if (run->len) {
-        needs_t one = { .n = 1 };
+        needs_t one;
+        one.n = 1;
         one.lit[0] = *run;
         consider(best, &one);
     }
     run->len = 0;
 }
 
+/* Whether a occurs in b (both folded). */
+static bool lit_within(const lit_t *a, const lit_t *b)
+{
+    for (unsigned i = 0; i + a->len <= b->len; i++)
+        if (b->b[i] == a->b[0] && memcmp(b->b + i, a->b, a->len) == 0)
+            return true;
+    return false;
+}
+
+/* Adds l to the OR-set n. A literal that contains another one of the set is redundant (a
+ * value holding it holds the other), so only the shorter is kept. When the set is full, every
+ * literal is cut to a shorter prefix until they fit (a prefix of a required literal is
+ * required): coarser, but still a filter. False when even single bytes do not fit. */
+static bool needs_add(needs_t *n, const lit_t *l)
+{
+    lit_t cur = *l;
+    for (;;) {
+        unsigned k = 0;
+        bool redundant = false;
+        for (unsigned i = 0; i < n->n; i++) {
+            if (lit_within(&n->lit[i], &cur)) {
+                redundant = true;
+                break;
+            }
+        }
+        if (redundant)
+            return true;
+        for (unsigned i = 0; i < n->n; i++) /* the new literal makes longer ones redundant */
+            if (!lit_within(&cur, &n->lit[i]) && k++ != i)
+                n->lit[k - 1] = n->lit[i];
+        n->n = k;
+        if (n->n < NEEDS_MAX) {
+            n->lit[n->n++] = cur;
+            return true;
+        }
+        /* Full: cut everything to one byte shorter than the longest, and merge. */
+        unsigned longest = cur.len;
+        for (unsigned i = 0; i < n->n; i++)
+            if (n->lit[i].len > longest)
+                longest = n->lit[i].len;
+        if (longest <= 1)
+            return false;
+        needs_t cut;
+        cut.n = 0;
+        for (unsigned i = 0; i < n->n; i++) {
+            lit_t t = n->lit[i];
+            if (t.len == longest)
+                t.len--;
+            if (!needs_add(&cut, &t))
+                return false;
+        }
+        *n = cut;
+        if (cur.len == longest)
+            cur.len--;
+    }
+}
+
 static void parse_alt(parser_t *x, needs_t *out);
 
-/* "[:name:]" or "[:^name:]" with one of PCRE2's POSIX class names: the position after it,
- * else NULL. */
-static const char *posix_class_end(const char *p)
+/* A set of bytes (a character class, folded to lower case when it stands for needs). */
+typedef struct byteset_t {
+    uint64_t w[4];
+} byteset_t;
+
+static void set_add(byteset_t *s, unsigned c)
+{
+    s->w[c >> 6] |= 1ull << (c & 63);
+}
+
+static void set_range(byteset_t *s, unsigned lo, unsigned hi)
+{
+    for (unsigned c = lo; c <= hi; c++)
+        set_add(s, c);
+}
+
+/* PCRE2's \d, \s, \w (and the POSIX classes) in 8-bit mode without UCP, with its built-in
+ * character tables: ASCII only. \s is HT, LF, VT, FF, CR and space. */
+static void set_type(byteset_t *s, char type)
+{
+    switch (type) {
+    case 'd':
+        set_range(s, '0', '9');
+        break;
+    case 's':
+        set_range(s, 9, 13);
+        set_add(s, ' ');
+        break;
+    case 'w':
+        set_range(s, '0', '9');
+        set_range(s, 'a', 'z');
+        set_range(s, 'A', 'Z');
+        set_add(s, '_');
+        break;
+    }
+}
+
+/* The POSIX class at p ("[:name:]", "[:^name:]") into s, as every byte where it is not
+ * modelled exactly (*inexact set); the position after it, else NULL. */
+static const char *posix_class(const char *p, byteset_t *s, bool *inexact)
 {
     static const char *const names[] = { "alnum", "alpha", "ascii", "blank", "cntrl", "digit",
                                          "graph", "lower", "print", "punct", "space", "upper",
@@ -140,89 +255,208 @@ static const char *posix_class_end(const char *p)
     if (p[1] != ':')
         return NULL;
     const char *n = p + 2;
-    if (*n == '^')
+    bool neg = *n == '^';
+    if (neg)
         n++;
     const char *e = n;
     while (*e >= 'a' && *e <= 'z')
         e++;
     if (e[0] != ':' || e[1] != ']')
         return NULL;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == (size_t)(e - n) && memcmp(names[i], n, (size_t)(e - n)) == 0)
-            return e + 2;
-    return NULL;
+    size_t len = (size_t)(e - n), k = 0;
+    while (k < sizeof names / sizeof names[0] &&
+           !(strlen(names[k]) == len && memcmp(names[k], n, len) == 0))
+        k++;
+    if (k == sizeof names / sizeof names[0])
+        return NULL;
+    byteset_t c = { { 0 } };
+    if (strcmp(names[k], "digit") == 0) {
+        set_type(&c, 'd');
+    } else if (strcmp(names[k], "space") == 0) {
+        set_type(&c, 's');
+    } else if (strcmp(names[k], "blank") == 0) {
+        set_add(&c, ' ');
+        set_add(&c, '\t');
+    } else {
+        memset(&c, 0xff, sizeof c); /* the other names: not modelled, any byte */
+        neg = false;
+        *inexact = true;
+    }
+    for (int i = 0; i < 4; i++)
+        s->w[i] |= neg ? ~c.w[i] : c.w[i];
+    return e + 2;
 }
 
-/* [...]: skipped; only its end matters. */
-static void skip_class(parser_t *x)
+/* One member of a class at p: a byte (returned, p advanced), or a type escape added to s
+ * (returns -1; *inexact set when s got every byte instead of the type's own), or -2 when not
+ * modelled. */
+static int class_atom(const char **pp, byteset_t *s, bool *inexact)
+{
+    const char *p = *pp;
+    if (p[0] != '\\') {
+        *pp = p + 1;
+        return (unsigned char)p[0];
+    }
+    unsigned char n = (unsigned char)p[1];
+    static const char ctl[] = "t\tn\nr\rf\fe\033a\007";
+    const char *k = n ? strchr("tnrfea", n) : NULL;
+    if (k) {
+        *pp = p + 2;
+        return (unsigned char)ctl[2 * (k - "tnrfea") + 1];
+    }
+    if (n == 'x') {
+        if (pp_hex_value((unsigned char)p[2]) < 0 || pp_hex_value((unsigned char)p[3]) < 0)
+            return -2; /* \x{...}, a short \x */
+        *pp = p + 4;
+        return pp_hex_pair(p + 2);
+    }
+    if (n == 'd' || n == 's' || n == 'w') {
+        set_type(s, (char)n);
+        *pp = p + 2;
+        return -1;
+    }
+    if (n && strchr("DSWhHvVN", n)) { /* negated types, \h, \v: any byte will do */
+        memset(s, 0xff, sizeof *s);
+        *inexact = true;
+        *pp = p + 2;
+        return -1;
+    }
+    bool alnum = (n >= '0' && n <= '9') || (n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z');
+    if (!n || alnum) /* \Q..\E, \c, \b (backspace here), octal, \p{..}: not modelled */
+        return -2;
+    *pp = p + 2;
+    return n;
+}
+
+/* [...] into s: the bytes it matches (a superset where not modelled exactly). False (with
+ * x->fail) for what we cannot read; x->p is then after it. */
+static bool parse_class(parser_t *x, byteset_t *s)
 {
     const char *p = x->p + 1;
-    if (*p == '^')
+    byteset_t in = { { 0 } };
+    bool inexact = false; /* some member was taken as every byte: its complement is unknown */
+    bool neg = *p == '^';
+    if (neg)
         p++;
-    if (*p == ']')
-        p++;
-    while (*p && *p != ']') {
-        if (p[0] == '\\') {
-            /* \Q..\E can quote a ']', and \c] is a control character: not modelled. */
-            if (!p[1] || p[1] == 'Q' || p[1] == 'E' || p[1] == 'c') {
-                x->fail = true;
-                return;
-            }
-            p += 2;
-        } else if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-            /* Only a well-formed POSIX name is skipped; whether anything else opens a POSIX
+    bool first = true;
+    while (*p && (*p != ']' || first)) {
+        first = false;
+        if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            /* Only a well-formed POSIX name is read; whether anything else opens a POSIX
              * item or is a literal '[' depends on what follows, so the pattern is not
              * modelled (a fuzzer found "[[:x]...:]" read wrongly). */
-            const char *e = posix_class_end(p);
+            const char *e = posix_class(p, &in, &inexact);
             if (!e) {
                 x->fail = true;
-                return;
+                return false;
             }
             p = e;
-        } else {
+            if (*p == '-' && p[1] != ']') { /* a range from a class: not modelled */
+                x->fail = true;
+                return false;
+            }
+            continue;
+        }
+        int lo = class_atom(&p, &in, &inexact);
+        if (lo == -2) {
+            x->fail = true;
+            return false;
+        }
+        if (*p == '-' && p[1] && p[1] != ']') {
+            if (lo < 0) { /* "\d-z": an error or a literal '-' depending on the version */
+                x->fail = true;
+                return false;
+            }
             p++;
+            if (p[0] == '[') { /* "a-[:digit:]" and the like: not modelled */
+                x->fail = true;
+                return false;
+            }
+            int hi = class_atom(&p, &in, &inexact);
+            if (hi < 0 || hi < lo) {
+                x->fail = true;
+                return false;
+            }
+            set_range(&in, (unsigned)lo, (unsigned)hi);
+        } else if (lo >= 0) {
+            set_add(&in, (unsigned)lo);
         }
     }
     if (*p != ']') {
         x->fail = true;
-        return;
+        return false;
     }
     x->p = p + 1;
+    for (int i = 0; i < 4; i++)
+        in.w[i] = !neg ? in.w[i] : inexact ? ~0ull : ~in.w[i];
+    /* Folded as the comparison folds ASCII case: 'A'-'Z' (bits 1-26 of the second word)
+     * become 'a'-'z' (bits 33-58). */
+    const uint64_t upper = 0x3ffffffull << 1;
+    *s = in;
+    s->w[1] = (in.w[1] & ~upper) | (in.w[1] & upper) << 32;
+    return true;
 }
 
-/* An escape: returns the literal byte, -1 for an atom that is not a fixed byte (\d, \b, ...),
- * or sets fail for anything we do not model. */
-static int parse_escape(parser_t *x)
+#define SET_LITS 8 /* a class of at most this many bytes (folded) is a set of one-byte needs */
+
+/* A byte set as needs: the one-byte literals, or none when there are too many. */
+static void set_needs(const byteset_t *s, needs_t *out)
+{
+    out->n = 0;
+    unsigned count = 0;
+    for (int i = 0; i < 4; i++)
+        count += (unsigned)__builtin_popcountll(s->w[i]);
+    if (count > SET_LITS)
+        return;
+    for (unsigned i = 0; i < 4; i++)
+        for (uint64_t bits = s->w[i]; bits; bits &= bits - 1) {
+            out->lit[out->n].len = 1;
+            out->lit[out->n++].b[0] = (unsigned char)(i * 64 + (unsigned)__builtin_ctzll(bits));
+        }
+}
+
+/* An escape outside a class: returns the literal byte, -1 for an atom that is not a fixed
+ * byte (then *set holds what it can match when that is small, \s), or sets fail for anything
+ * we do not model. */
+static int parse_escape(parser_t *x, needs_t *set)
 {
     const char *p = x->p;
-    unsigned char n = (unsigned char)p[1];
-    if (!n) {
-        x->fail = true;
-        return -1;
-    }
-    bool alnum = (n >= '0' && n <= '9') || (n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z');
-    if (!alnum) {
-        x->p = p + 2;
-        return n;
-    }
-    if (n == 'x') {
-        int v = pp_hex_value((unsigned char)p[2]) >= 0 && pp_hex_value((unsigned char)p[3]) >= 0
-                    ? pp_hex_pair(p + 2)
-                    : -1;
-        if (v < 0) { /* \x{...} or a short \x: not modelled */
-            x->fail = true;
-            return -1;
-        }
-        x->p = p + 4;
-        return v;
-    }
-    /* Single-character classes and zero-width assertions: consume no fixed text. */
-    if (strchr("dDwWsShHvVRbBAzZGtnrfea", n)) {
+    set->n = 0;
+    if (p[1] == 'b' || p[1] == 'B') { /* word boundaries: zero-width, not the class byte */
         x->p = p + 2;
         return -1;
     }
-    x->fail = true; /* back references, \Q, \p{..}, \N, \K, \c, octal ... */
-    return -1;
+    if (p[1] && strchr("ABzZG", p[1])) { /* anchors */
+        x->p = p + 2;
+        return -1;
+    }
+    if (p[1] == 'R') { /* a line break: one of LF, VT, FF, CR (with or without CR), NEL */
+        byteset_t s = { { 0 } };
+        set_range(&s, 10, 13);
+        set_add(&s, 0x85);
+        set_needs(&s, set);
+        x->p = p + 2;
+        return -1;
+    }
+    byteset_t s = { { 0 } };
+    const char *q = p;
+    bool inexact = false;
+    int c = class_atom(&q, &s, &inexact);
+    if (c == -2) {
+        x->fail = true; /* back references, \Q, \p{..}, \K, \c, octal ... */
+        return -1;
+    }
+    x->p = q;
+    if (c == -1)
+        set_needs(&s, set);
+    return c;
+}
+
+/* Whether "{" at p starts what some PCRE2 version reads as a quantifier: a digit, a comma or
+ * (10.43 on) a space may follow. Anything else makes it a literal '{' in every version. */
+static bool brace_may_quantify(const char *p)
+{
+    return (p[1] >= '0' && p[1] <= '9') || p[1] == ',' || p[1] == ' ' || p[1] == '\t';
 }
 
 /* A quantifier after an atom: returns its minimum (1 when there is none), -1 on failure. */
@@ -236,10 +470,10 @@ static int parse_quantifier(parser_t *x, bool *quantified)
         p++;
     } else if (*p == '+') {
         p++;
-    } else if (*p == '{') {
+    } else if (*p == '{' && brace_may_quantify(p)) {
         const char *q = p + 1;
         if (*q < '0' || *q > '9')
-            return -1; /* "{,n}" and a literal "{" differ between PCRE2 versions */
+            return -1; /* "{,n}" and "{ n}" differ between PCRE2 versions */
         long v = 0;
         for (; *q >= '0' && *q <= '9'; q++)
             if (v < 100000)
@@ -254,7 +488,7 @@ static int parse_quantifier(parser_t *x, bool *quantified)
         qmin = v > 0;
         p = q + 1;
     } else {
-        *quantified = false;
+        *quantified = false; /* a '{' that cannot quantify is the next atom, a literal */
         return 1;
     }
     if (*p == '?' || *p == '+') /* lazy, possessive */
@@ -273,14 +507,24 @@ static void parse_seq(parser_t *x, needs_t *best)
         const char *p = x->p;
         int c = -1;
         bool group = false, look = false;
-        needs_t inner = { 0 };
+        needs_t inner;
+        inner.n = 0;
         switch (*p) {
         case '\\':
-            c = parse_escape(x);
+            c = parse_escape(x, &inner);
+            group = inner.n > 0; /* \s, \R: one of a few bytes */
             break;
-        case '[':
-            skip_class(x);
+        case '[': {
+            byteset_t s;
+            if (!parse_class(x, &s))
+                break;
+            set_needs(&s, &inner);
+            if (inner.n == 1) /* [sS], [.]: one byte, part of a run */
+                c = inner.lit[0].b[0];
+            else
+                group = inner.n > 0;
             break;
+        }
         case '(':
             if (p[1] == '*') {
                 x->fail = true;
@@ -326,10 +570,17 @@ static void parse_seq(parser_t *x, needs_t *best)
         case '$':
             x->p = p + 1;
             break;
+        case '{':
+            if (brace_may_quantify(p)) {
+                x->fail = true; /* a quantifier without an atom: not modelled */
+                break;
+            }
+            c = '{'; /* a literal in every PCRE2 version */
+            x->p = p + 1;
+            break;
         case '*':
         case '+':
         case '?':
-        case '{':
             x->fail = true; /* quantifier without an atom: not modelled */
             break;
         default:
@@ -379,10 +630,10 @@ static void parse_alt(parser_t *x, needs_t *out)
         parse_seq(x, &branch);
         if (x->fail)
             return;
-        if (branch.n == 0 || out->n + branch.n > NEEDS_MAX)
+        if (branch.n == 0)
             ok = false;
         for (unsigned i = 0; ok && i < branch.n; i++)
-            out->lit[out->n++] = branch.lit[i];
+            ok = needs_add(out, &branch.lit[i]);
         if (*x->p != '|')
             break;
         x->p++;
@@ -422,7 +673,29 @@ static const pp_rx_needs_t *needs_make(apr_pool_t *p, const lit_t *lits, unsigne
         }
         out->first = first;
         out->nsketched = ns;
+    } else {
+        /* One-byte literals last, the others in their order. */
+        for (unsigned i = 1; i < n; i++)
+            for (unsigned j = i; j > 0 && key[j - 1].t0 == NO_TEST && key[j].t0 != NO_TEST; j--) {
+                lit_key_t tk = key[j];
+                key[j] = key[j - 1], key[j - 1] = tk;
+                lit_t tl = lit[j];
+                lit[j] = lit[j - 1], lit[j - 1] = tl;
+                if (mem) {
+                    uint64_t tm = mem[j];
+                    mem[j] = mem[j - 1], mem[j - 1] = tm;
+                }
+            }
     }
+    unsigned nm = 0;
+    while (nm < n && key[nm].t0 != NO_TEST)
+        nm++;
+    for (unsigned i = nm; i < n; i++) { /* both cases: a sketch records bytes as they are */
+        unsigned char c = lit[i].b[0], u = c >= 'a' && c <= 'z' ? c ^ 0x20 : c;
+        out->onebyte[c >> 6] |= 1ull << (c & 63);
+        out->onebyte[u >> 6] |= 1ull << (u & 63);
+    }
+    out->nmulti = nm;
     uint32_t *h = apr_palloc(p, 2 * n * sizeof *h);
     for (unsigned i = 0; i < n; i++)
         literal_hash4(&lit[i], h + 2 * i);
@@ -493,6 +766,9 @@ char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n)
 
 struct pp_sketch_t {
     uint64_t w[SKETCH_WORDS];
+    uint64_t bytes[4];           /* the bytes the value holds (as they are), for one-byte
+                                    literals: recorded the first time one is asked about */
+    bool bytes_done;
     uint64_t *long_map;          /* NULL for short values */
     unsigned long_shift;         /* 32 - log2(bits of long_map) */
 };
@@ -621,29 +897,79 @@ static bool contains(pp_str_t v, const lit_t *l)
     return false;
 }
 
-static inline bool literal_in(const pp_rx_needs_t *n, unsigned i, pp_str_t v,
-                              const pp_sketch_t *sk)
+/* The bytes of v, recorded in its sketch on first use: a value whose needs are all longer
+ * than a byte never pays for them. The sketch belongs to the value, in transaction memory
+ * (rules/values.c), so filling it in here is caching, not sharing. */
+static const uint64_t *sketch_bytes(const pp_sketch_t *csk, pp_str_t v)
+{
+    pp_sketch_t *sk = (pp_sketch_t *)csk;
+    if (!sk->bytes_done) {
+        const unsigned char *s = (const unsigned char *)v.data;
+        for (apr_size_t i = 0; i < v.len; i++)
+            sk->bytes[s[i] >> 6] |= 1ull << (s[i] & 63);
+        sk->bytes_done = true;
+    }
+    return sk->bytes;
+}
+
+/* Whether the value holds the (folded) byte c in either case. */
+static inline bool has_byte(const pp_sketch_t *sk, pp_str_t v, unsigned char c)
+{
+    const uint64_t *bytes = sketch_bytes(sk, v);
+    unsigned char u = c >= 'a' && c <= 'z' ? c ^ 0x20 : c;
+    return ((bytes[c >> 6] >> (c & 63)) | (bytes[u >> 6] >> (u & 63))) & 1;
+}
+
+static inline __attribute__((always_inline)) bool
+literal_in(const pp_rx_needs_t *n, unsigned i, pp_str_t v, const pp_sketch_t *sk)
 {
     const lit_key_t *k = &n->key[i];
     if (k->len > v.len)
         return false;
-    if (sk && k->t0 != NO_TEST && !(sketch_bit(sk, k->t0) & sketch_bit(sk, k->t1)))
+    if (sk && k->t0 == NO_TEST) /* one byte: the sketch knows exactly */
+        return has_byte(sk, v, n->lit[i].b[0]);
+    if (sk && !(sketch_bit(sk, k->t0) & sketch_bit(sk, k->t1)))
         return false;
     if (sk && sk->long_map && k->len >= 4 && !long_map_allows(sk, n->hash4 + 2 * i))
         return false;
     return contains(v, &n->lit[i]);
 }
 
-bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
+/* Whether the sketched value holds any byte of a needs' one-byte literals. */
+static inline bool any_onebyte(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
 {
-    for (unsigned i = 0; i < n->n; i++)
-        if (literal_in(n, i, v, sk))
+    const uint64_t *b = sketch_bytes(sk, v);
+    return ((b[0] & n->onebyte[0]) | (b[1] & n->onebyte[1]) | (b[2] & n->onebyte[2]) |
+            (b[3] & n->onebyte[3])) != 0;
+}
+
+/* Whether v holds one of the bytes of set (which has both cases of its letters). */
+static bool any_byte(const uint64_t *set, pp_str_t v)
+{
+    const unsigned char *s = (const unsigned char *)v.data;
+    for (apr_size_t i = 0; i < v.len; i++)
+        if ((set[s[i] >> 6] >> (s[i] & 63)) & 1)
             return true;
     return false;
 }
 
-static uint64_t check_literal(const pp_rx_needs_t *n, unsigned i, pp_str_t v,
-                              const pp_sketch_t *sk, uint64_t found)
+bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
+{
+    for (unsigned i = 0; i < n->nmulti; i++)
+        if (literal_in(n, i, v, sk))
+            return true;
+    if (n->nmulti == n->n)
+        return false;
+    if (sk)
+        return any_onebyte(n, v, sk);
+    if (n->nmulti + 1 == n->n) /* one byte: memchr */
+        return contains(v, &n->lit[n->nmulti]);
+    return any_byte(n->onebyte, v);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+check_literal(const pp_rx_needs_t *n, unsigned i, pp_str_t v, const pp_sketch_t *sk,
+              uint64_t found)
 {
     uint64_t m = n->members ? n->members[i] : 1;
     return (found & m) != m && literal_in(n, i, v, sk) ? found | m : found;
@@ -652,25 +978,27 @@ static uint64_t check_literal(const pp_rx_needs_t *n, unsigned i, pp_str_t v,
 uint64_t pp_rx_needs_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
 {
     uint64_t found = 0;
-    if (!sk || !n->first) {
-        for (unsigned i = 0; i < n->n; i++)
-            found = check_literal(n, i, v, sk, found);
-        return found;
-    }
-    /* Only the literals whose first 2-gram the value holds; their keys are sorted by it, and
-     * the 2-grams come in increasing order, so one forward pass finds them. */
     unsigned i = 0;
-    for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
-        for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
-            unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
-            while (i < n->nsketched && n->key[i].t0 < t0)
-                i++;
-            for (; i < n->nsketched && n->key[i].t0 == t0; i++)
-                found = check_literal(n, i, v, sk, found);
+    if (!sk || !n->first) {
+        for (; i < n->nmulti; i++)
+            found = check_literal(n, i, v, sk, found);
+    } else {
+        /* Only the literals whose first 2-gram the value holds; their keys are sorted by it,
+         * and the 2-grams come in increasing order, so one forward pass finds them. */
+        for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
+            for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
+                unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
+                while (i < n->nsketched && n->key[i].t0 < t0)
+                    i++;
+                for (; i < n->nsketched && n->key[i].t0 == t0; i++)
+                    found = check_literal(n, i, v, sk, found);
+            }
         }
     }
-    for (i = n->nsketched; i < n->n; i++)
-        found = check_literal(n, i, v, sk, found);
+    /* The one-byte literals, when the value holds one of their bytes at all. */
+    if (n->nmulti < n->n && (!sk || any_onebyte(n, v, sk)))
+        for (i = n->nmulti; i < n->n; i++)
+            found = check_literal(n, i, v, sk, found);
     return found;
 }
 

@@ -36,7 +36,7 @@ static void test_derivation(void **state)
         /* pattern                                  needs ("" = none) */
         { "nikto", "nikto" },
         { "NiKtO", "nikto" },
-        { "union[[:space:]]+(all[[:space:]]+)?select", "union" },
+        { "union[[:space:]]+(all[[:space:]]+)?select", "select" }, /* the longer word */
         { "(nmap|masscan|zgrab)", "nmap|masscan|zgrab" },
         { "/etc/(passwd|shadow)", "/etc/" },
         { "\\.\\./", "../" },
@@ -74,6 +74,42 @@ static void test_derivation(void **state)
         { "^abc$", "abc" },
         { "\\babc\\b", "abc" },
         { "[[:x]ab|c:]d]e", "" },                        /* not a POSIX item: not modelled */
+        /* A '{' that cannot start a quantifier is a literal in every PCRE2 version. */
+        { "function\\s*\\(\\s*\\)\\s*{", "function" },
+        { "a{b", "a{b" },
+        { "{x}", "{x}" },
+        { "x{ 2}y", "" },                               /* a quantifier from 10.43 on */
+        { "a{1,x}", "" },
+        /* Escapes of fixed bytes; classes of one byte (folded) join the run, small ones are a
+         * set of one-byte needs; big, negated or inexact ones need nothing. */
+        { "a\\nb\\tc", "a\nb\tc" },
+        { "[sS][eE][lL]", "sel" },
+        { "(?i)[\\x41]bc", "abc" },
+        { "[\\n\\r]", "\n|\r" },
+        { "[ab]{2}", "a|b" },
+        { "x?[[:blank:]]", "\t| " },
+        { "(?:\\s|;|\\||&|<|>)", "\t|\n|\v|\f|\r| |;|||&|<|>" },
+        { "[^\\W]x", "x" },
+        { "[^\\Wa]", "" },
+        { "[\\s\\d]", "" },
+        { "[\\Sa]", "" },
+        { "[^a]", "" },
+        { "[\\x00-\\x1f]", "" },
+        { "[a-\\d]", "" },
+        { "[\\w-]", "" },
+        { "[\\b]x", "" },                              /* backspace in a class: not modelled */
+        /* The best requirement of a sequence: rarer, then fewer literals, then longer. */
+        { "new\\s+function", "function" },
+        { "(?:and|or)\\s*\\)", ")" },
+        { "end\\s*\\);", ");" },
+        /* A literal holding another of the set is redundant; a set too big is cut to shorter
+         * prefixes until it fits, or gives nothing. */
+        { "(?:lock|unlock|block)", "lock" },
+        { "(?:ab1|ab2|ab3|ab4|ab5|ab6|ab7|ab8|ab9|ab10|ab11|ab12|ab13|ab14|ab15|ab16|ab17)",
+          "ab1|ab2|ab3|ab4|ab5|ab6|ab7|ab8|ab9" },
+        { "(?:xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7)", "x" },
+        { "(?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+          "november|oscar|papa|quebec)", "" },
         { "[\\Q]\\E]ab", "" },                       /* \Q..\E in a class */
         { "[\\c]]ab", "" },
         { "", "" },
@@ -113,6 +149,19 @@ static const char *const patterns[] = {
     "[[:x]ab|c:]d]e", "[[:alpha:]]xyz", "[\\Q]\\E]ab", "(abc|d.)x", "[]abc]def", "[^]a]bcd",
     "a\\tb", "\\x41\\x42c", "a\\.b\\*c", "\\bword\\b",
     "(?i)union[[:space:]]+select", "(?i:nmap|masscan)x?", "sel(?i)ECT", "(?i:pass(?i)wd)",
+    /* literal '{', fixed-byte escapes, classes as bytes, redundant and cut literals */
+    "function\\s*\\(\\s*\\)\\s*{", "a{b", "{x}", "\\$+\\s*{.+}", "a\\nb", "x\\ry\\t",
+    "[sS][eE][lL]", "(?i)[\\x41]bc", "[\\n\\r]", "[ab]{2}c", "x?[[:blank:]]y",
+    "(?:\\s|;|\\||&|<|>)", "[^\\W]x", "[^\\Wa]", "x\\Ry", "\\sid\\s", "[^a-z]{2}",
+    "(?:lock|unlock|block)", "(?:ab1|ab2|ab3|ab4|ab5|ab6|ab7|ab8|ab9|ab10|ab11|ab12|ab13|ab14)",
+    "(?:xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7)",
+    "end\\s*\\);", "[\\x5c/]\\.\\.", "[[:digit:]][[:space:]]x", "[\\d.]+e",
+    /* shapes of CRS 3.3.4 patterns (tests/unit/rules/operators/test_operators.c runs the
+     * package's own against the CRS corpus) */
+    "(?:get|post|put|lock|unlock)\\s+(?:\\/|\\w)[^\\s]*(?:\\s+http\\/\\d|[\\r\\n])",
+    "(?:;|\\{|\\||&&|\\n|\\$\\(|`|\\${|<\\()\\s*(?:{|\\w+=(?:[^\\s]*|\\$.*)\\s+|!\\s*)*"
+    "[\\\\'\"]*(?:l[\\\\'\"]*s|i[\\\\'\"]*d|c[\\\\'\"]*a[\\\\'\"]*t)\\b",
+    "(?:new\\s+Function|\\beval)\\s*\\(|function\\s*\\(\\s*\\)\\s*{",
 };
 
 static const char *const alphabet[] = {
@@ -123,6 +172,9 @@ static const char *const alphabet[] = {
     "#", "and", "or", "OR", "xp_", "cmdshell", "_", "mosconfig", "nmap", "\n", "\xff", "word",
     "document.", "cookie", "img", "src", "on", "load", "char", "concat", "sleep", "into",
     "outfile", ".bak", ".git/", "/usr/bin/id", "cmd", "/c", "<?", "GLOBALS",
+    "\r", "\x0b", "\x85", "}", ":", "\"", "&#", "function", "eval", "http/1", "POST", "put",
+    "lock", "ab1", "ab12", "xq7", ");", "end", "S", "eL", "$", "${", "fromCharCode", "_js_",
+    "O:", "12:", "{x}", "{", "&&", "||", "!", "'ls'", "c\\at", "\\",
 };
 
 static pp_str_t random_value(apr_pool_t *p, unsigned *seed)

@@ -2,6 +2,8 @@
  * Operator family (rules/operators/): every vector of operator_vectors.h through the row's
  * parse and exec, in a real transaction. Where the row has a literal prefilter (needs), a value
  * that matches must also pass the prefilter: the evaluator skips exec for values that do not.
+ * The same holds for every regex of the OWASP CRS 3.3.4 package (modsecurity-crs, installed by
+ * tools/deps.sh) against the values of the CRS differential corpus (tests/crs/corpus.jsonl).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +13,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <json-c/json.h>
+
 #include "config/config.h"
+#include "request/request.h"
 #include "rules/operators/operator_vectors.h"
 #include "rules/operators/operators.h"
 #include "tx.h"
@@ -137,6 +144,274 @@ static void test_pm_files(void **state)
     apr_pool_destroy(cp);
 }
 
+/* ---- CRS regexes against the CRS corpus ---- */
+
+#define CRS_SETUP "/etc/modsecurity/crs/crs-setup.conf"
+#define CRS_RULES "/usr/share/modsecurity-crs/rules"
+#define CRS_CORPUS "tests/crs/corpus.jsonl"
+
+typedef struct values_t {
+    apr_pool_t *p;
+    apr_hash_t *seen;
+    apr_array_header_t *all; /* pp_str_t, each once */
+} values_t;
+
+static void add_value(values_t *vs, const char *data, apr_size_t len)
+{
+    if (apr_hash_get(vs->seen, data, (apr_ssize_t)len))
+        return;
+    char *copy = apr_pstrmemdup(vs->p, data, len);
+    apr_hash_set(vs->seen, copy, (apr_ssize_t)len, copy);
+    APR_ARRAY_PUSH(vs->all, pp_str_t) = (pp_str_t){ copy, len };
+}
+
+/* name=value pairs separated by sep: names and values as sent and URL-decoded. */
+static void add_pairs(values_t *vs, apr_pool_t *tp, pp_str_t s, char sep)
+{
+    const char *p = s.data, *end = s.data + s.len;
+    while (p < end) {
+        const char *e = memchr(p, sep, (apr_size_t)(end - p));
+        if (!e)
+            e = end;
+        while (p < e && *p == ' ')
+            p++;
+        const char *eq = memchr(p, '=', (apr_size_t)(e - p));
+        pp_str_t parts[2] = { { p, (apr_size_t)((eq ? eq : e) - p) },
+                              { eq ? eq + 1 : e, eq ? (apr_size_t)(e - eq - 1) : 0 } };
+        for (int k = 0; k < 2; k++) {
+            pp_str_t dec;
+            add_value(vs, parts[k].data, parts[k].len);
+            if (pp_url_decode(tp, parts[k], true, &dec, NULL) == APR_SUCCESS)
+                add_value(vs, dec.data, dec.len);
+        }
+        p = e + 1;
+    }
+}
+
+static void add_json(values_t *vs, json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_object: {
+        json_object_object_foreach(o, key, val) {
+            add_value(vs, key, strlen(key));
+            add_json(vs, val);
+        }
+        break;
+    }
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            add_json(vs, json_object_array_get_idx(o, i));
+        break;
+    default: {
+        const char *t = json_object_get_string(o);
+        if (t)
+            add_value(vs, t, strlen(t));
+    }
+    }
+}
+
+/* The pieces of one raw request a rule may read: request line, URI, path, query, header names
+ * and values, cookies, arguments (as sent and decoded), the body, its lines and, for JSON, its
+ * strings. */
+static void add_request(values_t *vs, apr_pool_t *tp, const char *raw, apr_size_t len)
+{
+    const char *end = raw + len, *p = raw;
+    const char *hdr_end = NULL;
+    for (const char *q = raw; q + 3 < end; q++)
+        if (memcmp(q, "\r\n\r\n", 4) == 0) {
+            hdr_end = q;
+            break;
+        }
+    if (!hdr_end)
+        hdr_end = end;
+    bool first = true;
+    while (p < hdr_end) {
+        const char *e = p;
+        while (e < hdr_end && !(e + 1 < end && e[0] == '\r' && e[1] == '\n'))
+            e++;
+        pp_str_t line = { p, (apr_size_t)(e - p) };
+        add_value(vs, line.data, line.len);
+        if (first) {
+            const char *sp1 = memchr(line.data, ' ', line.len);
+            const char *sp2 =
+                sp1 ? memchr(sp1 + 1, ' ', line.len - (apr_size_t)(sp1 + 1 - line.data)) : NULL;
+            if (sp1 && sp2) {
+                pp_str_t uri = { sp1 + 1, (apr_size_t)(sp2 - sp1 - 1) };
+                add_value(vs, uri.data, uri.len);
+                const char *qm = memchr(uri.data, '?', uri.len);
+                pp_str_t path = { uri.data, qm ? (apr_size_t)(qm - uri.data) : uri.len }, dec;
+                add_value(vs, path.data, path.len);
+                if (pp_url_decode(tp, path, false, &dec, NULL) == APR_SUCCESS)
+                    add_value(vs, dec.data, dec.len);
+                if (qm) {
+                    pp_str_t query = { qm + 1, uri.len - (apr_size_t)(qm + 1 - uri.data) };
+                    add_value(vs, query.data, query.len);
+                    add_pairs(vs, tp, query, '&');
+                }
+            }
+        } else {
+            const char *colon = memchr(line.data, ':', line.len);
+            if (colon) {
+                const char *v = colon + 1;
+                while (v < e && (*v == ' ' || *v == '\t'))
+                    v++;
+                add_value(vs, line.data, (apr_size_t)(colon - line.data));
+                add_value(vs, v, (apr_size_t)(e - v));
+                if (colon - line.data == 6 && strncasecmp(line.data, "Cookie", 6) == 0)
+                    add_pairs(vs, tp, (pp_str_t){ v, (apr_size_t)(e - v) }, ';');
+            }
+        }
+        first = false;
+        p = e + 2;
+    }
+    if (hdr_end + 4 > end)
+        return;
+    pp_str_t body = { hdr_end + 4, (apr_size_t)(end - hdr_end - 4) };
+    if (!body.len)
+        return;
+    add_value(vs, body.data, body.len);
+    add_pairs(vs, tp, body, '&');
+    for (const char *q = body.data, *be = body.data + body.len; q < be;) {
+        const char *nl = memchr(q, '\n', (apr_size_t)(be - q));
+        const char *le = nl ? nl : be;
+        add_value(vs, q, (apr_size_t)(le > q && le[-1] == '\r' ? le - 1 - q : le - q));
+        q = le + 1;
+    }
+    json_object *j = json_tokener_parse(apr_pstrmemdup(tp, body.data, body.len));
+    if (j) {
+        add_json(vs, j);
+        json_object_put(j);
+    }
+}
+
+/* The corpus's requests were stored as latin-1 text in JSON: back to their bytes. */
+static apr_size_t latin1_bytes(const char *utf8, char *out)
+{
+    apr_size_t n = 0;
+    const unsigned char *s = (const unsigned char *)utf8;
+    while (*s) {
+        if (*s < 0x80) {
+            out[n++] = (char)*s++;
+        } else {
+            out[n++] = (char)(((s[0] & 0x1f) << 6) | (s[1] & 0x3f));
+            s += 2;
+        }
+    }
+    return n;
+}
+
+static void crs_corpus_values(values_t *vs, apr_pool_t *tp)
+{
+    FILE *f = fopen(CRS_CORPUS, "r");
+    if (!f)
+        fail_msg("%s is missing", CRS_CORPUS);
+    static char line[1 << 20];
+    while (fgets(line, sizeof line, f)) {
+        json_object *j = json_tokener_parse(line), *raw;
+        if (!j || !json_object_object_get_ex(j, "raw", &raw))
+            fail_msg("%s: a line without \"raw\"", CRS_CORPUS);
+        const char *text = json_object_get_string(raw);
+        char *bytes = apr_palloc(tp, strlen(text) + 1);
+        add_request(vs, tp, bytes, latin1_bytes(text, bytes));
+        json_object_put(j);
+    }
+    fclose(f);
+}
+
+/* Every CRS regex with a literal prefilter, on every corpus value through each of the rule's
+ * transformation chains: when the regex matches, the prefilter lets the value through (with
+ * and without the value's sketch). A value ruled out that would match is an attack let
+ * through. */
+static void test_crs_needs_sound(void **state)
+{
+    (void)state;
+    apr_pool_t *cp, *tp;
+    apr_pool_create(&cp, pool);
+    apr_pool_create(&tp, pool);
+    char dir[] = "/tmp/parapet-crsXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char conf[64];
+    snprintf(conf, sizeof conf, "%s/crs.conf", dir);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "Include %s\nSecAction \"id:900000,phase:1,nolog,pass,"
+               "setvar:tx.paranoia_level=4\"\nInclude %s/*.conf\n", CRS_SETUP, CRS_RULES);
+    fclose(f);
+    pp_cfg_t *cfg = pp_cfg_create(cp);
+    const char *err = pp_cfg_read_file(cfg, conf, cp, tp);
+    unlink(conf);
+    rmdir(dir);
+    if (err)
+        fail_msg("CRS (modsecurity-crs, tools/deps.sh): %s", err);
+
+    values_t vs = { tp, apr_hash_make(tp), apr_array_make(tp, 4096, sizeof(pp_str_t)) };
+    crs_corpus_values(&vs, tp);
+    assert_true(vs.all->nelts > 5000);
+
+    pp_tx_t *tx = pp_tx_create(cfg, tp, "crs");
+    apr_hash_t *chained = apr_hash_make(tp); /* chain id -> transformed values */
+    unsigned rules = 0, matches = 0, ruled_out = 0;
+    apr_pool_t *vp;
+    apr_pool_create(&vp, tp);
+    for (int i = 0; i < cfg->rules->nelts; i++) {
+        for (const pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *); r;
+             r = r->chain_next) {
+            if (!r->op.needs)
+                continue;
+            rules++;
+            for (unsigned ti = 0; ti < r->ntargets; ti++) {
+                const pp_chain_t *c = r->targets[ti]->chain ? r->targets[ti]->chain
+                                                             : pp_chain_empty();
+                bool done = false; /* targets mostly share the rule's chain */
+                for (unsigned tj = 0; tj < ti; tj++)
+                    done = done || (r->targets[tj]->chain ? r->targets[tj]->chain
+                                                          : pp_chain_empty()) == c;
+                if (done)
+                    continue;
+                apr_array_header_t *tv = apr_hash_get(chained, &c->id, sizeof c->id);
+                if (!tv) {
+                    tv = apr_array_make(tp, vs.all->nelts, sizeof(pp_str_t));
+                    for (int k = 0; k < vs.all->nelts; k++)
+                        pp_chain_apply(tx, tp, c, APR_ARRAY_IDX(vs.all, k, pp_str_t),
+                                       apr_array_push(tv));
+                    apr_hash_set(chained, apr_pmemdup(tp, &c->id, sizeof c->id),
+                                 sizeof c->id, tv);
+                }
+                for (int k = 0; k < tv->nelts; k++) {
+                    pp_str_t v = APR_ARRAY_IDX(tv, k, pp_str_t);
+                    pp_sketch_t *sk = pp_sketch_build(vp, v);
+                    bool met = pp_rx_needs_met(r->op.needs, v, sk);
+                    if (met != pp_rx_needs_met(r->op.needs, v, NULL))
+                        fail_msg("rule %s: the sketch and the search disagree on \"%s\"",
+                                 r->id ? r->id : "(chain)", pp_str_log_escape(vp, v, 200));
+                    ruled_out += !met;
+                    bool m = false;
+                    pp_op_out_t out = { .want_captures = false };
+                    if (r->op.def->exec(tx, r->op.compiled, v, &m, &out) != APR_SUCCESS)
+                        continue; /* a resource limit: undecided */
+                    matches += m;
+                    if (m && !met)
+                        fail_msg("CRS rule %s (%s, line %d): @%s matches \"%s\" but its "
+                                 "prefilter (%s) rules it out", r->id ? r->id : "(chain)",
+                                 r->file, r->line, r->op.def->name,
+                                 pp_str_log_escape(vp, v, 200),
+                                 pp_rx_needs_describe(vp, r->op.needs));
+                    apr_pool_clear(vp);
+                }
+            }
+        }
+    }
+    /* The test reaches what it checks: most CRS regexes have a prefilter, the corpus's
+     * attacks match thousands of times, and most values are ruled out without PCRE2. */
+    print_message("%u CRS regexes with a prefilter, %d values, %u matches, %u ruled out\n", rules,
+                  vs.all->nelts, matches, ruled_out);
+    assert_true(rules > 250);
+    assert_true(matches > 5000);
+    assert_true(ruled_out > matches);
+    apr_pool_destroy(cp);
+    apr_pool_destroy(tp);
+}
+
 static void test_unknown_operator(void **state)
 {
     assert_null(pp_op_find("nosuchop"));
@@ -151,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_match_output),
         cmocka_unit_test(test_pm_files),
+        cmocka_unit_test(test_crs_needs_sound),
         cmocka_unit_test(test_unknown_operator),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
