@@ -53,8 +53,10 @@ static const char *selective_targets(const pp_setter_ctx_t *ctx, const char *loc
                                              exclude, &t, &ex);
         if (err)
             return err;
-        if (exclude)
+        if (exclude) {
+            pp_exclusion_intern(ctx->cp, &ex);
             APR_ARRAY_PUSH(excl, pp_exclusion_t) = ex;
+        }
         else
             APR_ARRAY_PUSH(targets, const pp_target_t *) = t;
     }
@@ -69,8 +71,7 @@ static const char *selective_targets(const pp_setter_ctx_t *ctx, const char *loc
     }
     rule->targets = (const pp_target_t **)targets->elts;
     rule->ntargets = (unsigned)targets->nelts;
-    rule->exclusions = (const pp_exclusion_t *)excl->elts;
-    rule->nexclusions = (unsigned)excl->nelts;
+    pp_rule_set_exclusions(rule, (const pp_exclusion_t *)excl->elts, (unsigned)excl->nelts);
     return NULL;
 }
 

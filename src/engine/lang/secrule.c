@@ -135,6 +135,7 @@ static const char *targets_from(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
             e->name = apr_pstrdup(ctx->cp, key);
             e->icase = true; /* ModSecurity compares exclusion keys case-insensitively */
             e->re = re;
+            pp_exclusion_intern(ctx->cp, e);
             continue;
         }
         if (key && var->selector == PP_SEL_NONE)
@@ -173,8 +174,7 @@ static const char *targets_from(const pp_setter_ctx_t *ctx, pp_rule_t *rule,
         return apr_psprintf(ctx->tp, "no variable to inspect in \"%s\"", list);
     rule->targets = (const pp_target_t **)targets->elts;
     rule->ntargets = (unsigned)targets->nelts;
-    rule->exclusions = (const pp_exclusion_t *)excl->elts;
-    rule->nexclusions = (unsigned)excl->nelts;
+    pp_rule_set_exclusions(rule, (const pp_exclusion_t *)excl->elts, (unsigned)excl->nelts);
     return NULL;
 }
 

@@ -34,7 +34,7 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
             return false;
         for (int i = 0; i < vals->nelts; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            if (r->nexclusions && pp_eval_excluded(tx, r, t, v->name))
+            if (r->nexclusions && pp_eval_excluded(tx, r, t, v))
                 continue;
             bool m = false, undecided = false;
             if (r->op.needs && !pp_eval_needs_met(tx, r->op.needs, v)) {
@@ -293,7 +293,7 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
         }
         for (int i = 0; i < vals->nelts && !*stop; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            if (c->nexclusions && pp_eval_excluded(tx, c, t, v->name))
+            if (c->nexclusions && pp_eval_excluded(tx, c, t, v))
                 continue;
             if (tx->overrides && target_removed(tx, c, t, v->name))
                 continue;

@@ -19,8 +19,19 @@ const pp_sketch_t *pp_eval_value_sketch(pp_tx_t *tx, const pp_rx_needs_t *needs,
                                         const pp_value_t *v);
 /* Whether v holds one of the literals without which the operator cannot match. */
 bool pp_eval_needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t *v);
-/* Whether r excludes the value named name of target t (!VAR:name, !VAR:/re/). */
-bool pp_eval_excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t, pp_str_t name);
+/* Whether r excludes value v of target t (!VAR:name, !VAR:/re/), exclusion by exclusion. */
+bool pp_eval_excluded_each(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t,
+                           const pp_value_t *v);
+
+/* Whether r excludes value v of target t. Usually one test: the value was marked with the
+ * configuration's exclusions that name it when it was collected, and r's are a mask of them. */
+static inline bool pp_eval_excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t,
+                                    const pp_value_t *v)
+{
+    if ((v->excl & PP_EXCL_KNOWN) && r->excl_set && r->excl_set == t->excl_set)
+        return (v->excl & r->excl_mask) != 0;
+    return pp_eval_excluded_each(tx, r, t, v);
+}
 
 /* ---- budget.c ---- */
 

@@ -23,7 +23,17 @@ typedef struct pp_value_t {
     pp_str_t name;
     const pp_sketch_t *sketch; /* built by the literal prefilter's second check (rules/eval.c) */
     unsigned checks;           /* literal prefilter checks so far */
+    uint64_t excl;             /* PP_EXCL_KNOWN and the bits (pp_exclusion_t.bit) of the
+                                * configuration's exclusions that name this value, set where
+                                * the value is collected (rules/values.c) */
 } pp_value_t;
+
+/* pp_value_t.excl: the bits are known (else each exclusion is tested by name). */
+#define PP_EXCL_KNOWN (1ull << 63)
+#define PP_EXCL_BITS 63 /* exclusions of a configuration that get a bit */
+
+/* A configuration's exclusions, interned (rules/target.c). */
+typedef struct pp_excl_set_t pp_excl_set_t;
 
 typedef enum { PP_SEL_NONE, PP_SEL_OPTIONAL, PP_SEL_REQUIRED } pp_sel_mode_t;
 
@@ -146,6 +156,7 @@ struct pp_target_t {
     const pp_target_t *prefix; /* the same target with chain->prefix (NULL: chain empty) */
     bool direct;            /* a rule tests this target itself (not only as a prefix) */
     unsigned prefix_uses;   /* interned targets whose prefix this one is */
+    const pp_excl_set_t *excl_set; /* the configuration's interned exclusions */
 };
 
 /* Returns the interned target equal to t (same var, selector, label, chain), allocating it in
@@ -162,7 +173,22 @@ typedef struct pp_exclusion_t {
     bool icase;         /* header names compare case-insensitively */
     const pp_regex_t *re; /* 2.x !VAR:/re/: names matching it (name is then the pattern) */
     bool by_var;          /* 2.x: family is a variable name (!ARGS:x spares ARGS_NAMES) */
+    /* Set by pp_exclusion_intern: equal exclusions of a configuration share one bit, which
+     * each collected value carries when the exclusion names it (pp_value_t.excl), so a rule
+     * tests a bit where it would run a regex per value. */
+    const pp_excl_set_t *set; /* whose bit it is (NULL: not interned) */
+    uint64_t bit;             /* 0: past PP_EXCL_BITS, tested by name */
+    const pp_var_def_t *var;  /* by_var: the variable's row */
 } pp_exclusion_t;
+
+/* Gives e its bit in cp's exclusion set (the same for equal exclusions). */
+void pp_exclusion_intern(apr_pool_t *cp, pp_exclusion_t *e);
+/* r's exclusions (interned), with the mask of their bits when they all have one. */
+void pp_rule_set_exclusions(pp_rule_t *r, const pp_exclusion_t *ex, unsigned n);
+/* The interned exclusions of s (NULL: none), bit i being entry i. Read-only at run time. */
+const pp_exclusion_t *const *pp_excl_set_entries(const pp_excl_set_t *s, unsigned *n);
+/* Whether e names name (its regex, or its name). A regex that hits a limit does not. */
+bool pp_exclusion_names(pp_tx_t *tx, const pp_exclusion_t *e, pp_str_t name);
 
 /* ---- Operators ------------------------------------------------------------------------- */
 
@@ -361,8 +387,11 @@ typedef struct pp_rule_group_t {
 typedef struct pp_rule_t {
     const pp_target_t **targets;
     unsigned ntargets;
-    const pp_exclusion_t *exclusions;
+    const pp_exclusion_t *exclusions; /* set with pp_rule_set_exclusions */
     unsigned nexclusions;
+    const pp_excl_set_t *excl_set;    /* every exclusion has a bit of this set (NULL: not
+                                       * all do, each is tested in turn) */
+    uint64_t excl_mask;               /* then: their bits */
     pp_operator_t op;
     const pp_actionset_t *own;       /* the rule's own list (NULL when it has none) */
     const pp_actionset_t *bound_default; /* SecFilterDefaultAction in force (NULL: the context's) */

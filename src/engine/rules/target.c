@@ -5,17 +5,27 @@
  * out here). A target whose chain has steps has a prefix target (same variable and selector,
  * the chain without its last step), interned with it: the cache keeps the values of a prefix
  * that other targets or rules share, so a chain's prefixes are computed once per value. Rules get their
- * ordinals here too. The registry lives in the configuration pool's user data: one per
- * configuration generation, no globals.
+ * ordinals here too, and exclusions their bits (equal exclusions share one, which values carry
+ * once collected, rules/values.c). The registry lives in the configuration pool's user data:
+ * one per configuration generation, no globals.
  */
 #include "rules/model.h"
 
 #include <apr_hash.h>
 
+/* A configuration's exclusions: each distinct one gets a bit (its index), up to
+ * PP_EXCL_BITS. */
+struct pp_excl_set_t {
+    apr_hash_t *by_key;
+    unsigned n;
+    const pp_exclusion_t *entries[PP_EXCL_BITS];
+};
+
 typedef struct intern_registry_t {
     apr_hash_t *by_key;
     unsigned count;
     unsigned rules; /* rule ordinals handed out */
+    pp_excl_set_t excl;
 } intern_registry_t;
 
 static intern_registry_t *registry(apr_pool_t *cp)
@@ -25,6 +35,7 @@ static intern_registry_t *registry(apr_pool_t *cp)
     if (!data) {
         intern_registry_t *r = apr_pcalloc(cp, sizeof *r);
         r->by_key = apr_hash_make(cp);
+        r->excl.by_key = apr_hash_make(cp);
         apr_pool_userdata_set(r, "parapet-targets", apr_pool_cleanup_null, cp);
         data = r;
     }
@@ -59,6 +70,7 @@ static pp_target_t *intern(apr_pool_t *cp, const pp_target_t *t)
     }
     found->slot = r->count++;
     found->source = pp_var_source(t->var);
+    found->excl_set = &r->excl;
     apr_hash_set(r->by_key, key, APR_HASH_KEY_STRING, found);
     return found;
 }
@@ -89,4 +101,42 @@ unsigned pp_rule_count(apr_pool_t *cp)
     void *data = NULL;
     apr_pool_userdata_get(&data, "parapet-targets", cp);
     return data ? ((const intern_registry_t *)data)->rules : 0;
+}
+
+void pp_exclusion_intern(apr_pool_t *cp, pp_exclusion_t *e)
+{
+    pp_excl_set_t *s = &registry(cp)->excl;
+    const char *key = apr_psprintf(cp, "%s\x01%d%d%d\x01%s", e->family, e->by_var, e->icase,
+                                   e->re != NULL, e->name);
+    const pp_exclusion_t *found = apr_hash_get(s->by_key, key, APR_HASH_KEY_STRING);
+    e->set = s;
+    e->var = e->by_var ? pp_var_find(e->family) : NULL;
+    if (found) {
+        e->bit = found->bit;
+        return;
+    }
+    e->bit = s->n < PP_EXCL_BITS ? 1ull << s->n : 0;
+    pp_exclusion_t *copy = apr_pmemdup(cp, e, sizeof *e);
+    if (s->n < PP_EXCL_BITS)
+        s->entries[s->n++] = copy;
+    apr_hash_set(s->by_key, key, APR_HASH_KEY_STRING, copy);
+}
+
+const pp_exclusion_t *const *pp_excl_set_entries(const pp_excl_set_t *s, unsigned *n)
+{
+    *n = s ? s->n : 0;
+    return s ? s->entries : NULL;
+}
+
+void pp_rule_set_exclusions(pp_rule_t *r, const pp_exclusion_t *ex, unsigned n)
+{
+    r->exclusions = ex;
+    r->nexclusions = n;
+    r->excl_set = n ? ex[0].set : NULL;
+    r->excl_mask = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!ex[i].bit || ex[i].set != r->excl_set)
+            r->excl_set = NULL;
+        r->excl_mask |= ex[i].bit;
+    }
 }

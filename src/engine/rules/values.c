@@ -16,6 +16,17 @@ static inline bool worth_caching(const pp_target_t *t)
     return t->direct || t->prefix_uses > 1;
 }
 
+/* Whether re matches name; a name without the regex's literal needs is answered without PCRE2
+ * (a regex that hits a limit does not match). */
+static bool name_matches(pp_tx_t *tx, const pp_regex_t *re, pp_str_t name)
+{
+    const pp_rx_needs_t *needs = pp_regex_needs(re);
+    bool m = false;
+    if (needs && !pp_rx_needs_met(needs, name, NULL))
+        return false;
+    return pp_regex_exec(re, tx->rx, name, &m) == APR_SUCCESS && m;
+}
+
 /* 2.x VAR:/re/ keeps the members whose name matches; &VAR becomes one value, the count. */
 static void keys_and_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *vals)
 {
@@ -23,9 +34,7 @@ static void keys_and_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
         int n = 0;
         for (int i = 0; i < vals->nelts; i++) {
             pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
-            bool m = false;
-            if (v->name.data && pp_regex_exec(t->key_regex, tx->rx, v->name, &m) == APR_SUCCESS &&
-                m)
+            if (v->name.data && name_matches(tx, t->key_regex, v->name))
                 APR_ARRAY_IDX(vals, n++, pp_value_t) = *v;
         }
         vals->nelts = n;
@@ -35,6 +44,49 @@ static void keys_and_count(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
         vals->nelts = 0;
         *(pp_value_t *)apr_array_push(vals) =
             (pp_value_t){ pp_str_from_cstr(c), PP_STR_NULL, NULL, 0 };
+    }
+}
+
+bool pp_exclusion_names(pp_tx_t *tx, const pp_exclusion_t *e, pp_str_t name)
+{
+    if (e->re)
+        return name_matches(tx, e->re, name);
+    apr_size_t n = strlen(e->name);
+    return name.len == n &&
+           (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0;
+}
+
+/* Whether exclusion e applies to t's variable: !VAR:x to VAR itself (2.x), a 1.9 exclusion to
+ * its family. */
+static bool excl_applies(const pp_exclusion_t *e, const pp_target_t *t)
+{
+    if (!t->var->family)
+        return false;
+    return e->by_var ? (e->var ? e->var == t->var : strcmp(e->family, t->var->name) == 0)
+                     : strcmp(e->family, t->var->family) == 0;
+}
+
+/* Which of the configuration's exclusions name each collected value (pp_value_t.excl): once
+ * here, where the values are collected, instead of once per rule and value. CRS puts
+ * !REQUEST_COOKIES:/__utm/ on ~150 rules, a regex run per cookie and rule before. Transformed
+ * copies of the values carry the bits along. */
+static void mark_exclusions(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *vals)
+{
+    unsigned n, na = 0;
+    const pp_exclusion_t *const *all = pp_excl_set_entries(t->excl_set, &n);
+    if (!n)
+        return; /* no exclusion has a bit: the values stay unmarked, nothing asks */
+    const pp_exclusion_t *apply[PP_EXCL_BITS];
+    for (unsigned k = 0; k < n; k++)
+        if (excl_applies(all[k], t))
+            apply[na++] = all[k];
+    for (int i = 0; i < vals->nelts; i++) {
+        pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+        uint64_t bits = PP_EXCL_KNOWN;
+        for (unsigned k = 0; k < na && v->name.data; k++)
+            if (pp_exclusion_names(tx, apply[k], v->name))
+                bits |= apply[k]->bit;
+        v->excl = bits;
     }
 }
 
@@ -55,6 +107,7 @@ static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t 
         *(pp_value_t *)apr_array_push(vals) = (pp_value_t){ PP_STR(""), PP_STR_NULL };
     if (t->key_regex || t->count)
         keys_and_count(tx, t, vals);
+    mark_exclusions(tx, t, vals);
     return vals;
 }
 
@@ -178,21 +231,22 @@ bool pp_eval_needs_met(pp_tx_t *tx, const pp_rx_needs_t *needs, const pp_value_t
     return pp_rx_needs_met(needs, v->value, pp_eval_value_sketch(tx, needs, v));
 }
 
-bool pp_eval_excluded(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t, pp_str_t name)
+bool pp_eval_excluded_each(pp_tx_t *tx, const pp_rule_t *r, const pp_target_t *t,
+                           const pp_value_t *v)
 {
-    for (unsigned i = 0; i < r->nexclusions && t->var->family && name.data; i++) {
+    if (!t->var->family || !v->name.data)
+        return false;
+    bool known = (v->excl & PP_EXCL_KNOWN) != 0;
+    for (unsigned i = 0; i < r->nexclusions; i++) {
         const pp_exclusion_t *e = &r->exclusions[i];
-        if (strcmp(e->family, e->by_var ? t->var->name : t->var->family) != 0)
-            continue;
-        if (e->re) {
-            bool m = false;
-            if (pp_regex_exec(e->re, tx->rx, name, &m) == APR_SUCCESS && m)
+        if (known && e->bit && e->set == t->excl_set) {
+            /* Marked when collected: set only where e applies to t's variable. */
+            if (v->excl & e->bit)
                 return true;
             continue;
         }
-        apr_size_t n = strlen(e->name);
-        if (name.len == n &&
-            (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0)
+        if (strcmp(e->family, e->by_var ? t->var->name : t->var->family) == 0 &&
+            pp_exclusion_names(tx, e, v->name))
             return true;
     }
     return false;

@@ -2,10 +2,12 @@
  * The phase loop across configuration pools: rules parsed into different pools (server
  * configuration vs .htaccess, which Apache parses per request) get target cache slots from
  * different registries; a merged configuration must still test each rule on its own target.
+ * Exclusions interned per configuration keep the verdicts of testing each by name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -463,6 +465,99 @@ static void test_match_text_made_when_read(void **state)
     apr_pool_destroy(rp);
 }
 
+/* The status a raw request gets (0: not intercepted). */
+static int status_of(const pp_cfg_t *cfg, const char *raw)
+{
+    apr_pool_t *rp;
+    apr_pool_create(&rp, pool);
+    pp_tx_t *tx = pp_tx_create(cfg, rp, "t");
+    pp_test_feed_request(tx, raw, strlen(raw), 0);
+    int status = pp_tx_verdict(tx)->intercepted ? pp_tx_verdict(tx)->status : 0;
+    apr_pool_destroy(rp);
+    return status;
+}
+
+static const char *cookie_request(apr_pool_t *p, const char *cookies)
+{
+    return apr_psprintf(p, "GET /?a=1 HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", cookies);
+}
+
+/* Exclusions are interned per configuration: values carry the bits of the exclusions that name
+ * them from where they are collected, through transformed copies, and a rule tests its mask.
+ * The verdicts are those of testing each exclusion by name: shared and distinct exclusions,
+ * name and regex ones, transformed targets, a body argument collected in phase 2, an exclusion
+ * added by SecRuleUpdateTargetById, and exclusions past the 63 that get a bit. */
+static void test_exclusions_interned(void **state)
+{
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    pp_cfg_t *cfg = pp_cfg_create(cp);
+    assert_null(apply(cfg, cp, "SecRuleEngine", "On"));
+    assert_null(apply(cfg, cp, "SecRequestBodyAccess", "On"));
+    assert_null(apply(cfg, cp, "SecRule", "REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/ evil "
+                                          "id:1,phase:1,deny,status:401,t:lowercase"));
+    assert_null(apply(cfg, cp, "SecRule", "REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/|"
+                                          "!REQUEST_COOKIES:Keep bad "
+                                          "id:2,phase:1,deny,status:402,t:none"));
+    assert_null(apply(cfg, cp, "SecRule", "REQUEST_COOKIES_NAMES|!REQUEST_COOKIES:/__utm/ "
+                                          "^__utmz$ id:3,phase:1,deny,status:403"));
+    assert_null(apply(cfg, cp, "SecRule", "ARGS|!ARGS:/^safe/ evil "
+                                          "id:4,phase:2,deny,status:404,t:urlDecode"));
+    assert_null(apply(cfg, cp, "SecRule", "ARGS grave id:5,phase:2,deny,status:405"));
+    assert_null(apply(cfg, cp, "SecRuleUpdateTargetById", "5 !ARGS:quiet"));
+    assert_int_equal(status_of(cfg, cookie_request(cp, "__utma=EVIL; __utmb=bad")), 0);
+    assert_int_equal(status_of(cfg, cookie_request(cp, "__utma=x; s=EviL")), 401);
+    assert_int_equal(status_of(cfg, cookie_request(cp, "KEEP=bad")), 0);   /* keys: any case */
+    assert_int_equal(status_of(cfg, cookie_request(cp, "keep=x; k=bad")), 402);
+    /* !REQUEST_COOKIES:... leaves REQUEST_COOKIES_NAMES alone (ModSecurity). */
+    assert_int_equal(status_of(cfg, cookie_request(cp, "__utmz=1")), 403);
+    const char *post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                       "application/x-www-form-urlencoded\r\nContent-Length: %"
+                       APR_SIZE_T_FMT "\r\n\r\n%s";
+    const char *bodies[][2] = { { "safe_1=evil&SAFE2=evil", "0" }, { "safe=1&x=evil", "404" },
+                                { "quiet=grave", "0" }, { "loud=grave", "405" } };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        const char *raw = apr_psprintf(cp, post, strlen(bodies[i][0]), bodies[i][0]);
+        if (status_of(cfg, raw) != atoi(bodies[i][1]))
+            fail_msg("body \"%s\": status %d, expected %s", bodies[i][0], status_of(cfg, raw),
+                     bodies[i][1]);
+    }
+
+    /* 70 distinct exclusions: the last ones get no bit and are tested by name, alone and next
+     * to one that has a bit. */
+    for (int k = 0; k < 70; k++)
+        assert_null(apply(cfg, cp, "SecRule", apr_psprintf(cp, "ARGS|!ARGS:n%d zzz "
+                                                              "id:%d,phase:1,pass", k, 100 + k)));
+    assert_null(apply(cfg, cp, "SecRule", "ARGS|!ARGS:n69 ^x$ id:200,phase:1,deny,status:406"));
+    assert_null(apply(cfg, cp, "SecRule", "ARGS|!ARGS:n0|!ARGS:n68 ^y$ "
+                                          "id:201,phase:1,deny,status:407"));
+    /* Rules 1-3 share the bit of /__utm/; n59 and later have none (4 + 59 exclusions before
+     * them), so rules 200 and 201 test theirs by name. */
+    const pp_rule_t *byid[300] = { NULL };
+    for (int i = 0; i < cfg->rules->nelts; i++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *);
+        byid[atoi(r->id)] = r;
+    }
+    assert_non_null(byid[1]->excl_set);
+    assert_true(byid[1]->excl_mask != 0);
+    assert_true((byid[2]->excl_mask & byid[1]->excl_mask) == byid[1]->excl_mask);
+    assert_int_equal(__builtin_popcountll(byid[2]->excl_mask), 2);
+    assert_true(byid[3]->excl_mask == byid[1]->excl_mask);
+    assert_non_null(byid[158]->excl_set);
+    assert_null(byid[159]->excl_set);
+    assert_null(byid[200]->excl_set);
+    assert_null(byid[201]->excl_set);
+    const char *gets[][2] = { { "n69=x", "0" }, { "n68=x", "406" }, { "n0=y&n68=y", "0" },
+                              { "n1=y", "407" } };
+    for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
+        const char *raw = apr_psprintf(cp, "GET /?%s HTTP/1.1\r\nHost: x\r\n\r\n", gets[i][0]);
+        if (status_of(cfg, raw) != atoi(gets[i][1]))
+            fail_msg("query \"%s\": status %d, expected %s", gets[i][0], status_of(cfg, raw),
+                     gets[i][1]);
+    }
+    apr_pool_destroy(cp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -478,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_chain_prefix_shared),
         cmocka_unit_test(test_phase_entry_points),
         cmocka_unit_test(test_match_text_made_when_read),
+        cmocka_unit_test(test_exclusions_interned),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);
