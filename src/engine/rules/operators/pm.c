@@ -12,9 +12,10 @@
  *  - a node's text is the prefix of the first phrase that created it, in that phrase's case.
  * Phrase text goes through ModSecurity's content syntax (|hex|, \ escapes, surrounding double
  * quotes) before it is split (@pm: on blanks; files: one phrase per line, trimmed, '#' lines
- * and lines of one byte skipped). The trie's scan is then tabulated (pm_build_dfa), so that
- * matching is one table look-up per byte. The compiled matcher lives in the configuration
- * pool and is read-only at run time; matching allocates nothing.
+ * and lines of one byte skipped). The trie's scan is then tabulated for the nodes near the
+ * root (pm_build_dfa), so that matching is mostly one table look-up per byte. The compiled
+ * matcher lives in the configuration pool and is read-only at run time; matching allocates
+ * nothing.
  */
 #include "rules/operators/operators.h"
 
@@ -45,18 +46,24 @@ typedef struct pm_t {
     const char *text;        /* every phrase, one after another */
     uint32_t root_next[256]; /* the root's children by lower-cased byte, 0 = none */
     uint32_t nphrases;
-    /* The same automaton as a table (pm_build_dfa): state = node, cls[] maps a byte to one of
-     * ncls columns (0: a byte no phrase holds, in either case), and dfa[state * ncls + class]
-     * is the state after that byte, with PM_ACCEPT set when the scan stops there. NULL when
-     * the table would pass PM_DFA_MAX_BYTES or have too many states: the trie is walked. */
+    /* The same automaton as a table for the nodes near the root, where a scan spends nearly
+     * all its time (pm_build_dfa): cls[] maps a byte to one of ncls columns (0: a byte no
+     * phrase holds, in either case); the row of a tabulated node (state_of[node]) holds, per
+     * column, the next node's state, or PM_SPECIAL | the next node itself when the scan stops
+     * there or it lies deeper than PM_DFA_DEPTH (walked with step() until the scan comes back
+     * near the root). NULL when the list has too many nodes for 15 bits: the trie is walked. */
     uint16_t *dfa;
+    uint16_t *state_of; /* per node: its row, or PM_NO_STATE */
     uint32_t ncls;
     uint8_t cls[256];
 } pm_t;
 
-#define PM_ACCEPT 0x8000u
-#define PM_DFA_MAX_STATES 0x8000u
-#define PM_DFA_MAX_BYTES (4u << 20)
+#define PM_SPECIAL 0x8000u
+#define PM_NO_STATE 0xFFFFu
+#define PM_DFA_MAX_NODES 0x8000u
+/* CRS's 20 phrase files: ~390 KB of rows (3.5 MB if every node had one), for 0.6 % more
+ * instructions per byte than a row per node on a CRS POST */
+#define PM_DFA_DEPTH 6
 
 #define PM_IS_LAST(n) ((n)->len_last & 1u)
 #define PM_TEXT(pm, n) ((pp_str_t){ (pm)->text + (n)->text, (n)->len_last >> 1 })
@@ -158,11 +165,22 @@ static bool pm_accepts(const pm_t *pm, uint32_t node)
 }
 
 /* One byte of ModSecurity's scan (acmp_process_quick) from node v: the child for the letter,
- * else the same from v's failure node, one failure at a time until the root; the scan stops
- * at the node reached when it ends a phrase or has an "o_match" (pm_accepts). So the row of v
- * is the row of its failure node (nearer the root: built before it, breadth first) with v's
- * own children written over it. Letters that label no edge share column 0, which leads to
- * the root from every node. Built once at start-up; matching is then one look-up per byte. */
+ * else the same from v's failure node, one failure at a time until the root. The scan stops at
+ * the node reached when it ends a phrase or has an "o_match" (pm_accepts). */
+static uint32_t step(const pm_t *pm, uint32_t v, uint8_t letter)
+{
+    for (;;) {
+        uint32_t to = go(pm, v, letter);
+        if (to || v == 0)
+            return to;
+        v = pm->node[v].fail;
+    }
+}
+
+/* step() as a table for the nodes at most PM_DFA_DEPTH letters deep: the row of v is the row
+ * of its failure node (nearer the root: built before it, breadth first) with v's own children
+ * written over it. Letters that label no edge share column 0, which leads to the root from
+ * every node. Built once at start-up. */
 static void pm_build_dfa(pm_t *pm, apr_pool_t *cp, apr_pool_t *tmp)
 {
     pm->ncls = 1;
@@ -173,24 +191,41 @@ static void pm_build_dfa(pm_t *pm, apr_pool_t *cp, apr_pool_t *tmp)
     }
     for (unsigned c = 'A'; c <= 'Z'; c++)
         pm->cls[c] = pm->cls[c | 0x20];
-    apr_size_t ncls = pm->ncls;
-    if (pm->nnodes >= PM_DFA_MAX_STATES || pm->nnodes * ncls * sizeof(uint16_t) > PM_DFA_MAX_BYTES)
+    if (pm->nnodes >= PM_DFA_MAX_NODES)
         return;
-    uint16_t *t = apr_palloc(cp, pm->nnodes * ncls * sizeof(uint16_t));
-    memset(t, 0, ncls * sizeof(uint16_t)); /* the root's row; every other row is copied */
+    apr_size_t ncls = pm->ncls;
     uint32_t *queue = apr_palloc(tmp, sizeof(uint32_t) * pm->nnodes);
-    uint32_t qh = 0, qt = 0;
+    uint8_t *level = apr_palloc(tmp, pm->nnodes);
+    pm->state_of = apr_palloc(cp, sizeof(uint16_t) * pm->nnodes);
+    memset(pm->state_of, 0xFF, sizeof(uint16_t) * pm->nnodes);
+    /* Breadth first, the tabulated nodes come first: they are the states 0 .. nstates-1. */
+    uint32_t qh = 0, qt = 0, nstates = 0;
     queue[qt++] = 0;
+    level[0] = 0;
+    pm->state_of[0] = (uint16_t)nstates++;
     while (qh < qt) {
         uint32_t v = queue[qh++];
+        for (uint32_t k = pm->node[v].kids; k < pm->node[v + 1].kids; k++) {
+            uint32_t to = pm->kid[k];
+            level[to] = level[v] < 255 ? (uint8_t)(level[v] + 1) : 255;
+            if (level[to] <= PM_DFA_DEPTH)
+                pm->state_of[to] = (uint16_t)nstates++;
+            queue[qt++] = to;
+        }
+    }
+    uint16_t *t = apr_palloc(cp, nstates * ncls * sizeof(uint16_t));
+    memset(t, 0, ncls * sizeof(uint16_t)); /* the root's row; every other row is copied */
+    for (uint32_t q = 0; q < nstates; q++) {
+        uint32_t v = queue[q];
         const pm_node_t *n = &pm->node[v];
-        uint16_t *row = t + v * ncls;
+        uint16_t *row = t + (apr_size_t)q * ncls;
         if (v != 0)
-            memcpy(row, t + n->fail * ncls, ncls * sizeof(uint16_t));
+            memcpy(row, t + (apr_size_t)pm->state_of[n->fail] * ncls, ncls * sizeof(uint16_t));
         for (uint32_t k = n->kids; k < n[1].kids; k++) {
             uint32_t to = pm->kid[k];
-            row[pm->cls[pm->kid_letter[k]]] = (uint16_t)(to | (pm_accepts(pm, to) ? PM_ACCEPT : 0));
-            queue[qt++] = to;
+            bool plain = pm->state_of[to] != PM_NO_STATE && !pm_accepts(pm, to);
+            row[pm->cls[pm->kid_letter[k]]] =
+                (uint16_t)(plain ? pm->state_of[to] : PM_SPECIAL | to);
         }
     }
     pm->dfa = t;
@@ -515,6 +550,34 @@ bool pp_pm_uses_table(const void *compiled)
     return ((const pm_t *)compiled)->dfa != NULL;
 }
 
+/* The scan from node on, at s: the trie is walked while the node is deeper than the table,
+ * the table is used while it is not, until the scan stops at a node (true, *phrase set) or the
+ * value ends. pp_pm_match hands over to it at the first entry that leaves the table. */
+static __attribute__((noinline)) bool pm_scan(const pm_t *pm, uint32_t node,
+                                              const unsigned char *s, const unsigned char *end,
+                                              pp_str_t *phrase)
+{
+    const uint16_t *t = pm->dfa;
+    apr_size_t ncls = pm->ncls;
+    for (;;) {
+        while (!pm_accepts(pm, node) && pm->state_of[node] == PM_NO_STATE && s < end)
+            node = step(pm, node, lc(*s++));
+        if (pm_accepts(pm, node)) {
+            *phrase = PM_TEXT(pm, &pm->node[node]);
+            return true;
+        }
+        if (pm->state_of[node] == PM_NO_STATE)
+            return false; /* the value ended deep in the trie */
+        apr_size_t x = pm->state_of[node];
+        do {
+            if (s == end)
+                return false;
+            x = t[x * ncls + pm->cls[*s++]];
+        } while (!(x & PM_SPECIAL));
+        node = (uint32_t)(x & ~PM_SPECIAL);
+    }
+}
+
 bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
 {
     const pm_t *pm = compiled;
@@ -522,16 +585,17 @@ bool pp_pm_match(const void *compiled, pp_str_t value, pp_str_t *phrase)
         return pp_pm_match_trie(compiled, value, phrase);
     const unsigned char *s = (const unsigned char *)value.data, *end = s + value.len;
     const uint16_t *t = pm->dfa;
-    apr_size_t ncls = pm->ncls, row = 0;
-    while (s < end) {
-        unsigned x = t[row + pm->cls[*s++]];
-        if (x & PM_ACCEPT) {
-            *phrase = PM_TEXT(pm, &pm->node[x & ~PM_ACCEPT]);
-            return true;
-        }
-        row = (apr_size_t)x * ncls;
+    apr_size_t ncls = pm->ncls, x = 0; /* x: an entry, then the offset of its row */
+    for (;;) {
+        if (s == end)
+            return false;
+        x = t[x + pm->cls[*s++]];
+        if (x & PM_SPECIAL)
+            break;
+        x *= ncls;
     }
-    return false;
+    /* the scan stops here, or goes deeper than the table */
+    return pm_scan(pm, (uint32_t)(x & ~PM_SPECIAL), s, end, phrase);
 }
 
 apr_size_t pp_pm_phrases(const void *compiled)

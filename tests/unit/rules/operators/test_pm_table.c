@@ -4,7 +4,8 @@
  * match / no match and the same reported phrase (pointer and length, so the same node) for
  *  - 200 seeded random phrase lists over a five-letter alphabet in both cases (short, heavily
  *    overlapping phrases: the case where the quirky failure links differ from textbook
- *    Aho-Corasick), on every value of up to 6 bytes and on random values up to 200 bytes;
+ *    Aho-Corasick; half of the lists with phrases longer than the table is deep), on every
+ *    value of up to 6 bytes and on random values up to 200 bytes;
  *  - CRS 3.3.4's phrase files, when the Debian package is installed, on values made of their
  *    own phrases' pieces and random bytes.
  */
@@ -52,12 +53,13 @@ static void test_random_lists(void **state)
     uint64_t seed = 20261207;
     char v[200];
     for (int list = 0; list < 200; list++) {
-        /* 1-12 phrases of 1-5 letters, separated by spaces as @pm takes them */
-        char arg[128];
+        /* 1-12 phrases of 1-5 letters, or of 1-12 in every other list (deeper than the
+         * table: the walk below it), separated by spaces as @pm takes them */
+        char arg[192];
         apr_size_t o = 0;
         int nphrases = 1 + (int)(rnd(&seed) % 12);
         for (int k = 0; k < nphrases; k++) {
-            int n = 1 + (int)(rnd(&seed) % 5);
+            int n = 1 + (int)(rnd(&seed) % (list % 2 ? 12 : 5));
             for (int i = 0; i < n; i++)
                 arg[o++] = "abcAB"[rnd(&seed) % 5];
             arg[o++] = ' ';
