@@ -48,9 +48,9 @@ UNIT_SH     := $(shell find tests/unit -name 'test_*.sh' 2>/dev/null | sort)
 ENGINE_HDR  := $(shell find src/engine -name '*.h' -o -name '*.def' -o -name '*.inc')
 UNIT_HDR    := $(shell find tests/unit -name '*.h' 2>/dev/null)
 
-.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz soak sqli-data
+.PHONY: all deps build-after-deps check unit eval e2e demo demo-stop install clean bench fuzz fuzz-dict soak sqli-data
 
-all: $(BUILD)/libparapet.a $(BUILD)/mod_parapet.so $(BUILD)/parapet
+all: $(BUILD)/libparapet.a $(BUILD)/mod_parapet.so $(BUILD)/parapet $(BUILD)/gen_fuzz_dict
 
 deps:
 	@tools/deps.sh
@@ -125,6 +125,13 @@ bench: all $(BUILD)/bench_rules $(BUILD)/bench_injection $(BUILD)/bench_store
 
 fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS)
+
+# fuzz/secrule.dict from the registries (tools/gen_fuzz_dict.c); make check compares.
+$(BUILD)/gen_fuzz_dict: tools/gen_fuzz_dict.c $(BUILD)/libparapet.a
+	@echo "  CC  $<"; $(CC) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libparapet.a $(LIBS)
+
+fuzz-dict: $(BUILD)/gen_fuzz_dict
+	$(BUILD)/gen_fuzz_dict > fuzz/secrule.dict
 
 # @detectSQLi's word and fingerprint tables, derived from the reference (docs/detectors.md).
 sqli-data:

@@ -23,6 +23,13 @@ else
     echo "FAIL docs: docs/directives.md is stale (build/parapet help --markdown > docs/directives.md)"
     echo "DOCS: 0 passed, 1 failed" >> "$log"
 fi
+# fuzz/secrule.dict is generated from the registries too (tools/gen_fuzz_dict.c).
+if build/gen_fuzz_dict | cmp -s - fuzz/secrule.dict; then
+    echo "FUZZDICT: 1 passed, 0 failed" >> "$log"
+else
+    echo "FAIL fuzz dict: fuzz/secrule.dict is stale (make fuzz-dict)"
+    echo "FUZZDICT: 0 passed, 1 failed" >> "$log"
+fi
 pass=$(sed -n 's/^[A-Z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 fail=$(sed -n 's/^[A-Z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
 suites=$(grep -cE '^[A-Z0-9]+: [0-9]+ passed' "$log")
