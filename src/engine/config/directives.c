@@ -85,7 +85,17 @@ const char *pp_cfg_tokenize(apr_pool_t *p, const char *raw, int *argc, char ***a
         /* As Apache's ap_getword_conf (ModSecurity's directives are tokenized by it): in a
          * quoted word \<quote> and \\ lose the backslash, and \\ does so in a bare word
          * too; so the regex [\\/] written in a file is [\/] to the rule, as in ModSecurity. */
-        char *w = apr_palloc(p, strlen(s) + 1), *o = w;
+        /* The word's extent first, so that its copy is its own size. */
+        const char *e = s;
+        if (*e == '"' || *e == '\'') {
+            char q = *e++;
+            while (*e && *e != q)
+                e += (*e == '\\' && (e[1] == q || e[1] == '\\')) ? 2 : 1;
+        } else {
+            while (*e && !apr_isspace(*e))
+                e++;
+        }
+        char *w = apr_palloc(p, (apr_size_t)(e - s) + 1), *o = w;
         if (*s == '"' || *s == '\'') {
             char q = *s++;
             while (*s && *s != q) {
@@ -125,7 +135,7 @@ void pp_cfg_warn(const pp_setter_ctx_t *ctx, const char *msg)
                         apr_psprintf(ctx->tp, "%s: %s", ctx->name, msg));
 }
 
-const char *pp_cfg_apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw_args,
+static const char *apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw_args,
                          const pp_cfg_site_t *site, apr_pool_t *cp, apr_pool_t *tp)
 {
     int argc;
@@ -150,6 +160,24 @@ const char *pp_cfg_apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw
     cfg->touched = true;
     void *slot = d->slot_type == PP_SLOT_NONE ? NULL : (char *)cfg + d->slot;
     return d->set(cfg, &ctx, slot, d->extra, argc, argv);
+}
+
+/* A directive's temporary memory (its words, action items, escaped copies, messages) lives in
+ * a pool of its own, destroyed when it is done: the caller's tp (Apache's ptemp, which lives
+ * until every directive was read) then holds one directive's worth instead of all of them
+ * (CRS: ~1.9 MB that stayed in every worker as freed-but-mapped pool memory). The message
+ * that comes back is copied into tp. */
+const char *pp_cfg_apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw_args,
+                         const pp_cfg_site_t *site, apr_pool_t *cp, apr_pool_t *tp)
+{
+    apr_pool_t *scratch;
+    if (apr_pool_create(&scratch, tp) != APR_SUCCESS)
+        return apr_psprintf(tp, "%s: out of memory", d->name);
+    const char *err = apply(cfg, d, raw_args, site, cp, scratch);
+    if (err)
+        err = apr_pstrdup(tp, err);
+    apr_pool_destroy(scratch);
+    return err;
 }
 
 const char *pp_set_flag(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, const void *extra,

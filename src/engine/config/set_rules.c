@@ -27,10 +27,10 @@ static void keep_unparsed(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, int argc, c
                           bool action)
 {
     pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, cfg->rules->nelts - 1, pp_rule_t *);
-    apr_pool_t *p = ctx->cp;
+    apr_pool_t *p = ctx->cp, *tp = ctx->tp; /* the escaped parts are temporary */
     if (action) {
         r->unparsed = apr_psprintf(p, "SecAction \"%s\"",
-                                   pp_ms2_escape(p, pp_str_from_cstr(argv[0])));
+                                   pp_ms2_escape(tp, pp_str_from_cstr(argv[0])));
         return;
     }
     r->targets_text = apr_pstrdup(p, argv[0]);
@@ -38,10 +38,10 @@ static void keep_unparsed(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, int argc, c
     bool negated = *op == '!';
     op += negated;
     r->unparsed = apr_psprintf(p, "SecRule \"%s\" \"%s%s%s\"%s%s%s",
-                               pp_ms2_escape(p, pp_str_from_cstr(argv[0])), negated ? "!" : "",
-                               *op == '@' ? "" : "@rx ", pp_ms2_escape(p, pp_str_from_cstr(op)),
+                               pp_ms2_escape(tp, pp_str_from_cstr(argv[0])), negated ? "!" : "",
+                               *op == '@' ? "" : "@rx ", pp_ms2_escape(tp, pp_str_from_cstr(op)),
                                argc > 2 ? " \"" : "",
-                               argc > 2 ? pp_ms2_escape(p, pp_str_from_cstr(argv[2])) : "",
+                               argc > 2 ? pp_ms2_escape(tp, pp_str_from_cstr(argv[2])) : "",
                                argc > 2 ? "\"" : "");
 }
 

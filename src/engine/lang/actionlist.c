@@ -49,7 +49,10 @@ static bool next_item2(apr_pool_t *p, const char **s, char **name, char **value,
         *value = apr_pstrmemdup(p, v, (apr_size_t)(c - v));
     } else {
         c++;
-        char *v = apr_palloc(p, strlen(c) + 1), *o = v;
+        const char *e = c; /* the value's extent first, so that its copy is its own size */
+        while (*e && *e != '\'')
+            e += (*e == '\\' && e[1]) ? 2 : 1;
+        char *v = apr_palloc(p, (apr_size_t)(e - c) + 1), *o = v;
         for (;;) {
             if (!*c) {
                 *err = apr_psprintf(p, "missing closing quote in the value of \"%s\"", *name);
