@@ -44,6 +44,10 @@ const pp_macro_t *pp_macro_compile(apr_pool_t *cp, const char *text)
 {
     pp_macro_t *m = apr_pcalloc(cp, sizeof *m);
     m->text = apr_pstrdup(cp, text ? text : "");
+    /* Most templates (CRS: ~6,500 of ~7,100 msg, tag, logdata and setvar values) are plain
+     * text: they expand to m->text and need no parts. */
+    if (!strstr(m->text, "%{"))
+        return m;
     apr_array_header_t *parts = apr_array_make(cp, 2, sizeof(macro_part_t));
     const char *s = m->text;
     while (*s) {

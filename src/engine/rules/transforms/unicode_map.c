@@ -27,7 +27,9 @@
 #define MAX_FILE_BYTES (16 * 1024 * 1024) /* the Debian file is 53 KB */
 
 struct pp_unicode_map_t {
-    int32_t byte_of[MAP_SIZE]; /* -1: not mapped (the low-byte rule applies) */
+    /* -1: not mapped (the low-byte rule applies); else the byte, which is all that a mapped
+     * value contributes (url.c keeps its low 8 bits): half the size of ModSecurity's ints. */
+    int16_t byte_of[MAP_SIZE];
 };
 
 /* atol()'s reading of a word: optional sign, then decimal digits, stopping at anything else. */
@@ -72,7 +74,7 @@ static void read_words(pp_unicode_map_t *m, char *text, long codepage)
                     hex_number(sep + 1, &byte);
             }
             if (code >= 0 && code < MAP_SIZE)
-                m->byte_of[code] = byte;
+                m->byte_of[code] = byte == -1 ? -1 : (int16_t)(byte & 0xff);
         }
         if (processing && !colon)
             break;
