@@ -108,6 +108,9 @@ static const char *pp_ap_directive(cmd_parms *cmd, void *mconfig, const char *ar
         .in_dir = cmd->path != NULL,
         .in_vhost = cmd->server->is_virtual != 0,
         .checking_only = mode == AP_SQ_RM_CONFIG_TEST || mode == AP_SQ_RM_CONFIG_DUMP,
+        /* The first pass at start-up: Apache reads the configuration again (into a cleared
+         * pconf) before anything serves with it. */
+        .discarded = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG,
         /* Started as root, children serve as User/Group: check directories for them. */
         .run_ids_known = geteuid() == 0 && ap_unixd_config.user_id != 0 &&
                          ap_unixd_config.user_id != (uid_t)-1,

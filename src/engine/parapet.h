@@ -82,6 +82,9 @@ typedef struct pp_cfg_site_t {
     bool in_dir;             /* inside <Directory>/<Location>/<Files>/.htaccess */
     bool in_vhost;           /* inside <VirtualHost> */
     bool checking_only;      /* `parapet check` / configtest: do not start anything */
+    bool discarded;          /* read to be checked, then thrown away and read again before it
+                              * serves (Apache's first pass at start-up): its patterns are
+                              * compiled without JIT or prefilter literals, as for a check */
     bool run_ids_known;      /* the host reads its configuration as root and serves as */
     apr_uid_t run_uid;       /* run_uid/run_gid (Apache's User/Group): check directories */
     apr_gid_t run_gid;       /* for that user, not for root */

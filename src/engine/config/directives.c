@@ -155,7 +155,7 @@ static const char *apply(pp_cfg_t *cfg, const pp_directive_t *d, const char *raw
     if (d->scope == PP_SCOPE_SERVER && site && site->in_vhost)
         return apr_psprintf(tp, "%s is only allowed in the main server configuration", d->name);
     pp_setter_ctx_t ctx = { site, cp, tp, d->name };
-    if (site && site->checking_only)
+    if (site && (site->checking_only || site->discarded))
         pp_regex_validate_only(cp);
     cfg->touched = true;
     void *slot = d->slot_type == PP_SLOT_NONE ? NULL : (char *)cfg + d->slot;
