@@ -19,38 +19,47 @@ const char *pp_set_secfilter_selective(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx
     return pp_secfilter_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
 }
 
-/* The rule just compiled keeps its text as ModSecurity prints it in the audit log's part K
- * (secrule-2.9 §14.3): each argument log-escaped in double quotes, the operator with its
- * implicit "@rx" made explicit. The actions are the rule's own, as written (ModSecurity merges
- * the SecDefaultAction's into its text). */
-static void keep_unparsed(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, int argc, char **argv,
-                          bool action)
+/* The rule just compiled keeps its texts as written (its operator's already: the parse
+ * pointed op.arg into it); pp_rule_unparsed makes the directive's text from them only when a
+ * log asks (the escaped text of every CRS rule was ~0.6 MB of every worker). */
+static void keep_texts(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *targets,
+                       const char *actions)
 {
     pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, cfg->rules->nelts - 1, pp_rule_t *);
-    apr_pool_t *p = ctx->cp, *tp = ctx->tp; /* the escaped parts are temporary */
-    if (action) {
-        r->unparsed = apr_psprintf(p, "SecAction \"%s\"",
-                                   pp_ms2_escape(tp, pp_str_from_cstr(argv[0])));
-        return;
-    }
-    r->targets_text = apr_pstrdup(p, argv[0]);
-    const char *op = argv[1];
+    r->targets_text = targets ? apr_pstrdup(ctx->cp, targets) : NULL;
+    r->actions_text = actions ? apr_pstrdup(ctx->cp, actions) : NULL;
+}
+
+/* As ModSecurity prints it: each argument log-escaped in double quotes, the operator with its
+ * implicit "@rx" made explicit. The actions are the rule's own, as written (ModSecurity merges
+ * the SecDefaultAction's into its text). */
+const char *pp_rule_unparsed(apr_pool_t *p, const pp_rule_t *rule)
+{
+    if (!rule->lang2 || rule->marker || (!rule->targets_text && !rule->actions_text))
+        return NULL;
+    if (!rule->targets_text)
+        return apr_psprintf(p, "SecAction \"%s\"",
+                            pp_ms2_escape(p, pp_str_from_cstr(rule->actions_text)));
+    const char *op = rule->op_text ? rule->op_text : "";
     bool negated = *op == '!';
     op += negated;
-    r->unparsed = apr_psprintf(p, "SecRule \"%s\" \"%s%s%s\"%s%s%s",
-                               pp_ms2_escape(tp, pp_str_from_cstr(argv[0])), negated ? "!" : "",
-                               *op == '@' ? "" : "@rx ", pp_ms2_escape(tp, pp_str_from_cstr(op)),
-                               argc > 2 ? " \"" : "",
-                               argc > 2 ? pp_ms2_escape(tp, pp_str_from_cstr(argv[2])) : "",
-                               argc > 2 ? "\"" : "");
+    return apr_psprintf(p, "SecRule \"%s\" \"%s%s%s\"%s%s%s",
+                        pp_ms2_escape(p, pp_str_from_cstr(rule->targets_text)),
+                        negated ? "!" : "", *op == '@' ? "" : "@rx ",
+                        pp_ms2_escape(p, pp_str_from_cstr(op)), rule->actions_text ? " \"" : "",
+                        rule->actions_text
+                            ? pp_ms2_escape(p, pp_str_from_cstr(rule->actions_text)) : "",
+                        rule->actions_text ? "\"" : "");
 }
 
 const char *pp_set_secrule(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                            const void *extra, int argc, char **argv)
 {
-    const char *err = pp_secrule_parse(cfg, ctx, argv[0], argv[1], argc > 2 ? argv[2] : NULL);
+    /* In cp: the rule keeps it as op_text, and its op.arg points into it. */
+    const char *op = apr_pstrdup(ctx->cp, argv[1]);
+    const char *err = pp_secrule_parse(cfg, ctx, argv[0], op, argc > 2 ? argv[2] : NULL);
     if (!err)
-        keep_unparsed(cfg, ctx, argc, argv, false);
+        keep_texts(cfg, ctx, argv[0], argc > 2 ? argv[2] : NULL);
     return err;
 }
 
@@ -59,7 +68,7 @@ const char *pp_set_secaction(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *sl
 {
     const char *err = pp_secrule_parse(cfg, ctx, NULL, NULL, argv[0]);
     if (!err)
-        keep_unparsed(cfg, ctx, argc, argv, true);
+        keep_texts(cfg, ctx, NULL, argv[0]);
     return err;
 }
 

@@ -26,7 +26,8 @@ const char *pp_secfilter_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const 
                                const char *keyword, const char *actions);
 
 /* Compiles a SecRule (variables, operator, actions) or a SecAction (variables == NULL, the
- * actions in `actions`) and appends it to cfg. NULL on success, else the message. */
+ * actions in `actions`) and appends it to cfg. NULL on success, else the message. op must
+ * live in ctx->cp: the rule keeps it (op_text) and its operator's argument points into it. */
 const char *pp_secrule_parse(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, const char *variables,
                              const char *op, const char *actions);
 

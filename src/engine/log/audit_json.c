@@ -325,7 +325,7 @@ static json_object *rule_json(const pp_audit_record_t *r, const pp_rule_t *rule)
     json_object_object_add(c, "filename", jcstr(r->p, rule->file));
     json_object_object_add(c, "line_num", json_object_new_int(rule->line));
     json_object_object_add(o, "config", c);
-    json_object_object_add(o, "unparsed", jcstr(r->p, rule->unparsed));
+    json_object_object_add(o, "unparsed", jcstr(r->p, pp_rule_unparsed(r->p, rule)));
     json_object_object_add(o, "is_matched", json_object_new_boolean(true));
     return o;
 }

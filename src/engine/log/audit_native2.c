@@ -147,7 +147,8 @@ static void part_k(pp_sbuf_t *b, const pp_audit_record_t *r)
     for (int i = 0; rules && i < rules->nelts; i++) {
         const pp_rule_t *rule = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
         for (const pp_rule_t *c = rule; c; c = c->chain_next) {
-            pp_sbuf_add_safe(b, pp_str_from_cstr(c->unparsed ? c->unparsed : c->directive));
+            const char *text = pp_rule_unparsed(r->p, c);
+            pp_sbuf_add_safe(b, pp_str_from_cstr(text ? text : c->directive));
             pp_sbuf_add(b, "\n", 1);
         }
         pp_sbuf_add(b, "\n", 1);

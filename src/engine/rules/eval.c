@@ -324,7 +324,10 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
         pp_debug(tx, 4, "Recipe: Invoking rule %x; [file \"%s\"] [line \"%d\"]%s%s%s.",
                  c->ordinal, c->file ? c->file : "", c->line, c->id ? " [id \"" : "",
                  c->id ? c->id : "", c->id ? "\"]" : "");
-        pp_debug(tx, 5, "Rule %x: %s", c->ordinal, c->unparsed ? c->unparsed : c->directive);
+        if (pp_tx_debug_level(tx) >= 5) { /* the rule's text is made only for the log */
+            const char *text = pp_rule_unparsed(tx->pool, c);
+            pp_debug(tx, 5, "Rule %x: %s", c->ordinal, text ? text : c->directive);
+        }
         matched = rule_matches2(tx, r, c, &hit, phase, &stop);
         pp_debug(tx, 4, "Rule returned %d.", matched ? 1 : 0);
         last = c;

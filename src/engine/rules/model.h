@@ -428,9 +428,15 @@ typedef struct pp_rule_t {
     const pp_macro_t *pause;         /* pause:ms, expanded when the rule intercepts */
     const char *const *xmlns;        /* xmlns: prefix, URI, ..., NULL (NULL: none) */
     const char *xmlns_key;           /* the same as one string (target interning) */
-    const char *unparsed;            /* 2.x: the directive as written (audit log part K) */
     const char *targets_text;        /* 2.x: its variables as written (JSON audit log) */
+    const char *op_text;             /* 2.x: its operator as written (op.arg points into it) */
+    const char *actions_text;        /* 2.x: its actions as written (NULL: none) */
 } pp_rule_t;
+
+/* The directive as ModSecurity prints it in the audit log's part K and its debug log
+ * (secrule-2.9 §14.3), made in p from the texts above when something reads it; NULL for a
+ * rule without them (1.9, SecMarker). config/set_rules.c. */
+const char *pp_rule_unparsed(apr_pool_t *p, const pp_rule_t *rule);
 
 /* rules/target.c: gives rule its ordinal in cp's configuration (the next free one). Every
  * front end calls it once per rule it makes. */
