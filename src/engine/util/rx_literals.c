@@ -12,7 +12,9 @@
  * which the folded comparison below covers), \Q..\E, verbs, named groups, unusual
  * escapes. Within a sequence it keeps the best required run of literal bytes or group; a group
  * or alternation contributes the union of its branches' requirements when every branch has
- * one; anything optional (?, *, {0,n}) contributes nothing. A character class (and \s, \R) is
+ * one; anything optional (?, *, {0,n}) contributes nothing. A run followed by a group whose
+ * branches are all fixed texts (none empty) multiplies out, up to NEEDS_MAX texts:
+ * "de(?:lete|sc)" needs "delete" or "desc", not just "de". A character class (and \s, \R) is
  * the set of bytes it matches: one byte once folded ([sS], [.]) continues a run, a few bytes
  * ([\r\n]) are a requirement of one-byte literals. Escapes of fixed bytes (\n, \t, \x5c) and
  * a '{' that cannot start a quantifier in any PCRE2 version are literal bytes. An OR-set keeps
@@ -138,17 +140,6 @@ static void consider(needs_t *best, const needs_t *cand)
         *best = *cand;
 }
 
-static void flush_run(needs_t *best, lit_t *run)
-{
-    if (run->len) {
-        needs_t one;
-        one.n = 1;
-        one.lit[0] = *run;
-        consider(best, &one);
-    }
-    run->len = 0;
-}
-
 /* Whether a occurs in b (both folded). */
 static bool lit_within(const lit_t *a, const lit_t *b)
 {
@@ -206,7 +197,7 @@ static bool needs_add(needs_t *n, const lit_t *l)
     }
 }
 
-static void parse_alt(parser_t *x, needs_t *out);
+static void parse_alt(parser_t *x, needs_t *out, needs_t *lean, needs_t *texts);
 
 /* A set of bytes (a character class, folded to lower case when it stands for needs). */
 typedef struct byteset_t {
@@ -497,22 +488,120 @@ static int parse_quantifier(parser_t *x, bool *quantified)
     return qmin;
 }
 
-/* One branch: a sequence of atoms up to '|', ')' or the end. */
-static void parse_seq(parser_t *x, needs_t *best)
+/* The texts a piece of the pattern can match, folded: every match of the piece, folded, is one
+ * of them (extra ones are harmless). Only pieces built of fixed bytes, small classes and groups
+ * of such pieces without an empty branch have them; n == 0 when unknown. A literal followed by
+ * a group multiplies out ("de(?:lete|sc)" is "delete" or "desc"), so a sequence's needs get
+ * longer and rarer. Never cut or reduced like an OR-set: a text that is kept shorter would no
+ * longer be the whole text of the piece, and what follows it would be claimed contiguous. */
+typedef needs_t texts_t;
+
+/* Adds l to t unless it is there already; false when t is full. */
+static bool texts_add(texts_t *t, const lit_t *l)
 {
-    lit_t run = { 0 };
-    bool run_full = false;
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->lit[i].len == l->len && memcmp(t->lit[i].b, l->b, l->len) == 0)
+            return true;
+    if (t->n == NEEDS_MAX)
+        return false;
+    t->lit[t->n++] = *l;
+    return true;
+}
+
+/* out = every text of a followed by every text of b; false when that is more than NEEDS_MAX
+ * texts or one longer than LIT_MAX bytes. */
+static bool texts_product(texts_t *out, const texts_t *a, const texts_t *b)
+{
+    out->n = 0;
+    for (unsigned i = 0; i < a->n; i++)
+        for (unsigned j = 0; j < b->n; j++) {
+            if (a->lit[i].len + b->lit[j].len > LIT_MAX)
+                return false;
+            lit_t l;
+            l.len = (unsigned char)(a->lit[i].len + b->lit[j].len);
+            memcpy(l.b, a->lit[i].b, a->lit[i].len);
+            memcpy(l.b + a->lit[i].len, b->lit[j].b, b->lit[j].len);
+            if (!texts_add(out, &l))
+                return false;
+        }
+    return true;
+}
+
+/* t grows by b (t = t followed by b), unchanged when that does not fit (false). One text of b
+ * is appended in place: the common case of a byte after a byte, at start-up for every rule. */
+static bool texts_grow(texts_t *t, const texts_t *b)
+{
+    if (b->n == 1) {
+        for (unsigned i = 0; i < t->n; i++)
+            if (t->lit[i].len + b->lit[0].len > LIT_MAX)
+                return false;
+        for (unsigned i = 0; i < t->n; i++) {
+            memcpy(t->lit[i].b + t->lit[i].len, b->lit[0].b, b->lit[0].len);
+            t->lit[i].len = (unsigned char)(t->lit[i].len + b->lit[0].len);
+        }
+        return true;
+    }
+    texts_t grown;
+    if (!texts_product(&grown, t, b))
+        return false;
+    *t = grown;
+    return true;
+}
+
+/* The run so far (texts of contiguous text the sequence must match) as a candidate
+ * requirement: when none of its texts is empty, a match holds one of them. */
+static void consider_run(needs_t *best, const texts_t *run)
+{
+    needs_t n;
+    n.n = 0;
+    for (unsigned i = 0; i < run->n; i++)
+        if (run->lit[i].len == 0 || !needs_add(&n, &run->lit[i]))
+            return;
+    consider(best, &n);
+}
+
+static void flush_run(needs_t *best, texts_t *run)
+{
+    consider_run(best, run);
+    run->n = 1; /* the empty text: nothing contiguous yet */
+    run->lit[0].len = 0;
+}
+
+/* The lean derivation's run (runs of single bytes only, no texts joined) is a candidate for
+ * both requirements. */
+static void flush_lean(needs_t *best, needs_t *lean, texts_t *run)
+{
+    consider_run(best, run);
+    flush_run(lean, run);
+}
+
+/* One branch: a sequence of atoms up to '|', ')' or the end. Its best requirement goes to
+ * best, its texts (when every atom has texts and occurs exactly once) to whole. lean gets the
+ * requirement derived without joining texts: joined texts are more literals, and where many
+ * branches' literals are united they may overflow NEEDS_MAX and be cut to short prefixes, so
+ * parse_alt keeps whichever union scores better. */
+static void parse_seq(parser_t *x, needs_t *best, needs_t *lean, texts_t *whole)
+{
+    texts_t run = { 1, { { 0 } } }; /* the empty text: nothing contiguous yet */
+    texts_t lrun = run;
+    bool whole_ok = true;
     best->n = 0;
+    lean->n = 0;
     while (!x->fail && *x->p && *x->p != '|' && *x->p != ')') {
         const char *p = x->p;
         int c = -1;
         bool group = false, look = false;
-        needs_t inner;
+        needs_t inner, inner_lean;
+        texts_t atom; /* the texts of this atom, when known */
         inner.n = 0;
+        inner_lean.n = 0;
+        atom.n = 0;
         switch (*p) {
         case '\\':
             c = parse_escape(x, &inner);
             group = inner.n > 0; /* \s, \R: one of a few bytes */
+            if (group && p[1] != 'R') /* \R also matches CR LF: two bytes */
+                atom = inner;
             break;
         case '[': {
             byteset_t s;
@@ -523,6 +612,7 @@ static void parse_seq(parser_t *x, needs_t *best)
                 c = inner.lit[0].b[0];
             else
                 group = inner.n > 0;
+            atom = inner;
             break;
         }
         case '(':
@@ -554,7 +644,7 @@ static void parse_seq(parser_t *x, needs_t *best)
                 x->fail = true;
                 break;
             }
-            parse_alt(x, &inner);
+            parse_alt(x, &inner, &inner_lean, &atom);
             x->depth--;
             if (x->fail || *x->p != ')') {
                 x->fail = true;
@@ -562,8 +652,11 @@ static void parse_seq(parser_t *x, needs_t *best)
             }
             x->p++;
             group = true;
-            if (look) /* zero-width: its text is not consumed where the sequence is */
+            if (look) { /* zero-width: its text is not consumed where the sequence is */
                 inner.n = 0;
+                inner_lean.n = 0;
+                atom.n = 0;
+            }
             break;
         case '.':
         case '^':
@@ -596,50 +689,95 @@ static void parse_seq(parser_t *x, needs_t *best)
             x->fail = true;
             break;
         }
-        if (group) {
-            flush_run(best, &run);
-            run_full = false;
-            if (qmin > 0 && inner.n)
-                consider(best, &inner);
-        } else if (c >= 0) {
-            if (qmin > 0 && !run_full) {
-                if (run.len < LIT_MAX)
-                    run.b[run.len++] = fold((unsigned char)c);
-                else
-                    run_full = true; /* keep the prefix; later bytes are not contiguous with it */
+        if (group && *p != '(')
+            inner_lean = inner; /* a few bytes: the same in both derivations */
+        if (c >= 0) {
+            atom.n = 1;
+            atom.lit[0].len = 1;
+            atom.lit[0].b[0] = fold((unsigned char)c);
+        }
+        if (c >= 0 && qmin > 0) {
+            if (!texts_grow(&lrun, &atom)) {
+                flush_lean(best, lean, &lrun);
+                lrun = atom;
             }
-            if (quantified) {
+            if (quantified)
+                flush_lean(best, lean, &lrun);
+        } else {
+            flush_lean(best, lean, &lrun);
+            if (group && qmin > 0 && inner_lean.n) {
+                consider(lean, &inner_lean);
+                consider(best, &inner_lean);
+            }
+        }
+        if (group && qmin > 0 && inner.n)
+            consider(best, &inner);
+        if (qmin > 0 && atom.n) {
+            /* The atom's first occurrence follows the run: the run grows by it. Several
+             * texts make more literals, which may not pay: the run as it is stays a
+             * candidate. */
+            if (atom.n > 1)
+                consider_run(best, &run);
+            if (!texts_grow(&run, &atom)) {
                 flush_run(best, &run);
-                run_full = false;
+                run = atom;
+                whole_ok = false;
+            }
+            if (quantified) { /* later occurrences: not contiguous with what follows */
+                flush_run(best, &run);
+                whole_ok = false;
             }
         } else {
             flush_run(best, &run);
-            run_full = false;
+            whole_ok = false;
         }
     }
+    if (whole_ok)
+        *whole = run;
+    else
+        whole->n = 0;
     flush_run(best, &run);
+    flush_lean(best, lean, &lrun);
 }
 
-/* Branches separated by '|': required is one of the branches' requirements. */
-static void parse_alt(parser_t *x, needs_t *out)
+/* Branches separated by '|': required is one of the branches' requirements. The texts are
+ * all the branches' texts, when every branch has them and none is empty (an empty branch
+ * matches nothing that a following literal could be joined to). */
+static void parse_alt(parser_t *x, needs_t *out, needs_t *lean, texts_t *texts)
 {
-    bool ok = true;
+    bool ok = true, lean_ok = true, texts_ok = true;
     out->n = 0;
+    lean->n = 0;
+    texts->n = 0;
     for (;;) {
-        needs_t branch;
-        parse_seq(x, &branch);
+        needs_t branch, branch_lean;
+        texts_t bt;
+        parse_seq(x, &branch, &branch_lean, &bt);
         if (x->fail)
             return;
         if (branch.n == 0)
             ok = false;
         for (unsigned i = 0; ok && i < branch.n; i++)
             ok = needs_add(out, &branch.lit[i]);
+        if (branch_lean.n == 0)
+            lean_ok = false;
+        for (unsigned i = 0; lean_ok && i < branch_lean.n; i++)
+            lean_ok = needs_add(lean, &branch_lean.lit[i]);
+        if (bt.n == 0)
+            texts_ok = false;
+        for (unsigned i = 0; texts_ok && i < bt.n; i++)
+            texts_ok = bt.lit[i].len > 0 && texts_add(texts, &bt.lit[i]);
         if (*x->p != '|')
             break;
         x->p++;
     }
     if (!ok)
         out->n = 0;
+    if (!lean_ok)
+        lean->n = 0;
+    if (!texts_ok)
+        texts->n = 0;
+    consider(out, lean);
 }
 
 static const pp_rx_needs_t *needs_make(apr_pool_t *p, const lit_t *lits, unsigned n,
@@ -710,8 +848,8 @@ static const pp_rx_needs_t *needs_make(apr_pool_t *p, const lit_t *lits, unsigne
 const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern)
 {
     parser_t x = { pattern, false, 0 };
-    needs_t top;
-    parse_alt(&x, &top);
+    needs_t top, lean, texts;
+    parse_alt(&x, &top, &lean, &texts);
     if (x.fail || *x.p || top.n == 0)
         return NULL;
     return needs_make(p, top.lit, top.n, NULL);

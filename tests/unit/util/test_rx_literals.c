@@ -41,7 +41,8 @@ static void test_derivation(void **state)
         { "/etc/(passwd|shadow)", "/etc/" },
         { "\\.\\./", "../" },
         { "\\.\\.\\x5c", "..\\" },
-        { "'[[:space:]]*(and|or)[[:space:]]", "'" },    /* a rare byte beats short words */
+        { "'[[:space:]]*(and|or)[[:space:]]",             /* the words and the space after them */
+          "and\t|and\n|and\v|and\f|and\r|and |or\t|or\n|or\v|or\f|or\r|or " },
         { "ab?c", "a" },                                /* b is optional: not contiguous */
         { "abc*d", "ab" },
         { "abc+d", "abc" },
@@ -53,7 +54,7 @@ static void test_derivation(void **state)
         { "x(?=abc)", "x" },                            /* lookahead text is not consumed */
         { "(?i)abc", "abc" },           /* caseless: the comparison folds case anyway */
         { "ab(?i)cd", "ab" },           /* the run stops at the option */
-        { "(?i:nikto|nmap)x", "nikto|nmap" },
+        { "(?i:nikto|nmap)x", "niktox|nmapx" },
         { "(?is)abc", "" },                             /* other inline options: not modelled */
         { "(?i-x)abc", "" },
         { "(?i", "" },
@@ -113,6 +114,29 @@ static void test_derivation(void **state)
         { "[\\Q]\\E]ab", "" },                       /* \Q..\E in a class */
         { "[\\c]]ab", "" },
         { "", "" },
+        /* A run followed by a group of fixed texts multiplies out, up to NEEDS_MAX texts. */
+        { "de(?:lete|sc)", "delete|desc" },
+        { "(?:inser|selec)t", "insert|select" },
+        { "(?i)DE(?:LETE|Sc)", "delete|desc" },
+        { "de(?:l(?:ete|ay)|sc)", "delete|delay|desc" },
+        { "(?:ab|a)c", "abc|ac" },
+        { "q[xy](?:z|w)", "qxz|qxw|qyz|qyw" },
+        { "(?:ab|cd)(?:ef|gh)\\b", "abef|abgh|cdef|cdgh" },
+        { "de(?:lete|sc){1,3}x", "delete|desc" },      /* the first repetition only */
+        { "x(?:bc|de)*yz", "yz" },
+        { "de(?:lete|sc)?x", "de" },                    /* optional: nothing to join */
+        { "de(?:lete|sc){0,3}x", "de" },
+        { "de(?:lete|)x", "de" },                       /* an empty branch: no texts */
+        { "de(?:|lete)x", "de" },
+        { "a{2}(?:bc|de)", "bc|de" },                   /* a repeated byte ends the run */
+        { "abc\\Rdef", "abc" },                       /* \R may be two bytes */
+        { "x(?:ab.|cd)", "ab|cd" },                     /* a branch that is not fixed text */
+        { "x(?:ab|c+)", "x" },
+        { "x(?:(?=y)ab|cd)", "ab|cd" },                 /* a lookahead in a branch */
+        { "ab(?=cd)ef", "ab" },
+        /* 4 x 4 texts, then x 2 would be 32: the 16 are kept, the run starts again */
+        { "x(?:a|b|c|d)(?:e|f|g|h)(?:i|j)",
+          "xae|xaf|xag|xah|xbe|xbf|xbg|xbh|xce|xcf|xcg|xch|xde|xdf|xdg|xdh" },
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         const char *got = needs_of(p, table[i][0]);
@@ -125,6 +149,11 @@ static void test_derivation(void **state)
 
 /* Patterns of a realistic 1.9 rule set (the shared benchmark's categories) and edge cases. */
 static const char *const patterns[] = {
+    "de(?:lete|sc)", "(?:inser|selec)t", "(?i)DE(?:LETE|Sc)", "de(?:l(?:ete|ay)|sc)", "(?:ab|a)c",
+    "q[xy](?:z|w)", "(?:ab|cd)(?:ef|gh)\\b", "de(?:lete|sc){1,3}x", "x(?:bc|de)*yz",
+    "de(?:lete|sc)?x", "de(?:lete|)x", "de(?:|lete)x", "abc\\Rdef", "a\\R(?:b|c)",
+    "x(?:(?=y)ab|cd)", "x(?:a|b|c|d)(?:e|f|g|h)(?:i|j)", "(?:a|b)(?:|c)(?:d|e)",
+    "s(?:e|E)(?:l|L)(?:ect|)\\s+(?:f|F)rom", "(?:\\s|;)(?:ab|cd){2}(?:ef|)",
     "union[[:space:]]+(all[[:space:]]+)?select", "select.+from", "insert[[:space:]]+into",
     "drop[[:space:]]+(table|database)", "update[[:space:]]+[a-z0-9_]+[[:space:]]+set",
     "'[[:space:]]*(and|or)[[:space:]]+'?[0-9a-z]+'?[[:space:]]*(=|<|>|like)",
