@@ -29,7 +29,10 @@ typedef struct pp_file_t {
 typedef struct pp_cache_entry_t {
     const pp_target_t *target;
     apr_array_header_t *values; /* pp_value_t */
-    unsigned gen;               /* the generation of the target's source when collected */
+    unsigned gen;               /* the generation of the target's source when collected
+                                   (TX: the collection's clock, rules/values.c) */
+    unsigned watch;             /* TX:key: 1 + the insertion place of the entry it found (0:
+                                   none; rules/values.c) */
 } pp_cache_entry_t;
 
 /* What the rules have cost this request so far (rules/eval.c, attack run D8). */
@@ -133,6 +136,8 @@ struct pp_tx_t {
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
     struct pp_coll_t *coll_tx;    /* TX, made at first use (pp_tx_collection) */
+    const struct pp_coll_entry_t *coll_tx_found; /* the TX entry (or NULL) the last TX:key
+                                     collection found (rules/values.c keeps its place) */
     pp_tx_overrides_t *overrides; /* ctl: changes for this transaction (NULL: none) */
     apr_hash_t *op_args;          /* rules/oparg.c: operator arguments expanded from macros */
     pp_matched_t matched;         /* the value that matched last: MATCHED_VAR(_NAME) */

@@ -51,6 +51,8 @@ typedef enum {
     PP_SRC_BODY,     /* the request body and what its processor makes of it */
     PP_SRC_RESPONSE, /* status, response headers and body */
     PP_SRC_TX,       /* the TX collection, MATCHED_VAR(S): changes within a phase */
+    PP_SRC_TXCOLL,   /* the TX row: goes stale by the collection's own clock, not a generation
+                        (rules/values.c tx_target_values) */
     PP_SRC_VOLATILE, /* never cached (ENV) */
     PP_SRC_COUNT
 } pp_var_source_t;

@@ -6,6 +6,7 @@
  */
 #include "rules/eval_parts.h"
 #include "rules/transforms/transforms.h"
+#include "rules/variables/collection.h"
 #include "tx.h"
 
 
@@ -194,6 +195,46 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
     return vals;
 }
 
+/* pp_eval_target_values for a TX target: TX keeps its own clock (collection.h), not tx->gen,
+ * so a setvar of another key or a match (MATCHED_VAR) leaves TX:key as it was. TX:key stays
+ * current while the entry it found has not changed (or, when there was none, while no key was
+ * made); TX, TX:/re/ and &TX while nothing in TX has changed. Out of line: the other targets'
+ * path stays as short as it was. */
+static __attribute__((noinline)) const apr_array_header_t *
+tx_target_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase)
+{
+    const pp_coll_t *coll = tx->coll_tx;
+    unsigned clock = pp_coll_clock(coll);
+    pp_cache_entry_t *ce = &tx->cache[t->slot];
+    if (ce->target == t) {
+        unsigned stamp = !t->selector ? clock
+                         : ce->watch  ? pp_coll_stamp_at(coll, ce->watch - 1)
+                                      : pp_coll_added(coll);
+        if (stamp <= ce->gen)
+            return ce->values;
+    }
+    /* The entry the values come from: the collector's find, or the one the nearest cached
+     * prefix keeps (compute_values starts from that prefix's values, current now). */
+    const pp_target_t *p = t->prefix;
+    while (p && !worth_caching(p))
+        p = p->prefix;
+    tx->coll_tx_found = NULL;
+    bool shared;
+    apr_array_header_t *vals = compute_values(tx, t, phase, &shared);
+    if (!vals)
+        return NULL;
+    const pp_coll_entry_t *found = tx->coll_tx_found;
+    unsigned watch = found ? found->pos + 1 : 0;
+    if (p) {
+        const pp_cache_entry_t *pe = &tx->cache[p->slot];
+        if (p->slot >= tx->ncache || pe->target != p)
+            return vals; /* not kept: t is not cached either */
+        watch = pe->watch;
+    }
+    *ce = (pp_cache_entry_t){ t, vals, clock, t->selector ? watch : 0 };
+    return vals;
+}
+
 /* The values of a target, transformed by its chain, computed once per generation of the
  * target's source (pp_tx_t.gen): a value cached in phase 1 is collected again once the body's
  * arguments were appended. The cache holds every target a rule tests and every chain prefix
@@ -205,13 +246,15 @@ const apr_array_header_t *pp_eval_target_values(pp_tx_t *tx, const pp_target_t *
 {
     pp_var_source_t src = t->source;
     bool cacheable = src != PP_SRC_VOLATILE && t->slot < tx->ncache;
+    if (src == PP_SRC_TXCOLL && cacheable)
+        return tx_target_values(tx, t, phase);
     unsigned gen = tx->gen[src];
     if (cacheable && tx->cache[t->slot].target == t && tx->cache[t->slot].gen == gen)
         return tx->cache[t->slot].values;
     bool shared;
     apr_array_header_t *vals = compute_values(tx, t, phase, &shared);
     if (vals && cacheable)
-        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen };
+        tx->cache[t->slot] = (pp_cache_entry_t){ t, vals, gen, 0 };
     return vals;
 }
 

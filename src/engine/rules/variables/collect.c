@@ -285,10 +285,12 @@ pp_coll_t *pp_tx_collection(pp_tx_t *tx)
 apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     const pp_coll_t *c = tx->coll_tx;
+    tx->coll_tx_found = NULL;
     if (!c)
         return APR_SUCCESS;
     if (t->selector) {
         const pp_coll_entry_t *e = pp_coll_get(c, pp_str_from_cstr(t->selector));
+        tx->coll_tx_found = e;
         if (e)
             push(out, e->value, e->name);
         return APR_SUCCESS;

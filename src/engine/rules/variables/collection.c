@@ -22,6 +22,7 @@ typedef struct slot_t {
     apr_size_t len;
     uint32_t hash;
     pp_coll_entry_t *e;
+    unsigned gone;   /* the collection's clock when the entry was removed (e = NULL) */
 } slot_t;
 
 struct pp_coll_t {
@@ -32,6 +33,8 @@ struct pp_coll_t {
     uint32_t used;             /* slots with a key */
     apr_array_header_t *order; /* pp_coll_entry_t*, insertion order; NULL: deleted */
     unsigned live;
+    unsigned clock; /* changes so far: a change takes the next tick as its stamp */
+    unsigned added; /* the clock when the last new key was made */
     bool dirty;
 };
 
@@ -119,6 +122,7 @@ static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool res
     uint32_t h;
     slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
     pp_coll_entry_t *e = s->e;
+    bool made = !e;
     if (!e) {
         e = apr_pcalloc(c->pool, sizeof *e);
         if (!s->key) {
@@ -126,10 +130,12 @@ static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool res
                 grow(c);
                 s = probe(c, k, key.len, h);
             }
-            *s = (slot_t){ k == buf ? apr_pmemdup(c->pool, buf, key.len) : k, key.len, h, NULL };
+            *s = (slot_t){ k == buf ? apr_pmemdup(c->pool, buf, key.len) : k, key.len, h, NULL,
+                           0 };
             c->used++;
         }
         s->e = e;
+        e->pos = (unsigned)c->order->nelts;
         APR_ARRAY_PUSH(c->order, pp_coll_entry_t *) = e;
         c->live++;
         respell = true;
@@ -139,6 +145,9 @@ static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool res
         (e->name.len != key.len || (key.len && memcmp(e->name.data, key.data, key.len) != 0)))
         e->name = pp_str_dup(c->pool, key);
     e->value = pp_str_dup(c->pool, value);
+    e->stamp = ++c->clock;
+    if (made)
+        c->added = e->stamp;
     c->dirty = true;
     return e;
 }
@@ -191,6 +200,7 @@ bool pp_coll_unset(pp_coll_t *c, pp_str_t key)
     if (!e)
         return false;
     s->e = NULL;
+    s->gone = e->stamp = ++c->clock;
     for (int i = 0; i < c->order->nelts; i++)
         if (APR_ARRAY_IDX(c->order, i, pp_coll_entry_t *) == e)
             APR_ARRAY_IDX(c->order, i, pp_coll_entry_t *) = NULL;
@@ -213,6 +223,23 @@ const pp_coll_entry_t *pp_coll_next(const pp_coll_t *c, int *pos)
             return e;
     }
     return NULL;
+}
+
+unsigned pp_coll_clock(const pp_coll_t *c)
+{
+    return c ? c->clock : 0;
+}
+
+unsigned pp_coll_stamp_at(const pp_coll_t *c, unsigned pos)
+{
+    const pp_coll_entry_t *e = pos < (unsigned)c->order->nelts
+                                   ? APR_ARRAY_IDX(c->order, pos, pp_coll_entry_t *) : NULL;
+    return e ? e->stamp : UINT_MAX;
+}
+
+unsigned pp_coll_added(const pp_coll_t *c)
+{
+    return c ? c->added : 0;
 }
 
 bool pp_coll_dirty(const pp_coll_t *c)

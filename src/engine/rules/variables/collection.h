@@ -17,6 +17,8 @@ typedef struct pp_coll_t pp_coll_t;
 typedef struct pp_coll_entry_t {
     pp_str_t name;  /* as spelt by the assignment that created or last replaced it */
     pp_str_t value;
+    unsigned stamp; /* the collection's clock (pp_coll_clock) when it was last set or removed */
+    unsigned pos;   /* its place in the insertion order (pp_coll_stamp_at) */
 } pp_coll_entry_t;
 
 pp_coll_t *pp_coll_create(apr_pool_t *p, const char *name);
@@ -33,6 +35,14 @@ bool pp_coll_unset(pp_coll_t *c, pp_str_t key);
 unsigned pp_coll_count(const pp_coll_t *c);
 /* Entries in insertion order: start with *pos = 0; NULL at the end. */
 const pp_coll_entry_t *pp_coll_next(const pp_coll_t *c, int *pos);
+/* The collection's clock: how many changes (set, add, unset) it has had; 0 for NULL. */
+unsigned pp_coll_clock(const pp_coll_t *c);
+/* The stamp of the entry at insertion place pos (pp_coll_entry_t.pos); UINT_MAX once it was
+ * removed (a key set again is a new entry at a new place). */
+unsigned pp_coll_stamp_at(const pp_coll_t *c, unsigned pos);
+/* The clock when the last new key was made (0: none yet, or c is NULL): a key missing at
+ * clock T is still missing while this is <= T. */
+unsigned pp_coll_added(const pp_coll_t *c);
 /* Changed since it was made (persistent collections are written back only then). */
 bool pp_coll_dirty(const pp_coll_t *c);
 

@@ -144,7 +144,7 @@ static const pp_var_def_t var_table[] = {
     { "TIME_SEC",              NO,  P1, pp_var_time,           PP_TIME_SEC,            0,             NULL,              "second, 2 digits" },
     { "TIME_WDAY",             NO,  P1, pp_var_time,           PP_TIME_WDAY,           0,             NULL,              "weekday, 0 = Sunday" },
     { "TIME_YEAR",             NO,  P1, pp_var_time,           PP_TIME_YEAR,           0,             NULL,              "year, 4 digits" },
-    { "TX",                    OPT, P1, pp_var_tx_coll,        0,                      0,             "TX",              "the transaction's collection (setvar, capture)", PP_SRC_TX },
+    { "TX",                    OPT, P1, pp_var_tx_coll,        0,                      0,             "TX",              "the transaction's collection (setvar, capture)", PP_SRC_TXCOLL },
     { "UNIQUE_ID",             NO,  P1, pp_var_cstr,           TX(unique_id),          0,             NULL,              "the transaction's unique id" },
     { "URLENCODED_ERROR",      NO,  P1, pp_var_number,         PP_NUM_URLENCODED_ERROR, 0,            NULL,              "1: an invalid %-escape in the query string or urlencoded body", PP_SRC_ARGS },
     { "USER",                  REQ, P1, pp_var_pcoll,          PP_PCOLL_USER,          0,             "USER",            "the USER persistent collection (setuid)", PP_SRC_TX },

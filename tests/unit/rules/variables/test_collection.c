@@ -169,7 +169,7 @@ static void test_tx_variable(void **state)
     pp_tx_t *tx = pp_tx_create(pp_cfg_create(pool), pool, "t");
     const pp_var_def_t *def = pp_var_find("TX");
     assert_non_null(def);
-    assert_int_equal(pp_var_source(def), PP_SRC_TX);
+    assert_int_equal(pp_var_source(def), PP_SRC_TXCOLL);
     pp_target_t all = { .var = def, .label = "TX" }, one = { .var = def, .selector = "SCORE" };
     apr_array_header_t *out = apr_array_make(pool, 2, sizeof(pp_value_t));
     assert_int_equal(def->collect(tx, &all, out), APR_SUCCESS);

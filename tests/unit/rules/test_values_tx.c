@@ -1,0 +1,212 @@
+/*
+ * The value cache for TX targets (rules/values.c): TX:key is collected again only when its own
+ * key changed (set, added to, removed, made), TX, TX:/re/ and &TX when anything in TX changed;
+ * a setvar of another key or a new match (MATCHED_VAR, which bumps PP_SRC_TX) leaves them
+ * cached. Never stale: random changes to TX checked against collecting afresh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "rules/eval_parts.h"
+#include "rules/variables/collection.h"
+#include "tx.h"
+
+static apr_pool_t *pool;
+
+static const char *apply(pp_cfg_t *cfg, const char *name, const char *args)
+{
+    pp_cfg_site_t site = { 0 };
+    return pp_cfg_apply(cfg, pp_directive_find(name), args, &site, pool, pool);
+}
+
+/* What setvar does (lang/actions2/setvar.c). */
+static void set(pp_tx_t *tx, const char *key, const char *value)
+{
+    pp_coll_set(pp_tx_collection(tx), pp_str_from_cstr(key), pp_str_from_cstr(value));
+    pp_tx_changed(tx, PP_SRC_TX);
+}
+
+static void unset(pp_tx_t *tx, const char *key)
+{
+    pp_coll_unset(pp_tx_collection(tx), pp_str_from_cstr(key));
+    pp_tx_changed(tx, PP_SRC_TX);
+}
+
+/* The values of t as one string "name=value;..." */
+static const char *text(const apr_array_header_t *vals)
+{
+    assert_non_null(vals);
+    const char *s = "";
+    for (int i = 0; i < vals->nelts; i++) {
+        const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+        s = apr_psprintf(pool, "%s%.*s=%.*s;", s, (int)v->name.len, v->name.data ? v->name.data : "",
+                         (int)v->value.len, v->value.data);
+    }
+    return s;
+}
+
+enum { T_A, T_A_LOWER, T_RE, T_ALL, T_COUNT_ALL, T_MISSING, T_COUNT_MISSING, NTARGETS };
+static const char *const rules[NTARGETS] = {
+    "TX:a \"@rx x\" id:1,phase:1,pass",
+    "TX:a \"@rx x\" id:2,phase:1,pass,t:lowercase",
+    "TX:/^k/ \"@rx x\" id:3,phase:1,pass",
+    "TX \"@rx x\" id:4,phase:1,pass",
+    "&TX \"@rx x\" id:5,phase:1,pass",
+    "TX:missing \"@rx x\" id:6,phase:1,pass",
+    "&TX:missing \"@rx x\" id:7,phase:1,pass",
+};
+
+static pp_cfg_t *config(const pp_target_t *t[NTARGETS])
+{
+    pp_cfg_t *cfg = pp_cfg_create(pool);
+    assert_null(apply(cfg, "SecRuleEngine", "On"));
+    for (int i = 0; i < NTARGETS; i++) {
+        const char *err = apply(cfg, "SecRule", rules[i]);
+        if (err)
+            fail_msg("%s: %s", rules[i], err);
+    }
+    assert_int_equal(cfg->rules->nelts, NTARGETS);
+    for (int i = 0; i < NTARGETS; i++)
+        t[i] = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *)->targets[0];
+    return cfg;
+}
+
+static const apr_array_header_t *values(pp_tx_t *tx, const pp_target_t *t)
+{
+    return pp_eval_target_values(tx, t, PP_PHASE_REQUEST_HEADERS);
+}
+
+static void test_tx_key_collected_when_its_key_changes(void **state)
+{
+    const pp_target_t *t[NTARGETS];
+    pp_tx_t *tx = pp_tx_create(config(t), pool, "t");
+    assert_string_equal(text(values(tx, t[T_A])), "");
+    set(tx, "A", "One");
+    const apr_array_header_t *a = values(tx, t[T_A]), *low = values(tx, t[T_A_LOWER]);
+    assert_string_equal(text(a), "A=One;");
+    assert_string_equal(text(low), "A=one;");
+    /* Another key, a new key, a match: TX:a is not collected again. */
+    set(tx, "b", "2");
+    set(tx, "k1", "x");
+    pp_tx_changed(tx, PP_SRC_TX);
+    assert_ptr_equal(values(tx, t[T_A]), a);
+    assert_ptr_equal(values(tx, t[T_A_LOWER]), low);
+    /* Its own key, in any case: collected again. */
+    set(tx, "a", "TWO");
+    const apr_array_header_t *a2 = values(tx, t[T_A]);
+    assert_ptr_not_equal(a2, a);
+    assert_string_equal(text(a2), "a=TWO;");
+    assert_string_equal(text(values(tx, t[T_A_LOWER])), "a=two;");
+    pp_coll_add(pp_tx_collection(tx), PP_STR("A"), PP_STR("+5"));
+    pp_tx_changed(tx, PP_SRC_TX);
+    assert_string_equal(text(values(tx, t[T_A])), "a=5;");
+    unset(tx, "a");
+    assert_string_equal(text(values(tx, t[T_A])), "");
+    assert_string_equal(text(values(tx, t[T_A_LOWER])), "");
+    set(tx, "a", "3");
+    assert_string_equal(text(values(tx, t[T_A])), "a=3;");
+    /* A key missing: collected again once it is made. */
+    assert_string_equal(text(values(tx, t[T_MISSING])), "");
+    assert_string_equal(text(values(tx, t[T_COUNT_MISSING])), "=0;");
+    set(tx, "b", "changed");
+    const apr_array_header_t *m = values(tx, t[T_MISSING]);
+    assert_ptr_equal(values(tx, t[T_MISSING]), m);
+    set(tx, "MISSING", "here");
+    assert_string_equal(text(values(tx, t[T_MISSING])), "MISSING=here;");
+    assert_string_equal(text(values(tx, t[T_COUNT_MISSING])), "=1;");
+}
+
+static void test_tx_regex_and_whole(void **state)
+{
+    const pp_target_t *t[NTARGETS];
+    pp_tx_t *tx = pp_tx_create(config(t), pool, "t");
+    set(tx, "k1", "x");
+    set(tx, "other", "y");
+    const apr_array_header_t *re = values(tx, t[T_RE]), *all = values(tx, t[T_ALL]);
+    assert_string_equal(text(re), "k1=x;");
+    assert_string_equal(text(all), "k1=x;other=y;");
+    assert_string_equal(text(values(tx, t[T_COUNT_ALL])), "=2;");
+    /* A match (MATCHED_VAR) changes nothing in TX: both stay cached. */
+    pp_tx_changed(tx, PP_SRC_TX);
+    assert_ptr_equal(values(tx, t[T_RE]), re);
+    assert_ptr_equal(values(tx, t[T_ALL]), all);
+    /* A new key: collected again. */
+    set(tx, "K2", "z");
+    assert_string_equal(text(values(tx, t[T_RE])), "k1=x;K2=z;");
+    assert_string_equal(text(values(tx, t[T_ALL])), "k1=x;other=y;K2=z;");
+    assert_string_equal(text(values(tx, t[T_COUNT_ALL])), "=3;");
+    /* A member's new value, a removal. */
+    set(tx, "k1", "new");
+    assert_string_equal(text(values(tx, t[T_RE])), "k1=new;K2=z;");
+    unset(tx, "k2");
+    assert_string_equal(text(values(tx, t[T_RE])), "k1=new;");
+    assert_string_equal(text(values(tx, t[T_ALL])), "k1=new;other=y;");
+}
+
+/* Random sets, additions and removals over a few keys, read between them (and sometimes not):
+ * the cached values always equal what a fresh transaction with the same TX collects. */
+static void test_never_stale(void **state)
+{
+    const pp_target_t *t[NTARGETS];
+    pp_cfg_t *cfg = config(t);
+    pp_tx_t *tx = pp_tx_create(cfg, pool, "t");
+    static const char *const keys[] = { "a", "A", "k1", "K2", "missing", "other" };
+    uint64_t seed = 7;
+    for (int op = 0; op < 3000; op++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(seed >> 33);
+        const char *k = keys[r % 6];
+        switch ((r >> 8) % 5) {
+        case 0:
+        case 1:
+            set(tx, k, apr_psprintf(pool, "V%d", op));
+            break;
+        case 2:
+            pp_coll_add(pp_tx_collection(tx), pp_str_from_cstr(k), PP_STR("+1"));
+            pp_tx_changed(tx, PP_SRC_TX);
+            break;
+        case 3:
+            unset(tx, k);
+            break;
+        default:
+            pp_tx_changed(tx, PP_SRC_TX); /* a match */
+        }
+        if ((r >> 12) % 3 == 0)
+            continue; /* several changes between reads */
+        apr_pool_t *fp;
+        apr_pool_create(&fp, pool);
+        pp_tx_t *fresh = pp_tx_create(cfg, fp, "f");
+        int pos = 0;
+        for (const pp_coll_entry_t *e; (e = pp_coll_next(tx->coll_tx, &pos));)
+            pp_coll_set(pp_tx_collection(fresh), e->name, e->value);
+        for (int i = 0; i < NTARGETS; i++) {
+            if ((r >> (16 + i)) & 1)
+                continue; /* not every target read every time */
+            const char *got = text(values(tx, t[i])), *want = text(values(fresh, t[i]));
+            if (strcmp(got, want) != 0)
+                fail_msg("op %d, %s: cached \"%s\", fresh \"%s\"", op, rules[i], got, want);
+        }
+        apr_pool_destroy(fp);
+    }
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tx_key_collected_when_its_key_changes),
+        cmocka_unit_test(test_tx_regex_and_whole),
+        cmocka_unit_test(test_never_stale),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return rc;
+}
