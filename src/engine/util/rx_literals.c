@@ -518,6 +518,7 @@ static bool texts_product(texts_t *out, const texts_t *a, const texts_t *b)
             if (a->lit[i].len + b->lit[j].len > LIT_MAX)
                 return false;
             lit_t l;
+            memset(&l, 0, sizeof l); /* bytes past len are copied with the struct: keep them defined */
             l.len = (unsigned char)(a->lit[i].len + b->lit[j].len);
             memcpy(l.b, a->lit[i].b, a->lit[i].len);
             memcpy(l.b + a->lit[i].len, b->lit[j].b, b->lit[j].len);
@@ -542,6 +543,7 @@ static bool texts_grow(texts_t *t, const texts_t *b)
         return true;
     }
     texts_t grown;
+    memset(&grown, 0, sizeof grown);
     if (!texts_product(&grown, t, b))
         return false;
     *t = grown;
