@@ -1,7 +1,8 @@
 /*
  * Configuration files outside Apache (parapet check / eval, tests, fuzzers): the same
  * directive table and setters as the module, so messages are identical, prefixed FILE:LINE.
- * Handles comments, backslash continuation, Include/IncludeOptional (with wildcards),
+ * Handles comments, backslash continuation, Include/IncludeOptional (with wildcards, in
+ * Apache's order: sorted by name),
  * <IfModule> (ours: mod_security.c / security_module / parapet_module) and containers, whose
  * Sec* directives are checked in a child context but not kept. Other Apache directives are
  * ignored; an unknown Sec* directive is an error.
@@ -10,6 +11,8 @@
 
 #include <apr_fnmatch.h>
 #include <apr_lib.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define PP_MAX_INCLUDE_DEPTH 16
 /* Open containers (<IfModule>, <Location>, ...) at once in one file; Apache has no limit, real
@@ -69,6 +72,14 @@ static char *next_line(apr_pool_t *p, char **cursor, int *lineno, int *next_no)
     return out;
 }
 
+/* Apache's order for the files a wildcard Include names (ap_process_fnmatch_configs sorts
+ * them with strcmp): apr_match_glob gives the directory's order, which for CRS ran
+ * REQUEST-932 before REQUEST-901 had set the paranoia level. */
+static int name_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static const char *include(reader_t *rd, pp_cfg_t *cfg, const char *base, const char *pattern,
                            bool optional)
 {
@@ -78,6 +89,7 @@ static const char *include(reader_t *rd, pp_cfg_t *cfg, const char *base, const 
     if (apr_fnmatch_test(path)) {
         if (apr_match_glob(path, &files, rd->tp) != APR_SUCCESS || files->nelts == 0)
             return optional ? NULL : apr_psprintf(rd->tp, "Include: no file matches \"%s\"", path);
+        qsort(files->elts, (size_t)files->nelts, sizeof(const char *), name_order);
         for (int i = 0; i < files->nelts; i++) {
             const char *f = APR_ARRAY_IDX(files, i, const char *);
             const char *full = f[0] == '/' ? f : apr_pstrcat(rd->tp, apr_pstrndup(rd->tp, path,

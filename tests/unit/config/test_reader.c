@@ -92,6 +92,26 @@ static void test_unreadable_file(void **state)
     assert_null(read_conf(write_conf("empty.conf", "")));
 }
 
+/* A wildcard Include reads its files sorted by name, as Apache does (ap_process_fnmatch_configs):
+ * the directory's own order ran CRS's REQUEST-932 before REQUEST-901 had set the paranoia
+ * level. 24 files made in reverse order: the directory order is not the sorted one. */
+static void test_include_glob_sorted(void **state)
+{
+    const char *dir = apr_pstrcat(pool, tmp, "/glob", NULL);
+    assert_int_equal(apr_dir_make(dir, APR_OS_DEFAULT, pool), APR_SUCCESS);
+    for (int i = 23; i >= 0; i--)
+        write_conf(apr_psprintf(pool, "glob/r%02d.conf", i),
+                   apr_psprintf(pool, "SecFilter attack%02d\n", i));
+    pp_cfg_t *cfg = pp_cfg_create(pool);
+    const char *main = write_conf("glob.conf", apr_psprintf(pool, "Include %s/*.conf\n", dir));
+    assert_null(pp_cfg_read_file(cfg, main, pool, pool));
+    assert_int_equal(cfg->rules->nelts, 24);
+    for (int i = 0; i < 24; i++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *);
+        assert_string_equal(r->op.arg, apr_psprintf(pool, "attack%02d", i));
+    }
+}
+
 int main(void)
 {
     apr_initialize();
@@ -105,6 +125,7 @@ int main(void)
         cmocka_unit_test(test_ifmodule_nesting_bounded),
         cmocka_unit_test(test_mixed_nesting_bounded),
         cmocka_unit_test(test_unreadable_file),
+        cmocka_unit_test(test_include_glob_sorted),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char *cmd = apr_psprintf(pool, "rm -rf '%s'", tmp);
