@@ -160,6 +160,8 @@ struct pp_tx_t {
         const pp_rule_plan_t *plan_done; /* the plan its steps count in, once run */
         int steps;                       /* inbound steps found not to match */
     } early;
+    struct pp_tfn_memo_t *tfn_memo; /* rules/values.c: transformation steps applied to value
+                                       arrays (NULL until the first) */
     struct pp_index_state_t *index_state; /* rules/index.c: the rule index's masks (NULL
                                              until a gated rule comes up) */
     apr_table_t *env_out, *notes_out, *headers_out;

@@ -121,10 +121,97 @@ static bool reaches_cached(const pp_target_t *t)
     return false;
 }
 
+/* ---- the step memo -------------------------------------------------------------------------
+ * One transformation step applied to one array of values, once per transaction: different
+ * chains reach the same values by different paths (urlDecodeUni leaves a benign argument as it
+ * is, so urlDecodeUni,lowercase and lowercase both apply lowercase to the collected array), and
+ * CRS's ~40 chains over ARGS apply only ~15 distinct steps to it. Keyed by the input array (an
+ * array that is cached or memoised never changes, and its address is not reused within the
+ * transaction) and the step (the function, so normalisePath and normalizePath are one; the
+ * unicode map for a step that reads it); the output is the input itself when the step changed
+ * no value, so chains that leave the values alone keep sharing one array, which the rule index
+ * then scans once (rules/index.c). Open addressing in the transaction pool, doubled at half
+ * load; one entry per step computed, so bounded by the work the cache already does. */
+typedef struct memo_entry_t {
+    const apr_array_header_t *in; /* NULL: free */
+    uintptr_t step;
+    const void *aux;
+    apr_array_header_t *out;
+} memo_entry_t;
+
+struct pp_tfn_memo_t {
+    memo_entry_t *e;
+    unsigned mask, n;
+};
+
+static inline unsigned memo_hash(const apr_array_header_t *in, uintptr_t step, unsigned mask)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)in ^ ((uint64_t)step << 7)) * 0x9e3779b97f4a7c15ull;
+    return (unsigned)(h >> 40) & mask;
+}
+
+static apr_array_header_t *memo_get(const pp_tx_t *tx, const apr_array_header_t *in,
+                                    uintptr_t step, const void *aux)
+{
+    const struct pp_tfn_memo_t *m = tx->tfn_memo;
+    if (!m)
+        return NULL;
+    for (unsigned i = memo_hash(in, step, m->mask);; i = (i + 1) & m->mask) {
+        const memo_entry_t *e = &m->e[i];
+        if (!e->in)
+            return NULL;
+        if (e->in == in && e->step == step && e->aux == aux)
+            return e->out;
+    }
+}
+
+static void memo_insert(struct pp_tfn_memo_t *m, const memo_entry_t *x)
+{
+    unsigned i = memo_hash(x->in, x->step, m->mask);
+    while (m->e[i].in)
+        i = (i + 1) & m->mask;
+    m->e[i] = *x;
+    m->n++;
+}
+
+/* A table of size slots, all free (set here rather than by pcalloc's memset). */
+static memo_entry_t *memo_table(apr_pool_t *p, unsigned size)
+{
+    memo_entry_t *e = apr_palloc(p, size * sizeof *e);
+    for (unsigned i = 0; i < size; i++)
+        e[i].in = NULL;
+    return e;
+}
+
+static void memo_put(pp_tx_t *tx, const apr_array_header_t *in, uintptr_t step, const void *aux,
+                     apr_array_header_t *out)
+{
+    struct pp_tfn_memo_t *m = tx->tfn_memo;
+    if (!m) {
+        /* CRS makes 60-130 entries per request. */
+        m = apr_palloc(tx->pool, sizeof *m);
+        m->mask = 255;
+        m->n = 0;
+        m->e = memo_table(tx->pool, m->mask + 1);
+        tx->tfn_memo = m;
+    }
+    if (2 * (m->n + 1) > m->mask + 1) {
+        memo_entry_t *old = m->e;
+        unsigned size = m->mask + 1;
+        m->mask = 2 * size - 1;
+        m->n = 0;
+        m->e = memo_table(tx->pool, 2 * size);
+        for (unsigned i = 0; i < size; i++)
+            if (old[i].in)
+                memo_insert(m, &old[i]);
+    }
+    memo_insert(m, &(memo_entry_t){ in, step, aux, out });
+}
+
 /* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
  * chain's last step applied. The array returned is new and may be changed in place, unless
- * *shared is set: then it is a cached prefix's own array (the step changed no value), which
- * nobody may change. */
+ * *shared is set: then it is a cached prefix's own array (the step changed no value) or a
+ * memoised one, which nobody may change. */
 static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_phase_t phase,
                                           bool *shared)
 {
@@ -152,6 +239,9 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
         return NULL;
     const pp_chain_t *c = t->chain;
     unsigned flags = 0;
+    pp_tfn_env_t env = { tx && tx->cfg ? pp_cfg_unicode_map(tx->cfg) : NULL };
+    uintptr_t step;
+    const void *aux = NULL;
     if (!c->tfn) {
         /* The 1.9 normaliser; a cookie under SecFilterNormalizeCookies On gets the full one. */
         flags = c->norm19;
@@ -168,8 +258,25 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
             }
             return vals;
         }
+        step = flags; /* below any function's address */
+    } else if (c->tfn->apply_env) {
+        step = (uintptr_t)c->tfn->apply_env;
+        aux = env.unicode_map;
+    } else {
+        step = (uintptr_t)c->tfn->apply;
     }
-    pp_tfn_env_t env = { tx && tx->cfg ? pp_cfg_unicode_map(tx->cfg) : NULL };
+    /* An immutable input (cached or memoised) of a source whose arrays are kept: the step is
+     * applied to it once. Volatile values are collected anew at every read, and TX's go stale
+     * within a phase: memoising their steps would only fill the table. */
+    bool memo = from_cache && t->source != PP_SRC_VOLATILE && t->source != PP_SRC_TXCOLL;
+    const apr_array_header_t *in = vals;
+    if (memo) {
+        apr_array_header_t *out = memo_get(tx, in, step, aux);
+        if (out) {
+            *shared = true;
+            return out;
+        }
+    }
     for (int i = 0; i < vals->nelts; i++) {
         pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
         pp_str_t out;
@@ -190,6 +297,11 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
             v->checks = 0;
         }
         v->value = out;
+    }
+    if (memo) {
+        memo_put(tx, in, step, aux, vals); /* vals is in, or a copy that now stays as it is */
+        *shared = true;
+        return vals;
     }
     *shared = from_cache;
     return vals;
