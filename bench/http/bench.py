@@ -1335,12 +1335,17 @@ def parse_args():
     ap.add_argument("--scenarios", default=None,
                     help="focused run: only these scenarios (comma-separated keys: get5, post2k, "
                          "mp100k, mp10m, attack, redos); only their statuses are checked and "
-                         "their throughput measured (no memory or callgrind phase), a table is "
-                         "printed and RESULTS.md is left alone")
+                         "their throughput measured (no upload-memory or callgrind phase; the "
+                         "workers' VmRSS after start-up and after the runs is printed), a table "
+                         "is printed and RESULTS.md is left alone")
     ap.add_argument("--servers", default=None,
                     help="focused run: only these configurations (comma-separated: bare, "
                          "parapet, modsec, parapet-2x, parapet-crs, modsec-crs, parapet-crs4, "
                          "modsec-crs4); bare is always added, the ratios need it")
+    ap.add_argument("--smaps", type=Path, default=None,
+                    help="focused run: also copy each worker's /proc/PID/smaps after start-up "
+                         "and after the wrk runs into this directory (KIND-start.smaps, "
+                         "KIND-end.smaps)")
     args = ap.parse_args()
     args.focused = args.scenarios is not None or args.servers is not None
     kinds = SERVERS + EXTRA
@@ -1377,6 +1382,41 @@ def focused_table(rows, kinds):
     return "\n".join(lines)
 
 
+def worker_memory(servers, smaps_dir, tag, wait=0):
+    """Per configuration the worker's (VmRSS, anonymous RSS) in KiB; with smaps_dir, a copy of
+    its /proc/PID/smaps as KIND-TAG.smaps."""
+    out = {}
+    for kind, srv in servers.items():
+        pid = srv.worker(wait=wait)
+        out[kind] = (status_kb(pid, "VmRSS"), status_kb(pid, "RssAnon"))
+        if smaps_dir is not None:
+            smaps_dir.mkdir(parents=True, exist_ok=True)
+            text = Path("/proc", str(pid), "smaps").read_text()
+            (smaps_dir / ("%s-%s.smaps" % (kind, tag))).write_text(text)
+    return out
+
+
+def focused_memory_table(start, end, kinds):
+    """Worker VmRSS after start-up and after the focused run's wrk runs, the growth over bare
+    Apache, and each Parapet configuration's growth over its reference's (the issue-15 ratio).
+    The full run measures after more scenarios (and the memory phase's uploads): the figures
+    are comparable between focused runs of the same scenarios only."""
+    lines = ["| configuration | VmRSS after start-up (KiB) | anon | VmRSS after the runs (KiB) "
+             "| anon | − bare after the runs (KiB) | ÷ reference's |", "|" + "---|" * 7]
+    for kind in kinds:
+        if kind not in end:
+            continue
+        grow = end[kind][0] - end["bare"][0]
+        ref = REFERENCE.get(kind)
+        ratio = "—"
+        if kind != "bare" and ref in end:
+            ratio = "%.2f" % (grow / max(1, end[ref][0] - end["bare"][0]))
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            LABEL[kind], fmt_int(start[kind][0]), fmt_int(start[kind][1]), fmt_int(end[kind][0]),
+            fmt_int(end[kind][1]), "—" if kind == "bare" else fmt_int(grow), ratio))
+    return "\n".join(lines)
+
+
 def focused_run(args, tmp, htdocs, server_cpu, client_cpu, servers, log):
     """--scenarios / --servers: statuses and throughput of the chosen scenarios on the chosen
     configurations only (the body attacks are still checked on every WAF, so a WAF that
@@ -1389,6 +1429,8 @@ def focused_run(args, tmp, htdocs, server_cpu, client_cpu, servers, log):
         srv.prepare(htdocs)
         servers[kind] = srv.start()
     log("started: " + ", ".join("%s on 127.0.0.1:%d" % (k, s.port) for k, s in servers.items()))
+    # Before any request, as the full run's "after start-up" column.
+    rss_start = worker_memory(servers, args.smaps, "start", wait=10)
     precheck(servers, scenarios, excluded, body_attacks(every))
     if excluded:
         raise Abort("; ".join("%s %s" % (LABEL[k], why) for k, why in excluded.items()))
@@ -1397,7 +1439,9 @@ def focused_run(args, tmp, htdocs, server_cpu, client_cpu, servers, log):
     rows = summarize(results, scenarios)
     leftovers = {kind: srv.leftover_files() for kind, srv in servers.items()}
     foreign = sorted(r["foreign"] for runs in results.values() for r in runs)
+    rss_end = worker_memory(servers, args.smaps, "end")
     print("\n" + focused_table(rows, args.servers) + "\n")
+    print(focused_memory_table(rss_start, rss_end, args.servers) + "\n")
     print("%d rounds; other load on the machine: median %.0f %%, maximum %.0f %%; files left "
           "in upload/tmp dirs: %s" % (args.rounds, 100 * statistics.median(foreign),
                                       100 * foreign[-1], ", ".join(
