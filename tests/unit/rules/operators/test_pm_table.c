@@ -23,14 +23,10 @@
 
 #include "rules/operators/operators.h"
 
+#include "pp_random.h"
+
 static apr_pool_t *pool;
 static unsigned long compared, matched;
-
-static uint64_t rnd(uint64_t *seed)
-{
-    *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
-    return *seed >> 33;
-}
 
 static void compare(const void *pm, const char *v, apr_size_t len)
 {
@@ -57,11 +53,11 @@ static void test_random_lists(void **state)
          * table: the walk below it), separated by spaces as @pm takes them */
         char arg[192];
         apr_size_t o = 0;
-        int nphrases = 1 + (int)(rnd(&seed) % 12);
+        int nphrases = 1 + (int)(pp_test_rnd(&seed) % 12);
         for (int k = 0; k < nphrases; k++) {
-            int n = 1 + (int)(rnd(&seed) % (list % 2 ? 12 : 5));
+            int n = 1 + (int)(pp_test_rnd(&seed) % (list % 2 ? 12 : 5));
             for (int i = 0; i < n; i++)
-                arg[o++] = "abcAB"[rnd(&seed) % 5];
+                arg[o++] = "abcAB"[pp_test_rnd(&seed) % 5];
             arg[o++] = ' ';
         }
         arg[o] = '\0';
@@ -77,9 +73,9 @@ static void test_random_lists(void **state)
                 compare(pm, v, len);
             }
         for (int r = 0; r < 200; r++) {
-            apr_size_t len = rnd(&seed) % sizeof v;
+            apr_size_t len = pp_test_rnd(&seed) % sizeof v;
             for (apr_size_t i = 0; i < len; i++)
-                v[i] = alphabet[rnd(&seed) % n];
+                v[i] = alphabet[pp_test_rnd(&seed) % n];
             compare(pm, v, len);
         }
     }
@@ -114,15 +110,15 @@ static void test_crs_files(void **state)
         tlen = fread(text, 1, 65536, f);
         fclose(f);
         for (int r = 0; r < 20000; r++) {
-            apr_size_t len = 0, want = rnd(&seed) % sizeof v;
+            apr_size_t len = 0, want = pp_test_rnd(&seed) % sizeof v;
             while (len < want) {
-                if (rnd(&seed) % 4 == 0) {
-                    v[len++] = (char)rnd(&seed);
+                if (pp_test_rnd(&seed) % 4 == 0) {
+                    v[len++] = (char)pp_test_rnd(&seed);
                 } else {
-                    apr_size_t at = rnd(&seed) % tlen, n = 1 + rnd(&seed) % 12;
+                    apr_size_t at = pp_test_rnd(&seed) % tlen, n = 1 + pp_test_rnd(&seed) % 12;
                     for (apr_size_t i = 0; i < n && len < want && at + i < tlen; i++) {
                         char c = text[at + i];
-                        v[len++] = rnd(&seed) % 3 ? c : (char)(c ^ 0x20);
+                        v[len++] = pp_test_rnd(&seed) % 3 ? c : (char)(c ^ 0x20);
                     }
                 }
             }

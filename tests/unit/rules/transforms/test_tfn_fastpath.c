@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include "rules/transforms/tfn_reference.h"
+#include "pp_random.h"
 
 static apr_pool_t *pool;
 static unsigned long calls;
@@ -99,14 +100,12 @@ static void test_random_long(void **state)
     for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
         const pair_t *p = &pairs[k];
         for (int round = 0; round < 20000; round++) {
-            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-            apr_size_t len = (apr_size_t)(seed >> 33) % sizeof buf;
+            apr_size_t len = (apr_size_t)pp_test_rnd(&seed) % sizeof buf;
             /* mostly plain text, sometimes a special byte: values that are unchanged, and
              * values whose first change sits anywhere, block boundaries included */
             unsigned rate = (unsigned)(seed >> 20) % 4 == 0 ? 2 : 40;
             for (apr_size_t i = 0; i < len; i++) {
-                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-                unsigned r = (unsigned)(seed >> 33);
+                unsigned r = (unsigned)pp_test_rnd(&seed);
                 if (r % rate == 0)
                     buf[i] = p->alphabet[(r / rate) % p->alphabet_len];
                 else if (r % 7 == 1)
