@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for body/multipart.c and body/multipart_header.c (reference §6.3).
+ * libFuzzer target for body/multipart.c, body/multipart_header.c and body/multipart_msflag.c
  *
  * Input: byte 0 picks the chunking (seed and largest chunk), byte 1 picks options (bit 0: the
  * Content-Type is taken from the input up to the first LF, else it is fixed with the boundary
