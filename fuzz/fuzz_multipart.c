@@ -3,10 +3,11 @@
  *
  * Input: byte 0 picks the chunking (seed and largest chunk), byte 1 picks options (bit 0: the
  * Content-Type is taken from the input up to the first LF, else it is fixed with the boundary
- * "zzB0"; bit 1: small limits), the rest is the body. Each input is parsed whole and in the
- * chosen chunks; the two runs must agree on status, flags, error and a hash of every callback
- * (the parser promises that chunking never matters), and the callbacks are checked for order
- * and sizes. It does not compare against another parser: differential checks belong in tests.
+ * "zzB0"; bit 1: small limits; bits 2-3: the widest vector instructions of the chunked run,
+ * PP_MP_SIMD_*), the rest is the body. Each input is parsed whole (with the CPU's widest vector
+ * instructions) and in the chosen chunks; the two runs must agree on status, flags, error and
+ * a hash of every callback (the parser promises that neither chunking nor the vector path
+ * matters), and the callbacks are checked for order and sizes. It does not compare against another parser: differential checks belong in tests.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined $(apr-1-config --cflags --cppflags
  * --includes) -Isrc/engine fuzz/fuzz_multipart.c src/engine/body/multipart*.c
@@ -127,7 +128,8 @@ static uint32_t next(uint32_t *seed)
 
 /* max_chunk 0 = one feed. */
 static outcome_t parse(apr_pool_t *p, pp_str_t ct, const pp_multipart_limits_t *lim,
-                       const char *body, size_t len, uint32_t seed, size_t max_chunk)
+                       const char *body, size_t len, uint32_t seed, size_t max_chunk,
+                       unsigned simd)
 {
     trace_t t = { 1469598103934665603ull, 0, 0 };
     pp_multipart_cb_t cb = { &t, on_field, on_begin, on_data, on_end, on_headers };
@@ -138,6 +140,7 @@ static outcome_t parse(apr_pool_t *p, pp_str_t ct, const pp_multipart_limits_t *
         o.error = err;
         return o;
     }
+    pp_multipart_set_simd(mp, simd);
     size_t at = 0;
     while (at < len && o.rv == APR_SUCCESS) {
         size_t n = max_chunk ? 1 + next(&seed) % max_chunk : len;
@@ -188,8 +191,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const pp_multipart_limits_t *lim = (options & 2) ? &small : NULL;
     apr_pool_t *p;
     apr_pool_create(&p, root);
-    outcome_t whole = parse(p, ct, lim, body, len, 0, 0);
-    outcome_t cut = parse(p, ct, lim, body, len, chunking, (size_t)1 << (chunking % 9));
+    outcome_t whole = parse(p, ct, lim, body, len, 0, 0, pp_multipart_simd_max());
+    outcome_t cut = parse(p, ct, lim, body, len, chunking, (size_t)1 << (chunking % 9),
+                          (options >> 2) & 3);
     if (whole.rv != cut.rv || whole.flags != cut.flags || whole.hash != cut.hash ||
         (whole.error == NULL) != (cut.error == NULL) ||
         (whole.error && strcmp(whole.error, cut.error) != 0)) {

@@ -177,9 +177,22 @@ const char *pp_multipart_flag_name(unsigned single_flag);
  * SecRule language's MULTIPART_* variables read pp_tx_multipart_flags() through it. */
 unsigned pp_multipart_flag_by_name(const char *name);
 
-/* ---- Internal: shared by multipart.c and multipart_header.c only ---------------------------- */
+/* ---- Internal: shared by multipart.c, multipart_header.c and multipart_msflag.c only -------- */
 
 #define PP_MP_MAX_BOUNDARY 70
+
+/* The widest vector instructions the content scanners use. A parser starts with the most this
+ * CPU has (read at run time from what libgcc found at start-up: the build targets plain
+ * x86-64, so AVX2 and AVX-512BW are only taken where they exist); SSE2 is every x86-64's;
+ * other architectures have none and use memchr. */
+enum { PP_MP_SIMD_NONE, PP_MP_SIMD_SSE2, PP_MP_SIMD_AVX2, PP_MP_SIMD_AVX512 };
+
+/* What this CPU and build allow. */
+unsigned pp_multipart_simd_max(void);
+
+/* Lowers the level a parser (and its ModSecurity line test) uses, to at most level; the result
+ * never depends on it (the unit tests run every level the CPU has, to cover every path). */
+void pp_multipart_set_simd(pp_multipart_t *mp, unsigned level);
 
 /* One part's header section, as multipart_header.c understood it. */
 typedef struct pp_mp_part_hdr_t {

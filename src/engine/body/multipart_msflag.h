@@ -14,6 +14,7 @@
 typedef struct pp_mp_msflag_t {
     const char *dash;    /* "--" boundary: the parser's copy, which outlives this */
     apr_size_t dash_len;
+    unsigned simd;       /* PP_MP_SIMD_*: the widest the scan uses */
     bool found;          /* the flag is set */
     bool done;           /* found, or the close delimiter passed: nothing more to look for */
     apr_size_t win;      /* bytes a position needs: "\n" "--boundary" "--" "\r\n" */
@@ -21,8 +22,10 @@ typedef struct pp_mp_msflag_t {
     char buf[2 * PP_MP_MS_WIN_MAX];
 } pp_mp_msflag_t;
 
-/* Starts the test for a body whose delimiter is dash ("--" boundary, dash_len bytes). */
-void pp_mp_msflag_init(pp_mp_msflag_t *ms, const char *dash, apr_size_t dash_len);
+/* Starts the test for a body whose delimiter is dash ("--" boundary, dash_len bytes), scanning
+ * with vector instructions up to simd (PP_MP_SIMD_*, at most pp_multipart_simd_max()). */
+void pp_mp_msflag_init(pp_mp_msflag_t *ms, const char *dash, apr_size_t dash_len,
+                       unsigned simd);
 
 /* The next len bytes of the body; returns whether the flag is set (by now or before). */
 bool pp_mp_msflag_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len);

@@ -770,8 +770,10 @@ static const pp_multipart_cb_t recording_cb = {
     .file_end = on_file_end,
 };
 
-/* Feeds the body cut at cuts[0..n) (ascending offsets). */
-static result_t run_cuts(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cuts, apr_size_t n)
+/* Feeds the body cut at cuts[0..n) (ascending offsets), scanning with vector instructions up
+ * to simd (PP_MP_SIMD_*). */
+static result_t run_cuts_simd(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cuts,
+                              apr_size_t n, unsigned simd)
 {
     rec_t rec = { .p = p };
     pp_multipart_cb_t cb = recording_cb;
@@ -784,6 +786,7 @@ static result_t run_cuts(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cut
     if (mp == NULL) {
         fail_msg("%s: create failed: %s", v->name, err);
     }
+    pp_multipart_set_simd(mp, simd);
     for (apr_size_t i = 0; i <= n && res.rv == APR_SUCCESS; i++) {
         apr_size_t to = i < n ? cuts[i] : v->body_len;
         res.rv = pp_multipart_feed(mp, v->body + from, to - from);
@@ -796,6 +799,11 @@ static result_t run_cuts(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cut
     res.has_error = pp_multipart_error(mp) != NULL;
     res.events = rec.log.data ? rec.log.data : "";
     return res;
+}
+
+static result_t run_cuts(const mp_vec_t *v, apr_pool_t *p, const apr_size_t *cuts, apr_size_t n)
+{
+    return run_cuts_simd(v, p, cuts, n, pp_multipart_simd_max());
 }
 
 static void expect_same(const mp_vec_t *v, const result_t *want, const result_t *got,
@@ -827,6 +835,11 @@ static void test_vectors(void **state)
         expect_same(v, &want, &got, "whole", 0);
         /* Every fatal condition is also a strict flag, so checking the mask is enough. */
         assert_true(!v->fatal || (got.flags & PP_MP_STRICT_MASK) != 0);
+        /* The same with narrower vector instructions, down to none (memchr alone). */
+        for (unsigned simd = 0; simd < pp_multipart_simd_max(); simd++) {
+            got = run_cuts_simd(v, p, NULL, 0, simd);
+            expect_same(v, &want, &got, "whole at SIMD level", simd);
+        }
         apr_pool_destroy(p);
     }
 }
@@ -1130,10 +1143,17 @@ static void test_large_file(void **state)
 
     sum_t want = { 1469598103934665603ull, 0, 0, 0 };
     sum_data(&want, NULL, body + sizeof(head) - 1, content_len);
+    /* Every chunk size with the CPU's widest vector instructions; the narrower ones (down to
+     * memchr alone) with the chunks long enough for the vector paths. */
+    for (unsigned simd = 0; simd <= pp_multipart_simd_max(); simd++)
     for (apr_size_t c = 0; c < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); c++) {
+        if (simd < pp_multipart_simd_max() && chunk_sizes[c] < 64) {
+            continue;
+        }
         sum_t got = { 1469598103934665603ull, 0, -1, 0 };
         pp_multipart_cb_t cb = { &got, NULL, sum_begin, sum_data, sum_end };
         pp_multipart_t *mp = pp_multipart_create(p, cstr(XCT), NULL, &cb, NULL);
+        pp_multipart_set_simd(mp, simd);
         for (apr_size_t at = 0; at < body_len; at += chunk_sizes[c]) {
             apr_size_t n = body_len - at < chunk_sizes[c] ? body_len - at : chunk_sizes[c];
             assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
@@ -1153,9 +1173,10 @@ static void test_large_file(void **state)
  * planted at many offsets of clean content (no LF, no '-'), for a short and a 70-byte
  * boundary, so that every place a needle can straddle a chunk edge or the SIMD blocks is hit. */
 static unsigned boundary_like_flags(apr_pool_t *p, const char *ct, const char *body,
-                                    apr_size_t len, apr_size_t chunk)
+                                    apr_size_t len, apr_size_t chunk, unsigned simd)
 {
     pp_multipart_t *mp = pp_multipart_create(p, cstr(ct), NULL, NULL, NULL);
+    pp_multipart_set_simd(mp, simd);
     for (apr_size_t at = 0; at < len; at += chunk) {
         apr_size_t n = len - at < chunk ? len - at : chunk;
         assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
@@ -1179,6 +1200,7 @@ static void test_boundary_like_chunks(void **state)
         { "\n--\0xy", 6, false, false }, { "\n--x", 4, false, true }, { "\n--\r\n", 5, false, true },
         { "x", 1, true, true },       { "\n-", 2, true, true },
     };
+    const unsigned max = pp_multipart_simd_max();
     apr_pool_t *p, *it;
     apr_pool_create(&p, pool);
     /* Each body and its parses live in a pool cleared per position: kept in p, ~3,700 bodies
@@ -1210,10 +1232,23 @@ static void test_boundary_like_chunks(void **state)
                 memcpy(body + hl + at, needle, nl);
                 memcpy(body + hl + cl, tail, tl);
                 for (apr_size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-                    unsigned got = boundary_like_flags(it, ct, body, len, chunks[c]);
+                    unsigned got = boundary_like_flags(it, ct, body, len, chunks[c], max);
                     if ((got != 0) != needles[k].flagged) {
                         fail_msg("boundary %zu needle %zu at %zu chunk %zu: flag %u", b, k, at,
                                  chunks[c], got);
+                    }
+                }
+                /* The narrower vector paths (down to memchr alone), in chunks they scan. */
+                for (unsigned simd = 0; simd < max; simd++) {
+                    for (apr_size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+                        if (chunks[c] < 64) {
+                            continue;
+                        }
+                        unsigned got = boundary_like_flags(it, ct, body, len, chunks[c], simd);
+                        if ((got != 0) != needles[k].flagged) {
+                            fail_msg("boundary %zu needle %zu at %zu chunk %zu SIMD %u: flag %u",
+                                     b, k, at, chunks[c], simd, got);
+                        }
                     }
                 }
             }
@@ -1225,7 +1260,10 @@ static void test_boundary_like_chunks(void **state)
     memset(body + len, 'a', 5000);
     len += 5000;
     len += (apr_size_t)sprintf(body + len, "--xyzzy\r\n--xyzzy--\r\n");
-    assert_int_equal(boundary_like_flags(p, XCT, body, len, 4096), PP_MP_BOUNDARY_LIKE_LINE);
+    for (unsigned simd = 0; simd <= max; simd++) {
+        assert_int_equal(boundary_like_flags(p, XCT, body, len, 4096, simd),
+                         PP_MP_BOUNDARY_LIKE_LINE);
+    }
     apr_pool_destroy(p);
 }
 
