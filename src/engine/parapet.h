@@ -251,6 +251,13 @@ void pp_tx_set_spool(pp_tx_t *tx, pp_spool_t *spool);
 /* Streams the request body. Memory stays bounded: past SecUploadInMemoryLimit the body spills
  * to a spool file. Returns non-success on a local failure (disk full); the verdict then says so. */
 apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len);
+/* The next n chunks of the request body, in order: as many pp_tx_feed_request_body calls
+ * (none after the request is refused), except that the engine may keep pointers to the chunks
+ * until it returns instead of copying them, so the caller keeps them valid and unchanged until
+ * then (a host's buckets of one read). A spooled body is then written to its file straight from
+ * the chunks; a host that hands over 64 KiB at a time, starting at multiples of 64 KiB of the
+ * body, has nothing copied. Returns the first failure (the verdict says so too). */
+apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n);
 /* Body complete: processors finish, uploads are approved, validation and phase 2 run. */
 apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
 /* Reads the buffered body back, in order, in chunks (for replay to the application).

@@ -43,6 +43,13 @@ void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool);
 /* Appends; returns the file error (APR_ENOSPC, ...) when spilling fails. The first failure is
  * sticky: every later feed, read and flatten returns it, and the spill file is removed. */
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len);
+/* From now until pp_buffer_release, pp_buffer_feed may keep pointers to the chunks it is given
+ * instead of copying them (once the body spilled): the caller keeps every chunk valid and
+ * unchanged until then. */
+void pp_buffer_hold(pp_buffer_t *b);
+/* Ends a hold: writes the chunks held, from where they are. Returns the file error, sticky as a
+ * feed's (the chunks were accepted already: pp_buffer_length counts them). */
+apr_status_t pp_buffer_release(pp_buffer_t *b);
 /* Bytes accepted; after a failure, those accepted before it (the chunk that failed is not
  * counted, nothing after it is accepted). Never fails. */
 apr_off_t pp_buffer_length(const pp_buffer_t *b);

@@ -7,8 +7,12 @@
  * given it (pp_buffer_use_spool), else one of its own, closed with the pool.
  *
  * Writes are gathered in a 64 KiB buffer of our own (one write per 64 KiB, not per 8 KB block
- * the client side delivers), aligned to 64 KiB in the file (gather_limit). Writes and read-back are pwrite(2)/pread(2) at the buffer's own
- * positions, so nothing depends on the descriptor's offset.
+ * the client side delivers), aligned to 64 KiB in the file (gather_limit). While the caller
+ * holds its chunks for us (pp_buffer_hold: the adapter's buckets of one read), they are not
+ * copied: at release one pwritev(2) takes them from where they are, up to the last 64 KiB
+ * boundary they reach, and only the rest is copied into the buffer. Writes and read-back are
+ * pwrite(2)/pwritev(2)/pread(2) at the buffer's own positions, so nothing depends on the
+ * descriptor's offset.
  *
  * The first failure (creating or writing the file, flushing it for read-back) is sticky: the
  * chunk that failed left a gap, so every later feed, read and flatten returns the same error
@@ -20,6 +24,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <apr_portable.h>
@@ -29,6 +34,8 @@
 #define PP_BUFFER_FIRST_BYTES 8192
 /* Spill writes are gathered to this size. */
 #define PP_SPILL_BUFFER_BYTES 65536
+/* Chunks a hold keeps before it writes (a 64 KiB read is 9 or 10 buckets). */
+#define PP_HELD_MAX 32
 
 struct pp_buffer_t {
     apr_pool_t *pool;
@@ -45,6 +52,11 @@ struct pp_buffer_t {
     apr_off_t on_disk;   /* bytes written to the file */
     apr_off_t total;     /* bytes accepted, in order, before any failure */
     apr_status_t error;  /* the first failure; APR_SUCCESS while there is none */
+    /* pp_buffer_hold: chunks past the write buffer's bytes, still in the caller's memory */
+    bool holding;
+    int nheld;
+    apr_size_t held_len;
+    struct iovec held[PP_HELD_MAX];
     apr_file_t *file;    /* pp_buffer_sync's view of fd */
     /* read-back state */
     apr_off_t read_pos;
@@ -98,6 +110,29 @@ static apr_status_t write_all(int fd, const char *data, apr_size_t len, apr_off_
     return APR_SUCCESS;
 }
 
+/* Writes the n pieces of iov (n <= PP_HELD_MAX + 1) at off, whole. */
+static apr_status_t writev_all(int fd, struct iovec *iov, int n, apr_off_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwritev(fd, iov, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? os_error() : APR_EGENERAL;
+        off += w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* What is on disk now, for the spool's account (it cuts the file to its holder's length). */
 static apr_status_t wrote(pp_buffer_t *b, apr_status_t rv)
 {
@@ -119,6 +154,8 @@ static apr_status_t close_own(void *data)
 static apr_status_t fail(pp_buffer_t *b, apr_status_t rv)
 {
     b->error = rv;
+    b->nheld = 0;
+    b->held_len = 0;
     if (b->fd >= 0 && !b->file) {
         if (b->spool) {
             pp_spool_discard(b->spool);
@@ -153,9 +190,14 @@ static apr_status_t spill(pp_buffer_t *b)
     return wrote(b, rv);
 }
 
+static apr_status_t write_held(pp_buffer_t *b);
+
 static apr_status_t flush(pp_buffer_t *b)
 {
-    apr_status_t rv = b->wlen ? write_all(b->fd, b->wbuf, b->wlen, b->on_disk) : APR_SUCCESS;
+    apr_status_t rv = write_held(b);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = b->wlen ? write_all(b->fd, b->wbuf, b->wlen, b->on_disk) : APR_SUCCESS;
     b->on_disk += (apr_off_t)b->wlen;
     b->wlen = 0;
     return wrote(b, rv);
@@ -174,11 +216,61 @@ static apr_size_t gather_limit(const pp_buffer_t *b)
     return PP_SPILL_BUFFER_BYTES - (apr_size_t)(b->on_disk % PP_SPILL_BUFFER_BYTES);
 }
 
+/* The held chunks: the write buffer's bytes and theirs up to the last 64 KiB boundary they reach
+ * go to the file in one pwritev, from where they are; the rest (less than 64 KiB) is copied
+ * into the write buffer. */
+static apr_status_t write_held(pp_buffer_t *b)
+{
+    if (!b->nheld)
+        return APR_SUCCESS;
+    struct iovec iov[PP_HELD_MAX + 1];
+    int n = 0, i = 0;
+    apr_off_t end = b->on_disk + (apr_off_t)(b->wlen + b->held_len);
+    apr_off_t cut = end - end % PP_SPILL_BUFFER_BYTES;
+    apr_size_t skip = 0; /* bytes of held[i] already on their way */
+    apr_status_t rv = APR_SUCCESS;
+    if (cut > b->on_disk + (apr_off_t)b->wlen) {
+        apr_size_t want = (apr_size_t)(cut - b->on_disk) - b->wlen;
+        if (b->wlen)
+            iov[n++] = (struct iovec){ b->wbuf, b->wlen };
+        for (; want > 0; i++) {
+            apr_size_t take = b->held[i].iov_len < want ? b->held[i].iov_len : want;
+            iov[n++] = (struct iovec){ b->held[i].iov_base, take };
+            want -= take;
+            skip = take;
+        }
+        if (skip < b->held[i - 1].iov_len) {
+            i--; /* held[i] goes on past the cut */
+        } else {
+            skip = 0;
+        }
+        rv = writev_all(b->fd, iov, n, b->on_disk);
+        b->on_disk = cut;
+        b->wlen = 0;
+        rv = wrote(b, rv);
+    }
+    for (; rv == APR_SUCCESS && i < b->nheld; i++, skip = 0) {
+        memcpy(b->wbuf + b->wlen, (char *)b->held[i].iov_base + skip, b->held[i].iov_len - skip);
+        b->wlen += b->held[i].iov_len - skip;
+    }
+    b->nheld = 0;
+    b->held_len = 0;
+    return rv;
+}
+
 /* Appends to the file through the write buffer; the part of a chunk that reaches past the next
- * boundaries goes straight to the file when the buffer is empty. */
+ * boundaries goes straight to the file when the buffer is empty. While the caller holds its
+ * chunks, they are only noted (write_held writes them). */
 static apr_status_t spill_write(pp_buffer_t *b, const char *data, apr_size_t len)
 {
     apr_status_t rv = APR_SUCCESS;
+    if (b->holding) {
+        if (b->nheld == PP_HELD_MAX && (rv = write_held(b)) != APR_SUCCESS)
+            return rv;
+        b->held[b->nheld++] = (struct iovec){ (void *)data, len };
+        b->held_len += len;
+        return APR_SUCCESS;
+    }
     while (rv == APR_SUCCESS && len > 0) {
         apr_size_t cap = gather_limit(b); /* more than wlen: the buffer is written at cap */
         if (b->wlen == 0 && len >= cap) {
@@ -219,6 +311,20 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
         return fail(b, rv);
     b->total += (apr_off_t)len;
     return APR_SUCCESS;
+}
+
+void pp_buffer_hold(pp_buffer_t *b)
+{
+    b->holding = true;
+}
+
+apr_status_t pp_buffer_release(pp_buffer_t *b)
+{
+    b->holding = false;
+    if (b->error)
+        return b->error;
+    apr_status_t rv = write_held(b);
+    return rv == APR_SUCCESS ? rv : fail(b, rv);
 }
 
 apr_off_t pp_buffer_length(const pp_buffer_t *b) { return b->total; }

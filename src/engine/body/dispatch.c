@@ -225,6 +225,19 @@ static apr_status_t begin_body(pp_tx_t *tx)
 
 static apr_status_t multipart_check(pp_tx_t *tx);
 
+/* Writing the body to its spool file failed: the body is lost, and says where. */
+static apr_status_t spool_failed(pp_tx_t *tx, apr_status_t rv)
+{
+    char buf[120];
+    const char *where = pp_buffer_dir(tx->body);
+    tx->body_error = rv;
+    tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body in %s: %s",
+                                       where ? where : (spool_dir(tx) ? spool_dir(tx)
+                                                                      : "the temp dir"),
+                                       apr_strerror(rv, buf, sizeof buf));
+    return rv;
+}
+
 apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len)
 {
     /* Refused: nothing more is kept (the adapter stops reading; a spool would only fill the
@@ -270,16 +283,8 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
         return APR_SUCCESS;
     }
     apr_status_t rv = pp_buffer_feed(tx->body, data, len);
-    if (rv != APR_SUCCESS) {
-        char buf[120];
-        tx->body_error = rv;
-        const char *where = pp_buffer_dir(tx->body);
-        tx->body_error_text = apr_psprintf(tx->pool, "Failed to spool the request body in %s: %s",
-                                           where ? where : (spool_dir(tx) ? spool_dir(tx)
-                                                                          : "the temp dir"),
-                                           apr_strerror(rv, buf, sizeof buf));
-        return rv;
-    }
+    if (rv != APR_SUCCESS)
+        return spool_failed(tx, rv);
     const body_proc_t *proc = tx->body_proc_def;
     if (tx->put_file && !tx->verdict.intercepted)
         rv = pp_files_write(tx, tx->put_file, data, len);
@@ -288,6 +293,28 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     if (rv == APR_SUCCESS && tx->body_kind == PP_BODY_MULTIPART && !tx->verdict.intercepted)
         rv = multipart_check(tx);
     return rv == APR_SUCCESS ? APR_SUCCESS : (tx->body_error = rv);
+}
+
+apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n)
+{
+    apr_status_t rv = APR_SUCCESS;
+    bool held = false;
+    for (apr_size_t i = 0; i < n && !tx->verdict.intercepted; i++) {
+        /* The body's buffer is made by the first chunk of the body. */
+        if (!held && tx->body && !tx->body_error) {
+            pp_buffer_hold(tx->body);
+            held = true;
+        }
+        apr_status_t r = pp_tx_feed_request_body(tx, chunks[i].data, chunks[i].len);
+        rv = rv == APR_SUCCESS ? r : rv;
+    }
+    if (held) {
+        apr_status_t r = pp_buffer_release(tx->body);
+        if (r != APR_SUCCESS && !tx->body_error)
+            spool_failed(tx, r);
+        rv = rv == APR_SUCCESS ? r : rv;
+    }
+    return rv;
 }
 
 apr_status_t pp_body_finish(pp_tx_t *tx)
