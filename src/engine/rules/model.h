@@ -473,6 +473,9 @@ typedef struct pp_index_target_t {
     unsigned nchunks;
     unsigned nmembers;                  /* gated rules testing it */
     unsigned word;                      /* its first mask word in a transaction's state */
+    const struct pp_index_family_t *family; /* the automaton it shares with the other index
+                                             * targets of its variable (then chunks and acs
+                                             * are NULL), or NULL */
 } pp_index_target_t;
 
 typedef struct pp_gate_ref_t {
@@ -491,6 +494,7 @@ typedef struct pp_rule_index_t {
     unsigned ntargets;
     unsigned nwords;  /* mask words a transaction keeps (every target's chunks) */
     unsigned ngated;  /* rules gated, for tests and the debug log */
+    unsigned nfamilies; /* shared automata (pp_index_target_t.family) */
 } pp_rule_index_t;
 
 typedef struct pp_plan_step_t {

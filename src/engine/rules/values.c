@@ -188,9 +188,13 @@ static void memo_put(pp_tx_t *tx, const apr_array_header_t *in, uintptr_t step, 
 {
     struct pp_tfn_memo_t *m = tx->tfn_memo;
     if (!m) {
-        /* CRS makes 60-130 entries per request. */
+        /* At most one entry per cached target and generation: sized by the targets (CRS has
+         * ~480 and makes 60-130 entries per request; 100 rules of one family, ~30). */
+        unsigned size = 16;
+        while (size < tx->ncache && size < 256)
+            size *= 2;
         m = apr_palloc(tx->pool, sizeof *m);
-        m->mask = 255;
+        m->mask = size - 1;
         m->n = 0;
         m->e = memo_table(tx->pool, m->mask + 1);
         tx->tfn_memo = m;

@@ -328,6 +328,17 @@ static unsigned check_bits(pp_tx_t *tx, const pp_rule_plan_t *plan, int id)
                 assert_non_null(vals);
                 const pp_rule_gate_t one = { g->ordinal, 1, &g->refs[ti] };
                 bool open = pp_rule_index_gate(tx, plan->index, &one, ph) == PP_GATE_OPEN;
+                /* Exactly the rules one of whose literals a value holds: the index's matcher
+                 * (a target's own automaton, or the one its family shares) decides as the
+                 * per-value check does. */
+                bool any = false;
+                for (int i = 0; i < vals->nelts && !any; i++)
+                    any = pp_rx_needs_met(r->op.needs, APR_ARRAY_IDX(vals, i, pp_value_t).value,
+                                          NULL);
+                if (any != open)
+                    fail_msg("corpus request %d: rule %s on %s: the index says %s, the needs %s",
+                             id, r->id, r->targets[ti]->label, open ? "open" : "closed",
+                             any ? "met" : "not met");
                 for (int i = 0; i < vals->nelts && !open; i++) {
                     const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
                     bool m = false;
@@ -352,6 +363,24 @@ static void test_crs_corpus(void **state)
     const pp_rule_index_t *ix = cfg->plan->index;
     assert_non_null(ix);
     assert_true(ix->ngated > 100);
+    /* The index targets of one variable share an automaton: ARGS's ~15 chains, one family. */
+    assert_true(ix->nfamilies >= 10);
+    const void *args_family = NULL;
+    unsigned args_targets = 0;
+    for (unsigned i = 0; i < ix->ntargets; i++) {
+        const pp_target_t *root = ix->targets[i].target;
+        while (root->prefix)
+            root = root->prefix;
+        if (strcmp(root->var->name, "ARGS") != 0 || root->selector)
+            continue;
+        assert_non_null(ix->targets[i].family);
+        assert_null(ix->targets[i].acs);
+        if (args_family)
+            assert_ptr_equal(ix->targets[i].family, args_family);
+        args_family = ix->targets[i].family;
+        args_targets++;
+    }
+    assert_true(args_targets >= 10);
     FILE *f = fopen(CORPUS, "r");
     if (!f)
         fail_msg("%s: cannot open (run from the repository's top)", CORPUS);
