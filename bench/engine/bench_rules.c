@@ -6,7 +6,10 @@
  *
  * usage: bench_rules CONFIG [ITERATIONS] [attack]
  *
- * PP_BENCH_BODY=FILE in the environment: a POST with that file as its urlencoded body instead.
+ * PP_BENCH_BODY=FILE in the environment: a POST with that file as its body instead, urlencoded,
+ * or multipart/form-data when its first line is a delimiter ("--" and the boundary: the
+ * bodies `bench/http/bench.py --bodies DIR` writes, multipart-100k.bin is the mp100k request);
+ * PP_BENCH_CT=TYPE sends it with that Content-Type instead.
  * PP_BENCH_EVICT=BYTES in the environment: between transactions, write that many bytes of an
  * unrelated buffer, as a web server's kernel and network work does between two requests, so
  * the figure includes the cache misses on rules and code that a warm loop hides (the time of
@@ -15,6 +18,7 @@
 #include "parapet.h"
 
 #include <apr_general.h>
+#include <apr_strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +45,19 @@ static const char *const headers[][2] = {
 
 static const char *body;
 static size_t body_len;
+static const char *body_type = "application/x-www-form-urlencoded";
+
+/* "multipart/form-data; boundary=B" when the body's first line is "--B", else NULL. */
+static const char *multipart_type(apr_pool_t *p, const char *b, size_t n)
+{
+    const char *eol = memchr(b, '\n', n);
+    if (n < 3 || b[0] != '-' || b[1] != '-' || !eol)
+        return NULL;
+    size_t len = (size_t)(eol - b) - 2;
+    if (len > 0 && b[2 + len - 1] == '\r')
+        len--;
+    return len ? apr_psprintf(p, "multipart/form-data; boundary=%.*s", (int)len, b + 2) : NULL;
+}
 
 static int run_one(const pp_cfg_t *cfg, apr_pool_t *p, const char *line)
 {
@@ -58,7 +75,7 @@ static int run_one(const pp_cfg_t *cfg, apr_pool_t *p, const char *line)
         char len[32];
         snprintf(len, sizeof len, "%zu", body_len);
         pp_tx_add_request_header(tx, PP_STR("Content-Type"),
-                                 PP_STR("application/x-www-form-urlencoded"));
+                                 (pp_str_t){ body_type, strlen(body_type) });
         pp_tx_add_request_header(tx, PP_STR("Content-Length"), (pp_str_t){ len, strlen(len) });
     }
     pp_tx_finish_request_headers(tx);
@@ -104,6 +121,11 @@ int main(int argc, const char *const *argv)
         fclose(f);
         body = buf;
         line = "POST /search HTTP/1.1";
+        const char *ct = getenv("PP_BENCH_CT"), *mp = multipart_type(cp, buf, body_len);
+        if (ct && *ct)
+            body_type = ct;
+        else if (mp)
+            body_type = mp;
     }
     const char *ev = getenv("PP_BENCH_EVICT");
     evict_len = ev ? (size_t)atol(ev) : 0;

@@ -536,12 +536,18 @@ class Scenario:
         return "\n".join(lines) + "\n"
 
 
-def make_scenarios(tmp, args):
-    bodies = tmp / "bodies"
-    bodies.mkdir()
+def write_bodies(bodies):
+    """The request bodies of post2k, mp100k and mp10m (also for build/bench_rules:
+    PP_BENCH_BODY=DIR/multipart-100k.bin is the mp100k request on the engine alone)."""
     (bodies / "form-2k.txt").write_bytes(urlencoded_body(2 * KiB))
     write_multipart(bodies / "multipart-100k.bin", 100 * KiB, 1)
     write_multipart(bodies / "multipart-10m.bin", 10 * MiB, 3)
+
+
+def make_scenarios(tmp, args):
+    bodies = tmp / "bodies"
+    bodies.mkdir()
+    write_bodies(bodies)
     mp = "multipart/form-data; boundary=" + BOUNDARY
     d = args.duration
     scenarios = [
@@ -1338,6 +1344,9 @@ def parse_args():
                          "their throughput measured (no upload-memory or callgrind phase; the "
                          "workers' VmRSS after start-up and after the runs is printed), a table "
                          "is printed and RESULTS.md is left alone")
+    ap.add_argument("--bodies", type=Path, default=None, metavar="DIR",
+                    help="only write the request bodies (form-2k.txt, multipart-100k.bin, "
+                         "multipart-10m.bin) into DIR, for build/bench_rules (PP_BENCH_BODY)")
     ap.add_argument("--servers", default=None,
                     help="focused run: only these configurations (comma-separated: bare, "
                          "parapet, modsec, parapet-2x, parapet-crs, modsec-crs, parapet-crs4, "
@@ -1461,6 +1470,10 @@ def preflight():
 
 def main():
     args = parse_args()
+    if args.bodies is not None:
+        args.bodies.mkdir(parents=True, exist_ok=True)
+        write_bodies(args.bodies)
+        return 0
     started = time.time()
 
     def log(msg):
