@@ -147,12 +147,27 @@ static apr_size_t normalise2_inplace(unsigned char *p, apr_size_t len, bool win)
     return n;
 }
 
+/* Whether the algorithm above can change in. It only acts at the last byte of a segment (the
+ * byte before a separator, or the value's last byte) when that byte is '.' (a "." or ".."
+ * segment, or ModSecurity's reading of "x.." as one) or '/' (a repeated slash), and on Windows
+ * at every '\\'. A value with none of these (most header values with a '/', "Mozilla/5.0" or
+ * "text/html") goes through it unchanged, so it needs no copy. */
+static bool normalise2_needs_work(pp_str_t in, bool win)
+{
+    char sep2 = win ? '\\' : '/';
+    if (in.data[in.len - 1] == '.')
+        return true;
+    for (apr_size_t i = pp_scan_eq2(in.data, 0, in.len, '/', sep2); i < in.len;
+         i = pp_scan_eq2(in.data, i + 1, in.len, '/', sep2)) {
+        if (in.data[i] == '\\' || (i > 0 && (in.data[i - 1] == '.' || in.data[i - 1] == '/')))
+            return true;
+    }
+    return false;
+}
+
 static apr_status_t normalise2(apr_pool_t *scratch, pp_str_t in, bool win, pp_str_t *out)
 {
-    /* Without a separator only a '.' at the very end can change anything (a final "." or
-     * ".." segment): such a value is unchanged and needs no copy. */
-    if (in.len == 0 || (pp_scan_eq2(in.data, 0, in.len, '/', win ? '\\' : '/') == in.len &&
-                        in.data[in.len - 1] != '.')) {
+    if (in.len == 0 || !normalise2_needs_work(in, win)) {
         *out = in;
         return APR_SUCCESS;
     }
