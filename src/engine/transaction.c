@@ -12,17 +12,39 @@
 /* Random bytes in an engine-made unique id (24 hex digits). */
 #define PP_TX_ID_BYTES 12
 
+/* The transaction's arrays with their first elements, in one allocation: apr_array_make is two
+ * allocations and a clear each, six times per request. They grow as apr_array_make's do. */
+enum { TX_HEADERS = 16, TX_ARGS = 8, TX_COOKIES = 4, TX_FILES = 1, TX_RESPONSE_HEADERS = 8,
+       TX_MATCHES = 2 };
+typedef struct tx_arrays_t {
+    apr_array_header_t a[6];
+    pp_field_t headers[TX_HEADERS], args[TX_ARGS], cookies[TX_COOKIES];
+    pp_field_t response_headers[TX_RESPONSE_HEADERS];
+    pp_file_t files[TX_FILES];
+    pp_match_t *matches[TX_MATCHES];
+} tx_arrays_t;
+
+static apr_array_header_t *array_at(apr_array_header_t *a, apr_pool_t *p, void *elts, int n,
+                                    int size)
+{
+    *a = (apr_array_header_t){ .pool = p, .elt_size = size, .nelts = 0, .nalloc = n,
+                               .elts = elts };
+    return a;
+}
+
 pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id)
 {
     pp_tx_t *tx = apr_pcalloc(p, sizeof *tx);
+    tx_arrays_t *ta = apr_pcalloc(p, sizeof *ta);
     tx->pool = p;
     tx->start = apr_time_now();
-    tx->headers = apr_array_make(p, 16, sizeof(pp_field_t));
-    tx->args = apr_array_make(p, 8, sizeof(pp_field_t));
-    tx->cookies = apr_array_make(p, 4, sizeof(pp_field_t));
-    tx->files = apr_array_make(p, 1, sizeof(pp_file_t));
-    tx->response_headers = apr_array_make(p, 8, sizeof(pp_field_t));
-    tx->matches = apr_array_make(p, 2, sizeof(pp_match_t *));
+    tx->headers = array_at(&ta->a[0], p, ta->headers, TX_HEADERS, sizeof(pp_field_t));
+    tx->args = array_at(&ta->a[1], p, ta->args, TX_ARGS, sizeof(pp_field_t));
+    tx->cookies = array_at(&ta->a[2], p, ta->cookies, TX_COOKIES, sizeof(pp_field_t));
+    tx->files = array_at(&ta->a[3], p, ta->files, TX_FILES, sizeof(pp_file_t));
+    tx->response_headers = array_at(&ta->a[4], p, ta->response_headers, TX_RESPONSE_HEADERS,
+                                    sizeof(pp_field_t));
+    tx->matches = array_at(&ta->a[5], p, ta->matches, TX_MATCHES, sizeof(pp_match_t *));
     tx->verdict.matches = tx->matches;
     tx->env_out = apr_table_make(p, 2);
     tx->notes_out = apr_table_make(p, 2);
@@ -46,6 +68,10 @@ pp_tx_t *pp_tx_create(const pp_cfg_t *cfg, apr_pool_t *p, const char *unique_id)
 
 void pp_tx_set_config(pp_tx_t *tx, const pp_cfg_t *cfg)
 {
+    /* The host gives it again at each phase (Apache: the server's at phase 1, the request's
+     * at fixups, often the same): nothing to redo then. */
+    if (cfg == tx->cfg)
+        return;
     tx->cfg = cfg;
     pp_rx_state_set_limits(tx->rx,
                            (uint32_t)pp_cfg_int(cfg->pcre_match_limit, PP_RX_DEFAULT_MATCH_LIMIT),
