@@ -213,7 +213,7 @@ int pp_ap_metrics_init(server_rec *s, apr_hash_t *ids, apr_pool_t *ptemp)
 
 void pp_ap_metrics_count(request_rec *r, pp_tx_t *tx)
 {
-    metrics_shm_t *m = pp_ap_process_get(r->server->process)->metrics;
+    metrics_shm_t *m = pp_ap_process_of(r)->metrics;
     const pp_verdict_t *v = pp_tx_verdict(tx);
     const pp_tx_metrics_t *tm;
     int i, b;
@@ -414,7 +414,7 @@ static int metrics_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    m = pp_ap_process_get(r->server->process)->metrics;
+    m = pp_ap_process_of(r)->metrics;
     if (m == NULL) {
         return HTTP_SERVICE_UNAVAILABLE;
     }

@@ -52,6 +52,19 @@ pp_ap_process_t *pp_ap_process_get(process_rec *proc)
     return data;
 }
 
+pp_ap_process_t *pp_ap_process_of(const request_rec *r)
+{
+    const pp_ap_server_t *sv = ap_get_module_config(r->server->module_config, &parapet_module);
+
+    return sv != NULL && sv->proc != NULL ? sv->proc : pp_ap_process_get(r->server->process);
+}
+
+static void *create_server_config(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(p, sizeof(pp_ap_server_t));
+}
+
 /* Every directive lives in per-directory configurations: at server or vhost level that is the
  * server's lookup_defaults, which Apache merges into every <Directory>/<Location> below it and
  * (from the main server) into every vhost. So server-scope settings (logs, signature, chroot)
@@ -244,7 +257,12 @@ static int init_engine(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         }
         proc->engine_ready = true;
     }
+    proc->scan_filter = pp_ap_scan_filter_handle();
     for (vs = s; vs != NULL; vs = vs->next) {
+        pp_ap_server_t *sv = ap_get_module_config(vs->module_config, &parapet_module);
+        if (sv != NULL) {
+            sv->proc = proc;
+        }
         if (!finish_server(vs, pconf, ptemp, ids)) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -303,7 +321,7 @@ module AP_MODULE_DECLARE_DATA parapet_module = {
     NULL,
     create_dir_config,
     merge_configs,
-    NULL,
+    create_server_config,
     NULL,
     parapet_cmds,
     register_hooks,

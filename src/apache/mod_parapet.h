@@ -57,13 +57,22 @@ typedef struct pp_ap_process_t {
     apr_hash_t *stores;        /* store.c: pp_cfg_t* -> pp_store_t*, per configuration generation */
     apr_hash_t *embedded;      /* store.c: pp_cfg_t* -> pp_store_conf_t* of its LMDB file, opened
                                   per child (an LMDB environment must not cross a fork) */
+    ap_filter_rec_t *scan_filter; /* output.c's filter, so adding it looks up no name */
 } pp_ap_process_t;
+
+/* Per server (virtual host): set in post_config for every server, read-only afterwards, so a
+ * request reaches the process state without the look-up by name pp_ap_process_get makes. */
+typedef struct pp_ap_server_t {
+    pp_ap_process_t *proc;
+} pp_ap_server_t;
 
 /* ---- mod_parapet.c ------------------------------------------------------------------------ */
 
 /* Returns the process state, creating it on the process pool on first use. Never fails
  * (allocation failure aborts, as everywhere in APR). */
 pp_ap_process_t *pp_ap_process_get(process_rec *proc);
+/* The process state for a request (pp_ap_server_t; pp_ap_process_get before post_config). */
+pp_ap_process_t *pp_ap_process_of(const request_rec *r);
 
 /* The server-level configuration (SERVER and NODIR directives) of s. Never NULL. */
 pp_cfg_t *pp_ap_server_cfg(const server_rec *s);
@@ -108,6 +117,8 @@ void pp_ap_replay_prepare(request_rec *r, pp_ap_req_t *rq);
 
 /* Registers the response filter and the insert_filter hook that adds it. */
 void pp_ap_register_output_filter(void);
+/* The output filter's handle (post_config: pp_ap_process_t.scan_filter). */
+ap_filter_rec_t *pp_ap_scan_filter_handle(void);
 
 /* ---- identity.c --------------------------------------------------------------------------- */
 

@@ -299,6 +299,19 @@ static apr_status_t scan_output(ap_filter_t *f, apr_bucket_brigade *bb)
     return APR_SUCCESS;
 }
 
+/* By its handle (no name to fold and look up per request) once post_config has it. */
+static void add_scan_filter(request_rec *r, scan_ctx_t *ctx)
+{
+    ap_filter_rec_t *h = pp_ap_process_of(r)->scan_filter;
+
+    if (h != NULL) {
+        ap_add_output_filter_handle(h, ctx, r, r->connection);
+    }
+    else {
+        ap_add_output_filter(SCAN_FILTER_NAME, ctx, r, r->connection);
+    }
+}
+
 /* Adds the filter to the request that will produce the response: the inspected one, or the
  * target of an internal redirect from it. Not after an interception: the answer is then an
  * error page of our own making (or an ErrorDocument), and scanning it could deny it again. */
@@ -316,7 +329,7 @@ static void insert_scan_filter(request_rec *r)
     }
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->rq = rq;
-    ap_add_output_filter(SCAN_FILTER_NAME, ctx, r, r->connection);
+    add_scan_filter(r, ctx);
 }
 
 /* An error response (a 404 from the handler, a 401 before fixups) is made on a fresh output
@@ -337,7 +350,12 @@ static void insert_scan_error_filter(request_rec *r)
     }
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->rq = rq;
-    ap_add_output_filter(SCAN_FILTER_NAME, ctx, r, r->connection);
+    add_scan_filter(r, ctx);
+}
+
+ap_filter_rec_t *pp_ap_scan_filter_handle(void)
+{
+    return ap_get_output_filter_handle(SCAN_FILTER_NAME);
 }
 
 void pp_ap_register_output_filter(void)

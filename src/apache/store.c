@@ -161,7 +161,7 @@ static void open_embedded(apr_pool_t *pchild, server_rec *s)
 
 void pp_ap_tx_store(request_rec *r, pp_tx_t *tx)
 {
-    pp_ap_process_t *proc = pp_ap_process_get(r->server->process);
+    pp_ap_process_t *proc = pp_ap_process_of(r);
     const pp_cfg_t *cfg = pp_ap_server_cfg(r->server);
     if (proc->stores && cfg)
         pp_tx_set_store(tx, apr_hash_get(proc->stores, &cfg, sizeof(cfg)));
