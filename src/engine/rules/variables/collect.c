@@ -26,7 +26,9 @@ static void push(apr_array_header_t *out, pp_str_t value, pp_str_t name)
 
 apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
-    pp_tx_conn(tx); /* SERVER_PORT is made with the connection's description */
+    /* SERVER_PORT is made when the connection's description is completed (a host call). */
+    if (t->var->data == offsetof(pp_tx_t, server_port))
+        pp_tx_conn(tx);
     pp_str_t s = TX_FIELD(tx, t, pp_str_t);
     if (s.data)
         push(out, s, PP_STR_NULL);
@@ -196,7 +198,9 @@ apr_status_t pp_var_script(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t
  * ModSecurity 2.9.7 reads it; the raw path for a 1.9 target or without an adapter. */
 static pp_str_t request_path(pp_tx_t *tx, const pp_target_t *t)
 {
-    const char *uri = pp_tx_conn(tx)->uri;
+    /* Given with the connection's description (pp_tx_set_conn), never by its completion: the
+     * host's calls that pp_tx_conn makes are not needed for it. */
+    const char *uri = tx->conn.uri;
     return uri && pp_var_lang2(t) ? pp_str_from_cstr(uri) : tx->path;
 }
 
@@ -208,14 +212,23 @@ apr_status_t pp_var_request_path(pp_tx_t *tx, const pp_target_t *t, apr_array_he
     pp_str_t path = request_path(tx, t);
     if (!raw.data)
         return APR_SUCCESS;
-    if (path.data == tx->path.data) {
+    /* A path that decoding and normalising left as it was: the raw URI is the answer. */
+    if (path.data == tx->path.data ||
+        (path.len == tx->path.len && memcmp(path.data, tx->path.data, path.len) == 0)) {
         push(out, raw, PP_STR_NULL);
         return APR_SUCCESS;
     }
     const char *q = t->var->data == PP_PATH_URI ? memchr(raw.data, '?', raw.len) : NULL;
-    if (q)
-        path = pp_str_from_cstr(apr_psprintf(tx->pool, "%s?%.*s", path.data, (int)tx->query.len,
-                                             tx->query.data ? tx->query.data : ""));
+    if (q) {
+        /* path '?' query, as ModSecurity joins r->uri and r->args */
+        char *u = apr_palloc(tx->pool, path.len + 1 + tx->query.len + 1);
+        memcpy(u, path.data, path.len);
+        u[path.len] = '?';
+        if (tx->query.len)
+            memcpy(u + path.len + 1, tx->query.data, tx->query.len);
+        u[path.len + 1 + tx->query.len] = '\0';
+        path = (pp_str_t){ u, path.len + 1 + tx->query.len };
+    }
     push(out, path, PP_STR_NULL);
     return APR_SUCCESS;
 }
