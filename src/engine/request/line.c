@@ -10,12 +10,24 @@
  */
 #include "request/request.h"
 
+#include <stdint.h>
 #include <string.h>
 
-/* CR, LF, TAB and NUL all count: none of them belongs in a request line. */
+/* CR, LF, TAB and NUL all count: none of them belongs in a request line. Eight bytes at a
+ * time: a byte below 0x20 ((x - 0x20..) & ~x & 0x80..) or equal to 0x7f (a zero byte of x ^
+ * 0x7f..) sets its top bit; exact for every byte, 0x80 and above included. */
 static bool has_control(pp_str_t s)
 {
-    for (apr_size_t i = 0; i < s.len; i++) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    apr_size_t i = 0;
+    for (; i + 8 <= s.len; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, s.data + i, 8);
+        d = x ^ (0x7f * ones);
+        if ((((x - 0x20 * ones) & ~x) | ((d - ones) & ~d)) & high)
+            return true;
+    }
+    for (; i < s.len; i++) {
         unsigned char c = (unsigned char)s.data[i];
         if (c < 0x20 || c == 0x7f)
             return true;

@@ -92,6 +92,26 @@ static void test_vectors(void **state)
     }
 }
 
+/* Every byte value at every position after the method of a line with 8-byte blocks and a
+ * tail: refused exactly when it is a control byte (below 0x20, or 0x7f), spaces aside. */
+static void test_every_byte(void **state)
+{
+    static const char base[] = "GET /abcdefghijklmnopqrstuvwxyz0123?q=xy HTTP/1.1";
+    char line[sizeof(base)];
+    for (size_t pos = 5; pos < sizeof(base) - 1; pos++)
+        for (unsigned c = 0; c < 256; c++) {
+            if (c == ' ' || base[pos] == ' ')
+                continue;
+            memcpy(line, base, sizeof(base));
+            line[pos] = (char)c;
+            pp_request_line_t rl;
+            bool bad = c < 0x20 || c == 0x7f;
+            apr_status_t rv = pp_request_line_parse((pp_str_t){ line, sizeof(base) - 1 }, &rl);
+            if ((rv != APR_SUCCESS) != bad)
+                fail_msg("byte 0x%02x at %zu: status %d", c, pos, rv);
+        }
+}
+
 static void test_null_line(void **state)
 {
     pp_request_line_t rl;
@@ -104,6 +124,7 @@ int main(void)
     atexit(apr_terminate);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_null_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
