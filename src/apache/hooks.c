@@ -171,6 +171,13 @@ void pp_ap_report_verdict(request_rec *r, pp_ap_req_t *rq)
     const char *v;
     size_t i;
 
+    /* After the first report, one with the engine's three tables still empty changes nothing
+     * the application reads: skip it (most requests, every phase). */
+    if (rq->reported && apr_is_empty_table(ours) && apr_is_empty_table(pp_tx_env_out(rq->tx)) &&
+        apr_is_empty_table(pp_tx_notes_out(rq->tx))) {
+        return;
+    }
+    rq->reported = true;
     /* apr_table_overlap compresses its target even when there is nothing to add: skip it. */
     if (!apr_is_empty_table(pp_tx_env_out(rq->tx))) {
         apr_table_overlap(r->subprocess_env, pp_tx_env_out(rq->tx), APR_OVERLAP_TABLES_SET);

@@ -42,6 +42,8 @@ typedef struct pp_ap_req_t {
     void *replay;          /* input.c's replay state once the request was let through */
     bool response_given;   /* response status and headers were handed to the engine */
     bool type_given;       /* ... and Content-Type from r->content_type (see below) */
+    bool reported;         /* pp_ap_report_verdict ran once (the client's verdict headers are
+                              gone) */
 } pp_ap_req_t;
 
 /* Process-wide state; one instance hung off the process pool (see pp_ap_process_get). */
