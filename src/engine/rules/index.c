@@ -31,7 +31,12 @@
 #include "tx.h"
 
 #include <apr_hash.h>
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define CHUNK 64u /* members per union: pp_rx_needs_members answers in a uint64_t */
 
@@ -68,11 +73,19 @@ static bool gateable(const pp_rule_t *r)
 #define AC_MAX_STATES 8192u
 #define AC_MAX_BYTES (256u * 1024u)
 
+#define AC_MAX_START 4u /* start bytes searched for while the automaton is at its start */
+
 struct pp_index_ac_t {
     uint8_t cls[256];
     unsigned k;          /* byte classes, 0 included */
     const uint16_t *next; /* state * k + class */
     const uint64_t *out; /* per state */
+    /* The bytes that leave the start state (both cases of a letter), when there are at most
+     * AC_MAX_START: from the start, every other byte leads back to it and adds no member, so
+     * the pass jumps to the next of these bytes (a chunk of one or two rules such as "()"
+     * over every request header). nstart 0: step through every byte. */
+    unsigned nstart;
+    unsigned char start[AC_MAX_START];
 };
 
 static unsigned char fold_byte(unsigned char c)
@@ -144,19 +157,77 @@ static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *
     pp_index_ac_t *ac = apr_palloc(p, sizeof *ac);
     memcpy(ac->cls, cls, sizeof cls);
     ac->k = k;
+    ac->nstart = 0;
+    for (unsigned b = 0; b < 256; b++)
+        if (next[cls[b]]) {
+            /* A letter or digit starts something in most values: stepping is cheaper then. */
+            if (ac->nstart == AC_MAX_START || (b < 128 && isalnum((int)b))) {
+                ac->nstart = 0;
+                break;
+            }
+            ac->start[ac->nstart++] = (unsigned char)b;
+        }
     ac->next = apr_pmemdup(p, next, (apr_size_t)n * k * sizeof *next);
     ac->out = apr_pmemdup(p, out, n * sizeof *out);
     apr_pool_destroy(tp);
     return ac;
 }
 
+#ifdef __SSE2__
+/* ac_members for a value of a block or more over an automaton with few start bytes: while the
+ * automaton is at its start, 16-byte blocks without one of them are skipped whole; the last
+ * bytes are stepped through. */
+static __attribute__((noinline)) uint64_t ac_members_skip(const pp_index_ac_t *ac, pp_str_t v,
+                                                          uint64_t all)
+{
+    const unsigned char *s = (const unsigned char *)v.data, *end = s + v.len;
+    const unsigned char *sb = ac->start;
+    const uint16_t *next = ac->next;
+    unsigned k = ac->k, st = 0, n = ac->nstart;
+    uint64_t m = 0;
+    __m128i b0 = _mm_set1_epi8((char)sb[0]), b1 = _mm_set1_epi8((char)sb[n > 1 ? 1 : 0]),
+            b2 = _mm_set1_epi8((char)sb[n > 2 ? 2 : 0]), b3 = _mm_set1_epi8((char)sb[n > 3 ? 3 : 0]);
+    while (end - s >= 16) {
+        if (st == 0) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+            __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, b0), _mm_cmpeq_epi8(x, b1)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(x, b2), _mm_cmpeq_epi8(x, b3)));
+            unsigned mask = (unsigned)_mm_movemask_epi8(eq);
+            if (!mask) {
+                s += 16; /* no byte here leaves the start: nothing to find in the block */
+                continue;
+            }
+            s += __builtin_ctz(mask);
+        }
+        do { /* from a start byte until the automaton is back at its start */
+            st = next[st * k + ac->cls[*s++]];
+            m |= ac->out[st];
+            if (m == all)
+                return m;
+        } while (st != 0 && s < end);
+    }
+    for (; s < end; s++) {
+        st = next[st * k + ac->cls[*s]];
+        m |= ac->out[st];
+        if (m == all)
+            break;
+    }
+    return m;
+}
+#endif
+
 /* The members whose literal v contains; stops once all (every member) are found. */
-static uint64_t ac_members(const pp_index_ac_t *ac, pp_str_t v, uint64_t all)
+static inline __attribute__((always_inline)) uint64_t ac_members(const pp_index_ac_t *ac,
+                                                                  pp_str_t v, uint64_t all)
 {
     const unsigned char *s = (const unsigned char *)v.data, *end = s + v.len;
     const uint16_t *next = ac->next;
     unsigned k = ac->k, st = 0;
     uint64_t m = 0;
+#ifdef __SSE2__
+    if (ac->nstart && v.len >= 16)
+        return ac_members_skip(ac, v, all);
+#endif
     for (; s < end; s++) {
         st = next[st * k + ac->cls[*s]];
         m |= ac->out[st];
