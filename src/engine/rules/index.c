@@ -271,6 +271,7 @@ struct pp_index_family_t {
     unsigned k;              /* byte classes, 0 included */
     unsigned start;          /* the start state */
     unsigned first_out;      /* states from this one on have outputs: ranges[state - first_out] */
+    unsigned nseen;          /* words of a bit per output state */
     const uint16_t *next;    /* state * k + class */
     const family_range_t *ranges;
     const family_out_t *outs;
@@ -280,6 +281,7 @@ struct pp_index_family_t {
 
 typedef struct family_ring_t {
     unsigned next;                            /* the slot the next new array takes */
+    uint64_t *seen;                           /* family_scan's, one bit per output state */
     const apr_array_header_t *vals[FAMILY_RING];
     uint64_t *acc[FAMILY_RING];               /* the family's words over that array */
 } family_ring_t;
@@ -455,6 +457,7 @@ static pp_index_family_t *family_build(apr_pool_t *p, const family_member_t *mem
     f->k = k;
     f->start = num[0];
     f->first_out = first_out;
+    f->nseen = (n - first_out + 63) / 64;
     f->next = fnext;
     f->ranges = franges;
     f->outs = apr_pmemdup(p, outs->elts, (apr_size_t)(outs->nelts ? outs->nelts : 1) *
@@ -464,20 +467,42 @@ static pp_index_family_t *family_build(apr_pool_t *p, const family_member_t *mem
     return f;
 }
 
-/* acc (the family's words) |= what v sets. */
-static void family_scan(const pp_index_family_t *f, pp_str_t v, uint64_t *acc)
+/* acc (the family's words) |= the outputs of output state o, unless seen says they were taken
+ * (acc only grows, so a state's outputs are taken once per array: benign text keeps ending
+ * literals such as two-letter words). */
+static inline void family_emit(const pp_index_family_t *f, unsigned o, uint64_t *acc,
+                               uint64_t *seen)
+{
+    if (seen[o / 64] >> (o % 64) & 1)
+        return;
+    seen[o / 64] |= 1ull << (o % 64);
+    const family_range_t r = f->ranges[o];
+    for (unsigned i = 0; i < r.len; i++)
+        acc[f->outs[r.off + i].word] |= f->outs[r.off + i].bits;
+}
+
+/* acc |= what v sets (four bytes a step: the loop's own test once per four). */
+static void family_scan(const pp_index_family_t *f, pp_str_t v, uint64_t *acc, uint64_t *seen)
 {
     const unsigned char *s = (const unsigned char *)v.data, *end = s + v.len;
     const uint16_t *next = f->next;
-    unsigned k = f->k, st = f->start, first = f->first_out;
-    for (; s < end; s++) {
-        st = next[st * k + f->cls[*s]];
-        if (st >= first) {
-            const family_range_t r = f->ranges[st - first];
-            for (unsigned i = 0; i < r.len; i++)
-                acc[f->outs[r.off + i].word] |= f->outs[r.off + i].bits;
-        }
+    const uint8_t *cls = f->cls;
+    apr_size_t k = f->k, st = f->start, first = f->first_out;
+#define FAMILY_STEP(b)                                                                           \
+    do {                                                                                         \
+        st = next[st * k + cls[b]];                                                              \
+        if (__builtin_expect(st >= first, 0))                                                    \
+            family_emit(f, (unsigned)(st - first), acc, seen);                                   \
+    } while (0)
+    for (; end - s >= 4; s += 4) {
+        FAMILY_STEP(s[0]);
+        FAMILY_STEP(s[1]);
+        FAMILY_STEP(s[2]);
+        FAMILY_STEP(s[3]);
     }
+    for (; s < end; s++)
+        FAMILY_STEP(*s);
+#undef FAMILY_STEP
 }
 
 typedef struct build_target_t {
@@ -648,6 +673,7 @@ static void family_pass(pp_tx_t *tx, pp_index_state_t *st, const pp_index_target
         ring = apr_pcalloc(tx->pool, sizeof *ring);
         for (unsigned r = 0; r < FAMILY_RING; r++)
             ring->acc[r] = apr_palloc(tx->pool, f->nwords * sizeof(uint64_t));
+        ring->seen = apr_palloc(tx->pool, f->nseen * sizeof(uint64_t));
         st->rings[f->id] = ring;
     }
     unsigned r = 0;
@@ -658,8 +684,9 @@ static void family_pass(pp_tx_t *tx, pp_index_state_t *st, const pp_index_target
         ring->next = (r + 1) % FAMILY_RING;
         uint64_t *acc = ring->acc[r];
         memset(acc, 0, f->nwords * sizeof *acc);
+        memset(ring->seen, 0, f->nseen * sizeof *ring->seen);
         for (int v = 0; v < vals->nelts; v++)
-            family_scan(f, APR_ARRAY_IDX(vals, v, pp_value_t).value, acc);
+            family_scan(f, APR_ARRAY_IDX(vals, v, pp_value_t).value, acc, ring->seen);
         ring->vals[r] = vals;
     }
     memcpy(masks, ring->acc[r] + (it->word - f->word0), it->nchunks * sizeof *masks);
