@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "request/request.h"
+#include "util/util.h"
 
 static apr_pool_t *pool;
 
@@ -197,6 +198,56 @@ static void test_url_decode_vectors(void **state)
     }
 }
 
+/* The decoder (sixteen bytes at a time up to a '%') against the plain byte loop, over random
+ * strings of the bytes it treats specially, at every length and offset around a block. */
+static apr_size_t reference_decode(char *dst, const char *src, apr_size_t len, bool plus,
+                                   unsigned *bad)
+{
+    apr_size_t o = 0;
+    for (apr_size_t i = 0; i < len; i++) {
+        char c = src[i];
+        int hi = c == '%' && i + 2 < len ? pp_hex_value((unsigned char)src[i + 1]) : -1;
+        int lo = hi >= 0 ? pp_hex_value((unsigned char)src[i + 2]) : -1;
+        if (c == '%' && lo >= 0) {
+            c = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (c == '%') {
+            (*bad)++;
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        dst[o++] = c;
+    }
+    return o;
+}
+
+static void test_url_decode_random(void **state)
+{
+    static const char alphabet[] = { '%', '%', '+', '+', 'a', '0', 'f', 'F', 'G', ' ', '\0', 'x', '2' };
+    unsigned seed = 7;
+    char in[80], want[80];
+    for (int round = 0; round < 20000; round++) {
+        seed = seed * 1103515245u + 12345u;
+        apr_size_t len = (seed >> 16) % sizeof in;
+        bool plus = (seed >> 8) & 1;
+        for (apr_size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* Mostly plain letters, so blocks without a '%' occur. */
+            unsigned r = (seed >> 16) % 40;
+            in[i] = r < sizeof alphabet ? alphabet[r] : (char)('a' + r % 26);
+        }
+        unsigned bad = 0, want_bad = 0;
+        pp_str_t out;
+        assert_int_equal(pp_url_decode(pool, (pp_str_t){ in, len }, plus, &out, &bad),
+                         APR_SUCCESS);
+        apr_size_t n = reference_decode(want, in, len, plus, &want_bad);
+        if (out.len != n || memcmp(out.data, want, n) != 0 || bad != want_bad)
+            fail_msg("round %d: \"%.*s\" (plus %d) decoded to \"%.*s\" (%u bad), expected "
+                     "\"%.*s\" (%u bad)", round, (int)len, in, plus, (int)out.len, out.data, bad,
+                     (int)n, want, want_bad);
+    }
+}
+
 static void test_url_decode_null_input(void **state)
 {
     pp_str_t out;
@@ -213,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_parse_vectors),
         cmocka_unit_test(test_parse_appends_and_adds_count),
         cmocka_unit_test(test_parse_other_separator),
+        cmocka_unit_test(test_url_decode_random),
         cmocka_unit_test(test_parse2_keeps_empty_pieces),
         cmocka_unit_test(test_parse_rejects_wrong_array),
         cmocka_unit_test(test_url_decode_vectors),
