@@ -145,6 +145,8 @@ struct pp_tx_t {
         const pp_rule_t *rule;    /* its starter, for RULE (NULL between rules) */
         apr_array_header_t *vars; /* pp_matched_t: MATCHED_VARS, emptied when it ends */
         int visible;              /* how many of them the current link's targets see */
+        const pp_rule_gate_t *gate; /* the rule index let this starter through: it knows
+                                     which values hold the operator's literals */
     } rule2;
     int highest_severity;         /* HIGHEST_SEVERITY: 1-7, 0 while none (255) */
     apr_array_header_t *geo;      /* pp_field_t: GEO, filled by the last successful @geoLookup

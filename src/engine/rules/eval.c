@@ -173,13 +173,13 @@ static void matched_value2(pp_tx_t *tx, const pp_rule_t *c, const pp_target_t *t
  * the phase must stop; returns true when the rule must end now (the budget ran out). */
 static bool test_value2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
                         const pp_target_t *t, const pp_value_t *v, hit_t *hit, pp_phase_t phase,
-                        bool *any, bool *stop)
+                        bool *any, bool *stop, bool needs_met)
 {
     bool m = false;
     hit->out.want_captures = c->capture;
     hit->out.ncaptures = 0;
     pp_debug(tx, 9, "Target value: \"%s\"", pp_ms2_escape(tx->pool, v->value));
-    if (!c->op.needs || pp_eval_needs_met(tx, c->op.needs, v)) {
+    if (!c->op.needs || needs_met || pp_eval_needs_met(tx, c->op.needs, v)) {
         apr_status_t rv = pp_rule_op_exec(tx, c, v->value, &m, &hit->out);
         if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {
             *stop = true;
@@ -231,13 +231,13 @@ static bool multi_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
     for (unsigned k = 0; k < depth && !*stop; k++) {
         const pp_value_t *vk = &APR_ARRAY_IDX(lv[k], i, pp_value_t);
         bool run = k == 0 || always[k] || !same_value(&APR_ARRAY_IDX(lv[k - 1], i, pp_value_t), vk);
-        if (run && test_value2(tx, r, c, t, vk, hit, phase, any, stop))
+        if (run && test_value2(tx, r, c, t, vk, hit, phase, any, stop, false))
             return true;
     }
     if (!*stop && (always[depth] || !same_value(&APR_ARRAY_IDX(lv[depth - 1], i, pp_value_t),
                                                 &APR_ARRAY_IDX(lv[depth], i, pp_value_t))))
         return test_value2(tx, r, c, t, &APR_ARRAY_IDX(lv[depth], i, pp_value_t), hit, phase,
-                           any, stop);
+                           any, stop, false);
     return false;
 }
 
@@ -291,8 +291,18 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             *stop = true; /* a collector failed: the transaction is intercepted */
             return false;
         }
+        /* A starter the rule index let through: which values hold one of its literals, as
+         * the needs check would say (NULL: it checks them itself). */
+        apr_size_t stride = 0;
+        uint64_t bit = 0;
+        const uint64_t *bits = c == r && tx->rule2.gate
+                                   ? pp_rule_index_value_bits(tx, tx->rule2.gate, ti, vals,
+                                                              &stride, &bit)
+                                   : NULL;
         for (int i = 0; i < vals->nelts && !*stop; i++) {
             const pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
+            if (bits && !(bits[(apr_size_t)i * stride] & bit))
+                continue; /* no literal: the operator cannot match, nothing happens */
             if (c->nexclusions && pp_eval_excluded(tx, c, t, v))
                 continue;
             if (tx->overrides && target_removed(tx, c, t, v->name))
@@ -300,7 +310,7 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             if (c->multi_match && !lv)
                 continue; /* multiMatch without a transformation: never run (ModSecurity) */
             if (lv ? multi_match2(tx, r, c, t, lv, depth, i, hit, phase, &any, stop)
-                   : test_value2(tx, r, c, t, v, hit, phase, &any, stop))
+                   : test_value2(tx, r, c, t, v, hit, phase, &any, stop, bits != NULL))
                 return any;
         }
     }
@@ -426,7 +436,10 @@ static pp_gate_t gate_check(pp_tx_t *tx, const pp_rule_plan_t *plan, const pp_ru
             (w < ov->nwords && (ov->removed[w] >> (g->ordinal % 64) & 1)))
             return PP_GATE_OPEN;
     }
-    return pp_rule_index_gate(tx, plan->index, g, phase);
+    pp_gate_t gate = pp_rule_index_gate(tx, plan->index, g, phase);
+    if (gate == PP_GATE_OPEN)
+        tx->rule2.gate = g; /* the index read the values: the rule may ask it per value */
+    return gate;
 }
 
 static void run_steps(pp_tx_t *tx, pp_phase_t phase)
@@ -465,6 +478,7 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
         }
         if (!g) {
             stop = run_chain(tx, rules, steps[s].first, phase, &skip);
+            tx->rule2.gate = NULL;
             if (skip < 0) { /* skipAfter: continue after the marker */
                 s = steps[s].skip_to - 1;
                 skip = 0;
