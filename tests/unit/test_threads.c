@@ -9,6 +9,9 @@
  * Every request kind is first run alone; each thread must then reproduce that verdict (status,
  * matched rule ids) exactly. `make tsan-unit` builds this test and the engine with
  * ThreadSanitizer, which must report nothing; `make unit` runs it as an ordinary test.
+ *
+ * test_lazy_jit: the one part of a configuration that changes after start-up, a pattern's JIT
+ * code made on its first match (util/regex.c), raced by all threads at once on fresh patterns.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,9 @@
 #include "config/config.h"
 
 #include "pp_request.h"
+#include "util/util.h"
+
+#include <stdatomic.h>
 
 #define THREADS 8
 #define ROUNDS 60
@@ -223,6 +229,97 @@ static void test_shared_config(void **state)
     apr_pool_destroy(cp);
 }
 
+#define NPATTERNS 48
+
+typedef struct jit_race_t {
+    pp_regex_t *re[NPATTERNS];
+    const char *subject[NPATTERNS];
+    bool expected[NPATTERNS];
+    atomic_int ready;
+    atomic_int wrong;
+} jit_race_t;
+
+typedef struct jit_worker_t {
+    jit_race_t *race;
+    int index;
+} jit_worker_t;
+
+static void *APR_THREAD_FUNC jit_worker(apr_thread_t *thread, void *data)
+{
+    jit_worker_t *w = data;
+    jit_race_t *race = w->race;
+    apr_allocator_t *alloc;
+    apr_pool_t *tp;
+    apr_allocator_create(&alloc);
+    apr_pool_create_unmanaged_ex(&tp, NULL, alloc);
+    apr_allocator_owner_set(alloc, tp);
+    pp_rx_state_t *st = pp_rx_state_create(tp);
+    /* Every thread starts at once, so most first matches race. */
+    atomic_fetch_add(&race->ready, 1);
+    while (atomic_load(&race->ready) < THREADS)
+        ;
+    for (int r = 0; r < 3; r++)
+        for (int j = 0; j < NPATTERNS; j++) {
+            int k = (j + w->index * (r + 1)) % NPATTERNS;
+            bool match = false;
+            pp_str_t subject = { race->subject[k], strlen(race->subject[k]) };
+            if (pp_regex_exec(race->re[k], st, subject, &match) != APR_SUCCESS ||
+                match != race->expected[k])
+                atomic_fetch_add(&race->wrong, 1);
+        }
+    apr_pool_destroy(tp);
+    return NULL;
+}
+
+/* Patterns are JIT-compiled on their first match, not at start-up; 8 threads that match the
+ * same fresh patterns at the same moment all get the right answers, and each pattern ends up
+ * with one JIT code (ThreadSanitizer: no race on its publication). */
+static void test_lazy_jit(void **state)
+{
+    apr_pool_t *cp, *refp;
+    apr_pool_create(&cp, root);
+    apr_pool_create(&refp, root);
+    jit_race_t race = { 0 };
+    pp_rx_state_t *ref_st = pp_rx_state_create(refp);
+    for (int k = 0; k < NPATTERNS; k++) {
+        const char *pattern = apr_psprintf(cp, k % 3 == 0   ? "(?:union|select)\\s+x%d\\b"
+                                               : k % 3 == 1 ? "^[a-z]{2,%d}$"
+                                                            : "(a|b)+c%d", k % 3 == 1 ? k / 3 + 2 : k);
+        const char *err = NULL;
+        race.re[k] = pp_regex_compile(cp, pattern, PP_RX_ICASE, &err);
+        assert_non_null(race.re[k]);
+        assert_false(pp_regex_jit_compiled(race.re[k])); /* nothing at start-up */
+        race.subject[k] = apr_psprintf(cp, k % 3 == 0   ? "1 UNION  x%d"
+                                            : k % 3 == 1 ? "abcdefgh"
+                                                         : "ababc%d", k % 2 ? k : k + 1);
+        /* The answer from a separate compilation of the same pattern, run alone. */
+        pp_regex_t *ref = pp_regex_compile(refp, pattern, PP_RX_ICASE, &err);
+        assert_non_null(ref);
+        pp_str_t subject = { race.subject[k], strlen(race.subject[k]) };
+        assert_int_equal(pp_regex_exec(ref, ref_st, subject, &race.expected[k]), APR_SUCCESS);
+    }
+    int matching = 0;
+    for (int k = 0; k < NPATTERNS; k++)
+        matching += race.expected[k];
+    assert_true(matching > 0 && matching < NPATTERNS); /* both answers are tested */
+
+    apr_thread_t *t[THREADS];
+    jit_worker_t w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (jit_worker_t){ &race, i };
+        assert_int_equal(apr_thread_create(&t[i], NULL, jit_worker, &w[i], cp), APR_SUCCESS);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        apr_status_t rv;
+        apr_thread_join(&rv, t[i]);
+    }
+    assert_int_equal(atomic_load(&race.wrong), 0);
+    for (int k = 0; k < NPATTERNS; k++)
+        assert_int_equal(pp_regex_jit_compiled(race.re[k]), pp_regex_jit_available());
+    apr_pool_destroy(cp);
+    apr_pool_destroy(refp);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     return remove(path);
@@ -247,6 +344,7 @@ int main(void)
             kinds[k].request = form;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_config),
+        cmocka_unit_test(test_lazy_jit),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);

@@ -10,11 +10,22 @@
  * verdict on the value, so a transaction gets its own stack (32 KiB growing to
  * PP_RX_JIT_STACK_MAX_BYTES) the first time a match runs out, and the match is retried. Per
  * transaction, not per thread: nothing is shared, and the pool cleanup unmaps it.
+ *
+ * JIT on first use: the machine code of a pattern (~5 KiB each, CRS: 1.6 MB) is made the first
+ * time the pattern runs in a process, not at start-up, because the literal prefilter keeps most
+ * patterns from ever running on ordinary traffic (CRS PL1/PL4 on the bench's requests: 18-34 of
+ * ~340). It is compiled into a copy of the code, so no thread ever reads a pcre2_code while
+ * PCRE2 writes into it, and the copy is published with one compare-and-swap (release; readers
+ * load it with acquire): threads that race compile a copy each, one wins, the others free
+ * theirs. Until then, and for good if the JIT refuses the pattern, the interpreter runs the
+ * original with the same limits. This is the only state of a configuration that changes after
+ * start-up, and it changes once per pattern.
  */
 #include "util/util.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdatomic.h>
 
 /* Bounds for one match: generous for real rules, small enough that a catastrophic
  * backtracking pattern gives up in milliseconds. */
@@ -26,10 +37,12 @@
 #define PP_RX_JIT_STACK_MAX_BYTES (2 * 1024 * 1024)
 
 struct pp_regex_t {
-    pcre2_code *code;
+    pcre2_code *code;           /* read-only once compiled: the interpreter runs it */
     const char *pattern;
     const pp_rx_needs_t *needs;
-    bool jit;
+    bool jit_wanted;            /* JIT available and the configuration serves */
+    _Atomic(pcre2_code *) jit;  /* the JIT-compiled copy, published on first use */
+    atomic_bool jit_refused;    /* the JIT could not compile it: the interpreter for good */
 };
 
 struct pp_rx_state_t {
@@ -51,6 +64,7 @@ void pp_regex_validate_only(apr_pool_t *cp)
 static apr_status_t regex_cleanup(void *data)
 {
     pp_regex_t *re = data;
+    pcre2_code_free(atomic_load_explicit(&re->jit, memory_order_acquire));
     pcre2_code_free(re->code);
     return APR_SUCCESS;
 }
@@ -82,8 +96,10 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     apr_pool_userdata_get(&validate_only, VALIDATE_ONLY_KEY, cp);
     if (!validate_only) {
         re->needs = pp_rx_needs_derive(cp, pattern);
-        re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+        re->jit_wanted = pp_regex_jit_available();
     }
+    atomic_init(&re->jit, NULL);
+    atomic_init(&re->jit_refused, false);
     apr_pool_cleanup_register(cp, re, regex_cleanup, apr_pool_cleanup_null);
     return re;
 }
@@ -155,6 +171,36 @@ static bool jit_stack_grow(pp_rx_state_t *st)
     return true;
 }
 
+/* The JIT-compiled copy of re's code, made now if this is its first use; NULL when the
+ * interpreter runs it (no JIT, validate-only, the JIT refused it or had no memory). The
+ * configuration is shared by threads: see the comment at the top. */
+static const pcre2_code *jit_code(const pp_regex_t *cre)
+{
+    pp_regex_t *re = (pp_regex_t *)cre; /* only the publish-once fields are written */
+    pcre2_code *jit = atomic_load_explicit(&re->jit, memory_order_acquire);
+    if (jit || !re->jit_wanted || atomic_load_explicit(&re->jit_refused, memory_order_relaxed))
+        return jit;
+    pcre2_code *copy = pcre2_code_copy(re->code);
+    if (!copy)
+        return NULL; /* no memory now: the interpreter, and another try next time */
+    if (pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) != 0) {
+        pcre2_code_free(copy);
+        atomic_store_explicit(&re->jit_refused, true, memory_order_relaxed);
+        return NULL;
+    }
+    pcre2_code *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&re->jit, &expected, copy, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return copy;
+    pcre2_code_free(copy); /* another thread published first */
+    return expected;
+}
+
+bool pp_regex_jit_compiled(const pp_regex_t *re)
+{
+    return atomic_load_explicit(&((pp_regex_t *)re)->jit, memory_order_acquire) != NULL;
+}
+
 static inline apr_status_t run_at(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
                                   apr_size_t start, uint32_t mopts, bool *match, pp_str_t *caps,
                                   unsigned max, unsigned *ncaps)
@@ -171,14 +217,15 @@ static inline apr_status_t run_at(const pp_regex_t *re, pp_rx_state_t *st, pp_st
     }
     const char *s = subject.data ? subject.data : "";
     int rc;
-    if (!re->jit) {
+    const pcre2_code *jit = jit_code(re);
+    if (!jit) {
         rc = pcre2_match(re->code, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
     } else {
-        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
+        rc = pcre2_jit_match(jit, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
         /* The default stack ran out: that says nothing about the value. Retry once on a
          * larger one; running out of that is a resource limit like the others. */
         if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !st->jit_stack && jit_stack_grow(st))
-            rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
+            rc = pcre2_jit_match(jit, (PCRE2_SPTR)s, subject.len, start, mopts, md, st->mctx);
     }
     if (rc < 0) {
         *match = false;

@@ -128,6 +128,9 @@ apr_status_t pp_regex_exec_captures(const pp_regex_t *re, pp_rx_state_t *st, pp_
 apr_status_t pp_regex_exec_from(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
                                 apr_size_t start, bool *match, pp_str_t *whole, unsigned *groups);
 bool pp_regex_jit_available(void);
+/* Whether re's JIT code has been made (on its first match in this process; never in a
+ * validate-only configuration). For tests. */
+bool pp_regex_jit_compiled(const pp_regex_t *re);
 /* The literal prefilter derived from the pattern at compile time (NULL: none). */
 const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re);
 
