@@ -1127,6 +1127,31 @@ static apr_size_t make_tricky_content(char *buf, apr_size_t n, uint32_t seed)
     return n;
 }
 
+/* A body of one part around len bytes of content: head, the content (left for the caller to
+ * write at *content), tail; its length in *body_len. */
+static char *part_body(apr_pool_t *p, const char *head, apr_size_t len, const char *tail,
+                       char **content, apr_size_t *body_len)
+{
+    apr_size_t hl = strlen(head), tl = strlen(tail);
+    char *body = apr_palloc(p, hl + len + tl);
+    memcpy(body, head, hl);
+    memcpy(body + hl + len, tail, tl);
+    *content = body + hl;
+    *body_len = hl + len + tl;
+    return body;
+}
+
+/* Feeds body to mp in pieces of chunk bytes (the last one shorter), each accepted, then ends
+ * it. */
+static void feed_in_chunks(pp_multipart_t *mp, const char *body, apr_size_t len, apr_size_t chunk)
+{
+    for (apr_size_t at = 0; at < len; at += chunk) {
+        apr_size_t n = len - at < chunk ? len - at : chunk;
+        assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
+    }
+    assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+}
+
 static void test_large_file(void **state)
 {
     static const char head[] = "--xyzzy\r\n" CD "name=\"f\"; filename=\"big.bin\"\r\n\r\n";
@@ -1135,14 +1160,13 @@ static void test_large_file(void **state)
     apr_size_t content_len = 3 * 1024 * 1024 + 17;
     apr_pool_t *p;
     apr_pool_create(&p, pool);
-    apr_size_t body_len = sizeof(head) - 1 + content_len + sizeof(tail) - 1;
-    char *body = apr_palloc(p, body_len);
-    memcpy(body, head, sizeof(head) - 1);
-    make_tricky_content(body + sizeof(head) - 1, content_len, 99);
-    memcpy(body + sizeof(head) - 1 + content_len, tail, sizeof(tail) - 1);
+    char *content;
+    apr_size_t body_len;
+    const char *body = part_body(p, head, content_len, tail, &content, &body_len);
+    make_tricky_content(content, content_len, 99);
 
     sum_t want = { 1469598103934665603ull, 0, 0, 0 };
-    sum_data(&want, NULL, body + sizeof(head) - 1, content_len);
+    sum_data(&want, NULL, content, content_len);
     /* Every chunk size with the CPU's widest vector instructions; the narrower ones (down to
      * memchr alone) with the chunks long enough for the vector paths. */
     for (unsigned simd = 0; simd <= pp_multipart_simd_max(); simd++)
@@ -1154,11 +1178,7 @@ static void test_large_file(void **state)
         pp_multipart_cb_t cb = { &got, NULL, sum_begin, sum_data, sum_end };
         pp_multipart_t *mp = pp_multipart_create(p, cstr(XCT), NULL, &cb, NULL);
         pp_multipart_set_simd(mp, simd);
-        for (apr_size_t at = 0; at < body_len; at += chunk_sizes[c]) {
-            apr_size_t n = body_len - at < chunk_sizes[c] ? body_len - at : chunk_sizes[c];
-            assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
-        }
-        assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+        feed_in_chunks(mp, body, body_len, chunk_sizes[c]);
         /* The tricky content has lines like "--x": ModSecurity's informational flag only. */
         assert_int_equal(pp_multipart_flags(mp), PP_MP_BOUNDARY_LIKE_LINE);
         assert_int_equal(got.files, 1);
@@ -1177,11 +1197,7 @@ static unsigned boundary_like_flags(apr_pool_t *p, const char *ct, const char *b
 {
     pp_multipart_t *mp = pp_multipart_create(p, cstr(ct), NULL, NULL, NULL);
     pp_multipart_set_simd(mp, simd);
-    for (apr_size_t at = 0; at < len; at += chunk) {
-        apr_size_t n = len - at < chunk ? len - at : chunk;
-        assert_int_equal(pp_multipart_feed(mp, body + at, n), APR_SUCCESS);
-    }
-    assert_int_equal(pp_multipart_finish(mp), APR_SUCCESS);
+    feed_in_chunks(mp, body, len, chunk);
     return pp_multipart_flags(mp) & PP_MP_BOUNDARY_LIKE_LINE;
 }
 
@@ -1212,7 +1228,7 @@ static void test_boundary_like_chunks(void **state)
         const char *head = apr_pstrcat(p, dash, "\r\n" CD "name=\"f\"; filename=\"a\"\r\n\r\n",
                                        NULL);
         const char *tail = apr_pstrcat(p, "\r\n", dash, "--\r\n", NULL);
-        apr_size_t hl = strlen(head), tl = strlen(tail), cl = 3000, dl = strlen(dash);
+        apr_size_t cl = 3000, dl = strlen(dash);
         for (apr_size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
             char needle[128];
             apr_size_t nl = needles[k].len;
@@ -1222,15 +1238,14 @@ static void test_boundary_like_chunks(void **state)
                 nl += dl;
             }
             for (apr_size_t at = 0; at + nl <= cl; at += (at < 200 ? 1 : 97)) {
-                apr_size_t len = hl + cl + tl;
+                apr_size_t len;
+                char *content;
                 apr_pool_clear(it);
-                char *body = apr_palloc(it, len);
-                memcpy(body, head, hl);
+                const char *body = part_body(it, head, cl, tail, &content, &len);
                 for (apr_size_t i = 0; i < cl; i++) {
-                    body[hl + i] = (char)('A' + (i * 7) % 26);
+                    content[i] = (char)('A' + (i * 7) % 26);
                 }
-                memcpy(body + hl + at, needle, nl);
-                memcpy(body + hl + cl, tail, tl);
+                memcpy(content + at, needle, nl);
                 for (apr_size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
                     unsigned got = boundary_like_flags(it, ct, body, len, chunks[c], max);
                     if ((got != 0) != needles[k].flagged) {
