@@ -10,6 +10,9 @@
  * or multipart/form-data when its first line is a delimiter ("--" and the boundary: the
  * bodies `bench/http/bench.py --bodies DIR` writes, multipart-100k.bin is the mp100k request);
  * PP_BENCH_CT=TYPE sends it with that Content-Type instead.
+ * PP_BENCH_RESPONSE=1 in the environment: the response side too, driven as src/apache/output.c
+ * and hooks.c drive it (status, entity, 6 response headers, phase 3, a 48-byte text/html body
+ * held and read back, phase 4) instead of only the status before the logging phase.
  * PP_BENCH_EVICT=BYTES in the environment: between transactions, write that many bytes of an
  * unrelated buffer, as a web server's kernel and network work does between two requests, so
  * the figure includes the cache misses on rules and code that a warm loop hides (the time of
@@ -63,6 +66,54 @@ static const char *multipart_type(apr_pool_t *p, const char *b, size_t n)
     return len ? apr_psprintf(p, "multipart/form-data; boundary=%.*s", (int)len, b + 2) : NULL;
 }
 
+static const char *const resp_headers[][2] = {
+    { "Date", "Mon, 07 Dec 2026 12:00:00 GMT" },
+    { "Server", "Apache/2.4.62 (Debian)" },
+    { "Last-Modified", "Mon, 07 Dec 2026 11:00:00 GMT" },
+    { "ETag", "\"30-5f1c2a3b4c5d6\"" },
+    { "Accept-Ranges", "bytes" },
+    { "Content-Type", "text/html" },
+};
+static const char resp_body[] = "<html><body><h1>It works!</h1></body></html>\n\n\n\n";
+static bool with_response;
+
+/* What output.c's start_holding / finish_held / release_body and hooks.c's finish_tx call for
+ * a 200 text/html answer the MIME list holds. */
+static void respond(pp_tx_t *tx)
+{
+    const char *type = "text/html";
+    pp_tx_set_response_entity(tx, type, (apr_off_t)(sizeof resp_body - 1));
+    bool phases2 = pp_tx_wants_response_phases(tx);
+    bool given = false;
+    if (phases2 || pp_tx_wants_response_body(tx, type)) {
+        given = true;
+        pp_tx_set_response_status(tx, 200, "200 OK");
+        for (size_t i = 0; i < sizeof resp_headers / sizeof resp_headers[0]; i++)
+            pp_tx_add_response_header(tx, (pp_str_t){ resp_headers[i][0], strlen(resp_headers[i][0]) },
+                                      (pp_str_t){ resp_headers[i][1], strlen(resp_headers[i][1]) });
+    }
+    if (phases2)
+        pp_tx_finish_response_headers(tx);
+    if (!pp_tx_verdict(tx)->intercepted && pp_tx_wants_response_body(tx, type)) {
+        pp_tx_finish_response_headers(tx);
+        pp_tx_feed_response_body(tx, resp_body, sizeof resp_body - 1);
+        pp_tx_finish_response_body(tx);
+        const char *d;
+        apr_size_t l;
+        while (pp_tx_read_response_body(tx, &d, &l) == APR_SUCCESS && l > 0)
+            ;
+    }
+    else if (phases2 && !pp_tx_verdict(tx)->intercepted) {
+        pp_tx_finish_response_body(tx);
+    }
+    if (!given && pp_tx_wants_response_headers(tx)) {
+        pp_tx_set_response_status(tx, 200, "200 OK");
+        for (size_t i = 0; i < sizeof resp_headers / sizeof resp_headers[0]; i++)
+            pp_tx_add_response_header(tx, (pp_str_t){ resp_headers[i][0], strlen(resp_headers[i][0]) },
+                                      (pp_str_t){ resp_headers[i][1], strlen(resp_headers[i][1]) });
+    }
+}
+
 static int run_one(const pp_cfg_t *cfg, apr_pool_t *p, const char *line)
 {
     pp_tx_t *tx = pp_tx_create(cfg, p, "bench");
@@ -87,7 +138,9 @@ static int run_one(const pp_cfg_t *cfg, apr_pool_t *p, const char *line)
         pp_tx_feed_request_body(tx, body, body_len);
     pp_tx_finish_request_body(tx);
     int intercepted = pp_tx_verdict(tx)->intercepted;
-    pp_tx_set_response_status(tx, 200, NULL);
+    if (with_response && !intercepted)
+        respond(tx);
+    pp_tx_set_response_status(tx, 200, with_response ? "200 OK" : NULL);
     pp_tx_finish(tx);
     return intercepted;
 }
@@ -131,6 +184,8 @@ int main(int argc, const char *const *argv)
         else if (mp)
             body_type = mp;
     }
+    const char *wr = getenv("PP_BENCH_RESPONSE");
+    with_response = wr && *wr && strcmp(wr, "0") != 0;
     const char *ev = getenv("PP_BENCH_EVICT");
     evict_len = ev ? (size_t)atol(ev) : 0;
     evict_buf = evict_len ? calloc(1, evict_len) : NULL;

@@ -294,7 +294,10 @@ pp_coll_t *pp_tx_collection(pp_tx_t *tx)
     return tx->coll_tx;
 }
 
-/* TX: every member in the order set, or the one the selector names (any case). */
+/* TX: every member in the order set, or the one the selector names (any case). TX:/re/ leaves
+ * out here the members whose name lacks the regex's literal needs, which could not match
+ * (rules/values.c runs the regex on the rest): CRS's &TX:/LEAKAGE\/ERRORS/ (phase 5) and
+ * TX:/^MSC_/ copied every one of ~150 members to drop them all. */
 apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     const pp_coll_t *c = tx->coll_tx;
@@ -308,9 +311,11 @@ apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
             push(out, e->value, e->name);
         return APR_SUCCESS;
     }
+    const pp_rx_needs_t *needs = t->key_regex ? pp_regex_needs(t->key_regex) : NULL;
     int pos = 0;
     for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));)
-        push(out, e->value, e->name);
+        if (!needs || pp_rx_needs_met(needs, e->name, NULL))
+            push(out, e->value, e->name);
     return APR_SUCCESS;
 }
 
