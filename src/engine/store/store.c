@@ -82,14 +82,30 @@ long long pp_store_atoi_text(const char *s)
     return pp_store_atoi(s);
 }
 
-static const char *num(apr_pool_t *p, long long v)
+/* v in decimal, as "%lld" writes it (LLONG_MIN too), without the formatter. */
+static char *num(apr_pool_t *p, long long v)
 {
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+    char buf[24], *e = buf + sizeof buf, *s = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--s = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--s = '-';
+    return apr_pstrmemdup(p, s, (apr_size_t)(e - s));
 }
 
 static long long clamp0(long long v)
 {
     return v < 0 ? 0 : v > INT_MAX ? INT_MAX : v;
+}
+
+/* A field of a record being made: the names are distinct, so no look-up (pp_store_put). */
+static void make_field(apr_pool_t *p, apr_array_header_t *fields, const char *name, char *value)
+{
+    pp_sfield_t *f = apr_array_push(fields);
+    f->name = apr_pstrdup(p, name);
+    f->value = value;
 }
 
 static void new_record(pp_store_rec_t *r, int64_t now)
@@ -98,14 +114,14 @@ static void new_record(pp_store_rec_t *r, int64_t now)
     r->fields = apr_array_make(p, 10, sizeof(pp_sfield_t));
     r->is_new = true;
     /* ModSecurity 2.9.7's order (rules iterating IP:/./ see them so). */
-    pp_store_put(p, r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
-    pp_store_put(p, r->fields, "KEY", r->key);
-    pp_store_put(p, r->fields, "TIMEOUT", num(p, r->timeout));
-    pp_store_put(p, r->fields, "__key", r->key);
-    pp_store_put(p, r->fields, "__name", r->dname);
-    pp_store_put(p, r->fields, "CREATE_TIME", num(p, now));
-    pp_store_put(p, r->fields, "UPDATE_COUNTER", "0");
-    pp_store_put(p, r->fields, "IS_NEW", "1");
+    make_field(p, r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
+    make_field(p, r->fields, "KEY", apr_pstrdup(p, r->key));
+    make_field(p, r->fields, "TIMEOUT", num(p, r->timeout));
+    make_field(p, r->fields, "__key", apr_pstrdup(p, r->key));
+    make_field(p, r->fields, "__name", apr_pstrdup(p, r->dname));
+    make_field(p, r->fields, "CREATE_TIME", num(p, now));
+    make_field(p, r->fields, "UPDATE_COUNTER", apr_pstrdup(p, "0"));
+    make_field(p, r->fields, "IS_NEW", apr_pstrdup(p, "1"));
 }
 
 /* Drops every X whose __expire_X has passed (and the __expire_X); true if the record itself

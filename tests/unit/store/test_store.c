@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -308,6 +309,34 @@ static void test_local_view_and_pipelined_load(void **state)
         assert_string_equal(pp_store_get(r[1], "SEEN"), "yes");
         assert_true(pp_store_is_new(r[2])); /* only read: never stored */
     }
+}
+
+/* A record made for a request (no store): ModSecurity's fields in its order, and the numbers
+ * the store writes in decimal as "%lld" would, the extremes and the signs too. */
+static void test_new_record_numbers(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_store_rec_t *r = pp_store_rec_create(NULL, p, "ip", "1.2.3.4", 9000000000L,
+                                            4102444800123LL);
+    const char *all = "", *field, *value;
+    for (int pos = 0; pp_store_next(r, &pos, &field, &value);)
+        all = apr_psprintf(p, "%s%s=%s ", all, field, value);
+    assert_string_equal(all, "__expire_KEY=4111444800123 KEY=1.2.3.4 TIMEOUT=9000000000 "
+                             "__key=1.2.3.4 __name=ip CREATE_TIME=4102444800123 "
+                             "UPDATE_COUNTER=0 IS_NEW=1 ");
+    assert_true(pp_store_is_new(r));
+    static const struct { long s; int64_t now; const char *want; } ex[] = {
+        { LONG_MIN, 0, "-9223372036854775808" }, { -1, 0, "-1" }, { 0, 0, "0" }, { 9, 0, "9" },
+        { 1, 9, "10" }, { LONG_MAX, 0, "9223372036854775807" }, { -10, 1, "-9" },
+    };
+    for (unsigned i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        pp_store_expire(r, "x", ex[i].s, ex[i].now);
+        assert_string_equal(pp_store_get(r, "__expire_x"), ex[i].want);
+    }
+    assert_int_equal(pp_store_add(r, "n", 1234567), 1234567);
+    assert_string_equal(pp_store_get(r, "n"), "1234567");
+    assert_int_equal(pp_store_add(r, "n", -1234568), 0); /* never below 0 */
+    assert_string_equal(pp_store_get(r, "n"), "0");
 }
 
 /* A key longer than LMDB takes (511 bytes; a session cookie an attacker makes long) still
@@ -718,6 +747,7 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_record_numbers, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_table_embedded, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_table_redis, pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_table_redis_unix, pp_test_pool_setup, pp_test_pool_teardown),
