@@ -9,6 +9,7 @@
  * produces, untransformed.
  */
 #include "rules/model.h"
+#include "rules/variables/collection.h"
 #include "tx.h"
 
 #include <apr_lib.h>
@@ -18,6 +19,7 @@ typedef struct macro_part_t {
     pp_str_t literal;           /* when var is NULL and !ref */
     const pp_var_def_t *var;    /* reference: the row (NULL with ref: unknown, expands to "") */
     const char *key;            /* reference key, or NULL */
+    const pp_coll_key_t *tx_key; /* %{tx.key}: the key prepared, read straight from TX */
     bool ref;
 } macro_part_t;
 
@@ -67,6 +69,8 @@ const pp_macro_t *pp_macro_compile(apr_pool_t *cp, const char *text)
         macro_part_t p = { .ref = true, .var = pp_var_find(upper) };
         if (dot)
             p.key = apr_pstrmemdup(cp, dot + 1, (apr_size_t)(close - dot - 1));
+        if (p.key && p.var && strcmp(p.var->name, "TX") == 0)
+            p.tx_key = pp_coll_key_make(cp, pp_str_from_cstr(p.key));
         *(macro_part_t *)apr_array_push(parts) = p;
         m->has_refs = true;
         s = close + 1;
@@ -97,10 +101,26 @@ bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t 
     return true;
 }
 
+/* %{tx.key}: what pp_var_get gives for it (the TX row's collector: the entry's value, or
+ * nothing), without a target or an array. */
+static bool tx_key_get(pp_tx_t *tx, const pp_coll_key_t *key, pp_str_t *out)
+{
+    const pp_coll_entry_t *e = tx->coll_tx ? pp_coll_get_key(tx->coll_tx, key) : NULL;
+    if (e)
+        *out = e->value;
+    return e != NULL;
+}
+
 pp_str_t pp_macro_expand(pp_tx_t *tx, const pp_macro_t *m)
 {
     if (!m->has_refs)
         return (pp_str_t){ m->text, strlen(m->text) };
+    if (m->nparts == 1 && m->parts[0].tx_key) {
+        /* The whole text is %{tx.key} (an operator's threshold, setvar:tx.a=%{tx.b}): the
+         * entry's own value, NUL-terminated as every TX value is, never changed in place. */
+        pp_str_t v;
+        return tx_key_get(tx, m->parts[0].tx_key, &v) ? v : (pp_str_t){ "", 0 };
+    }
     pp_str_t *vals = apr_palloc(tx->pool, m->nparts * sizeof *vals);
     apr_size_t total = 0;
     for (unsigned i = 0; i < m->nparts; i++) {
@@ -110,7 +130,8 @@ pp_str_t pp_macro_expand(pp_tx_t *tx, const pp_macro_t *m)
          * ModSecurity, which cannot make the variable. */
         if (p->ref && p->var && !p->key && p->var->selector == PP_SEL_REQUIRED)
             continue;
-        if (p->ref && p->var && !pp_var_get(tx, p->var, p->key, &vals[i]))
+        if (p->ref && p->var &&
+            !(p->tx_key ? tx_key_get(tx, p->tx_key, &vals[i]) : pp_var_get(tx, p->var, p->key, &vals[i])))
             vals[i] = (pp_str_t){ "", 0 };
         total += vals[i].len;
     }

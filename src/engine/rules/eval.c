@@ -257,6 +257,39 @@ static const apr_array_header_t **chain_levels(pp_tx_t *tx, const pp_target_t *t
     return lv;
 }
 
+/* The value of target t (tx_key set: TX:key or &TX:key, no transformation) as the TX row's
+ * collector gives it (rules/variables/collect.c pp_var_tx_coll, rules/values.c
+ * keys_and_count): the entry's value and name; &TX:key one value, "1" or "0", unnamed. False
+ * when there is none (TX:key of a missing key). CRS tests ~110 of these per request (the
+ * paranoia-level gates, &TX:x "@eq 0" defaults, the anomaly score checks), and this reads them
+ * without making or caching a value array; test_tx_fast.c holds it to the general path. */
+static bool tx_key_value(const pp_tx_t *tx, const pp_target_t *t, pp_value_t *v)
+{
+    const pp_coll_entry_t *e = tx->coll_tx ? pp_coll_get_key(tx->coll_tx, t->tx_key) : NULL;
+    *v = (pp_value_t){ .value = { "", 0 } };
+    if (t->count) {
+        v->value = e ? (pp_str_t){ "1", 1 } : (pp_str_t){ "0", 1 };
+        return true;
+    }
+    if (!e)
+        return false;
+    v->value = e->value;
+    v->name = e->name;
+    return true;
+}
+
+/* Whether every target of c is a TX key read by tx_key_value (CRS: TX:x, &TX:x, and the
+ * exclusion files' &TX:x|TX:x), with nothing that needs the value arrays. */
+static bool tx_keys_only(const pp_rule_t *c)
+{
+    if (!c->ntargets || c->nexclusions || c->multi_match)
+        return false;
+    for (unsigned ti = 0; ti < c->ntargets; ti++)
+        if (!c->targets[ti]->tx_key)
+            return false;
+    return true;
+}
+
 /* Evaluates 2.x rule c (starter r) on every value. Each matching value gets matched_value2;
  * for a rule that is not chained, also its message and disruptive action (a deny stops at
  * the first value). Returns whether any value matched; *stop when the phase must stop. */
@@ -277,6 +310,19 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
         if (single)
             *stop = pp_eval_apply_outcome2(tx, r, c, hit, phase);
         return true;
+    }
+    if (tx_keys_only(c)) {
+        /* TX keys only: each one's value tested as the loop below would test it, target by
+         * target (a setvar of a match before the next target is read). See tx_key_value. */
+        for (unsigned ti = 0; ti < c->ntargets && !*stop; ti++) {
+            const pp_target_t *t = c->targets[ti];
+            pp_value_t v;
+            if (!tx_key_value(tx, t, &v) || (tx->overrides && target_removed(tx, c, t, v.name)))
+                continue;
+            if (test_value2(tx, r, c, t, &v, hit, phase, &any, stop, false))
+                return any;
+        }
+        return any;
     }
     for (unsigned ti = 0; ti < c->ntargets && !*stop; ti++) {
         const pp_target_t *t = c->targets[ti];

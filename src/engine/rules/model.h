@@ -159,6 +159,9 @@ struct pp_target_t {
     bool direct;            /* a rule tests this target itself (not only as a prefix) */
     unsigned prefix_uses;   /* interned targets whose prefix this one is */
     const pp_excl_set_t *excl_set; /* the configuration's interned exclusions */
+    /* TX:key or &TX:key without a transformation: the key folded and hashed once, so the
+     * loop reads a rule's only such target straight from TX (rules/eval.c tx_key_value). */
+    const struct pp_coll_key_t *tx_key;
 };
 
 /* Returns the interned target equal to t (same var, selector, label, chain), allocating it in

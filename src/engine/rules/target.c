@@ -10,6 +10,7 @@
  * one per configuration generation, no globals.
  */
 #include "rules/model.h"
+#include "rules/variables/collection.h"
 
 #include <apr_hash.h>
 
@@ -71,6 +72,10 @@ static pp_target_t *intern(apr_pool_t *cp, const pp_target_t *t)
     found->slot = r->count++;
     found->source = pp_var_source(t->var);
     found->excl_set = &r->excl;
+    found->tx_key = found->source == PP_SRC_TXCOLL && found->selector && !found->key_regex &&
+                            !chain && !found->missing_as_empty
+                        ? pp_coll_key_make(cp, pp_str_from_cstr(found->selector))
+                        : NULL;
     apr_hash_set(r->by_key, key, APR_HASH_KEY_STRING, found);
     return found;
 }

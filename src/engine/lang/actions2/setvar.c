@@ -1,5 +1,10 @@
 /* setvar (reference §11.2): set, add to or remove a variable of a collection, per match: TX, or
- * a persistent collection initcol named (loaded at its first use, written back at the end). */
+ * a persistent collection initcol named (loaded at its first use, written back at the end).
+ *
+ * CRS runs ~60 per request, nearly all on TX with a literal name (setvar:tx.anomaly_score_pl1=
+ * +%{tx.critical_anomaly_score}): such a name is split and its key folded and hashed at
+ * start-up (pp_coll_key_t), a literal value is stored without a copy, and a literal relative
+ * value is converted to its number once; a name with macros goes the general way. */
 #include "lang/actions2/actions2.h"
 #include "rules/variables/collection.h"
 #include "store/store.h"
@@ -9,6 +14,8 @@ typedef struct setvar_t {
     const pp_macro_t *name;  /* "tx.key", expanded per match */
     const pp_macro_t *value; /* NULL: unset (!tx.key) */
     bool relative;           /* value starts with + or - */
+    const pp_coll_key_t *tx_key; /* the name is "tx.key" without macros: the key, prepared */
+    long long delta;         /* relative, value without macros: its atoi */
 } setvar_t;
 
 /* setvar on IP, SESSION, USER, GLOBAL or RESOURCE: false when name is not in one. */
@@ -38,6 +45,21 @@ static bool setvar_pcoll(pp_tx_t *tx, const setvar_t *sv, pp_str_t coll, pp_str_
 static void setvar_exec(pp_tx_t *tx, const void *arg)
 {
     const setvar_t *sv = arg;
+    if (sv->tx_key) {
+        pp_coll_t *c = pp_tx_collection(tx);
+        if (!sv->value)
+            pp_coll_unset_key(c, sv->tx_key);
+        else if (!pp_macro_has_refs(sv->value) && sv->relative)
+            pp_coll_add_key(c, sv->tx_key, sv->delta);
+        else if (sv->relative)
+            pp_coll_add_key(c, sv->tx_key, pp_coll_atoi(pp_macro_expand(tx, sv->value)));
+        else if (!pp_macro_has_refs(sv->value)) /* the literal, kept by the configuration */
+            pp_coll_set_key(c, sv->tx_key, pp_str_from_cstr(pp_macro_text(sv->value)), true);
+        else
+            pp_coll_set_key(c, sv->tx_key, pp_macro_expand(tx, sv->value), false);
+        pp_tx_changed(tx, PP_SRC_TX);
+        return;
+    }
     pp_str_t name = pp_macro_expand(tx, sv->name);
     const char *dot = memchr(name.data, '.', name.len);
     pp_str_t key = { dot ? dot + 1 : NULL, dot ? name.len - (apr_size_t)(dot + 1 - name.data) : 0 };
@@ -75,7 +97,13 @@ const char *pp_a2_setvar(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const c
             val++;
         sv->relative = val[0] == '+' || val[0] == '-';
         sv->value = pp_macro_compile(cp, val);
+        if (sv->relative && !pp_macro_has_refs(sv->value))
+            sv->delta = pp_coll_atoi(pp_str_from_cstr(val));
     }
+    /* "tx.key": the key prepared once (setvar_exec's general path splits it per match) */
+    const char *text = pp_macro_text(sv->name), *dot = strchr(text, '.');
+    if (!pp_macro_has_refs(sv->name) && dot && dot - text == 2 && strncasecmp(text, "tx", 2) == 0)
+        sv->tx_key = pp_coll_key_make(cp, pp_str_from_cstr(dot + 1));
     a->exec = setvar_exec;
     a->arg = sv;
     return NULL;

@@ -115,12 +115,14 @@ static void grow(pp_coll_t *c)
             *probe(c, old[i].key, old[i].len, old[i].hash) = old[i];
 }
 
-static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool respell)
+/* Stores value in the entry of the folded key k (hash h) found at slot s, making the entry when
+ * there is none. spelling: the key as written (a new entry, or respell, takes it). k_kept,
+ * spelling_kept, value_kept: that memory outlives the collection and is used as it is (a
+ * pp_coll_key_t, a configuration's literal), else it is copied. */
+static pp_coll_entry_t *store(pp_coll_t *c, slot_t *s, const char *k, bool k_kept, uint32_t h,
+                              pp_str_t spelling, bool spelling_kept, pp_str_t value,
+                              bool value_kept, bool respell)
 {
-    char buf[128];
-    const char *k;
-    uint32_t h;
-    slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
     pp_coll_entry_t *e = s->e;
     bool made = !e;
     if (!e) {
@@ -128,10 +130,10 @@ static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool res
         if (!s->key) {
             if ((c->used + 1) * 2 > c->mask + 1) {
                 grow(c);
-                s = probe(c, k, key.len, h);
+                s = probe(c, k, spelling.len, h);
             }
-            *s = (slot_t){ k == buf ? apr_pmemdup(c->pool, buf, key.len) : k, key.len, h, NULL,
-                           0 };
+            *s = (slot_t){ k_kept ? k : apr_pmemdup(c->pool, k, spelling.len), spelling.len, h,
+                           NULL, 0 };
             c->used++;
         }
         s->e = e;
@@ -141,15 +143,25 @@ static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool res
         respell = true;
     }
     /* the spelling is kept when it is the same bytes (most setvars repeat it) */
-    if (respell &&
-        (e->name.len != key.len || (key.len && memcmp(e->name.data, key.data, key.len) != 0)))
-        e->name = pp_str_dup(c->pool, key);
-    e->value = pp_str_dup(c->pool, value);
+    if (respell && (e->name.len != spelling.len ||
+                    (spelling.len && memcmp(e->name.data, spelling.data, spelling.len) != 0)))
+        e->name = spelling_kept ? spelling : pp_str_dup(c->pool, spelling);
+    e->value = value_kept ? value : pp_str_dup(c->pool, value);
     e->stamp = ++c->clock;
     if (made)
         c->added = e->stamp;
     c->dirty = true;
     return e;
+}
+
+static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool respell)
+{
+    char buf[128];
+    const char *k;
+    uint32_t h;
+    slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
+    /* k is in buf or already in the collection's pool: copied only when it is buf */
+    return store(c, s, k, k != buf, h, key, false, value, false, respell);
 }
 
 void pp_coll_set(pp_coll_t *c, pp_str_t key, pp_str_t value)
@@ -176,18 +188,89 @@ static long long atoi_str(pp_str_t s)
     return neg ? -v : v;
 }
 
+long long pp_coll_atoi(pp_str_t s)
+{
+    return atoi_str(s);
+}
+
+/* v (0..INT_MAX) in decimal into buf (>= 11 bytes), NUL-terminated; returns the length. */
+static apr_size_t decimal(long long v, char *buf)
+{
+    char tmp[24];
+    apr_size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    for (apr_size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}
+
+/* atoi(e's value, missing = 0) + delta, clamped to [0, INT_MAX]. */
+static long long sum(const pp_coll_entry_t *e, long long delta)
+{
+    long long v = (e ? atoi_str(e->value) : 0) + delta;
+    return v < 0 ? 0 : v > INT_MAX ? INT_MAX : v;
+}
+
 long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta)
 {
-    const pp_coll_entry_t *e = find(c, key);
-    long long v = (e ? atoi_str(e->value) : 0) + atoi_str(delta);
-    if (v < 0)
-        v = 0;
-    if (v > INT_MAX)
-        v = INT_MAX;
+    char buf[128];
+    const char *k;
+    uint32_t h;
+    slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
+    long long v = sum(s->e, atoi_str(delta));
     char num[24];
-    int n = apr_snprintf(num, sizeof num, "%" APR_INT64_T_FMT, (apr_int64_t)v);
-    put(c, key, (pp_str_t){ num, (apr_size_t)n }, false);
+    apr_size_t n = decimal(v, num);
+    store(c, s, k, k != buf, h, key, false, (pp_str_t){ num, n }, false, false);
     return v;
+}
+
+const pp_coll_key_t *pp_coll_key_make(apr_pool_t *p, pp_str_t key)
+{
+    pp_coll_key_t *k = apr_palloc(p, sizeof *k);
+    k->key = pp_str_dup(p, key);
+    char *f = apr_palloc(p, key.len + 1);
+    k->hash = fold_hash(key, f);
+    f[key.len] = '\0';
+    k->folded = f;
+    return k;
+}
+
+const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *key)
+{
+    return probe(c, key->folded, key->key.len, key->hash)->e;
+}
+
+void pp_coll_set_key(pp_coll_t *c, const pp_coll_key_t *key, pp_str_t value, bool value_kept)
+{
+    slot_t *s = probe(c, key->folded, key->key.len, key->hash);
+    store(c, s, key->folded, true, key->hash, key->key, true, value, value_kept, true);
+}
+
+long long pp_coll_add_key(pp_coll_t *c, const pp_coll_key_t *key, long long delta)
+{
+    slot_t *s = probe(c, key->folded, key->key.len, key->hash);
+    long long v = sum(s->e, delta);
+    char num[24];
+    apr_size_t n = decimal(v, num);
+    store(c, s, key->folded, true, key->hash, key->key, true, (pp_str_t){ num, n }, false, false);
+    return v;
+}
+
+/* Removes the entry at slot s, if any. */
+static bool remove_at(pp_coll_t *c, slot_t *s)
+{
+    pp_coll_entry_t *e = s->e;
+    if (!e)
+        return false;
+    s->e = NULL;
+    s->gone = e->stamp = ++c->clock;
+    APR_ARRAY_IDX(c->order, e->pos, pp_coll_entry_t *) = NULL;
+    c->live--;
+    c->dirty = true;
+    return true;
 }
 
 bool pp_coll_unset(pp_coll_t *c, pp_str_t key)
@@ -195,18 +278,12 @@ bool pp_coll_unset(pp_coll_t *c, pp_str_t key)
     char buf[128];
     const char *k;
     uint32_t h;
-    slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
-    pp_coll_entry_t *e = s->e;
-    if (!e)
-        return false;
-    s->e = NULL;
-    s->gone = e->stamp = ++c->clock;
-    for (int i = 0; i < c->order->nelts; i++)
-        if (APR_ARRAY_IDX(c->order, i, pp_coll_entry_t *) == e)
-            APR_ARRAY_IDX(c->order, i, pp_coll_entry_t *) = NULL;
-    c->live--;
-    c->dirty = true;
-    return true;
+    return remove_at(c, lookup(c, key, buf, sizeof buf, &k, &h));
+}
+
+bool pp_coll_unset_key(pp_coll_t *c, const pp_coll_key_t *key)
+{
+    return remove_at(c, probe(c, key->folded, key->key.len, key->hash));
 }
 
 unsigned pp_coll_count(const pp_coll_t *c)

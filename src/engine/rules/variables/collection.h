@@ -11,6 +11,7 @@
 #include "util/util.h"
 
 #include <apr_hash.h>
+#include <stdint.h>
 
 typedef struct pp_coll_t pp_coll_t;
 
@@ -43,6 +44,28 @@ unsigned pp_coll_stamp_at(const pp_coll_t *c, unsigned pos);
 /* The clock when the last new key was made (0: none yet, or c is NULL): a key missing at
  * clock T is still missing while this is <= T. */
 unsigned pp_coll_added(const pp_coll_t *c);
+/* A key folded and hashed once, at start-up (setvar's tx.key, a TX:key target, %{tx.key}), so
+ * that a lookup per request only probes. Made in a pool that outlives the collections it is
+ * used with (the configuration's): an entry made through it keeps its spelling and folded key
+ * by pointer. The *_key functions do what their counterparts above do with key->key. */
+typedef struct pp_coll_key_t {
+    pp_str_t key;       /* as written, NUL-terminated */
+    const char *folded; /* lower-cased (apr_tolower) */
+    uint32_t hash;
+} pp_coll_key_t;
+
+const pp_coll_key_t *pp_coll_key_make(apr_pool_t *p, pp_str_t key);
+const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *key);
+/* value is copied unless value_kept: then it must be NUL-terminated and outlive c (a
+ * configuration's literal). */
+void pp_coll_set_key(pp_coll_t *c, const pp_coll_key_t *key, pp_str_t value, bool value_kept);
+/* key =+ delta where delta is already pp_coll_atoi of the text (no text made for it). */
+long long pp_coll_add_key(pp_coll_t *c, const pp_coll_key_t *key, long long delta);
+bool pp_coll_unset_key(pp_coll_t *c, const pp_coll_key_t *key);
+/* ModSecurity's atoi as pp_coll_add applies it: blanks, a sign, digits, saturated at
+ * +-INT_MAX. */
+long long pp_coll_atoi(pp_str_t s);
+
 /* Changed since it was made (persistent collections are written back only then). */
 bool pp_coll_dirty(const pp_coll_t *c);
 
