@@ -22,6 +22,8 @@
 #include "rules/variables/collection.h"
 #include "tx.h"
 
+#include "pp_random.h"
+
 static apr_pool_t *pool;
 
 static const char *const keys[] = { "a", "A", "Score", "score", "pl", "missing" };
@@ -33,8 +35,7 @@ static const char *const values[] = { "0",  "1",   "5",          "-3",          
 static uint64_t seed = 11;
 static unsigned rnd(unsigned n)
 {
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    return (unsigned)(seed >> 33) % n;
+    return (unsigned)(pp_test_rnd(&seed) % n);
 }
 
 /* A setvar action; general: its name made to go the general way. */
