@@ -1,0 +1,117 @@
+/*
+ * Compiled literal needs (util/rx_literals.c derives the OR-set from a pattern): the
+ * pp_rx_needs_t that rx_literals_match.c checks, and unions of several rules' needs (rule
+ * groups, the rule index).
+ */
+#include "util/rx_literals_int.h"
+
+const pp_rx_needs_t *rxl_needs_make(apr_pool_t *p, const lit_t *lits, unsigned n,
+                                       const uint64_t *members)
+{
+    pp_rx_needs_t *out = apr_pcalloc(p, sizeof *out);
+    uint64_t *mem = members ? apr_pmemdup(p, members, n * sizeof *members) : NULL;
+    lit_key_t *key = apr_palloc(p, n * sizeof *key);
+    lit_t *lit = apr_pmemdup(p, lits, n * sizeof *lit);
+    for (unsigned i = 0; i < n; i++)
+        key[i] = rxl_literal_key(&lit[i]);
+    if (n >= INDEX_MIN) {
+        /* Insertion sort by first 2-gram (NO_TEST sorts last), moving the bytes and members
+         * along: start-up work on a few dozen entries. */
+        for (unsigned i = 1; i < n; i++)
+            for (unsigned j = i; j > 0 && key[j - 1].t0 > key[j].t0; j--) {
+                lit_key_t tk = key[j];
+                key[j] = key[j - 1], key[j - 1] = tk;
+                lit_t tl = lit[j];
+                lit[j] = lit[j - 1], lit[j - 1] = tl;
+                if (mem) {
+                    uint64_t tm = mem[j];
+                    mem[j] = mem[j - 1], mem[j - 1] = tm;
+                }
+            }
+        uint64_t *first = apr_pcalloc(p, SKETCH_WORDS * sizeof *first);
+        unsigned ns = 0;
+        while (ns < n && key[ns].t0 != NO_TEST) {
+            first[key[ns].t0 >> 6] |= 1ull << (key[ns].t0 & 63);
+            ns++;
+        }
+        out->first = first;
+        out->nsketched = ns;
+    } else {
+        /* One-byte literals last, the others in their order. */
+        for (unsigned i = 1; i < n; i++)
+            for (unsigned j = i; j > 0 && key[j - 1].t0 == NO_TEST && key[j].t0 != NO_TEST; j--) {
+                lit_key_t tk = key[j];
+                key[j] = key[j - 1], key[j - 1] = tk;
+                lit_t tl = lit[j];
+                lit[j] = lit[j - 1], lit[j - 1] = tl;
+                if (mem) {
+                    uint64_t tm = mem[j];
+                    mem[j] = mem[j - 1], mem[j - 1] = tm;
+                }
+            }
+    }
+    unsigned nm = 0;
+    while (nm < n && key[nm].t0 != NO_TEST)
+        nm++;
+    for (unsigned i = nm; i < n; i++) { /* both cases: a sketch records bytes as they are */
+        unsigned char c = lit[i].b[0], u = c >= 'a' && c <= 'z' ? c ^ 0x20 : c;
+        out->onebyte[c >> 6] |= 1ull << (c & 63);
+        out->onebyte[u >> 6] |= 1ull << (u & 63);
+    }
+    out->nmulti = nm;
+    uint32_t *h = apr_palloc(p, 2 * n * sizeof *h);
+    for (unsigned i = 0; i < n; i++)
+        rxl_literal_hash4(&lit[i], h + 2 * i);
+    out->n = n;
+    out->key = key;
+    out->lit = lit;
+    out->members = mem;
+    out->hash4 = h;
+    return out;
+}
+
+const pp_rx_needs_t *pp_rx_needs_union(apr_pool_t *p, const pp_rx_needs_t *const *parts,
+                                       unsigned nparts)
+{
+    unsigned total = 0;
+    if (nparts > 64)
+        return NULL;
+    for (unsigned i = 0; i < nparts; i++) {
+        if (!parts[i])
+            return NULL;
+        total += parts[i]->n;
+    }
+    lit_t *all = apr_palloc(p, (total ? total : 1) * sizeof *all);
+    uint64_t *members = apr_pcalloc(p, (total ? total : 1) * sizeof *members);
+    unsigned n = 0;
+    for (unsigned i = 0; i < nparts; i++)
+        for (unsigned j = 0; j < parts[i]->n; j++) {
+            const lit_t *l = &parts[i]->lit[j];
+            unsigned k = 0;
+            while (k < n && !(all[k].len == l->len && memcmp(all[k].b, l->b, l->len) == 0))
+                k++;
+            if (k == n)
+                all[n++] = *l;
+            members[k] |= 1ull << i;
+        }
+    return n ? rxl_needs_make(p, all, n, members) : NULL;
+}
+
+char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n)
+{
+    char *out = "";
+    for (unsigned i = 0; n && i < n->n; i++)
+        out = apr_pstrcat(p, out, i ? "|" : "", apr_pstrmemdup(p, (const char *)n->lit[i].b,
+                                                                n->lit[i].len), NULL);
+    return out;
+}
+
+unsigned pp_rx_needs_count(const pp_rx_needs_t *n)
+{
+    return n->n;
+}
+
+pp_str_t pp_rx_needs_literal(const pp_rx_needs_t *n, unsigned i)
+{
+    return (pp_str_t){ (const char *)n->lit[i].b, n->lit[i].len };
+}
