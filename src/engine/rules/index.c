@@ -11,8 +11,10 @@
  * value's sketch. A gated rule none of whose targets set its bit is skipped by the loop
  * (rules/eval.c) without its record being read. Measured (instructions per request): the
  * sketch pass cost ms2-100 76,400 and CRS PL1 GET 1,595,000; the automaton 66,200 and
- * 1,509,000. CRS PL4 makes 137 automata, all within the limits below; the process's peak
- * RSS stays within 0.2 MB of the sketch version's (the unions they replace are not built).
+ * 1,509,000. With @pm/@pmFromFile gated too (their phrases, or prefixes of them, as needs:
+ * operators/pm.c), CRS gates 284 of its 641 chain starters (263 before the phrase lists), and
+ * every index target still gets an automaton (19 families) within the limits below, which
+ * count the trie's states (the literals' distinct prefixes), not the literals' bytes.
  *
  * The verdict must stay the one evaluating the rule gives (safety: a match sets the bit). A
  * starter qualifies when a non-match of it does nothing and depends only on its targets' values:
@@ -112,15 +114,17 @@ static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *
                 }
             }
         }
-    if (total > AC_MAX_STATES || (apr_size_t)total * k * sizeof(uint16_t) > AC_MAX_BYTES)
+    /* The trie is built in a scratch pool at its largest size within the limits (every
+     * literal byte a state, at most AC_MAX_STATES): literals that share prefixes (a phrase
+     * list's) make fewer states than bytes. It is kept at its real size. */
+    unsigned cap = total < AC_MAX_STATES ? total : AC_MAX_STATES;
+    if ((apr_size_t)k * sizeof(uint16_t) > AC_MAX_BYTES)
         return NULL;
-    /* The trie is built at its largest size (every literal byte a state) in a scratch pool,
-     * then kept at its real size. */
     apr_pool_t *tp;
     if (apr_pool_create(&tp, p) != APR_SUCCESS)
         return NULL;
-    uint16_t *next = apr_pcalloc(tp, (apr_size_t)total * k * sizeof *next);
-    uint64_t *out = apr_pcalloc(tp, total * sizeof *out);
+    uint16_t *next = apr_pcalloc(tp, (apr_size_t)cap * k * sizeof *next);
+    uint64_t *out = apr_pcalloc(tp, cap * sizeof *out);
     unsigned n = 1;
     for (unsigned m = 0; m < nparts; m++)
         for (unsigned i = 0; i < pp_rx_needs_count(parts[m]); i++) {
@@ -128,8 +132,13 @@ static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *
             unsigned s = 0;
             for (apr_size_t j = 0; j < l.len; j++) {
                 unsigned c = cls[fold_byte((unsigned char)l.data[j])];
-                if (!next[s * k + c])
+                if (!next[s * k + c]) {
+                    if (n == cap || (apr_size_t)(n + 1) * k * sizeof *next > AC_MAX_BYTES) {
+                        apr_pool_destroy(tp); /* over the limits: the sketch check instead */
+                        return NULL;
+                    }
                     next[s * k + c] = (uint16_t)n++;
+                }
                 s = next[s * k + c];
             }
             out[s] |= 1ull << m;

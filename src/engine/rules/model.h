@@ -246,6 +246,9 @@ typedef struct pp_op_def_t {
     /* A start-up warning a rule using the operator gives (it is accepted but cannot do what
      * ModSecurity does), or NULL. */
     const char *warn;
+    /* The needs serve the rule index only (rules/index.c): checking them on each value before
+     * exec would cost about what exec does (@pm: its own automaton), so the rule loop does not. */
+    bool needs_index_only;
 } pp_op_def_t;
 
 const pp_op_def_t *pp_op_find(const char *name);

@@ -210,6 +210,22 @@ static bool any_byte(const uint64_t *set, pp_str_t v)
 
 bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
 {
+    if (sk && n->first) {
+        /* A long list (a phrase list, a union): only the literals whose first 2-gram the
+         * value holds, as in pp_rx_needs_members. */
+        unsigned i = 0;
+        for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
+            for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
+                unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
+                while (i < n->nsketched && n->key[i].t0 < t0)
+                    i++;
+                for (; i < n->nsketched && n->key[i].t0 == t0; i++)
+                    if (literal_in(n, i, v, sk))
+                        return true;
+            }
+        }
+        return n->nmulti < n->n && any_onebyte(n, v, sk);
+    }
     for (unsigned i = 0; i < n->nmulti; i++)
         if (literal_in(n, i, v, sk))
             return true;

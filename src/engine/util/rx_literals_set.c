@@ -5,6 +5,8 @@
  */
 #include "util/rx_literals_int.h"
 
+#include <stdlib.h>
+
 const pp_rx_needs_t *rxl_needs_make(apr_pool_t *p, const lit_t *lits, unsigned n,
                                        const uint64_t *members)
 {
@@ -95,6 +97,75 @@ const pp_rx_needs_t *pp_rx_needs_union(apr_pool_t *p, const pp_rx_needs_t *const
             members[k] |= 1ull << i;
         }
     return n ? rxl_needs_make(p, all, n, members) : NULL;
+}
+
+/* Texts in the order of their bytes (folded), for pp_rx_needs_of_texts. */
+static int cmp_lit(const void *a, const void *b)
+{
+    const lit_t *x = a, *y = b;
+    unsigned n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->b, y->b, n);
+    return c ? c : (int)x->len - (int)y->len;
+}
+
+/* The sorted texts cut to at most k bytes, without one that starts with an earlier one (a
+ * value holding it holds the earlier one), into out; returns how many, and the nodes of their
+ * trie (distinct non-empty prefixes) in *nodes. */
+static unsigned texts_cut(const lit_t *sorted, unsigned n, unsigned k, lit_t *out, unsigned *nodes)
+{
+    unsigned m = 0;
+    *nodes = 0;
+    for (unsigned i = 0; i < n; i++) {
+        lit_t l = sorted[i];
+        if (l.len > k)
+            l.len = (unsigned char)k;
+        if (m && out[m - 1].len <= l.len && memcmp(out[m - 1].b, l.b, out[m - 1].len) == 0)
+            continue; /* starts with the previous kept text (sorted: the only candidate) */
+        unsigned common = 0;
+        if (m)
+            while (common < l.len && common < out[m - 1].len && out[m - 1].b[common] == l.b[common])
+                common++;
+        *nodes += l.len - common;
+        out[m++] = l;
+    }
+    return m;
+}
+
+const pp_rx_needs_t *pp_rx_needs_of_texts(apr_pool_t *p, const pp_str_t *texts, unsigned n,
+                                          unsigned max_nodes)
+{
+    if (n == 0)
+        return NULL;
+    apr_pool_t *tp;
+    if (apr_pool_create(&tp, p) != APR_SUCCESS)
+        return NULL;
+    lit_t *all = apr_pcalloc(tp, n * sizeof *all), *cut = apr_pcalloc(tp, n * sizeof *cut);
+    const pp_rx_needs_t *out = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        if (texts[i].len == 0)
+            goto done; /* an empty text is in every value: no needs */
+        all[i].len = (unsigned char)(texts[i].len < LIT_MAX ? texts[i].len : LIT_MAX);
+        for (unsigned j = 0; j < all[i].len; j++)
+            all[i].b[j] = rxl_fold((unsigned char)texts[i].data[j]);
+    }
+    qsort(all, n, sizeof *all, cmp_lit);
+    /* Cutting to k bytes keeps the order of the sorted texts (a prefix sorts no later), so
+     * one sort serves every k; the trie of the cut texts only shrinks as k does, so the
+     * longest k within the budget is found by bisection. */
+    unsigned lo = 0, hi = LIT_MAX, nodes; /* lo: the longest k known within (0: none) */
+    while (lo < hi) {
+        unsigned k = (lo + hi + 1) / 2;
+        texts_cut(all, n, k, cut, &nodes);
+        if (nodes <= max_nodes)
+            lo = k;
+        else
+            hi = k - 1;
+    }
+    if (lo)
+        out = rxl_needs_make(p, cut, texts_cut(all, n, lo, cut, &nodes), NULL);
+done:
+    apr_pool_destroy(tp);
+    return out;
 }
 
 char *pp_rx_needs_describe(apr_pool_t *p, const pp_rx_needs_t *n)

@@ -145,6 +145,13 @@ const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern);
  * it: pp_rx_needs_members then tells which parts a value may match. */
 const pp_rx_needs_t *pp_rx_needs_union(apr_pool_t *p, const pp_rx_needs_t *const *parts,
                                        unsigned nparts);
+/* Needs from fixed texts one of which every match contains (a phrase list: @pm), compared as
+ * the prefilter compares (ASCII case folded). Each text is cut to the longest prefix, of at most
+ * 32 bytes, at which the texts' trie has at most max_nodes nodes (a prefix of a text a value
+ * holds is held too), and a text that starts with another is left out. NULL when a text is
+ * empty (every value holds it) or n is 0. */
+const pp_rx_needs_t *pp_rx_needs_of_texts(apr_pool_t *p, const pp_str_t *texts, unsigned n,
+                                          unsigned max_nodes);
 unsigned pp_rx_needs_count(const pp_rx_needs_t *n);
 /* Literal i (< pp_rx_needs_count) as the prefilter compares it: ASCII lower case, at most 32
  * bytes (a prefix of a longer one). */

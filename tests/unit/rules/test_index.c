@@ -307,6 +307,54 @@ static void test_same_matches_as_without(void **state)
     }
 }
 
+/* @pm and @pmFromFile rules are gated by their phrases (or prefixes of them), compared on the
+ * transformed value the rule sees and in either case; negated ones are not gated. */
+static void test_pm_gated(void **state)
+{
+    apr_pool_t *p = *state;
+    char path[] = "/tmp/pp-index-pm-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *phrases = "# a comment\n/etc/Shadow\nboot.ini\n";
+    assert_int_equal(write(fd, phrases, strlen(phrases)), (ssize_t)strlen(phrases));
+    close(fd);
+    pp_cfg_t *cfg = config(
+        p, apr_psprintf(p,
+                        "SecRuleEngine On\n"
+                        "SecRule ARGS \"@pm evil Danger\" \"id:21,phase:2,pass,log\"\n"
+                        "SecRule ARGS \"@pm attack\" \"id:22,phase:2,pass,log,t:urlDecode\"\n"
+                        "SecRule ARGS \"!@pm benign\" \"id:23,phase:2,pass,log\"\n"
+                        "SecRule ARGS|REQUEST_FILENAME \"@pmFromFile %s\" "
+                        "\"id:24,phase:2,pass,log,t:lowercase\"\n",
+                        path));
+    unlink(path);
+    pp_cfg_t *plain = without_index(p, cfg);
+    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_BODY), "21 22 24");
+    const char *reqs[] = {
+        "GET /?q=benign HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=DANGER HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=%2561ttack HTTP/1.1\r\nHost: x\r\n\r\n", /* ARGS:q "%61ttack": urlDecode */
+        "GET /?q=evi%256c HTTP/1.1\r\nHost: x\r\n\r\n",   /* 21 has no urlDecode */
+        "GET /a/ETC/shadow?q=benign HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=Boot.Ini HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    const char *want[] = {
+        "0",
+        "21@ARGS:q 23@ARGS:q 0",
+        "22@ARGS:q 23@ARGS:q 0",
+        "23@ARGS:q 0",
+        "24@REQUEST_FILENAME 0",
+        "23@ARGS:q 24@ARGS:q 0",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
+        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
+        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
+            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
+                     a, b, want[i]);
+    }
+}
+
 /* ---- CRS and the corpus ------------------------------------------------------------------ */
 
 static const char *crs_config(apr_pool_t *p, int pl)
@@ -420,6 +468,13 @@ static void test_crs_corpus(void **state)
         args_targets++;
     }
     assert_true(args_targets >= 10);
+    unsigned gated_pm = 0; /* the phrase lists are among them, and checked below */
+    for (int ph = 0; ph < PP_PLAN_PHASES; ph++)
+        for (int s = 0; s < cfg->plan->nsteps[ph]; s++)
+            gated_pm += cfg->plan->steps[ph][s].gate &&
+                        strncmp(APR_ARRAY_IDX(cfg->plan->rules, cfg->plan->steps[ph][s].first,
+                                              const pp_rule_t *)->op.def->name, "pm", 2) == 0;
+    assert_true(gated_pm >= 12);
     FILE *f = fopen(CORPUS, "r");
     if (!f)
         fail_msg("%s: cannot open (run from the repository's top)", CORPUS);
@@ -477,6 +532,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_which_rules_are_gated, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_same_matches_as_without, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_pm_gated, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_crs_corpus, pp_test_pool_setup,
                                         pp_test_pool_teardown),

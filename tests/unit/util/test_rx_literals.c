@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,6 +293,78 @@ static void test_no_false_miss(void **state)
     assert_true(matches > 1000); /* the generator reaches the patterns often */
 }
 
+/* Needs of a phrase list (@pm): folded, cut to prefixes within the node budget, a text that
+ * starts with another left out; an empty text gives none. Then "a value holding a phrase
+ * (either case) meets the needs" over random lists and values, with and without the sketch,
+ * at budgets that cut the phrases to a few bytes. */
+static const char *texts_needs(apr_pool_t *p, const char *const *t, unsigned n, unsigned budget)
+{
+    pp_str_t *s = apr_palloc(p, n * sizeof *s);
+    for (unsigned i = 0; i < n; i++)
+        s[i] = (pp_str_t){ t[i], strlen(t[i]) };
+    const pp_rx_needs_t *nd = pp_rx_needs_of_texts(p, s, n, budget);
+    return nd ? pp_rx_needs_describe(p, nd) : NULL;
+}
+
+static uint64_t rnd64(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_phrase_needs(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *const a[] = { "Abc", "abcd", "xyz", "ABX" };
+    assert_string_equal(texts_needs(p, a, 4, 100), "abc|abx|xyz");
+    assert_string_equal(texts_needs(p, a, 4, 6), "ab|xy"); /* 3 bytes: 7 nodes, 2: 4 */
+    assert_string_equal(texts_needs(p, a, 4, 3), "a|x");
+    const char *const e[] = { "abc", "" };
+    assert_null(texts_needs(p, e, 2, 100));
+    assert_null(texts_needs(p, e, 0, 100));
+    const char *const longp[] = { "0123456789012345678901234567890123456789" };
+    assert_string_equal(texts_needs(p, longp, 1, 100), "01234567890123456789012345678901");
+
+    static const char bytes[] = "abcABC/.-_%$(\x80\xe9";
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    unsigned hits = 0;
+    for (unsigned round = 0; round < 300; round++) {
+        unsigned n = 1 + (unsigned)(rnd64(&x) % 40);
+        pp_str_t *ph = apr_palloc(p, n * sizeof *ph);
+        for (unsigned i = 0; i < n; i++) {
+            unsigned len = 1 + (unsigned)(rnd64(&x) % 40);
+            char *b = apr_palloc(p, len);
+            for (unsigned j = 0; j < len; j++)
+                b[j] = bytes[rnd64(&x) % (sizeof bytes - 1)];
+            ph[i] = (pp_str_t){ b, len };
+        }
+        unsigned budget = 16 + (unsigned)(rnd64(&x) % 200);
+        const pp_rx_needs_t *nd = pp_rx_needs_of_texts(p, ph, n, budget);
+        assert_non_null(nd); /* one byte a text fits in 16 nodes (12 folded bytes) */
+        for (unsigned v = 0; v < 20; v++) {
+            /* a value around one phrase, its letters' case flipped at random */
+            const pp_str_t *one = &ph[rnd64(&x) % n];
+            char buf[128];
+            unsigned len = 0, pre = (unsigned)(rnd64(&x) % 20);
+            for (unsigned j = 0; j < pre; j++)
+                buf[len++] = bytes[rnd64(&x) % (sizeof bytes - 1)];
+            for (apr_size_t j = 0; j < one->len; j++) {
+                char c = one->data[j];
+                buf[len++] = rnd64(&x) % 2 && c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+            }
+            pp_str_t val = { buf, len };
+            if (!pp_rx_needs_met(nd, val, pp_sketch_build(p, val)) ||
+                !pp_rx_needs_met(nd, val, NULL))
+                fail_msg("round %u: \"%.*s\" holds a phrase, needs %s not met", round,
+                         (int)len, buf, pp_rx_needs_describe(p, nd));
+            hits++;
+        }
+    }
+    assert_int_equal(hits, 300 * 20);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -300,6 +373,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_derivation, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_no_false_miss, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_phrase_needs, pp_test_pool_setup,
                                         pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

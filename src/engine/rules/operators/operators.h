@@ -63,6 +63,8 @@ void pp_op_set_base_dir(apr_pool_t *cp, const char *dir);
 const char *pp_op_resolve_path(apr_pool_t *cp, const char *fn);
 const char *pp_op_pm_parse(apr_pool_t *cp, const char *arg, void **compiled);
 const char *pp_op_pmf_parse(apr_pool_t *cp, const char *arg, void **compiled);
+/* The phrases, or prefixes of them, as literal needs (NULL for an empty list). */
+const pp_rx_needs_t *pp_op_pm_needs(const void *compiled);
 apr_status_t pp_op_pm_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
                            pp_op_out_t *out);
 /* The phrase matcher alone: true and *phrase (the reported text, in the configuration pool)

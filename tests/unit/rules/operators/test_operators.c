@@ -350,7 +350,7 @@ static void test_crs_needs_sound(void **state)
 
     pp_tx_t *tx = pp_tx_create(cfg, tp, "crs");
     apr_hash_t *chained = apr_hash_make(tp); /* chain id -> transformed values */
-    unsigned rules = 0, matches = 0, ruled_out = 0;
+    unsigned rules = 0, matches = 0, ruled_out = 0, pm_rules = 0, pm_matches = 0;
     apr_pool_t *vp;
     apr_pool_create(&vp, tp);
     for (int i = 0; i < cfg->rules->nelts; i++) {
@@ -359,6 +359,8 @@ static void test_crs_needs_sound(void **state)
             if (!r->op.needs)
                 continue;
             rules++;
+            bool pm = strncmp(r->op.def->name, "pm", 2) == 0; /* @pm, @pmFromFile */
+            pm_rules += pm;
             for (unsigned ti = 0; ti < r->ntargets; ti++) {
                 const pp_chain_t *c = r->targets[ti]->chain ? r->targets[ti]->chain
                                                              : pp_chain_empty();
@@ -390,6 +392,7 @@ static void test_crs_needs_sound(void **state)
                     if (r->op.def->exec(tx, r->op.compiled, v, &m, &out) != APR_SUCCESS)
                         continue; /* a resource limit: undecided */
                     matches += m;
+                    pm_matches += m && pm;
                     if (m && !met)
                         fail_msg("CRS rule %s (%s, line %d): @%s matches \"%s\" but its "
                                  "prefilter (%s) rules it out", r->id ? r->id : "(chain)",
@@ -403,10 +406,12 @@ static void test_crs_needs_sound(void **state)
     }
     /* The test reaches what it checks: most CRS regexes have a prefilter, the corpus's
      * attacks match thousands of times, and most values are ruled out without PCRE2. */
-    print_message("%u CRS regexes with a prefilter, %d values, %u matches, %u ruled out\n", rules,
-                  vs.all->nelts, matches, ruled_out);
+    print_message("%u CRS operators with a prefilter (%u phrase lists), %d values, %u matches "
+                  "(%u of phrase lists), %u ruled out\n", rules, pm_rules, vs.all->nelts,
+                  matches, pm_matches, ruled_out);
     assert_true(rules > 250);
     assert_true(matches > 5000);
+    assert_true(pm_rules >= 18 && pm_matches > 100); /* @pm and @pmFromFile are in */
     assert_true(ruled_out > matches);
     apr_pool_destroy(cp);
     apr_pool_destroy(tp);
