@@ -19,8 +19,10 @@
  * ([\r\n]) are a requirement of one-byte literals. Escapes of fixed bytes (\n, \t, \x5c) and
  * a '{' that cannot start a quantifier in any PCRE2 version are literal bytes. An OR-set keeps
  * no literal that holds another of the set, and one that grows past NEEDS_MAX literals is cut
- * to shorter prefixes until it fits (a prefix of a required literal is required). Comparison
- * folds ASCII case, which is a superset of both case-sensitive and PCRE2-caseless matching in
+ * to shorter prefixes until it fits (a prefix of a required literal is required); a pattern
+ * that is one alternation (or one group) of more branches than that keeps every branch's
+ * requirement, cut only as far as a 128-node trie needs. A back reference is text (maybe
+ * empty) we claim nothing about. Comparison folds ASCII case, which is a superset of both case-sensitive and PCRE2-caseless matching in
  * non-UTF mode, so the same prefilter serves rx and rx19.
  *
  * The code is in three files by purpose: rx_literals.c (this file) derives the OR-set from a
@@ -37,6 +39,14 @@ typedef struct parser_t {
     const char *p;
     bool fail;
     int depth;
+    /* For wide alternations (pp_rx_needs_derive): every branch's requirement, uncut, of the
+     * top-level alternation (slot 0) and of the group that opens at wide_at, the pattern's
+     * start after a leading (?i) (slot 1; wide_end: the position after its ')'). */
+    apr_array_header_t *wide[2]; /* lit_t */
+    unsigned wide_branches[2];
+    bool wide_ok[2];
+    const char *wide_at, *wide_end;
+    bool in_wide;
 } parser_t;
 
 /* ---- Derivation ------------------------------------------------------------------------ */
@@ -369,6 +379,16 @@ static int parse_escape(parser_t *x, needs_t *set)
         x->p = p + 2;
         return -1;
     }
+    if (p[1] >= '1' && p[1] <= '9') {
+        /* A back reference (or, past the number of groups, an octal byte): text we claim
+         * nothing about, possibly empty. Every digit is taken with it, as PCRE2 reads a
+         * reference's number; an octal escape that leaves a digit literal only loses it. */
+        const char *q = p + 1;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        x->p = q;
+        return -1;
+    }
     if (p[1] == 'R') { /* a line break: one of LF, VT, FF, CR (with or without CR), NEL */
         byteset_t s = { { 0 } };
         set_range(&s, 10, 13);
@@ -594,13 +614,18 @@ static void parse_seq(parser_t *x, needs_t *best, needs_t *lean, texts_t *whole)
                 x->fail = true;
                 break;
             }
+            bool wide = p == x->wide_at && !look;
+            x->in_wide = wide;
             parse_alt(x, &inner, &inner_lean, &atom);
+            x->in_wide = false;
             x->depth--;
             if (x->fail || *x->p != ')') {
                 x->fail = true;
                 break;
             }
             x->p++;
+            if (wide)
+                x->wide_end = x->p;
             group = true;
             if (look) { /* zero-width: its text is not consumed where the sequence is */
                 inner.n = 0;
@@ -699,12 +724,19 @@ static void parse_alt(parser_t *x, needs_t *out, needs_t *lean, texts_t *texts)
     out->n = 0;
     lean->n = 0;
     texts->n = 0;
+    int slot = x->depth == 0 ? 0 : x->depth == 1 && x->in_wide ? 1 : -1;
     for (;;) {
         needs_t branch, branch_lean;
         texts_t bt;
         parse_seq(x, &branch, &branch_lean, &bt);
         if (x->fail)
             return;
+        if (slot >= 0 && x->wide[slot] && x->wide_ok[slot]) {
+            x->wide_ok[slot] = branch.n > 0;
+            x->wide_branches[slot]++;
+            for (unsigned i = 0; i < branch.n; i++)
+                APR_ARRAY_PUSH(x->wide[slot], lit_t) = branch.lit[i];
+        }
         if (branch.n == 0)
             ok = false;
         for (unsigned i = 0; ok && i < branch.n; i++)
@@ -730,12 +762,61 @@ static void parse_alt(parser_t *x, needs_t *out, needs_t *lean, texts_t *texts)
     consider(out, lean);
 }
 
+/* A pattern that is one alternation of more branches than an OR-set holds (CRS 944300: ~70
+ * base64 fragments) is cut by parse_alt to prefixes of a byte or two. Each branch's own
+ * requirement, kept by the parse (parser_t.wide), is in every match of that branch, so their
+ * union is cut to prefixes only as far as a trie of WIDE_NODES nodes needs (as for @pm, the
+ * rule index's tables grow with it)
+ * (pp_rx_needs_of_texts, as a phrase list). The alternation is the whole pattern, or the
+ * whole of one group ((...), (?:...), (?i:...)) after a leading (?i). */
+#define WIDE_NODES 128
+
+static const pp_rx_needs_t *wide_needs(apr_pool_t *p, apr_pool_t *tp, const parser_t *x)
+{
+    int slot = x->wide_branches[0] > 1 ? 0 : x->wide_end && !*x->wide_end ? 1 : -1;
+    if (slot < 0 || !x->wide_ok[slot] || x->wide_branches[slot] < 2)
+        return NULL;
+    const apr_array_header_t *a = x->wide[slot];
+    pp_str_t *s = apr_palloc(tp, (apr_size_t)a->nelts * sizeof *s);
+    for (int i = 0; i < a->nelts; i++) {
+        const lit_t *l = &APR_ARRAY_IDX(a, i, lit_t);
+        s[i] = (pp_str_t){ (const char *)l->b, l->len };
+    }
+    return pp_rx_needs_of_texts(p, s, (unsigned)a->nelts, WIDE_NODES);
+}
+
+/* The shortest literal of n (0 for none). */
+static unsigned shortest(const pp_rx_needs_t *n)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; n && i < pp_rx_needs_count(n); i++)
+        if (!m || pp_rx_needs_literal(n, i).len < m)
+            m = (unsigned)pp_rx_needs_literal(n, i).len;
+    return m;
+}
+
 const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern)
 {
-    parser_t x = { pattern, false, 0 };
+    apr_pool_t *tp;
+    if (apr_pool_create(&tp, p) != APR_SUCCESS)
+        return NULL;
+    parser_t x = { pattern, false, 0, { NULL, NULL }, { 0, 0 }, { true, true }, pattern, NULL,
+                   false };
+    if (strncmp(x.wide_at, "(?i)", 4) == 0)
+        x.wide_at += 4;
+    x.wide[0] = apr_array_make(tp, 16, sizeof(lit_t));
+    x.wide[1] = apr_array_make(tp, 16, sizeof(lit_t));
     needs_t top, lean, texts;
     parse_alt(&x, &top, &lean, &texts);
-    if (x.fail || *x.p || top.n == 0)
-        return NULL;
-    return rxl_needs_make(p, top.lit, top.n, NULL);
+    const pp_rx_needs_t *n = NULL;
+    if (!x.fail && !*x.p) {
+        if (top.n)
+            n = rxl_needs_make(p, top.lit, top.n, NULL);
+        /* Literals of a byte or two, or none: the wide alternation may do better. */
+        const pp_rx_needs_t *w = !n || shortest(n) < 3 ? wide_needs(tp, tp, &x) : NULL;
+        if (w && shortest(w) > shortest(n))
+            n = wide_needs(p, tp, &x); /* made again where it is kept */
+    }
+    apr_pool_destroy(tp);
+    return n;
 }

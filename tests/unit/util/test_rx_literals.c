@@ -61,7 +61,9 @@ static void test_derivation(void **state)
         { "(?i", "" },
         { "(?x) a b c", "" },
         { "\\Qabc\\E", "" },
-        { "(a)\\1", "" },
+        { "(a)\\1", "a" },                             /* a back reference: nothing known */
+        { "(x)abc\\1def", "xabc" },
+        { "(a)\\12b", "a" },                           /* \12: reference or octal, not a '2' */
         { "ab|", "" },                                  /* an empty branch needs nothing */
         { "abc|de", "abc|de" },
         { "(abc|d.)x", "x" },
@@ -109,9 +111,19 @@ static void test_derivation(void **state)
         { "(?:lock|unlock|block)", "lock" },
         { "(?:ab1|ab2|ab3|ab4|ab5|ab6|ab7|ab8|ab9|ab10|ab11|ab12|ab13|ab14|ab15|ab16|ab17)",
           "ab1|ab2|ab3|ab4|ab5|ab6|ab7|ab8|ab9" },
-        { "(?:xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7)", "x" },
+        /* one alternation of more branches than an OR-set holds: every branch's requirement
+         * (not cut to "x", as the same alternation followed by more pattern is) */
+        { "(?:xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7)",
+          "xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7" },
+        { "(?:xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7)y?z", "x" },
+        { "(?i)xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7|y",
+          "x|y" },                                      /* a branch of one letter: no better */
         { "(?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
-          "november|oscar|papa|quebec)", "" },
+          "november|oscar|papa|quebec)",
+          "alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+          "november|oscar|papa|quebec" },
+        { "(?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+          "november|oscar|papa|quebec)+", "" },        /* more follows the group: cut, none */
         { "[\\Q]\\E]ab", "" },                       /* \Q..\E in a class */
         { "[\\c]]ab", "" },
         { "", "" },
@@ -185,6 +197,9 @@ static const char *const patterns[] = {
     "(?:\\s|;|\\||&|<|>)", "[^\\W]x", "[^\\Wa]", "x\\Ry", "\\sid\\s", "[^a-z]{2}",
     "(?:lock|unlock|block)", "(?:ab1|ab2|ab3|ab4|ab5|ab6|ab7|ab8|ab9|ab10|ab11|ab12|ab13|ab14)",
     "(?:xa1|xb2|xc3|xd4|xe5|xf6|xg7|xh8|xi9|xj0|xk1|xl2|xm3|xn4|xo5|xp6|xq7)",
+    "(x)abc\\1def", "(ab|cd)\\1", "(\\w+)=\\1", "(a)\\12b",
+    "(?:union|select|from|passwd|script|etc|php|win|ini|abc|def|http://|ftp://|rm|ls|-rf|a1|b2)",
+    "(?i:ab|bc|cd|def|abc|etc|passwd|union all|select|from|where|script|php|\\.ini|'|win)",
     "end\\s*\\);", "[\\x5c/]\\.\\.", "[[:digit:]][[:space:]]x", "[\\d.]+e",
     /* shapes of CRS 3.3.4 patterns (tests/unit/rules/operators/test_operators.c runs the
      * package's own against the CRS corpus) */
