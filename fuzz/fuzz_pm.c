@@ -7,7 +7,9 @@
  *    ModSecurity's acmp_process_quick below: linked children, one-step failure links, o_match;
  *  - a match means some phrase really occurs in the value (case-insensitive strstr of every
  *    phrase), and the reported text is a prefix (case-insensitively) of some phrase;
- *  - no phrase occurring means no match.
+ *  - no phrase occurring means no match;
+ *  - a match meets the row's literal needs (the phrases or prefixes of them, which the rule
+ *    index gates the rule by), with and without the value's sketch.
  * ModSecurity's matcher can miss a phrase that occurs (its failure links), so "occurs implies
  * match" is not checked; tests/e2e/test_ms2_operators.py compares with ModSecurity itself.
  */
@@ -181,6 +183,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                    got.data, got.len);
         }
         CHECK(occurs && prefix);
+        const pp_rx_needs_t *nd = def->needs(pm);
+        pp_str_t v = { copy, vlen };
+        CHECK(nd && pp_rx_needs_met(nd, v, pp_sketch_build(scratch, v)) &&
+              pp_rx_needs_met(nd, v, NULL));
     } else {
         /* no match can only be a miss when some phrase does occur; nothing to check here
          * beyond the model, but an empty list or value never matches */
