@@ -20,6 +20,10 @@ done
     exit 2
 }
 
+# Build what is measured, also when this script is run directly rather than through `make bench`:
+# an engine or store benchmark left over from an older build would report an older engine.
+make -s all build/bench_rules build/bench_injection build/bench_store
+
 # The multipart parser benchmark is optional: build it when its source is in the tree.
 if [ -f bench/engine/bench_multipart.c ]; then
     if ! make -s build/bench_multipart; then
