@@ -95,6 +95,22 @@ static unsigned char fold_byte(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
 }
 
+/* Gives each byte of l (both cases of a letter together) a byte class of its own if it has
+ * none yet; returns the next free class. Shared by the per-target and the family automata. */
+static unsigned classes_add(uint8_t cls[256], unsigned k, pp_str_t l)
+{
+    for (apr_size_t j = 0; j < l.len; j++) {
+        unsigned char c = fold_byte((unsigned char)l.data[j]);
+        if (!cls[c]) {
+            cls[c] = (uint8_t)k;
+            if (c >= 'a' && c <= 'z')
+                cls[c ^ 0x20] = (uint8_t)k;
+            k++;
+        }
+    }
+    return k;
+}
+
 static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *parts,
                                      unsigned nparts)
 {
@@ -104,15 +120,7 @@ static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *
         for (unsigned i = 0; i < pp_rx_needs_count(parts[m]); i++) {
             pp_str_t l = pp_rx_needs_literal(parts[m], i);
             total += (unsigned)l.len;
-            for (apr_size_t j = 0; j < l.len; j++) {
-                unsigned char c = fold_byte((unsigned char)l.data[j]);
-                if (!cls[c]) {
-                    cls[c] = (uint8_t)k;
-                    if (c >= 'a' && c <= 'z')
-                        cls[c ^ 0x20] = (uint8_t)k;
-                    k++;
-                }
-            }
+            k = classes_add(cls, k, l);
         }
     /* The trie is built in a scratch pool at its largest size within the limits (every
      * literal byte a state, at most AC_MAX_STATES): literals that share prefixes (a phrase
@@ -360,15 +368,7 @@ static pp_index_family_t *family_build(apr_pool_t *p, const family_member_t *mem
             if (!l.len)
                 return NULL;
             total += (unsigned)l.len;
-            for (apr_size_t j = 0; j < l.len; j++) {
-                unsigned char c = fold_byte((unsigned char)l.data[j]);
-                if (!cls[c]) {
-                    cls[c] = (uint8_t)k;
-                    if (c >= 'a' && c <= 'z')
-                        cls[c ^ 0x20] = (uint8_t)k;
-                    k++;
-                }
-            }
+            k = classes_add(cls, k, l);
         }
     unsigned cap = total < FAMILY_MAX_STATES ? total : FAMILY_MAX_STATES;
     apr_pool_t *tp;
