@@ -8,7 +8,7 @@
  * (CRLF + "--" + boundary + padding + CRLF) and decided when the next chunk arrives; the result
  * never depends on where the chunks were cut.
  *
- * Header sections are collected here and understood in multipart_header.c. Deliberately not
+ * A part's header section and content are multipart_part.c's, its headers' meaning multipart_header.c's. Deliberately not
  * done here: storing files, building arguments, deciding the verdict (the caller turns strict
  * flags into a rejection), and any recovery that guesses what a malformed body meant.
  */
@@ -23,90 +23,7 @@
 #define PP_MP_AVX2 1
 #endif
 
-#include "body/multipart.h"
-#include "body/multipart_msflag.h"
-#include "util/util.h"
-
-#define HOLD_CAP 256 /* look-behind: twice the longest undecided delimiter, see feed */
-#define PAD_MAX 32   /* transport padding accepted after a delimiter */
-#define PP_MP_FIELD_FIRST_BYTES 256
-
-/* Longest undecided tail: CR LF "--" boundary, padding, one more byte, CR. */
-#define UNDECIDED_MAX (2 + 2 + PP_MP_MAX_BOUNDARY + PAD_MAX + 1 + 1)
-_Static_assert(HOLD_CAP >= 2 * UNDECIDED_MAX, "look-behind too small");
-
-enum { ST_PREAMBLE, ST_HEADERS, ST_BODY, ST_EPILOGUE, ST_DONE, ST_FAILED };
-enum { D_NEED, D_NO, D_YES };
-enum { EOL_CRLF = 1, EOL_LF = 2 };
-
-struct pp_multipart_t {
-    apr_pool_t *part_pool; /* cleared when a part starts: header copies, field value */
-    pp_multipart_cb_t cb;
-    pp_multipart_limits_t lim;
-    char dash[2 + PP_MP_MAX_BOUNDARY]; /* "--" boundary */
-    apr_size_t dash_len;
-    apr_size_t prefix_min; /* shortest "--"+prefix that ends a line suspiciously */
-    apr_size_t needle_len; /* min(prefix_min, dash_len): what a candidate line starts with */
-    int state;
-    bool bol;      /* the next content byte starts a line with no line break before it */
-    unsigned eols; /* EOL_* kinds seen on structural lines */
-    unsigned flags;
-    const char *error;
-    apr_status_t status;
-    unsigned parts;
-    char *hbuf;        /* current header section, max_header_bytes */
-    apr_size_t hlen;   /* bytes in hbuf */
-    apr_size_t hline;  /* start of the incomplete line in hbuf */
-    pp_mp_part_hdr_t hdr;
-    void *handle;      /* file_begin's */
-    apr_off_t fsize;
-    pp_sbuf_t field;   /* field value: in the part pool, at most max_field_bytes */
-    apr_size_t hold_len;
-    char hold[HOLD_CAP];
-    unsigned simd;     /* PP_MP_SIMD_*: the widest the candidate search uses */
-    pp_mp_msflag_t ms; /* ModSecurity's line test (PP_MP_BOUNDARY_LIKE_LINE), over the body as
-                          sent: multipart_msflag.c */
-};
-
-/* What a delimiter check found. */
-typedef struct delim_t {
-    const char *after; /* first byte after the delimiter line (after "--" when close) */
-    bool close;
-    bool padded;
-    unsigned eol;
-} delim_t;
-
-static bool fail(pp_multipart_t *mp, unsigned flag, const char *why)
-{
-    mp->flags |= flag;
-    if (mp->error == NULL) {
-        mp->error = why;
-    }
-    mp->state = ST_FAILED;
-    mp->status = APR_EGENERAL;
-    return false;
-}
-
-static bool cb_ok(pp_multipart_t *mp, apr_status_t rv)
-{
-    if (rv == APR_SUCCESS) {
-        return true;
-    }
-    mp->state = ST_FAILED;
-    mp->status = rv;
-    return false;
-}
-
-static void note_eol(pp_multipart_t *mp, unsigned eol)
-{
-    mp->eols |= eol;
-    if (mp->eols & EOL_LF) {
-        mp->flags |= PP_MP_LF_LINE;
-    }
-    if (mp->eols == (EOL_CRLF | EOL_LF)) {
-        mp->flags |= PP_MP_CRLF_LF_LINES;
-    }
-}
+#include "body/multipart_int.h"
 
 /* ---- Delimiter recognition ------------------------------------------------------------------ */
 
@@ -150,11 +67,8 @@ static int delim_tail(const char *t, const char *end, bool final, delim_t *d, un
     return D_YES;
 }
 
-/* Is the line starting at q a delimiter line? D_NEED when the bytes up to end cannot tell
- * (never when final). *flag gets PP_MP_UNMATCHED_BOUNDARY with a D_NO for a line that only
- * resembles one; the caller decides whether the parser got that far (see emit_run). */
-static int delim_check(const pp_multipart_t *mp, const char *q, const char *end, bool final,
-                       delim_t *d, unsigned *flag)
+int pp_mp_delim_check(const pp_multipart_t *mp, const char *q, const char *end, bool final,
+                      delim_t *d, unsigned *flag)
 {
     apr_size_t avail = (apr_size_t)(end - q), k = 0;
     *flag = 0;
@@ -171,177 +85,6 @@ static int delim_check(const pp_multipart_t *mp, const char *q, const char *end,
         *flag = PP_MP_UNMATCHED_BOUNDARY; /* a truncated copy of our delimiter */
     }
     return D_NO;
-}
-
-/* ---- Parts ---------------------------------------------------------------------------------- */
-
-static bool field_append(pp_multipart_t *mp, const char *data, apr_size_t n)
-{
-    if (n > pp_sbuf_room(&mp->field)) {
-        return fail(mp, PP_MP_FIELD_LIMIT_EXCEEDED, "multipart field value over the limit");
-    }
-    /* Doubling in the part pool wastes at most the final size; the pool dies with the part. */
-    pp_sbuf_add(&mp->field, data, n);
-    return true;
-}
-
-/* Content bytes of the current state: preamble, file data or field value. */
-static bool emit(pp_multipart_t *mp, const char *data, apr_size_t n)
-{
-    if (n == 0) {
-        return true;
-    }
-    if (mp->state == ST_PREAMBLE) {
-        for (apr_size_t i = 0; i < n && !(mp->flags & PP_MP_DATA_BEFORE); i++) {
-            if (data[i] != '\r' && data[i] != '\n') {
-                mp->flags |= PP_MP_DATA_BEFORE;
-            }
-        }
-        return true;
-    }
-    if (!mp->hdr.is_file || mp->hdr.also_field) {
-        apr_size_t room = pp_sbuf_room(&mp->field);
-        if (n > room && mp->hdr.is_file && room > 0) {
-            /* A part that is both a file and a field: the bytes that still fit go to the file
-             * too before the limit strikes, so what the callbacks saw never depends on how the
-             * body was cut into chunks (fuzz_multipart checks that). */
-            if (!emit(mp, data, room)) {
-                return false;
-            }
-            data += room;
-            n -= room;
-        }
-        if (!field_append(mp, data, n)) {
-            return false;
-        }
-        if (!mp->hdr.is_file) {
-            return true;
-        }
-    }
-    mp->fsize += (apr_off_t)n;
-    return mp->cb.file_data == NULL || cb_ok(mp, mp->cb.file_data(mp->cb.ctx, mp->handle, data, n));
-}
-
-static bool end_part(pp_multipart_t *mp)
-{
-    if (mp->hdr.is_file) {
-        if (mp->cb.file_end != NULL &&
-            !cb_ok(mp, mp->cb.file_end(mp->cb.ctx, mp->handle, mp->fsize))) {
-            return false;
-        }
-        if (!mp->hdr.also_field) {
-            return true;
-        }
-    }
-    pp_str_t value = { mp->field.data, mp->field.len };
-    return mp->cb.field == NULL || cb_ok(mp, mp->cb.field(mp->cb.ctx, mp->hdr.name, value));
-}
-
-static bool begin_part(pp_multipart_t *mp)
-{
-    if (++mp->parts > mp->lim.max_parts) {
-        return fail(mp, PP_MP_PART_LIMIT_EXCEEDED, "more multipart parts than allowed");
-    }
-    apr_pool_clear(mp->part_pool);
-    memset(&mp->hdr, 0, sizeof(mp->hdr));
-    mp->hlen = mp->hline = 0;
-    mp->handle = NULL;
-    mp->fsize = 0;
-    pp_sbuf_init_bounded(&mp->field, mp->part_pool, PP_MP_FIELD_FIRST_BYTES,
-                         mp->lim.max_field_bytes);
-    mp->state = ST_HEADERS;
-    return true;
-}
-
-/* A delimiter line was recognised. eol_before is the break that preceded it (0: none). */
-static bool at_delimiter(pp_multipart_t *mp, unsigned eol_before, const delim_t *d)
-{
-    if (mp->state == ST_BODY) {
-        if (eol_before == 0) {
-            mp->flags |= PP_MP_INVALID_PART; /* "--boundary" straight after the blank line */
-        } else {
-            note_eol(mp, eol_before);
-        }
-        if (!end_part(mp)) {
-            return false;
-        }
-    }
-    if (d->padded) {
-        mp->flags |= PP_MP_BOUNDARY_WHITESPACE;
-    }
-    if (d->close) {
-        mp->state = ST_EPILOGUE;
-        return true;
-    }
-    note_eol(mp, d->eol);
-    return begin_part(mp);
-}
-
-static bool end_headers(pp_multipart_t *mp)
-{
-    pp_str_t raw = { mp->hbuf, mp->hline };
-    mp->flags |= pp_multipart_header_parse(mp->part_pool, raw, &mp->hdr);
-    if (!mp->hdr.has_cd) {
-        return fail(mp, PP_MP_MALFORMED_CD, "multipart part without Content-Disposition");
-    }
-    mp->state = ST_BODY;
-    mp->bol = true;
-    if (mp->cb.part_headers != NULL &&
-        !cb_ok(mp, mp->cb.part_headers(mp->cb.ctx, mp->hdr.name,
-                                       mp->hdr.is_file ? mp->hdr.filename : (pp_str_t){ NULL, 0 },
-                                       raw))) {
-        return false;
-    }
-    if (mp->hdr.is_file && mp->cb.file_begin != NULL) {
-        return cb_ok(mp, mp->cb.file_begin(mp->cb.ctx, mp->hdr.name, mp->hdr.filename,
-                                           mp->hdr.content_type, &mp->handle));
-    }
-    return true;
-}
-
-/* ---- States --------------------------------------------------------------------------------- */
-
-/* A complete header line is at hbuf[hline, hlen). */
-static void header_line(pp_multipart_t *mp)
-{
-    const char *line = mp->hbuf + mp->hline;
-    apr_size_t n = mp->hlen - mp->hline;
-    unsigned eol = (n >= 2 && line[n - 2] == '\r') ? EOL_CRLF : EOL_LF, flag = 0;
-    delim_t d;
-
-    note_eol(mp, eol);
-    if (n == (eol == EOL_CRLF ? 2u : 1u)) {
-        end_headers(mp);
-        return;
-    }
-    if (line[0] == '-' && delim_check(mp, line, line + n, true, &d, &flag) == D_YES) {
-        /* A part that never reached its blank line: dropped, and the body is ambiguous. */
-        mp->flags |= PP_MP_INVALID_PART;
-        at_delimiter(mp, 0, &d);
-        return;
-    }
-    mp->flags |= flag;
-    mp->hline = mp->hlen;
-}
-
-static apr_size_t feed_headers(pp_multipart_t *mp, const char *buf, apr_size_t len)
-{
-    const char *p = buf, *end = buf + len;
-    while (p < end && mp->state == ST_HEADERS) {
-        const char *nl = memchr(p, '\n', (apr_size_t)(end - p));
-        apr_size_t take = (apr_size_t)((nl ? nl + 1 : end) - p);
-        if (take > mp->lim.max_header_bytes - mp->hlen) {
-            fail(mp, PP_MP_OVERSIZED_HEADER, "multipart part headers over the limit");
-            return len;
-        }
-        memcpy(mp->hbuf + mp->hlen, p, take);
-        mp->hlen += take;
-        p += take;
-        if (nl != NULL) {
-            header_line(mp);
-        }
-    }
-    return (apr_size_t)(p - buf);
 }
 
 static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t len)
@@ -512,7 +255,7 @@ static bool emit_run(pp_multipart_t *mp, const char *buf, apr_size_t n, apr_size
     if (flag_at <= reached) {
         mp->flags |= PP_MP_UNMATCHED_BOUNDARY;
     }
-    return emit(mp, buf, n);
+    return pp_mp_emit(mp, buf, n);
 }
 
 /* Preamble or part content up to the next delimiter. Returns the bytes consumed: less than len
@@ -525,14 +268,14 @@ static apr_size_t scan_content(pp_multipart_t *mp, const char *buf, apr_size_t l
     delim_t d;
 
     if (mp->bol) {
-        int r = delim_check(mp, buf, end, final, &d, &flag);
+        int r = pp_mp_delim_check(mp, buf, end, final, &d, &flag);
         if (r == D_NEED) {
             return 0;
         }
         mp->bol = false;
         mp->flags |= flag;
         if (r == D_YES) {
-            at_delimiter(mp, 0, &d);
+            pp_mp_at_delimiter(mp, 0, &d);
             return (apr_size_t)(d.after - buf);
         }
     }
@@ -541,7 +284,7 @@ static apr_size_t scan_content(pp_multipart_t *mp, const char *buf, apr_size_t l
         if (nl == NULL) {
             break;
         }
-        int r = delim_check(mp, nl + 1, end, final, &d, &flag);
+        int r = pp_mp_delim_check(mp, nl + 1, end, final, &d, &flag);
         if (r == D_NO) {
             flag_at = (flag && flag_at == (apr_size_t)-1) ? (apr_size_t)(nl + 1 - buf) : flag_at;
             p = nl + 1;
@@ -552,7 +295,7 @@ static apr_size_t scan_content(pp_multipart_t *mp, const char *buf, apr_size_t l
         if (!emit_run(mp, buf, (apr_size_t)(start - buf), flag_at) || r == D_NEED) {
             return (apr_size_t)(start - buf);
         }
-        at_delimiter(mp, start == nl ? EOL_LF : EOL_CRLF, &d);
+        pp_mp_at_delimiter(mp, start == nl ? EOL_LF : EOL_CRLF, &d);
         return (apr_size_t)(d.after - buf);
     }
     apr_size_t keep = (!final && len > 0 && end[-1] == '\r') ? 1 : 0;
@@ -573,7 +316,7 @@ static apr_size_t run(pp_multipart_t *mp, const char *buf, apr_size_t len, bool 
             n = scan_content(mp, buf + pos, len - pos, final);
             break;
         case ST_HEADERS:
-            n = feed_headers(mp, buf + pos, len - pos);
+            n = pp_mp_feed_headers(mp, buf + pos, len - pos);
             break;
         case ST_EPILOGUE:
             n = feed_epilogue(mp, buf + pos, len - pos);

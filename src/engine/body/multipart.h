@@ -177,7 +177,7 @@ const char *pp_multipart_flag_name(unsigned single_flag);
  * SecRule language's MULTIPART_* variables read pp_tx_multipart_flags() through it. */
 unsigned pp_multipart_flag_by_name(const char *name);
 
-/* ---- Internal: shared by multipart.c, multipart_header.c and multipart_msflag.c only -------- */
+/* ---- Internal: shared by the multipart*.c files only ---------------------------------------- */
 
 #define PP_MP_MAX_BOUNDARY 70
 
