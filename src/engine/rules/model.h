@@ -537,8 +537,8 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan);
 typedef enum { PP_GATE_CLOSED, PP_GATE_OPEN, PP_GATE_FAILED } pp_gate_t;
 pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_rule_gate_t *g,
                              pp_phase_t phase);
-/* rules/index.c, per request, for the gated starter that pp_rule_index_gate just let through:
- * whether each value of its target ti (vals, the array the gate read) holds one of its
+/* rules/index_family.c, per request, for the gated starter that pp_rule_index_gate just let
+ * through: whether each value of its target ti (vals, the array the gate read) holds one of its
  * literals, exactly as pp_rx_needs_met would answer: value i holds one when
  * bits[i * *stride] & *bit. NULL when the index kept no per-value answer for vals (the caller
  * checks the needs itself). */
