@@ -4,11 +4,14 @@
  *    the keys straight from TX (rules/eval.c tx_key_value) instead of collecting value arrays;
  *  - setvar:tx.key with a literal name uses a key folded at start-up, stores a literal value
  *    without a copy and adds a literal delta as a number (lang/actions2/setvar.c);
- *  - %{tx.key} reads the entry without pp_var_get (lang/macro.c).
+ *  - %{tx.key} reads the entry without pp_var_get (lang/macro.c);
+ *  - a number comparison (@eq @gt @ge @lt @le) of such a rule that does not match only counts
+ *    the operator run (rules/eval.c num_compare).
  * Random rule sets over a few keys (spelt in several cases) and awkward values (signs, blanks,
  * overflow, text) run twice from the same TX: once as written, once rewritten so that every
  * rule and setvar takes the general path (an exclusion of a key never set, a name with an empty
- * macro in it). TX afterwards, the matches and MATCHED_VAR as each rule saw it must be equal.
+ * macro in it). TX afterwards, the matches, MATCHED_VAR as each rule saw it and the count of
+ * operator runs must be equal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,6 +143,9 @@ static const char *run(const pp_cfg_t *cfg, const unsigned *state, unsigned nsta
     const apr_array_header_t *m = pp_tx_verdict(tx)->matches;
     for (int i = 0; i < m->nelts; i++)
         out = apr_psprintf(pool, "%s #%s", out, APR_ARRAY_IDX(m, i, pp_match_t *)->id);
+    /* The operator runs the budget counts (a number comparison that does not match is
+     * counted without running the operator, rules/eval.c num_compare). */
+    out = apr_psprintf(pool, "%s runs=%u", out, (unsigned)tx->budget.op_runs);
     apr_pool_destroy(rp);
     return out;
 }
