@@ -376,10 +376,11 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             return false;
         }
         /* A starter the rule index let through: which values hold one of its literals, as
-         * the needs check would say (NULL: it checks them itself). */
+         * the needs check would say (NULL: it checks them itself, as a multiMatch rule does:
+         * its gate's references are not one per target, rules/index.c). */
         apr_size_t stride = 0;
         uint64_t bit = 0;
-        const uint64_t *bits = c == r && tx->rule2.gate
+        const uint64_t *bits = c == r && tx->rule2.gate && !c->multi_match
                                    ? pp_rule_index_value_bits(tx, tx->rule2.gate, ti, vals,
                                                               &stride, &bit)
                                    : NULL;

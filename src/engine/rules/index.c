@@ -21,9 +21,13 @@
  *   - a 2.x chain starter (a chain fails when its starter fails), not SecAction or a marker;
  *   - its operator has literal needs, is not negated (a negated operator matches values lacking
  *     them) and is not a macro template (no needs: oparg.c);
- *   - not multiMatch (it also tests the values before each transformation);
  *   - every target is indexed, and none is of a volatile source (ENV, MATCHED_VARS, RULE: they
  *     can differ between the index pass and the rule's own read).
+ * A multiMatch rule also tests each target's values before each transformation (rules/eval.c
+ * chain_levels: the values of the target's prefix targets, down to the untransformed one), so
+ * its gate has a reference for each of those too: every value it tests is a value of one of
+ * them. Its references are then not one per target, and the loop does not ask the index for
+ * its per-value answers (pp_rule_index_value_bits): the rule checks its needs value by value.
  * Exclusions and ctl:ruleRemoveTarget* only take values away: the pass over all of them is a
  * superset. A value whose operator run hits a resource limit fails closed, but only values that
  * hold a literal run the operator, and those set the bit. Flow actions (skip, skipAfter, setvar,
@@ -45,7 +49,7 @@
 /* Whether starter r may be gated (see the top of this file). */
 static bool gateable(const pp_rule_t *r)
 {
-    if (!r->lang2 || r->marker || r->always || r->chain_member || r->multi_match ||
+    if (!r->lang2 || r->marker || r->always || r->chain_member ||
         !r->op.needs || r->op.negated || r->op.macro || r->ntargets == 0)
         return false;
     for (unsigned i = 0; i < r->ntargets; i++)
@@ -257,25 +261,33 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
             const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *);
             if (steps[s].group || !gateable(r))
                 continue;
-            pp_gate_ref_t *refs = apr_palloc(p, r->ntargets * sizeof *refs);
-            for (unsigned i = 0; i < r->ntargets; i++) {
-                const pp_target_t *t = r->targets[i];
-                uintptr_t *at = apr_hash_get(by_target, &t, sizeof t);
-                if (!at) {
-                    build_target_t *bt = apr_array_push(targets);
-                    bt->target = t;
-                    bt->needs = apr_array_make(p, 8, sizeof(const pp_rx_needs_t *));
-                    at = apr_palloc(p, sizeof *at);
-                    *at = (uintptr_t)(targets->nelts - 1);
-                    const pp_target_t **key = apr_pmemdup(p, &t, sizeof t);
-                    apr_hash_set(by_target, key, sizeof t, at);
+            /* One reference per target, and for multiMatch one per level of its chain. */
+            unsigned nrefs = 0;
+            for (unsigned i = 0; i < r->ntargets; i++)
+                for (const pp_target_t *x = r->targets[i]; x;
+                     x = r->multi_match ? x->prefix : NULL)
+                    nrefs++;
+            pp_gate_ref_t *refs = apr_palloc(p, nrefs * sizeof *refs);
+            unsigned nr = 0;
+            for (unsigned i = 0; i < r->ntargets; i++)
+                for (const pp_target_t *t = r->targets[i]; t;
+                     t = r->multi_match ? t->prefix : NULL) {
+                    uintptr_t *at = apr_hash_get(by_target, &t, sizeof t);
+                    if (!at) {
+                        build_target_t *bt = apr_array_push(targets);
+                        bt->target = t;
+                        bt->needs = apr_array_make(p, 8, sizeof(const pp_rx_needs_t *));
+                        at = apr_palloc(p, sizeof *at);
+                        *at = (uintptr_t)(targets->nelts - 1);
+                        const pp_target_t **key = apr_pmemdup(p, &t, sizeof t);
+                        apr_hash_set(by_target, key, sizeof t, at);
+                    }
+                    build_target_t *bt = &APR_ARRAY_IDX(targets, (int)*at, build_target_t);
+                    refs[nr++] = (pp_gate_ref_t){ (unsigned)*at, (unsigned)bt->needs->nelts };
+                    APR_ARRAY_PUSH(bt->needs, const pp_rx_needs_t *) = r->op.needs;
                 }
-                build_target_t *bt = &APR_ARRAY_IDX(targets, (int)*at, build_target_t);
-                refs[i] = (pp_gate_ref_t){ (unsigned)*at, (unsigned)bt->needs->nelts };
-                APR_ARRAY_PUSH(bt->needs, const pp_rx_needs_t *) = r->op.needs;
-            }
             pp_rule_gate_t *g = apr_palloc(p, sizeof *g);
-            *g = (pp_rule_gate_t){ r->ordinal, r->ntargets, refs };
+            *g = (pp_rule_gate_t){ r->ordinal, nrefs, refs };
             steps[s].gate = g;
             ngated++;
         }

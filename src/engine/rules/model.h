@@ -492,7 +492,8 @@ typedef struct pp_gate_ref_t {
 typedef struct pp_rule_gate_t {
     unsigned ordinal;           /* the starter's, for ctl:ruleRemove* without its record */
     unsigned n;
-    const pp_gate_ref_t *refs;  /* one per target of the starter, in the rule's order */
+    const pp_gate_ref_t *refs;  /* one per target of the starter, in the rule's order; for
+                                   multiMatch, each followed by its prefix targets' */
 } pp_rule_gate_t;
 
 typedef struct pp_rule_index_t {

@@ -267,11 +267,17 @@ static void test_which_rules_are_gated(void **state)
 {
     apr_pool_t *p = *state;
     pp_cfg_t *cfg = config(p, small_rules);
-    /* Not 2 (negated), 3 (multiMatch), 4 (ENV: volatile), 5 (a macro: no needs), 12
-     * (SecAction); 6's chain by its starter. */
-    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_BODY), "1 6 7 8 9 10 11");
+    /* Not 2 (negated), 4 (ENV: volatile), 5 (a macro: no needs), 12 (SecAction); 6's chain
+     * by its starter; 3 (multiMatch) by its target and the target before t:lowercase. */
+    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_BODY), "1 3 6 7 8 9 10 11");
     assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_HEADERS), "13");
-    assert_int_equal(cfg->plan->index->ngated, 8);
+    assert_int_equal(cfg->plan->index->ngated, 9);
+    for (int s = 0; s < cfg->plan->nsteps[PP_PHASE_REQUEST_BODY]; s++) {
+        const pp_plan_step_t *st = &cfg->plan->steps[PP_PHASE_REQUEST_BODY][s];
+        const pp_rule_t *r = APR_ARRAY_IDX(cfg->plan->rules, st->first, const pp_rule_t *);
+        if (st->gate && strcmp(r->id, "3") == 0)
+            assert_int_equal(st->gate->n, 2);
+    }
 }
 
 static void test_same_matches_as_without(void **state)
@@ -298,6 +304,38 @@ static void test_same_matches_as_without(void **state)
         "1@ARGS:b 2@ARGS:c 3@ARGS:b 4@ARGS:b 7@ARGS:c 9@ARGS:b 10@TX:foo 11@ARGS:c 0",
         "13@ARGS:q 403",
     };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
+        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
+        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
+            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
+                     a, b, want[i]);
+    }
+}
+
+/* A multiMatch rule tests each value before its transformations too: its gate also looks at
+ * the values before each step ("attack" holds the literal, its t:length "6" does not; t:none
+ * then t:lowercase: "ATTACK" only after the last step). */
+static void test_multimatch_gated_by_every_level(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = config(p, "SecRuleEngine On\n"
+                              "SecRule ARGS \"@rx attack\" \"id:31,phase:2,pass,log,multiMatch,"
+                              "t:none,t:length\"\n"
+                              "SecRule ARGS \"@rx attack\" \"id:32,phase:2,pass,log,t:none,"
+                              "t:length\"\n"
+                              "SecRule ARGS \"@rx attack\" \"id:33,phase:2,pass,log,multiMatch,"
+                              "t:none,t:lowercase\"\n");
+    pp_cfg_t *plain = without_index(p, cfg);
+    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_BODY), "31 32 33");
+    const char *reqs[] = {
+        "GET /?q=benign HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=attack HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=ATTACK HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?a=x&q=attack&b=y HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    const char *want[] = { "0", "31@ARGS:q 33@ARGS:q 0", "33@ARGS:q 0",
+                           "31@ARGS:q 33@ARGS:q 0" };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
         const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
@@ -383,8 +421,10 @@ static const char *crs_config(apr_pool_t *p, int pl)
 }
 
 /* The safety property on the values of a finished transaction: for every gated rule of the
- * request phases, each value of each of its targets that its operator matches sets its bit
- * (asked of that target alone). Returns how many matching values were checked. */
+ * request phases, each value of each of its gate's index targets (its targets, and for
+ * multiMatch their prefix targets: every value the rule tests is one of them) that its
+ * operator matches sets its bit (asked of that reference alone). Returns how many matching
+ * values were checked. */
 static unsigned per_value; /* targets whose values check_bits checked one by one */
 
 static unsigned check_bits(pp_tx_t *tx, const pp_rule_plan_t *plan, int id)
@@ -397,10 +437,17 @@ static unsigned check_bits(pp_tx_t *tx, const pp_rule_plan_t *plan, int id)
                 continue;
             const pp_rule_t *r = APR_ARRAY_IDX(plan->rules, plan->steps[ph][s].first,
                                                const pp_rule_t *);
-            for (unsigned ti = 0; ti < r->ntargets; ti++) {
-                const apr_array_header_t *vals = pp_eval_target_values(tx, r->targets[ti], ph);
+            unsigned levels = 0; /* the references a rule's targets need */
+            for (unsigned ti = 0; ti < r->ntargets; ti++)
+                for (const pp_target_t *x = r->targets[ti]; x;
+                     x = r->multi_match ? x->prefix : NULL)
+                    levels++;
+            assert_int_equal(g->n, levels);
+            for (unsigned ri = 0; ri < g->n; ri++) {
+                const pp_target_t *t = plan->index->targets[g->refs[ri].target].target;
+                const apr_array_header_t *vals = pp_eval_target_values(tx, t, ph);
                 assert_non_null(vals);
-                const pp_rule_gate_t one = { g->ordinal, 1, &g->refs[ti] };
+                const pp_rule_gate_t one = { g->ordinal, 1, &g->refs[ri] };
                 bool open = pp_rule_index_gate(tx, plan->index, &one, ph) == PP_GATE_OPEN;
                 /* Exactly the rules one of whose literals a value holds: the index's matcher
                  * (a target's own automaton, or the one its family shares) decides as the
@@ -411,19 +458,22 @@ static unsigned check_bits(pp_tx_t *tx, const pp_rule_plan_t *plan, int id)
                                           NULL);
                 if (any != open)
                     fail_msg("corpus request %d: rule %s on %s: the index says %s, the needs %s",
-                             id, r->id, r->targets[ti]->label, open ? "open" : "closed",
+                             id, r->id, t->label, open ? "open" : "closed",
                              any ? "met" : "not met");
                 /* Per value too, where the index keeps the answer (the loop then skips the
-                 * values without one of the rule's literals). */
+                 * values without one of the rule's literals; not for multiMatch, whose
+                 * references are not one per target). */
                 apr_size_t stride = 0;
                 uint64_t bit = 0;
-                const uint64_t *bits = pp_rule_index_value_bits(tx, g, ti, vals, &stride, &bit);
+                const uint64_t *bits =
+                    r->multi_match ? NULL
+                                   : pp_rule_index_value_bits(tx, g, ri, vals, &stride, &bit);
                 for (int i = 0; bits && i < vals->nelts; i++) {
                     bool met = pp_rx_needs_met(r->op.needs,
                                                APR_ARRAY_IDX(vals, i, pp_value_t).value, NULL);
                     if (met != ((bits[(apr_size_t)i * stride] & bit) != 0))
                         fail_msg("corpus request %d: rule %s on %s value %d: the index says %d, "
-                                 "the needs %d", id, r->id, r->targets[ti]->label, i, !met, met);
+                                 "the needs %d", id, r->id, t->label, i, !met, met);
                 }
                 per_value += bits != NULL;
                 for (int i = 0; i < vals->nelts && !open; i++) {
@@ -434,8 +484,7 @@ static unsigned check_bits(pp_tx_t *tx, const pp_rule_plan_t *plan, int id)
                         continue; /* a resource limit: only values with a literal get there */
                     if (m)
                         fail_msg("corpus request %d: rule %s matches %s \"%.*s\", its bit is "
-                                 "clear", id, r->id, r->targets[ti]->label, (int)v->value.len,
-                                 v->value.data);
+                                 "clear", id, r->id, t->label, (int)v->value.len, v->value.data);
                 }
                 checked += open;
             }
@@ -534,6 +583,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_matches_as_without, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_pm_gated, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_multimatch_gated_by_every_level, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_crs_corpus, pp_test_pool_setup,
                                         pp_test_pool_teardown),
