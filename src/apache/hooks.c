@@ -65,6 +65,7 @@ static pp_ap_req_t *req_make(request_rec *r)
         pp_tx_set_start_time(rq->tx, r->request_time);
         pp_tx_set_errlog(rq->tx, pp_ap_errlog, r);
         pp_tx_set_spool(rq->tx, conn_spool(r->connection));
+        pp_tx_set_body_memory(rq->tx, pp_ap_process_of(r)->body_memory);
         pp_ap_tx_store(r, rq->tx);
         ap_set_module_config(r->request_config, &parapet_module, rq);
     }

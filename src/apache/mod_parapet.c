@@ -257,6 +257,9 @@ static int init_engine(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         }
         proc->engine_ready = true;
     }
+    if (proc->body_memory == NULL) {
+        proc->body_memory = pp_body_memory_create(s->process->pool);
+    }
     proc->scan_filter = pp_ap_scan_filter_handle();
     for (vs = s; vs != NULL; vs = vs->next) {
         pp_ap_server_t *sv = ap_get_module_config(vs->module_config, &parapet_module);

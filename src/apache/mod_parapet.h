@@ -60,6 +60,9 @@ typedef struct pp_ap_process_t {
     apr_hash_t *embedded;      /* store.c: pp_cfg_t* -> pp_store_conf_t* of its LMDB file, opened
                                   per child (an LMDB environment must not cross a fork) */
     ap_filter_rec_t *scan_filter; /* output.c's filter, so adding it looks up no name */
+    pp_body_memory_t *body_memory; /* request bodies held in memory by this process's requests
+                                      (SecRequestBodyMemoryBudget); made before the fork, so
+                                      each child counts its own */
 } pp_ap_process_t;
 
 /* Per server (virtual host): set in post_config for every server, read-only afterwards, so a

@@ -43,6 +43,7 @@ typedef struct pp_field_t {
 typedef struct pp_cfg_t pp_cfg_t;
 typedef struct pp_tx_t pp_tx_t;
 typedef struct pp_spool_t pp_spool_t;
+typedef struct pp_body_memory_t pp_body_memory_t;
 typedef struct pp_directive_t pp_directive_t;
 
 /* ---- Engine (process level) ------------------------------------------------------------ */
@@ -162,6 +163,7 @@ bool pp_cfg_logs_uninspected(const pp_cfg_t *cfg);
 bool pp_cfg_scan_request_body(const pp_cfg_t *cfg);        /* SecFilterScanPOST On */
 bool pp_cfg_scan_output(const pp_cfg_t *cfg);              /* SecFilterScanOutput On */
 bool pp_cfg_output_mime_matches(const pp_cfg_t *cfg, const char *content_type);
+apr_size_t pp_cfg_body_memory_budget(const pp_cfg_t *cfg); /* SecRequestBodyMemoryBudget */
 apr_off_t pp_cfg_output_limit(const pp_cfg_t *cfg);        /* bytes of response held back */
 const char *pp_cfg_server_signature(const pp_cfg_t *cfg);  /* NULL when unset */
 const char *pp_cfg_chroot_dir(const pp_cfg_t *cfg);        /* NULL when unset */
@@ -248,6 +250,15 @@ pp_spool_t *pp_spool_create(apr_pool_t *p);
  * must end before spool's pool); when it ends the file is cut to this body's length. Without it, or when another
  * transaction holds it, a body that spills gets an anonymous file of its own. */
 void pp_tx_set_spool(pp_tx_t *tx, pp_spool_t *spool);
+/* A worker process's budget for request bodies held in memory past SecRequestBodyInMemoryLimit
+ * (SecRequestBodyMemoryBudget; body/memory.c): made once per process on p, before its threads
+ * start; its requests share it. Never fails. */
+pp_body_memory_t *pp_body_memory_create(apr_pool_t *p);
+/* Before the body: with the spool (pp_tx_set_spool), a body of known length up to 16 MiB past
+ * SecRequestBodyInMemoryLimit is held in the connection's memory region while m's budget allows,
+ * instead of its spool file (from the connection's second such body on: body/spool.c). Without
+ * it, such bodies go to the file. */
+void pp_tx_set_body_memory(pp_tx_t *tx, pp_body_memory_t *m);
 /* Streams the request body. Memory stays bounded: past SecUploadInMemoryLimit the body spills
  * to a spool file. Returns non-success on a local failure (disk full); the verdict then says so. */
 apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len);

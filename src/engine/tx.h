@@ -87,6 +87,7 @@ struct pp_tx_t {
     pp_body_kind_t body_kind;
     pp_buffer_t *body;
     pp_spool_t *spool;            /* the connection's reusable spool file (pp_tx_set_spool) */
+    pp_body_memory_t *body_memory; /* the process's budget for bodies in memory, or NULL */
     const void *body_proc_def;    /* body/dispatch.c processor row */
     void *body_proc;              /* processor state (multipart parser) */
     pp_file_t *put_file;          /* a PUT body is also one intercepted file (§6.2) */

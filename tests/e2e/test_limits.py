@@ -10,7 +10,12 @@ byte is kept, or, chunked, when the bytes pass the limit; the rest is not read o
 the request before the body is read at all.
 
 The spool: the bodies of one keep-alive connection go to one nameless file in turn, and each
-reaches the application exactly as sent, never with the previous body's bytes.
+reaches the application exactly as sent, never with the previous body's bytes (these tests
+turn SecRequestBodyMemoryBudget off, so every body past the in-memory limit spools).
+
+SecRequestBodyMemoryBudget: bodies of known length up to 16 MiB are held in the connection's
+memory region instead while the worker's budget allows; past the budget they spool, and the
+memory goes back to the system when the connection ends.
 """
 import hashlib
 import http.client
@@ -18,9 +23,10 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 
-from harness import Group, wait_for
+from harness import Group, rss_kb, wait_for
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -76,6 +82,7 @@ LIMITS = Group("limits", snippet="""
 SecFilterEngine On
 SecFilterScanPOST On
 SecUploadDir "@ROOT@/data"
+SecRequestBodyMemoryBudget 0
 SecFilterSelective QUERY_STRING "union.+select" "deny,log,status:403"
 SecFilterSelective ARGS "<script" "deny,log,status:403"
 """)
@@ -223,3 +230,125 @@ def test_keepalive_bodies_share_a_spool_but_never_its_contents(srv):
     expect(left, "the spool outlived its connection: %s" % spool_files(srv))
     print("    keep-alive: 300 KiB, 150 KiB, 20 KiB bodies byte-identical; one spool %s"
           % seen[1][0][0].split("/")[-1])
+
+
+# 14 MiB: two 5 MB bodies (6 MiB regions: 2 MiB steps) fit, a third does not.
+MEMORY = Group("memory", snippet="""
+SecFilterEngine On
+SecFilterScanPOST On
+SecUploadDir "@ROOT@/data"
+SecRequestBodyMemoryBudget 14680064
+SecFilterSelective ARGS "<script" "deny,log,status:403"
+""")
+
+
+def echo_post(conn, body):
+    conn.request("POST", "/cgi-bin/echo.py", body=body,
+                 headers={"Content-Type": "application/octet-stream"})
+    resp = conn.getresponse()
+    answer = json.loads(resp.read())
+    expect(resp.status == 200, "status %d" % resp.status)
+    expect(answer["body_length"] == len(body) and
+           answer["body_sha256"] == hashlib.sha256(body).hexdigest(),
+           "a %d-byte body reached the application as %d bytes (sha %s)"
+           % (len(body), answer["body_length"], answer["body_sha256"][:12]))
+
+
+FIRST = 200 * KiB
+# What a worker may keep after the connections closed (its threads' pools and allocators grow
+# too); a region still mapped would be 5 MB of it.
+LEFT_KB = 4000
+
+
+def first_body_spools(srv, conn):
+    """A connection's first body past the in-memory limit goes to its spool file."""
+    before = len(spool_files(srv))
+    echo_post(conn, os.urandom(FIRST))
+    expect(wait_for(lambda: len(spool_files(srv)) == before + 1, timeout=2),
+           "a connection's first large body did not spool: %s" % spool_files(srv))
+
+
+def worker_rss(srv):
+    """VmRSS of the worker process (the child with the most threads: not cgid's daemon)."""
+    def threads(pid):
+        try:
+            return len(os.listdir("/proc/%d/task" % pid))
+        except OSError:
+            return 0
+    pid = max(srv.children(), key=threads)
+    return pid, rss_kb(pid)
+
+
+@MEMORY.test
+def test_bodies_in_memory_within_the_budget(srv):
+    # One keep-alive connection: its first large body spools (no region for a single body), then
+    # 5 MB, 1 MB and 300 KiB bodies reach the application byte for byte, none through the spool
+    # file; the worker holds the connection's region while it is open and gives it back when it
+    # closes.
+    pid, rss0 = worker_rss(srv)
+    bodies = [os.urandom(5 * 1000 * 1000), os.urandom(1000 * 1000), os.urandom(300 * KiB)]
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    try:
+        first_body_spools(srv, conn)
+        for body in bodies:
+            echo_post(conn, body)
+            sizes = [f[1] for f in spool_files(srv)]
+            expect(sizes == [FIRST], "spooled within the budget: %s" % sizes)
+        rss1 = rss_kb(pid)
+    finally:
+        conn.close()
+    expect(rss1 - rss0 > 4500, "the 5 MB body was not held in the worker: RSS %d -> %d KiB"
+           % (rss0, rss1))
+    back = wait_for(lambda: rss_kb(pid) - rss0 < LEFT_KB, timeout=10)
+    expect(back, "the region outlived its connection: RSS %d -> %d -> %d KiB"
+           % (rss0, rss1, rss_kb(pid)))
+    expect(not list(srv.path("data").iterdir()), "files in SecUploadDir")
+    print("    worker RSS %d -> %d KiB with the connection open -> %d KiB after"
+          % (rss0, rss1, rss_kb(pid)))
+
+
+@MEMORY.test
+def test_uploads_past_the_budget_spool(srv):
+    # Four connections held open (each with its first large body spooled), a 5 MB upload on
+    # each, first one after the other, then all at once: two regions fit in the budget, the
+    # other two connections spool to their files.
+    # Every body arrives byte for byte; closing the connections frees memory and files.
+    pid, rss0 = worker_rss(srv)
+    conns = [http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60) for _ in range(4)]
+    errors = []
+
+    def upload(conn):
+        try:
+            echo_post(conn, os.urandom(5 * 1000 * 1000))
+        except Exception as err:  # reported below, in the test's thread
+            errors.append(err)
+    try:
+        for conn in conns:
+            first_body_spools(srv, conn)
+        for conn in conns:
+            upload(conn)
+        expect(not errors, "sequential uploads: %s" % errors)
+        sizes = sorted(f[1] for f in spool_files(srv))
+        expect(sizes == [FIRST, FIRST, 5000000, 5000000],
+               "expected two 5 MB bodies in memory, two spooled: %s" % sizes)
+        threads = [threading.Thread(target=upload, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        expect(not errors, "concurrent uploads: %s" % errors)
+        sizes = sorted(f[1] for f in spool_files(srv))
+        expect(sizes == [FIRST, FIRST, 5000000, 5000000],
+               "expected two 5 MB bodies in memory, two spooled: %s" % sizes)
+        rss1 = rss_kb(pid)
+    finally:
+        for conn in conns:
+            conn.close()
+    expect(rss1 - rss0 < 14 * 1024 + 2048, "over the budget: RSS %d -> %d KiB" % (rss0, rss1))
+    expect(wait_for(lambda: not spool_files(srv), timeout=10), "spool files outlived their "
+           "connections: %s" % spool_files(srv))
+    back = wait_for(lambda: rss_kb(pid) - rss0 < LEFT_KB, timeout=10)
+    expect(back, "regions outlived their connections: RSS %d -> %d -> %d KiB"
+           % (rss0, rss1, rss_kb(pid)))
+    print("    4 connections x 5 MB: 2 in memory, 2 spooled; RSS %d -> %d -> %d KiB"
+          % (rss0, rss1, rss_kb(pid)))

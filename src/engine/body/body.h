@@ -22,11 +22,31 @@ apr_status_t pp_spool_open_anonymous(apr_pool_t *scratch, const char *dir, int *
  * ends and the file is cut to the holder's length. APR_EBUSY when another pool holds it; an open
  * failure as it is. *fd is not the caller's to close. */
 apr_status_t pp_spool_take(pp_spool_t *s, apr_pool_t *req, const char *dir, int *fd);
+/* Takes the connection's memory region for the life of req instead of its file: need bytes or
+ * more, reused from an earlier request or mapped now and charged to m, which must allow it
+ * within budget bytes (anonymous memory, unmapped and given back to m when the connection
+ * ends). NULL when the spool is taken, need is over what a connection keeps (16 MiB), the
+ * budget or the system refuses, or this is the connection's first body past the in-memory
+ * limit (nothing was mapped yet: one body would not repay the mapping's page faults); the
+ * caller then spools to a file. The region may still hold
+ * an earlier request's bytes past what the holder wrote. *cap = its size. */
+char *pp_spool_take_memory(pp_spool_t *s, apr_pool_t *req, pp_body_memory_t *m,
+                           apr_size_t budget, apr_size_t need, apr_size_t *cap);
 /* The holder has written the file up to end (exclusive). */
 void pp_spool_wrote(pp_spool_t *s, apr_off_t end);
 /* The holder failed mid-body: the file is closed now, so its space is freed at once (the spool
  * stays taken until req ends, then opens a new file when next needed). */
 void pp_spool_discard(pp_spool_t *s);
+
+/* ---- memory.c (pp_body_memory_create is in parapet.h) ---- */
+
+/* Takes n bytes of the process's budget of at most budget bytes: false when they do not fit.
+ * Safe from any thread. */
+bool pp_body_memory_take(pp_body_memory_t *m, apr_size_t n, apr_size_t budget);
+/* Gives back n bytes taken. */
+void pp_body_memory_give(pp_body_memory_t *m, apr_size_t n);
+/* Bytes taken now. */
+apr_size_t pp_body_memory_used(const pp_body_memory_t *m);
 
 /* ---- buffer.c ---- */
 
@@ -40,6 +60,10 @@ void pp_buffer_expect(pp_buffer_t *b, apr_int64_t declared);
 /* Before the spill: spill to spool (taken for the life of the buffer's pool) instead of a file
  * of its own; when another request holds it, the buffer makes its own after all. */
 void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool);
+/* Before the first byte: past the limit, a body whose expected length (pp_buffer_expect) the
+ * spool's memory region can take within m's budget of budget bytes is held in that region
+ * instead of a file (pp_spool_take_memory). Needs pp_buffer_use_spool first. */
+void pp_buffer_use_memory(pp_buffer_t *b, pp_body_memory_t *m, apr_size_t budget);
 /* Appends; returns the file error (APR_ENOSPC, ...) when spilling fails. The first failure is
  * sticky: every later feed, read and flatten returns it, and the spill file is removed. */
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len);
@@ -55,7 +79,8 @@ apr_status_t pp_buffer_release(pp_buffer_t *b);
 apr_off_t pp_buffer_length(const pp_buffer_t *b);
 /* The first failure of a feed or read-back, APR_SUCCESS while there is none. */
 apr_status_t pp_buffer_error(const pp_buffer_t *b);
-/* Whether the body went to a file (true even once a failure removed it). */
+/* Whether the body went past the limit: to the spool's memory region or to a file (true even
+ * once a failure removed the file). */
 bool pp_buffer_spilled(const pp_buffer_t *b);
 /* The in-memory prefix (the whole body when it did not spill). */
 pp_str_t pp_buffer_prefix(const pp_buffer_t *b);

@@ -14,6 +14,12 @@
  * pwrite(2)/pwritev(2)/pread(2) at the buffer's own positions, so nothing depends on the
  * descriptor's offset.
  *
+ * Past the limit, a body of known length may be held in the connection's memory region instead
+ * of the file (pp_buffer_use_memory, pp_spool_take_memory), while the worker process's budget
+ * (SecRequestBodyMemoryBudget) allows: the region then holds the whole body from offset 0, as
+ * the file would, and is read back in place. A body that outgrows it (more than it declared)
+ * moves to a file of its own.
+ *
  * The first failure (creating or writing the file, flushing it for read-back) is sticky: the
  * chunk that failed left a gap, so every later feed, read and flatten returns the same error
  * rather than append behind the gap or replay a short body (review H3). The file's blocks are
@@ -58,6 +64,12 @@ struct pp_buffer_t {
     apr_size_t held_len;
     struct iovec held[PP_HELD_MAX];
     apr_file_t *file;    /* pp_buffer_sync's view of fd */
+    /* pp_buffer_use_memory: the budget, and the region once the body went to it */
+    pp_body_memory_t *budget;
+    apr_size_t budget_max;
+    apr_int64_t declared;  /* pp_buffer_expect's length, -1 when unknown */
+    char *ram;             /* the body from offset 0, NULL when not in memory */
+    apr_size_t ram_cap;
     /* read-back state */
     apr_off_t read_pos;
     char *chunk;
@@ -70,11 +82,13 @@ pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdi
     pp_sbuf_init_bounded(&b->mem, p, PP_BUFFER_FIRST_BYTES, limit);
     b->tmpdir = tmpdir;
     b->fd = -1;
+    b->declared = -1;
     return b;
 }
 
 void pp_buffer_expect(pp_buffer_t *b, apr_int64_t declared)
 {
+    b->declared = declared;
     /* The memory part takes at most the limit, and growing to it by doubling would copy it
      * (and leave the smaller copies in the pool) four or five times. */
     if (b->mem.cap == 0 && declared > 0)
@@ -86,6 +100,28 @@ void pp_buffer_use_spool(pp_buffer_t *b, pp_spool_t *spool)
 {
     if (!b->spilled)
         b->spool = spool;
+}
+
+void pp_buffer_use_memory(pp_buffer_t *b, pp_body_memory_t *m, apr_size_t budget)
+{
+    b->budget = m;
+    b->budget_max = budget;
+}
+
+/* At the limit, with len bytes more to take: the spool's memory region when the whole declared
+ * body and a terminating NUL fit in it. It holds the in-memory part first, as the file would. */
+static void try_memory(pp_buffer_t *b, apr_size_t len)
+{
+    if (!b->budget || !b->spool || b->declared <= 0 ||
+        b->declared < b->total + (apr_off_t)len ||
+        (apr_uint64_t)b->declared >= APR_SIZE_MAX)
+        return;
+    b->ram = pp_spool_take_memory(b->spool, b->pool, b->budget, b->budget_max,
+                                  (apr_size_t)b->declared + 1, &b->ram_cap);
+    if (b->ram) {
+        b->spool = NULL; /* taken: a move to a file takes a file of its own */
+        memcpy(b->ram, b->mem.data, b->mem.len);
+    }
 }
 
 static apr_status_t os_error(void)
@@ -185,8 +221,13 @@ static apr_status_t spill(pp_buffer_t *b)
     b->spilled = true;
     b->dir = dir;
     b->wbuf = apr_palloc(b->pool, PP_SPILL_BUFFER_BYTES);
-    rv = write_all(b->fd, b->mem.data, b->mem.len, 0);
-    b->on_disk = (apr_off_t)b->mem.len;
+    /* What is held so far: the in-memory part, or the whole body in the memory region (which
+     * stays the connection's). */
+    const char *held = b->ram ? b->ram : b->mem.data;
+    apr_size_t n = b->ram ? (apr_size_t)b->total : b->mem.len;
+    b->ram = NULL;
+    rv = write_all(b->fd, held, n, 0);
+    b->on_disk = (apr_off_t)n;
     return wrote(b, rv);
 }
 
@@ -299,8 +340,17 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
         return b->error;
     if (!len)
         return APR_SUCCESS;
-    if (!b->spilled && len <= pp_sbuf_room(&b->mem)) {
-        pp_sbuf_add(&b->mem, data, len);
+    if (!b->spilled && !b->ram) {
+        if (len <= pp_sbuf_room(&b->mem)) {
+            pp_sbuf_add(&b->mem, data, len);
+            b->total += (apr_off_t)len;
+            return APR_SUCCESS;
+        }
+        try_memory(b, len);
+    }
+    /* One byte stays free for the NUL pp_buffer_head may put after the body. */
+    if (b->ram && (apr_off_t)len < (apr_off_t)b->ram_cap - b->total) {
+        memcpy(b->ram + b->total, data, len);
         b->total += (apr_off_t)len;
         return APR_SUCCESS;
     }
@@ -329,7 +379,7 @@ apr_status_t pp_buffer_release(pp_buffer_t *b)
 
 apr_off_t pp_buffer_length(const pp_buffer_t *b) { return b->total; }
 apr_status_t pp_buffer_error(const pp_buffer_t *b) { return b->error; }
-bool pp_buffer_spilled(const pp_buffer_t *b) { return b->spilled; }
+bool pp_buffer_spilled(const pp_buffer_t *b) { return b->spilled || b->ram; }
 const char *pp_buffer_dir(const pp_buffer_t *b) { return b->dir; }
 
 pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
@@ -361,9 +411,10 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
     *len = 0;
     if (b->error)
         return b->error;
-    if (!b->spilled) {
-        apr_size_t left = b->mem.len - (apr_size_t)b->read_pos;
-        *data = b->mem.data + b->read_pos;
+    if (b->ram || !b->spilled) {
+        const char *at = b->ram ? b->ram : b->mem.data;
+        apr_size_t left = (apr_size_t)(b->total - b->read_pos);
+        *data = at + b->read_pos;
         *len = left;
         b->read_pos += (apr_off_t)left;
         return APR_SUCCESS;
@@ -390,6 +441,18 @@ apr_status_t pp_buffer_head(pp_buffer_t *b, apr_pool_t *p, apr_size_t max, pp_st
     if (b->error)
         return b->error;
     apr_size_t n = b->total < (apr_off_t)max ? (apr_size_t)b->total : max;
+    if (b->ram && (apr_off_t)n == b->total) {
+        b->ram[n] = '\0'; /* there is room: feeding keeps a byte free */
+        *out = (pp_str_t){ b->ram, n };
+        return APR_SUCCESS;
+    }
+    if (b->ram && n > out->len) {
+        char *s = apr_palloc(p, n + 1);
+        memcpy(s, b->ram, n);
+        s[n] = '\0';
+        *out = (pp_str_t){ s, n };
+        return APR_SUCCESS;
+    }
     if (!b->spilled || n <= out->len) {
         if (out->len > n)
             out->len = n;

@@ -212,6 +212,8 @@ static apr_status_t begin_body(pp_tx_t *tx)
     if (tx->spool)
         pp_buffer_use_spool(tx->body, tx->spool);
     pp_buffer_expect(tx->body, declared_length(tx));
+    if (tx->spool && tx->body_memory)
+        pp_buffer_use_memory(tx->body, tx->body_memory, pp_cfg_body_memory_budget(tx->cfg));
     const body_proc_t *proc = pick(tx);
     tx->body_kind = proc->kind;
     tx->body_proc_def = proc;
@@ -342,6 +344,11 @@ apr_status_t pp_body_finish(pp_tx_t *tx)
 void pp_tx_set_spool(pp_tx_t *tx, pp_spool_t *spool)
 {
     tx->spool = spool;
+}
+
+void pp_tx_set_body_memory(pp_tx_t *tx, pp_body_memory_t *m)
+{
+    tx->body_memory = m;
 }
 
 apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len)

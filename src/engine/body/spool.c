@@ -21,6 +21,18 @@
  * A request that finds the file taken (HTTP/2 streams have secondary connections of their own,
  * but a pipelined request can start while its predecessor's pool still lives) gets an
  * anonymous file of its own. The file is closed with the connection's pool.
+ *
+ * A body of known length up to PP_SPOOL_KEEP_BYTES may be held in memory instead, while the
+ * worker process's budget allows (pp_spool_take_memory, SecRequestBodyMemoryBudget): the
+ * connection's region, an anonymous mapping reused by its requests in turn like the file, and
+ * unmapped (its budget given back) when a larger body needs a larger one and when the
+ * connection ends. Reused, because fresh anonymous memory costs a page fault and a cleared
+ * page per 4 KiB the first time it is written: 10 MB into a new mapping took 3.8 ms of CPU
+ * (1.4-1.6 ms with huge pages), into the reused spool file 1.3-1.5 ms with its read-back,
+ * into a reused mapping 0.5 ms, and the replay then reads it without a copy. So a connection's
+ * first body past the in-memory limit goes to the file, and only a connection that brings
+ * another one (a keep-alive client uploading in turn) maps a region: a single upload per
+ * connection, the usual browser form, never pays for a mapping it would use once.
  */
 #include "body/body.h"
 
@@ -28,6 +40,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +58,15 @@ struct pp_spool_t {
     bool busy;       /* a request's pool holds it */
     apr_off_t size;  /* the file's size */
     apr_off_t used;  /* bytes the current holder wrote from offset 0 */
+    bool file_held;  /* the current holder took the file (not the region) */
+    bool spilled_before; /* a body of the connection went past the in-memory limit */
+    char *ram;       /* the memory region, NULL when none */
+    apr_size_t ram_cap;
+    pp_body_memory_t *budget; /* the region is charged to it */
 };
+
+/* Regions grow in steps of this (the huge page size, so they can be backed by huge pages). */
+#define PP_SPOOL_RAM_STEP ((apr_size_t)2 * 1024 * 1024)
 
 static apr_status_t os_error(void)
 {
@@ -96,9 +117,20 @@ static void spool_close(pp_spool_t *s)
     s->size = 0;
 }
 
+static void ram_unmap(pp_spool_t *s)
+{
+    if (s->ram) {
+        munmap(s->ram, s->ram_cap);
+        pp_body_memory_give(s->budget, s->ram_cap);
+    }
+    s->ram = NULL;
+    s->ram_cap = 0;
+}
+
 static apr_status_t spool_cleanup(void *data)
 {
     spool_close(data);
+    ram_unmap(data);
     return APR_SUCCESS;
 }
 
@@ -116,15 +148,16 @@ pp_spool_t *pp_spool_create(apr_pool_t *p)
 static apr_status_t spool_release(void *data)
 {
     pp_spool_t *s = data;
-    if (s->fd >= 0 && s->used > PP_SPOOL_KEEP_BYTES)
+    if (s->fd >= 0 && s->file_held && s->used > PP_SPOOL_KEEP_BYTES)
         spool_close(s);
-    if (s->fd >= 0 && s->size > s->used) {
+    if (s->fd >= 0 && s->file_held && s->size > s->used) {
         if (ftruncate(s->fd, s->used) == 0)
             s->size = s->used;
         else
             spool_close(s);
     }
     s->busy = false;
+    s->file_held = false;
     s->used = 0;
     return APR_SUCCESS;
 }
@@ -155,10 +188,43 @@ apr_status_t pp_spool_take(pp_spool_t *s, apr_pool_t *req, const char *dir, int 
         remember_dir(s, dir);
     }
     s->busy = true;
+    s->file_held = true;
+    s->spilled_before = true;
     s->used = 0;
     apr_pool_cleanup_register(req, s, spool_release, apr_pool_cleanup_null);
     *fd = s->fd;
     return APR_SUCCESS;
+}
+
+char *pp_spool_take_memory(pp_spool_t *s, apr_pool_t *req, pp_body_memory_t *m,
+                           apr_size_t budget, apr_size_t need, apr_size_t *cap)
+{
+    *cap = 0;
+    if (s->busy || !m || budget == 0 || need == 0 || need > PP_SPOOL_KEEP_BYTES ||
+        (!s->ram && !s->spilled_before))
+        return NULL;
+    if (!s->ram || s->ram_cap < need || s->budget != m) {
+        ram_unmap(s);
+        apr_size_t size = (need + PP_SPOOL_RAM_STEP - 1) / PP_SPOOL_RAM_STEP * PP_SPOOL_RAM_STEP;
+        if (!pp_body_memory_take(m, size, budget))
+            return NULL;
+        void *at = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (at == MAP_FAILED) {
+            pp_body_memory_give(m, size);
+            return NULL;
+        }
+#ifdef MADV_HUGEPAGE
+        madvise(at, size, MADV_HUGEPAGE); /* fewer faults on first use; a hint only */
+#endif
+        s->ram = at;
+        s->ram_cap = size;
+        s->budget = m;
+    }
+    s->busy = true;
+    s->used = 0;
+    apr_pool_cleanup_register(req, s, spool_release, apr_pool_cleanup_null);
+    *cap = s->ram_cap;
+    return s->ram;
 }
 
 void pp_spool_wrote(pp_spool_t *s, apr_off_t end)

@@ -241,6 +241,12 @@ bool pp_cfg_scan_output(const pp_cfg_t *cfg)
     return pp_cfg_int(cfg->scan_output, 0) == 1;
 }
 
+apr_size_t pp_cfg_body_memory_budget(const pp_cfg_t *cfg)
+{
+    return cfg->body_memory_budget == PP_UNSET ? PP_DEFAULT_BODY_MEMORY_BUDGET_BYTES
+                                               : (apr_size_t)cfg->body_memory_budget;
+}
+
 apr_off_t pp_cfg_output_limit(const pp_cfg_t *cfg)
 {
     return cfg->output_limit == PP_UNSET ? PP_DEFAULT_OUTPUT_LIMIT_BYTES : cfg->output_limit;

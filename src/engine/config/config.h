@@ -14,6 +14,9 @@
  * value changes no verdict, only where a body waits (memory or a spool file), and what a raw
  * body's POST_PAYLOAD holds. */
 #define PP_DEFAULT_INMEM_LIMIT_BYTES 131072
+/* SecRequestBodyMemoryBudget: request bodies a worker process holds in memory past
+ * SecRequestBodyInMemoryLimit, all its requests together (body/memory.c). */
+#define PP_DEFAULT_BODY_MEMORY_BUDGET_BYTES (128 * 1024 * 1024)
 #define PP_DEFAULT_OUTPUT_LIMIT_BYTES 1048576 /* scanned response held in memory */
 #define PP_DEFAULT_RESPONSE_LIMIT_BYTES 524288 /* scanned response held at all (2.x's default) */
 #define PP_DEFAULT_APPROVE_TIMEOUT_S 30
@@ -44,6 +47,7 @@ struct pp_cfg_t {
     int response_token, arguments_limit, pcre_match_limit, pcre_depth_limit, eval_time_limit_ms;
     int response_limit_action, json_depth_limit;
     apr_int64_t inmem_limit, output_limit, nofiles_limit, body_limit, response_limit;
+    apr_int64_t body_memory_budget;          /* SecRequestBodyMemoryBudget */
     const char *audit_log, *audit_parts, *audit_relevant_status_src, *audit_storage_dir;
     const char *charset, *chroot_dir, *debug_log, *guardian_log, *server_signature;
     const char *approve_script, *upload_dir, *clamd_address, *chroot_lock;
@@ -137,6 +141,8 @@ const char *pp_set_flag(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void 
 const char *pp_set_enum(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_int(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_size(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
+const char *pp_set_size_or_0(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                             const void *extra, int argc, char **argv);
 const char *pp_set_string(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_dir(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);
 const char *pp_set_regex(pp_cfg_t *, const pp_setter_ctx_t *, void *, const void *, int, char **);

@@ -234,6 +234,17 @@ const char *pp_set_size(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, c
     return NULL;
 }
 
+/* A number of bytes that may be 0 (off). */
+const char *pp_set_size_or_0(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
+                             const void *extra, int argc, char **argv)
+{
+    if (strcmp(argv[0], "0") == 0) {
+        *(apr_int64_t *)slot = 0;
+        return NULL;
+    }
+    return pp_set_size(cfg, ctx, slot, extra, argc, argv);
+}
+
 const char *pp_set_string(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                           const void *extra, int argc, char **argv)
 {
