@@ -40,15 +40,9 @@ static apr_status_t memo_destroy(void *data)
 /* owner: the pool whose destruction ends the memo (the configuration's). */
 static pp_cfg_memo_t *memo_create(apr_pool_t *owner)
 {
-    apr_allocator_t *alloc;
     apr_pool_t *pool;
-    if (apr_allocator_create(&alloc) != APR_SUCCESS)
+    if (pp_pool_create_own(&pool, NULL) != APR_SUCCESS)
         return NULL;
-    if (apr_pool_create_ex(&pool, NULL, NULL, alloc) != APR_SUCCESS) {
-        apr_allocator_destroy(alloc);
-        return NULL;
-    }
-    apr_allocator_owner_set(alloc, pool);
     pp_cfg_memo_t *m = apr_pcalloc(pool, sizeof *m);
     if (apr_thread_mutex_create(&m->lock, APR_THREAD_MUTEX_DEFAULT, pool) != APR_SUCCESS) {
         apr_pool_destroy(pool);

@@ -118,7 +118,7 @@ static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *
     if ((apr_size_t)k * sizeof(uint16_t) > AC_MAX_BYTES)
         return NULL;
     apr_pool_t *tp;
-    if (apr_pool_create(&tp, p) != APR_SUCCESS)
+    if (pp_pool_create_own(&tp, p) != APR_SUCCESS)
         return NULL;
     uint16_t *next = apr_pcalloc(tp, (apr_size_t)cap * k * sizeof *next);
     uint64_t *out = apr_pcalloc(tp, cap * sizeof *out);

@@ -122,7 +122,7 @@ pp_index_family_t *pp_index_family_build(apr_pool_t *p, const family_member_t *m
         }
     unsigned cap = total < FAMILY_MAX_STATES ? total : FAMILY_MAX_STATES;
     apr_pool_t *tp;
-    if (apr_pool_create(&tp, p) != APR_SUCCESS)
+    if (pp_pool_create_own(&tp, p) != APR_SUCCESS)
         return NULL;
     uint16_t *next = apr_pcalloc(tp, (apr_size_t)cap * k * sizeof *next);
     /* Each state's own outputs, then (breadth first) joined with its failure state's. */

@@ -19,6 +19,11 @@ bool pp_str_eq_ci(pp_str_t a, const char *b);
  * of input. Result in p. */
 const char *pp_str_log_escape(apr_pool_t *p, pp_str_t s, apr_size_t max);
 
+/* A pool under parent with an allocator of its own (util/pool.c): for start-up scratch work
+ * whose large blocks must go back to the system when it is destroyed, not stay in the
+ * process allocator of every worker. */
+apr_status_t pp_pool_create_own(apr_pool_t **out, apr_pool_t *parent);
+
 /* Value of a hex digit, or -1. Inline: URL decoding calls it per escape on hot paths. */
 static inline int pp_hex_value(unsigned char c)
 {

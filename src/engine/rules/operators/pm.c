@@ -19,7 +19,6 @@
  */
 #include "rules/operators/operators.h"
 
-#include <apr_allocator.h>
 #include <apr_file_io.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -329,15 +328,9 @@ static pm_t *finish(builder_t *b, apr_pool_t *cp)
  * in the configuration pool's allocator of every worker. */
 static builder_t *builder_new(apr_pool_t *cp)
 {
-    apr_allocator_t *alloc;
     apr_pool_t *tmp;
-    if (apr_allocator_create(&alloc) != APR_SUCCESS)
+    if (pp_pool_create_own(&tmp, cp) != APR_SUCCESS)
         return NULL;
-    if (apr_pool_create_ex(&tmp, cp, NULL, alloc) != APR_SUCCESS) {
-        apr_allocator_destroy(alloc);
-        return NULL;
-    }
-    apr_allocator_owner_set(alloc, tmp);
     builder_t *b = apr_pcalloc(tmp, sizeof *b);
     b->tmp = tmp;
     b->nodes = apr_array_make(tmp, 1024, sizeof(bnode_t));

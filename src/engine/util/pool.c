@@ -1,0 +1,26 @@
+/*
+ * Scratch pools for start-up work. A pool made by apr_pool_create takes its blocks from its
+ * parent's allocator and gives them back there when it is destroyed; under Apache that is the
+ * process allocator, which keeps every freed block mapped for later use. A large scratch block
+ * (an automaton's transition table under construction: hundreds of KB) fits none of the
+ * configuration's later small allocations, so it stayed resident, unused, in every worker.
+ * pp_pool_create_own gives the pool an allocator of its own: destroying the pool returns its
+ * blocks to the system.
+ */
+#include "util/util.h"
+
+#include <apr_allocator.h>
+
+apr_status_t pp_pool_create_own(apr_pool_t **out, apr_pool_t *parent)
+{
+    apr_allocator_t *alloc;
+    apr_status_t rv = apr_allocator_create(&alloc);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if ((rv = apr_pool_create_ex(out, parent, NULL, alloc)) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return rv;
+    }
+    apr_allocator_owner_set(alloc, *out);
+    return APR_SUCCESS;
+}
