@@ -243,6 +243,36 @@ static inline __attribute__((always_inline)) uint64_t ac_members(const pp_index_
     return m;
 }
 
+/* A family already built: the members it was built from, and its automaton. */
+typedef struct built_family_t {
+    const family_member_t *mem;
+    unsigned nmem, nwords;
+    const pp_index_family_t *f;
+} built_family_t;
+
+/* A family built from the same members (the same rules' needs, ending in the same words and
+ * bits from the family's first word) as this one, or NULL. Its automaton is this one's:
+ * pp_index_family_build makes its tables from nothing else. CRS tests ARGS_NAMES and
+ * REQUEST_COOKIES_NAMES, among others, with the same rules through the same chains: at PL1
+ * two of its families are the same (250 KB of transitions). */
+static const pp_index_family_t *family_same(const apr_array_header_t *built,
+                                            const family_member_t *mem, unsigned nmem,
+                                            unsigned nwords)
+{
+    for (int i = 0; i < built->nelts; i++) {
+        const built_family_t *b = &APR_ARRAY_IDX(built, i, built_family_t);
+        if (b->nmem != nmem || b->nwords != nwords)
+            continue;
+        unsigned m = 0;
+        while (m < nmem && b->mem[m].needs == mem[m].needs && b->mem[m].word == mem[m].word &&
+               b->mem[m].bit == mem[m].bit)
+            m++;
+        if (m == nmem)
+            return b->f;
+    }
+    return NULL;
+}
+
 typedef struct build_target_t {
     const pp_target_t *target;
     apr_array_header_t *needs; /* const pp_rx_needs_t *, one per member */
@@ -251,11 +281,16 @@ typedef struct build_target_t {
 void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
 {
     const apr_array_header_t *rules = plan->rules;
-    apr_array_header_t *targets = apr_array_make(p, 16, sizeof(build_target_t));
+    /* What only the build needs (the index targets' member lists, the look-up tables, the
+     * families' members) is in a scratch pool; the index keeps nothing of it. */
+    apr_pool_t *tp;
+    if (pp_pool_create_own(&tp, p) != APR_SUCCESS)
+        return; /* no index: every rule runs its operator */
+    apr_array_header_t *targets = apr_array_make(tp, 16, sizeof(build_target_t));
     unsigned ngated = 0;
     for (int ph = 0; ph < PP_PLAN_PHASES; ph++) {
         /* Index targets are per phase: a member number means one rule of this phase. */
-        apr_hash_t *by_target = apr_hash_make(p);
+        apr_hash_t *by_target = apr_hash_make(tp);
         pp_plan_step_t *steps = (pp_plan_step_t *)plan->steps[ph];
         for (int s = 0; s < plan->nsteps[ph]; s++) {
             const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *);
@@ -276,10 +311,10 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
                     if (!at) {
                         build_target_t *bt = apr_array_push(targets);
                         bt->target = t;
-                        bt->needs = apr_array_make(p, 8, sizeof(const pp_rx_needs_t *));
-                        at = apr_palloc(p, sizeof *at);
+                        bt->needs = apr_array_make(tp, 8, sizeof(const pp_rx_needs_t *));
+                        at = apr_palloc(tp, sizeof *at);
                         *at = (uintptr_t)(targets->nelts - 1);
-                        const pp_target_t **key = apr_pmemdup(p, &t, sizeof t);
+                        const pp_target_t **key = apr_pmemdup(tp, &t, sizeof t);
                         apr_hash_set(by_target, key, sizeof t, at);
                     }
                     build_target_t *bt = &APR_ARRAY_IDX(targets, (int)*at, build_target_t);
@@ -292,26 +327,30 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
             ngated++;
         }
     }
-    if (!ngated)
+    if (!ngated) {
+        apr_pool_destroy(tp);
         return;
+    }
     pp_rule_index_t *ix = apr_pcalloc(p, sizeof *ix);
     int nt = targets->nelts;
     pp_index_target_t *it = apr_pcalloc(p, (apr_size_t)nt * sizeof *it);
     /* Families: index targets grouped by their root target, their mask words consecutive. */
-    apr_hash_t *by_root = apr_hash_make(p);
-    apr_array_header_t *families = apr_array_make(p, 16, sizeof(apr_array_header_t *));
+    apr_hash_t *by_root = apr_hash_make(tp);
+    apr_array_header_t *families = apr_array_make(tp, 16, sizeof(apr_array_header_t *));
     for (int i = 0; i < nt; i++) {
         const pp_target_t *root = APR_ARRAY_IDX(targets, i, build_target_t).target;
         while (root->prefix)
             root = root->prefix;
         apr_array_header_t *fam = apr_hash_get(by_root, &root, sizeof root);
         if (!fam) {
-            fam = apr_array_make(p, 4, sizeof(int));
-            apr_hash_set(by_root, apr_pmemdup(p, &root, sizeof root), sizeof root, fam);
+            fam = apr_array_make(tp, 4, sizeof(int));
+            apr_hash_set(by_root, apr_pmemdup(tp, &root, sizeof root), sizeof root, fam);
             APR_ARRAY_PUSH(families, apr_array_header_t *) = fam;
         }
         APR_ARRAY_PUSH(fam, int) = i;
     }
+    /* The families built so far, with their members. */
+    apr_array_header_t *built = apr_array_make(tp, 16, sizeof(built_family_t));
     for (int fi = 0; fi < families->nelts; fi++) {
         const apr_array_header_t *fam = APR_ARRAY_IDX(families, fi, apr_array_header_t *);
         unsigned word0 = ix->nwords, nmem = 0;
@@ -325,7 +364,7 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
         }
         pp_index_family_t *f = NULL;
         if (fam->nelts > 1) {
-            family_member_t *mem = apr_palloc(p, nmem * sizeof *mem);
+            family_member_t *mem = apr_palloc(tp, nmem * sizeof *mem);
             unsigned m = 0;
             for (int j = 0; j < fam->nelts; j++) {
                 int i = APR_ARRAY_IDX(fam, j, int);
@@ -335,7 +374,15 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
                                                   it[i].word - word0 + (unsigned)x / CHUNK,
                                                   1ull << ((unsigned)x % CHUNK) };
             }
-            f = pp_index_family_build(p, mem, nmem, ix->nfamilies, word0, ix->nwords - word0);
+            const pp_index_family_t *same = family_same(built, mem, nmem, ix->nwords - word0);
+            if (same) {
+                f = pp_index_family_copy(p, same, ix->nfamilies, word0);
+            } else {
+                f = pp_index_family_build(p, mem, nmem, ix->nfamilies, word0, ix->nwords - word0);
+                if (f)
+                    APR_ARRAY_PUSH(built, built_family_t) =
+                        (built_family_t){ mem, nmem, ix->nwords - word0, f };
+            }
         }
         if (f) {
             ix->nfamilies++;
@@ -359,6 +406,7 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
             it[i].acs = acs;
         }
     }
+    apr_pool_destroy(tp);
     ix->targets = it;
     ix->ntargets = (unsigned)nt;
     ix->ngated = ngated;

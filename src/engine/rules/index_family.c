@@ -236,6 +236,20 @@ pp_index_family_t *pp_index_family_build(apr_pool_t *p, const family_member_t *m
     return f;
 }
 
+pp_index_family_t *pp_index_family_copy(apr_pool_t *p, const pp_index_family_t *f, unsigned id,
+                                        unsigned word0)
+{
+    pp_index_family_t *c = apr_pmemdup(p, f, sizeof *c);
+    c->id = id;
+    c->word0 = word0;
+    return c;
+}
+
+const void *pp_rule_index_family_table(const pp_index_family_t *f)
+{
+    return f->next;
+}
+
 /* acc (the family's words) |= the outputs of output state o, unless seen says they were taken
  * (acc only grows, so a state's outputs are taken once per array: benign text keeps ending
  * literals such as two-letter words). */

@@ -45,6 +45,10 @@ typedef struct pp_index_family_t pp_index_family_t;
 pp_index_family_t *pp_index_family_build(apr_pool_t *p, const family_member_t *mem,
                                          unsigned nmem, unsigned id, unsigned word0,
                                          unsigned nwords);
+/* index_family.c, start-up: family id over [word0, ...) with f's automaton (built from the
+ * same members), its tables shared. */
+pp_index_family_t *pp_index_family_copy(apr_pool_t *p, const pp_index_family_t *f, unsigned id,
+                                        unsigned word0);
 /* index_family.c, per request: the masks of index target it, a family member, over vals. */
 void pp_index_family_pass(pp_tx_t *tx, pp_index_state_t *st, const pp_index_target_t *it,
                           const apr_array_header_t *vals, uint64_t *masks);

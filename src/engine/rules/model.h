@@ -546,6 +546,9 @@ pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_ru
 const uint64_t *pp_rule_index_value_bits(pp_tx_t *tx, const pp_rule_gate_t *g, unsigned ti,
                                          const apr_array_header_t *vals, apr_size_t *stride,
                                          uint64_t *bit);
+/* rules/index.c, for tests: a family's transition table (families built from the same
+ * members share it). */
+const void *pp_rule_index_family_table(const struct pp_index_family_t *f);
 /* rules/index.c, for tests: the members of parts[0..n) (n <= 64) one of whose literals value
  * contains, as the index's matcher for a chunk decides: its automaton, or (automaton false)
  * the union's sketch check. ~0 bits when the matcher cannot be built. */

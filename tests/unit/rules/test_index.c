@@ -395,6 +395,52 @@ static void test_pm_gated(void **state)
 
 /* ---- CRS and the corpus ------------------------------------------------------------------ */
 
+/* The family of the index targets of variable name (without selector). */
+static const struct pp_index_family_t *family_of(const pp_rule_index_t *ix, const char *name)
+{
+    for (unsigned i = 0; i < ix->ntargets; i++) {
+        const pp_target_t *root = ix->targets[i].target;
+        while (root->prefix)
+            root = root->prefix;
+        if (strcmp(root->var->name, name) == 0 && !root->selector)
+            return ix->targets[i].family;
+    }
+    return NULL;
+}
+
+/* Families built from the same members (the same rules through the same chains) share their
+ * automaton's tables, each with its own words; the others have their own. */
+static void test_same_families_share(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = config(p, "SecRuleEngine On\n"
+                              "SecRule ARGS_NAMES|REQUEST_COOKIES_NAMES \"@rx union\" "
+                              "\"id:1,phase:2,pass\"\n"
+                              "SecRule ARGS_NAMES|REQUEST_COOKIES_NAMES \"@rx passwd\" "
+                              "\"id:2,phase:2,pass,t:lowercase\"\n"
+                              "SecRule ARGS_NAMES|REQUEST_COOKIES_NAMES|ARGS \"@rx select\" "
+                              "\"id:3,phase:2,pass\"\n"
+                              "SecRule ARGS \"@rx script\" \"id:4,phase:2,pass,t:lowercase\"\n");
+    pp_cfg_t *plain = without_index(p, cfg);
+    const pp_rule_index_t *ix = cfg->plan->index;
+    assert_int_equal(ix->nfamilies, 3);
+    const struct pp_index_family_t *names = family_of(ix, "ARGS_NAMES"),
+                                   *cookies = family_of(ix, "REQUEST_COOKIES_NAMES"),
+                                   *args = family_of(ix, "ARGS");
+    assert_non_null(names);
+    assert_non_null(cookies);
+    assert_non_null(args);
+    assert_ptr_not_equal(names, cookies);
+    assert_ptr_equal(pp_rule_index_family_table(names), pp_rule_index_family_table(cookies));
+    assert_ptr_not_equal(pp_rule_index_family_table(names), pp_rule_index_family_table(args));
+    const char *req = "GET /?union=1&x=select HTTP/1.1\r\nHost: x\r\n"
+                      "Cookie: PassWD=1; select=2\r\n\r\n";
+    const char *a = run(p, cfg, req, strlen(req)), *b = run(p, plain, req, strlen(req));
+    assert_string_equal(a, b);
+    assert_string_equal(a, "1@ARGS_NAMES:union 2@REQUEST_COOKIES_NAMES:PassWD "
+                           "3@REQUEST_COOKIES_NAMES:select 3@ARGS:x 0");
+}
+
 static const char *crs_config(apr_pool_t *p, int pl)
 {
     if (access(CRS_SETUP, R_OK) != 0 || access(CRS_RULES, R_OK) != 0)
@@ -585,6 +631,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pm_gated, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_multimatch_gated_by_every_level, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_same_families_share, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_crs_corpus, pp_test_pool_setup,
                                         pp_test_pool_teardown),
