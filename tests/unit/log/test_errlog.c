@@ -9,9 +9,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "log/log.h"
+#include "pp_random.h"
+#include "rules/actions/actions.h"
 
 static apr_pool_t *pool;
 
@@ -123,6 +126,93 @@ static void test_text_cut_at_1023(void **state)
     assert_int_equal(strlen(t), PP_MS2_TEXT_MAX_BYTES);
 }
 
+/* The alert text as it was made with a printf per item (each item escaped into a copy of its
+ * own first): the text made in place must be the same, byte for byte. */
+static const char *alert_by_printf(apr_pool_t *p, const pp_ms2_alert_t *a)
+{
+    const char *t = apr_psprintf(p, "%s %s", a->action, a->what);
+    if (a->file)
+        t = apr_psprintf(p, "%s [file \"%s\"]", t, pp_ms2_escape(p, S(a->file)));
+    if (a->line > 0)
+        t = apr_psprintf(p, "%s [line \"%d\"]", t, a->line);
+    if (a->id)
+        t = apr_psprintf(p, "%s [id \"%s\"]", t, pp_ms2_escape(p, S(a->id)));
+    if (a->rev)
+        t = apr_psprintf(p, "%s [rev \"%s\"]", t, pp_ms2_escape(p, S(a->rev)));
+    if (a->msg)
+        t = apr_psprintf(p, "%s [msg \"%s\"]", t, pp_ms2_escape(p, S(a->msg)));
+    if (a->data) {
+        const char *d = pp_ms2_escape_hex(p, *a->data);
+        t = strlen(d) > 511 ? apr_psprintf(p, "%s [data \"%.*s...\"]", t, 509, d)
+                            : apr_psprintf(p, "%s [data \"%s\"]", t, d);
+    }
+    if (a->severity >= 0)
+        t = apr_psprintf(p, "%s [severity \"%s\"]", t, pp_severity_name(a->severity));
+    if (a->ver)
+        t = apr_psprintf(p, "%s [ver \"%s\"]", t, pp_ms2_escape(p, S(a->ver)));
+    if (a->maturity)
+        t = apr_psprintf(p, "%s [maturity \"%d\"]", t, atoi(a->maturity));
+    if (a->accuracy)
+        t = apr_psprintf(p, "%s [accuracy \"%d\"]", t, atoi(a->accuracy));
+    for (unsigned i = 0; i < a->ntags; i++)
+        t = apr_psprintf(p, "%s [tag \"%s\"]", t, pp_ms2_escape(p, S(a->tags[i])));
+    return strlen(t) > PP_MS2_TEXT_MAX_BYTES ? apr_pstrndup(p, t, PP_MS2_TEXT_MAX_BYTES) : t;
+}
+
+/* A random string of n bytes (no NUL: the items are C strings) over bytes that escape
+ * differently: plain, quote, backslash, named controls, other controls, high bytes. */
+static char *random_text(apr_pool_t *p, uint64_t *seed, size_t n)
+{
+    static const char bytes[] = "ab \"\\\n\r\t\v\b\x01\x7f\xff%";
+    char *s = apr_palloc(p, n + 1);
+    for (size_t i = 0; i < n; i++)
+        s[i] = bytes[pp_test_rnd(seed) % (sizeof bytes - 1)];
+    s[n] = '\0';
+    return s;
+}
+
+static size_t random_len(uint64_t *seed)
+{
+    /* mostly short; around the data cut (127-130 bytes that escape to four each, 509-513
+     * plain ones) and past the whole text's cut */
+    static const size_t lens[] = { 0, 1, 5, 20, 127, 128, 129, 130, 509, 510, 511, 512, 513,
+                                   1100 };
+    return pp_test_rnd(seed) % 3 ? pp_test_rnd(seed) % 40 : lens[pp_test_rnd(seed) % 14];
+}
+
+static void test_alert_same_as_printf(void **state)
+{
+    (void)state;
+    uint64_t seed = 15;
+    for (int n = 0; n < 3000; n++) {
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        const char *tags[24];
+        unsigned ntags = (unsigned)(pp_test_rnd(&seed) % 24);
+        for (unsigned i = 0; i < ntags; i++)
+            tags[i] = random_text(p, &seed, random_len(&seed));
+        pp_str_t data = { random_text(p, &seed, random_len(&seed)), 0 };
+        data.len = strlen(data.data);
+        unsigned has = (unsigned)pp_test_rnd(&seed);
+        pp_ms2_alert_t a = {
+            .action = "Warning.", .what = random_text(p, &seed, random_len(&seed)),
+            .file = has & 1 ? random_text(p, &seed, random_len(&seed)) : NULL,
+            .line = (int)(pp_test_rnd(&seed) % 3) - 1,
+            .id = has & 2 ? random_text(p, &seed, random_len(&seed)) : NULL,
+            .rev = has & 4 ? "1" : NULL,
+            .msg = has & 8 ? random_text(p, &seed, random_len(&seed)) : NULL,
+            .data = has & 16 ? &data : NULL, .severity = (int)(pp_test_rnd(&seed) % 9) - 1,
+            .ver = has & 32 ? random_text(p, &seed, random_len(&seed)) : NULL,
+            .maturity = has & 64 ? "9" : NULL, .accuracy = has & 128 ? "x7" : NULL,
+            .tags = tags, .ntags = ntags,
+        };
+        const char *got = pp_ms2_alert_text(p, &a), *want = alert_by_printf(p, &a);
+        if (strcmp(got, want) != 0)
+            fail_msg("alert %d differs:\n got  %s\n want %s", n, got, want);
+        apr_pool_destroy(p);
+    }
+}
+
 int main(void)
 {
     apr_initialize();
@@ -134,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_alert_order_and_escapes),
         cmocka_unit_test(test_data_cut),
         cmocka_unit_test(test_text_cut_at_1023),
+        cmocka_unit_test(test_alert_same_as_printf),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);
