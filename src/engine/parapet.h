@@ -172,7 +172,8 @@ int pp_cfg_debug_level(const pp_cfg_t *cfg);
 
 /* ---- Transaction -------------------------------------------------------------------------- */
 
-/* Host callbacks: how the engine writes to the host's error log. Optional. */
+/* Host callbacks: how the engine writes to the host's error log. Optional. msg is valid during
+ * the call only: the host copies what it keeps. */
 typedef void (*pp_errlog_fn)(void *ctx, int level, const char *msg);
 
 /* Creates a transaction for one request in pool p (normally the request pool). unique_id may be

@@ -256,9 +256,20 @@ const char *pp_ms2_alert_text(apr_pool_t *p, const pp_ms2_alert_t *a)
     return b.data;
 }
 
+/* The host's line is made on the stack (the host copies what it keeps, parapet.h): a copy in
+ * the transaction's pool per alert was ~17 KB of a benign PL4 POST's. */
 void pp_log_alert2(const pp_tx_t *tx, int level, const char *text)
 {
     pp_debug_line(tx, level, text);
-    if (tx->errlog)
+    if (!tx->errlog)
+        return;
+    char line[sizeof PP_MS2_PREFIX + PP_MS2_TEXT_MAX_BYTES];
+    apr_size_t n = strlen(text);
+    if (n > PP_MS2_TEXT_MAX_BYTES) { /* not an alert text: as long as it is */
         tx->errlog(tx->errlog_ctx, level, apr_pstrcat(tx->pool, PP_MS2_PREFIX, text, NULL));
+        return;
+    }
+    memcpy(line, PP_MS2_PREFIX, sizeof PP_MS2_PREFIX - 1);
+    memcpy(line + sizeof PP_MS2_PREFIX - 1, text, n + 1);
+    tx->errlog(tx->errlog_ctx, level, line);
 }
