@@ -553,8 +553,26 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
                 skip = 0;
             continue;
         }
+        bool walked = false;
+        if (steps[s].gate && !tx->budget.exhausted && pp_tx_debug_level(tx) < 4) {
+            /* The phase-level skip: the gated steps that cannot match are passed over in one
+             * walk of the index (rules/index.c), which stops at the next step to run. */
+            const pp_rule_gate_t *open;
+            bool failed;
+            s = pp_rule_index_walk(tx, plan->index, steps, s, plan->nsteps[phase], phase, &open,
+                                   &failed);
+            if (failed) /* as the rule stops when a collector fails */
+                break;
+            if (s == plan->nsteps[phase])
+                break;
+            /* A gated step its gate let through (NULL: ctl: left the rule to itself, as in
+             * gate_check), or the next step without a gate. */
+            if (steps[s].gate)
+                tx->rule2.gate = open;
+            walked = true;
+        }
         const pp_rule_group_t *g = steps[s].group;
-        if (steps[s].gate) {
+        if (steps[s].gate && !walked) { /* the step-by-step check (gate_check says why) */
             pp_gate_t gate = gate_check(tx, plan, steps[s].gate, phase);
             if (gate == PP_GATE_FAILED) /* as the rule stops when a collector fails */
                 break;

@@ -318,7 +318,7 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
                         apr_hash_set(by_target, key, sizeof t, at);
                     }
                     build_target_t *bt = &APR_ARRAY_IDX(targets, (int)*at, build_target_t);
-                    refs[nr++] = (pp_gate_ref_t){ (unsigned)*at, (unsigned)bt->needs->nelts };
+                    refs[nr++] = (pp_gate_ref_t){ (unsigned)*at, (unsigned)bt->needs->nelts, 0 };
                     APR_ARRAY_PUSH(bt->needs, const pp_rx_needs_t *) = r->op.needs;
                 }
             pp_rule_gate_t *g = apr_palloc(p, sizeof *g);
@@ -406,6 +406,22 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
             it[i].acs = acs;
         }
     }
+    /* The refs' mask words, now placed, and the steps as the walk reads them. */
+    for (int ph = 0; ph < PP_PLAN_PHASES; ph++) {
+        pp_walk_ent_t *we = apr_palloc(p, (plan->nsteps[ph] ? plan->nsteps[ph] : 1) * sizeof *we);
+        for (int s = 0; s < plan->nsteps[ph]; s++) {
+            const pp_rule_gate_t *g = plan->steps[ph][s].gate;
+            for (unsigned i = 0; g && i < g->n; i++) {
+                pp_gate_ref_t *ref = (pp_gate_ref_t *)&g->refs[i]; /* made above */
+                ref->word = it[ref->target].word + ref->member / CHUNK;
+            }
+            we[s] = !g         ? (pp_walk_ent_t){ PP_WALK_STOP, 0 }
+                    : g->n > 1 ? (pp_walk_ent_t){ PP_WALK_REFS, 0 }
+                               : (pp_walk_ent_t){ g->refs[0].target,
+                                                  g->refs[0].word * CHUNK + g->refs[0].member % CHUNK };
+        }
+        ix->walk[ph] = we;
+    }
     apr_pool_destroy(tp);
     ix->targets = it;
     ix->ntargets = (unsigned)nt;
@@ -451,8 +467,30 @@ static pp_index_state_t *state_for(pp_tx_t *tx, const pp_rule_index_t *ix)
     st->vals = apr_pcalloc(tx->pool, ix->ntargets * sizeof *st->vals);
     st->masks = apr_palloc(tx->pool, (ix->nwords ? ix->nwords : 1) * sizeof *st->masks);
     st->rings = ix->nfamilies ? apr_pcalloc(tx->pool, ix->nfamilies * sizeof *st->rings) : NULL;
+    st->walked = apr_pcalloc(tx->pool, ix->ntargets * sizeof *st->walked);
+    st->walk = 0;
     tx->index_state = st;
     return st;
+}
+
+/* The masks of index target ti over its current values (made now when they changed); NULL when
+ * the collector failed. */
+static const uint64_t *target_masks(pp_tx_t *tx, pp_index_state_t *st, unsigned ti,
+                                    pp_phase_t phase)
+{
+    const pp_index_target_t *it = &st->index->targets[ti];
+    const apr_array_header_t *vals = pp_eval_target_values(tx, it->target, phase);
+    if (!vals)
+        return NULL;
+    uint64_t *masks = st->masks + it->word;
+    if (st->vals[ti] != vals) {
+        if (it->family)
+            pp_index_family_pass(tx, st, it, vals, masks);
+        else
+            target_pass(tx, it, vals, masks);
+        st->vals[ti] = vals;
+    }
+    return masks;
 }
 
 pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_rule_gate_t *g,
@@ -461,22 +499,89 @@ pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_ru
     pp_index_state_t *st = state_for(tx, ix);
     for (unsigned i = 0; i < g->n; i++) {
         const pp_gate_ref_t *ref = &g->refs[i];
-        const pp_index_target_t *it = &ix->targets[ref->target];
-        const apr_array_header_t *vals = pp_eval_target_values(tx, it->target, phase);
-        if (!vals)
+        const uint64_t *masks = target_masks(tx, st, ref->target, phase);
+        if (!masks)
             return PP_GATE_FAILED;
-        uint64_t *masks = st->masks + it->word;
-        if (st->vals[ref->target] != vals) {
-            if (it->family)
-                pp_index_family_pass(tx, st, it, vals, masks);
-            else
-                target_pass(tx, it, vals, masks);
-            st->vals[ref->target] = vals;
-        }
         if (masks[ref->member / CHUNK] >> (ref->member % CHUNK) & 1)
             return PP_GATE_OPEN;
     }
     return PP_GATE_CLOSED;
+}
+
+/* The masks of index target ti, read once per walk (see pp_rule_index_walk). */
+static inline bool walk_read(pp_tx_t *tx, pp_index_state_t *st, unsigned ti, unsigned walk,
+                             pp_phase_t phase)
+{
+    if (__builtin_expect(st->walked[ti] == walk, 1))
+        return true;
+    if (!target_masks(tx, st, ti, phase))
+        return false;
+    st->walked[ti] = walk;
+    return true;
+}
+
+/* The phase-level skip (rules/eval.c run_steps): the steps from s that the gates rule out, as
+ * one pass. Each target's values are read once per walk (at the first step testing it), not
+ * once per step: nothing between two gated steps that are not run can change them (a source's
+ * values change only when the body arrives or a rule acts). The steps are still taken in order
+ * and each target read where the step-by-step check would first read it, so a collector fails
+ * at the same step. A step is read from the index's walk table (its one target and bit); one
+ * with several targets, or any under ctl: changes (tx->overrides), through its gate. */
+int pp_rule_index_walk(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_plan_step_t *steps,
+                       int s, int n, pp_phase_t phase, const pp_rule_gate_t **open, bool *failed)
+{
+    pp_index_state_t *st = state_for(tx, ix);
+    const pp_tx_overrides_t *ov = tx->overrides;
+    unsigned walk = ++st->walk;
+    if (!walk) { /* wrapped: no target may look read in this walk */
+        memset(st->walked, 0, ix->ntargets * sizeof *st->walked);
+        walk = st->walk = 1;
+    }
+    const uint64_t *masks = st->masks;
+    unsigned *walked = st->walked;
+    const pp_walk_ent_t *we = ix->walk[phase];
+    *open = NULL;
+    *failed = false;
+    for (; s < n; s++) {
+        if (!ov) { /* the usual steps: one target each, no ctl: change */
+            for (; s < n && we[s].target < PP_WALK_REFS; s++) {
+                unsigned t = we[s].target, b = we[s].bit;
+                if (__builtin_expect(walked[t] != walk, 0)) {
+                    if (!target_masks(tx, st, t, phase)) {
+                        *failed = true;
+                        return s;
+                    }
+                    walked[t] = walk;
+                }
+                if (masks[b / CHUNK] >> (b % CHUNK) & 1) {
+                    *open = steps[s].gate;
+                    return s;
+                }
+            }
+            if (s == n)
+                return s;
+        }
+        const pp_rule_gate_t *g = steps[s].gate;
+        if (!g)
+            return s;
+        if (ov) { /* as gate_check in eval.c: the rule itself says what happens */
+            unsigned w = g->ordinal / 64;
+            if (ov->engine == PP_ENGINE_OFF ||
+                (w < ov->nwords && (ov->removed[w] >> (g->ordinal % 64) & 1)))
+                return s;
+        }
+        for (const pp_gate_ref_t *ref = g->refs, *end = ref + g->n; ref < end; ref++) {
+            if (!walk_read(tx, st, ref->target, walk, phase)) {
+                *failed = true;
+                return s;
+            }
+            if (masks[ref->word] >> (ref->member % CHUNK) & 1) {
+                *open = g;
+                return s;
+            }
+        }
+    }
+    return s;
 }
 
 uint64_t pp_rule_index_members(apr_pool_t *p, const pp_rx_needs_t *const *parts, unsigned n,

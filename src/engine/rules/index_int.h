@@ -19,6 +19,8 @@ typedef struct pp_index_state_t {
     const apr_array_header_t **vals;
     uint64_t *masks;
     struct family_ring_t **rings; /* per family, made at its first pass (NULL: none yet) */
+    unsigned *walked; /* per target: the pp_rule_index_walk call that last read its values */
+    unsigned walk;    /* that call's number */
 } pp_index_state_t;
 
 static inline unsigned char fold_byte(unsigned char c)

@@ -487,6 +487,7 @@ typedef struct pp_index_target_t {
 typedef struct pp_gate_ref_t {
     unsigned target; /* index target (pp_rule_index_t.targets) */
     unsigned member; /* the rule's member number in it */
+    unsigned word;   /* the mask word holding its bit (in a transaction's masks) */
 } pp_gate_ref_t;
 
 typedef struct pp_rule_gate_t {
@@ -496,7 +497,18 @@ typedef struct pp_rule_gate_t {
                                    multiMatch, each followed by its prefix targets' */
 } pp_rule_gate_t;
 
+/* A step as the phase-level skip reads it: the target and mask bit (word * 64 + bit) of a gated
+ * starter with one target; target PP_WALK_STOP for a step without a gate, PP_WALK_REFS for one
+ * with several targets (its refs are read). */
+typedef struct pp_walk_ent_t {
+    unsigned target;
+    unsigned bit;
+} pp_walk_ent_t;
+#define PP_WALK_REFS (~0u - 1)
+#define PP_WALK_STOP (~0u)
+
 typedef struct pp_rule_index_t {
+    const pp_walk_ent_t *walk[PP_PLAN_PHASES]; /* one per step of the phase */
     const pp_index_target_t *targets;
     unsigned ntargets;
     unsigned nwords;  /* mask words a transaction keeps (every target's chunks) */
@@ -538,6 +550,13 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan);
 typedef enum { PP_GATE_CLOSED, PP_GATE_OPEN, PP_GATE_FAILED } pp_gate_t;
 pp_gate_t pp_rule_index_gate(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_rule_gate_t *g,
                              pp_phase_t phase);
+/* rules/index.c, per request: the gated steps from s on that cannot match, in one pass (each
+ * target's values read once, in the order the step-by-step checks would read them). Returns
+ * the first step that is not gated, that its gate lets through (*open: its gate), or that
+ * tx->overrides leaves to the rule itself, or n; *failed when a collector failed there (as
+ * PP_GATE_FAILED). */
+int pp_rule_index_walk(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_plan_step_t *steps,
+                       int s, int n, pp_phase_t phase, const pp_rule_gate_t **open, bool *failed);
 /* rules/index_family.c, per request, for the gated starter that pp_rule_index_gate just let
  * through: whether each value of its target ti (vals, the array the gate read) holds one of its
  * literals, exactly as pp_rx_needs_met would answer: value i holds one when
