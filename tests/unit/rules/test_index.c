@@ -393,6 +393,51 @@ static void test_pm_gated(void **state)
     }
 }
 
+/* The phase-level skip (rules/eval.c run_steps, pp_rule_index_walk): runs of gated rules are
+ * passed in one walk that reads each target's values once, so it must stop at each rule its
+ * gate lets through and read again after that rule ran: 32 reads TX:x that 31 just set (30
+ * read it unset, in the walk that stopped at 31), 33's
+ * ctl: removes 35 and 34's skip passes over it, an ungated rule (37) stands between runs. */
+static void test_walk_stops_and_rereads(void **state)
+{
+    apr_pool_t *p = *state;
+    pp_cfg_t *cfg = config(p, "SecRuleEngine On\n"
+                              "SecDefaultAction \"phase:2,log,pass\"\n"
+                              "SecRule TX:x \"@rx two\" \"id:30,phase:2,pass\"\n"
+                              "SecRule ARGS \"@rx one\" \"id:31,phase:2,pass,setvar:tx.x=two\"\n"
+                              "SecRule TX:x \"@rx two\" \"id:32,phase:2,pass\"\n"
+                              "SecRule ARGS \"@rx three\" "
+                              "\"id:33,phase:2,pass,ctl:ruleRemoveById=35\"\n"
+                              "SecRule ARGS_NAMES \"@rx four\" \"id:34,phase:2,pass,skip:1\"\n"
+                              "SecRule ARGS \"@rx one\" \"id:35,phase:2,pass\"\n"
+                              "SecRule REQUEST_HEADERS \"@rx five\" \"id:36,phase:2,pass\"\n"
+                              "SecRule ARGS \"!@rx zzz\" \"id:37,phase:2,pass\"\n"
+                              "SecRule ARGS \"@rx one\" \"id:38,phase:2,pass\"\n");
+    pp_cfg_t *plain = without_index(p, cfg);
+    assert_string_equal(gated(p, cfg, PP_PHASE_REQUEST_BODY), "30 31 32 33 34 35 36 38");
+    const char *reqs[] = {
+        "GET /?q=one HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=one&r=three HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?four=one HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX-A: five\r\n\r\n",
+        "GET /?q=benign HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    const char *want[] = {
+        "31@ARGS:q 32@TX:x 35@ARGS:q 37@ARGS:q 38@ARGS:q 0",
+        "31@ARGS:q 32@TX:x 33@ARGS:r 37@ARGS:q 37@ARGS:r 38@ARGS:q 0",
+        "31@ARGS:four 32@TX:x 34@ARGS_NAMES:four 37@ARGS:four 38@ARGS:four 0",
+        "36@REQUEST_HEADERS:X-A 0",
+        "37@ARGS:q 0",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
+        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
+        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
+            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
+                     a, b, want[i]);
+    }
+}
+
 /* ---- CRS and the corpus ------------------------------------------------------------------ */
 
 /* The family of the index targets of variable name (without selector). */
@@ -631,6 +676,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pm_gated, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_multimatch_gated_by_every_level, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_walk_stops_and_rereads, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_same_families_share, pp_test_pool_setup,
                                         pp_test_pool_teardown),
