@@ -32,7 +32,8 @@
  * into a reused mapping 0.5 ms, and the replay then reads it without a copy. So a connection's
  * first body past the in-memory limit goes to the file, and only a connection that brings
  * another one (a keep-alive client uploading in turn) maps a region: a single upload per
- * connection, the usual browser form, never pays for a mapping it would use once.
+ * connection, the usual browser form, never pays for a mapping it would use once. When a
+ * connection takes its region, its file is closed (its pages freed at once).
  */
 #include "body/body.h"
 
@@ -220,6 +221,9 @@ char *pp_spool_take_memory(pp_spool_t *s, apr_pool_t *req, pp_body_memory_t *m,
         s->ram_cap = size;
         s->budget = m;
     }
+    /* The connection's bodies now go to memory: the file's pages are given back at once
+     * (it is opened again should the budget run out). */
+    spool_close(s);
     s->busy = true;
     s->used = 0;
     apr_pool_cleanup_register(req, s, spool_release, apr_pool_cleanup_null);
