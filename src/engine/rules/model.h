@@ -162,7 +162,14 @@ struct pp_target_t {
     /* TX:key or &TX:key without a transformation: the key folded and hashed once, so the
      * loop reads a rule's only such target straight from TX (rules/eval.c tx_key_value). */
     const struct pp_coll_key_t *tx_key;
+    /* TX:/re/: the configuration's number for re (PP_KEY_RX_NONE past PP_KEY_RX_MAX), the bit
+     * of a prepared key's start-up answers (pp_coll_key_t.key_rx_no), and the registry that
+     * numbered it (answers from another configuration's numbering are not used). */
+    unsigned key_rx_bit;
+    const void *key_rx_set;
 };
+#define PP_KEY_RX_MAX 64
+#define PP_KEY_RX_NONE (~0u)
 
 /* Returns the interned target equal to t (same var, selector, label, chain), allocating it in
  * the configuration pool the first time; the interned copy has its cache slot, and its prefix
@@ -170,6 +177,12 @@ struct pp_target_t {
 const pp_target_t *pp_target_intern(apr_pool_t *cp, const pp_target_t *t);
 /* Number of slots handed out so far for the config pool (size of a transaction's cache). */
 unsigned pp_target_slot_count(apr_pool_t *cp);
+/* At the end of start-up: answers, for every collection key prepared in cp
+ * (pp_coll_keys_made), which of the configuration's TX:/re/ patterns its spelling lacks the
+ * literal needs of (pp_coll_key_t.key_rx_no); pp_var_tx_coll then skips such an entry with a
+ * bit test instead of a search per request. Idempotent; keys made later are left unanswered
+ * (searched per request, as before). */
+void pp_target_keys_finish(apr_pool_t *cp);
 
 /* An exclusion (!ARG_p): values of var with this name are not tested. */
 typedef struct pp_exclusion_t {

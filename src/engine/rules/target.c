@@ -27,6 +27,10 @@ typedef struct intern_registry_t {
     unsigned count;
     unsigned rules; /* rule ordinals handed out */
     pp_excl_set_t excl;
+    /* TX:/re/ patterns, each distinct one numbered (pp_target_t.key_rx_bit) */
+    unsigned nkey_rx;
+    const char *key_rx_src[PP_KEY_RX_MAX];
+    const pp_regex_t *key_rx[PP_KEY_RX_MAX];
 } intern_registry_t;
 
 static intern_registry_t *registry(apr_pool_t *cp)
@@ -41,6 +45,58 @@ static intern_registry_t *registry(apr_pool_t *cp)
         data = r;
     }
     return data;
+}
+
+/* t's TX:/re/ pattern numbered: the same pattern text (compiled the same way) the same
+ * number; none past PP_KEY_RX_MAX. */
+static void key_rx_number(intern_registry_t *r, pp_target_t *t)
+{
+    unsigned i = 0;
+    while (i < r->nkey_rx && strcmp(r->key_rx_src[i], t->key_regex_src) != 0)
+        i++;
+    if (i == r->nkey_rx) {
+        if (i == PP_KEY_RX_MAX)
+            return;
+        r->key_rx_src[i] = t->key_regex_src;
+        r->key_rx[i] = t->key_regex;
+        r->nkey_rx++;
+    }
+    t->key_rx_bit = i;
+    t->key_rx_set = r;
+}
+
+void pp_target_keys_finish(apr_pool_t *cp)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "parapet-targets", cp);
+    apr_array_header_t *keys = pp_coll_keys_made(cp);
+    const intern_registry_t *r = data;
+    if (!r || !keys)
+        return;
+    /* CRS prepares ~1,500 keys of ~200 spellings: each spelling answered once */
+    apr_pool_t *tp;
+    if (apr_pool_create(&tp, cp) != APR_SUCCESS)
+        return; /* unanswered: searched per request */
+    apr_hash_t *seen = apr_hash_make(tp);
+    for (int i = 0; i < keys->nelts; i++) {
+        pp_coll_key_t *k = APR_ARRAY_IDX(keys, i, pp_coll_key_t *);
+        const pp_coll_key_t *same = apr_hash_get(seen, k->key.data, (apr_ssize_t)k->key.len);
+        uint64_t no = 0;
+        if (same && same->key_rx_set == r && same->key_rx_n == r->nkey_rx) {
+            no = same->key_rx_no;
+        } else {
+            for (unsigned b = 0; b < r->nkey_rx; b++) {
+                const pp_rx_needs_t *needs = pp_regex_needs(r->key_rx[b]);
+                if (needs && !pp_rx_needs_met(needs, k->key, NULL))
+                    no |= 1ull << b;
+            }
+            apr_hash_set(seen, k->key.data, (apr_ssize_t)k->key.len, k);
+        }
+        k->key_rx_no = no;
+        k->key_rx_n = r->nkey_rx;
+        k->key_rx_set = r;
+    }
+    apr_pool_destroy(tp);
 }
 
 static pp_target_t *intern(apr_pool_t *cp, const pp_target_t *t)
@@ -76,6 +132,10 @@ static pp_target_t *intern(apr_pool_t *cp, const pp_target_t *t)
                             !chain && !found->missing_as_empty
                         ? pp_coll_key_make(cp, pp_str_from_cstr(found->selector))
                         : NULL;
+    found->key_rx_bit = PP_KEY_RX_NONE;
+    found->key_rx_set = NULL;
+    if (found->source == PP_SRC_TXCOLL && found->key_regex && found->key_regex_src)
+        key_rx_number(r, found);
     apr_hash_set(r->by_key, key, APR_HASH_KEY_STRING, found);
     return found;
 }

@@ -16,6 +16,9 @@
 #include "rules/eval_parts.h"
 #include "rules/variables/collection.h"
 #include "tx.h"
+#include "pp_random.h"
+
+#include <apr_lib.h>
 
 static apr_pool_t *pool;
 
@@ -244,6 +247,128 @@ static void test_never_stale(void **state)
     }
 }
 
+/* TX:/re/ over members spelt by keys the configuration prepared (setvar:tx.literal): which
+ * patterns a spelling lacks the literal needs of is answered once at start-up
+ * (pp_target_keys_finish) and the collector tests a bit; members respelt by text (another
+ * case), removed and made again, or made by keys prepared after start-up are searched as
+ * before. Random changes, every read checked against the regex itself over every member's
+ * name; and the answers were used (the test can tell). */
+static void test_tx_regex_prepared_keys(void **state)
+{
+    static const char *const rx[] = {
+        "TX:/^Foo_/ \"@rx x\" id:1,phase:1,pass",
+        "&TX:/leakage.errors/ \"@rx x\" id:2,phase:1,pass",
+        "TX:/^msc_/ \"@rx x\" id:3,phase:1,pass",
+        "TX:/ba[rz]/ \"@rx x\" id:4,phase:1,pass,t:lowercase",
+        "TX:/(?i)^HEADER_NAME_/ \"@rx x\" id:5,phase:1,pass",
+    };
+    static const char *const spellings[] = {
+        "foo_a", "Foo_a", "FOO_A", "Foo_b", "msc_x", "MSC_X", "leakage/errors", "x-leakage-errors",
+        "LEAKAGE/ERRORS", "bar", "BAZ", "header_name_host", "HEADER_NAME_HOST", "anomaly_score",
+        "baz_Foo_", "",
+    };
+    enum { NS = sizeof spellings / sizeof spellings[0], NR = sizeof rx / sizeof rx[0] };
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    pp_cfg_t *cfg = pp_cfg_create(cp);
+    pp_cfg_site_t site = { 0 };
+    assert_null(pp_cfg_apply(cfg, pp_directive_find("SecRuleEngine"), "On", &site, cp, cp));
+    for (unsigned i = 0; i < NR; i++) {
+        const char *err = pp_cfg_apply(cfg, pp_directive_find("SecRule"), rx[i], &site, cp, cp);
+        if (err)
+            fail_msg("%s: %s", rx[i], err);
+    }
+    /* setvar:tx.SPELLING=1 prepares each key in the configuration pool */
+    const char *sv = "id:100,phase:1,pass,nolog";
+    for (unsigned k = 0; k < NS; k++)
+        if (spellings[k][0])
+            sv = apr_psprintf(cp, "%s,setvar:tx.%s=1", sv, spellings[k]);
+    assert_null(pp_cfg_apply(cfg, pp_directive_find("SecAction"), sv, &site, cp, cp));
+    assert_null(pp_cfg_finish_check(cfg, cp, cp));
+    /* the prepared keys, by spelling */
+    const pp_coll_key_t *prepared[NS] = { 0 };
+    apr_array_header_t *made = pp_coll_keys_made(cp);
+    assert_non_null(made);
+    for (int i = 0; i < made->nelts; i++) {
+        const pp_coll_key_t *k = APR_ARRAY_IDX(made, i, const pp_coll_key_t *);
+        for (unsigned j = 0; j < NS; j++)
+            if (strcmp(k->key.data, spellings[j]) == 0) {
+                assert_int_equal(k->key_rx_n, NR);
+                prepared[j] = k;
+            }
+    }
+    /* one prepared after start-up: unanswered */
+    prepared[NS - 2] = pp_coll_key_make(cp, pp_str_from_cstr(spellings[NS - 2]));
+    const pp_target_t *t[NR];
+    for (unsigned i = 0; i < NR; i++)
+        t[i] = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *)->targets[0];
+    pp_tx_t *tx = pp_tx_create(cfg, cp, "t");
+    pp_coll_t *c = pp_tx_collection(tx);
+    uint64_t seed = 11;
+    unsigned answered = 0;
+    for (int op = 0; op < 4000; op++) {
+        unsigned r = (unsigned)pp_test_rnd(&seed), k = r % NS;
+        const char *v = apr_psprintf(cp, "v%d", op);
+        switch ((r >> 8) % 6) {
+        case 0:
+        case 1:
+            if (prepared[k])
+                pp_coll_set_key(c, prepared[k], pp_str_from_cstr(v), false);
+            else
+                pp_coll_set(c, pp_str_from_cstr(spellings[k]), pp_str_from_cstr(v));
+            break;
+        case 2:
+            pp_coll_set(c, pp_str_from_cstr(spellings[k]), pp_str_from_cstr(v)); /* by text */
+            break;
+        case 3:
+            if (prepared[k])
+                pp_coll_add_key(c, prepared[k], 1);
+            else
+                pp_coll_add(c, pp_str_from_cstr(spellings[k]), PP_STR("+1"));
+            break;
+        case 4:
+            pp_coll_add(c, pp_str_from_cstr(spellings[k]), PP_STR("+2"));
+            break;
+        default:
+            pp_coll_unset(c, pp_str_from_cstr(spellings[k]));
+        }
+        pp_tx_changed(tx, PP_SRC_TX);
+        if ((r >> 12) % 3 == 0)
+            continue;
+        int pos = 0;
+        for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));)
+            if (e->key && e->key->key_rx_set == t[0]->key_rx_set && e->key->key_rx_no)
+                answered++;
+        for (unsigned i = 0; i < NR; i++) {
+            const char *want = "";
+            int n = 0;
+            pos = 0;
+            for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));) {
+                bool m = false;
+                if (!e->name.data)
+                    continue;
+                assert_int_equal(pp_regex_exec(t[i]->key_regex, tx->rx, e->name, &m), APR_SUCCESS);
+                if (!m)
+                    continue;
+                pp_str_t val = e->value;
+                char *low = apr_pstrmemdup(cp, val.data, val.len);
+                if (t[i]->chain)
+                    for (char *p = low; *p; p++)
+                        *p = (char)apr_tolower((unsigned char)*p);
+                want = apr_psprintf(cp, "%s%.*s=%s;", want, (int)e->name.len, e->name.data, low);
+                n++;
+            }
+            if (t[i]->count)
+                want = apr_psprintf(cp, "=%d;", n);
+            const char *got = text(values(tx, t[i]));
+            if (strcmp(got, want) != 0)
+                fail_msg("op %d, %s: got \"%s\", want \"%s\"", op, rx[i], got, want);
+        }
+    }
+    assert_true(answered > 1000);
+    apr_pool_destroy(cp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -253,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_tx_regex_and_whole),
         cmocka_unit_test(test_never_stale),
         cmocka_unit_test(test_tx_regex_literal_needs),
+        cmocka_unit_test(test_tx_regex_prepared_keys),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

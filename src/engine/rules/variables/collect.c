@@ -297,7 +297,8 @@ pp_coll_t *pp_tx_collection(pp_tx_t *tx)
 /* TX: every member in the order set, or the one the selector names (any case). TX:/re/ leaves
  * out here the members whose name lacks the regex's literal needs, which could not match
  * (rules/values.c runs the regex on the rest): CRS's &TX:/LEAKAGE\/ERRORS/ (phase 5) and
- * TX:/^MSC_/ copied every one of ~150 members to drop them all. */
+ * TX:/^MSC_/ copied every one of ~150 members to drop them all. A member spelt by a key the
+ * configuration prepared (setvar:tx.literal) has that answer from start-up. */
 apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     const pp_coll_t *c = tx->coll_tx;
@@ -312,10 +313,18 @@ apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
         return APR_SUCCESS;
     }
     const pp_rx_needs_t *needs = t->key_regex ? pp_regex_needs(t->key_regex) : NULL;
+    unsigned bit = t->key_rx_bit;
     int pos = 0;
-    for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));)
-        if (!needs || pp_rx_needs_met(needs, e->name, NULL))
+    for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));) {
+        const pp_coll_key_t *k = e->key;
+        if (needs && k && k->key_rx_set == t->key_rx_set && bit < k->key_rx_n) {
+            /* spelt by a prepared key: answered at start-up (pp_target_keys_finish) */
+            if (!((k->key_rx_no >> bit) & 1))
+                push(out, e->value, e->name);
+        } else if (!needs || pp_rx_needs_met(needs, e->name, NULL)) {
             push(out, e->value, e->name);
+        }
+    }
     return APR_SUCCESS;
 }
 

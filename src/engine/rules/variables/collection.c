@@ -117,10 +117,11 @@ static void grow(pp_coll_t *c)
 
 /* Stores value in the entry of the folded key k (hash h) found at slot s, making the entry when
  * there is none. spelling: the key as written (a new entry, or respell, takes it). k_kept,
- * spelling_kept, value_kept: that memory outlives the collection and is used as it is (a
- * pp_coll_key_t, a configuration's literal), else it is copied. */
+ * value_kept: that memory outlives the collection and is used as it is (a pp_coll_key_t, a
+ * configuration's literal), else it is copied. ck: the prepared key the spelling is (kept as it
+ * is, and remembered by the entry while its name is that spelling), or NULL. */
 static pp_coll_entry_t *store(pp_coll_t *c, slot_t *s, const char *k, bool k_kept, uint32_t h,
-                              pp_str_t spelling, bool spelling_kept, pp_str_t value,
+                              pp_str_t spelling, const pp_coll_key_t *ck, pp_str_t value,
                               bool value_kept, bool respell)
 {
     pp_coll_entry_t *e = s->e;
@@ -144,8 +145,12 @@ static pp_coll_entry_t *store(pp_coll_t *c, slot_t *s, const char *k, bool k_kep
     }
     /* the spelling is kept when it is the same bytes (most setvars repeat it) */
     if (respell && (e->name.len != spelling.len ||
-                    (spelling.len && memcmp(e->name.data, spelling.data, spelling.len) != 0)))
-        e->name = spelling_kept ? spelling : pp_str_dup(c->pool, spelling);
+                    (spelling.len && memcmp(e->name.data, spelling.data, spelling.len) != 0))) {
+        e->name = ck ? spelling : pp_str_dup(c->pool, spelling);
+        e->key = ck;
+    } else if (respell && ck) {
+        e->key = ck; /* the same bytes */
+    }
     e->value = value_kept ? value : pp_str_dup(c->pool, value);
     e->stamp = ++c->clock;
     if (made)
@@ -161,7 +166,7 @@ static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool res
     uint32_t h;
     slot_t *s = lookup(c, key, buf, sizeof buf, &k, &h);
     /* k is in buf or already in the collection's pool: copied only when it is buf */
-    return store(c, s, k, k != buf, h, key, false, value, false, respell);
+    return store(c, s, k, k != buf, h, key, NULL, value, false, respell);
 }
 
 void pp_coll_set(pp_coll_t *c, pp_str_t key, pp_str_t value)
@@ -223,18 +228,33 @@ long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta)
     long long v = sum(s->e, atoi_str(delta));
     char num[24];
     apr_size_t n = decimal(v, num);
-    store(c, s, k, k != buf, h, key, false, (pp_str_t){ num, n }, false, false);
+    store(c, s, k, k != buf, h, key, NULL, (pp_str_t){ num, n }, false, false);
     return v;
+}
+
+#define KEYS_MADE "parapet-coll-keys"
+
+apr_array_header_t *pp_coll_keys_made(apr_pool_t *p)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, KEYS_MADE, p);
+    return data;
 }
 
 const pp_coll_key_t *pp_coll_key_make(apr_pool_t *p, pp_str_t key)
 {
-    pp_coll_key_t *k = apr_palloc(p, sizeof *k);
+    pp_coll_key_t *k = apr_pcalloc(p, sizeof *k);
     k->key = pp_str_dup(p, key);
     char *f = apr_palloc(p, key.len + 1);
     k->hash = fold_hash(key, f);
     f[key.len] = '\0';
     k->folded = f;
+    apr_array_header_t *made = pp_coll_keys_made(p);
+    if (!made) {
+        made = apr_array_make(p, 64, sizeof(pp_coll_key_t *));
+        apr_pool_userdata_set(made, KEYS_MADE, apr_pool_cleanup_null, p);
+    }
+    APR_ARRAY_PUSH(made, pp_coll_key_t *) = k;
     return k;
 }
 
@@ -246,7 +266,7 @@ const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *
 void pp_coll_set_key(pp_coll_t *c, const pp_coll_key_t *key, pp_str_t value, bool value_kept)
 {
     slot_t *s = probe(c, key->folded, key->key.len, key->hash);
-    store(c, s, key->folded, true, key->hash, key->key, true, value, value_kept, true);
+    store(c, s, key->folded, true, key->hash, key->key, key, value, value_kept, true);
 }
 
 long long pp_coll_add_key(pp_coll_t *c, const pp_coll_key_t *key, long long delta)
@@ -255,7 +275,7 @@ long long pp_coll_add_key(pp_coll_t *c, const pp_coll_key_t *key, long long delt
     long long v = sum(s->e, delta);
     char num[24];
     apr_size_t n = decimal(v, num);
-    store(c, s, key->folded, true, key->hash, key->key, true, (pp_str_t){ num, n }, false, false);
+    store(c, s, key->folded, true, key->hash, key->key, key, (pp_str_t){ num, n }, false, false);
     return v;
 }
 

@@ -20,6 +20,7 @@ typedef struct pp_coll_entry_t {
     pp_str_t value;
     unsigned stamp; /* the collection's clock (pp_coll_clock) when it was last set or removed */
     unsigned pos;   /* its place in the insertion order (pp_coll_stamp_at) */
+    const struct pp_coll_key_t *key; /* the prepared key spelt exactly as name, or NULL */
 } pp_coll_entry_t;
 
 pp_coll_t *pp_coll_create(apr_pool_t *p, const char *name);
@@ -52,9 +53,18 @@ typedef struct pp_coll_key_t {
     pp_str_t key;       /* as written, NUL-terminated */
     const char *folded; /* lower-cased (apr_tolower) */
     uint32_t hash;
+    /* Answered at start-up, before any request (rules/target.c pp_target_keys_finish), for the
+     * first key_rx_n TX:/re/ patterns of the configuration key_rx_set: bit i set when this
+     * spelling lacks pattern i's literal needs, so no entry spelt so can match it. */
+    const void *key_rx_set;
+    unsigned key_rx_n;
+    uint64_t key_rx_no;
 } pp_coll_key_t;
 
+/* Made in p, and listed in p (pp_coll_keys_made) for the answers above. */
 const pp_coll_key_t *pp_coll_key_make(apr_pool_t *p, pp_str_t key);
+/* The keys made in p so far (pp_coll_key_t *), or NULL. */
+apr_array_header_t *pp_coll_keys_made(apr_pool_t *p);
 const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *key);
 /* value is copied unless value_kept: then it must be NUL-terminated and outlive c (a
  * configuration's literal). */
