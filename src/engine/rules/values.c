@@ -241,9 +241,15 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
     }
     if (!vals)
         return NULL;
+    if (vals->nelts == 0) {
+        /* No value (CRS's XML targets without an XML body, FILES and REQUEST_BODY on a GET):
+         * no step changes anything. */
+        *shared = from_cache;
+        return vals;
+    }
     const pp_chain_t *c = t->chain;
     unsigned flags = 0;
-    pp_tfn_env_t env = { tx && tx->cfg ? pp_cfg_unicode_map(tx->cfg) : NULL };
+    pp_tfn_env_t env = { NULL }; /* read only by a step with apply_env */
     uintptr_t step;
     const void *aux = NULL;
     if (!c->tfn) {
@@ -264,6 +270,7 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
         }
         step = flags; /* below any function's address */
     } else if (c->tfn->apply_env) {
+        env.unicode_map = tx && tx->cfg ? pp_cfg_unicode_map(tx->cfg) : NULL;
         step = (uintptr_t)c->tfn->apply_env;
         aux = env.unicode_map;
     } else {

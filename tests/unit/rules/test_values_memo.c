@@ -251,6 +251,39 @@ static void test_random_chains_match_reference(void **state)
     apr_pool_destroy(cp);
 }
 
+/* A variable without values (XML without an XML body, ARGS on a GET without a query): every
+ * chain over it is empty, at once, whether its prefixes are cached or not; a count (&VAR) is
+ * a value ("0") that the chain still transforms (t:length: "1"). */
+static void test_no_values(void **state)
+{
+    static const char *const rules[] = {
+        "XML:/* \"@rx ^$\" \"id:1,phase:2,pass,t:none,t:length\"",
+        "XML:/* \"@rx ^$\" \"id:2,phase:2,pass,t:none,t:urlDecodeUni,t:length\"",
+        "XML:/* \"@rx ^$\" \"id:3,phase:2,pass,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:length\"",
+        "&XML:/* \"@rx ^$\" \"id:4,phase:2,pass,t:none,t:length\"",
+        "ARGS \"@rx ^$\" \"id:5,phase:2,pass,t:none,t:urlDecodeUni,t:length\"",
+        "&ARGS \"@rx ^$\" \"id:6,phase:2,pass,t:none,t:length,t:length\"",
+        "ARGS_NAMES \"@rx ^$\" \"id:7,phase:2,pass,t:none,t:hexEncode,t:length\"",
+    };
+    enum { N = sizeof rules / sizeof rules[0] };
+    static const char *const want[N] = { "", "", "", "=1;", "", "=1;", "" };
+    apr_pool_t *cp, *rp;
+    apr_pool_create(&cp, pool);
+    apr_pool_create(&rp, pool);
+    const pp_target_t *t[N];
+    const pp_cfg_t *cfg = config(cp, rules, N, t);
+    pp_tx_t *tx = get(cfg, rp, "");
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = N - 1; i >= 0; i--)
+            assert_string_equal(text(rp, values(tx, t[i], PP_PHASE_REQUEST_BODY)), want[i]);
+    /* the same chains over values: transformed (the test can tell) */
+    pp_tx_t *tx2 = get(cfg, rp, "a=xy");
+    assert_string_equal(text(rp, values(tx2, t[4], PP_PHASE_REQUEST_BODY)), "a=2;");
+    assert_string_equal(text(rp, values(tx2, t[6], PP_PHASE_REQUEST_BODY)), "a=2;");
+    apr_pool_destroy(rp);
+    apr_pool_destroy(cp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -259,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_steps_shared),
         cmocka_unit_test(test_new_generation),
         cmocka_unit_test(test_random_chains_match_reference),
+        cmocka_unit_test(test_no_values),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);
