@@ -43,10 +43,14 @@ apr_status_t pp_var_conn_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header
     return APR_SUCCESS;
 }
 
+static bool name_eq_n(pp_str_t a, const char *b, apr_size_t n, bool icase)
+{
+    return a.len == n && (icase ? strncasecmp(a.data, b, n) : memcmp(a.data, b, n)) == 0;
+}
+
 static bool name_eq(pp_str_t a, const char *b, bool icase)
 {
-    apr_size_t n = strlen(b);
-    return a.len == n && (icase ? strncasecmp(a.data, b, n) : memcmp(a.data, b, n)) == 0;
+    return name_eq_n(a, b, strlen(b), icase);
 }
 
 static apr_status_t collect_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out,
@@ -55,9 +59,18 @@ static apr_status_t collect_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_
     const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
     if (!a)
         return APR_SUCCESS;
+    if (!t->selector) {
+        for (int i = 0; i < a->nelts; i++) {
+            const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
+            push(out, f->value, f->name);
+        }
+        return APR_SUCCESS;
+    }
+    apr_size_t n = strlen(t->selector);
+    icase = icase || pp_var_lang2(t);
     for (int i = 0; i < a->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
-        if (!t->selector || name_eq(f->name, t->selector, icase || pp_var_lang2(t)))
+        if (name_eq_n(f->name, t->selector, n, icase))
             push(out, f->value, f->name);
     }
     return APR_SUCCESS;

@@ -73,7 +73,9 @@ static slot_t *probe(const pp_coll_t *c, const char *k, apr_size_t len, uint32_t
 {
     for (uint32_t i = h & c->mask;; i = (i + 1) & c->mask) {
         slot_t *s = &c->slots[i];
-        if (!s->key || (s->hash == h && s->len == len && memcmp(s->key, k, len) == 0))
+        /* a slot made through a prepared key holds that key's folded text itself */
+        if (!s->key ||
+            (s->hash == h && s->len == len && (s->key == k || memcmp(s->key, k, len) == 0)))
             return s;
     }
 }
