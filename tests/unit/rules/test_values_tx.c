@@ -297,6 +297,9 @@ static void test_tx_regex_prepared_keys(void **state)
                 prepared[j] = k;
             }
     }
+    /* keys that fold alike share the folded text (found by pointer, collection.c probe) */
+    assert_ptr_equal(prepared[0]->folded, prepared[2]->folded);
+    assert_ptr_not_equal(prepared[0], prepared[2]);
     /* one prepared after start-up: unanswered */
     prepared[NS - 2] = pp_coll_key_make(cp, pp_str_from_cstr(spellings[NS - 2]));
     const pp_target_t *t[NR];

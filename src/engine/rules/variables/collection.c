@@ -235,6 +235,7 @@ long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta)
 }
 
 #define KEYS_MADE "parapet-coll-keys"
+#define KEYS_FOLDED "parapet-coll-folded"
 
 apr_array_header_t *pp_coll_keys_made(apr_pool_t *p)
 {
@@ -250,13 +251,21 @@ const pp_coll_key_t *pp_coll_key_make(apr_pool_t *p, pp_str_t key)
     char *f = apr_palloc(p, key.len + 1);
     k->hash = fold_hash(key, f);
     f[key.len] = '\0';
-    k->folded = f;
     apr_array_header_t *made = pp_coll_keys_made(p);
     if (!made) {
         made = apr_array_make(p, 64, sizeof(pp_coll_key_t *));
         apr_pool_userdata_set(made, KEYS_MADE, apr_pool_cleanup_null, p);
+        apr_pool_userdata_set(apr_hash_make(p), KEYS_FOLDED, apr_pool_cleanup_null, p);
     }
     APR_ARRAY_PUSH(made, pp_coll_key_t *) = k;
+    /* Keys that fold alike share one folded text: a slot made through any of them then finds
+     * the others by pointer (probe). CRS prepares anomaly_score_pl1 alone ~300 times. */
+    void *data = NULL;
+    apr_pool_userdata_get(&data, KEYS_FOLDED, p);
+    const char *same = data ? apr_hash_get(data, f, (apr_ssize_t)key.len) : NULL;
+    if (!same && data)
+        apr_hash_set(data, f, (apr_ssize_t)key.len, f);
+    k->folded = same ? same : f;
     return k;
 }
 
