@@ -327,8 +327,12 @@ apr_status_t pp_var_tx_coll(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
     }
     const pp_rx_needs_t *needs = t->key_regex ? pp_regex_needs(t->key_regex) : NULL;
     unsigned bit = t->key_rx_bit;
-    int pos = 0;
-    for (const pp_coll_entry_t *e; (e = pp_coll_next(c, &pos));) {
+    int n;
+    const pp_coll_entry_t *const *place = pp_coll_places(c, &n);
+    for (int i = 0; i < n; i++) {
+        const pp_coll_entry_t *e = place[i];
+        if (!e)
+            continue; /* removed */
         const pp_coll_key_t *k = e->key;
         if (needs && k && k->key_rx_set == t->key_rx_set && bit < k->key_rx_n) {
             /* spelt by a prepared key: answered at start-up (pp_target_keys_finish) */

@@ -333,6 +333,12 @@ const pp_coll_entry_t *pp_coll_next(const pp_coll_t *c, int *pos)
     return NULL;
 }
 
+const pp_coll_entry_t *const *pp_coll_places(const pp_coll_t *c, int *n)
+{
+    *n = c->order->nelts;
+    return (const pp_coll_entry_t *const *)c->order->elts;
+}
+
 unsigned pp_coll_clock(const pp_coll_t *c)
 {
     return c ? c->clock : 0;

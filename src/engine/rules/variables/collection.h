@@ -37,6 +37,9 @@ bool pp_coll_unset(pp_coll_t *c, pp_str_t key);
 unsigned pp_coll_count(const pp_coll_t *c);
 /* Entries in insertion order: start with *pos = 0; NULL at the end. */
 const pp_coll_entry_t *pp_coll_next(const pp_coll_t *c, int *pos);
+/* The same order as an array of *n places, a removed entry's place NULL (valid until the
+ * collection next changes): a walk without a call per entry. */
+const pp_coll_entry_t *const *pp_coll_places(const pp_coll_t *c, int *n);
 /* The collection's clock: how many changes (set, add, unset) it has had; 0 for NULL. */
 unsigned pp_coll_clock(const pp_coll_t *c);
 /* The stamp of the entry at insertion place pos (pp_coll_entry_t.pos); UINT_MAX once it was
