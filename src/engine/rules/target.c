@@ -80,6 +80,8 @@ void pp_target_keys_finish(apr_pool_t *cp)
     apr_hash_t *seen = apr_hash_make(tp);
     for (int i = 0; i < keys->nelts; i++) {
         pp_coll_key_t *k = APR_ARRAY_IDX(keys, i, pp_coll_key_t *);
+        if (k->key_rx_set == r && k->key_rx_n == r->nkey_rx)
+            continue; /* answered by an earlier call (one per server and section) */
         const pp_coll_key_t *same = apr_hash_get(seen, k->key.data, (apr_ssize_t)k->key.len);
         uint64_t no = 0;
         if (same && same->key_rx_set == r && same->key_rx_n == r->nkey_rx) {

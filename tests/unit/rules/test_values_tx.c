@@ -372,6 +372,39 @@ static void test_tx_regex_prepared_keys(void **state)
     apr_pool_destroy(cp);
 }
 
+/* pp_target_keys_finish runs once per server and section at start-up: a second call keeps
+ * the answers, and a pattern read after the first call is answered by the next one. */
+static void test_tx_keys_finish_again(void **state)
+{
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    pp_cfg_t *cfg = pp_cfg_create(cp);
+    pp_cfg_site_t site = { 0 };
+    assert_null(pp_cfg_apply(cfg, pp_directive_find("SecRule"),
+                             "TX:/^msc_/ \"@rx x\" id:1,phase:1,pass", &site, cp, cp));
+    assert_null(pp_cfg_apply(cfg, pp_directive_find("SecAction"),
+                             "id:2,phase:1,pass,nolog,setvar:tx.anomaly_score=1", &site, cp, cp));
+    assert_null(pp_cfg_finish_check(cfg, cp, cp));
+    apr_array_header_t *made = pp_coll_keys_made(cp);
+    assert_non_null(made);
+    const pp_coll_key_t *k = NULL;
+    for (int i = 0; i < made->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(made, i, const pp_coll_key_t *)->key.data, "anomaly_score") == 0)
+            k = APR_ARRAY_IDX(made, i, const pp_coll_key_t *);
+    assert_non_null(k);
+    assert_int_equal(k->key_rx_n, 1);
+    assert_int_equal(k->key_rx_no, 1); /* no "msc_" in it */
+    assert_null(pp_cfg_finish_check(cfg, cp, cp));
+    assert_int_equal(k->key_rx_n, 1);
+    assert_int_equal(k->key_rx_no, 1);
+    assert_null(pp_cfg_apply(cfg, pp_directive_find("SecRule"),
+                             "TX:/score/ \"@rx x\" id:3,phase:1,pass", &site, cp, cp));
+    assert_null(pp_cfg_finish_check(cfg, cp, cp));
+    assert_int_equal(k->key_rx_n, 2);
+    assert_int_equal(k->key_rx_no, 1); /* "score" is in it */
+    apr_pool_destroy(cp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -382,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_never_stale),
         cmocka_unit_test(test_tx_regex_literal_needs),
         cmocka_unit_test(test_tx_regex_prepared_keys),
+        cmocka_unit_test(test_tx_keys_finish_again),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);
