@@ -169,6 +169,22 @@ static void matched_value2(pp_tx_t *tx, const pp_rule_t *c, const pp_target_t *t
         c->run[k].exec(tx, c->run[k].arg);
 }
 
+/* Value v of target t matched c (hit->out made): matched_value2 and, for a rule that is not
+ * chained, its message and disruptive action. Sets *any, and *stop when the phase must stop. */
+static void take_match2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
+                        const pp_target_t *t, const pp_value_t *v, hit_t *hit, pp_phase_t phase,
+                        bool *any, bool *stop)
+{
+    *any = true;
+    hit->target = t;
+    hit->name = v->name;
+    hit->value = v->value;
+    hit->limit = false;
+    matched_value2(tx, c, t, v, &hit->out);
+    if (c == r && !c->chain_next)
+        *stop = pp_eval_apply_outcome2(tx, r, c, hit, phase);
+}
+
 /* Runs c's operator on one value v of target t; on a match, matched_value2 and, for a rule
  * that is not chained, its message and disruptive action. Sets *any on a match and *stop when
  * the phase must stop; returns true when the rule must end now (the budget ran out). */
@@ -198,14 +214,7 @@ static bool test_value2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
         return false;
     if (!m || !hit->out.data.data)
         hit->out.data = v->value;
-    *any = true;
-    hit->target = t;
-    hit->name = v->name;
-    hit->value = v->value;
-    hit->limit = false;
-    matched_value2(tx, c, t, v, &hit->out);
-    if (c == r && !c->chain_next)
-        *stop = pp_eval_apply_outcome2(tx, r, c, hit, phase);
+    take_match2(tx, r, c, t, v, hit, phase, any, stop);
     return false;
 }
 
@@ -339,10 +348,11 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
     if (tx_keys_only(c)) {
         /* TX keys only: each one's value tested as the loop below would test it, target by
          * target (a setvar of a match before the next target is read). See tx_key_value.
-         * A number comparison that does not match (CRS's paranoia-level gates, &TX:x "@eq 0"
-         * defaults, score checks: ~110 a request at PL1, ~250 at PL4, where most gates do not
-         * match) does only what test_value2 does then, count one operator run, without its
-         * set-up; a debug log of level 9 gets test_value2's line for each value. */
+         * A number comparison (CRS's paranoia-level gates, &TX:x "@eq 0" defaults, score
+         * checks: ~110 a request at PL1, ~250 at PL4) is decided here (num_compare) and does
+         * only what test_value2 does with that answer: count one operator run and, on a
+         * match, take it; without test_value2's set-up and the operator's dispatch. A debug
+         * log of level 9 gets test_value2's line for each value. */
         const bool quiet = pp_tx_debug_level(tx) < 9;
         for (unsigned ti = 0; ti < c->ntargets && !*stop; ti++) {
             const pp_target_t *t = c->targets[ti];
@@ -350,15 +360,23 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             if (!tx_key_value(tx, t, &v) || (tx->overrides && target_removed(tx, c, t, v.name)))
                 continue;
             int m = quiet ? num_compare(c, v.value) : -1;
-            if (m >= 0 && (bool)m == c->op.negated) {
-                if (pp_eval_count_run(tx, false, phase)) {
-                    *stop = true;
+            if (m < 0) {
+                if (test_value2(tx, r, c, t, &v, hit, phase, &any, stop, false))
                     return any;
-                }
                 continue;
             }
-            if (test_value2(tx, r, c, t, &v, hit, phase, &any, stop, false))
+            /* What test_value2 does with the operator's answer: the run counted, and on a
+             * match the whole value as the data (strops.c whole), no captures. */
+            if (pp_eval_count_run(tx, false, phase)) {
+                *stop = true;
                 return any;
+            }
+            if ((bool)m == c->op.negated)
+                continue;
+            hit->out.want_captures = c->capture;
+            hit->out.ncaptures = 0;
+            hit->out.data = v.value;
+            take_match2(tx, r, c, t, &v, hit, phase, &any, stop);
         }
         return any;
     }

@@ -141,8 +141,9 @@ static const char *run(const pp_cfg_t *cfg, const unsigned *state, unsigned nsta
         out = apr_psprintf(pool, "%s%.*s=%.*s;", out, (int)e->name.len, e->name.data,
                            (int)e->value.len, e->value.data);
     const apr_array_header_t *m = pp_tx_verdict(tx)->matches;
-    for (int i = 0; i < m->nelts; i++)
-        out = apr_psprintf(pool, "%s #%s", out, APR_ARRAY_IDX(m, i, pp_match_t *)->id);
+    for (int i = 0; i < m->nelts; i++) /* each match's id and its message as logged */
+        out = apr_psprintf(pool, "%s #%s %s", out, APR_ARRAY_IDX(m, i, pp_match_t *)->id,
+                           pp_match_text(APR_ARRAY_IDX(m, i, pp_match_t *)));
     /* The operator runs the budget counts (a number comparison that does not match is
      * counted without running the operator, rules/eval.c num_compare). */
     out = apr_psprintf(pool, "%s runs=%u", out, (unsigned)tx->budget.op_runs);
