@@ -208,24 +208,43 @@ static bool any_byte(const uint64_t *set, pp_str_t v)
     return false;
 }
 
-bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
+static inline __attribute__((always_inline)) uint64_t
+check_literal(const pp_rx_needs_t *n, unsigned i, pp_str_t v, const pp_sketch_t *sk,
+              uint64_t found)
 {
-    if (sk && n->first) {
-        /* A long list (a phrase list, a union): only the literals whose first 2-gram the
-         * value holds, as in pp_rx_needs_members. */
-        unsigned i = 0;
-        for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
-            for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
-                unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
-                while (i < n->nsketched && n->key[i].t0 < t0)
-                    i++;
-                for (; i < n->nsketched && n->key[i].t0 == t0; i++)
-                    if (literal_in(n, i, v, sk))
-                        return true;
+    uint64_t m = n->members ? n->members[i] : 1;
+    return (found & m) != m && literal_in(n, i, v, sk) ? found | m : found;
+}
+
+/* The sketched literals of an indexed list (n->first) that v holds, visiting only those whose
+ * first 2-gram v's sketch has: their keys are sorted by it and the sketch's 2-grams come in
+ * increasing order, so one forward pass finds them. The members of the literals found (1 for
+ * each without members), or, with any, 1 at the first one found. */
+static inline __attribute__((always_inline)) uint64_t
+sketched_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk, bool any)
+{
+    uint64_t found = 0;
+    unsigned i = 0;
+    for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
+        for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
+            unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
+            while (i < n->nsketched && n->key[i].t0 < t0)
+                i++;
+            for (; i < n->nsketched && n->key[i].t0 == t0; i++) {
+                if (!any)
+                    found = check_literal(n, i, v, sk, found);
+                else if (literal_in(n, i, v, sk))
+                    return 1;
             }
         }
-        return n->nmulti < n->n && any_onebyte(n, v, sk);
     }
+    return found;
+}
+
+bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
+{
+    if (sk && n->first) /* a long list (a phrase list, a union) */
+        return sketched_members(n, v, sk, true) || (n->nmulti < n->n && any_onebyte(n, v, sk));
     for (unsigned i = 0; i < n->nmulti; i++)
         if (literal_in(n, i, v, sk))
             return true;
@@ -238,14 +257,6 @@ bool pp_rx_needs_met(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
     return any_byte(n->onebyte, v);
 }
 
-static inline __attribute__((always_inline)) uint64_t
-check_literal(const pp_rx_needs_t *n, unsigned i, pp_str_t v, const pp_sketch_t *sk,
-              uint64_t found)
-{
-    uint64_t m = n->members ? n->members[i] : 1;
-    return (found & m) != m && literal_in(n, i, v, sk) ? found | m : found;
-}
-
 uint64_t pp_rx_needs_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch_t *sk)
 {
     uint64_t found = 0;
@@ -254,17 +265,7 @@ uint64_t pp_rx_needs_members(const pp_rx_needs_t *n, pp_str_t v, const pp_sketch
         for (; i < n->nmulti; i++)
             found = check_literal(n, i, v, sk, found);
     } else {
-        /* Only the literals whose first 2-gram the value holds; their keys are sorted by it,
-         * and the 2-grams come in increasing order, so one forward pass finds them. */
-        for (unsigned w = 0; w < SKETCH_WORDS && i < n->nsketched; w++) {
-            for (uint64_t bits = sk->w[w] & n->first[w]; bits; bits &= bits - 1) {
-                unsigned t0 = w * 64 + (unsigned)__builtin_ctzll(bits);
-                while (i < n->nsketched && n->key[i].t0 < t0)
-                    i++;
-                for (; i < n->nsketched && n->key[i].t0 == t0; i++)
-                    found = check_literal(n, i, v, sk, found);
-            }
-        }
+        found = sketched_members(n, v, sk, false);
     }
     /* The one-byte literals, when the value holds one of their bytes at all. */
     if (n->nmulti < n->n && (!sk || any_onebyte(n, v, sk)))

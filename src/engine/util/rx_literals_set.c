@@ -7,6 +7,20 @@
 
 #include <stdlib.h>
 
+/* Swaps entry j with entry j - 1 (key, bytes and, when kept, members): a step of the
+ * insertion sorts below. */
+static void swap_prev(lit_key_t *key, lit_t *lit, uint64_t *mem, unsigned j)
+{
+    lit_key_t tk = key[j];
+    key[j] = key[j - 1], key[j - 1] = tk;
+    lit_t tl = lit[j];
+    lit[j] = lit[j - 1], lit[j - 1] = tl;
+    if (mem) {
+        uint64_t tm = mem[j];
+        mem[j] = mem[j - 1], mem[j - 1] = tm;
+    }
+}
+
 const pp_rx_needs_t *rxl_needs_make(apr_pool_t *p, const lit_t *lits, unsigned n,
                                        const uint64_t *members)
 {
@@ -20,16 +34,8 @@ const pp_rx_needs_t *rxl_needs_make(apr_pool_t *p, const lit_t *lits, unsigned n
         /* Insertion sort by first 2-gram (NO_TEST sorts last), moving the bytes and members
          * along: start-up work on a few dozen entries. */
         for (unsigned i = 1; i < n; i++)
-            for (unsigned j = i; j > 0 && key[j - 1].t0 > key[j].t0; j--) {
-                lit_key_t tk = key[j];
-                key[j] = key[j - 1], key[j - 1] = tk;
-                lit_t tl = lit[j];
-                lit[j] = lit[j - 1], lit[j - 1] = tl;
-                if (mem) {
-                    uint64_t tm = mem[j];
-                    mem[j] = mem[j - 1], mem[j - 1] = tm;
-                }
-            }
+            for (unsigned j = i; j > 0 && key[j - 1].t0 > key[j].t0; j--)
+                swap_prev(key, lit, mem, j);
         uint64_t *first = apr_pcalloc(p, SKETCH_WORDS * sizeof *first);
         unsigned ns = 0;
         while (ns < n && key[ns].t0 != NO_TEST) {
@@ -41,16 +47,8 @@ const pp_rx_needs_t *rxl_needs_make(apr_pool_t *p, const lit_t *lits, unsigned n
     } else {
         /* One-byte literals last, the others in their order. */
         for (unsigned i = 1; i < n; i++)
-            for (unsigned j = i; j > 0 && key[j - 1].t0 == NO_TEST && key[j].t0 != NO_TEST; j--) {
-                lit_key_t tk = key[j];
-                key[j] = key[j - 1], key[j - 1] = tk;
-                lit_t tl = lit[j];
-                lit[j] = lit[j - 1], lit[j - 1] = tl;
-                if (mem) {
-                    uint64_t tm = mem[j];
-                    mem[j] = mem[j - 1], mem[j - 1] = tm;
-                }
-            }
+            for (unsigned j = i; j > 0 && key[j - 1].t0 == NO_TEST && key[j].t0 != NO_TEST; j--)
+                swap_prev(key, lit, mem, j);
     }
     unsigned nm = 0;
     while (nm < n && key[nm].t0 != NO_TEST)
