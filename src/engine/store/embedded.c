@@ -33,7 +33,6 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <apr_sha1.h>
 #include <apr_strings.h>
@@ -67,13 +66,6 @@ typedef struct {
      * which LMDB holds for one thread at a time. */
     sweep_pos_t sweep;
 } emb_t;
-
-static uint64_t usec_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-}
 
 static apr_status_t emb_close(void *data)
 {
@@ -133,18 +125,13 @@ static bool down_locked(emb_t *e, unsigned what, uint64_t now)
 
 static void log_down(pp_store_t *s, const char *why)
 {
-    __atomic_add_fetch(&s->stats.outages, 1, __ATOMIC_RELAXED);
-    if (s->conf.log) {
-        char msg[1024];
-        pp_store_outage_text(s, "embedded collection store", s->conf.path, why, msg, sizeof(msg));
-        s->conf.log(s->conf.log_baton, 3, msg);
-    }
+    pp_store_outage_begin(s, "embedded collection store", s->conf.path, why);
 }
 
 static void failed(pp_store_t *s, unsigned what, int rc)
 {
     emb_t *e = s->impl;
-    uint64_t now = usec_now();
+    uint64_t now = pp_store_usec_now();
     apr_thread_mutex_lock(e->mu);
     if (what == DOWN_WRITE && !(e->down & DOWN_WRITE)) {
         e->wbackoff_us = RETRY_FIRST_US;
@@ -172,12 +159,8 @@ static void succeeded(pp_store_t *s, unsigned what)
     uint64_t since = e->down_since;
     __atomic_store_n(&e->down, e->down & ~what, __ATOMIC_RELAXED);
     apr_thread_mutex_unlock(e->mu);
-    if (ended && s->conf.log) {
-        char msg[1024];
-        snprintf(msg, sizeof(msg), "embedded collection store %s available again after %llu ms",
-                 s->conf.path, (unsigned long long)((usec_now() - since) / 1000));
-        s->conf.log(s->conf.log_baton, 5, msg);
-    }
+    if (ended)
+        pp_store_outage_end(s, "embedded collection store", s->conf.path, since);
 }
 
 /* The open environment, or NULL: not open and within the back-off, or the retry failed. */
@@ -187,7 +170,7 @@ static MDB_env *env_get(pp_store_t *s)
     MDB_env *env = __atomic_load_n(&e->env, __ATOMIC_ACQUIRE);
     if (env)
         return env;
-    uint64_t now = usec_now();
+    uint64_t now = pp_store_usec_now();
     int rc = 0;
     bool first = false;
     apr_thread_mutex_lock(e->mu);
@@ -232,7 +215,7 @@ const char *pp_store_embedded_open(pp_store_t *s, apr_pool_t *p)
         return apr_psprintf(p, "embedded collection store %s: %s", s->conf.path,
                             mdb_strerror(rc));
     /* A child: the store exists but is unavailable until a retry opens it. */
-    uint64_t now = usec_now();
+    uint64_t now = pp_store_usec_now();
     apr_thread_mutex_lock(e->mu);
     down_locked(e, DOWN_READ, now);
     e->backoff_us = RETRY_FIRST_US;
@@ -271,7 +254,7 @@ static bool write_due(emb_t *e)
 {
     if (!(__atomic_load_n(&e->down, __ATOMIC_RELAXED) & DOWN_WRITE))
         return true;
-    uint64_t now = usec_now();
+    uint64_t now = pp_store_usec_now();
     bool due = false;
     apr_thread_mutex_lock(e->mu);
     if (!(e->down & DOWN_WRITE)) {
@@ -313,10 +296,10 @@ static pp_store_status_t emb_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_
                                   int64_t now)
 {
     emb_t *e = s->impl;
-    uint64_t t0 = usec_now();
+    uint64_t t0 = pp_store_usec_now();
     MDB_env *env = env_get(s);
     if (!env) {
-        pp_store_account(s, false, usec_now() - t0, 0);
+        pp_store_account(s, false, pp_store_usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }
     MDB_txn *txn;
@@ -335,7 +318,7 @@ static pp_store_status_t emb_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_
         }
         mdb_txn_abort(txn);
     }
-    pp_store_account(s, rc == 0, usec_now() - t0, 1);
+    pp_store_account(s, rc == 0, pp_store_usec_now() - t0, 1);
     if (rc) {
         failed(s, DOWN_READ, rc);
         return PP_STORE_UNAVAILABLE;
@@ -486,14 +469,14 @@ static long sweep_env(emb_t *e, MDB_env *env, int64_t now, long max)
 static pp_store_status_t emb_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now)
 {
     emb_t *e = s->impl;
-    uint64_t t0 = usec_now();
+    uint64_t t0 = pp_store_usec_now();
     MDB_env *env = env_get(s);
     if (!env) {
-        pp_store_account(s, false, usec_now() - t0, 0);
+        pp_store_account(s, false, pp_store_usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }
     if (!write_due(e)) { /* writes are failing: not again before the back-off has passed */
-        pp_store_account(s, false, usec_now() - t0, 0);
+        pp_store_account(s, false, pp_store_usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }
     apr_pool_t *p = recs[0]->pool;
@@ -502,7 +485,7 @@ static pp_store_status_t emb_commit(pp_store_t *s, int n, pp_store_rec_t **recs,
         sweep_env(e, env, now, -1);
         rc = write_all(e, env, p, n, recs, now, false);
     }
-    pp_store_account(s, rc == 0, usec_now() - t0, 1);
+    pp_store_account(s, rc == 0, pp_store_usec_now() - t0, 1);
     if (rc) {
         failed(s, DOWN_WRITE, rc);
         return PP_STORE_UNAVAILABLE;

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <apr_file_io.h>
 #include <apr_sha1.h>
@@ -117,13 +116,6 @@ typedef struct {
     unsigned epoch; /* outages so far */
     uint64_t down_since, retry_at, backoff_us;
 } rds_t;
-
-static uint64_t usec_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-}
 
 static apr_status_t rds_close(void *data)
 {
@@ -233,7 +225,7 @@ static void outage(pp_store_t *s, const char *why, unsigned epoch)
 {
     rds_t *r = s->impl;
     bool first = false;
-    uint64_t now = usec_now();
+    uint64_t now = pp_store_usec_now();
     apr_thread_mutex_lock(r->mu);
     if (epoch != r->epoch) { /* taken before the outage began: already counted */
         apr_thread_mutex_unlock(r->mu);
@@ -259,14 +251,8 @@ static void outage(pp_store_t *s, const char *why, unsigned epoch)
         redisFree(c->c);
         free(c);
     }
-    if (first) {
-        __atomic_add_fetch(&s->stats.outages, 1, __ATOMIC_RELAXED);
-        if (s->conf.log) {
-            char msg[1024];
-            pp_store_outage_text(s, "collection store", s->conf.uri, why, msg, sizeof(msg));
-            s->conf.log(s->conf.log_baton, 3, msg);
-        }
-    }
+    if (first)
+        pp_store_outage_begin(s, "collection store", s->conf.uri, why);
 }
 
 static void recovered(pp_store_t *s, unsigned epoch)
@@ -281,12 +267,8 @@ static void recovered(pp_store_t *s, unsigned epoch)
         r->down = false;
     }
     apr_thread_mutex_unlock(r->mu);
-    if (was && s->conf.log) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "collection store %s available again after %llu ms",
-                 s->conf.uri, (unsigned long long)((usec_now() - since) / 1000));
-        s->conf.log(s->conf.log_baton, 5, msg);
-    }
+    if (was)
+        pp_store_outage_end(s, "collection store", s->conf.uri, since);
 }
 
 static bool simple_ok(redisContext *c, int argc, const char **argv)
@@ -304,7 +286,7 @@ static conn_t *take(pp_store_t *s)
     rds_t *r = s->impl;
     conn_t *c = NULL;
     apr_thread_mutex_lock(r->mu);
-    if (r->down && usec_now() < r->retry_at) {
+    if (r->down && pp_store_usec_now() < r->retry_at) {
         apr_thread_mutex_unlock(r->mu);
         return NULL;
     }
@@ -391,10 +373,10 @@ static const char *hkey(apr_pool_t *p, const pp_store_t *s, const pp_store_rec_t
 static pp_store_status_t rds_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_rec_t **recs,
                                   int64_t now)
 {
-    uint64_t t0 = usec_now();
+    uint64_t t0 = pp_store_usec_now();
     conn_t *c = take(s);
     if (!c) {
-        pp_store_account(s, false, usec_now() - t0, 0);
+        pp_store_account(s, false, pp_store_usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }
     for (int i = 0; i < n; i++) {
@@ -426,7 +408,7 @@ static pp_store_status_t rds_load(pp_store_t *s, apr_pool_t *p, int n, pp_store_
         pp_store_loaded(recs[i], fields, now);
     }
     give_back(s, c, ok, why);
-    pp_store_account(s, ok, usec_now() - t0, 1);
+    pp_store_account(s, ok, pp_store_usec_now() - t0, 1);
     return ok ? PP_STORE_OK : PP_STORE_UNAVAILABLE;
 }
 
@@ -458,11 +440,11 @@ static void append_write(pp_store_t *s, apr_pool_t *p, redisContext *c, const pp
 
 static pp_store_status_t rds_commit(pp_store_t *s, int n, pp_store_rec_t **recs, int64_t now)
 {
-    uint64_t t0 = usec_now();
+    uint64_t t0 = pp_store_usec_now();
     apr_pool_t *p = recs[0]->pool;
     conn_t *c = take(s);
     if (!c) {
-        pp_store_account(s, false, usec_now() - t0, 0);
+        pp_store_account(s, false, pp_store_usec_now() - t0, 0);
         return PP_STORE_UNAVAILABLE;
     }
     int trips = 1;
@@ -511,7 +493,7 @@ static pp_store_status_t rds_commit(pp_store_t *s, int n, pp_store_rec_t **recs,
         }
     }
     give_back(s, c, ok, why);
-    pp_store_account(s, ok, usec_now() - t0, trips);
+    pp_store_account(s, ok, pp_store_usec_now() - t0, trips);
     return ok ? PP_STORE_OK : PP_STORE_UNAVAILABLE;
 }
 

@@ -257,8 +257,7 @@ void pp_store_account(pp_store_t *s, bool ok, uint64_t usec, int trips)
         __atomic_add_fetch(&s->stats.errors, 1, __ATOMIC_RELAXED);
 }
 
-void pp_store_outage_text(const pp_store_t *s, const char *what, const char *where,
-                          const char *why, char *buf, size_t len)
+void pp_store_outage_begin(pp_store_t *s, const char *what, const char *where, const char *why)
 {
     static const char *const effect[] = {
         [PP_STORE_OUTAGE_OPEN] = "requests go on without persistent collections",
@@ -270,8 +269,23 @@ void pp_store_outage_text(const pp_store_t *s, const char *what, const char *whe
     int k = s->conf.on_outage;
     if (k < PP_STORE_OUTAGE_OPEN || k > PP_STORE_OUTAGE_MIXED)
         k = PP_STORE_OUTAGE_OPEN;
-    snprintf(buf, len, "%s %s unavailable (%s): %s until it answers again", what, where, why,
-             effect[k]);
+    __atomic_add_fetch(&s->stats.outages, 1, __ATOMIC_RELAXED);
+    if (!s->conf.log)
+        return;
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s %s unavailable (%s): %s until it answers again", what, where,
+             why, effect[k]);
+    s->conf.log(s->conf.log_baton, 3, msg);
+}
+
+void pp_store_outage_end(pp_store_t *s, const char *what, const char *where, uint64_t since)
+{
+    if (!s->conf.log)
+        return;
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s %s available again after %llu ms", what, where,
+             (unsigned long long)((pp_store_usec_now() - since) / 1000));
+    s->conf.log(s->conf.log_baton, 5, msg);
 }
 
 void pp_store_get_stats(pp_store_t *s, pp_store_stats_t *out)

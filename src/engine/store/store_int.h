@@ -4,6 +4,8 @@
 
 #include "store/store.h"
 
+#include <apr_time.h>
+
 typedef struct {
     char *name;  /* as spelt by the assignment that made it; compared case-insensitively */
     char *value;
@@ -62,9 +64,17 @@ void pp_store_loaded(pp_store_rec_t *r, apr_array_header_t *fields, int64_t now)
 apr_array_header_t *pp_store_merge(apr_pool_t *p, const pp_store_rec_t *r,
                                    apr_array_header_t *stored, int64_t now, int64_t *expires);
 long long pp_store_atoi(const char *s);
-/* The line an outage starts with: "<what> <where> unavailable (<why>): <what requests do>". */
-void pp_store_outage_text(const pp_store_t *s, const char *what, const char *where,
-                          const char *why, char *buf, size_t len);
+/* An outage of the back end what ("collection store") at where began: counted, and logged
+ * (level 3) as "<what> <where> unavailable (<why>): <what requests do>". */
+void pp_store_outage_begin(pp_store_t *s, const char *what, const char *where, const char *why);
+/* The outage that began at since (pp_store_usec_now) ended: logged (level 5) as "<what> <where>
+ * available again after N ms". */
+void pp_store_outage_end(pp_store_t *s, const char *what, const char *where, uint64_t since);
+/* Microseconds since the epoch: outages, back-off and round-trip times of the back ends. */
+static inline uint64_t pp_store_usec_now(void)
+{
+    return (uint64_t)apr_time_now();
+}
 void pp_store_account(pp_store_t *s, bool ok, uint64_t usec, int trips);
 
 /* Serialised form (embedded store): name\0value\0... */
