@@ -213,6 +213,18 @@ bool pp_audit_part(const pp_audit_record_t *r, char letter)
     return strchr(r->parts, letter) != NULL;
 }
 
+void pp_audit_header_lines(pp_sbuf_t *b, const pp_audit_record_t *r, const apr_array_header_t *a,
+                           bool response)
+{
+    for (int i = 0; i < a->nelts; i++) {
+        const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
+        pp_sbuf_add_safe(b, f->name);
+        pp_sbuf_add(b, ": ", 2);
+        pp_sbuf_add_safe(b, pp_audit_mask_header(r->tx, response, f->name, f->value, r->p));
+        pp_sbuf_add(b, "\n", 1);
+    }
+}
+
 /* ---- Building the record ----------------------------------------------------------------- */
 
 /* Reason phrases for the status line when the host gave only a number. */

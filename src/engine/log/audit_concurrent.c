@@ -53,19 +53,6 @@ static void part(pp_sbuf_t *b, const char *boundary, char letter)
     pp_sbuf_printf(b, "--%s-%c--\n", boundary, letter);
 }
 
-/* Header lines, values masked as the sanitise* actions asked (log/sanitise.c). */
-static void field_lines(pp_sbuf_t *b, const pp_audit_record_t *r, const apr_array_header_t *a,
-                        bool response)
-{
-    for (int i = 0; i < a->nelts; i++) {
-        const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
-        pp_sbuf_add_safe(b, f->name);
-        pp_sbuf_add(b, ": ", 2);
-        pp_sbuf_add_safe(b, pp_audit_mask_header(r->tx, response, f->name, f->value, r->p));
-        pp_sbuf_add(b, "\n", 1);
-    }
-}
-
 static void part_a(pp_sbuf_t *b, const pp_audit_record_t *r)
 {
     const pp_tx_t *tx = r->tx;
@@ -81,7 +68,7 @@ static void part_b(pp_sbuf_t *b, const pp_audit_record_t *r)
     const pp_tx_t *tx = r->tx;
     pp_sbuf_add_safe(b, pp_audit_mask_request_line(tx, r->p));
     pp_sbuf_add(b, "\n", 1);
-    field_lines(b, r, tx->headers, false);
+    pp_audit_header_lines(b, r, tx->headers, false);
     const apr_array_header_t *a = apr_table_elts(tx->headers_out);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
     for (int i = 0; i < a->nelts; i++) {
@@ -184,7 +171,7 @@ pp_str_t pp_audit_parts_format(const pp_audit_record_t *r)
         part(&b, bnd, 'F');
         pp_sbuf_add_safe(&b, pp_str_from_cstr(r->response_line));
         pp_sbuf_add(&b, "\n", 1);
-        field_lines(&b, r, tx->response_headers, true);
+        pp_audit_header_lines(&b, r, tx->response_headers, true);
         pp_sbuf_add(&b, "\n", 1);
     }
     if (pp_audit_part(r, 'H')) {

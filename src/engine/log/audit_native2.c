@@ -45,19 +45,6 @@ static void part(pp_sbuf_t *b, const char *bnd, char letter)
     pp_sbuf_printf(b, "\n--%s-%c--\n", bnd, letter);
 }
 
-/* Header lines, values masked as the sanitise* actions asked (log/sanitise.c). */
-static void header_lines(pp_sbuf_t *b, const pp_audit_record_t *r, const apr_array_header_t *a,
-                         bool response)
-{
-    for (int i = 0; i < a->nelts; i++) {
-        const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
-        pp_sbuf_add_safe(b, f->name);
-        pp_sbuf_add(b, ": ", 2);
-        pp_sbuf_add_safe(b, pp_audit_mask_header(r->tx, response, f->name, f->value, r->p));
-        pp_sbuf_add(b, "\n", 1);
-    }
-}
-
 static const char *engine_mode(const pp_tx_t *tx)
 {
     int mode = tx->overrides && tx->overrides->engine != PP_TRI_UNSET
@@ -184,7 +171,7 @@ pp_str_t pp_audit_native2_format(const pp_audit_record_t *r, bool serial)
         part(&b, bnd, 'B');
         pp_sbuf_add_safe(&b, pp_audit_mask_request_line(tx, r->p));
         pp_sbuf_add(&b, "\n", 1);
-        header_lines(&b, r, tx->headers, false);
+        pp_audit_header_lines(&b, r, tx->headers, false);
     }
     bool multipart = tx->body_kind == PP_BODY_MULTIPART;
     bool want_i = pp_audit_part(r, 'I');
@@ -201,7 +188,7 @@ pp_str_t pp_audit_native2_format(const pp_audit_record_t *r, bool serial)
         if (r->response_line) {
             pp_sbuf_add_safe(&b, pp_str_from_cstr(r->response_line));
             pp_sbuf_add(&b, "\n", 1);
-            header_lines(&b, r, tx->response_headers, true);
+            pp_audit_header_lines(&b, r, tx->response_headers, true);
         }
     }
     if (r->response_body_logged) {

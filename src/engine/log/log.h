@@ -104,6 +104,11 @@ typedef struct pp_audit_record_t {
 const char *pp_audit_file_summary(const pp_audit_record_t *r, const pp_file_t *f);
 /* Whether letter is among the record's parts. */
 bool pp_audit_part(const pp_audit_record_t *r, char letter);
+/* The header lines of a (pp_field_t) as "name: value\n", control bytes escaped and values
+ * masked as the sanitise* actions asked (log/sanitise.c; response: a holds response headers).
+ * The B and F parts of the part layouts (audit_native2.c, audit_concurrent.c). */
+void pp_audit_header_lines(pp_sbuf_t *b, const pp_audit_record_t *r, const apr_array_header_t *a,
+                           bool response);
 /* "13/Jun/2020:22:43:07 +0200" (local time, English month names) into buf of >= 32 bytes. */
 void pp_log_clf_date(char *buf, apr_size_t size, apr_time_t t);
 /* Like pp_log_clf_date with ".uuuuuu" microseconds after the seconds (JSON "time"). */
