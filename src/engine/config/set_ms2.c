@@ -38,15 +38,6 @@ const char pp_note_cache_tfn[] = "deprecated in ModSecurity 2.9; Parapet always 
 const char pp_note_gsb_db[] =
     "Google Safe Browsing lookups are obsolete: the database is not read (@gsbLookup never matches)";
 
-static int on_off(const char *v)
-{
-    if (strcasecmp(v, "On") == 0)
-        return 1;
-    if (strcasecmp(v, "Off") == 0)
-        return 0;
-    return -1;
-}
-
 const char *pp_set_char(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot, const void *extra,
                         int argc, char **argv)
 {
@@ -204,11 +195,11 @@ const char *pp_set_geo_db(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
 const char *pp_set_intercept_on_error(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                                       const void *extra, int argc, char **argv)
 {
-    int v = on_off(argv[0]);
-    if (v < 0)
-        return apr_psprintf(ctx->tp, "%s: \"%s\" is not On or Off", ctx->name, argv[0]);
-    *(int *)slot = !v;
-    return NULL;
+    int v;
+    const char *err = pp_set_flag(cfg, ctx, &v, NULL, argc, argv);
+    if (!err)
+        *(int *)slot = !v;
+    return err;
 }
 
 /* Off is what Parapet does anyway; On asks for something Parapet does not do: refused, with
@@ -216,13 +207,12 @@ const char *pp_set_intercept_on_error(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx,
 const char *pp_set_off_only(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                             const void *extra, int argc, char **argv)
 {
-    int v = on_off(argv[0]);
-    if (v < 0)
-        return apr_psprintf(ctx->tp, "%s: \"%s\" is not On or Off", ctx->name, argv[0]);
-    if (v == 1)
+    int v;
+    const char *err = pp_set_flag(cfg, ctx, &v, NULL, argc, argv);
+    if (!err && v)
         return apr_psprintf(ctx->tp, "%s On is not supported: %s", ctx->name,
                             (const char *)extra);
-    return NULL;
+    return err;
 }
 
 /* On or Off, both accepted; On gives a start-up warning saying what Parapet does instead
@@ -230,12 +220,11 @@ const char *pp_set_off_only(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slo
 const char *pp_set_flag_note(pp_cfg_t *cfg, const pp_setter_ctx_t *ctx, void *slot,
                              const void *extra, int argc, char **argv)
 {
-    int v = on_off(argv[0]);
-    if (v < 0)
-        return apr_psprintf(ctx->tp, "%s: \"%s\" is not On or Off", ctx->name, argv[0]);
-    if (v == 1)
+    int v;
+    const char *err = pp_set_flag(cfg, ctx, &v, NULL, argc, argv);
+    if (!err && v)
         pp_cfg_warn(ctx, extra);
-    return NULL;
+    return err;
 }
 
 /* Accepted with no effect on inspection; a start-up warning says so when extra is given. */
