@@ -49,6 +49,19 @@ static inline bool pp_test_headers(const char **s, const char *end, pp_tx_t *tx,
     return true;
 }
 
+/* The request body (after phase 1): in chunks of `chunk` bytes (0: at once) when the engine
+ * wants it, then phase 2. */
+static inline void pp_test_feed_request_body(pp_tx_t *tx, const char *body, size_t len,
+                                             size_t chunk)
+{
+    if (pp_tx_wants_request_body(tx)) {
+        size_t step = chunk ? chunk : len;
+        for (size_t i = 0; i < len; i += step)
+            pp_tx_feed_request_body(tx, body + i, len - i < step ? len - i : step);
+    }
+    pp_tx_finish_request_body(tx);
+}
+
 /* The request: line, headers, phase 1, the body in chunks of `chunk` bytes (0: at once) when
  * the engine wants it, then phase 2. */
 static inline void pp_test_feed_request(pp_tx_t *tx, const char *raw, size_t len, size_t chunk)
@@ -59,12 +72,7 @@ static inline void pp_test_feed_request(pp_tx_t *tx, const char *raw, size_t len
     pp_tx_set_request_line(tx, line);
     pp_test_headers(&s, end, tx, false);
     pp_tx_finish_request_headers(tx);
-    if (pp_tx_wants_request_body(tx)) {
-        size_t step = chunk ? chunk : (size_t)(end - s);
-        for (const char *b = s; b < end; b += step)
-            pp_tx_feed_request_body(tx, b, (size_t)(end - b) < step ? (size_t)(end - b) : step);
-    }
-    pp_tx_finish_request_body(tx);
+    pp_test_feed_request_body(tx, s, (size_t)(end - s), chunk);
 }
 
 /* The response: "HTTP/1.1 404 Not Found", headers, and the body when the engine holds it. */

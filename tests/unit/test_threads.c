@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include <apr_thread_proc.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "config/config.h"
 
 #include "pp_request.h"
+#include "pp_tmpdir.h"
 #include "util/util.h"
 
 #include <stdatomic.h>
@@ -320,11 +320,6 @@ static void test_lazy_jit(void **state)
     apr_pool_destroy(refp);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 int main(void)
 {
     apr_initialize();
@@ -347,7 +342,7 @@ int main(void)
         cmocka_unit_test(test_lazy_jit),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nftw(workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    pp_test_remove_tree(workdir);
     apr_pool_destroy(root);
     apr_terminate();
     return rc;

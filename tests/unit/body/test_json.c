@@ -16,6 +16,7 @@
 
 static apr_pool_t *root;
 #include "pp_test.h"
+#include "pp_request.h"
 
 typedef struct got_t {
     apr_pool_t *p;
@@ -160,11 +161,7 @@ static pp_tx_t *post(apr_pool_t *p, const pp_cfg_t *cfg, const char *proc, const
     pp_tx_finish_request_headers(tx);
     if (proc)
         assert_int_equal(pp_tx_set_body_processor(tx, proc), APR_SUCCESS);
-    size_t len = strlen(body), step = chunk ? chunk : len;
-    if (pp_tx_wants_request_body(tx))
-        for (size_t i = 0; i < len; i += step)
-            pp_tx_feed_request_body(tx, body + i, len - i < step ? len - i : step);
-    pp_tx_finish_request_body(tx);
+    pp_test_feed_request_body(tx, body, strlen(body), chunk);
     return tx;
 }
 

@@ -21,6 +21,7 @@
 
 static apr_pool_t *root;
 #include "pp_test.h"
+#include "pp_request.h"
 
 /* Parses text in chunks (0: whole), evaluates expr; "ERR" when not well formed, else the
  * values joined by '|'. */
@@ -152,11 +153,7 @@ static pp_tx_t *post(apr_pool_t *p, const char *proc, const char *body, size_t c
     pp_tx_finish_request_headers(tx);
     if (proc)
         assert_int_equal(pp_tx_set_body_processor(tx, proc), APR_SUCCESS);
-    size_t len = strlen(body), step = chunk ? chunk : len;
-    if (pp_tx_wants_request_body(tx))
-        for (size_t i = 0; i < len; i += step)
-            pp_tx_feed_request_body(tx, body + i, len - i < step ? len - i : step);
-    pp_tx_finish_request_body(tx);
+    pp_test_feed_request_body(tx, body, strlen(body), chunk);
     return tx;
 }
 

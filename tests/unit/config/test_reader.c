@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "pp_tmpdir.h"
 
 static apr_pool_t *pool;
 static char tmp[PATH_MAX];
@@ -128,8 +129,7 @@ int main(void)
         cmocka_unit_test(test_include_glob_sorted),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char *cmd = apr_psprintf(pool, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
+    if (pp_test_remove_tree(tmp) != 0)
         rc = 1;
     apr_pool_destroy(pool);
     apr_terminate();

@@ -24,6 +24,7 @@
 #include <json.h>
 
 #include "log/log.h"
+#include "pp_tmpdir.h"
 
 #define SEP_EQ "========================================"
 #define SEP_DASH "----------------------------------------"
@@ -1108,11 +1109,8 @@ int main(void)
         cmocka_unit_test(test_target_sharing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (rc == 0) {
-        char *cmd = apr_psprintf(pool, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0)
-            rc = 1;
-    }
+    if (rc == 0 && pp_test_remove_tree(tmp) != 0)
+        rc = 1;
     apr_pool_destroy(pool);
     apr_terminate();
     return rc;

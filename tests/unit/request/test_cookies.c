@@ -15,17 +15,10 @@
 
 #include "request/request.h"
 
+#include "pp_fields.h"
+
 static apr_pool_t *pool;
 
-typedef struct field_vec_t {
-    const char *name;
-    apr_size_t name_len;
-    const char *value;
-    apr_size_t value_len;
-} field_vec_t;
-
-#define IN(s) s, sizeof(s) - 1
-#define F(n, v) { n, sizeof(n) - 1, v, sizeof(v) - 1 }
 #define NS PP_COOKIE_FORMAT_NETSCAPE
 #define V1 PP_COOKIE_FORMAT_RFC2109
 
@@ -102,16 +95,7 @@ static void check_vector(size_t idx, const cookie_vec_t *v)
     if (malformed != v->malformed || (apr_size_t)out->nelts != v->count)
         fail_msg("vector %zu [%s]: malformed %d fields %d, want %d %zu", idx, v->in, malformed,
                  out->nelts, v->malformed, v->count);
-    for (int i = 0; i < out->nelts; i++) {
-        const pp_field_t *f = &APR_ARRAY_IDX(out, i, pp_field_t);
-        const field_vec_t *e = &v->fields[i];
-        if (f->name.len != e->name_len || memcmp(f->name.data, e->name, e->name_len) ||
-            f->value.len != e->value_len || memcmp(f->value.data, e->value, e->value_len))
-            fail_msg("vector %zu [%s]: field %d is [%.*s]=[%.*s]", idx, v->in, i,
-                     (int)f->name.len, f->name.data, (int)f->value.len, f->value.data);
-        assert_int_equal(f->name.data[f->name.len], '\0');
-        assert_int_equal(f->value.data[f->value.len], '\0');
-    }
+    pp_test_check_fields(idx, v->in, out, v->fields);
     apr_pool_destroy(p);
 }
 

@@ -263,6 +263,19 @@ static const char *const small_rules =
     "SecMarker END\n"
     "SecRule ARGS:q \"@rx attack\" \"id:13,phase:1,deny,status:403\"\n";
 
+/* Runs each request with the index (cfg) and without it (plain): both must give want[i]. */
+static void same_runs(apr_pool_t *p, const pp_cfg_t *cfg, const pp_cfg_t *plain,
+                      const char *const *reqs, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
+        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
+        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
+            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
+                     a, b, want[i]);
+    }
+}
+
 static void test_which_rules_are_gated(void **state)
 {
     apr_pool_t *p = *state;
@@ -304,13 +317,7 @@ static void test_same_matches_as_without(void **state)
         "1@ARGS:b 2@ARGS:c 3@ARGS:b 4@ARGS:b 7@ARGS:c 9@ARGS:b 10@TX:foo 11@ARGS:c 0",
         "13@ARGS:q 403",
     };
-    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
-        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
-        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
-        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
-            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
-                     a, b, want[i]);
-    }
+    same_runs(p, cfg, plain, reqs, want, sizeof reqs / sizeof reqs[0]);
 }
 
 /* A multiMatch rule tests each value before its transformations too: its gate also looks at
@@ -384,13 +391,7 @@ static void test_pm_gated(void **state)
         "24@REQUEST_FILENAME 0",
         "23@ARGS:q 24@ARGS:q 0",
     };
-    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
-        const char *a = run(p, cfg, reqs[i], strlen(reqs[i]));
-        const char *b = run(p, plain, reqs[i], strlen(reqs[i]));
-        if (strcmp(a, b) != 0 || strcmp(a, want[i]) != 0)
-            fail_msg("request %zu: with the index \"%s\", without \"%s\", expected \"%s\"", i,
-                     a, b, want[i]);
-    }
+    same_runs(p, cfg, plain, reqs, want, sizeof reqs / sizeof reqs[0]);
 }
 
 /* The phase-level skip (rules/eval.c run_steps, pp_rule_index_walk): runs of gated rules are

@@ -24,6 +24,7 @@
 static apr_pool_t *root;
 
 #include "pp_test.h"
+#include "pp_tmpdir.h"
 static char dir[] = "/tmp/pp-test-approve-XXXXXX";
 static const char *upload; /* the "uploaded file" handed to every script */
 
@@ -270,9 +271,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_script_check, pp_test_pool_setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/approve", tests, NULL, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (pp_test_remove_tree(dir) != 0)
         failed++;
     apr_pool_destroy(root);
     apr_terminate();

@@ -32,6 +32,7 @@
 static apr_pool_t *root;
 
 #include "pp_test.h"
+#include "pp_tmpdir.h"
 static char dir[] = "/tmp/pp-test-clamd-XXXXXX";
 static unsigned char big[BIG_FILE_BYTES];
 static unsigned char received[BIG_FILE_BYTES + 1];
@@ -613,9 +614,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clamd_size_limit, pp_test_pool_setup, pp_test_pool_teardown),
     };
     int failed = cmocka_run_group_tests_name("upload/clamd", tests, NULL, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (pp_test_remove_tree(dir) != 0)
         failed++;
     apr_pool_destroy(root);
     apr_terminate();

@@ -18,6 +18,8 @@
 
 #include "rules/transforms/transforms.h"
 
+#include "pp_random.h"
+
 static apr_pool_t *pool;
 
 #define IN(s) s, sizeof(s) - 1
@@ -330,8 +332,8 @@ static void test_n19_long_values(void **state)
     static const char special[] = { '/', '.', '%', '2', 'e', 'f', '\\', '+', '\0' };
     apr_pool_t *p;
     apr_pool_create(&p, pool);
-    unsigned long seed = 12345;
-#define NEXT() (seed = seed * 6364136223846793005UL + 1442695040888963407UL, (unsigned)(seed >> 33))
+    uint64_t seed = 12345;
+#define NEXT() ((unsigned)pp_test_rnd(&seed))
     for (int round = 0; round < 200000; round++) {
         char in[80], pick[2] = { special[NEXT() % sizeof special], special[NEXT() % sizeof special] };
         apr_size_t len = NEXT() % sizeof in;

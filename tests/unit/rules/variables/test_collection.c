@@ -17,6 +17,7 @@
 #include "rules/variables/collection.h"
 #include "tx.h"
 
+#include "pp_random.h"
 #include "pp_request.h"
 
 static apr_pool_t *pool;
@@ -116,8 +117,7 @@ static void test_many_keys_against_model(void **state)
     uint64_t seed = 42;
     unsigned live = 0;
     for (int op = 0; op < 20000; op++) {
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        unsigned r = (unsigned)(seed >> 33), k = r % KEYS;
+        unsigned r = (unsigned)pp_test_rnd(&seed), k = r % KEYS;
         char key[16];
         int n = snprintf(key, sizeof key, "Key_%u", k);
         for (int i = 0; i < n; i++)
