@@ -225,6 +225,19 @@ void pp_audit_header_lines(pp_sbuf_t *b, const pp_audit_record_t *r, const apr_a
     }
 }
 
+void pp_audit_message_lines(pp_sbuf_t *b, const pp_audit_record_t *r)
+{
+    const pp_tx_t *tx = r->tx;
+    for (int i = 0; i < tx->matches->nelts; i++) {
+        const pp_match_t *m = APR_ARRAY_IDX(tx->matches, i, const pp_match_t *);
+        if (!m->logged)
+            continue;
+        pp_sbuf_str(b, "Message: ");
+        pp_sbuf_add_safe(b, pp_str_from_cstr(pp_match_text(m)));
+        pp_sbuf_add(b, "\n", 1);
+    }
+}
+
 /* ---- Building the record ----------------------------------------------------------------- */
 
 /* Reason phrases for the status line when the host gave only a number. */

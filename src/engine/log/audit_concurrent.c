@@ -85,14 +85,7 @@ static void part_b(pp_sbuf_t *b, const pp_audit_record_t *r)
 static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
 {
     const pp_tx_t *tx = r->tx;
-    for (int i = 0; i < tx->matches->nelts; i++) {
-        const pp_match_t *m = APR_ARRAY_IDX(tx->matches, i, const pp_match_t *);
-        if (!m->logged)
-            continue;
-        pp_sbuf_str(b, "Message: ");
-        pp_sbuf_add_safe(b, pp_str_from_cstr(pp_match_text(m)));
-        pp_sbuf_add(b, "\n", 1);
-    }
+    pp_audit_message_lines(b, r);
     pp_sbuf_printf(b, "Apache-Handler: %s\n", r->handler);
     pp_sbuf_printf(b, "Stopwatch: %" APR_TIME_T_FMT " %" APR_TIME_T_FMT " (- - -)\n", tx->start,
                    apr_time_now() - tx->start);

@@ -63,14 +63,7 @@ static const char *engine_mode(const pp_tx_t *tx)
 static void part_h(pp_sbuf_t *b, const pp_audit_record_t *r)
 {
     const pp_tx_t *tx = r->tx;
-    for (int i = 0; i < tx->matches->nelts; i++) {
-        const pp_match_t *m = APR_ARRAY_IDX(tx->matches, i, const pp_match_t *);
-        if (!m->logged)
-            continue;
-        pp_sbuf_str(b, "Message: ");
-        pp_sbuf_add_safe(b, pp_str_from_cstr(pp_match_text(m)));
-        pp_sbuf_add(b, "\n", 1);
-    }
+    pp_audit_message_lines(b, r);
     if (tx->verdict.intercepted)
         pp_sbuf_printf(b, "Action: Intercepted (phase %d)\n", tx->verdict.phase);
     const char *handler = pp_tx_conn(tx)->handler;

@@ -109,6 +109,9 @@ bool pp_audit_part(const pp_audit_record_t *r, char letter);
  * The B and F parts of the part layouts (audit_native2.c, audit_concurrent.c). */
 void pp_audit_header_lines(pp_sbuf_t *b, const pp_audit_record_t *r, const apr_array_header_t *a,
                            bool response);
+/* "Message: <text>\n" for each logged match, control bytes escaped: the H part's first lines in
+ * the part layouts. */
+void pp_audit_message_lines(pp_sbuf_t *b, const pp_audit_record_t *r);
 /* "13/Jun/2020:22:43:07 +0200" (local time, English month names) into buf of >= 32 bytes. */
 void pp_log_clf_date(char *buf, apr_size_t size, apr_time_t t);
 /* Like pp_log_clf_date with ".uuuuuu" microseconds after the seconds (JSON "time"). */
