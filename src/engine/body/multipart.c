@@ -3,21 +3,16 @@
  *
  * body/dispatch.c feeds it the request body in whatever chunks Apache delivers. It walks the
  * body as preamble -> (delimiter, part headers, part content)* -> close delimiter -> epilogue.
- * Part content is searched for "\n--boundary" 16 or 64 bytes at a time (next_candidate), and
- * each chunk's content goes out as one maximal run (file_data, or appended to the field value).
- * The 64-byte search also notes where no "--" is, which ModSecurity's line test
- * (multipart_msflag.c) then skips: one pass over the content instead of two. A delimiter cut by
- * a chunk edge is kept in a look-behind of under 256 bytes (CRLF + "--" + boundary + padding +
- * CRLF) and decided when the next chunk arrives; the result never depends on where the chunks
- * were cut.
+ * Part content is searched for "\n--boundary" 16 bytes at a time (next_candidate), and each
+ * chunk's content goes out as one maximal run (file_data, or appended to the field value). A delimiter cut by a chunk edge is kept in a look-behind of under 256 bytes
+ * (CRLF + "--" + boundary + padding + CRLF) and decided when the next chunk arrives; the result
+ * never depends on where the chunks were cut.
  *
- * A part's header section and content are multipart_part.c's, its headers' meaning
- * multipart_header.c's. Deliberately not done here: storing files, building arguments, deciding
- * the verdict (the caller turns strict flags into a rejection), and any recovery that guesses
- * what a malformed body meant.
+ * A part's header section and content are multipart_part.c's, its headers' meaning multipart_header.c's. Deliberately not
+ * done here: storing files, building arguments, deciding the verdict (the caller turns strict
+ * flags into a rejection), and any recovery that guesses what a malformed body meant.
  */
 #include <assert.h>
-#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #if defined(__SSE2__)
@@ -110,7 +105,7 @@ static apr_size_t feed_epilogue(pp_multipart_t *mp, const char *buf, apr_size_t 
  * first byte is LF and whose last needle byte matches, then a memcmp for those few; with
  * AVX-512BW or AVX2 (checked at run time: the build targets plain x86-64), 64 at a time. On
  * binary content this skips 16 or 64 bytes per step instead of stopping at every LF (one byte
- * in 256). The 64-byte steps also test for "--" at every position (note_clean). */
+ * in 256). */
 
 /* Does the line after the LF at nl start with the needle, as far as the buffer goes? */
 static bool candidate_at(const pp_multipart_t *mp, const char *nl, const char *end)
@@ -118,38 +113,6 @@ static bool candidate_at(const pp_multipart_t *mp, const char *nl, const char *e
     apr_size_t avail = (apr_size_t)(end - nl - 1);
     apr_size_t n = avail < mp->needle_len ? avail : mp->needle_len;
     return memcmp(nl + 1, mp->dash, n) == 0;
-}
-
-/* No "--" starts in [lo, hi) (the byte after hi - 1 is in the buffer too). Kept when it is in
- * the chunk being fed (not the look-behind): it extends the last span, or is added after it
- * (the search only moves forward), or, when all are taken, replaces the shortest if longer. */
-static void note_clean(pp_multipart_t *mp, const char *lo, const char *hi)
-{
-    uintptr_t d = (uintptr_t)mp->feed_data, l = (uintptr_t)lo, h = (uintptr_t)hi;
-    if (l < d || h > d + mp->feed_len || h <= l) {
-        return;
-    }
-    pp_mp_span_t s = { (apr_size_t)(l - d), (apr_size_t)(h - d) };
-    pp_mp_span_t *last = mp->nclean ? &mp->clean[mp->nclean - 1] : NULL;
-    if (last != NULL && s.lo >= last->lo && s.lo <= last->hi) {
-        last->hi = s.hi > last->hi ? s.hi : last->hi;
-        return;
-    }
-    if (mp->nclean == PP_MP_MS_SKIP_MAX) {
-        unsigned min = 0;
-        for (unsigned k = 1; k < mp->nclean; k++) {
-            if (mp->clean[k].hi - mp->clean[k].lo < mp->clean[min].hi - mp->clean[min].lo) {
-                min = k;
-            }
-        }
-        if (mp->clean[min].hi - mp->clean[min].lo >= s.hi - s.lo) {
-            return;
-        }
-        memmove(&mp->clean[min], &mp->clean[min + 1],
-                (mp->nclean - min - 1) * sizeof(mp->clean[0]));
-        mp->nclean--;
-    }
-    mp->clean[mp->nclean++] = s;
 }
 
 #ifdef PP_MP_AVX2
@@ -168,105 +131,75 @@ static const char *first_candidate(const pp_multipart_t *mp, const char *p, apr_
 
 /* next_candidate's first stretch, 64 positions per step, with AVX-512BW or AVX2: returns the
  * first candidate and sets *pp to it, or NULL with *pp where fewer than needle_len + 64 bytes
- * are left. Each step also looks for "--" (a candidate is one, and so is every position
- * ModSecurity's line test looks at) and the steps without one go to note_clean. */
+ * are left. */
 /* The first 64-byte step from p, while end - p >= off + 64, with an LF whose byte off further
- * on is last, or with a "--": returns it with *mask set (bit i: p[i]) and *dashes (bit i:
- * p[i] and p[i + 1]), or where it stopped with both 0. A leaf of its own, so the loop keeps its
- * vectors in registers (a loop that may call memcmp reloads them from the stack in every step:
- * a quarter of its speed). */
+ * on is last: returns it with *mask set (bit i: p[i]), or where it stopped with *mask 0. A leaf
+ * of its own, so the loop keeps its vectors in registers (a loop that may call memcmp reloads
+ * them from the stack in every step: a quarter of its speed). */
 __attribute__((target("avx512bw"), noinline)) static const char *
-lf_last_avx512(const char *p, const char *end, apr_size_t off, char last, apr_uint64_t *mask,
-               apr_uint64_t *dashes)
+lf_last_avx512(const char *p, const char *end, apr_size_t off, char last, apr_uint64_t *mask)
 {
     const __m512i vlf = _mm512_set1_epi8('\n'), vlast = _mm512_set1_epi8(last);
-    const __m512i vdash = _mm512_set1_epi8('-');
     for (; (apr_size_t)(end - p) >= off + 64; p += 64) {
         __m512i a = _mm512_loadu_si512((const void *)p);
         __m512i b = _mm512_loadu_si512((const void *)(p + off));
-        __m512i c = _mm512_loadu_si512((const void *)(p + 1));
         __mmask64 m = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(a, vlf), b, vlast);
-        __mmask64 d = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(a, vdash), c, vdash);
-        if (__builtin_expect((m | d) != 0, 0)) {
+        if (__builtin_expect(m != 0, 0)) {
             *mask = (apr_uint64_t)m;
-            *dashes = (apr_uint64_t)d;
             return p;
         }
     }
-    *mask = *dashes = 0;
+    *mask = 0;
     return p;
 }
 
 __attribute__((target("avx512bw"))) static const char *
-next_candidate_avx512(pp_multipart_t *mp, const char **pp, const char *end)
+next_candidate_avx512(const pp_multipart_t *mp, const char **pp, const char *end)
 {
-    const char *p = *pp, *nl, *clean = p;
-    apr_uint64_t m, d;
-    while ((p = lf_last_avx512(p, end, mp->needle_len, mp->dash[mp->needle_len - 1], &m, &d)),
-           (m | d) != 0) {
-        if (d != 0) {
-            note_clean(mp, clean, p);
-            clean = p + 64;
-        }
-        if (m != 0 && (nl = first_candidate(mp, p, m, end)) != NULL) {
-            note_clean(mp, clean, d != 0 ? p : p + 64);
+    const char *p = *pp, *nl;
+    apr_uint64_t m;
+    while ((p = lf_last_avx512(p, end, mp->needle_len, mp->dash[mp->needle_len - 1], &m)),
+           m != 0) {
+        if ((nl = first_candidate(mp, p, m, end)) != NULL) {
             *pp = nl;
             return nl;
         }
         p += 64;
     }
-    note_clean(mp, clean, p);
     *pp = p;
     return NULL;
 }
 
 __attribute__((target("avx2"))) static const char *
-next_candidate_avx2(pp_multipart_t *mp, const char **pp, const char *end)
+next_candidate_avx2(const pp_multipart_t *mp, const char **pp, const char *end)
 {
-    const char *p = *pp, *nl, *clean = p;
+    const char *p = *pp, *nl;
     const apr_size_t span = mp->needle_len + 64;
-    const __m256i lf = _mm256_set1_epi8('\n'), dash = _mm256_set1_epi8('-');
+    const __m256i lf = _mm256_set1_epi8('\n');
     const __m256i last = _mm256_set1_epi8(mp->dash[mp->needle_len - 1]);
     for (; (apr_size_t)(end - p) >= span; p += 64) {
         const __m256i *q = (const __m256i *)(const void *)p;
         const __m256i *r = (const __m256i *)(const void *)(p + mp->needle_len);
-        const __m256i *s = (const __m256i *)(const void *)(p + 1);
-        __m256i a0 = _mm256_loadu_si256(q), a1 = _mm256_loadu_si256(q + 1);
-        __m256i m0 = _mm256_and_si256(_mm256_cmpeq_epi8(a0, lf),
+        __m256i m0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_loadu_si256(q), lf),
                                       _mm256_cmpeq_epi8(_mm256_loadu_si256(r), last));
-        __m256i m1 = _mm256_and_si256(_mm256_cmpeq_epi8(a1, lf),
+        __m256i m1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_loadu_si256(q + 1), lf),
                                       _mm256_cmpeq_epi8(_mm256_loadu_si256(r + 1), last));
-        __m256i d0 = _mm256_and_si256(_mm256_cmpeq_epi8(a0, dash),
-                                      _mm256_cmpeq_epi8(_mm256_loadu_si256(s), dash));
-        __m256i d1 = _mm256_and_si256(_mm256_cmpeq_epi8(a1, dash),
-                                      _mm256_cmpeq_epi8(_mm256_loadu_si256(s + 1), dash));
-        __m256i m = _mm256_or_si256(m0, m1), d = _mm256_or_si256(d0, d1);
-        __m256i any = _mm256_or_si256(m, d);
-        if (__builtin_expect(_mm256_testz_si256(any, any), 1)) {
-            continue;
-        }
-        bool dashes = !_mm256_testz_si256(d, d);
-        if (dashes) {
-            note_clean(mp, clean, p);
-            clean = p + 64;
-        }
-        if (!_mm256_testz_si256(m, m) &&
+        __m256i any = _mm256_or_si256(m0, m1);
+        if (__builtin_expect(!_mm256_testz_si256(any, any), 0) &&
             (nl = first_candidate(mp, p,
                                   (apr_uint64_t)(unsigned)_mm256_movemask_epi8(m0) |
                                       (apr_uint64_t)(unsigned)_mm256_movemask_epi8(m1) << 32,
                                   end)) != NULL) {
-            note_clean(mp, clean, dashes ? p : p + 64);
             *pp = nl;
             return nl;
         }
     }
-    note_clean(mp, clean, p);
     *pp = p;
     return NULL;
 }
 #endif
 
-static const char *next_candidate(pp_multipart_t *mp, const char *p, const char *end)
+static const char *next_candidate(const pp_multipart_t *mp, const char *p, const char *end)
 {
 #ifdef PP_MP_AVX2
     if ((apr_size_t)(end - p) >= mp->needle_len + 64) {
@@ -516,13 +449,10 @@ apr_status_t pp_multipart_feed(pp_multipart_t *mp, const char *data, apr_size_t 
     if (len == 0) {
         return APR_SUCCESS;
     }
-    mp->feed_data = data;
-    mp->feed_len = len;
-    mp->nclean = 0;
     apr_status_t rv = parse_chunk(mp, data, len);
     if (rv == APR_SUCCESS) {
-        /* second: the parser brought the chunk into the cache, and told where no "--" is */
-        if (pp_mp_msflag_feed(&mp->ms, data, len, mp->clean, mp->nclean)) {
+        /* second: the parser brought the chunk into the cache */
+        if (pp_mp_msflag_feed(&mp->ms, data, len)) {
             mp->flags |= PP_MP_BOUNDARY_LIKE_LINE;
         }
     }

@@ -47,13 +47,6 @@ struct pp_multipart_t {
     apr_size_t hold_len;
     char hold[HOLD_CAP];
     unsigned simd;     /* PP_MP_SIMD_*: the widest the candidate search uses */
-    /* The chunk pp_multipart_feed is parsing, and up to PP_MP_MS_SKIP_MAX stretches of it
-     * (the longest, in order) where the AVX candidate search also saw that no "--" starts:
-     * ModSecurity's line test does not scan them again (one pass over content, not two). */
-    const char *feed_data;
-    apr_size_t feed_len;
-    unsigned nclean;
-    pp_mp_span_t clean[PP_MP_MS_SKIP_MAX];
     pp_mp_msflag_t ms; /* ModSecurity's line test (PP_MP_BOUNDARY_LIKE_LINE), over the body as
                           sent: multipart_msflag.c */
 };

@@ -160,10 +160,13 @@ static const char *ms_scan_sse2(pp_mp_msflag_t *ms, const char *p, const char *s
 }
 #endif
 
-/* The "--" pairs starting in [p, stop), each with its whole window (stop at most
- * data + n - win + 2). */
-static void ms_scan_span(pp_mp_msflag_t *ms, const char *p, const char *stop)
+/* Positions [0, n - win] of data, each with its whole window: their "--" at [1, n - win + 1]. */
+static void ms_scan(pp_mp_msflag_t *ms, const char *data, apr_size_t n)
 {
+    if (n < ms->win) {
+        return;
+    }
+    const char *p = data + 1, *stop = data + n - ms->win + 2;
     if (stop - p >= 64) {
 #ifdef PP_MP_AVX2
         if (ms->simd >= PP_MP_SIMD_AVX512) {
@@ -183,39 +186,17 @@ static void ms_scan_span(pp_mp_msflag_t *ms, const char *p, const char *stop)
         if (q == NULL) {
             return;
         }
-        if (q[1] == '-') { /* q + 1 <= stop < data + n */
+        if (q[1] == '-') { /* q + 1 < stop <= data + n */
             ms_position(ms, q - 1, ms->win);
         }
         p = q + 1;
     }
 }
 
-/* Positions [0, n - win] of data, each with its whole window: their "--" at [1, n - win + 1],
- * but for those in the spans the parser looked at (see multipart_msflag.h). */
-static void ms_scan(pp_mp_msflag_t *ms, const char *data, apr_size_t n, const pp_mp_span_t *skip,
-                    unsigned nskip)
-{
-    if (n < ms->win) {
-        return;
-    }
-    const char *p = data + 1, *stop = data + n - ms->win + 2;
-    for (unsigned k = 0; k < nskip && !ms->done && p < stop; k++) {
-        const char *lo = data + skip[k].lo, *hi = data + skip[k].hi;
-        if (lo > p) {
-            ms_scan_span(ms, p, lo < stop ? lo : stop);
-        }
-        p = hi > p ? hi : p;
-    }
-    if (!ms->done && p < stop) {
-        ms_scan_span(ms, p, stop);
-    }
-}
-
 /* The next len bytes of the body. The positions kept from the last chunk are decided first,
  * their windows completed with data's first bytes; those with no '-' right after them cannot
  * matter, so a chunk whose last win - 1 bytes have no '-' keeps only its last byte. */
-static void ms_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len,
-                    const pp_mp_span_t *skip, unsigned nskip)
+static void ms_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len)
 {
     const apr_size_t w = ms->win, old = ms->len;
     if (ms->done || len == 0) {
@@ -240,7 +221,7 @@ static void ms_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len,
         ms->len = tot - decided;
         return;
     }
-    ms_scan(ms, data, len, skip, nskip); /* len >= w - 1 here, as decided == old */
+    ms_scan(ms, data, len); /* len >= w - 1 here, as decided == old */
     const char *tail = data + len - (w - 1);
     if (memchr(tail + 1, '-', w - 2) == NULL) {
         ms->buf[0] = data[len - 1];
@@ -272,10 +253,9 @@ void pp_mp_msflag_init(pp_mp_msflag_t *ms, const char *dash, apr_size_t dash_len
     ms->len = 1;
 }
 
-bool pp_mp_msflag_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len,
-                       const pp_mp_span_t *skip, unsigned nskip)
+bool pp_mp_msflag_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len)
 {
-    ms_feed(ms, data, len, skip, nskip);
+    ms_feed(ms, data, len);
     return ms->found;
 }
 

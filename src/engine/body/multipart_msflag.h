@@ -11,14 +11,6 @@
 /* ModSecurity's line test looks at most at "\n" "--" boundary "--" "\r\n" from one position. */
 #define PP_MP_MS_WIN_MAX (1 + 2 + PP_MP_MAX_BOUNDARY + 2 + 2)
 
-/* Offsets [lo, hi) into a chunk. */
-typedef struct pp_mp_span_t {
-    apr_size_t lo, hi;
-} pp_mp_span_t;
-
-/* Spans of a chunk the line test may be told to skip. */
-#define PP_MP_MS_SKIP_MAX 8
-
 typedef struct pp_mp_msflag_t {
     const char *dash;    /* "--" boundary: the parser's copy, which outlives this */
     apr_size_t dash_len;
@@ -35,13 +27,8 @@ typedef struct pp_mp_msflag_t {
 void pp_mp_msflag_init(pp_mp_msflag_t *ms, const char *dash, apr_size_t dash_len,
                        unsigned simd);
 
-/* The next len bytes of the body; returns whether the flag is set (by now or before). The
- * caller vouches that no "--" starts at data[i] for skip[k].lo <= i < skip[k].hi (data[i + 1]
- * is in data; the nskip spans in order, apart): the parser's content scan looked for those
- * pairs as it went (one pass over the content instead of two), and the test does not look
- * there again. */
-bool pp_mp_msflag_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len,
-                       const pp_mp_span_t *skip, unsigned nskip);
+/* The next len bytes of the body; returns whether the flag is set (by now or before). */
+bool pp_mp_msflag_feed(pp_mp_msflag_t *ms, const char *data, apr_size_t len);
 
 /* End of the body: decides the positions kept back; returns whether the flag is set. */
 bool pp_mp_msflag_finish(pp_mp_msflag_t *ms);
