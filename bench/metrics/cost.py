@@ -18,7 +18,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "http"))
-import bench as B  # noqa: E402
+import bench_setup as B  # noqa: E402
+from bench_callgrind import read_callgrind_total  # noqa: E402
 
 PATH = "/search.html?q=shoes&page=2&sort=price&lang=en&ref=home"
 
@@ -59,7 +60,7 @@ def instructions(kind, module, base, name, requests, htdocs):
         conn.close()
     finally:
         srv.stop()
-    return B.read_callgrind_total(cgout) / requests
+    return read_callgrind_total(cgout) / requests
 
 
 def main():
