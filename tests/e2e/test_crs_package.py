@@ -133,6 +133,7 @@ def test_parapet_and_modsecurity2_refused_together():
     if not os.path.exists(MODSEC_SO):
         raise Skip("libapache2-mod-security2 is not installed")
     tmp, snippet = install()
+    srv = None
     try:
         srv = Apache(snippet="LoadModule security2_module %s\n%s" % (MODSEC_SO, snippet),
                      load_parapet=False, name="crspkg-both")
@@ -141,4 +142,6 @@ def test_parapet_and_modsecurity2_refused_together():
         assert "mod_parapet and mod_security2 (ModSecurity 2) are both loaded" in out, out
         print("    apache2 -t: %s" % [l for l in out.splitlines() if "both loaded" in l][0].strip())
     finally:
+        if srv is not None:
+            srv.cleanup_files()  # never started, so nothing else removes its server root
         shutil.rmtree(tmp, ignore_errors=True)
