@@ -100,6 +100,37 @@ unsigned pp_index_classes_add(uint8_t cls[256], unsigned k, pp_str_t l)
     return k;
 }
 
+/* Completes a trie of n states over k byte classes (next[s * k + c], 0: none) into an
+ * automaton, breadth first: each state's failure state, and each missing transition taken from
+ * the failure state's row (complete by then: it is shallower). *queue holds the states other
+ * than the root in that order (the return value counts them), *fail their failure states, both
+ * in tp: a caller joins each state's outputs with its failure state's in queue order. Shared by
+ * ac_build (per-target automata) and the family build (rules/index_family.c). */
+unsigned pp_index_ac_complete(apr_pool_t *tp, uint16_t *next, unsigned k, unsigned n,
+                              uint16_t **queue_out, uint16_t **fail_out)
+{
+    uint16_t *queue = apr_palloc(tp, n * sizeof *queue), *fail = apr_pcalloc(tp, n * sizeof *fail);
+    unsigned head = 0, tail = 0;
+    for (unsigned c = 0; c < k; c++)
+        if (next[c])
+            queue[tail++] = next[c]; /* fail = 0 */
+    while (head < tail) {
+        unsigned s = queue[head++];
+        for (unsigned c = 0; c < k; c++) {
+            unsigned t = next[s * k + c];
+            if (t) {
+                fail[t] = next[fail[s] * k + c];
+                queue[tail++] = (uint16_t)t;
+            } else {
+                next[s * k + c] = next[fail[s] * k + c];
+            }
+        }
+    }
+    *queue_out = queue;
+    *fail_out = fail;
+    return tail;
+}
+
 static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *parts,
                                      unsigned nparts)
 {
@@ -140,26 +171,11 @@ static const pp_index_ac_t *ac_build(apr_pool_t *p, const pp_rx_needs_t *const *
             }
             out[s] |= 1ull << m;
         }
-    /* Breadth first: a state's failure state is shallower, so its row is complete when the
-     * state's row is completed from it. */
-    uint16_t *queue = apr_palloc(tp, n * sizeof *queue), *fail = apr_pcalloc(tp, n * sizeof *fail);
-    unsigned head = 0, tail = 0;
-    for (unsigned c = 0; c < k; c++)
-        if (next[c])
-            queue[tail++] = next[c]; /* fail = 0 */
-    while (head < tail) {
-        unsigned s = queue[head++];
-        out[s] |= out[fail[s]];
-        for (unsigned c = 0; c < k; c++) {
-            unsigned t = next[s * k + c];
-            if (t) {
-                fail[t] = next[fail[s] * k + c];
-                queue[tail++] = (uint16_t)t;
-            } else {
-                next[s * k + c] = next[fail[s] * k + c];
-            }
-        }
-    }
+    /* Each state's outputs joined with its failure state's, breadth first (complete by then). */
+    uint16_t *queue, *fail;
+    unsigned nq = pp_index_ac_complete(tp, next, k, n, &queue, &fail);
+    for (unsigned i = 0; i < nq; i++)
+        out[queue[i]] |= out[fail[queue[i]]];
     pp_index_ac_t *ac = apr_palloc(p, sizeof *ac);
     memcpy(ac->cls, cls, sizeof cls);
     ac->k = k;

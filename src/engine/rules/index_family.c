@@ -179,27 +179,15 @@ pp_index_family_t *pp_index_family_build(apr_pool_t *p, const family_member_t *m
             }
         }
     }
-    /* Breadth first, as ac_build: failure states, completed rows, and outputs joined with the
-     * failure state's (complete by then: it is shallower). */
-    uint16_t *queue = apr_palloc(tp, n * sizeof *queue), *fail = apr_pcalloc(tp, n * sizeof *fail);
-    unsigned head = 0, tail = 0;
-    for (unsigned c = 0; c < k; c++)
-        if (next[c])
-            queue[tail++] = next[c];
-    while (head < tail) {
-        unsigned s = queue[head++];
+    /* As ac_build: the automaton completed, then each state's outputs joined with its failure
+     * state's, breadth first (complete by then: it is shallower). */
+    uint16_t *queue, *fail;
+    unsigned nq = pp_index_ac_complete(tp, next, k, n, &queue, &fail);
+    for (unsigned i = 0; i < nq; i++) {
+        unsigned s = queue[i];
         family_range_t f = range[fail[s]];
         if (f.len)
             range[s] = range[s].len ? outs_merge(outs, range[s], f) : f;
-        for (unsigned c = 0; c < k; c++) {
-            unsigned t = next[s * k + c];
-            if (t) {
-                fail[t] = next[fail[s] * k + c];
-                queue[tail++] = (uint16_t)t;
-            } else {
-                next[s * k + c] = next[fail[s] * k + c];
-            }
-        }
     }
     /* Renumbered so that the states with outputs come last: the scan tests one bound. */
     uint16_t *num = apr_palloc(tp, n * sizeof *num);

@@ -40,6 +40,11 @@ typedef struct family_member_t {
     uint64_t bit;
 } family_member_t;
 
+/* rules/index.c: a trie of n states over k classes completed into an automaton, breadth
+ * first; the states in that order and their failure states (see the definition). */
+unsigned pp_index_ac_complete(apr_pool_t *tp, uint16_t *next, unsigned k, unsigned n,
+                              uint16_t **queue, uint16_t **fail);
+
 /* index_family.c, start-up: family id over the mask words [word0, word0 + nwords) of its
  * members mem (their words counted from word0), or NULL when its automaton would pass the
  * family limits (its targets then keep their own automata). */
