@@ -16,23 +16,41 @@
  * one thread at a time (APR's rule); the list of all live lists is locked, since tests
  * allocate from several threads.
  *
+ * A released block is free()d, so AddressSanitizer reports a read of it in instrumented code
+ * (and in the libc functions it intercepts: strlen, printf, fopen, ...) as a use after free.
+ * Two ways around that are closed here too:
+ * - apr_pvsprintf (and apr_psprintf) write into the pool's own blocks, not through
+ *   apr_palloc: their result is copied into a guarded block, so it dies with the pool as the
+ *   rest does (apr_pvsprintf's own copy stays in the pool, unused).
+ * - The path functions that AddressSanitizer does not intercept (unlink, rmdir, mkdir,
+ *   rename, open, openat, stat, lstat, access, chmod, remove, truncate) pass their path to the
+ *   kernel unread, so a freed path went unreported and the call just got the bytes the
+ *   allocator left there (test_collect removed its temp files through paths in a destroyed
+ *   pool, and quietly removed nothing). Their wrappers here read the path first.
+ *
  * Set PP_POOL_GUARD=0 in the environment to fall back to real pools (e.g. to compare speed).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <apr_pools.h>
+#include <apr_strings.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef void *(*palloc_fn)(apr_pool_t *, apr_size_t);
 typedef apr_status_t (*create_fn)(apr_pool_t **, apr_pool_t *, apr_abortfunc_t,
                                   apr_allocator_t *);
 typedef void (*teardown_fn)(apr_pool_t *);
+typedef char *(*pvsprintf_fn)(apr_pool_t *, const char *, va_list);
 
 typedef struct guard_t {
     void **blocks;
@@ -45,6 +63,7 @@ static const char GUARD_KEY[] = "pp-fuzz-pool-guard";
 static palloc_fn real_palloc;
 static create_fn real_create;
 static teardown_fn real_clear, real_destroy;
+static pvsprintf_fn real_pvsprintf;
 static int enabled = -1;
 /* Live lists in a global, released ones in the releasing thread's list until its teardown
  * ends: both places LeakSanitizer scans (APR may take pool memory from mmap, which it does
@@ -63,7 +82,8 @@ static void resolve(void)
     real_create = (create_fn)dlsym(RTLD_NEXT, "apr_pool_create_ex");
     real_clear = (teardown_fn)dlsym(RTLD_NEXT, "apr_pool_clear");
     real_destroy = (teardown_fn)dlsym(RTLD_NEXT, "apr_pool_destroy");
-    if (!real_palloc || !real_create || !real_clear || !real_destroy) {
+    real_pvsprintf = (pvsprintf_fn)dlsym(RTLD_NEXT, "apr_pvsprintf");
+    if (!real_palloc || !real_create || !real_clear || !real_destroy || !real_pvsprintf) {
         fprintf(stderr, "pool_guard: cannot find the APR pool functions\n");
         abort();
     }
@@ -181,4 +201,144 @@ void apr_pool_destroy(apr_pool_t *p)
     real_destroy(p);
     if (--tearing == 0)
         free_released();
+}
+
+char *apr_pvsprintf(apr_pool_t *p, const char *fmt, va_list ap)
+{
+    resolve();
+    char *s = real_pvsprintf(p, fmt, ap);
+    if (!enabled || inside || !s)
+        return s;
+    size_t n = strlen(s) + 1;
+    return memcpy(apr_palloc(p, n), s, n);
+}
+
+char *apr_psprintf(apr_pool_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* ---- Paths the kernel reads ------------------------------------------------------------ */
+
+/* Reads path in instrumented code, so a freed (or overrun) one is reported here. */
+static void read_path(const char *path)
+{
+    if (path)
+        for (const volatile char *c = path; *c; c++)
+            ;
+}
+
+/* The next definition of name (libc's), looked up once; a racing first call stores the same
+ * pointer. */
+#define REAL(name)                                                                             \
+    static __typeof__(name) *real_##name;                                                      \
+    __typeof__(name) *fn_##name = __atomic_load_n(&real_##name, __ATOMIC_RELAXED);            \
+    if (!fn_##name) {                                                                          \
+        fn_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);                               \
+        if (!fn_##name)                                                                        \
+            abort();                                                                           \
+        __atomic_store_n(&real_##name, fn_##name, __ATOMIC_RELAXED);                           \
+    }
+
+int unlink(const char *path)
+{
+    REAL(unlink);
+    read_path(path);
+    return fn_unlink(path);
+}
+
+int rmdir(const char *path)
+{
+    REAL(rmdir);
+    read_path(path);
+    return fn_rmdir(path);
+}
+
+int remove(const char *path)
+{
+    REAL(remove);
+    read_path(path);
+    return fn_remove(path);
+}
+
+int mkdir(const char *path, mode_t mode)
+{
+    REAL(mkdir);
+    read_path(path);
+    return fn_mkdir(path, mode);
+}
+
+int rename(const char *from, const char *to)
+{
+    REAL(rename);
+    read_path(from);
+    read_path(to);
+    return fn_rename(from, to);
+}
+
+int chmod(const char *path, mode_t mode)
+{
+    REAL(chmod);
+    read_path(path);
+    return fn_chmod(path, mode);
+}
+
+int access(const char *path, int mode)
+{
+    REAL(access);
+    read_path(path);
+    return fn_access(path, mode);
+}
+
+int truncate(const char *path, off_t len)
+{
+    REAL(truncate);
+    read_path(path);
+    return fn_truncate(path, len);
+}
+
+int stat(const char *restrict path, struct stat *restrict st)
+{
+    REAL(stat);
+    read_path(path);
+    return fn_stat(path, st);
+}
+
+int lstat(const char *restrict path, struct stat *restrict st)
+{
+    REAL(lstat);
+    read_path(path);
+    return fn_lstat(path, st);
+}
+
+/* The mode is read only with O_CREAT or O_TMPFILE (open(2)). */
+static mode_t open_mode(int flags, va_list ap)
+{
+    return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+    REAL(open);
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = open_mode(flags, ap);
+    va_end(ap);
+    read_path(path);
+    return fn_open(path, flags, mode);
+}
+
+int openat(int dir, const char *path, int flags, ...)
+{
+    REAL(openat);
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = open_mode(flags, ap);
+    va_end(ap);
+    read_path(path);
+    return fn_openat(dir, path, flags, mode);
 }
