@@ -138,6 +138,8 @@ bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t 
 
 /* ---- Targets --------------------------------------------------------------------------- */
 
+typedef struct pp_exclusion_t pp_exclusion_t;
+
 struct pp_target_t {
     const pp_var_def_t *var;
     const char *selector;   /* NULL: the whole variable */
@@ -167,6 +169,11 @@ struct pp_target_t {
      * numbered it (answers from another configuration's numbering are not used). */
     unsigned key_rx_bit;
     const void *key_rx_set;
+    /* Set at the end of start-up (pp_target_excl_finish): the exclusions of excl_set that
+     * apply to this target's variable (pp_exclusion_applies), found when the set had
+     * excl_nseen entries; a set that has grown since is searched per collection, as before. */
+    const pp_exclusion_t *const *excl_apply;
+    unsigned excl_napply, excl_nseen;
 };
 #define PP_KEY_RX_MAX 64
 #define PP_KEY_RX_NONE (~0u)
@@ -183,9 +190,13 @@ unsigned pp_target_slot_count(apr_pool_t *cp);
  * bit test instead of a search per request. Idempotent; keys made later are left unanswered
  * (searched per request, as before). */
 void pp_target_keys_finish(apr_pool_t *cp);
+/* At the end of start-up: each interned target of cp gets the exclusions that apply to it
+ * (pp_target_t.excl_apply), so collecting its values does not test every exclusion of the
+ * configuration against its variable per request. Idempotent. */
+void pp_target_excl_finish(apr_pool_t *cp);
 
 /* An exclusion (!ARG_p): values of var with this name are not tested. */
-typedef struct pp_exclusion_t {
+struct pp_exclusion_t {
     const char *family; /* "ARGS", "REQUEST_COOKIES", "REQUEST_HEADERS" */
     const char *name;
     bool icase;         /* header names compare case-insensitively */
@@ -197,7 +208,8 @@ typedef struct pp_exclusion_t {
     const pp_excl_set_t *set; /* whose bit it is (NULL: not interned) */
     uint64_t bit;             /* 0: past PP_EXCL_BITS, tested by name */
     const pp_var_def_t *var;  /* by_var: the variable's row */
-} pp_exclusion_t;
+    apr_size_t name_len1;     /* strlen(name) + 1, set by pp_exclusion_intern (0: not set) */
+};
 
 /* Gives e its bit in cp's exclusion set (the same for equal exclusions). */
 void pp_exclusion_intern(apr_pool_t *cp, pp_exclusion_t *e);
@@ -207,6 +219,9 @@ void pp_rule_set_exclusions(pp_rule_t *r, const pp_exclusion_t *ex, unsigned n);
 const pp_exclusion_t *const *pp_excl_set_entries(const pp_excl_set_t *s, unsigned *n);
 /* Whether e names name (its regex, or its name). A regex that hits a limit does not. */
 bool pp_exclusion_names(pp_tx_t *tx, const pp_exclusion_t *e, pp_str_t name);
+/* Whether e applies to t's variable: !VAR:x to VAR itself (2.x), a 1.9 exclusion to its
+ * family. */
+bool pp_exclusion_applies(const pp_exclusion_t *e, const pp_target_t *t);
 
 /* ---- Operators ------------------------------------------------------------------------- */
 

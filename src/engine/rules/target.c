@@ -178,6 +178,7 @@ void pp_exclusion_intern(apr_pool_t *cp, pp_exclusion_t *e)
     const pp_exclusion_t *found = apr_hash_get(s->by_key, key, APR_HASH_KEY_STRING);
     e->set = s;
     e->var = e->by_var ? pp_var_find(e->family) : NULL;
+    e->name_len1 = strlen(e->name) + 1;
     if (found) {
         e->bit = found->bit;
         return;
@@ -187,6 +188,37 @@ void pp_exclusion_intern(apr_pool_t *cp, pp_exclusion_t *e)
     if (s->n < PP_EXCL_BITS)
         s->entries[s->n++] = copy;
     apr_hash_set(s->by_key, key, APR_HASH_KEY_STRING, copy);
+}
+
+bool pp_exclusion_applies(const pp_exclusion_t *e, const pp_target_t *t)
+{
+    if (!t->var->family)
+        return false;
+    return e->by_var ? (e->var ? e->var == t->var : strcmp(e->family, t->var->name) == 0)
+                     : strcmp(e->family, t->var->family) == 0;
+}
+
+void pp_target_excl_finish(apr_pool_t *cp)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "parapet-targets", cp);
+    intern_registry_t *r = data;
+    if (!r)
+        return;
+    const pp_excl_set_t *s = &r->excl;
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, r->by_key); hi; hi = apr_hash_next(hi)) {
+        pp_target_t *t = apr_hash_this_val(hi);
+        if (t->excl_set != s || (t->excl_apply && t->excl_nseen == s->n))
+            continue;
+        const pp_exclusion_t **apply = apr_palloc(cp, (s->n ? s->n : 1) * sizeof *apply);
+        unsigned na = 0;
+        for (unsigned k = 0; k < s->n; k++)
+            if (pp_exclusion_applies(s->entries[k], t))
+                apply[na++] = s->entries[k];
+        t->excl_apply = apply;
+        t->excl_napply = na;
+        t->excl_nseen = s->n;
+    }
 }
 
 const pp_exclusion_t *const *pp_excl_set_entries(const pp_excl_set_t *s, unsigned *n)

@@ -52,19 +52,9 @@ bool pp_exclusion_names(pp_tx_t *tx, const pp_exclusion_t *e, pp_str_t name)
 {
     if (e->re)
         return name_matches(tx, e->re, name);
-    apr_size_t n = strlen(e->name);
+    apr_size_t n = e->name_len1 ? e->name_len1 - 1 : strlen(e->name);
     return name.len == n &&
            (e->icase ? strncasecmp(name.data, e->name, n) : memcmp(name.data, e->name, n)) == 0;
-}
-
-/* Whether exclusion e applies to t's variable: !VAR:x to VAR itself (2.x), a 1.9 exclusion to
- * its family. */
-static bool excl_applies(const pp_exclusion_t *e, const pp_target_t *t)
-{
-    if (!t->var->family)
-        return false;
-    return e->by_var ? (e->var ? e->var == t->var : strcmp(e->family, t->var->name) == 0)
-                     : strcmp(e->family, t->var->family) == 0;
 }
 
 /* Which of the configuration's exclusions name each collected value (pp_value_t.excl): once
@@ -77,10 +67,16 @@ static void mark_exclusions(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
     const pp_exclusion_t *const *all = pp_excl_set_entries(t->excl_set, &n);
     if (!n)
         return; /* no exclusion has a bit: the values stay unmarked, nothing asks */
-    const pp_exclusion_t *apply[PP_EXCL_BITS];
-    for (unsigned k = 0; k < n; k++)
-        if (excl_applies(all[k], t))
-            apply[na++] = all[k];
+    const pp_exclusion_t *found[PP_EXCL_BITS];
+    const pp_exclusion_t *const *apply = found;
+    if (t->excl_apply && t->excl_nseen == n) { /* found at start-up (pp_target_excl_finish) */
+        apply = t->excl_apply;
+        na = t->excl_napply;
+    } else {
+        for (unsigned k = 0; k < n; k++)
+            if (pp_exclusion_applies(all[k], t))
+                found[na++] = all[k];
+    }
     for (int i = 0; i < vals->nelts; i++) {
         pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
         uint64_t bits = PP_EXCL_KNOWN;

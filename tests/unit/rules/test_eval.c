@@ -482,6 +482,51 @@ static const char *cookie_request(apr_pool_t *p, const char *cookies)
     return apr_psprintf(p, "GET /?a=1 HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", cookies);
 }
 
+/* The verdicts of test_exclusions_interned's first rules on cookies and body arguments. */
+static void cookies_and_bodies(pp_cfg_t *cfg, apr_pool_t *cp)
+{
+    assert_int_equal(status_of(cfg, cookie_request(cp, "__utma=EVIL; __utmb=bad")), 0);
+    assert_int_equal(status_of(cfg, cookie_request(cp, "__utma=x; s=EviL")), 401);
+    assert_int_equal(status_of(cfg, cookie_request(cp, "KEEP=bad")), 0);   /* keys: any case */
+    assert_int_equal(status_of(cfg, cookie_request(cp, "keep=x; k=bad")), 402);
+    /* !REQUEST_COOKIES:... leaves REQUEST_COOKIES_NAMES alone (ModSecurity). */
+    assert_int_equal(status_of(cfg, cookie_request(cp, "__utmz=1")), 403);
+    const char *post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                       "application/x-www-form-urlencoded\r\nContent-Length: %"
+                       APR_SIZE_T_FMT "\r\n\r\n%s";
+    const char *bodies[][2] = { { "safe_1=evil&SAFE2=evil", "0" }, { "safe=1&x=evil", "404" },
+                                { "quiet=grave", "0" }, { "loud=grave", "405" } };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        const char *raw = apr_psprintf(cp, post, strlen(bodies[i][0]), bodies[i][0]);
+        if (status_of(cfg, raw) != atoi(bodies[i][1]))
+            fail_msg("body \"%s\": status %d, expected %s", bodies[i][0], status_of(cfg, raw),
+                     bodies[i][1]);
+    }
+}
+
+/* After pp_target_excl_finish: each target of every rule (and its prefixes) lists exactly the
+ * configuration's exclusions that apply to it, in the set's order. */
+static void excl_apply_as_tested(const pp_cfg_t *cfg)
+{
+    for (int i = 0; i < cfg->rules->nelts; i++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *);
+        for (unsigned j = 0; j < r->ntargets; j++)
+            for (const pp_target_t *t = r->targets[j]; t; t = t->prefix) {
+                unsigned n, na = 0;
+                const pp_exclusion_t *const *all = pp_excl_set_entries(t->excl_set, &n);
+                assert_non_null(t->excl_apply);
+                assert_int_equal(t->excl_nseen, n);
+                for (unsigned k = 0; k < n; k++)
+                    if (pp_exclusion_applies(all[k], t)) {
+                        assert_true(na < t->excl_napply);
+                        assert_ptr_equal(t->excl_apply[na], all[k]);
+                        na++;
+                    }
+                assert_int_equal(na, t->excl_napply);
+            }
+    }
+}
+
 /* Exclusions are interned per configuration: values carry the bits of the exclusions that name
  * them from where they are collected, through transformed copies, and a rule tests its mask.
  * The verdicts are those of testing each exclusion by name: shared and distinct exclusions,
@@ -505,26 +550,19 @@ static void test_exclusions_interned(void **state)
                                           "id:4,phase:2,deny,status:404,t:urlDecode"));
     assert_null(apply(cfg, cp, "SecRule", "ARGS grave id:5,phase:2,deny,status:405"));
     assert_null(apply(cfg, cp, "SecRuleUpdateTargetById", "5 !ARGS:quiet"));
-    assert_int_equal(status_of(cfg, cookie_request(cp, "__utma=EVIL; __utmb=bad")), 0);
-    assert_int_equal(status_of(cfg, cookie_request(cp, "__utma=x; s=EviL")), 401);
-    assert_int_equal(status_of(cfg, cookie_request(cp, "KEEP=bad")), 0);   /* keys: any case */
-    assert_int_equal(status_of(cfg, cookie_request(cp, "keep=x; k=bad")), 402);
-    /* !REQUEST_COOKIES:... leaves REQUEST_COOKIES_NAMES alone (ModSecurity). */
-    assert_int_equal(status_of(cfg, cookie_request(cp, "__utmz=1")), 403);
-    const char *post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                       "application/x-www-form-urlencoded\r\nContent-Length: %"
-                       APR_SIZE_T_FMT "\r\n\r\n%s";
-    const char *bodies[][2] = { { "safe_1=evil&SAFE2=evil", "0" }, { "safe=1&x=evil", "404" },
-                                { "quiet=grave", "0" }, { "loud=grave", "405" } };
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        const char *raw = apr_psprintf(cp, post, strlen(bodies[i][0]), bodies[i][0]);
-        if (status_of(cfg, raw) != atoi(bodies[i][1]))
-            fail_msg("body \"%s\": status %d, expected %s", bodies[i][0], status_of(cfg, raw),
-                     bodies[i][1]);
+    /* Twice: each collection testing every exclusion against its variable, then with the
+     * exclusions that apply to each target found at start-up (pp_target_excl_finish). */
+    for (int finished = 0; finished < 2; finished++) {
+        if (finished) {
+            pp_target_excl_finish(cp);
+            excl_apply_as_tested(cfg);
+        }
+        cookies_and_bodies(cfg, cp);
     }
 
     /* 70 distinct exclusions: the last ones get no bit and are tested by name, alone and next
-     * to one that has a bit. */
+     * to one that has a bit. The set grows past what start-up saw: the targets' lists are not
+     * used (the set is searched), until start-up ends again. */
     for (int k = 0; k < 70; k++)
         assert_null(apply(cfg, cp, "SecRule", apr_psprintf(cp, "ARGS|!ARGS:n%d zzz "
                                                               "id:%d,phase:1,pass", k, 100 + k)));
@@ -547,13 +585,20 @@ static void test_exclusions_interned(void **state)
     assert_null(byid[159]->excl_set);
     assert_null(byid[200]->excl_set);
     assert_null(byid[201]->excl_set);
-    const char *gets[][2] = { { "n69=x", "0" }, { "n68=x", "406" }, { "n0=y&n68=y", "0" },
-                              { "n1=y", "407" } };
-    for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
-        const char *raw = apr_psprintf(cp, "GET /?%s HTTP/1.1\r\nHost: x\r\n\r\n", gets[i][0]);
-        if (status_of(cfg, raw) != atoi(gets[i][1]))
-            fail_msg("query \"%s\": status %d, expected %s", gets[i][0], status_of(cfg, raw),
-                     gets[i][1]);
+    for (int finished = 0; finished < 2; finished++) {
+        if (finished) {
+            pp_target_excl_finish(cp);
+            excl_apply_as_tested(cfg);
+        }
+        cookies_and_bodies(cfg, cp);
+        const char *gets[][2] = { { "n69=x", "0" }, { "n68=x", "406" }, { "n0=y&n68=y", "0" },
+                                  { "n1=y", "407" } };
+        for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
+            const char *raw = apr_psprintf(cp, "GET /?%s HTTP/1.1\r\nHost: x\r\n\r\n", gets[i][0]);
+            if (status_of(cfg, raw) != atoi(gets[i][1]))
+                fail_msg("query \"%s\": status %d, expected %s", gets[i][0], status_of(cfg, raw),
+                         gets[i][1]);
+        }
     }
     apr_pool_destroy(cp);
 }
