@@ -31,33 +31,15 @@
 static apr_pool_t *root;
 static char tmp[PATH_MAX];
 
+#include "pp_cfg_lines.h"
 #include "pp_test.h"
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
 
-/* Directive lines separated by '\n'; "@TMP@" is this run's temp dir. */
+/* Directive lines separated by '\n'; "@TMP@" is this run's temp dir (pp_cfg_lines.h). */
 static pp_cfg_t *cfg_make(apr_pool_t *cp, const char *text)
 {
-    pp_cfg_t *cfg = pp_cfg_create(cp);
-    char *copy = apr_pstrdup(cp, text), *save = NULL;
-    for (char *line = apr_strtok(copy, "\n", &save); line; line = apr_strtok(NULL, "\n", &save)) {
-        char *sp = strchr(line, ' ');
-        *sp = '\0';
-        const char *args = sp + 1;
-        for (char *at; (at = strstr(args, "@TMP@"));)
-            args = apr_psprintf(cp, "%.*s%s%s", (int)(at - args), args, tmp, at + 5);
-        const pp_directive_t *d = pp_directive_find(line);
-        if (!d)
-            fail_msg("unknown directive %s", line);
-        pp_cfg_site_t site = { 0 };
-        const char *err = pp_cfg_apply(cfg, d, args, &site, cp, cp);
-        if (err)
-            fail_msg("%s: %s", line, err);
-    }
-    const char *err = pp_cfg_finish(cfg, cp, cp);
-    if (err)
-        fail_msg("configuration: %s", err);
-    return cfg;
+    return pp_test_cfg_make(cp, text, tmp);
 }
 
 typedef struct log_t {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log/log.h"
+#include "pp_cfg_lines.h"
 #include "pp_tmpdir.h"
 
 #define SEP_EQ "========================================"
@@ -27,36 +28,16 @@ static char tmp[PATH_MAX];
 
 /* ---- Helpers: configuration, transactions, files ------------------------------------------- */
 
-/* "@TMP@" in a directive line is this run's temp dir. Lines are separated by '\n'. */
+/* A configuration from directive lines ('\n' between them); "@TMP@" is this run's temp dir
+ * (pp_cfg_lines.h). */
 static inline const char *cfg_try(apr_pool_t *cp, const char *text, pp_cfg_t **out)
 {
-    pp_cfg_t *cfg = pp_cfg_create(cp);
-    char *copy = apr_pstrdup(cp, text), *save = NULL;
-    for (char *line = apr_strtok(copy, "\n", &save); line; line = apr_strtok(NULL, "\n", &save)) {
-        char *sp = strchr(line, ' ');
-        *sp = '\0';
-        const char *args = sp + 1;
-        for (char *at; (at = strstr(args, "@TMP@"));)
-            args = apr_psprintf(cp, "%.*s%s%s", (int)(at - args), args, tmp, at + 5);
-        const pp_directive_t *d = pp_directive_find(line);
-        if (!d)
-            fail_msg("unknown directive %s", line);
-        pp_cfg_site_t site = { 0 };
-        const char *err = pp_cfg_apply(cfg, d, args, &site, cp, cp);
-        if (err)
-            return err;
-    }
-    *out = cfg;
-    return pp_cfg_finish(cfg, cp, cp);
+    return pp_test_cfg_try(cp, text, tmp, out);
 }
 
 static inline pp_cfg_t *cfg_make(apr_pool_t *cp, const char *text)
 {
-    pp_cfg_t *cfg = NULL;
-    const char *err = cfg_try(cp, text, &cfg);
-    if (err)
-        fail_msg("configuration: %s", err);
-    return cfg;
+    return pp_test_cfg_make(cp, text, tmp);
 }
 
 typedef struct req_t {
