@@ -87,6 +87,15 @@ static apr_size_t normalise2_inplace(unsigned char *p, apr_size_t len, bool win)
     bool trailing = *end == '/' || (win && *end == '\\');
     bool hitroot = false, done = false;
     while (!done && src <= end && dst <= end) {
+        if (!win && *src != '/' && src < end && src[1] != '/') {
+            /* Inside a segment, before its last byte: the bytes up to that one are copied as
+             * they are (what the steps below do to each of them), in one move. */
+            const unsigned char *sl = memchr(src + 1, '/', (apr_size_t)(end - src));
+            unsigned char *last = sl ? (unsigned char *)sl - 1 : end;
+            memmove(dst, src, (apr_size_t)(last - src));
+            dst += last - src;
+            src = last;
+        }
         if (win) {
             if (*src == '\\')
                 *src = '/';
@@ -154,15 +163,60 @@ static apr_size_t normalise2_inplace(unsigned char *p, apr_size_t len, bool win)
  * "text/html") goes through it unchanged, so it needs no copy. */
 static bool normalise2_needs_work(pp_str_t in, bool win)
 {
-    char sep2 = win ? '\\' : '/';
-    if (in.data[in.len - 1] == '.')
+    const char *s = in.data;
+    apr_size_t len = in.len;
+    if (s[len - 1] == '.')
         return true;
-    for (apr_size_t i = pp_scan_eq2(in.data, 0, in.len, '/', sep2); i < in.len;
-         i = pp_scan_eq2(in.data, i + 1, in.len, '/', sep2)) {
-        if (in.data[i] == '\\' || (i > 0 && (in.data[i - 1] == '.' || in.data[i - 1] == '/')))
+    /* On Windows every '\\' is work; otherwise a '/' after '.' or '/' (a '/' after a '\\' is
+     * after work already). */
+#ifdef __SSE2__
+    if (len > 16) {
+        /* Blocks from 1 on, each with the block one byte before it (the bytes before its
+         * bytes); the last one ends at len. */
+        if (win && s[0] == '\\')
+            return true;
+        const __m128i slash = _mm_set1_epi8('/'), dot = _mm_set1_epi8('.'),
+                      back = _mm_set1_epi8(win ? '\\' : '/');
+        for (apr_size_t i = 1;; i += 16) {
+            apr_size_t at = i + 16 <= len ? i : len - 16;
+            __m128i v = pp_scan_load(s, at), prev = pp_scan_load(s, at - 1);
+            __m128i after = _mm_or_si128(_mm_cmpeq_epi8(prev, dot), _mm_cmpeq_epi8(prev, slash));
+            __m128i work = _mm_and_si128(_mm_cmpeq_epi8(v, slash), after);
+            if (win)
+                work = _mm_or_si128(work, _mm_cmpeq_epi8(v, back));
+            if (_mm_movemask_epi8(work))
+                return true;
+            if (at + 16 >= len)
+                return false;
+        }
+    }
+#endif
+    if (!win) { /* the usual short value (an argument) has no '/' at all: one memchr */
+        for (const char *sl = memchr(s + 1, '/', len - 1); sl;
+             sl = memchr(sl + 1, '/', (apr_size_t)(s + len - sl - 1)))
+            if (sl[-1] == '.' || sl[-1] == '/')
+                return true;
+        return false;
+    }
+    for (apr_size_t i = 0; i < len; i++) {
+        if (s[i] == '\\')
+            return true;
+        if (s[i] == '/' && i > 0 && (s[i - 1] == '.' || s[i - 1] == '/'))
             return true;
     }
     return false;
+}
+
+/* The copy and the algorithm, out of line: the common value that needs no work does not pay
+ * for its registers. */
+static __attribute__((noinline)) apr_status_t normalise2_copy(apr_pool_t *scratch, pp_str_t in,
+                                                              bool win, pp_str_t *out)
+{
+    unsigned char *buf = apr_palloc(scratch, in.len + 2);
+    if (in.len)
+        memcpy(buf, in.data, in.len);
+    buf[in.len] = buf[in.len + 1] = '\0';
+    return pp_tfn_result(in, (char *)buf, normalise2_inplace(buf, in.len, win), out);
 }
 
 static apr_status_t normalise2(apr_pool_t *scratch, pp_str_t in, bool win, pp_str_t *out)
@@ -171,11 +225,7 @@ static apr_status_t normalise2(apr_pool_t *scratch, pp_str_t in, bool win, pp_st
         *out = in;
         return APR_SUCCESS;
     }
-    unsigned char *buf = apr_palloc(scratch, in.len + 2);
-    if (in.len)
-        memcpy(buf, in.data, in.len);
-    buf[in.len] = buf[in.len + 1] = '\0';
-    return pp_tfn_result(in, (char *)buf, normalise2_inplace(buf, in.len, win), out);
+    return normalise2_copy(scratch, in, win, out);
 }
 
 apr_status_t pp_tfn_normalise_path2(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)

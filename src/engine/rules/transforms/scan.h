@@ -26,6 +26,24 @@ static inline __m128i pp_scan_load(const char *s, apr_size_t i)
     return _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 }
 
+/* Where the block that covers i starts: at i while 16 bytes remain; the last partial block of
+ * a value of 16 bytes or more is read as the block that ends at len (pp_scan_from drops its
+ * bytes before i), so most values need no byte-wise tail. PP_SCAN_BYTES: the rest (under 16
+ * bytes of a value shorter than 16, or nothing) goes byte by byte. */
+#define PP_SCAN_BYTES ((apr_size_t)-1)
+static inline apr_size_t pp_scan_at(apr_size_t i, apr_size_t len)
+{
+    if (i + 16 <= len)
+        return i;
+    return i < len && len >= 16 ? len - 16 : PP_SCAN_BYTES;
+}
+
+/* A block mask read at at, as bits from position i on (at <= i < at + 16). */
+static inline unsigned pp_scan_from(unsigned mask, apr_size_t i, apr_size_t at)
+{
+    return mask >> (i - at);
+}
+
 /* Bytes of v in [lo, hi] (unsigned), as a compare mask. */
 static inline __m128i pp_scan_in_range(__m128i v, unsigned char lo, unsigned char hi)
 {
@@ -39,12 +57,18 @@ static inline apr_size_t pp_scan_eq2(const char *s, apr_size_t i, apr_size_t len
 {
 #ifdef __SSE2__
     __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
-    for (; i + 16 <= len; i += 16) {
-        __m128i v = pp_scan_load(s, i);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
+    for (;; i += 16) {
+        apr_size_t at = pp_scan_at(i, len);
+        if (at == PP_SCAN_BYTES)
+            break;
+        __m128i v = pp_scan_load(s, at);
+        unsigned m = pp_scan_from((unsigned)_mm_movemask_epi8(
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb))),
+                                  i, at);
         if (m)
             return pp_scan_first(m, i);
+        if (at < i)
+            return len;
     }
 #endif
     while (i < len && s[i] != a && s[i] != b)
@@ -57,10 +81,16 @@ static inline apr_size_t pp_scan_range(const char *s, apr_size_t i, apr_size_t l
                                        unsigned char lo, unsigned char hi)
 {
 #ifdef __SSE2__
-    for (; i + 16 <= len; i += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(pp_scan_in_range(pp_scan_load(s, i), lo, hi));
+    for (;; i += 16) {
+        apr_size_t at = pp_scan_at(i, len);
+        if (at == PP_SCAN_BYTES)
+            break;
+        unsigned m = pp_scan_from(
+            (unsigned)_mm_movemask_epi8(pp_scan_in_range(pp_scan_load(s, at), lo, hi)), i, at);
         if (m)
             return pp_scan_first(m, i);
+        if (at < i)
+            return len;
     }
 #endif
     while (i < len && !((unsigned char)s[i] >= lo && (unsigned char)s[i] <= hi))
@@ -73,11 +103,17 @@ static inline apr_size_t pp_scan_nul_or_high(const char *s, apr_size_t i, apr_si
 {
 #ifdef __SSE2__
     __m128i zero = _mm_setzero_si128();
-    for (; i + 16 <= len; i += 16) {
-        __m128i v = pp_scan_load(s, i);
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+    for (;; i += 16) {
+        apr_size_t at = pp_scan_at(i, len);
+        if (at == PP_SCAN_BYTES)
+            break;
+        __m128i v = pp_scan_load(s, at);
+        unsigned m = pp_scan_from(
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero))), i, at);
         if (m)
             return pp_scan_first(m, i);
+        if (at < i)
+            return len;
     }
 #endif
     while (i < len && s[i] != '\0' && !((unsigned char)s[i] & 0x80))

@@ -101,7 +101,9 @@ typedef struct n19_scan_t {
 #endif
 } n19_scan_t;
 
-static void n19_scan_init(n19_scan_t *sc, unsigned flags)
+/* The registers only for a value of 16 bytes or more: a shorter one is scanned a byte at a
+ * time (n19_next_special), and most arguments are short. */
+static void n19_scan_init(n19_scan_t *sc, unsigned flags, apr_size_t len)
 {
     sc->flags = flags;
 #ifdef __SSE2__
@@ -109,25 +111,42 @@ static void n19_scan_init(n19_scan_t *sc, unsigned flags)
                                          PP_N19_BACKSLASH, PP_N19_NULLS };
     static const char byte_of[5] = { '%', '+', '/', '\\', '\0' };
     sc->nwant = 0;
+    if (len < 16)
+        return;
     for (int b = 0; b < 5; b++)
         if (flags & flag_of[b])
             sc->want[sc->nwant++] = _mm_set1_epi8(byte_of[b]);
+#else
+    (void)len;
 #endif
 }
 
-/* The first index from i on whose byte may need work, or len. */
+#ifdef __SSE2__
+static inline unsigned n19_block(const n19_scan_t *sc, const char *s, apr_size_t at)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+    __m128i hit = _mm_cmpeq_epi8(v, sc->want[0]);
+    for (int b = 1; b < sc->nwant; b++)
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, sc->want[b]));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
+/* The first index from i on whose byte may need work, or len. The last partial block of a
+ * value of 16 bytes or more is read as the block that ends at len (its bytes before i
+ * masked off), not a byte at a time: most header values end in one. */
 static apr_size_t n19_next_special(const n19_scan_t *sc, const char *s, apr_size_t i,
                                    apr_size_t len)
 {
 #ifdef __SSE2__
     for (; i + 16 <= len; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i hit = _mm_cmpeq_epi8(v, sc->want[0]);
-        for (int b = 1; b < sc->nwant; b++)
-            hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, sc->want[b]));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        unsigned mask = n19_block(sc, s, i);
         if (mask)
             return i + (apr_size_t)__builtin_ctz(mask);
+    }
+    if (i < len && len >= 16) {
+        unsigned mask = n19_block(sc, s, len - 16) >> (i - (len - 16));
+        return mask ? i + (apr_size_t)__builtin_ctz(mask) : len;
     }
 #endif
     while (i < len && !(n19_class[(unsigned char)s[i]] & sc->flags))
@@ -146,7 +165,7 @@ apr_status_t pp_tfn_normalise19(apr_pool_t *scratch, pp_str_t in, unsigned flags
         return APR_SUCCESS;
     }
     n19_scan_t sc;
-    n19_scan_init(&sc, flags);
+    n19_scan_init(&sc, flags, in.len);
     while (i < in.len) {
         apr_size_t run = n19_next_special(&sc, in.data, i, in.len);
         if (n.buf)
@@ -164,13 +183,23 @@ apr_status_t pp_tfn_normalise19(apr_pool_t *scratch, pp_str_t in, unsigned flags
     return APR_SUCCESS;
 }
 
+/* urlDecode leaves a value without '%' (or '+') as it is: one scan answers that, without the
+ * normaliser's set-up. */
 apr_status_t pp_tfn_url_decode(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
 {
+    if (pp_scan_eq2(in.data, 0, in.len, '%', '%') == in.len) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     return pp_tfn_normalise19(scratch, in, PP_N19_URLDECODE, out);
 }
 
 apr_status_t pp_tfn_url_decode_form(apr_pool_t *scratch, pp_str_t in, pp_str_t *out)
 {
+    if (pp_scan_eq2(in.data, 0, in.len, '%', '+') == in.len) {
+        *out = in;
+        return APR_SUCCESS;
+    }
     return pp_tfn_normalise19(scratch, in, PP_N19_URLDECODE | PP_N19_PLUS, out);
 }
 
