@@ -102,8 +102,10 @@ static void test_unset_and_order(void **state)
     assert_string_equal(order, "b=1;c=3;a=4;");
 }
 
-/* The index grows and keeps removed keys' slots: 20,000 random sets, relative updates,
- * removals and look-ups over 700 keys in random case agree with a plain list of the keys. */
+/* The index grows and keeps removed keys' records: 20,000 random sets, relative updates,
+ * removals and look-ups over 700 keys in random case agree with a plain list of the keys.
+ * A third of them go through prepared keys (pp_coll_key_t, two spellings a key, made before
+ * the collection as a configuration makes them), mixed with the others on the same keys. */
 static void test_many_keys_against_model(void **state)
 {
     enum { KEYS = 700 };
@@ -113,6 +115,11 @@ static void test_many_keys_against_model(void **state)
         char value[24];
     } model[KEYS];
     memset(model, 0, sizeof model);
+    static const pp_coll_key_t *prepared[KEYS][2];
+    for (unsigned k = 0; k < KEYS; k++) {
+        prepared[k][0] = pp_coll_key_make(pool, pp_str_from_cstr(apr_psprintf(pool, "Key_%u", k)));
+        prepared[k][1] = pp_coll_key_make(pool, pp_str_from_cstr(apr_psprintf(pool, "kEY_%u", k)));
+    }
     pp_coll_t *c = pp_coll_create(pool, "tx");
     uint64_t seed = 42;
     unsigned live = 0;
@@ -124,11 +131,17 @@ static void test_many_keys_against_model(void **state)
             if ((r >> (8 + i % 16)) & 1)
                 key[i] = (char)(key[i] >= 'a' && key[i] <= 'z' ? key[i] - 32
                                 : key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+        const pp_coll_key_t *pk = (r >> 28) % 3 == 0 ? prepared[k][(r >> 27) & 1] : NULL;
+        if (pk)
+            memcpy(key, pk->key.data, (size_t)n + 1);
         pp_str_t ks = { key, (apr_size_t)n };
         switch ((r >> 4) % 4) {
         case 0: /* set */
             snprintf(model[k].value, sizeof model[k].value, "v%d", op);
-            pp_coll_set(c, ks, pp_str_from_cstr(model[k].value));
+            if (pk)
+                pp_coll_set_key(c, pk, pp_str_from_cstr(model[k].value), false);
+            else
+                pp_coll_set(c, ks, pp_str_from_cstr(model[k].value));
             memcpy(model[k].name, key, (size_t)n + 1);
             live += !model[k].live;
             model[k].live = true;
@@ -136,19 +149,23 @@ static void test_many_keys_against_model(void **state)
         case 1: /* relative */
             if (!model[k].live)
                 memcpy(model[k].name, key, (size_t)n + 1);
-            pp_coll_add(c, ks, PP_STR("+1"));
+            if (pk)
+                pp_coll_add_key(c, pk, 1);
+            else
+                pp_coll_add(c, ks, PP_STR("+1"));
             snprintf(model[k].value, sizeof model[k].value, "%d",
                      (model[k].live ? atoi(model[k].value) : 0) + 1);
             live += !model[k].live;
             model[k].live = true;
             break;
         case 2: /* unset */
-            assert_int_equal(pp_coll_unset(c, ks), model[k].live);
+            assert_int_equal(pk ? pp_coll_unset_key(c, pk) : pp_coll_unset(c, ks),
+                             model[k].live);
             live -= model[k].live;
             model[k].live = false;
             break;
         default: { /* look-up */
-            const pp_coll_entry_t *e = pp_coll_get(c, ks);
+            const pp_coll_entry_t *e = pk ? pp_coll_get_key(c, pk) : pp_coll_get(c, ks);
             assert_int_equal(e != NULL, model[k].live);
             if (e) {
                 assert_int_equal(e->value.len, strlen(model[k].value));
