@@ -8,6 +8,7 @@
 #include "tx.h"
 
 #include <apr_strings.h>
+#include <string.h>
 
 /* Random bytes in an engine-made unique id (24 hex digits). */
 #define PP_TX_ID_BYTES 12
@@ -166,28 +167,40 @@ void pp_tx_add_request_header_ref(pp_tx_t *tx, const char *name, const char *val
     f->value = pp_str_from_cstr(value);
 }
 
-static const char *header_get(const pp_tx_t *tx, const char *name)
+/* Whether name is lit (of len bytes), ignoring case: the length first. */
+static inline bool name_is(pp_str_t name, const char *lit, apr_size_t len)
 {
-    for (int i = 0; i < tx->headers->nelts; i++) {
-        const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
-        if (pp_str_eq_ci(f->name, name))
-            return f->value.data;
-    }
-    return NULL;
+    return name.len == len && strncasecmp(name.data, lit, len) == 0;
 }
 
-static void parse_cookies(pp_tx_t *tx)
+/* Whether s may give a name with a NUL (pp_fields_nul_name): a NUL, or a '%' that decoding or
+ * an application may turn into one. */
+static inline bool may_hold_nul(pp_str_t s)
+{
+    return s.len && (memchr(s.data, '%', s.len) != NULL || memchr(s.data, '\0', s.len) != NULL);
+}
+
+/* One pass over the headers: the first Content-Type, and the cookies of every Cookie header in
+ * order. Returns whether a cookie name may hold a NUL. */
+static bool parse_header_fields(pp_tx_t *tx)
 {
     int format = pp_cfg_int(tx->cfg->cookie_format, 0);
     char sep = tx->cfg->cookiev0_separator ? tx->cfg->cookiev0_separator[0] : ';';
+    bool nul = false;
     for (int i = 0; i < tx->headers->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(tx->headers, i, pp_field_t);
-        if (!pp_str_eq_ci(f->name, "Cookie"))
+        if (!tx->content_type && name_is(f->name, "Content-Type", 12)) {
+            tx->content_type = f->value.data;
+            continue;
+        }
+        if (!name_is(f->name, "Cookie", 6))
             continue;
         bool malformed = false;
         pp_cookies_parse_sep(tx->pool, f->value, format, sep, tx->cookies, &malformed);
         tx->cookies_malformed = tx->cookies_malformed || malformed;
+        nul = nul || may_hold_nul(f->value);
     }
+    return nul;
 }
 
 /* Query arguments, cookies and the request-line checks; false when the request was refused. */
@@ -206,9 +219,12 @@ static bool parse_request_head(pp_tx_t *tx)
             tx->pool, tx->query, pp_cfg_argument_separator(tx->cfg), tx->args, &tx->urlencoded_errors);
     tx->query_arg_count = tx->args->nelts;
     tx->args_combined = tx->query;
-    tx->content_type = header_get(tx, "Content-Type");
-    parse_cookies(tx);
-    if (pp_fields_nul_name(tx->args, 0, false) || pp_fields_nul_name(tx->cookies, 0, true)) {
+    tx->content_type = NULL;
+    bool cookie_nul = parse_header_fields(tx);
+    /* Names come from the query and the Cookie headers: without a '%' or a NUL in them, none
+     * holds a NUL, and the fields need not be searched. */
+    if ((may_hold_nul(tx->query) && pp_fields_nul_name(tx->args, 0, false)) ||
+        (cookie_nul && pp_fields_nul_name(tx->cookies, 0, true))) {
         pp_tx_fail(tx, 400, PP_PHASE_REQUEST_HEADERS,
                    "NUL byte in an argument or cookie name: applications disagree on the name "
                    "(PHP ends it at the NUL)");

@@ -12,6 +12,10 @@
 #include <apr_strings.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 typedef struct cookie_cursor_t {
     apr_pool_t *p;
     pp_str_t h; /* the header value */
@@ -35,7 +39,21 @@ static bool is_sep(const cookie_cursor_t *cc, char c)
 
 static bool has_control(pp_str_t h)
 {
-    for (apr_size_t i = 0; i < h.len; i++) {
+    apr_size_t i = 0;
+#ifdef __SSE2__
+    /* 16 bytes at a time: below 0x20 (unsigned, by flipping the sign bit) but not '\t', or
+     * 0x7f. */
+    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)(0x20 ^ 0x80)),
+                  tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f);
+    for (; i + 16 <= h.len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(h.data + i));
+        __m128i low = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab),
+                                       _mm_cmplt_epi8(_mm_xor_si128(v, flip), lim));
+        if (_mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(v, del))))
+            return true;
+    }
+#endif
+    for (; i < h.len; i++) {
         unsigned char c = (unsigned char)h.data[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f)
             return true;
@@ -59,35 +77,48 @@ static pp_str_t dup_span(apr_pool_t *p, pp_str_t s)
     return (pp_str_t){ apr_pstrmemdup(p, s.len ? s.data : "", s.len), s.len };
 }
 
-/* name is a span of the header, value is already in the pool. */
-static void add_cookie(cookie_cursor_t *cc, pp_str_t name, pp_str_t value, bool has_eq)
+/* name and value are in the pool, NUL-ended. */
+static void add_field(cookie_cursor_t *cc, pp_str_t name, pp_str_t value, bool has_eq)
 {
     if (!has_eq || name.len == 0)
         cc->malformed = true;
     if (cc->format == PP_COOKIE_FORMAT_RFC2109 && name.len && name.data[0] == '$')
         return; /* $Version, $Path, $Domain, $Port describe the cookie, they are not cookies */
     pp_field_t *f = apr_array_push(cc->out);
-    f->name = dup_span(cc->p, name);
+    f->name = name;
     f->value = value;
+}
+
+/* name is a span of the header, value is already in the pool. */
+static void add_cookie(cookie_cursor_t *cc, pp_str_t name, pp_str_t value, bool has_eq)
+{
+    add_field(cc, dup_span(cc->p, name), value, has_eq);
 }
 
 /* ---- Netscape: items split on ';', spaces around names and values ignored ---------------- */
 
+/* item is a span of the header's copy (parse_netscape), whose byte after it is a separator,
+ * a space or the copy's NUL: the name and the value are spans of the copy too, each ended by a
+ * NUL written over the byte after it ('=', a space, the separator), not copies of their own. */
 static void netscape_item(cookie_cursor_t *cc, pp_str_t item)
 {
-    const char *eq = memchr(item.data, '=', item.len);
+    char *eq = memchr(item.data, '=', item.len);
     if (!eq) {
-        add_cookie(cc, item, dup_span(cc->p, PP_STR("")), false);
+        ((char *)item.data)[item.len] = '\0';
+        add_field(cc, item, (pp_str_t){ item.data + item.len, 0 }, false);
         return;
     }
     apr_size_t name_len = (apr_size_t)(eq - item.data);
     pp_str_t value = trim_span(eq + 1, item.len - name_len - 1);
-    add_cookie(cc, trim_span(item.data, name_len), dup_span(cc->p, value), true);
+    pp_str_t name = trim_span(item.data, name_len);
+    ((char *)value.data)[value.len] = '\0';
+    ((char *)name.data)[name.len] = '\0';
+    add_field(cc, name, value, true);
 }
 
 static void parse_netscape(cookie_cursor_t *cc)
 {
-    const char *s = cc->h.data;
+    char *s = apr_pstrmemdup(cc->p, cc->h.len ? cc->h.data : "", cc->h.len);
     while (cc->i < cc->h.len) {
         const char *semi = memchr(s + cc->i, cc->v0_sep, cc->h.len - cc->i);
         apr_size_t end = semi ? (apr_size_t)(semi - s) : cc->h.len;

@@ -114,11 +114,66 @@ apr_status_t pp_urlencoded_parse(apr_pool_t *p, pp_str_t in, apr_array_header_t 
     return pp_urlencoded_parse_sep(p, in, '&', out, bad_escapes);
 }
 
+/* Whether s holds a byte that decoding changes ('%', '+'). */
+static bool needs_decoding(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+#ifdef __SSE2__
+    const __m128i pct = _mm_set1_epi8('%'), pls = _mm_set1_epi8('+');
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pct), _mm_cmpeq_epi8(v, pls))))
+            return true;
+    }
+#endif
+    for (; i < len; i++)
+        if (s[i] == '%' || s[i] == '+')
+            return true;
+    return false;
+}
+
+/* The usual query string, with nothing to decode: one copy of it, each name and value a span
+ * of the copy ended by a NUL written over its '=' or separator (an item without '=' has the
+ * empty value at its name's NUL), instead of two allocations and decodings per item. The same
+ * fields as parse's loop below. */
+static void parse_plain(apr_pool_t *p, pp_str_t in, char sep, apr_array_header_t *out,
+                        bool keep_empty)
+{
+    char *buf = apr_palloc(p, in.len + 1);
+    memcpy(buf, in.data, in.len);
+    buf[in.len] = '\0';
+    apr_size_t start = 0;
+    while (start < in.len) {
+        char *amp = memchr(buf + start, sep, in.len - start);
+        apr_size_t end = amp ? (apr_size_t)(amp - buf) : in.len;
+        if (end > start || keep_empty) {
+            char *item = buf + start, *eq = memchr(item, '=', end - start);
+            apr_size_t name_len = eq ? (apr_size_t)(eq - item) : end - start;
+            pp_field_t *f = apr_array_push(out);
+            buf[end] = '\0';
+            f->name = (pp_str_t){ item, name_len };
+            if (eq) {
+                *eq = '\0';
+                f->value = (pp_str_t){ eq + 1, end - start - name_len - 1 };
+            } else {
+                f->value = (pp_str_t){ buf + end, 0 };
+            }
+        }
+        start = end + 1;
+    }
+}
+
 static apr_status_t parse(apr_pool_t *p, pp_str_t in, char sep, apr_array_header_t *out,
                           unsigned *bad_escapes, bool keep_empty)
 {
     if (!out || out->elt_size != sizeof(pp_field_t))
         return APR_EINVAL;
+    if (in.len == 0)
+        return APR_SUCCESS;
+    if (sep != '%' && sep != '+' && !needs_decoding(in.data, in.len)) {
+        parse_plain(p, in, sep, out, keep_empty);
+        return APR_SUCCESS;
+    }
     unsigned bad = 0;
     apr_size_t start = 0;
     while (start < in.len) {

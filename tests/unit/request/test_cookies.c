@@ -55,6 +55,12 @@ static const cookie_vec_t vectors[] = {
     { NS, IN("a=b\0c"), true, 1, { F("a", "b\0c") } },
     { NS, IN("a=b\r\nX: y"), true, 1, { F("a", "b\r\nX: y") } },
     { NS, IN("a=\x7f"), true, 1, { F("a", "\x7f") } },
+    /* 16 bytes and more: the control check's blocks and its tail */
+    { NS, IN("abcdefgh=ij\x01klmnopqrs"), true, 1, { F("abcdefgh", "ij\x01klmnopqrs") } },
+    { NS, IN("abcdefgh=ijklmnop\x7fq"), true, 1, { F("abcdefgh", "ijklmnop\x7fq") } },
+    { NS, IN("abcdefgh=ijklmnop\x1f"), true, 1, { F("abcdefgh", "ijklmnop\x1f") } },
+    { NS, IN("abcd\tefgh=ijklm\tnop; q=\x80\xff"), false, 2,
+      { F("abcd\tefgh", "ijklm\tnop"), F("q", "\x80\xff") } },
     /* RFC 2109 */
     { V1, IN(""), false, 0, { { 0 } } },
     { V1, IN("$Version=\"1\"; a=\"b\"; $Path=\"/\""), false, 1, { F("a", "b") } },

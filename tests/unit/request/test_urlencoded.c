@@ -119,6 +119,49 @@ static void test_parse2_keeps_empty_pieces(void **state)
     (void)state;
 }
 
+/* A value with nothing to decode is split over one copy of it (parse_plain): the same fields,
+ * NUL-ended, as the decoding path gives the same items when an escape elsewhere sends the
+ * value there (random strings over the bytes that split, and an item "x=%41" added after). */
+static void test_parse_plain_same_fields(void **state)
+{
+    static const char alphabet[] = { 'a', 'b', '=', '&', ';', '\0' };
+    uint64_t seed = 7;
+    for (int round = 0; round < 20000; round++) {
+        char in[48];
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        apr_size_t len = (apr_size_t)(seed >> 33) % 40;
+        for (apr_size_t i = 0; i < len; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            in[i] = alphabet[(seed >> 33) % sizeof alphabet];
+        }
+        memcpy(in + len, "&x=%41", 6);
+        for (int two = 0; two < 2; two++) {
+            apr_array_header_t *plain = apr_array_make(pool, 1, sizeof(pp_field_t));
+            apr_array_header_t *decoded = apr_array_make(pool, 1, sizeof(pp_field_t));
+            apr_status_t (*parse)(apr_pool_t *, pp_str_t, char, apr_array_header_t *,
+                                  unsigned *) =
+                two ? pp_urlencoded_parse2 : pp_urlencoded_parse_sep;
+            assert_int_equal(parse(pool, (pp_str_t){ in, len }, '&', plain, NULL), APR_SUCCESS);
+            assert_int_equal(parse(pool, (pp_str_t){ in, len + 6 }, '&', decoded, NULL),
+                             APR_SUCCESS);
+            assert_true(decoded->nelts > plain->nelts);
+            for (int k = 0; k < plain->nelts; k++) {
+                const pp_field_t *a = &APR_ARRAY_IDX(plain, k, pp_field_t);
+                const pp_field_t *b = &APR_ARRAY_IDX(decoded, k, pp_field_t);
+                assert_int_equal(a->name.len, b->name.len);
+                assert_int_equal(a->value.len, b->value.len);
+                assert_memory_equal(a->name.data, b->name.data, a->name.len);
+                assert_memory_equal(a->value.data, b->value.data, a->value.len);
+                assert_int_equal(a->name.data[a->name.len], '\0');
+                assert_int_equal(a->value.data[a->value.len], '\0');
+            }
+        }
+        if (round % 1024 == 0)
+            apr_pool_clear(pool);
+    }
+    (void)state;
+}
+
 /* SecArgumentSeparator: the named character splits, '&' is then data. */
 static void test_parse_other_separator(void **state)
 {
@@ -247,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_parse_vectors),
         cmocka_unit_test(test_parse_appends_and_adds_count),
         cmocka_unit_test(test_parse_other_separator),
+        cmocka_unit_test(test_parse_plain_same_fields),
         cmocka_unit_test(test_url_decode_random),
         cmocka_unit_test(test_parse2_keeps_empty_pieces),
         cmocka_unit_test(test_parse_rejects_wrong_array),
