@@ -244,33 +244,24 @@ static void read_path(const char *path)
         __atomic_store_n(&real_##name, fn_##name, __ATOMIC_RELAXED);                           \
     }
 
-int unlink(const char *path)
-{
-    REAL(unlink);
-    read_path(path);
-    return fn_unlink(path);
-}
+/* name(params), which passes path to the kernel: path read first. */
+#define PATH_WRAPPER(name, params, path, args)                                                 \
+    int name params                                                                            \
+    {                                                                                          \
+        REAL(name);                                                                            \
+        read_path(path);                                                                       \
+        return fn_##name args;                                                                 \
+    }
 
-int rmdir(const char *path)
-{
-    REAL(rmdir);
-    read_path(path);
-    return fn_rmdir(path);
-}
-
-int remove(const char *path)
-{
-    REAL(remove);
-    read_path(path);
-    return fn_remove(path);
-}
-
-int mkdir(const char *path, mode_t mode)
-{
-    REAL(mkdir);
-    read_path(path);
-    return fn_mkdir(path, mode);
-}
+PATH_WRAPPER(unlink, (const char *path), path, (path))
+PATH_WRAPPER(rmdir, (const char *path), path, (path))
+PATH_WRAPPER(remove, (const char *path), path, (path))
+PATH_WRAPPER(mkdir, (const char *path, mode_t mode), path, (path, mode))
+PATH_WRAPPER(chmod, (const char *path, mode_t mode), path, (path, mode))
+PATH_WRAPPER(access, (const char *path, int mode), path, (path, mode))
+PATH_WRAPPER(truncate, (const char *path, off_t len), path, (path, len))
+PATH_WRAPPER(stat, (const char *restrict path, struct stat *restrict st), path, (path, st))
+PATH_WRAPPER(lstat, (const char *restrict path, struct stat *restrict st), path, (path, st))
 
 int rename(const char *from, const char *to)
 {
@@ -278,41 +269,6 @@ int rename(const char *from, const char *to)
     read_path(from);
     read_path(to);
     return fn_rename(from, to);
-}
-
-int chmod(const char *path, mode_t mode)
-{
-    REAL(chmod);
-    read_path(path);
-    return fn_chmod(path, mode);
-}
-
-int access(const char *path, int mode)
-{
-    REAL(access);
-    read_path(path);
-    return fn_access(path, mode);
-}
-
-int truncate(const char *path, off_t len)
-{
-    REAL(truncate);
-    read_path(path);
-    return fn_truncate(path, len);
-}
-
-int stat(const char *restrict path, struct stat *restrict st)
-{
-    REAL(stat);
-    read_path(path);
-    return fn_stat(path, st);
-}
-
-int lstat(const char *restrict path, struct stat *restrict st)
-{
-    REAL(lstat);
-    read_path(path);
-    return fn_lstat(path, st);
 }
 
 /* The mode is read only with O_CREAT or O_TMPFILE (open(2)). */
