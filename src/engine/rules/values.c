@@ -87,11 +87,27 @@ static void mark_exclusions(pp_tx_t *tx, const pp_target_t *t, apr_array_header_
     }
 }
 
+/* An empty array of values with room for one, in one allocation (apr_array_make makes two).
+ * The room is cleared as apr_array_make clears it: apr_array_push hands out room as it is, and
+ * collectors leave the fields they do not set (sketch, checks, excl) zero. apr_array_push grows
+ * it as any array (clearing the new room). */
+static inline apr_array_header_t *values_array(apr_pool_t *p)
+{
+    struct {
+        apr_array_header_t h;
+        pp_value_t first;
+    } *a = apr_palloc(p, sizeof *a);
+    a->h = (apr_array_header_t){ .pool = p, .elt_size = (int)sizeof(pp_value_t), .nelts = 0,
+                                 .nalloc = 1, .elts = (char *)&a->first };
+    memset(&a->first, 0, sizeof a->first);
+    return &a->h;
+}
+
 /* The values of t's variable, collected afresh (its chain is not applied). */
 static inline apr_array_header_t *collect_values(pp_tx_t *tx, const pp_target_t *t,
                                                  pp_phase_t phase)
 {
-    apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
+    apr_array_header_t *vals = values_array(tx->pool);
     apr_status_t rv = t->var->collect(tx, t, vals);
     if (rv != APR_SUCCESS) {
         char buf[120];

@@ -119,6 +119,36 @@ static void test_steps_shared(void **state)
     apr_pool_destroy(cp);
 }
 
+/* Collected values start with no sketch, no checks and no exclusion bits, whatever the
+ * transaction pool's memory held before (collect_values makes the array and its first room in
+ * one allocation and clears the room, as apr_array_make does): the pool's blocks are filled
+ * with 0xa5 and cleared, then reused by the transaction. */
+static void test_collected_values_clear(void **state)
+{
+    apr_pool_t *cp, *rp;
+    apr_pool_create(&cp, pool);
+    const pp_target_t *t[NRULES];
+    const pp_cfg_t *cfg = config(cp, sharing_rules, NRULES, t);
+    apr_pool_create(&rp, pool);
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < 64; k++)
+            memset(apr_palloc(rp, 16384), 0xa5, 16384);
+        apr_pool_clear(rp);
+        pp_tx_t *tx = get(cfg, rp, round == 0 ? "a=1" : round == 1 ? "a=1&b=2" : "a=1&b=2&c=3");
+        const apr_array_header_t *v = values(tx, t[NONE], PP_PHASE_REQUEST_BODY);
+        assert_int_equal(v->nelts, round + 1);
+        for (int i = 0; i < v->nelts; i++) {
+            const pp_value_t *x = &APR_ARRAY_IDX(v, i, pp_value_t);
+            assert_null(x->sketch);
+            assert_int_equal(x->checks, 0);
+            assert_true(x->excl == 0 || x->excl == PP_EXCL_KNOWN);
+        }
+        apr_pool_clear(rp);
+    }
+    apr_pool_destroy(rp);
+    apr_pool_destroy(cp);
+}
+
 /* Body arguments appended (a new generation of ARGS): the steps run again on the new array,
  * and the phase-1 arrays stay as they were. */
 static void test_new_generation(void **state)
@@ -290,6 +320,7 @@ int main(void)
     apr_pool_create(&pool, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steps_shared),
+        cmocka_unit_test(test_collected_values_clear),
         cmocka_unit_test(test_new_generation),
         cmocka_unit_test(test_random_chains_match_reference),
         cmocka_unit_test(test_no_values),
