@@ -311,27 +311,18 @@ static bool tx_keys_only(const pp_rule_t *c)
     return true;
 }
 
-/* Whether value v matches c's operator when that is a constant number comparison (@eq @gt
- * @ge @lt @le without a macro or literal needs): 1 or 0, as its exec would say
- * (operators/strops.c NUM_OP); -1 for any other operator. */
+/* Whether value v matches c's operator when that is a constant number comparison (a row with
+ * a cmp column: @eq @gt @ge @lt @le) without a macro or literal needs: 1 or 0, as its exec
+ * would say (operators/strops.c NUM_OP, the same pp_num_cmp); -1 for any other operator. */
 static int num_compare(const pp_rule_t *c, pp_str_t v)
 {
     const pp_operator_t *op = &c->op;
-    if (op->macro || op->needs)
-        return -1;
-    const pp_op_exec_fn f = op->def->exec;
-    if (f != pp_op_lt_exec && f != pp_op_eq_exec && f != pp_op_ge_exec && f != pp_op_gt_exec &&
-        f != pp_op_le_exec)
+    if (op->macro || op->needs || op->def->cmp == PP_CMP_NONE)
         return -1;
     /* CRS's values are mostly one digit ("1", "0", a paranoia level): no atoi call. */
     const int n = v.len == 1 && v.data[0] >= '0' && v.data[0] <= '9' ? v.data[0] - '0'
                                                                      : pp_ms_atoi(v.data, v.len);
-    const int a = *(const int *)op->compiled;
-    return f == pp_op_lt_exec   ? n < a
-           : f == pp_op_eq_exec ? n == a
-           : f == pp_op_ge_exec ? n >= a
-           : f == pp_op_gt_exec ? n > a
-                                : n <= a;
+    return pp_num_cmp(op->def->cmp, n, *(const int *)op->compiled);
 }
 
 /* Evaluates 2.x rule c (starter r) on every value. Each matching value gets matched_value2;

@@ -258,6 +258,29 @@ typedef const char *(*pp_op_expand_fn)(apr_pool_t *p, pp_str_t expanded);
 typedef const char *(*pp_op_words_fn)(apr_pool_t *p, const void *compiled, const char *arg,
                                       pp_str_t value, const pp_op_out_t *out, const char *var);
 
+/* pp_op_def_t.cmp: the constant number comparison a row's exec makes (@eq @gt @ge @lt @le:
+ * atoi(value) against atoi(argument)), so that the rule loop can decide one in place
+ * (rules/eval.c num_compare) with the same comparison as the exec (operators/strops.c NUM_OP). */
+typedef enum { PP_CMP_NONE, PP_CMP_EQ, PP_CMP_GT, PP_CMP_GE, PP_CMP_LT, PP_CMP_LE } pp_num_cmp_t;
+
+static inline bool pp_num_cmp(pp_num_cmp_t k, int n, int a)
+{
+    switch (k) {
+    case PP_CMP_EQ:
+        return n == a;
+    case PP_CMP_GT:
+        return n > a;
+    case PP_CMP_GE:
+        return n >= a;
+    case PP_CMP_LT:
+        return n < a;
+    case PP_CMP_LE:
+        return n <= a;
+    default:
+        return false;
+    }
+}
+
 typedef struct pp_op_def_t {
     const char *name;
     pp_op_parse_fn parse;
@@ -277,6 +300,7 @@ typedef struct pp_op_def_t {
     /* The needs serve the rule index only (rules/index.c): checking them on each value before
      * exec would cost about what exec does (@pm: its own automaton), so the rule loop does not. */
     bool needs_index_only;
+    pp_num_cmp_t cmp; /* PP_CMP_NONE but for the number comparisons (see pp_num_cmp) */
 } pp_op_def_t;
 
 const pp_op_def_t *pp_op_find(const char *name);

@@ -2,7 +2,8 @@
  * Registry self-check (style §4, §9): every family table is sorted (look-ups rely on it), every
  * row has help text and test vectors (the family tests run them; the directive, variable,
  * operator, action and 1.9 location tables), every vector names a row, every 1.9 location name
- * resolves to a variable row, and every directive row is found by name.
+ * resolves to a variable row, every directive row is found by name, and an operator row's cmp
+ * column names the comparison its exec makes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "lang/names19_vectors.h"
 #include "rules/actions/action_vectors.h"
 #include "rules/operators/operator_vectors.h"
+#include "rules/operators/operators.h"
 #include "rules/variables/variable_vectors.h"
 
 #include "pp_vectors.h"
@@ -171,6 +173,37 @@ static void test_interning_shares_targets(void **state)
     assert_string_equal(a->label, "HEADER(\"USER-AGENT\")");
 }
 
+/* The rule loop decides a row with a cmp column in place (rules/eval.c num_compare): the row's
+ * exec must answer as pp_num_cmp does, on numbers below, at and above the argument, and the
+ * five number comparisons are the rows that have one. */
+static void test_cmp_column_is_the_exec(void **state)
+{
+    apr_size_t n;
+    const pp_op_def_t *t = pp_op_table(&n);
+    unsigned with = 0;
+    static const char *const vals[] = { "-3", "0", "1", "2", "3", "12", "x", "", " 2" };
+    for (apr_size_t i = 0; i < n; i++) {
+        if (t[i].cmp == PP_CMP_NONE)
+            continue;
+        with++;
+        for (int a = -2; a <= 3; a++) {
+            void *compiled = NULL;
+            assert_null(t[i].parse(pool, apr_itoa(pool, a), &compiled));
+            for (size_t v = 0; v < sizeof vals / sizeof *vals; v++) {
+                pp_str_t s = pp_str_from_cstr(vals[v]);
+                bool m = false;
+                pp_op_out_t out = { .ncaptures = 0 };
+                assert_int_equal(t[i].exec(NULL, compiled, s, &m, &out), APR_SUCCESS);
+                assert_int_equal(m, pp_num_cmp(t[i].cmp, pp_ms_atoi(s.data, s.len), a));
+            }
+        }
+    }
+    assert_int_equal(with, 5);
+    const char *const named[] = { "eq", "gt", "ge", "lt", "le" };
+    for (int k = 0; k < 5; k++)
+        assert_int_not_equal(pp_op_find(named[k])->cmp, PP_CMP_NONE);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -182,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_vector_check_fails),
         cmocka_unit_test(test_names19_resolve),
         cmocka_unit_test(test_interning_shares_targets),
+        cmocka_unit_test(test_cmp_column_is_the_exec),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

@@ -185,21 +185,22 @@ const char *pp_op_num_parse(apr_pool_t *cp, const char *arg, void **compiled)
     return NULL;
 }
 
-#define NUM_OP(name, op)                                                                    \
+#define NUM_OP(name, kind)                                                                  \
     apr_status_t name(pp_tx_t *tx, const void *compiled, pp_str_t v, bool *match,           \
                       pp_op_out_t *out)                                                     \
     {                                                                                       \
-        *match = pp_ms_atoi(v.data, v.len) op *(const int *)compiled;                       \
+        *match = pp_num_cmp(kind, pp_ms_atoi(v.data, v.len), *(const int *)compiled);       \
         if (*match)                                                                         \
             whole(out, v);                                                                  \
         return APR_SUCCESS;                                                                 \
     }
 
-NUM_OP(pp_op_eq_exec, ==)
-NUM_OP(pp_op_gt_exec, >)
-NUM_OP(pp_op_ge_exec, >=)
-NUM_OP(pp_op_lt_exec, <)
-NUM_OP(pp_op_le_exec, <=)
+/* Each row's cmp column (operators/table.c) names the comparison its exec makes here. */
+NUM_OP(pp_op_eq_exec, PP_CMP_EQ)
+NUM_OP(pp_op_gt_exec, PP_CMP_GT)
+NUM_OP(pp_op_ge_exec, PP_CMP_GE)
+NUM_OP(pp_op_lt_exec, PP_CMP_LT)
+NUM_OP(pp_op_le_exec, PP_CMP_LE)
 
 /* ---- constants -------------------------------------------------------------------------- */
 
