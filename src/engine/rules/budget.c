@@ -9,10 +9,6 @@
 
 #include <time.h>
 
-/* Reading the thread CPU clock is a system call: often enough that a budget overshoots by
- * at most this many runs (each bounded by the match limit), rarely enough to cost nothing. */
-#define PP_EVAL_CHECK_EVERY 64
-
 /* This thread's CPU time: a busy machine does not shorten a request's budget. */
 static apr_interval_time_t thread_cpu(void)
 {
@@ -29,7 +25,7 @@ bool pp_eval_fail_open(const pp_tx_t *tx)
 
 /* True once the request has used SecRuleEvalTimeLimit; the first time, rejects it (or, fail
  * open, says that the remaining rules are skipped). */
-static bool over_budget(pp_tx_t *tx, pp_phase_t phase)
+bool pp_eval_over_budget(pp_tx_t *tx, pp_phase_t phase)
 {
     pp_eval_budget_t *b = &tx->budget;
     int limit_ms = pp_cfg_int(tx->cfg->eval_time_limit_ms, PP_DEFAULT_EVAL_TIME_LIMIT_MS);
@@ -84,17 +80,6 @@ bool pp_eval_rule_stopped(pp_tx_t *tx, const pp_rule_t *r)
         return false;
     tx->budget.stopped_skips++;
     return true;
-}
-
-/* Counts an operator run; true when the budget says stop (checked every few runs, and after
- * each limit hit). */
-bool pp_eval_count_run(pp_tx_t *tx, bool limit_hit, pp_phase_t phase)
-{
-    pp_eval_budget_t *b = &tx->budget;
-    b->limit_hits += limit_hit;
-    if (++b->op_runs % PP_EVAL_CHECK_EVERY != 0 && !limit_hit)
-        return false;
-    return over_budget(tx, phase);
 }
 
 /* One line per phase for what fail open let through, instead of one per value. */

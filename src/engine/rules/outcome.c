@@ -167,6 +167,16 @@ const pp_match_t *pp_match_full(const pp_match_t *cm)
     return m;
 }
 
+/* APR_ARRAY_PUSH of a pointer, without the call while the array has room (CRS: ~75 matches a
+ * GET, nearly all nolog rules that only set TX or skip). */
+static inline void push_ptr(apr_array_header_t *a, const void *p)
+{
+    if (a->nelts < a->nalloc)
+        ((const void **)a->elts)[a->nelts++] = p;
+    else
+        APR_ARRAY_PUSH(a, const void *) = p;
+}
+
 /* Records the match of rule r (1.9: the member whose actions run; 2.x: the chain starter, last
  * the link that matched last) in tx->matches and makes the request audit-relevant as its
  * actions say. Its message fields are made now when read_now (the caller logs it or
@@ -194,13 +204,13 @@ static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t
         rec->p.data = hit->out.data;
         rec->p.limit = hit->limit;
     }
-    APR_ARRAY_PUSH(tx->matches, pp_match_t *) = m;
+    push_ptr(tx->matches, m);
     if ((m->logged && as->auditlog != 0) || as->auditlog == 1)
         tx->verdict.relevant = true;
     if (r->lang2) { /* part K of the 2.x audit log */
         if (!tx->matched_rules)
             tx->matched_rules = apr_array_make(tx->pool, 8, sizeof(const pp_rule_t *));
-        APR_ARRAY_PUSH(tx->matched_rules, const pp_rule_t *) = r;
+        push_ptr(tx->matched_rules, r);
     }
     if (read_now || as->auditlog == 1 || tx->keep_match_texts)
         pp_match_full(m);
@@ -353,13 +363,15 @@ bool pp_eval_apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *la
                            const hit_t *hit, pp_phase_t phase)
 {
     const pp_actionset_t *as = r->effective;
-    bool acts = !pp_tx_detection_only(tx) && phase != PP_PHASE_LOGGING;
+    bool acts = phase != PP_PHASE_LOGGING && !pp_tx_detection_only(tx);
     /* HIGHEST_SEVERITY: the starter's severity when 1-7 (0, EMERGENCY, never counts). */
     if (as->severity >= 1 && as->severity <= 7 &&
         (tx->highest_severity == 0 || as->severity < tx->highest_severity))
         tx->highest_severity = as->severity;
     pp_actionset_t out;
-    const char *head = acts ? intercept_head(tx, as, phase, &out) : NULL;
+    /* pass (CRS's nolog rules that set TX or skip) has no interception's words to make */
+    const char *head = acts && as->disruptive != PP_ACTION_NONE && as->disruptive != PP_ACTION_PASS
+                           ? intercept_head(tx, as, phase, &out) : NULL;
     /* Read now: the error log when logged, the debug log at level 4 when not, the verdict's
      * reason when it intercepts. */
     bool read_now = as->log != 0 || head || (tx->cfg->debug_file && pp_tx_debug_level(tx) >= 4);
