@@ -174,6 +174,27 @@ static int class_atom(const char **pp, byteset_t *s, bool *inexact)
     return n;
 }
 
+/* Whether the '[' before q (q: the ':', '.' or '=' after it) opens a POSIX item inside a
+ * class, as PCRE2 decides it (pcre2_compile.c check_posix_syntax, the same in every 10.x):
+ * at least three bytes from q on, and q's byte followed by ']' before any ']' or another '['
+ * with q's byte (a backslash before ']' or '\\' skips that pair). Otherwise the '[' is a
+ * literal byte of the class (CRS 942380: [\'" ?[=<>]). */
+static bool posix_syntax(const char *q)
+{
+    if (strnlen(q, 3) < 3)
+        return false;
+    char t = *q++;
+    for (; q[0] && q[1]; q++) {
+        if (q[0] == '\\' && (q[1] == ']' || q[1] == '\\'))
+            q++;
+        else if ((q[0] == '[' && q[1] == t) || q[0] == ']')
+            return false;
+        else if (q[0] == t && q[1] == ']')
+            return true;
+    }
+    return false;
+}
+
 /* [...] into s: the bytes it matches (a superset where not modelled exactly). False (with
  * x->fail) for what we cannot read; x->p is then after it. */
 static bool parse_class(parser_t *x, byteset_t *s)
@@ -187,10 +208,9 @@ static bool parse_class(parser_t *x, byteset_t *s)
     bool first = true;
     while (*p && (*p != ']' || first)) {
         first = false;
-        if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-            /* Only a well-formed POSIX name is read; whether anything else opens a POSIX
-             * item or is a literal '[' depends on what follows, so the pattern is not
-             * modelled (a fuzzer found "[[:x]...:]" read wrongly). */
+        if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=') && posix_syntax(p + 1)) {
+            /* Only a well-formed POSIX name is read; any other POSIX item ([:x], [.a.],
+             * [=a=]) is not modelled (a fuzzer found "[[:x]...:]" read wrongly). */
             const char *e = posix_class(p, &in, &inexact);
             if (!e) {
                 x->fail = true;
@@ -604,11 +624,14 @@ static unsigned shortest(const pp_rx_needs_t *n)
     return m;
 }
 
-const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern)
+/* The needs of pattern (NULL for none), made in p; tp for scratch. When they are weak (none, or
+ * literals of a byte or two) and the pattern is one group after an optional leading (?i)
+ * ("(?i:(?:a|b|...))", CRS 942470), the group's body is derived as a pattern of its own: every
+ * match of the pattern is a match of the body (back references aside, about which nothing is
+ * claimed), so its wide alternation, one level further in, may give longer literals. */
+static const pp_rx_needs_t *derive(apr_pool_t *p, apr_pool_t *tp, const char *pattern,
+                                   int depth)
 {
-    apr_pool_t *tp;
-    if (apr_pool_create(&tp, p) != APR_SUCCESS)
-        return NULL;
     parser_t x = { pattern, false, 0, { NULL, NULL }, { 0, 0 }, { true, true }, pattern, NULL,
                    false };
     if (strncmp(x.wide_at, "(?i)", 4) == 0)
@@ -617,15 +640,40 @@ const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern)
     x.wide[1] = apr_array_make(tp, 16, sizeof(lit_t));
     needs_t top, lean, texts;
     parse_alt(&x, &top, &lean, &texts);
+    if (x.fail || *x.p)
+        return NULL;
     const pp_rx_needs_t *n = NULL;
-    if (!x.fail && !*x.p) {
-        if (top.n)
-            n = rxl_needs_make(p, top.lit, top.n, NULL);
-        /* Literals of a byte or two, or none: the wide alternation may do better. */
-        const pp_rx_needs_t *w = !n || shortest(n) < 3 ? wide_needs(tp, tp, &x) : NULL;
-        if (w && shortest(w) > shortest(n))
-            n = wide_needs(p, tp, &x); /* made again where it is kept */
-    }
+    if (top.n)
+        n = rxl_needs_make(p, top.lit, top.n, NULL);
+    if (n && shortest(n) >= 3)
+        return n;
+    /* Literals of a byte or two, or none: the wide alternation may do better. */
+    const pp_rx_needs_t *w = wide_needs(tp, tp, &x);
+    if (w && shortest(w) > shortest(n))
+        n = wide_needs(p, tp, &x); /* made again where it is kept */
+    if ((n && shortest(n) >= 3) || !x.wide_end || *x.wide_end || x.wide_branches[1] > 1 ||
+        depth >= DEPTH_MAX)
+        return n;
+    /* The group at wide_at ends the pattern and is one branch: its body, after its opener
+     * ("(", "(?:", "(?>", "(?i:"; never a lookaround, which wide_end is not set for), when
+     * that body opens with a group too (else the body's wide alternation is the one just
+     * tried, and parsing it again costs start-up time for nothing). */
+    const char *body = x.wide_at + (x.wide_at[1] != '?' ? 1 : x.wide_at[2] == 'i' ? 4 : 3);
+    if (body[0] != '(' || (strncmp(body, "(?i)", 4) == 0 && body[4] != '('))
+        return n;
+    const char *inner = apr_pstrmemdup(tp, body, (apr_size_t)(x.wide_end - 1 - body));
+    const pp_rx_needs_t *b = derive(tp, tp, inner, depth + 1);
+    if (b && shortest(b) > shortest(n))
+        n = derive(p, tp, inner, depth + 1);
+    return n;
+}
+
+const pp_rx_needs_t *pp_rx_needs_derive(apr_pool_t *p, const char *pattern)
+{
+    apr_pool_t *tp;
+    if (apr_pool_create(&tp, p) != APR_SUCCESS)
+        return NULL;
+    const pp_rx_needs_t *n = derive(p, tp, pattern, 0);
     apr_pool_destroy(tp);
     return n;
 }

@@ -77,7 +77,27 @@ static void test_derivation(void **state)
         { "\\d+abc", "abc" },
         { "^abc$", "abc" },
         { "\\babc\\b", "abc" },
-        { "[[:x]ab|c:]d]e", "" },                        /* not a POSIX item: not modelled */
+        /* A '[' in a class opens a POSIX item only as PCRE2's check_posix_syntax says
+         * ("[:x]" has no ":]" before the ']'): otherwise it is a literal byte. */
+        { "[[:x]ab|c:]d]e", ":ab|[ab|xab|c:]d]e" },
+        { "having[\\'\" ?[=<>]+", "having" },           /* CRS 942380 */
+        { "xy[[=<>]z", "xy<z|xy=z|xy>z|xy[z" },
+        { "ab[[:x\\]:]]cd", "" },                     /* "\\]" skipped: a bad POSIX name */
+        { "ab[[.a.]]cd", "" },                          /* a collating item: an error */
+        /* A pattern that is one group (after a leading (?i)) with weak needs: its body is
+         * derived as a pattern, so a wide alternation one or two groups in counts (942470). */
+        { "(?i:(?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|"
+          "mike|november|oscar|papa|quebec))",
+          "alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+          "november|oscar|papa|quebec" },
+        { "(?:(?i)(?>alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|"
+          "mike|november|oscar|papa|quebec))",
+          "alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+          "november|oscar|papa|quebec" },
+        { "((?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+          "november|oscar|papa|quebec)|a)", "" },        /* a branch without needs */
+        { "(?=(?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|"
+          "mike|november|oscar|papa|quebec))", "" },     /* a lookahead consumes nothing */
         /* A '{' that cannot start a quantifier is a literal in every PCRE2 version. */
         { "function\\s*\\(\\s*\\)\\s*{", "function" },
         { "a{b", "a{b" },
@@ -188,7 +208,10 @@ static const char *const patterns[] = {
     "(libwww-perl|lwp-trivial|python-urllib)", "/(\\.git|\\.svn|CVS|\\.ssh)/", "\\(\\)[[:space:]]*\\{",
     "^(GET|HEAD|POST|OPTIONS)$", "ab?c", "abc*d", "abc+d", "ab{0,3}cd", "ab{2}cd", "ab{2,}?cd",
     "(abc)?def", "x(?=abc)", "x(?!abc)y", "(?<=ab)cd", "(?:ab|cd)+ef", "a(?>bc|b)c", "abc|de",
-    "[[:x]ab|c:]d]e", "[[:alpha:]]xyz", "[\\Q]\\E]ab", "(abc|d.)x", "[]abc]def", "[^]a]bcd",
+    "[[:x]ab|c:]d]e", "having[\\'\" ?[=<>]+", "xy[[=<>]z", "a[[:b]c|d:]e", "[[=x]=]]y",
+    "(?i:(?:alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike|"
+    "november|oscar|papa|quebec))", "(?:(?i)(?:ab|cd|ef|gh|ij|kl|mn|op|qr|st|uv|wx|yz|"
+    "a1|b2|c3|d4|e5))", "[[:alpha:]]xyz", "[\\Q]\\E]ab", "(abc|d.)x", "[]abc]def", "[^]a]bcd",
     "a\\tb", "\\x41\\x42c", "a\\.b\\*c", "\\bword\\b",
     "(?i)union[[:space:]]+select", "(?i:nmap|masscan)x?", "sel(?i)ECT", "(?i:pass(?i)wd)",
     /* literal '{', fixed-byte escapes, classes as bytes, redundant and cut literals */
