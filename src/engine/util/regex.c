@@ -69,6 +69,33 @@ static apr_status_t regex_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* Needs from PCRE2's own analysis when the pattern's text gave none: the bytes a match can
+ * start with (PCRE2_INFO_FIRSTBITMAP). PCRE2 keeps such a map only when every match starts
+ * with one of its bytes (none for a pattern that can match an empty string), and pcre2_match
+ * and the JIT try no start position whose byte is not in it: a value holding none of them
+ * cannot match. Kept only when the map holds no letter, digit
+ * or space, so that it rules out ordinary text (CRS 942420-942432: a run of the same 32
+ * special bytes, [~!@#$%^&*()...]), and not worth a check per value otherwise. */
+static const pp_rx_needs_t *first_bytes_needs(apr_pool_t *cp, const pcre2_code *code)
+{
+    const uint8_t *map = NULL;
+    if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &map) != 0 || !map)
+        return NULL;
+    unsigned char bytes[256];
+    pp_str_t texts[256];
+    unsigned n = 0;
+    for (unsigned c = 0; c < 256; c++) {
+        if (!(map[c >> 3] & (1u << (c & 7))))
+            continue;
+        if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ' ')
+            return NULL;
+        bytes[n] = (unsigned char)c;
+        texts[n] = (pp_str_t){ (const char *)&bytes[n], 1 };
+        n++;
+    }
+    return pp_rx_needs_of_texts(cp, texts, n, 256);
+}
+
 pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags, const char **err)
 {
     int errcode;
@@ -96,6 +123,8 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
     apr_pool_userdata_get(&validate_only, VALIDATE_ONLY_KEY, cp);
     if (!validate_only) {
         re->needs = pp_rx_needs_derive(cp, pattern);
+        if (!re->needs)
+            re->needs = first_bytes_needs(cp, code);
         re->jit_wanted = pp_regex_jit_available();
     }
     atomic_init(&re->jit, NULL);

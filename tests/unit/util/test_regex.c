@@ -16,6 +16,7 @@
 #include "util/util.h"
 
 static apr_pool_t *root;
+#include "pp_random.h"
 #include "pp_test.h"
 
 #define CRS_RCE "/usr/share/modsecurity-crs/rules/REQUEST-932-APPLICATION-ATTACK-RCE.conf"
@@ -147,6 +148,72 @@ static void test_validate_only(void **state)
     assert_non_null(pp_regex_needs(pp_regex_compile(p, "foo(bar|baz)", 0, &err)));
 }
 
+/* A pattern whose text gives no literals but whose every match starts with one of a few special
+ * bytes (PCRE2's start-of-match map, CRS 942420-942432's shape): those bytes are its needs,
+ * and a value holding none of them is not given to PCRE2. A map with a letter, digit or space
+ * in it, or none (a pattern that can match empty), gives no needs. Then random values: every
+ * value a pattern matches meets its needs, with and without a sketch. */
+static void test_first_bytes_needs(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *err = NULL;
+    static const struct {
+        const char *pattern;
+        unsigned flags;
+        const char *needs; /* NULL: none */
+    } table[] = {
+        { "((?:[~!@#$%^&*()\\-+=][^~!@#$%^&*()\\-+=]*?){2})", PP_RX_DOTALL,
+          "!|#|$|%|&|(|)|*|+|-|=|@|^|~" },
+        { "[!-/]{3}", PP_RX_ICASE, "!|\"|#|$|%|&|'|(|)|*|+|,|-|.|/" },
+        { "\\W{4}", PP_RX_DOTALL, NULL },          /* the space starts a match */
+        { "[!-/a]{3}", 0, NULL },                  /* a letter starts a match */
+        { "(?:[!-/]|x?)", 0, NULL },               /* matches the empty string: no map */
+    };
+    pp_regex_t *re[sizeof table / sizeof table[0]];
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        re[i] = pp_regex_compile(p, table[i].pattern, table[i].flags, &err);
+        assert_non_null(re[i]);
+        const pp_rx_needs_t *n = pp_regex_needs(re[i]);
+        const char *got = n ? pp_rx_needs_describe(p, n) : NULL;
+        if (!got != !table[i].needs || (got && strcmp(got, table[i].needs) != 0))
+            fail_msg("pattern \"%s\": needs \"%s\", expected \"%s\"", table[i].pattern,
+                     got ? got : "(none)", table[i].needs ? table[i].needs : "(none)");
+    }
+    const pp_rx_needs_t *n0 = pp_regex_needs(re[0]);
+    assert_false(pp_rx_needs_met(n0, pp_str_from_cstr("lorem ipsum dolor sit"), NULL));
+    assert_true(pp_rx_needs_met(n0, pp_str_from_cstr("lorem (ipsum"), NULL));
+
+    static const char *const alphabet[] = { "a", "B", " ", "!", "-", "/", "+", "=", "~", "@",
+                                            "#", "\xe2\x80\x99", "x", "(", ")", "\n", "0" };
+    pp_rx_state_t *st = pp_rx_state_create(p);
+    uint64_t seed = 15;
+    unsigned matches = 0;
+    apr_pool_t *vp;
+    assert_int_equal(apr_pool_create(&vp, p), APR_SUCCESS);
+    for (int k = 0; k < 20000; k++) {
+        char buf[256], *o = buf;
+        for (uint64_t j = pp_test_rnd(&seed) % 16; j > 0; j--) {
+            const char *a = alphabet[pp_test_rnd(&seed) % (sizeof alphabet / sizeof alphabet[0])];
+            o = stpcpy(o, a);
+        }
+        pp_str_t v = { buf, (apr_size_t)(o - buf) };
+        pp_sketch_t *sk = pp_sketch_build(vp, v);
+        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+            const pp_rx_needs_t *n = pp_regex_needs(re[i]);
+            bool m = false;
+            assert_int_equal(pp_regex_exec(re[i], st, v, &m), APR_SUCCESS);
+            if (!m || !n)
+                continue;
+            matches++;
+            if (!pp_rx_needs_met(n, v, sk) || !pp_rx_needs_met(n, v, NULL))
+                fail_msg("pattern \"%s\" matches \"%s\" but its needs are not met",
+                         table[i].pattern, pp_str_log_escape(vp, v, 200));
+        }
+        apr_pool_clear(vp);
+    }
+    assert_true(matches > 2000);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -157,6 +224,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pathological_still_limited, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_validate_only, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_first_bytes_needs, pp_test_pool_setup,
                                         pp_test_pool_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
