@@ -46,6 +46,10 @@ apr_status_t pp_op_sqli_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, 
                              pp_op_out_t *out);
 apr_status_t pp_op_xss_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
                             pp_op_out_t *out);
+/* @detectXSS's compiled form is its literal needs ('<' or '='), which pp_op_xss_needs returns:
+ * pp_xss_detect is false on a value holding neither (xss.c). */
+const char *pp_op_xss_parse(apr_pool_t *cp, const char *arg, void **compiled);
+const pp_rx_needs_t *pp_op_xss_needs(const void *compiled);
 
 /* Whether value is SQL injection; on true, fingerprint holds the token-type fingerprint (1 to
  * 5 characters, NUL-terminated; ModSecurity puts it in TX:0), else "". Cannot fail. */

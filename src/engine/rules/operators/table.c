@@ -12,7 +12,7 @@ static const pp_op_def_t op_table[] = {
     { "contains",            pp_op_str_parse,         pp_op_contains_exec,      pp_op_str_needs,     "value contains the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
     { "containsWord",        pp_op_str_parse,         pp_op_containsword_exec,  pp_op_str_needs,     "value contains the argument between non-word bytes or the edges", pp_op_text_expand, pp_op_string_words },
     { "detectSQLi",          pp_op_noarg_parse,       pp_op_sqli_exec,          NULL,           "libinjection-compatible SQL injection check (fingerprint as TX:0)", NULL, pp_op_sqli_words },
-    { "detectXSS",           pp_op_noarg_parse,       pp_op_xss_exec,           NULL,           "libinjection-compatible cross-site scripting check", NULL, pp_op_xss_words },
+    { "detectXSS",           pp_op_xss_parse,         pp_op_xss_exec,           pp_op_xss_needs, "libinjection-compatible cross-site scripting check", NULL, pp_op_xss_words },
     { "endsWith",            pp_op_str_parse,         pp_op_endswith_exec,      pp_op_str_needs,     "value ends with the argument (empty argument: always)", pp_op_text_expand, pp_op_string_words },
     { "eq",                  pp_op_num_parse,         pp_op_eq_exec,            NULL,           "atoi(value) == atoi(argument)", pp_op_text_expand, pp_op_eq_words, .cmp = PP_CMP_EQ },
     { "fuzzyHash",           pp_op_unsupported_parse, pp_op_never_exec,         NULL,           "not supported (refused at start-up: Debian's ssdeep-less ModSecurity 2.9.7 accepts it and fails open on every request)" },

@@ -711,6 +711,27 @@ bool pp_xss_detect(pp_str_t value)
     return false;
 }
 
+/* Every way pp_xss_detect answers true goes through a '<' or a '=' of the value: a DOCTYPE, a
+ * tag name or a comment is only tokenized after st_data found a '<' (S_TAG_OPEN is entered
+ * nowhere else), and an attribute value follows an attribute name (the only way attr is not
+ * A_NONE) only through S_BEFORE_ATTR_VALUE, entered on a '=' (the value a quoted starting
+ * state opens with comes before any name). So a value holding neither is not XSS, and the
+ * rule index and test_value2 skip it (CRS 941100/941101 on benign text: most values).
+ * tests/unit/rules/operators/test_xss.c and fuzz/fuzz_xss_diff.c hold this against
+ * libinjection itself. */
+const char *pp_op_xss_parse(apr_pool_t *cp, const char *arg, void **compiled)
+{
+    (void)arg; /* ModSecurity 2 ignores an argument to @detectXSS; so do we */
+    static const pp_str_t bytes[] = { { "<", 1 }, { "=", 1 } };
+    *compiled = (void *)pp_rx_needs_of_texts(cp, bytes, 2, 2);
+    return NULL;
+}
+
+const pp_rx_needs_t *pp_op_xss_needs(const void *compiled)
+{
+    return compiled;
+}
+
 apr_status_t pp_op_xss_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
                             pp_op_out_t *out)
 {

@@ -60,7 +60,15 @@ static void test_vectors(void **state)
     void *compiled = (void *)1;
     assert_null(sqli->parse(NULL, "", &compiled));
     assert_null(compiled);
-    assert_null(xss->parse(NULL, "ignored", &compiled));
+    /* @detectXSS's compiled form is its needs: a '<' or a '=' (xss.c pp_op_xss_parse). */
+    apr_pool_t *p;
+    assert_int_equal(apr_pool_create(&p, NULL), APR_SUCCESS);
+    assert_null(xss->parse(p, "ignored", &compiled));
+    const pp_rx_needs_t *needs = xss->needs(compiled);
+    assert_non_null(needs);
+    assert_true(pp_rx_needs_met(needs, pp_str_from_cstr("a<b"), NULL));
+    assert_true(pp_rx_needs_met(needs, pp_str_from_cstr("a=b"), NULL));
+    assert_false(pp_rx_needs_met(needs, pp_str_from_cstr("\" onmouseover x"), NULL));
     for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
         const vec_t *v = &vectors[i];
         pp_str_t in = { v->in, strlen(v->in) };
@@ -79,7 +87,10 @@ static void test_vectors(void **state)
         if (m && (out.ncaptures != 1 || out.captures[0].data != in.data ||
                   out.captures[0].len != in.len))
             fail_msg("xss vector %zu [%s]: TX:0 is not the value", i, v->in);
+        if (m && !pp_rx_needs_met(needs, in, NULL))
+            fail_msg("xss vector %zu [%s]: XSS without '<' or '='", i, v->in);
     }
+    apr_pool_destroy(p);
 }
 
 int main(void)
