@@ -22,6 +22,7 @@
 #include "rules/operators/operator_vectors.h"
 #include "rules/operators/operators.h"
 #include "tx.h"
+#include "pp_random.h"
 
 static apr_pool_t *pool;
 
@@ -417,6 +418,73 @@ static void test_crs_needs_sound(void **state)
     apr_pool_destroy(tp);
 }
 
+/* @validateByteRange against a plain reading of its argument: random lists of bytes and ranges
+ * (the CRS ones among them), random values mostly of allowed bytes with now and then one that
+ * is not, at every position of values up to 70 bytes (the 16-byte checks and the tail). */
+static void test_byterange_random(void **state)
+{
+    const pp_op_def_t *def = pp_op_find("validateByteRange");
+    pp_tx_t *tx = pp_tx_create(pp_cfg_create(pool), pool, "t");
+    static const char *const crs[] = { "1-255", "9,10,13,32-126,128-255", "32-36,38-126",
+                                       "38,44-46,48-58,61,65-90,95,97-122",
+                                       "32,34,38,42-59,61,65-90,95,97-122", "0-255", "0", "" };
+    uint64_t seed = 920270;
+    unsigned matches = 0, runs = 0;
+    for (int k = 0; k < 3000; k++) {
+        char arg[256] = "";
+        bool allowed[256] = { false };
+        if (k < (int)(sizeof crs / sizeof crs[0])) {
+            strcpy(arg, crs[k]);
+        } else {
+            char *o = arg;
+            for (uint64_t n = 1 + pp_test_rnd(&seed) % 6; n > 0; n--) {
+                unsigned a = (unsigned)(pp_test_rnd(&seed) % 256), b = a;
+                if (pp_test_rnd(&seed) % 2)
+                    b = a + (unsigned)(pp_test_rnd(&seed) % (256 - a));
+                o += a == b ? sprintf(o, "%s%u", o == arg ? "" : ",", a)
+                            : sprintf(o, "%s%u-%u", o == arg ? "" : ",", a, b);
+            }
+        }
+        /* The reference: the same items, read plainly. */
+        char *copy = apr_pstrdup(pool, arg), *save = NULL;
+        for (char *p = apr_strtok(copy, ",", &save); p; p = apr_strtok(NULL, ",", &save)) {
+            const char *dash = strchr(p, '-');
+            unsigned a = (unsigned)atoi(p), b = dash ? (unsigned)atoi(dash + 1) : a;
+            for (unsigned c = a; c <= b && c < 256; c++)
+                allowed[c] = true;
+        }
+        unsigned char good[256];
+        unsigned ngood = 0;
+        for (unsigned c = 0; c < 256; c++)
+            if (allowed[c])
+                good[ngood++] = (unsigned char)c;
+        void *compiled = NULL;
+        assert_null(def->parse(pool, arg, &compiled));
+        for (int j = 0; j < 20; j++) {
+            char buf[80];
+            apr_size_t len = (apr_size_t)(pp_test_rnd(&seed) % 71);
+            bool want = false;
+            for (apr_size_t i = 0; i < len; i++) {
+                unsigned char c = ngood && pp_test_rnd(&seed) % 40
+                                      ? good[pp_test_rnd(&seed) % ngood]
+                                      : (unsigned char)(pp_test_rnd(&seed) % 256);
+                buf[i] = (char)c;
+                want |= !allowed[c];
+            }
+            bool m = !want;
+            pp_op_out_t out = { 0 };
+            assert_int_equal(def->exec(tx, compiled, (pp_str_t){ buf, len }, &m, &out),
+                             APR_SUCCESS);
+            if (m != want)
+                fail_msg("@validateByteRange %s on %s: %d, expected %d", arg,
+                         pp_str_log_escape(pool, (pp_str_t){ buf, len }, 200), m, want);
+            matches += want;
+            runs++;
+        }
+    }
+    assert_true(matches > runs / 5 && matches < runs - runs / 5); /* both answers, often */
+}
+
 static void test_unknown_operator(void **state)
 {
     assert_null(pp_op_find("nosuchop"));
@@ -432,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_match_output),
         cmocka_unit_test(test_pm_files),
         cmocka_unit_test(test_crs_needs_sound),
+        cmocka_unit_test(test_byterange_random),
         cmocka_unit_test(test_unknown_operator),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
