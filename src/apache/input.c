@@ -62,6 +62,20 @@ typedef struct replay_ctx_t {
  * kept the rest of that brigade aside and the remainder stays with the client
  * (rq->body_unread). A local failure (disk full while spooling) is recorded in the verdict by
  * the engine; reading goes on so the connection stays usable for the error answer. */
+/* Whether every data bucket of bb is a heap bucket: memory that stays where it is, unchanged,
+ * for as long as the bucket, so the engine may keep pointers into it (lend). */
+static bool all_heap(apr_bucket_brigade *bb)
+{
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+        if (!APR_BUCKET_IS_METADATA(b) && !APR_BUCKET_IS_HEAP(b)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb,
                          apr_off_t *fed, apr_status_t *rv)
 {
@@ -69,6 +83,8 @@ static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb
     apr_size_t n = 0;
     bool eos = false;
     apr_bucket *b;
+    apr_status_t (*feed)(pp_tx_t *, const pp_str_t *, apr_size_t) =
+        all_heap(bb) ? pp_tx_feed_request_body_lent : pp_tx_feed_request_body_chunks;
 
     for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
         const char *data;
@@ -83,20 +99,20 @@ static bool feed_brigade(request_rec *r, pp_ap_req_t *rq, apr_bucket_brigade *bb
         }
         *rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
         if (*rv != APR_SUCCESS) {
-            pp_tx_feed_request_body_chunks(rq->tx, chunks, n);
+            feed(rq->tx, chunks, n);
             return false;
         }
         if (len == 0) {
             continue;
         }
         if (n == FEED_CHUNKS_MAX) {
-            pp_tx_feed_request_body_chunks(rq->tx, chunks, n);
+            feed(rq->tx, chunks, n);
             n = 0;
         }
         chunks[n++] = (pp_str_t){ data, len };
         *fed += (apr_off_t)len;
     }
-    pp_tx_feed_request_body_chunks(rq->tx, chunks, n);
+    feed(rq->tx, chunks, n);
     if (eos) {
         rq->body_unread = false;
         return true;
@@ -130,6 +146,11 @@ bool pp_ap_request_has_body(request_rec *r)
 int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    /* The buckets the engine holds pointers into (pp_tx_request_body_lent): a multipart body
+     * under the in-memory limit is kept here instead of copied, and replayed from them. On
+     * r->pool, destroyed after the transaction's pool and after the replay's pool buckets on
+     * it (cleanups run in reverse order: those copy their bytes out first, if set aside). */
+    apr_bucket_brigade *kept = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_status_t rv = APR_SUCCESS;
     apr_off_t fed = 0;
     bool eos = false;
@@ -142,8 +163,16 @@ int pp_ap_read_request_body(request_rec *r, pp_ap_req_t *rq)
         if (rv == APR_SUCCESS) {
             eos = feed_brigade(r, rq, bb, &fed, &rv);
         }
-        /* Buckets are released per block: this is what keeps a 1 GiB upload at one block. */
-        apr_brigade_cleanup(bb);
+        /* Buckets are released per block: this is what keeps a 1 GiB upload at one block. A
+         * body the engine holds as lent buckets is under its in-memory limit; once it copied
+         * them (past the limit, or when asked for the body whole) it holds none. */
+        if (pp_tx_request_body_lent(rq->tx)) {
+            APR_BRIGADE_CONCAT(kept, bb);
+        }
+        else {
+            apr_brigade_cleanup(kept);
+            apr_brigade_cleanup(bb);
+        }
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
                           "Parapet: reading the request body failed [unique_id \"%s\"]",
@@ -306,7 +335,8 @@ static apr_status_t replay_body(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     }
     n = window_for_mode(ctx, mode, readbytes);
     /* No copy: a body without a spool file is the engine's in-memory buffer, which lives as
-     * long as the transaction's pool (parapet.h). A pool bucket on that pool becomes a heap
+     * long as the transaction's pool (parapet.h), or the read's own buckets it kept (kept in
+     * pp_ap_read_request_body, as long as r->pool). A pool bucket on that pool becomes a heap
      * copy by itself should a handler set it aside beyond the pool. */
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(ctx->data, n, ctx->body_pool, ba));
     if (mode != AP_MODE_SPECULATIVE) {

@@ -270,12 +270,21 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
  * the chunks; a host that hands over 64 KiB at a time, starting at multiples of 64 KiB of the
  * body, has nothing copied. Returns the first failure (the verdict says so too). */
 apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n);
+/* The same, from a host that can keep the chunks valid and unchanged until the transaction's
+ * pool is destroyed (buckets it sets aside). After each call, pp_tx_request_body_lent says what
+ * it must keep: true, the engine holds pointers to chunks of this and earlier such calls instead
+ * of copies, so the host keeps them all; false, the engine holds none, and the host may release
+ * every chunk it kept. A multipart body that stays under SecRequestBodyInMemoryLimit is then not
+ * copied (up to 32 chunks: past them it is): pp_tx_read_request_body hands
+ * back the host's chunks. */
+apr_status_t pp_tx_feed_request_body_lent(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n);
+bool pp_tx_request_body_lent(const pp_tx_t *tx);
 /* Body complete: processors finish, uploads are approved, validation and phase 2 run. */
 apr_status_t pp_tx_finish_request_body(pp_tx_t *tx);
 /* Reads the buffered body back, in order, in chunks (for replay to the application).
  * *len = 0 at the end. data points into engine memory valid until the next call; when the body
  * is in memory (pp_tx_request_body_file gives no file), it is the body itself, valid as long as
- * the transaction's pool. */
+ * the transaction's pool (or the host's chunks it holds, pp_tx_feed_request_body_lent). */
 apr_status_t pp_tx_read_request_body(pp_tx_t *tx, const char **data, apr_size_t *len);
 apr_off_t pp_tx_request_body_length(const pp_tx_t *tx);
 /* SecRequestBodyLimitAction ProcessPartial (or DetectionOnly) and the body passed

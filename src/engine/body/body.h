@@ -67,6 +67,13 @@ void pp_buffer_use_memory(pp_buffer_t *b, pp_body_memory_t *m, apr_size_t budget
 /* Appends; returns the file error (APR_ENOSPC, ...) when spilling fails. The first failure is
  * sticky: every later feed, read and flatten returns it, and the spill file is removed. */
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len);
+/* As pp_buffer_feed, from a caller that keeps data valid and unchanged for as long as
+ * pp_buffer_lending says so: while the body stays under the limit the buffer may keep a pointer
+ * to it instead of a copy (at most 32 chunks; past them all are copied). */
+apr_status_t pp_buffer_lend(pp_buffer_t *b, const char *data, apr_size_t len);
+/* Whether the buffer holds pointers to lent chunks now. Once false after a lend, it stays false
+ * (the chunks were copied, or none was kept): the caller may then release every chunk it lent. */
+bool pp_buffer_lending(const pp_buffer_t *b);
 /* From now until pp_buffer_release, pp_buffer_feed may keep pointers to the chunks it is given
  * instead of copying them (once the body spilled): the caller keeps every chunk valid and
  * unchanged until then. */
@@ -82,10 +89,12 @@ apr_status_t pp_buffer_error(const pp_buffer_t *b);
 /* Whether the body went past the limit: to the spool's memory region or to a file (true even
  * once a failure removed the file). */
 bool pp_buffer_spilled(const pp_buffer_t *b);
-/* The in-memory prefix (the whole body when it did not spill). */
-pp_str_t pp_buffer_prefix(const pp_buffer_t *b);
+/* The in-memory prefix (the whole body when it did not spill). A body held as lent chunks is
+ * copied into the buffer first (and lent no more). */
+pp_str_t pp_buffer_prefix(pp_buffer_t *b);
 /* Reads the body back from the start, chunk by chunk; *len = 0 at the end. A body in memory
- * comes as one piece pointing into the buffer (valid as long as its pool). Fails (stickily)
+ * comes as one piece pointing into the buffer (valid as long as its pool), or as the lent
+ * chunks themselves, in order. Fails (stickily)
  * when the file cannot be flushed or read back whole. */
 apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len);
 /* Whole body as one contiguous string in p when it is at most max bytes; APR_ENOSPC when

@@ -20,6 +20,15 @@
  * the file would, and is read back in place. A body that outgrows it (more than it declared)
  * moves to a file of its own.
  *
+ * A caller that keeps its chunks valid for the buffer's life may lend them (pp_buffer_lend): while
+ * the body stays under the limit, the buffer then keeps only pointers to them, and the body is
+ * read back from them in place. Whatever needs it in one piece (the prefix, head, flatten) or
+ * goes on past the limit first copies the lent chunks into the memory part, as a feed would have
+ * (materialise), and the buffer lends no more: from then on it holds no pointer to any of them.
+ * At most PP_LENT_MAX chunks are lent (then they are copied), so a caller that keeps its reads'
+ * blocks (up to 8,000 bytes each in Apache, however little of one a chunk is) keeps at most
+ * 32 of them.
+ *
  * The first failure (creating or writing the file, flushing it for read-back) is sticky: the
  * chunk that failed left a gap, so every later feed, read and flatten returns the same error
  * rather than append behind the gap or replay a short body (review H3). The file's blocks are
@@ -46,6 +55,8 @@
 #define PP_SPILL_BUFFER_BYTES 65536
 /* Chunks a hold keeps before it writes (a 64 KiB read is 9 or 10 buckets). */
 #define PP_HELD_MAX 32
+/* pp_buffer_lend: at most this many chunks are kept by reference. */
+#define PP_LENT_MAX 32
 
 struct pp_buffer_t {
     apr_pool_t *pool;
@@ -68,6 +79,11 @@ struct pp_buffer_t {
     apr_size_t held_len;
     struct iovec held[PP_HELD_MAX];
     apr_file_t *file;    /* pp_buffer_sync's view of fd */
+    /* pp_buffer_lend: the body so far as the caller's chunks (nlent of them), in place of mem */
+    pp_str_t *lent;
+    int nlent;
+    int read_lent;       /* read-back: the next lent chunk */
+    bool lend_over;      /* materialised (or never lent): nothing more is lent */
     /* pp_buffer_use_memory: the budget, and the region once the body went to it */
     pp_body_memory_t *budget;
     apr_size_t budget_max;
@@ -388,12 +404,24 @@ static apr_status_t spill_write(pp_buffer_t *b, const char *data, apr_size_t len
     return rv;
 }
 
+/* The lent chunks become the memory part (they are all under the limit), and nothing more is
+ * lent: from here on the buffer holds no pointer to the caller's memory. */
+static void materialise(pp_buffer_t *b)
+{
+    b->lend_over = true;
+    for (int i = 0; i < b->nlent; i++)
+        pp_sbuf_add(&b->mem, b->lent[i].data, b->lent[i].len);
+    b->nlent = 0;
+}
+
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
 {
     if (b->error)
         return b->error;
     if (!len)
         return APR_SUCCESS;
+    if (!b->lend_over)
+        materialise(b);
     if (!b->spilled && !b->ram) {
         if (len <= pp_sbuf_room(&b->mem)) {
             pp_sbuf_add(&b->mem, data, len);
@@ -417,6 +445,27 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
+apr_status_t pp_buffer_lend(pp_buffer_t *b, const char *data, apr_size_t len)
+{
+    if (b->error)
+        return b->error;
+    if (!len)
+        return APR_SUCCESS;
+    if (b->lend_over || b->nlent == PP_LENT_MAX ||
+        b->total + (apr_off_t)len > (apr_off_t)b->mem.max)
+        return pp_buffer_feed(b, data, len);
+    if (!b->lent)
+        b->lent = apr_palloc(b->pool, PP_LENT_MAX * sizeof *b->lent);
+    b->lent[b->nlent++] = (pp_str_t){ data, len };
+    b->total += (apr_off_t)len;
+    return APR_SUCCESS;
+}
+
+bool pp_buffer_lending(const pp_buffer_t *b)
+{
+    return b->nlent > 0;
+}
+
 void pp_buffer_hold(pp_buffer_t *b)
 {
     b->holding = true;
@@ -436,8 +485,10 @@ apr_status_t pp_buffer_error(const pp_buffer_t *b) { return b->error; }
 bool pp_buffer_spilled(const pp_buffer_t *b) { return b->spilled || b->ram; }
 const char *pp_buffer_dir(const pp_buffer_t *b) { return b->dir; }
 
-pp_str_t pp_buffer_prefix(const pp_buffer_t *b)
+pp_str_t pp_buffer_prefix(pp_buffer_t *b)
 {
+    if (b->nlent)
+        materialise(b);
     return (pp_str_t){ b->mem.data, b->mem.len };
 }
 
@@ -465,6 +516,15 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
     *len = 0;
     if (b->error)
         return b->error;
+    if (b->nlent) {
+        /* read_pos counts the bytes of the chunks already given */
+        if (b->read_lent < b->nlent) {
+            *data = b->lent[b->read_lent].data;
+            *len = b->lent[b->read_lent++].len;
+            b->read_pos += (apr_off_t)*len;
+        }
+        return APR_SUCCESS;
+    }
     ram_settle(b);
     if (b->ram || !b->spilled) {
         const char *at = b->ram ? b->ram : b->mem.data;

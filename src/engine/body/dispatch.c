@@ -240,7 +240,8 @@ static apr_status_t spool_failed(pp_tx_t *tx, apr_status_t rv)
     return rv;
 }
 
-apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len)
+/* lent: the host keeps data for the transaction (pp_tx_feed_request_body_lent). */
+static apr_status_t feed(pp_tx_t *tx, const char *data, apr_size_t len, bool lent)
 {
     /* Refused: nothing more is kept (the adapter stops reading; a spool would only fill the
      * disk for a body no one will get). */
@@ -284,7 +285,11 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
         pp_body_refuse_nofiles(tx, total);
         return APR_SUCCESS;
     }
-    apr_status_t rv = pp_buffer_feed(tx->body, data, len);
+    /* A multipart body is only parsed as it streams by, never read back whole by the engine:
+     * the host's chunks can stand in for the copy (the replay reads them in place). */
+    apr_status_t rv = lent && tx->body_kind == PP_BODY_MULTIPART
+                          ? pp_buffer_lend(tx->body, data, len)
+                          : pp_buffer_feed(tx->body, data, len);
     if (rv != APR_SUCCESS)
         return spool_failed(tx, rv);
     const body_proc_t *proc = tx->body_proc_def;
@@ -297,7 +302,12 @@ apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t l
     return rv == APR_SUCCESS ? APR_SUCCESS : (tx->body_error = rv);
 }
 
-apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n)
+apr_status_t pp_tx_feed_request_body(pp_tx_t *tx, const char *data, apr_size_t len)
+{
+    return feed(tx, data, len, false);
+}
+
+static apr_status_t feed_chunks(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n, bool lent)
 {
     apr_status_t rv = APR_SUCCESS;
     bool held = false;
@@ -307,7 +317,7 @@ apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks,
             pp_buffer_hold(tx->body);
             held = true;
         }
-        apr_status_t r = pp_tx_feed_request_body(tx, chunks[i].data, chunks[i].len);
+        apr_status_t r = feed(tx, chunks[i].data, chunks[i].len, lent);
         rv = rv == APR_SUCCESS ? r : rv;
     }
     if (held) {
@@ -317,6 +327,21 @@ apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks,
         rv = rv == APR_SUCCESS ? r : rv;
     }
     return rv;
+}
+
+apr_status_t pp_tx_feed_request_body_chunks(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n)
+{
+    return feed_chunks(tx, chunks, n, false);
+}
+
+apr_status_t pp_tx_feed_request_body_lent(pp_tx_t *tx, const pp_str_t *chunks, apr_size_t n)
+{
+    return feed_chunks(tx, chunks, n, true);
+}
+
+bool pp_tx_request_body_lent(const pp_tx_t *tx)
+{
+    return tx->body && pp_buffer_lending(tx->body);
 }
 
 apr_status_t pp_body_finish(pp_tx_t *tx)
