@@ -71,7 +71,8 @@ static uint32_t fold_hash(pp_str_t key, char *buf)
 }
 
 /* The cell of the folded key k (hash h): the one holding it, or the empty one it would go to. */
-static slot_t **probe(const pp_coll_t *c, const char *k, apr_size_t len, uint32_t h)
+static inline __attribute__((always_inline)) slot_t **probe(const pp_coll_t *c, const char *k,
+                                                           apr_size_t len, uint32_t h)
 {
     for (uint32_t i = h & c->mask;; i = (i + 1) & c->mask) {
         slot_t **cell = &c->cells[i], *s = *cell;
