@@ -48,6 +48,9 @@ typedef struct parser_t {
     bool wide_ok[2];
     const char *wide_at, *wide_end;
     bool in_wide;
+    /* The group that opens the wide group's body (after a (?i)), and the position after its
+     * ')': when that is the wide group's own ')', the body is one group (derive). */
+    const char *body_at, *body_end;
 } parser_t;
 
 /* ---- Derivation ------------------------------------------------------------------------ */
@@ -443,7 +446,9 @@ static void parse_seq(parser_t *x, needs_t *best, needs_t *lean, texts_t *whole)
                 x->fail = true;
                 break;
             }
-            bool wide = p == x->wide_at && !look;
+            bool wide = p == x->wide_at && !look, body = p == x->body_at && !look;
+            if (wide)
+                x->body_at = x->p + (strncmp(x->p, "(?i)", 4) == 0 ? 4 : 0);
             x->in_wide = wide;
             parse_alt(x, &inner, &inner_lean, &atom);
             x->in_wide = false;
@@ -455,6 +460,8 @@ static void parse_seq(parser_t *x, needs_t *best, needs_t *lean, texts_t *whole)
             x->p++;
             if (wide)
                 x->wide_end = x->p;
+            if (body)
+                x->body_end = x->p;
             group = true;
             if (look) { /* zero-width: its text is not consumed where the sequence is */
                 inner.n = 0;
@@ -633,7 +640,7 @@ static const pp_rx_needs_t *derive(apr_pool_t *p, apr_pool_t *tp, const char *pa
                                    int depth)
 {
     parser_t x = { pattern, false, 0, { NULL, NULL }, { 0, 0 }, { true, true }, pattern, NULL,
-                   false };
+                   false, NULL, NULL };
     if (strncmp(x.wide_at, "(?i)", 4) == 0)
         x.wide_at += 4;
     x.wide[0] = apr_array_make(tp, 16, sizeof(lit_t));
@@ -651,16 +658,15 @@ static const pp_rx_needs_t *derive(apr_pool_t *p, apr_pool_t *tp, const char *pa
     const pp_rx_needs_t *w = wide_needs(tp, tp, &x);
     if (w && shortest(w) > shortest(n))
         n = wide_needs(p, tp, &x); /* made again where it is kept */
-    if ((n && shortest(n) >= 3) || !x.wide_end || *x.wide_end || x.wide_branches[1] > 1 ||
-        depth >= DEPTH_MAX)
+    /* The group at wide_at ends the pattern, and its body is one group (ending at its ')'):
+     * that body, after its opener ("(", "(?:", "(?>", "(?i:"; never a lookaround, for which
+     * neither end is set). Any other body would give the same needs again (its sequence is
+     * the one just parsed, its alternation the wide one just tried): not worth the start-up
+     * time of parsing it twice. */
+    if ((n && shortest(n) >= 3) || !x.wide_end || *x.wide_end || !x.body_end ||
+        x.body_end != x.wide_end - 1 || depth >= DEPTH_MAX)
         return n;
-    /* The group at wide_at ends the pattern and is one branch: its body, after its opener
-     * ("(", "(?:", "(?>", "(?i:"; never a lookaround, which wide_end is not set for), when
-     * that body opens with a group too (else the body's wide alternation is the one just
-     * tried, and parsing it again costs start-up time for nothing). */
     const char *body = x.wide_at + (x.wide_at[1] != '?' ? 1 : x.wide_at[2] == 'i' ? 4 : 3);
-    if (body[0] != '(' || (strncmp(body, "(?i)", 4) == 0 && body[4] != '('))
-        return n;
     const char *inner = apr_pstrmemdup(tp, body, (apr_size_t)(x.wide_end - 1 - body));
     const pp_rx_needs_t *b = derive(tp, tp, inner, depth + 1);
     if (b && shortest(b) > shortest(n))
