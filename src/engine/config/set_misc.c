@@ -151,6 +151,7 @@ const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
     pp_rule_groups_finish(cp, cfg->rules);
     pp_target_keys_finish(cp);
     pp_target_excl_finish(cp);
+    pp_rule_tx_finish(cfg->rules);
     cfg->plan = pp_rule_plan_build(cp, cfg->effective_rules);
     return pp_cfg_validate(cfg, tp);
 }

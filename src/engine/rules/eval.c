@@ -311,18 +311,27 @@ static bool tx_keys_only(const pp_rule_t *c)
     return true;
 }
 
-/* Whether value v matches c's operator when that is a constant number comparison (a row with
- * a cmp column: @eq @gt @ge @lt @le) without a macro or literal needs: 1 or 0, as its exec
- * would say (operators/strops.c NUM_OP, the same pp_num_cmp); -1 for any other operator. */
-static int num_compare(const pp_rule_t *c, pp_str_t v)
+void pp_rule_tx_finish(const apr_array_header_t *rules)
 {
-    const pp_operator_t *op = &c->op;
-    if (op->macro || op->needs || op->def->cmp == PP_CMP_NONE)
-        return -1;
+    for (int i = 0; rules && i < rules->nelts; i++) {
+        pp_rule_t *r = APR_ARRAY_IDX(rules, i, pp_rule_t *);
+        const pp_operator_t *op = &r->op;
+        r->tx_keys_only = r->lang2 && !r->always && !r->marker && tx_keys_only(r);
+        r->tx_cmp = r->tx_keys_only && op->def && !op->macro && !op->needs &&
+                    op->def->cmp != PP_CMP_NONE && op->compiled;
+        r->tx_step = r->tx_cmp && !r->chain_next && !r->chain_member;
+    }
+}
+
+/* Whether value v matches c's operator, c->tx_cmp (a constant number comparison: a row with a
+ * cmp column, @eq @gt @ge @lt @le, without a macro or literal needs): 1 or 0, as its exec
+ * would say (operators/strops.c NUM_OP, the same pp_num_cmp). */
+static inline int num_compare(const pp_rule_t *c, pp_str_t v)
+{
     /* CRS's values are mostly one digit ("1", "0", a paranoia level): no atoi call. */
     const int n = v.len == 1 && v.data[0] >= '0' && v.data[0] <= '9' ? v.data[0] - '0'
                                                                      : pp_ms_atoi(v.data, v.len);
-    return pp_num_cmp(op->def->cmp, n, *(const int *)op->compiled);
+    return pp_num_cmp(c->op.def->cmp, n, *(const int *)c->op.compiled);
 }
 
 /* Evaluates 2.x rule c (starter r) on every value. Each matching value gets matched_value2;
@@ -346,7 +355,7 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             *stop = pp_eval_apply_outcome2(tx, r, c, hit, phase);
         return true;
     }
-    if (tx_keys_only(c)) {
+    if (c->tx_keys_only) {
         /* TX keys only: each one's value tested as the loop below would test it, target by
          * target (a setvar of a match before the next target is read). See tx_key_value.
          * A number comparison (CRS's paranoia-level gates, &TX:x "@eq 0" defaults, score
@@ -360,7 +369,7 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
             pp_value_t v;
             if (!tx_key_value(tx, t, &v) || target_removed(tx, c, t, v.name))
                 continue;
-            int m = quiet ? num_compare(c, v.value) : -1;
+            int m = quiet && c->tx_cmp ? num_compare(c, v.value) : -1;
             if (m < 0) {
                 if (test_value2(tx, r, c, t, &v, hit, phase, &any, stop, false))
                     return any;
@@ -461,6 +470,64 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
            tx->budget.exhausted;
 }
 
+/* Whether run_tx_step may stand in for run_chain2 on r now: the budget not spent and, when a
+ * ctl: action made overrides in this transaction (CRS's 901340 ctl:forceRequestBodyVariable on
+ * every GET), none that changes how r runs: the engine on, r not removed, no target removed,
+ * a debug level below 4 (quiet: the configured one, when there are no overrides). */
+static inline bool tx_step_plain(const pp_tx_t *tx, const pp_rule_t *r, bool quiet)
+{
+    const pp_tx_overrides_t *ov = tx->overrides;
+    if (tx->budget.exhausted)
+        return false;
+    if (!ov)
+        return quiet;
+    return !ov->target_removals->nelts && !rule_removed(tx, r) && pp_tx_debug_level(tx) < 4;
+}
+
+/* run_chain2 for a step with tx_step (one rule, TX keys only, a constant number comparison),
+ * when nothing unusual is in force (tx_step_plain: no rule or target removed by ctl:, the
+ * engine on, a debug log below level 4, which logs every rule run, the budget not spent). It
+ * does what run_chain2 and rule_matches2 do then, without their set-up, debug checks and
+ * dispatch: each key read straight from TX (tx_key_value), the comparison made (num_compare),
+ * one operator run counted, and a match taken as test_value2 takes it (MATCHED_VAR(S),
+ * setvar, message, disruptive action); skip/skipAfter as run_chain2 sets them. CRS: ~105 a
+ * request at PL1 (paranoia-level gates, &TX:x "@eq 0" defaults). test_tx_fast.c holds it to
+ * the general path. */
+static bool run_tx_step(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *skip)
+{
+    hit_t hit;
+    hit.target = NULL;
+    bool any = false, stop = false;
+    tx->rule2.rule = r;
+    tx->rule2.visible = tx->rule2.vars ? tx->rule2.vars->nelts : 0;
+    for (unsigned ti = 0; ti < r->ntargets && !stop; ti++) {
+        const pp_target_t *t = r->targets[ti];
+        pp_value_t v;
+        if (!tx_key_value(tx, t, &v))
+            continue;
+        const int m = num_compare(r, v.value);
+        if (pp_eval_count_run(tx, false, phase)) {
+            stop = true;
+            break;
+        }
+        if ((bool)m == r->op.negated)
+            continue;
+        hit.out.want_captures = r->capture;
+        hit.out.ncaptures = 0;
+        hit.out.data = v.value;
+        take_match2(tx, r, r, t, &v, &hit, phase, &any, &stop);
+    }
+    if (any && r->skip_after)
+        *skip = -1;
+    else if (any && r->skip)
+        *skip = r->skip;
+    if (tx->rule2.vars)
+        tx->rule2.vars->nelts = 0;
+    tx->rule2.rule = NULL;
+    return stop || (tx->verdict.intercepted && phase != PP_PHASE_LOGGING) ||
+           tx->budget.exhausted;
+}
+
 /* Evaluates the chain starting at rules[i] and applies its outcome. Returns true when
  * processing of the phase must stop; sets *skip for skipnext. */
 static bool run_chain(pp_tx_t *tx, const apr_array_header_t *rules, int i, pp_phase_t phase,
@@ -556,6 +623,8 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
     bool stop = tx->verdict.intercepted && phase != PP_PHASE_LOGGING;
     /* Steps pp_eval_before_body already found not to match, on the same values. */
     int first = phase == PP_PHASE_REQUEST_BODY && tx->early.plan_done == plan ? tx->early.steps : 0;
+    /* The configured debug level, which only a ctl: override changes (run_tx_step needs none). */
+    const bool quiet = pp_cfg_int(tx->cfg->debug_level, 0) < 4;
     for (int s = first; s < plan->nsteps[phase] && !stop; s++) {
         if (skip > 0) {
             /* skipnext counts rule directives and a chain counts each link, so the count can
@@ -599,7 +668,10 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
                 continue; /* it cannot match: nothing it would do happens */
         }
         if (!g) {
-            stop = run_chain(tx, rules, steps[s].first, phase, &skip);
+            const pp_rule_t *r = APR_ARRAY_IDX(rules, steps[s].first, const pp_rule_t *);
+            stop = steps[s].tx_step && tx_step_plain(tx, r, quiet)
+                       ? run_tx_step(tx, r, phase, &skip)
+                       : run_chain(tx, rules, steps[s].first, phase, &skip);
             tx->rule2.gate = NULL;
             if (skip < 0) { /* skipAfter: continue after the marker */
                 s = steps[s].skip_to - 1;

@@ -485,6 +485,12 @@ typedef struct pp_rule_t {
     const pp_macro_t *const *tag_macros;
     int skip;                        /* skip:N (starter): rules/chains skipped after a match */
     bool multi_match;                /* multiMatch: test before each changing transformation */
+    /* Start-up columns (pp_rule_tx_finish, rules/eval.c; false until then: the general path):
+     * every target is TX:key or &TX:key read straight from TX, no exclusion, no multiMatch;
+     * tx_cmp: and the operator a constant number comparison (@eq @gt @ge @lt @le, no macro,
+     * no literal needs); tx_step: and a 2.x rule alone (no chain), which the phase loop then
+     * decides itself when nothing unusual is in force (rules/eval.c run_tx_step). */
+    bool tx_keys_only, tx_cmp, tx_step;
     const pp_macro_t *pause;         /* pause:ms, expanded when the rule intercepts */
     const char *const *xmlns;        /* xmlns: prefix, URI, ..., NULL (NULL: none) */
     const char *xmlns_key;           /* the same as one string (target interning) */
@@ -578,6 +584,8 @@ typedef struct pp_plan_step_t {
     int skip_to;
     /* The chain's starter is gated by the plan's index (NULL: it always runs). */
     const pp_rule_gate_t *gate;
+    /* The chain is one rule with tx_step (no group): run_steps decides it (run_tx_step). */
+    bool tx_step;
 } pp_plan_step_t;
 
 typedef struct pp_rule_plan_t {
@@ -630,5 +638,8 @@ uint64_t pp_rule_index_members(apr_pool_t *p, const pp_rx_needs_t *const *parts,
 void pp_rule_group_join(apr_pool_t *cp, pp_rule_t *prev, pp_rule_t *rule);
 /* Compiles the prefilters of the groups in a context's own rule list (start-up). */
 void pp_rule_groups_finish(apr_pool_t *cp, const apr_array_header_t *rules);
+/* rules/eval.c, start-up (before the plan is built): sets the tx_keys_only, tx_cmp and tx_step
+ * columns of rules (pp_rule_t*), whose targets and actions are final. */
+void pp_rule_tx_finish(const apr_array_header_t *rules);
 
 #endif

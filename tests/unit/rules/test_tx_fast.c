@@ -6,7 +6,10 @@
  *    without a copy and adds a literal delta as a number (lang/actions2/setvar.c);
  *  - %{tx.key} reads the entry without pp_var_get (lang/macro.c);
  *  - a number comparison (@eq @gt @ge @lt @le) of such a rule that does not match only counts
- *    the operator run (rules/eval.c num_compare).
+ *    the operator run (rules/eval.c num_compare);
+ *  - such a rule alone (no chain) is decided by the phase loop itself (rules/eval.c
+ *    run_tx_step) unless a ctl: override changes how it runs (removed, a target removed, the
+ *    engine off, a debug level that logs every rule): the sets hold such ctl: actions too.
  * Random rule sets over a few keys (spelt in several cases) and awkward values (signs, blanks,
  * overflow, text) run twice from the same TX: once as written, once rewritten so that every
  * rule and setvar takes the general path (an exclusion of a key never set, a name with an empty
@@ -86,10 +89,24 @@ static apr_array_header_t *rule_set(bool general, uint64_t s)
         const char *trace = apr_psprintf(pool, "setvar:'tx.mv_%u=%%{matched_var_name}/"
                                                "%%{matched_var}'", id);
         APR_ARRAY_PUSH(rules, const char *) = apr_psprintf(pool, "SecMarker M%u", i);
-        if (rnd(6) == 0) { /* a gate to a marker further down */
+        if (rnd(6) == 0) { /* a gate to a marker further down, or a skip */
             APR_ARRAY_PUSH(rules, const char *) = apr_psprintf(
-                pool, "SecRule %s \"id:%u,phase:1,pass,nolog,skipAfter:M%u\"", link_text(general),
-                id, i + 2);
+                pool, "SecRule %s \"id:%u,phase:1,pass,nolog,%s\"", link_text(general), id,
+                rnd(3) ? apr_psprintf(pool, "skipAfter:M%u", i + 2) : "skip:1");
+            continue;
+        }
+        if (rnd(8) == 0) { /* ctl: overrides, which the one-rule TX step must see (or not) */
+            static const char *const ctls[] = {
+                "ctl:forceRequestBodyVariable=On", /* leaves the rules as they are */
+                "ctl:ruleRemoveById=%u",           /* removes a rule further down */
+                "ctl:ruleRemoveTargetById=%u;TX:a", "ctl:ruleRemoveTargetById=%u;TX:score",
+                "ctl:debugLogLevel=4",             /* logs every rule */
+                "ctl:ruleEngine=Off",
+            };
+            const char *ctl = apr_psprintf(pool, ctls[rnd(sizeof ctls / sizeof *ctls)],
+                                           id + 1 + rnd(4));
+            APR_ARRAY_PUSH(rules, const char *) = apr_psprintf(
+                pool, "SecRule %s \"id:%u,phase:1,pass,nolog,%s\"", link_text(general), id, ctl);
             continue;
         }
         bool chain = rnd(4) == 0;
@@ -153,7 +170,7 @@ static const char *run(const pp_cfg_t *cfg, const unsigned *state, unsigned nsta
 
 static void test_fast_paths_equal_general(void **state)
 {
-    unsigned differ = 0, fast_rules = 0;
+    unsigned differ = 0, fast_rules = 0, tx_steps = 0;
     for (uint64_t set = 1; set <= 300; set++) {
         const apr_array_header_t *f = rule_set(false, set * 7919), *g = rule_set(true, set * 7919);
         pp_cfg_t *cf = config(f), *cg = config(g);
@@ -161,11 +178,15 @@ static void test_fast_paths_equal_general(void **state)
         for (int i = 0; i < cf->rules->nelts; i++) {
             const pp_rule_t *rf = APR_ARRAY_IDX(cf->rules, i, const pp_rule_t *);
             const pp_rule_t *rg = APR_ARRAY_IDX(cg->rules, i, const pp_rule_t *);
-            for (const pp_rule_t *c = rf; c; c = c->chain_next)
+            for (const pp_rule_t *c = rf; c; c = c->chain_next) {
                 if (c->ntargets >= 1 && c->targets[0]->tx_key && !c->nexclusions)
                     fast_rules++;
-            for (const pp_rule_t *c = rg; c; c = c->chain_next)
+                tx_steps += c->tx_step;
+            }
+            for (const pp_rule_t *c = rg; c; c = c->chain_next) {
                 assert_true(c->marker || c->nexclusions);
+                assert_false(c->tx_keys_only || c->tx_step);
+            }
         }
         for (unsigned run_no = 0; run_no < 8; run_no++) {
             unsigned st[2 * 6], n = rnd(6);
@@ -185,6 +206,8 @@ static void test_fast_paths_equal_general(void **state)
     }
     assert_int_equal(differ, 0);
     assert_true(fast_rules > 1000); /* the fast path was taken, many times */
+    assert_true(tx_steps > 300);    /* and the one-rule TX step (rules/eval.c run_tx_step) */
+    print_message("fast rules %u, TX steps %u\n", fast_rules, tx_steps);
 }
 
 /* %{tx.key} (lang/macro.c's direct read) gives what pp_var_get gives for TX, key in any case,
