@@ -16,6 +16,7 @@ typedef struct setvar_t {
     bool relative;           /* value starts with + or - */
     const pp_coll_key_t *tx_key; /* the name is "tx.key" without macros: the key, prepared */
     long long delta;         /* relative, value without macros: its atoi */
+    pp_str_t literal;        /* value without macros: its text (kept by the configuration) */
 } setvar_t;
 
 /* setvar on IP, SESSION, USER, GLOBAL or RESOURCE: false when name is not in one. */
@@ -54,9 +55,10 @@ static void setvar_exec(pp_tx_t *tx, const void *arg)
         else if (sv->relative)
             pp_coll_add_key(c, sv->tx_key, pp_coll_atoi(pp_macro_expand(tx, sv->value)));
         else if (!pp_macro_has_refs(sv->value)) /* the literal, kept by the configuration */
-            pp_coll_set_key(c, sv->tx_key, pp_str_from_cstr(pp_macro_text(sv->value)), true);
-        else
-            pp_coll_set_key(c, sv->tx_key, pp_macro_expand(tx, sv->value), false);
+            pp_coll_set_key(c, sv->tx_key, sv->literal, true);
+        else /* the expansion is new text in the transaction's pool, NUL-terminated, or a TX
+              * value (never changed in place): kept as it is, as TX lives in that pool */
+            pp_coll_set_key(c, sv->tx_key, pp_macro_expand(tx, sv->value), true);
         pp_tx_changed(tx, PP_SRC_TX);
         return;
     }
@@ -99,6 +101,7 @@ const char *pp_a2_setvar(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const c
         sv->value = pp_macro_compile(cp, val);
         if (sv->relative && !pp_macro_has_refs(sv->value))
             sv->delta = pp_coll_atoi(pp_str_from_cstr(val));
+        sv->literal = pp_str_from_cstr(pp_macro_text(sv->value));
     }
     /* "tx.key": the key prepared once (setvar_exec's general path splits it per match) */
     const char *text = pp_macro_text(sv->name), *dot = strchr(text, '.');
