@@ -40,6 +40,7 @@ struct pp_regex_t {
     pcre2_code *code;           /* read-only once compiled: the interpreter runs it */
     const char *pattern;
     const pp_rx_needs_t *needs;
+    const pp_rx_exact_t *exact; /* a set of strings answers it (regex_exact.c), or NULL */
     bool jit_wanted;            /* JIT available and the configuration serves */
     _Atomic(pcre2_code *) jit;  /* the JIT-compiled copy, published on first use */
     atomic_bool jit_refused;    /* the JIT could not compile it: the interpreter for good */
@@ -125,6 +126,7 @@ pp_regex_t *pp_regex_compile(apr_pool_t *cp, const char *pattern, unsigned flags
         re->needs = pp_rx_needs_derive(cp, pattern);
         if (!re->needs)
             re->needs = first_bytes_needs(cp, code);
+        re->exact = pp_rx_exact_derive(cp, pattern, flags);
         re->jit_wanted = pp_regex_jit_available();
     }
     atomic_init(&re->jit, NULL);
@@ -141,6 +143,11 @@ const char *pp_regex_pattern(const pp_regex_t *re)
 const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re)
 {
     return re->needs;
+}
+
+bool pp_regex_exact(const pp_regex_t *re)
+{
+    return re->exact != NULL;
 }
 
 /* PCRE2 allocates through these from the transaction's pool: no malloc/free per request, and
@@ -281,6 +288,18 @@ static inline apr_status_t run_at(const pp_regex_t *re, pp_rx_state_t *st, pp_st
 static inline apr_status_t run(const pp_regex_t *re, pp_rx_state_t *st, pp_str_t subject,
                                bool *match, pp_str_t *caps, unsigned max, unsigned *ncaps)
 {
+    /* An exact set answers without PCRE2; its whole match is the value. The groups (wanted
+     * when max > 1) are PCRE2's to give. */
+    if (re->exact && max <= 1) {
+        if (!subject.data)
+            subject = (pp_str_t){ "", 0 };
+        *match = pp_rx_exact_match(re->exact, subject);
+        if (*match && caps) {
+            caps[0] = subject;
+            *ncaps = 1;
+        }
+        return APR_SUCCESS;
+    }
     return run_at(re, st, subject, 0, 0, match, caps, max, ncaps);
 }
 

@@ -139,6 +139,19 @@ bool pp_regex_jit_compiled(const pp_regex_t *re);
 /* The literal prefilter derived from the pattern at compile time (NULL: none). */
 const pp_rx_needs_t *pp_regex_needs(const pp_regex_t *re);
 
+/* Whether re is answered by its exact set (regex_exact.c) rather than PCRE2. For tests. */
+bool pp_regex_exact(const pp_regex_t *re);
+
+/* ---- regex_exact.c: anchored alternations of plain words as a set of strings ------------ */
+
+typedef struct pp_rx_exact_t pp_rx_exact_t;
+/* The set of strings that pattern (compiled with flags) matches exactly, in cp; NULL when the
+ * pattern is not an anchored alternation of plain words (regex_exact.c says which are). */
+const pp_rx_exact_t *pp_rx_exact_derive(apr_pool_t *cp, const char *pattern, unsigned flags);
+/* Whether the whole of v is one of the set's strings: what PCRE2 answers for the pattern. */
+bool pp_rx_exact_match(const pp_rx_exact_t *ex, pp_str_t v);
+unsigned pp_rx_exact_count(const pp_rx_exact_t *ex);
+
 /* ---- rx_literals.c: literal prefilter for regexes ------------------------------------- */
 
 /* A value's bigram bitmap, so most absent literals are ruled out without a search. */
