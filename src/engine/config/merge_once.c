@@ -7,7 +7,12 @@
  * first time a request needs it, and every later request gets the same read-only result.
  *
  * Thread safety: the memo has its own mutex and its own pool with its own allocator, so
- * nothing here allocates from a pool another thread may use. Configurations made per request
+ * nothing here allocates from a pool another thread may use. Look-ups take no lock: entries
+ * are only ever appended, each one filled (and its result built) before the count that
+ * covers it is published with release order, and read after an acquire load of the count.
+ * Apache merges per-directory configurations on every request, so a mutex here was taken
+ * by every request of every thread (perf showed it contended under load); only a miss
+ * locks now, once per distinct (parent, child) pair. Configurations made per request
  * (.htaccess) are never permanent: their pointers can be reused after the request, so they
  * are never memo keys. The memo is bounded; past the bound merges are made per request as
  * before (correct, only slower).
@@ -59,18 +64,26 @@ void pp_cfg_make_permanent(pp_cfg_t *cfg, apr_pool_t *owner)
         cfg->memo = memo_create(owner);
 }
 
+/* The result memoised for parent, or NULL; safe without the lock (see the top). */
+static pp_cfg_t *memo_find(pp_cfg_memo_t *memo, const pp_cfg_t *parent)
+{
+    int n = __atomic_load_n(&memo->n, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
+        if (memo->entries[i].parent == parent)
+            return memo->entries[i].result;
+    return NULL;
+}
+
 pp_cfg_t *pp_cfg_merge_once(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *child)
 {
     pp_cfg_memo_t *memo = child->memo;
     if (!memo || !parent->memo)
         return pp_cfg_merge(p, parent, child);
-    pp_cfg_t *result = NULL;
+    pp_cfg_t *result = memo_find(memo, parent);
+    if (result)
+        return result;
     apr_thread_mutex_lock(memo->lock);
-    for (int i = 0; i < memo->n; i++)
-        if (memo->entries[i].parent == parent) {
-            result = memo->entries[i].result;
-            break;
-        }
+    result = memo_find(memo, parent); /* another thread may have added it meanwhile */
     if (!result && memo->n < MEMO_MAX) {
         result = pp_cfg_merge(memo->pool, parent, child);
         if (result != parent && result != child) {
@@ -80,7 +93,7 @@ pp_cfg_t *pp_cfg_merge_once(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_
         }
         memo->entries[memo->n].parent = parent;
         memo->entries[memo->n].result = result;
-        memo->n++;
+        __atomic_store_n(&memo->n, memo->n + 1, __ATOMIC_RELEASE);
     }
     apr_thread_mutex_unlock(memo->lock);
     return result ? result : pp_cfg_merge(p, parent, child);
@@ -90,8 +103,5 @@ int pp_cfg_memo_size(const pp_cfg_t *cfg)
 {
     if (!cfg->memo)
         return -1;
-    apr_thread_mutex_lock(cfg->memo->lock);
-    int n = cfg->memo->n;
-    apr_thread_mutex_unlock(cfg->memo->lock);
-    return n;
+    return __atomic_load_n(&cfg->memo->n, __ATOMIC_ACQUIRE);
 }

@@ -73,9 +73,15 @@ static void test_not_permanent(void **state)
     assert_int_equal(a->effective_rules->nelts, 2);
 }
 
+/* Threads look up and add (parent, child) pairs at once: 4 parents, each thread asking for
+ * every pair many times, so look-ups (lock-free) run while other threads add entries. Every
+ * thread must get the one result per pair, fully built (its plan), and the memo one entry each. */
+enum { PARENTS = 4, ROUNDS = 500 };
+
 typedef struct race_t {
-    pp_cfg_t *s, *l;
-    pp_cfg_t *got;
+    pp_cfg_t **parents, *l;
+    pp_cfg_t *got[PARENTS];
+    bool built;
 } race_t;
 
 static void *APR_THREAD_FUNC racer(apr_thread_t *t, void *data)
@@ -83,7 +89,16 @@ static void *APR_THREAD_FUNC racer(apr_thread_t *t, void *data)
     race_t *r = data;
     apr_pool_t *p;
     apr_pool_create_unmanaged_ex(&p, NULL, NULL);
-    r->got = pp_cfg_merge_once(p, r->s, r->l);
+    r->built = true;
+    for (int k = 0; k < ROUNDS; k++)
+        for (int i = 0; i < PARENTS; i++) {
+            pp_cfg_t *m = pp_cfg_merge_once(p, r->parents[(i + k) % PARENTS], r->l);
+            int at = (i + k) % PARENTS;
+            if (!r->got[at])
+                r->got[at] = m;
+            if (r->got[at] != m || !m->plan)
+                r->built = false;
+        }
     apr_pool_destroy(p);
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
@@ -92,21 +107,28 @@ static void *APR_THREAD_FUNC racer(apr_thread_t *t, void *data)
 static void test_threads_agree(void **state)
 {
     (void)state;
-    pp_cfg_t *s = make(server, true), *l = make(location, true);
+    pp_cfg_t *parents[PARENTS], *l = make(location, true);
+    for (int i = 0; i < PARENTS; i++)
+        parents[i] = make(server, true);
     enum { N = 8 };
     race_t r[N];
     apr_thread_t *th[N];
     for (int i = 0; i < N; i++) {
-        r[i] = (race_t){ s, l, NULL };
+        r[i] = (race_t){ .parents = parents, .l = l };
         assert_int_equal(apr_thread_create(&th[i], NULL, racer, &r[i], pool), APR_SUCCESS);
     }
     for (int i = 0; i < N; i++) {
         apr_status_t rv;
         apr_thread_join(&rv, th[i]);
     }
-    for (int i = 1; i < N; i++)
-        assert_ptr_equal(r[i].got, r[0].got);
-    assert_int_equal(pp_cfg_memo_size(l), 1);
+    for (int i = 0; i < N; i++) {
+        assert_true(r[i].built);
+        for (int k = 0; k < PARENTS; k++)
+            assert_ptr_equal(r[i].got[k], r[0].got[k]);
+    }
+    for (int k = 1; k < PARENTS; k++)
+        assert_ptr_not_equal(r[0].got[k], r[0].got[0]);
+    assert_int_equal(pp_cfg_memo_size(l), PARENTS);
 }
 
 int main(void)
