@@ -136,6 +136,8 @@ struct pp_tx_t {
                                      (pp_tx_changed), so cached values of it go stale */
     pp_verdict_t verdict;
     apr_array_header_t *matches;  /* pp_match_t* */
+    void *match_recs;             /* rules/outcome.c: match records not yet used, made in blocks */
+    unsigned match_recs_left;
     struct pp_coll_t *coll_tx;    /* TX, made at first use (pp_tx_collection) */
     const struct pp_coll_entry_t *coll_tx_found; /* the TX entry (or NULL) the last TX:key
                                      collection found (rules/values.c keeps its place) */

@@ -173,10 +173,8 @@ static void matched_value2(pp_tx_t *tx, const pp_rule_t *c, const pp_target_t *t
     }
     if (c->capture && out->ncaptures) {
         pp_coll_t *coll = pp_tx_collection(tx);
-        for (unsigned k = 0; k < out->ncaptures; k++) {
-            char key[2] = { (char)('0' + k), '\0' };
-            pp_coll_set(coll, (pp_str_t){ key, 1 }, out->captures[k]);
-        }
+        for (unsigned k = 0; k < out->ncaptures; k++)
+            pp_coll_set_key(coll, c->capture_keys[k], out->captures[k], false);
     }
     pp_tx_changed(tx, PP_SRC_TX);
     for (unsigned k = 0; k < c->nrun; k++)

@@ -472,6 +472,8 @@ typedef struct pp_rule_t {
     bool lang2;                      /* SecRule / SecAction semantics in the loop */
     bool always;                     /* SecAction: matches once, tests nothing */
     bool capture;                    /* keep the operator's captures as TX:0-9 */
+    const struct pp_coll_key_t *const *capture_keys; /* capture: TX:0-9's keys, prepared (one
+                                        set per configuration pool) */
     const pp_rule_action_t *run;     /* run per matching value, in order (setvar) */
     unsigned nrun;
     const char *const *tags;

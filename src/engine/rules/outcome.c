@@ -190,14 +190,29 @@ static inline void push_ptr(apr_array_header_t *a, const void *p)
  * actions say. Its message fields are made now when read_now (the caller logs it or
  * intercepts with it), when it is audit-relevant or the host keeps every text; otherwise
  * pp_match_full makes them if anything asks (the common case, a CRS nolog rule, never). */
+typedef struct match_rec_t {
+    pp_match_t m;
+    struct pp_match_pending_t p;
+} match_rec_t;
+
+/* A match's record (the match and what makes its text): taken from a block of MATCH_RECS made
+ * in the transaction's pool, one allocation for 16 matches (CRS: ~75 a GET) instead of one
+ * each. */
+#define MATCH_RECS 16
+static inline match_rec_t *new_rec(pp_tx_t *tx)
+{
+    if (!tx->match_recs_left) {
+        tx->match_recs = apr_palloc(tx->pool, MATCH_RECS * sizeof(match_rec_t));
+        tx->match_recs_left = MATCH_RECS;
+    }
+    return (match_rec_t *)tx->match_recs + --tx->match_recs_left;
+}
+
 static pp_match_t *record_match(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *last,
                                 const pp_actionset_t *as, const hit_t *hit, pp_phase_t phase,
                                 const char *head, bool read_now)
 {
-    struct {
-        pp_match_t m;
-        struct pp_match_pending_t p;
-    } *rec = apr_palloc(tx->pool, sizeof *rec);
+    match_rec_t *rec = new_rec(tx);
     pp_match_t *m = &rec->m;
     *m = (pp_match_t){ .id = as->id, .rev = as->rev, .severity = as->severity, .phase = phase,
                        .logged = as->log != 0, .pending = &rec->p };

@@ -1,5 +1,6 @@
 /* Logging actions (reference §9.4) and capture. */
 #include "lang/actions2/actions2.h"
+#include "rules/variables/collection.h"
 #include "tx.h"
 
 #include <apr_lib.h>
@@ -43,8 +44,21 @@ const char *pp_a2_noauditlog(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, con
 const char *pp_a2_capture(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const char *v,
                           pp_rule_action_t *run)
 {
-    (void)ctx, (void)v, (void)run;
+    (void)v, (void)run;
     b->rule->capture = true;
+    /* TX:0-9 set per match through keys folded and hashed here, shared by the pool's rules */
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "parapet-capture-keys", ctx->cp);
+    if (!data) {
+        const pp_coll_key_t **keys = apr_palloc(ctx->cp, PP_OP_CAPTURES * sizeof *keys);
+        for (unsigned k = 0; k < PP_OP_CAPTURES; k++) {
+            char name[2] = { (char)('0' + k), '\0' };
+            keys[k] = pp_coll_key_make(ctx->cp, (pp_str_t){ name, 1 });
+        }
+        apr_pool_userdata_set(keys, "parapet-capture-keys", apr_pool_cleanup_null, ctx->cp);
+        data = keys;
+    }
+    b->rule->capture_keys = data;
     return NULL;
 }
 

@@ -76,8 +76,9 @@ static void setvar_exec(pp_tx_t *tx, const void *arg)
         pp_coll_unset(c, key);
     else if (sv->relative)
         pp_coll_add(c, key, pp_macro_expand(tx, sv->value));
-    else
-        pp_coll_set(c, key, pp_macro_expand(tx, sv->value));
+    else /* the expanded name and value: new text in the transaction's pool (TX's), or a
+          * configuration's or TX's text (never changed in place) */
+        pp_coll_set_kept(c, key, pp_macro_expand(tx, sv->value));
     pp_tx_changed(tx, PP_SRC_TX);
 }
 

@@ -128,7 +128,7 @@ static void grow(pp_coll_t *c)
  * NULL. */
 static pp_coll_entry_t *store(pp_coll_t *c, slot_t **cell, const char *k, bool k_kept, uint32_t h,
                               pp_str_t spelling, const pp_coll_key_t *ck, pp_str_t value,
-                              bool value_kept, bool respell)
+                              bool value_kept, bool respell, bool spelling_kept)
 {
     slot_t *s = *cell;
     pp_coll_entry_t *e = s ? s->e : NULL;
@@ -161,7 +161,7 @@ static pp_coll_entry_t *store(pp_coll_t *c, slot_t **cell, const char *k, bool k
     /* the spelling is kept when it is the same bytes (most setvars repeat it) */
     if (respell && (e->name.len != spelling.len ||
                     (spelling.len && memcmp(e->name.data, spelling.data, spelling.len) != 0))) {
-        e->name = ck ? spelling : pp_str_dup(c->pool, spelling);
+        e->name = ck || spelling_kept ? spelling : pp_str_dup(c->pool, spelling);
         e->key = ck;
     } else if (respell && ck) {
         e->key = ck; /* the same bytes */
@@ -174,20 +174,25 @@ static pp_coll_entry_t *store(pp_coll_t *c, slot_t **cell, const char *k, bool k
     return e;
 }
 
-static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool respell)
+static pp_coll_entry_t *put(pp_coll_t *c, pp_str_t key, pp_str_t value, bool respell, bool kept)
 {
     char buf[128];
     const char *k;
     uint32_t h;
     slot_t **cell = lookup(c, key, buf, sizeof buf, &k, &h);
     /* k is in buf or already in the collection's pool: copied only when it is buf */
-    return store(c, cell, k, k != buf, h, key, NULL, value, false, respell);
+    return store(c, cell, k, k != buf, h, key, NULL, value, kept, respell, kept);
 }
 
 void pp_coll_set(pp_coll_t *c, pp_str_t key, pp_str_t value)
 {
     /* An absolute assignment keeps its own spelling of the key (reference §11.1). */
-    put(c, key, value, true);
+    put(c, key, value, true, false);
+}
+
+void pp_coll_set_kept(pp_coll_t *c, pp_str_t key, pp_str_t value)
+{
+    put(c, key, value, true, true);
 }
 
 /* C atoi on a counted string: blanks, a sign, digits; saturates instead of overflowing. */
@@ -243,7 +248,7 @@ long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta)
     long long v = sum(*cell ? (*cell)->e : NULL, atoi_str(delta));
     char num[24];
     apr_size_t n = decimal(v, num);
-    store(c, cell, k, k != buf, h, key, NULL, (pp_str_t){ num, n }, false, false);
+    store(c, cell, k, k != buf, h, key, NULL, (pp_str_t){ num, n }, false, false, false);
     return v;
 }
 
@@ -290,7 +295,7 @@ const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *
 
 void pp_coll_set_key(pp_coll_t *c, const pp_coll_key_t *key, pp_str_t value, bool value_kept)
 {
-    store(c, probe(c, key->folded, key->key.len, key->hash), key->folded, true, key->hash, key->key, key, value, value_kept, true);
+    store(c, probe(c, key->folded, key->key.len, key->hash), key->folded, true, key->hash, key->key, key, value, value_kept, true, false);
 }
 
 long long pp_coll_add_key(pp_coll_t *c, const pp_coll_key_t *key, long long delta)
@@ -299,7 +304,7 @@ long long pp_coll_add_key(pp_coll_t *c, const pp_coll_key_t *key, long long delt
     long long v = sum(*cell ? (*cell)->e : NULL, delta);
     char num[24];
     apr_size_t n = decimal(v, num);
-    store(c, cell, key->folded, true, key->hash, key->key, key, (pp_str_t){ num, n }, false, false);
+    store(c, cell, key->folded, true, key->hash, key->key, key, (pp_str_t){ num, n }, false, false, false);
     return v;
 }
 

@@ -29,6 +29,9 @@ const char *pp_coll_name(const pp_coll_t *c);
 const pp_coll_entry_t *pp_coll_get(const pp_coll_t *c, pp_str_t key);
 /* key = value (both copied); replaces an entry of any case and takes this spelling. */
 void pp_coll_set(pp_coll_t *c, pp_str_t key, pp_str_t value);
+/* pp_coll_set with key and value NUL-terminated text that outlives c and never changes (text
+ * made in c's pool, a configuration's): used as they are, not copied. */
+void pp_coll_set_kept(pp_coll_t *c, pp_str_t key, pp_str_t value);
 /* key =+ delta: atoi(current, missing = 0) + atoi(delta), clamped to [0, INT_MAX], stored as
  * decimal; a new entry is spelt key, an existing one keeps its spelling. Returns the result. */
 long long pp_coll_add(pp_coll_t *c, pp_str_t key, pp_str_t delta);
