@@ -21,6 +21,7 @@
 #include "log/log.h"
 #include "rules/actions/actions.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <apr_lib.h>
@@ -32,36 +33,76 @@
 /* The operator message quotes at most this much of a regex pattern, then " ...". */
 #define PATTERN_MAX_BYTES 252
 
-/* Writes s escaped at out (room for s.len * 4 bytes); returns the end. */
+/* One byte escaped at o (it is '"', '\\' or outside 0x20-0x7e); returns the end. */
+static char *escape_byte(char *o, unsigned char c, bool hex_quotes)
+{
+    const char *named = NULL;
+    if (!hex_quotes) {
+        switch (c) {
+        case '"': named = "\\\""; break;
+        case '\\': named = "\\\\"; break;
+        case '\b': named = "\\b"; break;
+        case '\n': named = "\\n"; break;
+        case '\r': named = "\\r"; break;
+        case '\t': named = "\\t"; break;
+        case '\v': named = "\\v"; break;
+        default: break;
+        }
+    }
+    if (named) {
+        *o++ = named[0];
+        *o++ = named[1];
+        return o;
+    }
+    *o++ = '\\';
+    *o++ = 'x';
+    *o++ = "0123456789abcdef"[c >> 4];
+    *o++ = "0123456789abcdef"[c & 15];
+    return o;
+}
+
+/* A byte that both escapes keep as it is. */
+static inline bool plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* True when all 8 bytes of w are plain: none below 0x20, none above 0x7e, none '"' or '\\'
+ * (the "any byte less than / more than / equal to" word tests, each exact for "any"). */
+static inline bool plain_word(uint64_t w)
+{
+    uint64_t below = (w - ONES * 0x20) & ~w;
+    uint64_t above = (w + ONES * (0x7f - 0x7e)) | w;
+    uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
+    uint64_t quote = (q - ONES) & ~q, bslash = (bs - ONES) & ~bs;
+    return ((below | above | quote | bslash) & HIGHS) == 0;
+}
+
+/* Writes s escaped at out (room for s.len * 4 bytes); returns the end. Eight plain bytes at a
+ * time are copied as they are (a CRS alert is ~700 bytes, nearly all plain). */
 static char *escape_to(char *out, pp_str_t s, bool hex_quotes)
 {
     char *o = out;
-    for (apr_size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.data[i];
-        const char *named = NULL;
-        if (!hex_quotes) {
-            switch (c) {
-            case '"': named = "\\\""; break;
-            case '\\': named = "\\\\"; break;
-            case '\b': named = "\\b"; break;
-            case '\n': named = "\\n"; break;
-            case '\r': named = "\\r"; break;
-            case '\t': named = "\\t"; break;
-            case '\v': named = "\\v"; break;
-            default: break;
+    const unsigned char *d = (const unsigned char *)s.data, *end = d + s.len;
+    while (d < end) {
+        if (end - d >= 8) {
+            uint64_t w;
+            memcpy(&w, d, 8);
+            if (plain_word(w)) {
+                memcpy(o, &w, 8);
+                o += 8;
+                d += 8;
+                continue;
             }
         }
-        if (named) {
-            *o++ = named[0];
-            *o++ = named[1];
-        } else if (c < 0x20 || c > 0x7e || (hex_quotes && (c == '"' || c == '\\'))) {
-            *o++ = '\\';
-            *o++ = 'x';
-            *o++ = "0123456789abcdef"[c >> 4];
-            *o++ = "0123456789abcdef"[c & 15];
-        } else {
+        unsigned char c = *d++;
+        if (plain_byte(c))
             *o++ = (char)c;
-        }
+        else
+            o = escape_byte(o, c, hex_quotes);
     }
     return o;
 }
@@ -116,6 +157,52 @@ static const struct { const char *op; msg_kind_t kind; } op_messages[] = {
 };
 /* clang-format on */
 
+/* Appends n bytes at s (room reserved). */
+static inline char *put(char *o, const char *s, apr_size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+/* "<pre><param escaped, cut to PATTERN_MAX_BYTES then " ..."><post><var>.", as
+ * apr_psprintf(p, "%s%s%s%s.", pre, cut(esc(param)), post, var) made it: only the bytes of the
+ * parameter that can be shown are escaped (each gives one escaped byte or more), into one
+ * buffer. */
+static const char *pattern_words(apr_pool_t *p, const char *pre, apr_size_t prelen,
+                                 const char *param, const char *post, apr_size_t postlen,
+                                 const char *var)
+{
+    apr_size_t plen = strnlen(param, PATTERN_MAX_BYTES + 1), vlen = strlen(var);
+    char *t = apr_palloc(p, prelen + plen * 4 + 4 + postlen + vlen + 2);
+    char *o = put(t, pre, prelen);
+    char *start = o;
+    o = escape_to(o, (pp_str_t){ param, plen }, false);
+    if ((apr_size_t)(o - start) > PATTERN_MAX_BYTES)
+        o = put(start + PATTERN_MAX_BYTES, " ...", 4);
+    o = put(o, post, postlen);
+    o = put(o, var, vlen);
+    *o++ = '.';
+    *o = '\0';
+    return t;
+}
+
+/* "Operator <name> \"<param>\" matched at <var>.", both escaped, in one buffer. */
+static const char *other_words(apr_pool_t *p, const char *name, const char *param,
+                               const char *var)
+{
+    apr_size_t nlen = strlen(name), plen = strlen(param), vlen = strlen(var);
+    char *t = apr_palloc(p, sizeof "Operator  \"\" matched at ." + nlen * 4 + plen * 4 + vlen);
+    char *o = put(t, "Operator ", 9);
+    o = escape_to(o, (pp_str_t){ name, nlen }, false);
+    o = put(o, " \"", 2);
+    o = escape_to(o, (pp_str_t){ param, plen }, false);
+    o = put(o, "\" matched at ", 13);
+    o = put(o, var, vlen);
+    *o++ = '.';
+    *o = '\0';
+    return t;
+}
+
 const char *pp_ms2_op_message(apr_pool_t *p, const pp_ms2_op_t *op)
 {
     const char *var = op->var ? op->var : "";
@@ -128,16 +215,13 @@ const char *pp_ms2_op_message(apr_pool_t *p, const pp_ms2_op_t *op)
                             param, esc(p, var));
     }
     for (apr_size_t i = 0; i < sizeof op_messages / sizeof op_messages[0]; i++) {
-        if (strcasecmp(op_messages[i].op, op->name) != 0)
+        /* the table's names are lower case: most rows are passed over on their first byte */
+        if (op_messages[i].op[0] != apr_tolower((unsigned char)op->name[0]) ||
+            strcasecmp(op_messages[i].op, op->name) != 0)
             continue;
         switch (op_messages[i].kind) {
-        case MSG_PATTERN: {
-            const char *pat = esc(p, op->param);
-            if (strlen(pat) > PATTERN_MAX_BYTES)
-                return apr_psprintf(p, "Pattern match \"%.*s ...\" at %s.", PATTERN_MAX_BYTES,
-                                    pat, var);
-            return apr_psprintf(p, "Pattern match \"%s\" at %s.", pat, var);
-        }
+        case MSG_PATTERN:
+            return pattern_words(p, "Pattern match \"", 15, op->param, "\" at ", 5, var);
         case MSG_PHRASE:
             return apr_psprintf(p, "Matched phrase \"%s\" at %s.", pp_ms2_escape(p, op->data),
                                 var);
@@ -168,8 +252,7 @@ const char *pp_ms2_op_message(apr_pool_t *p, const pp_ms2_op_t *op)
     }
     /* An operator whose ModSecurity wording we do not reproduce: its name, argument and
      * variable, in the same quoting. */
-    return apr_psprintf(p, "Operator %s \"%s\" matched at %s.", esc(p, op->name),
-                        esc(p, op->param), var);
+    return other_words(p, op->name, op->param, var);
 }
 
 /* ---- The alert text ---------------------------------------------------------------------- */
@@ -184,25 +267,46 @@ static void add_escaped(pp_sbuf_t *b, pp_str_t s, bool hex_quotes, apr_size_t ma
     b->data[b->len] = '\0';
 }
 
-/* Appends ` [name "value"]`, value log-escaped. */
-static void add_item(pp_sbuf_t *b, const char *name, const char *value)
+/* Appends ` [name "value"]`, value log-escaped: one reservation, written in place. */
+static void add_item_n(pp_sbuf_t *b, const char *name, apr_size_t nlen, const char *value)
 {
-    pp_sbuf_add(b, " [", 2);
-    pp_sbuf_str(b, name);
-    pp_sbuf_add(b, " \"", 2);
-    add_escaped(b, pp_str_from_cstr(value), false, PP_MS2_TEXT_MAX_BYTES + 1);
-    pp_sbuf_add(b, "\"]", 2);
+    apr_size_t vlen = strlen(value);
+    if (vlen > PP_MS2_TEXT_MAX_BYTES + 1)
+        vlen = PP_MS2_TEXT_MAX_BYTES + 1;
+    pp_sbuf_reserve(b, nlen + 6 + vlen * 4);
+    char *o = put(b->data + b->len, " [", 2);
+    o = put(o, name, nlen);
+    o = put(o, " \"", 2);
+    o = escape_to(o, (pp_str_t){ value, vlen }, false);
+    o = put(o, "\"]", 2);
+    *o = '\0';
+    b->len = (apr_size_t)(o - b->data);
 }
+#define add_item(b, name, value) add_item_n((b), name, sizeof name - 1, (value))
 
-static void add_number(pp_sbuf_t *b, const char *name, int n)
+/* Appends ` [name "n"]`, n in decimal as "%d" writes it. */
+static void add_number_n(pp_sbuf_t *b, const char *name, apr_size_t nlen, int n)
 {
-    char num[16];
-    pp_sbuf_add(b, " [", 2);
-    pp_sbuf_str(b, name);
-    pp_sbuf_add(b, " \"", 2);
-    pp_sbuf_add(b, num, (apr_size_t)snprintf(num, sizeof num, "%d", n));
-    pp_sbuf_add(b, "\"]", 2);
+    char digits[12];
+    char *d = digits + sizeof digits;
+    unsigned long u = n < 0 ? 0UL - (unsigned long)(long)n : (unsigned long)n;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        *--d = '-';
+    apr_size_t dlen = (apr_size_t)(digits + sizeof digits - d);
+    pp_sbuf_reserve(b, nlen + 6 + dlen);
+    char *o = put(b->data + b->len, " [", 2);
+    o = put(o, name, nlen);
+    o = put(o, " \"", 2);
+    o = put(o, d, dlen);
+    o = put(o, "\"]", 2);
+    *o = '\0';
+    b->len = (apr_size_t)(o - b->data);
 }
+#define add_number(b, name, n) add_number_n((b), name, sizeof name - 1, (n))
 
 /* Each item is escaped straight into the text: no copy of its own, and nothing past the
  * text's cut (a benign PL4 POST logs ~20 alerts of ~15 items: the copies, each made for four
@@ -211,9 +315,13 @@ const char *pp_ms2_alert_text(apr_pool_t *p, const pp_ms2_alert_t *a)
 {
     pp_sbuf_t b;
     pp_sbuf_init(&b, p, 1024);
-    pp_sbuf_str(&b, a->action);
-    pp_sbuf_add(&b, " ", 1);
-    pp_sbuf_str(&b, a->what);
+    apr_size_t alen = strlen(a->action), wlen = strlen(a->what);
+    pp_sbuf_reserve(&b, alen + 1 + wlen);
+    char *o = put(b.data, a->action, alen);
+    *o++ = ' ';
+    o = put(o, a->what, wlen);
+    *o = '\0';
+    b.len = (apr_size_t)(o - b.data);
     if (a->file)
         add_item(&b, "file", a->file);
     if (a->line > 0)
