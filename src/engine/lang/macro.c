@@ -94,10 +94,14 @@ bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t 
 {
     /* label_colon: a 2.x target (selectors ignore case) */
     pp_target_t t = { .var = def, .selector = key, .label = def->name, .label_colon = true };
-    apr_array_header_t *vals = apr_array_make(tx->pool, 1, sizeof(pp_value_t));
-    if (def->collect(tx, &t, vals) != APR_SUCCESS || vals->nelts == 0)
+    /* Room for the one value read on the stack (a macro per logged CRS match reads
+     * MATCHED_VAR and MATCHED_VAR_NAME); a collector that gives more grows it into the pool. */
+    pp_value_t first;
+    apr_array_header_t vals = { .pool = tx->pool, .elt_size = sizeof(pp_value_t), .nelts = 0,
+                                .nalloc = 1, .elts = (char *)&first };
+    if (def->collect(tx, &t, &vals) != APR_SUCCESS || vals.nelts == 0)
         return false;
-    *out = APR_ARRAY_IDX(vals, 0, pp_value_t).value;
+    *out = APR_ARRAY_IDX(&vals, 0, pp_value_t).value;
     return true;
 }
 

@@ -82,28 +82,32 @@ static inline bool plain_word(uint64_t w)
 }
 
 /* Writes s escaped at out (room for s.len * 4 bytes); returns the end. Eight plain bytes at a
- * time are copied as they are (a CRS alert is ~700 bytes, nearly all plain). */
+ * time are copied as they are (a CRS alert is ~700 bytes, nearly all plain); the last one to
+ * seven bytes of a value of eight or more through the word that ends the value when it is
+ * plain (its first bytes, plain too, were written one for one: they are written again). */
 static char *escape_to(char *out, pp_str_t s, bool hex_quotes)
 {
     char *o = out;
     const unsigned char *d = (const unsigned char *)s.data, *end = d + s.len;
-    while (d < end) {
-        if (end - d >= 8) {
-            uint64_t w;
-            memcpy(&w, d, 8);
-            if (plain_word(w)) {
-                memcpy(o, &w, 8);
-                o += 8;
-                d += 8;
-                continue;
-            }
+    uint64_t w;
+    while (end - d >= 8) {
+        memcpy(&w, d, 8);
+        if (plain_word(w)) {
+            memcpy(o, &w, 8);
+            o += 8;
+            d += 8;
+            continue;
         }
-        unsigned char c = *d++;
-        if (plain_byte(c))
-            *o++ = (char)c;
-        else
-            o = escape_byte(o, c, hex_quotes);
+        for (const unsigned char *stop = d + 8; d < stop; d++)
+            o = plain_byte(*d) ? (*o = (char)*d, o + 1) : escape_byte(o, *d, hex_quotes);
     }
+    apr_size_t left = (apr_size_t)(end - d);
+    if (left && s.len >= 8 && (memcpy(&w, end - 8, 8), plain_word(w))) {
+        memcpy(o - (8 - left), &w, 8);
+        return o + left;
+    }
+    for (; d < end; d++)
+        o = plain_byte(*d) ? (*o = (char)*d, o + 1) : escape_byte(o, *d, hex_quotes);
     return o;
 }
 

@@ -24,13 +24,13 @@ const char *pp_eval_location(pp_tx_t *tx, const hit_t *hit)
     if (hit->target->label_colon && !hit->name.data && !hit->target->count)
         return hit->target->var->name;
     if (hit->target->label_colon && hit->name.data && !hit->target->count)
-        return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
-                            pp_str_log_escape(tx->pool, hit->name, 128));
+        return apr_pstrcat(tx->pool, hit->target->var->name, ":",
+                           pp_str_log_escape(tx->pool, hit->name, 128), NULL);
     if (!hit->target->label_names_value || !hit->name.data)
         return hit->target->label;
     if (hit->target->label_colon) /* 2.x: the member's own name, as ModSecurity logs it */
-        return apr_psprintf(tx->pool, "%s:%s", hit->target->var->name,
-                            pp_str_log_escape(tx->pool, hit->name, 128));
+        return apr_pstrcat(tx->pool, hit->target->var->name, ":",
+                           pp_str_log_escape(tx->pool, hit->name, 128), NULL);
     return apr_psprintf(tx->pool, "%s(\"%s\")", hit->target->label,
                         pp_str_log_escape(tx->pool, hit->name, 128));
 }
