@@ -42,8 +42,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 from harness import Apache, free_port, running_as_root, CHILD_USER  # noqa: E402
-from bench import (CRS_RULES, CRS_SETUP, HEADERS, read_callgrind_total,  # noqa: E402
-                   recommended_conf)
+from bench_setup import CRS_RULES, CRS_SETUP, HEADERS, recommended_conf  # noqa: E402
+from bench_callgrind import read_callgrind_total  # noqa: E402
 
 RULES = """SecRuleEngine On
 SecCollectionTimeout {timeout}
