@@ -149,12 +149,7 @@ typedef struct memo_entry_t {
     uintptr_t step;
     const void *aux;
     apr_array_header_t *out;
-    unsigned sum; /* step SUMMARY_STEP: the PP_TB_* classes of in's bytes */
 } memo_entry_t;
-
-/* The memo's key for an array's byte summary (below any function's address, above the 1.9
- * normaliser's flags). */
-#define SUMMARY_STEP ((uintptr_t)0x100)
 
 struct pp_tfn_memo_t {
     memo_entry_t *e;
@@ -201,7 +196,7 @@ static memo_entry_t *memo_table(apr_pool_t *p, unsigned size)
 }
 
 static void memo_put(pp_tx_t *tx, const apr_array_header_t *in, uintptr_t step, const void *aux,
-                     apr_array_header_t *out, unsigned sum)
+                     apr_array_header_t *out)
 {
     struct pp_tfn_memo_t *m = tx->tfn_memo;
     if (!m) {
@@ -226,27 +221,7 @@ static void memo_put(pp_tx_t *tx, const apr_array_header_t *in, uintptr_t step, 
             if (old[i].in)
                 memo_insert(m, &old[i]);
     }
-    memo_insert(m, &(memo_entry_t){ in, step, aux, out, sum });
-}
-
-/* The byte summary of an immutable array (cached or memoised): which PP_TB_* classes occur in
- * its values, computed at the first step that asks and kept in the memo. */
-static unsigned array_summary(pp_tx_t *tx, const apr_array_header_t *in)
-{
-    const struct pp_tfn_memo_t *m = tx->tfn_memo;
-    if (m)
-        for (unsigned i = memo_hash(in, SUMMARY_STEP, m->mask);; i = (i + 1) & m->mask) {
-            const memo_entry_t *e = &m->e[i];
-            if (!e->in)
-                break;
-            if (e->in == in && e->step == SUMMARY_STEP)
-                return e->sum;
-        }
-    unsigned sum = 0;
-    for (int i = 0; i < in->nelts; i++)
-        sum = pp_tfn_bytes_add(sum, APR_ARRAY_IDX(in, i, pp_value_t).value);
-    memo_put(tx, in, SUMMARY_STEP, NULL, NULL, sum);
-    return sum;
+    memo_insert(m, &(memo_entry_t){ in, step, aux, out });
 }
 
 /* t's values, computed afresh: collected (chain empty), or t's prefix's values with the
@@ -324,12 +299,6 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
             *shared = true;
             return out;
         }
-        /* A step that needs bytes none of the values holds leaves the array as it is. */
-        if (c->tfn && c->tfn->bytes && !(array_summary(tx, in) & c->tfn->bytes)) {
-            memo_put(tx, in, step, aux, vals, 0);
-            *shared = true;
-            return vals;
-        }
     }
     for (int i = 0; i < vals->nelts; i++) {
         pp_value_t *v = &APR_ARRAY_IDX(vals, i, pp_value_t);
@@ -353,7 +322,7 @@ static apr_array_header_t *compute_values(pp_tx_t *tx, const pp_target_t *t, pp_
         v->value = out;
     }
     if (memo) {
-        memo_put(tx, in, step, aux, vals, 0); /* vals is in, or a copy that now stays as it is */
+        memo_put(tx, in, step, aux, vals); /* vals is in, or a copy that now stays as it is */
         *shared = true;
         return vals;
     }
