@@ -432,6 +432,24 @@ static bool rule_matches2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c, h
     return any;
 }
 
+/* The end of a 2.x step (run_chain2, run_tx_step): skip/skipAfter when it matched, the rule's
+ * MATCHED_VARS(_NAMES) dropped (they hold one rule's, or chain's, matches: spec §4 item 8), and
+ * whether the phase stops. Phase 5 runs whole after an interception (reference secrule-2.9
+ * §1.1). */
+static inline bool step_end(pp_tx_t *tx, const pp_rule_t *r, bool matched, bool stop,
+                            pp_phase_t phase, int *skip)
+{
+    if (matched && r->skip_after)
+        *skip = -1;
+    else if (matched && r->skip)
+        *skip = r->skip;
+    if (tx->rule2.vars)
+        tx->rule2.vars->nelts = 0;
+    tx->rule2.rule = NULL;
+    return stop || (tx->verdict.intercepted && phase != PP_PHASE_LOGGING) ||
+           tx->budget.exhausted;
+}
+
 /* Runs the 2.x chain starting at r; *skip = -1 when it matched and has skipAfter (the plan
  * knows where to continue). True when processing of the phase must stop. */
 static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *skip)
@@ -459,17 +477,7 @@ static bool run_chain2(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *s
     }
     if (matched && !stop && r->chain_next)
         stop = pp_eval_apply_outcome2(tx, r, last, &hit, phase);
-    if (matched && r->skip_after)
-        *skip = -1;
-    else if (matched && r->skip)
-        *skip = r->skip;
-    /* MATCHED_VARS(_NAMES) hold one rule's (chain's) matches (spec §4 item 8). */
-    if (tx->rule2.vars)
-        tx->rule2.vars->nelts = 0;
-    tx->rule2.rule = NULL;
-    /* Phase 5 runs whole after an interception (reference secrule-2.9 §1.1). */
-    return stop || (tx->verdict.intercepted && phase != PP_PHASE_LOGGING) ||
-           tx->budget.exhausted;
+    return step_end(tx, r, matched, stop, phase, skip);
 }
 
 /* Whether run_tx_step may stand in for run_chain2 on r now: the budget not spent and, when a
@@ -519,15 +527,7 @@ static bool run_tx_step(pp_tx_t *tx, const pp_rule_t *r, pp_phase_t phase, int *
         hit.out.data = v.value;
         take_match2(tx, r, r, t, &v, &hit, phase, &any, &stop);
     }
-    if (any && r->skip_after)
-        *skip = -1;
-    else if (any && r->skip)
-        *skip = r->skip;
-    if (tx->rule2.vars)
-        tx->rule2.vars->nelts = 0;
-    tx->rule2.rule = NULL;
-    return stop || (tx->verdict.intercepted && phase != PP_PHASE_LOGGING) ||
-           tx->budget.exhausted;
+    return step_end(tx, r, any, stop, phase, skip);
 }
 
 /* Evaluates the chain starting at rules[i] and applies its outcome. Returns true when
