@@ -515,7 +515,11 @@ void pp_store_unset(pp_store_rec_t *r, const char *field)
 void pp_store_expire(pp_store_rec_t *r, const char *field, long seconds, int64_t now)
 {
     const char *x = apr_pstrcat(r->pool, EXPIRE_PREFIX, field, NULL);
-    put_as(r->pool, r->fields, x, num(r->pool, now + seconds));
+    /* expirevar's value is the rule's text: a huge one saturates instead of overflowing. */
+    long long at;
+    if (__builtin_add_overflow((long long)now, (long long)seconds, &at))
+        at = seconds < 0 ? LLONG_MIN : LLONG_MAX;
+    put_as(r->pool, r->fields, x, num(r->pool, at));
     touch(r, x);
 }
 
@@ -529,7 +533,14 @@ bool pp_store_deprecate(pp_store_rec_t *r, const char *field, long amount, long 
         return false;
     long long elapsed = now - pp_store_atoi(lut->value);
     long long cur = pp_store_atoi(f->value);
-    long long v = clamp0(cur - (elapsed / period_s) * amount);
+    /* N and S are the rule's text and LAST_UPDATE_TIME a field a rule may set: a product
+     * past the range saturates (the value then clamps to 0 or INT_MAX) instead of overflowing. */
+    long long drop, v;
+    if (__builtin_mul_overflow(elapsed / period_s, (long long)amount, &drop))
+        drop = (elapsed / period_s < 0) != (amount < 0) ? LLONG_MIN : LLONG_MAX;
+    if (__builtin_sub_overflow(cur, drop, &v))
+        v = drop < 0 ? LLONG_MAX : LLONG_MIN;
+    v = clamp0(v);
     if (v == cur) /* unchanged: the record is not written for it */
         return false;
     pp_store_put(r->pool, r->fields, field, num(r->pool, v));

@@ -328,10 +328,24 @@ static void test_new_record_numbers(void **state)
     static const struct { long s; int64_t now; const char *want; } ex[] = {
         { LONG_MIN, 0, "-9223372036854775808" }, { -1, 0, "-1" }, { 0, 0, "0" }, { 9, 0, "9" },
         { 1, 9, "10" }, { LONG_MAX, 0, "9223372036854775807" }, { -10, 1, "-9" },
+        /* past the range (expirevar's value is rule text): saturated, not overflowed */
+        { LONG_MAX, 1800000000, "9223372036854775807" }, { LONG_MIN, -5, "-9223372036854775808" },
     };
     for (unsigned i = 0; i < sizeof ex / sizeof ex[0]; i++) {
         pp_store_expire(r, "x", ex[i].s, ex[i].now);
         assert_string_equal(pp_store_get(r, "__expire_x"), ex[i].want);
+    }
+    /* deprecatevar with N, S and LAST_UPDATE_TIME (a rule may set it) at the extremes: the
+     * drop saturates and the value clamps to [0, INT_MAX] (UBSan: no overflow). */
+    static const struct { const char *lut; long n, s; const char *want; } dep[] = {
+        { "-2147483648", LONG_MAX, 1, "0" }, { "-2147483648", LONG_MIN, 1, "2147483647" },
+        { "2147483647", LONG_MAX, 1, "2147483647" }, { "100", 3, 10, "7" },
+    };
+    for (unsigned i = 0; i < sizeof dep / sizeof dep[0]; i++) {
+        pp_store_set(r, "LAST_UPDATE_TIME", dep[i].lut);
+        pp_store_set(r, "d", "10");
+        pp_store_deprecate(r, "d", dep[i].n, dep[i].s, 110);
+        assert_string_equal(pp_store_get(r, "d"), dep[i].want);
     }
     assert_int_equal(pp_store_add(r, "n", 1234567), 1234567);
     assert_string_equal(pp_store_get(r, "n"), "1234567");
