@@ -57,9 +57,12 @@
 #define PP_HELD_MAX 32
 /* pp_buffer_lend: at most this many chunks are kept by reference. */
 #define PP_LENT_MAX 32
+/* A block of the memory part this large or larger comes from the buffer's own pool (big_pool). */
+#define PP_BUFFER_OWN_BYTES 32768
 
 struct pp_buffer_t {
     apr_pool_t *pool;
+    apr_pool_t *big;     /* big_pool: made on first use, NULL until then */
     /* The in-memory part, at most the limit. It grows by doubling, so a large in-memory limit
      * costs only what bodies actually use. */
     pp_sbuf_t mem;
@@ -105,6 +108,37 @@ pp_buffer_t *pp_buffer_create(apr_pool_t *p, apr_size_t limit, const char *tmpdi
     b->fd = -1;
     b->declared = -1;
     return b;
+}
+
+/* The pool of the buffer's large blocks (the write buffer, the read-back chunk, a memory part of
+ * 32 KiB or more): one with an allocator of its own, destroyed by a cleanup of b->pool
+ * (pp_pool_create_released), so that they go back to the system with the request. In b->pool
+ * they would go to the host's allocator, and Apache keeps a connection's freed blocks (up to
+ * MaxMemFree, 2 MB by default) for its later requests, which mostly never need them: every
+ * connection that once brought a large body kept ~200 KiB resident for the rest of its life,
+ * and recycled for the next one. Not a subpool: those are destroyed before b->pool's cleanups
+ * run, and the adapter's replay hands an in-memory body on as pool buckets on b->pool, whose
+ * cleanups copy out what a handler set aside. Falls back to b->pool if it cannot be made. */
+static apr_pool_t *big_pool(pp_buffer_t *b)
+{
+    if (!b->big && pp_pool_create_released(&b->big, b->pool) != APR_SUCCESS)
+        b->big = b->pool;
+    return b->big;
+}
+
+/* Before len more bytes go into the memory part: when they make it take a new block (as
+ * pp_sbuf_reserve sizes it: the first size or twice the last, at least what is needed, at most
+ * the limit) of PP_BUFFER_OWN_BYTES or more, the block comes from big_pool. The smaller blocks it
+ * outgrew stay in b->pool. */
+static inline void mem_will_take(pp_buffer_t *b, apr_size_t len)
+{
+    if (b->mem.len + len < b->mem.cap || b->mem.p == b->big)
+        return;
+    apr_size_t next = b->mem.cap ? b->mem.cap * 2 : b->mem.first;
+    if (next > b->mem.max + 1)
+        next = b->mem.max + 1;
+    if (next >= PP_BUFFER_OWN_BYTES || b->mem.len + len + 1 >= PP_BUFFER_OWN_BYTES)
+        b->mem.p = big_pool(b);
 }
 
 void pp_buffer_expect(pp_buffer_t *b, apr_int64_t declared)
@@ -289,7 +323,7 @@ static apr_status_t spill(pp_buffer_t *b)
         return rv;
     b->spilled = true;
     b->dir = dir;
-    b->wbuf = apr_palloc(b->pool, PP_SPILL_BUFFER_BYTES);
+    b->wbuf = apr_palloc(big_pool(b), PP_SPILL_BUFFER_BYTES);
     /* What is held so far: the in-memory part, or the whole body in the memory region (which
      * stays the connection's). */
     ram_settle(b);
@@ -409,8 +443,10 @@ static apr_status_t spill_write(pp_buffer_t *b, const char *data, apr_size_t len
 static void materialise(pp_buffer_t *b)
 {
     b->lend_over = true;
-    for (int i = 0; i < b->nlent; i++)
+    for (int i = 0; i < b->nlent; i++) {
+        mem_will_take(b, b->lent[i].len);
         pp_sbuf_add(&b->mem, b->lent[i].data, b->lent[i].len);
+    }
     b->nlent = 0;
 }
 
@@ -424,6 +460,7 @@ apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len)
         materialise(b);
     if (!b->spilled && !b->ram) {
         if (len <= pp_sbuf_room(&b->mem)) {
+            mem_will_take(b, len);
             pp_sbuf_add(&b->mem, data, len);
             b->total += (apr_off_t)len;
             return APR_SUCCESS;
@@ -535,7 +572,7 @@ apr_status_t pp_buffer_read(pp_buffer_t *b, const char **data, apr_size_t *len)
         return APR_SUCCESS;
     }
     if (!b->chunk)
-        b->chunk = apr_palloc(b->pool, PP_READ_CHUNK_BYTES);
+        b->chunk = apr_palloc(big_pool(b), PP_READ_CHUNK_BYTES);
     apr_size_t n = PP_READ_CHUNK_BYTES;
     if ((apr_off_t)n > b->total - b->read_pos)
         n = (apr_size_t)(b->total - b->read_pos);

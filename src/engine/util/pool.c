@@ -6,6 +6,10 @@
  * configuration's later small allocations, so it stayed resident, unused, in every worker.
  * pp_pool_create_own gives the pool an allocator of its own: destroying the pool returns its
  * blocks to the system.
+ *
+ * The same holds per request under Apache: a connection's allocator keeps the blocks its
+ * requests freed (MaxMemFree), so a request's large buffers (body/buffer.c) take a pool of
+ * their own too, pp_pool_create_released, destroyed by a cleanup of the request's pool.
  */
 #include "util/util.h"
 
@@ -22,5 +26,26 @@ apr_status_t pp_pool_create_own(apr_pool_t **out, apr_pool_t *parent)
         return rv;
     }
     apr_allocator_owner_set(alloc, *out);
+    return APR_SUCCESS;
+}
+
+static apr_status_t destroy_released(void *data)
+{
+    apr_pool_destroy(data);
+    return APR_SUCCESS;
+}
+
+apr_status_t pp_pool_create_released(apr_pool_t **out, apr_pool_t *owner)
+{
+    apr_allocator_t *alloc;
+    apr_status_t rv = apr_allocator_create(&alloc);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if ((rv = apr_pool_create_unmanaged_ex(out, NULL, alloc)) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return rv;
+    }
+    apr_allocator_owner_set(alloc, *out);
+    apr_pool_cleanup_register(owner, *out, destroy_released, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }

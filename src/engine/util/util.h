@@ -23,6 +23,12 @@ const char *pp_str_log_escape(apr_pool_t *p, pp_str_t s, apr_size_t max);
  * whose large blocks must go back to the system when it is destroyed, not stay in the
  * process allocator of every worker. */
 apr_status_t pp_pool_create_own(apr_pool_t **out, apr_pool_t *parent);
+/* A pool with an allocator of its own, destroyed (its blocks given back to the system) by a
+ * cleanup registered on owner now: in owner's cleanup order, not before it as a subpool would
+ * be, so owner's cleanups registered later (pool buckets on owner that copy out the memory
+ * they point into) still read valid memory. For a request's large blocks, which the host's
+ * allocator would otherwise keep. Fails only if the allocator or pool cannot be made. */
+apr_status_t pp_pool_create_released(apr_pool_t **out, apr_pool_t *owner);
 
 /* Value of a hex digit, or -1. Inline: URL decoding calls it per escape on hot paths. */
 static inline int pp_hex_value(unsigned char c)

@@ -249,6 +249,85 @@ static void test_spill_closed_with_pool(void **state)
     assert_int_equal(count_files(), 0);
 }
 
+/* A large body's blocks (the memory part at the limit, the write buffer, the read-back chunk)
+ * are not given to the allocator of the buffer's pool when that pool is cleared: Apache keeps a
+ * connection's freed blocks for its later requests, so they stayed resident per connection.
+ * After the clear, the host allocator's free list has no block holding the old memory part:
+ * asked for a large block, it gives a new one (or, in a build whose pools allocate elsewhere,
+ * one that cannot hold it). */
+static void test_large_blocks_not_kept_by_host(void **state)
+{
+    (void)state;
+    apr_allocator_t *host;
+    apr_pool_t *p;
+    assert_int_equal(apr_allocator_create(&host), APR_SUCCESS);
+    assert_int_equal(apr_pool_create_ex(&p, NULL, NULL, host), APR_SUCCESS);
+    apr_allocator_owner_set(host, p);
+    const apr_size_t limit = 131072, total = 200000, piece = 8000;
+    char *chunk = apr_palloc(p, piece);
+    for (apr_size_t i = 0; i < piece; i++)
+        chunk[i] = (char)('a' + i % 23);
+    pp_buffer_t *b = pp_buffer_create(p, limit, tmp);
+    pp_buffer_expect(b, (apr_int64_t)total);
+    for (apr_size_t at = 0; at < total; at += piece)
+        assert_int_equal(pp_buffer_feed(b, chunk, piece), APR_SUCCESS);
+    assert_true(pp_buffer_spilled(b));
+    pp_str_t all;
+    assert_int_equal(read_all(b, p, &all), APR_SUCCESS);
+    assert_int_equal(all.len, total);
+    pp_str_t prefix = pp_buffer_prefix(b);
+    assert_int_equal(prefix.len, limit - limit % piece);
+    char want[64];
+    memcpy(want, prefix.data, sizeof want);
+    uintptr_t old = (uintptr_t)prefix.data;
+    apr_pool_clear(p);
+    apr_memnode_t *n = apr_allocator_alloc(host, 100000);
+    assert_non_null(n);
+    uintptr_t lo = (uintptr_t)n, hi = (uintptr_t)n->endp;
+    /* Compared only when the block covers it (so never read freed memory): a new block there
+     * (the same address mapped again) is zeroed; the old one kept still holds the body. */
+    assert_false(old >= lo && old + sizeof want <= hi && memcmp((void *)old, want, sizeof want) == 0);
+    apr_allocator_free(host, n);
+    apr_pool_destroy(p);
+    assert_int_equal(count_files(), 0);
+}
+
+/* What a cleanup of the buffer's pool registered after the body arrived reads (as the adapter's
+ * pool buckets on the request's pool copy out what a handler set aside) is still the body: the
+ * large blocks are released after such cleanups, not before them as a subpool's would be. */
+static char *copied; /* the cleanup's copy, outside the pool */
+
+static apr_status_t copy_prefix(void *data)
+{
+    pp_str_t s = pp_buffer_prefix(data);
+    copied = malloc(s.len + 1);
+    memcpy(copied, s.data, s.len);
+    copied[s.len] = '\0';
+    return APR_SUCCESS;
+}
+
+static void test_large_memory_part_outlives_later_cleanups(void **state)
+{
+    apr_pool_t *p;
+    assert_int_equal(apr_pool_create(&p, *state), APR_SUCCESS);
+    const apr_size_t n = 40000;
+    char *body = apr_palloc(*state, n + 1);
+    for (apr_size_t i = 0; i < n; i++)
+        body[i] = (char)('A' + i % 26);
+    body[n] = '\0';
+    pp_buffer_t *b = pp_buffer_create(p, 131072, tmp);
+    pp_buffer_expect(b, (apr_int64_t)n);
+    for (apr_size_t at = 0; at < n; at += 8000)
+        assert_int_equal(pp_buffer_feed(b, body + at, 8000), APR_SUCCESS);
+    assert_false(pp_buffer_spilled(b));
+    apr_pool_cleanup_register(p, b, copy_prefix, apr_pool_cleanup_null);
+    copied = NULL;
+    apr_pool_destroy(p);
+    assert_non_null(copied);
+    assert_string_equal(copied, body);
+    free(copied);
+}
+
 /* ---- The connection's reusable spool ------------------------------------------------------ */
 
 /* One request after the other on a connection: the same file, each request reads exactly its
@@ -494,6 +573,10 @@ int main(void)
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spill_closed_with_pool, pp_test_pool_setup,
                                         pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_large_blocks_not_kept_by_host, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_large_memory_part_outlives_later_cleanups,
+                                        pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spool_reused_per_request, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_spool_busy_gets_own_file, pp_test_pool_setup,
