@@ -69,7 +69,8 @@ void pp_buffer_use_memory(pp_buffer_t *b, pp_body_memory_t *m, apr_size_t budget
 apr_status_t pp_buffer_feed(pp_buffer_t *b, const char *data, apr_size_t len);
 /* As pp_buffer_feed, from a caller that keeps data valid and unchanged for as long as
  * pp_buffer_lending says so: while the body stays under the limit the buffer may keep a pointer
- * to it instead of a copy (at most 32 chunks; past them all are copied). */
+ * to it instead of a copy (at most 32 chunks; past them all are copied). A body whose expected
+ * length (pp_buffer_expect) is over the limit is copied from the start. */
 apr_status_t pp_buffer_lend(pp_buffer_t *b, const char *data, apr_size_t len);
 /* Whether the buffer holds pointers to lent chunks now. Once false after a lend, it stays false
  * (the chunks were copied, or none was kept): the caller may then release every chunk it lent. */

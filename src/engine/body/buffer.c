@@ -488,8 +488,12 @@ apr_status_t pp_buffer_lend(pp_buffer_t *b, const char *data, apr_size_t len)
         return b->error;
     if (!len)
         return APR_SUCCESS;
+    /* Nor is anything lent of a body declared longer than the limit: it would be copied at the
+     * limit anyway, and meanwhile the host would hold its blocks (up to the limit, 128 KiB by
+     * default) beside the copy. */
     if (b->lend_over || b->nlent == PP_LENT_MAX ||
-        b->total + (apr_off_t)len > (apr_off_t)b->mem.max)
+        b->total + (apr_off_t)len > (apr_off_t)b->mem.max ||
+        b->declared > (apr_int64_t)b->mem.max)
         return pp_buffer_feed(b, data, len);
     if (!b->lent)
         b->lent = apr_palloc(b->pool, PP_LENT_MAX * sizeof *b->lent);

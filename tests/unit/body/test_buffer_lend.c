@@ -108,6 +108,32 @@ static void test_lent_then_spilled(void **state)
     assert_str(pp_buffer_prefix(b), src, 10 * CHUNK);
 }
 
+/* A body declared longer than the limit is copied from its first chunk (it would be at the limit
+ * anyway): the caller may release each chunk at once. One declared exactly at the limit is lent. */
+static void test_declared_over_limit_not_lent(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *src = pattern(p, 20 * CHUNK);
+    pp_buffer_t *b = pp_buffer_create(p, 10 * CHUNK, tmp);
+    pp_buffer_expect(b, 20 * CHUNK);
+    char **c = lend_chunks(b, p, src, 5);
+    assert_false(pp_buffer_lending(b));
+    scribble(c, 5);
+    char **d = lend_chunks(b, p, src + 5 * CHUNK, 15);
+    assert_false(pp_buffer_lending(b));
+    assert_true(pp_buffer_spilled(b));
+    scribble(d, 15);
+    pp_str_t got;
+    assert_int_equal(read_all(b, p, &got), APR_SUCCESS);
+    assert_str(got, src, 20 * CHUNK);
+    assert_str(pp_buffer_prefix(b), src, 10 * CHUNK);
+
+    pp_buffer_t *at = pp_buffer_create(p, 10 * CHUNK, tmp);
+    pp_buffer_expect(at, 10 * CHUNK);
+    lend_chunks(at, p, src, 10);
+    assert_true(pp_buffer_lending(at));
+}
+
 /* A fed chunk, or one chunk too many, ends lending with everything copied; a short chunk is lent
  * like any other. */
 static void test_lent_ends_on_fed_or_many(void **state)
@@ -149,6 +175,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lent_copied_when_asked_whole, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_lent_then_spilled, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_declared_over_limit_not_lent, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_lent_ends_on_fed_or_many, pp_test_pool_setup,
                                         pp_test_pool_teardown),
