@@ -200,7 +200,11 @@ void fuzz_check_verdict(const pp_tx_t *tx)
 {
     const pp_verdict_t *v = pp_tx_verdict(tx);
     CHECK(v->matches != NULL);
-    if (v->intercepted)
+    /* A proxy verdict has no status of its own (mod_proxy's answer is the response, as in
+     * ModSecurity, whose interception returns OK for it): its URL instead. */
+    if (v->intercepted && v->action == PP_ACTION_PROXY)
+        CHECK(v->url != NULL);
+    else if (v->intercepted)
         CHECK(v->status >= 100 && v->status <= 999 && v->action != PP_ACTION_NONE);
     for (int i = 0; i < v->matches->nelts; i++) {
         const pp_match_t *m = APR_ARRAY_IDX(v->matches, i, const pp_match_t *);

@@ -259,7 +259,14 @@ static bool decided_by_nolog(const pp_verdict_t *v)
  * the error log at any level: its message and matched value stay out of it. */
 static int answer_verdict(request_rec *r, const pp_verdict_t *v)
 {
-    if (!decided_by_nolog(v)) {
+    if (!decided_by_nolog(v) && v->action == PP_ACTION_PROXY) {
+        /* No status of ours: mod_proxy's answer is the response. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "Parapet: intercepted, proxied to %s in phase %d (%s) [unique_id \"%s\"]",
+                      v->url ? v->url : "(no URL)", (int)v->phase,
+                      v->reason ? v->reason : "no reason given",
+                      pp_tx_unique_id(pp_ap_req_get(r)->tx));
+    } else if (!decided_by_nolog(v)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "Parapet: intercepted with code %d in phase %d (%s) [unique_id \"%s\"]",
                       v->status, (int)v->phase, v->reason ? v->reason : "no reason given",

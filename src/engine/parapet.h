@@ -390,7 +390,8 @@ typedef enum {
 
 typedef struct pp_verdict_t {
     bool intercepted;
-    int status;              /* HTTP status when intercepted (deny), 302 for redirect */
+    int status;              /* HTTP status when intercepted (deny), 302 for redirect; none
+                              * (-1) for proxy: mod_proxy's answer is the response */
     pp_action_t action;
     pp_phase_t phase;        /* phase that decided */
     const char *url;         /* redirect/proxy target */
