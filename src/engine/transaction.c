@@ -77,7 +77,7 @@ void pp_tx_set_config(pp_tx_t *tx, const pp_cfg_t *cfg)
     pp_rx_state_set_limits(tx->rx,
                            (uint32_t)pp_cfg_int(cfg->pcre_match_limit, PP_RX_DEFAULT_MATCH_LIMIT),
                            (uint32_t)pp_cfg_int(cfg->pcre_depth_limit, PP_RX_DEFAULT_DEPTH_LIMIT));
-    unsigned n = cfg->cp ? pp_target_slot_count(cfg->cp) : 0;
+    unsigned n = cfg->nslots ? cfg->nslots : cfg->cp ? pp_target_slot_count(cfg->cp) : 0;
     if (n > tx->ncache) {
         /* Slots are per configuration pool; a new config may have more. Old results stay valid:
          * slots are never reused within a pool. */

@@ -201,6 +201,7 @@ pp_cfg_t *pp_cfg_merge(apr_pool_t *p, const pp_cfg_t *parent, const pp_cfg_t *ch
     m->phase_mask2 = parent->phase_mask2 | child->phase_mask2;
     m->touched = true;
     m->cp = child->cp ? child->cp : parent->cp;
+    m->nslots = parent->nslots > child->nslots ? parent->nslots : child->nslots;
     return m;
 }
 

@@ -93,6 +93,9 @@ struct pp_cfg_t {
      * merging the result under the server's configuration, so a merge must compose. */
     const apr_array_header_t *filters;
     apr_pool_t *cp;                          /* configuration pool (target slots live there) */
+    unsigned nslots;                         /* its target slots when finished (0: not known,
+                                                pp_target_slot_count asks the pool): read per
+                                                transaction, so not looked up each time */
     struct pp_cfg_memo_t *memo;              /* merges this was the child of (merge_once.c);
                                                 NULL: not permanent, merged per request */
     bool touched;                            /* a directive was applied (or merged in) */

@@ -153,6 +153,10 @@ const char *pp_cfg_finish_check(pp_cfg_t *cfg, apr_pool_t *cp, apr_pool_t *tp)
     pp_target_excl_finish(cp);
     pp_rule_tx_finish(cfg->rules);
     cfg->plan = pp_rule_plan_build(cp, cfg->effective_rules);
+    /* Every target of its rules is interned by now. A later one (another configuration's)
+     * has a higher slot; were it read under this one, it would only go uncached
+     * (pp_eval_target_values caches slots below the transaction's count). */
+    cfg->nslots = pp_target_slot_count(cp);
     return pp_cfg_validate(cfg, tp);
 }
 

@@ -24,6 +24,23 @@ static void push(apr_array_header_t *out, pp_str_t value, pp_str_t name)
     v->checks = 0;
 }
 
+/* Room for n more values in out, in one allocation: the values array starts with room for one
+ * (rules/values.c), and pushing a request's five arguments one by one grew it three times (an
+ * allocation, a copy and a clear each). The new room is cleared, as apr_array_push clears what
+ * it adds, so collectors may leave fields unset. */
+static void reserve(apr_array_header_t *out, int n)
+{
+    int need = out->nelts + n;
+    if (need <= out->nalloc)
+        return;
+    char *elts = apr_palloc(out->pool, (apr_size_t)need * (apr_size_t)out->elt_size);
+    apr_size_t used = (apr_size_t)out->nelts * (apr_size_t)out->elt_size;
+    memcpy(elts, out->elts, used);
+    memset(elts + used, 0, (apr_size_t)n * (apr_size_t)out->elt_size);
+    out->elts = elts;
+    out->nalloc = need;
+}
+
 apr_status_t pp_var_tx_str(pp_tx_t *tx, const pp_target_t *t, apr_array_header_t *out)
 {
     /* SERVER_PORT is made when the connection's description is completed (a host call). */
@@ -60,6 +77,7 @@ static apr_status_t collect_fields(pp_tx_t *tx, const pp_target_t *t, apr_array_
     if (!a)
         return APR_SUCCESS;
     if (!t->selector) {
+        reserve(out, a->nelts);
         for (int i = 0; i < a->nelts; i++) {
             const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
             push(out, f->value, f->name);
@@ -92,6 +110,8 @@ apr_status_t pp_var_field_names(pp_tx_t *tx, const pp_target_t *t, apr_array_hea
 {
     const apr_array_header_t *a = TX_FIELD(tx, t, apr_array_header_t *);
     bool icase = pp_var_lang2(t) || a == tx->headers || a == tx->response_headers;
+    if (a && !t->selector)
+        reserve(out, a->nelts);
     for (int i = 0; a && i < a->nelts; i++) {
         const pp_field_t *f = &APR_ARRAY_IDX(a, i, pp_field_t);
         if (!t->selector || name_eq(f->name, t->selector, icase))
