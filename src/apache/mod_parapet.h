@@ -69,6 +69,9 @@ typedef struct pp_ap_process_t {
  * request reaches the process state without the look-up by name pp_ap_process_get makes. */
 typedef struct pp_ap_server_t {
     pp_ap_process_t *proc;
+    /* store.c: the server configuration's persistent-collection store in this process (NULL:
+     * none), set after the stores open (post_config, child_init), read per transaction. */
+    struct pp_store_t *store;
 } pp_ap_server_t;
 
 /* ---- mod_parapet.c ------------------------------------------------------------------------ */

@@ -102,6 +102,18 @@ static const char *prepare_embedded(apr_pool_t *ptemp, pp_store_conf_t *conf)
     return NULL;
 }
 
+/* Each server's store, as pp_ap_tx_store hands it to a transaction: found once here (after
+ * the stores opened or changed) rather than in proc->stores per request. */
+static void link_stores(server_rec *s, const pp_ap_process_t *proc)
+{
+    for (server_rec *vs = s; vs != NULL; vs = vs->next) {
+        pp_ap_server_t *sv = ap_get_module_config(vs->module_config, &parapet_module);
+        const pp_cfg_t *cfg = pp_ap_server_cfg(vs);
+        if (sv != NULL)
+            sv->store = cfg != NULL ? apr_hash_get(proc->stores, &cfg, sizeof(cfg)) : NULL;
+    }
+}
+
 static int open_stores(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
@@ -145,6 +157,7 @@ static int open_stores(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         const pp_cfg_t **key = apr_pmemdup(pconf, &cfg, sizeof(cfg));
         apr_hash_set(proc->stores, key, sizeof(*key), store);
     }
+    link_stores(s, proc);
     return OK;
 }
 
@@ -193,14 +206,14 @@ static void open_embedded(apr_pool_t *pchild, server_rec *s)
         }
         apr_hash_set(proc->stores, key, sizeof(const pp_cfg_t *), store);
     }
+    link_stores(s, proc);
 }
 
 void pp_ap_tx_store(request_rec *r, pp_tx_t *tx)
 {
-    pp_ap_process_t *proc = pp_ap_process_of(r);
-    const pp_cfg_t *cfg = pp_ap_server_cfg(r->server);
-    if (proc->stores && cfg)
-        pp_tx_set_store(tx, apr_hash_get(proc->stores, &cfg, sizeof(cfg)));
+    const pp_ap_server_t *sv = ap_get_module_config(r->server->module_config, &parapet_module);
+    if (sv != NULL && sv->store != NULL)
+        pp_tx_set_store(tx, sv->store);
 }
 
 void pp_ap_register_store_hooks(apr_pool_t *p)
