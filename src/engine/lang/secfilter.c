@@ -17,6 +17,7 @@ static const char *build_operator(const pp_setter_ctx_t *ctx, const char *keywor
     const char *err = op->def->parse(ctx->cp, op->arg, &op->compiled);
     if (!err && op->def->needs)
         op->needs = op->def->needs(op->compiled);
+    op->exact = !err && op->def->exact && op->def->exact(op->compiled);
     return err;
 }
 

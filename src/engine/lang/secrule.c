@@ -224,6 +224,7 @@ static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, 
         return apr_psprintf(ctx->tp, "@%s: %s", name, err);
     if (op->def->needs)
         op->needs = op->def->needs(op->compiled);
+    op->exact = op->def->exact && op->def->exact(op->compiled);
     if (op->def->warn)
         pp_cfg_warn(ctx, apr_psprintf(ctx->tp, "@%s: %s", op->def->name, op->def->warn));
     return NULL;

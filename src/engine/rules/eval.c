@@ -37,7 +37,7 @@ static bool rule_matches(pp_tx_t *tx, const pp_rule_t *r, hit_t *hit, pp_phase_t
             if (r->nexclusions && pp_eval_excluded(tx, r, t, v))
                 continue;
             bool m = false, undecided = false;
-            if (r->op.needs && !r->op.def->needs_index_only &&
+            if (r->op.needs && !r->op.def->needs_index_only && !r->op.exact &&
                 !pp_eval_needs_met(tx, r->op.needs, v)) {
                 /* m stays false: the regex cannot match without one of its literals */
             } else {
@@ -208,7 +208,8 @@ static bool test_value2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *c,
     hit->out.want_captures = c->capture;
     hit->out.ncaptures = 0;
     pp_debug(tx, 9, "Target value: \"%s\"", pp_ms2_escape(tx->pool, v->value));
-    if (!c->op.needs || needs_met || c->op.def->needs_index_only ||
+    /* An exact set decides for less than the needs check costs (pp_operator_t.exact). */
+    if (!c->op.needs || needs_met || c->op.def->needs_index_only || (c->op.exact && !c->capture) ||
         pp_eval_needs_met(tx, c->op.needs, v)) {
         apr_status_t rv = pp_rule_op_exec(tx, c, v->value, &m, &hit->out);
         if (pp_eval_count_run(tx, rv != APR_SUCCESS, phase)) {

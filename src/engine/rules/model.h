@@ -301,6 +301,9 @@ typedef struct pp_op_def_t {
      * exec would cost about what exec does (@pm: its own automaton), so the rule loop does not. */
     bool needs_index_only;
     pp_num_cmp_t cmp; /* PP_CMP_NONE but for the number comparisons (see pp_num_cmp) */
+    /* Whether exec on this compiled argument decides without its engine, for less than checking
+     * the needs costs (@rx over a set of strings: util/regex_exact.c); NULL: never. */
+    bool (*exact)(const void *compiled);
 } pp_op_def_t;
 
 const pp_op_def_t *pp_op_find(const char *name);
@@ -315,6 +318,9 @@ typedef struct pp_operator_t {
     const pp_macro_t *macro; /* the argument is a template with references (def->expand):
                                 compiled per transaction by pp_rule_op_exec, no needs */
     bool negated;
+    /* def->exact(compiled): the rule loop runs exec on a value without checking the needs
+     * first (the rule index still uses them), unless the rule captures (PCRE2 serves that). */
+    bool exact;
 } pp_operator_t;
 
 /* ---- Actions --------------------------------------------------------------------------- */

@@ -603,6 +603,64 @@ static void test_exclusions_interned(void **state)
     apr_pool_destroy(cp);
 }
 
+static const pp_rule_t *rule_with_id(const pp_cfg_t *cfg, const char *id)
+{
+    for (int i = 0; i < cfg->rules->nelts; i++) {
+        const pp_rule_t *r = APR_ARRAY_IDX(cfg->rules, i, const pp_rule_t *);
+        if (r->id && strcmp(r->id, id) == 0)
+            return r;
+    }
+    fail_msg("no rule %s", id);
+    return NULL;
+}
+
+/* A regex over a set of strings (util/regex_exact.c) runs on each value without the literal
+ * prefilter first (pp_operator_t.exact): the verdicts stay the ones the prefilter gave, for
+ * negated and plain rules, with and without capture, in both languages; a regex that is not
+ * such a set keeps the prefilter. */
+static void test_exact_regex_without_prefilter(void **state)
+{
+    (void)state;
+    apr_pool_t *cp;
+    apr_pool_create(&cp, pool);
+    pp_cfg_t *cfg = pp_cfg_create(cp);
+    assert_null(apply(cfg, cp, "SecRuleEngine", "On"));
+    assert_null(apply(cfg, cp, "SecRule",
+                      "REQUEST_METHOD \"!@rx ^(?:GET|HEAD)$\" \"id:1,phase:2,deny,status:405\""));
+    assert_null(apply(cfg, cp, "SecRule",
+                      "ARGS:u \"@rx ^(admin|root)$\" \"id:2,phase:2,deny,status:403\""));
+    assert_null(apply(cfg, cp, "SecRule",
+                      "ARGS:c \"@rx ^(x|yz)$\" \"id:3,phase:2,capture,deny,status:406\""));
+    assert_null(apply(cfg, cp, "SecRule",
+                      "ARGS:u \"@rx adm(in)+\" \"id:4,phase:2,deny,status:401\""));
+    assert_true(rule_with_id(cfg, "1")->op.exact);
+    assert_true(rule_with_id(cfg, "2")->op.exact);
+    assert_true(rule_with_id(cfg, "3")->op.exact);
+    assert_false(rule_with_id(cfg, "4")->op.exact);
+    const char *cases[][2] = {
+        { "GET /?u=guest HTTP/1.1", "0" },       { "PUT /?u=guest HTTP/1.1", "405" },
+        { "GET /?u=admin HTTP/1.1", "403" },     { "GET /?u=root HTTP/1.1", "403" },
+        { "GET /?u=admi HTTP/1.1", "0" },        { "GET /?u=xadminin HTTP/1.1", "401" },
+        { "GET /?c=yz HTTP/1.1", "406" },        { "GET /?c=y HTTP/1.1", "0" },
+        { "HEAD /?c=xyz HTTP/1.1", "0" },        { "GET /?u=ROOT HTTP/1.1", "0" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *raw = apr_psprintf(cp, "%s\r\nHost: x\r\n\r\n", cases[i][0]);
+        if (status_of(cfg, raw) != atoi(cases[i][1]))
+            fail_msg("\"%s\": status %d, expected %s", cases[i][0], status_of(cfg, raw),
+                     cases[i][1]);
+    }
+    /* 1.9: rx19 is case-insensitive, and exact when the pattern is a set of strings. */
+    pp_cfg_t *c19 = pp_cfg_create(cp);
+    assert_null(apply(c19, cp, "SecFilterEngine", "On"));
+    assert_null(apply(c19, cp, "SecFilterSelective",
+                      "REQUEST_METHOD !^(GET|HEAD)$ id:5,deny,status:405"));
+    assert_true(rule_with_id(c19, "5")->op.exact);
+    assert_int_equal(status_of(c19, "get / HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    assert_int_equal(status_of(c19, "PUT / HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
+    apr_pool_destroy(cp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -619,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_phase_entry_points),
         cmocka_unit_test(test_match_text_made_when_read),
         cmocka_unit_test(test_exclusions_interned),
+        cmocka_unit_test(test_exact_regex_without_prefilter),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

@@ -10,6 +10,7 @@
 const char *pp_op_rx_parse(apr_pool_t *cp, const char *arg, void **compiled);
 const char *pp_op_rx19_parse(apr_pool_t *cp, const char *arg, void **compiled);
 const pp_rx_needs_t *pp_op_rx_needs(const void *compiled);
+bool pp_op_rx_exact(const void *compiled);
 /* The expand column (rules/model.h): @rx escapes the expansion as ModSecurity does; the other
  * rows that expand take it as it is. */
 const char *pp_op_rx_expand(apr_pool_t *p, pp_str_t expanded);

@@ -66,6 +66,11 @@ const pp_rx_needs_t *pp_op_rx_needs(const void *compiled)
     return pp_regex_needs(compiled);
 }
 
+bool pp_op_rx_exact(const void *compiled)
+{
+    return pp_regex_exact(compiled);
+}
+
 apr_status_t pp_op_rx_exec(pp_tx_t *tx, const void *compiled, pp_str_t value, bool *match,
                            pp_op_out_t *out)
 {
