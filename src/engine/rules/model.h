@@ -565,10 +565,12 @@ typedef struct pp_rule_gate_t {
 
 /* A step as the phase-level skip reads it: the target and mask bit (word * 64 + bit) of a gated
  * starter with one target; target PP_WALK_STOP for a step without a gate, PP_WALK_REFS for one
- * with several targets (its refs are read). */
+ * with several targets (its refs are read). run: the steps from this one on that test the same
+ * target at the next bits of the same mask word (1: this one alone), read with one mask. */
 typedef struct pp_walk_ent_t {
     unsigned target;
     unsigned bit;
+    unsigned run;
 } pp_walk_ent_t;
 #define PP_WALK_REFS (~0u - 1)
 #define PP_WALK_STOP (~0u)

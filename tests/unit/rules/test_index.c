@@ -439,6 +439,40 @@ static void test_walk_stops_and_rereads(void **state)
     }
 }
 
+/* Rules on one target, one after the other, are walked as runs (pp_walk_ent_t.run): 70 rules
+ * on ARGS:q make a run of 64 (a mask word) and one of 6. Each match the rules give one by one
+ * is found, at the start, middle and end of a run, across the word's end, and when the walk
+ * restarts inside a run after a match. */
+static void test_walk_runs(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *text = "SecRuleEngine On\nSecDefaultAction \"phase:2,log,pass\"\n";
+    for (int i = 100; i < 170; i++)
+        text = apr_psprintf(p, "%sSecRule ARGS:q \"@rx a%d:\" \"id:%d,phase:2,pass\"\n", text,
+                            i, i);
+    text = apr_pstrcat(p, text, "SecRule ARGS:r \"@rx a170:\" \"id:170,phase:2,pass\"\n", NULL);
+    pp_cfg_t *cfg = config(p, text), *plain = without_index(p, cfg);
+    const pp_walk_ent_t *we = cfg->plan->index->walk[PP_PHASE_REQUEST_BODY];
+    assert_int_equal(we[0].run, 64);
+    assert_int_equal(we[1].run, 63);
+    assert_int_equal(we[63].run, 1);
+    assert_int_equal(we[64].run, 6);
+    assert_int_equal(we[70].run, 1);
+    const char *reqs[] = {
+        "GET /?q=a100:a101:a163:a164:a169: HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=a130:&r=a170: HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=a17:a1000:&r=a130: HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /?q=a165: HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    const char *want[] = {
+        "100@ARGS:q 101@ARGS:q 163@ARGS:q 164@ARGS:q 169@ARGS:q 0",
+        "130@ARGS:q 170@ARGS:r 0",
+        "0",
+        "165@ARGS:q 0",
+    };
+    same_runs(p, cfg, plain, reqs, want, sizeof reqs / sizeof reqs[0]);
+}
+
 /* ---- CRS and the corpus ------------------------------------------------------------------ */
 
 /* The family of the index targets of variable name (without selector). */
@@ -679,6 +713,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multimatch_gated_by_every_level, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_walk_stops_and_rereads, pp_test_pool_setup,
+                                        pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_walk_runs, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_same_families_share, pp_test_pool_setup,
                                         pp_test_pool_teardown),
