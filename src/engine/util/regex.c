@@ -48,6 +48,8 @@ struct pp_regex_t {
 
 struct pp_rx_state_t {
     apr_pool_t *pool;
+    bool made;                 /* gc, md and mctx were made (at the first match: match_state) */
+    uint32_t match_limit, depth_limit;
     pcre2_general_context *gc;
     pcre2_match_data *md;      /* one pair: "did it match" and the whole match */
     pcre2_match_data *md_caps; /* ten pairs, made the first time a rule keeps captures */
@@ -163,11 +165,23 @@ static void pool_free(void *block, void *pool)
     (void)pool;
 }
 
+/* PCRE2's contexts are made at the first match that needs PCRE2 (match_state): a transaction
+ * whose values are all decided by the literal needs, or by exact sets, never makes them. */
 pp_rx_state_t *pp_rx_state_create(apr_pool_t *p)
 {
     pp_rx_state_t *st = apr_pcalloc(p, sizeof *st);
     st->pool = p;
-    st->gc = pcre2_general_context_create(pool_malloc, pool_free, p);
+    st->match_limit = PP_RX_DEFAULT_MATCH_LIMIT;
+    st->depth_limit = PP_RX_DEFAULT_DEPTH_LIMIT;
+    return st;
+}
+
+/* st's contexts and match data, made at its first match (NULL each when there is no memory:
+ * run_at then answers undecided). Out of line: the match path only tests st->made. */
+static __attribute__((noinline)) void match_state(pp_rx_state_t *st)
+{
+    st->made = true;
+    st->gc = pcre2_general_context_create(pool_malloc, pool_free, st->pool);
     /* One pair is enough for most matches: did it match, and where. */
     st->md = st->gc ? pcre2_match_data_create(1, st->gc) : NULL;
     st->mctx = st->gc ? pcre2_match_context_create(st->gc) : NULL;
@@ -175,13 +189,14 @@ pp_rx_state_t *pp_rx_state_create(apr_pool_t *p)
         /* The interpreter's backtracking frames come from the transaction pool, where a
          * grown vector is only released with the request. */
         pcre2_set_heap_limit(st->mctx, PP_RX_HEAP_LIMIT_KIB);
-        pp_rx_state_set_limits(st, PP_RX_DEFAULT_MATCH_LIMIT, PP_RX_DEFAULT_DEPTH_LIMIT);
+        pp_rx_state_set_limits(st, st->match_limit, st->depth_limit);
     }
-    return st;
 }
 
 void pp_rx_state_set_limits(pp_rx_state_t *st, uint32_t match_limit, uint32_t depth_limit)
 {
+    st->match_limit = match_limit;
+    st->depth_limit = depth_limit;
     if (!st->mctx)
         return;
     pcre2_set_match_limit(st->mctx, match_limit);
@@ -241,6 +256,8 @@ static inline apr_status_t run_at(const pp_regex_t *re, pp_rx_state_t *st, pp_st
                                   apr_size_t start, uint32_t mopts, bool *match, pp_str_t *caps,
                                   unsigned max, unsigned *ncaps)
 {
+    if (__builtin_expect(!st->made, 0))
+        match_state(st);
     pcre2_match_data *md = st->md;
     if (max > 1) {
         if (!st->md_caps && st->gc)

@@ -122,6 +122,29 @@ static void test_pathological_still_limited(void **state)
     assert_int_equal(pp_regex_exec(re, st, evil, &m), APR_EGENERAL);
 }
 
+/* PCRE2's contexts are made at the first match (pp_rx_state_create makes none): limits given
+ * before it apply to it, and limits given after it to the next match. */
+static void test_limits_before_and_after_first_match(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *err = NULL;
+    pp_regex_t *re = pp_regex_compile(p, "^(a+)+$", 0, &err);
+    assert_non_null(re);
+    pp_str_t v = repeat(p, "a", 14); /* 2^13 ways to split the a before the b at the end */
+    ((char *)v.data)[v.len - 1] = 'b';
+    bool m = true;
+    pp_rx_state_t *st = pp_rx_state_create(p);
+    assert_int_equal(pp_regex_exec(re, st, v, &m), APR_SUCCESS); /* the default limits */
+    assert_false(m);
+    pp_rx_state_t *low = pp_rx_state_create(p);
+    pp_rx_state_set_limits(low, 50, 50);
+    assert_int_equal(pp_regex_exec(re, low, v, &m), APR_EGENERAL);
+    pp_rx_state_set_limits(st, 50, 50);
+    assert_int_equal(pp_regex_exec(re, st, v, &m), APR_EGENERAL);
+    pp_rx_state_set_limits(st, PP_RX_DEFAULT_MATCH_LIMIT, PP_RX_DEFAULT_DEPTH_LIMIT);
+    assert_int_equal(pp_regex_exec(re, st, v, &m), APR_SUCCESS);
+}
+
 /* A configuration that is only validated (apache2 -t, parapet check) still has its patterns
  * checked and usable, but derives no prefilter literals (and skips the JIT). */
 static void test_validate_only(void **state)
@@ -223,6 +246,8 @@ int main(void)
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_pathological_still_limited, pp_test_pool_setup,
                                         pp_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_limits_before_and_after_first_match,
+                                        pp_test_pool_setup, pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_validate_only, pp_test_pool_setup,
                                         pp_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_first_bytes_needs, pp_test_pool_setup,
