@@ -90,6 +90,11 @@ const char *pp_macro_text(const pp_macro_t *m)
     return m->text;
 }
 
+const pp_coll_key_t *pp_macro_tx_key(const pp_macro_t *m)
+{
+    return m->nparts == 1 ? m->parts[0].tx_key : NULL;
+}
+
 bool pp_var_get(pp_tx_t *tx, const pp_var_def_t *def, const char *key, pp_str_t *out)
 {
     /* label_colon: a 2.x target (selectors ignore case) */

@@ -131,6 +131,9 @@ typedef struct pp_macro_t pp_macro_t;
 const pp_macro_t *pp_macro_compile(apr_pool_t *cp, const char *text);
 bool pp_macro_has_refs(const pp_macro_t *m);
 const char *pp_macro_text(const pp_macro_t *m); /* as written */
+/* The prepared TX key when the whole text is one %{tx.key} reference (its expansion is that
+ * entry's value, or "" without one), else NULL. */
+const struct pp_coll_key_t *pp_macro_tx_key(const pp_macro_t *m);
 /* The expansion in tx's pool (NUL-terminated; the text itself when it has no references). */
 pp_str_t pp_macro_expand(pp_tx_t *tx, const pp_macro_t *m);
 /* The first value def produces for key (NULL: no selector), untransformed; false when none. */
