@@ -142,7 +142,7 @@ struct pp_tx_t {
     const struct pp_coll_entry_t *coll_tx_found; /* the TX entry (or NULL) the last TX:key
                                      collection found (rules/values.c keeps its place) */
     pp_tx_overrides_t *overrides; /* ctl: changes for this transaction (NULL: none) */
-    apr_hash_t *op_args;          /* rules/oparg.c: operator arguments expanded from macros */
+    struct pp_oparg_set_t *op_args; /* rules/oparg.c: operator arguments expanded from macros */
     pp_matched_t matched;         /* the value that matched last: MATCHED_VAR(_NAME) */
     struct {                      /* rules/eval.c: the 2.x rule (chain) being run */
         const pp_rule_t *rule;    /* its starter, for RULE (NULL between rules) */
