@@ -26,7 +26,17 @@
 #include <apr_general.h>
 
 #include "rules/operators/operators.h"
+#include "rules/operators/sqli_hash.h"
 #include "../../../oracle/libinjection_oracle.h"
+
+/* The lexer's word table (sqli.c reads it the same way): every word it knows, for
+ * test_one_token. */
+typedef struct sqli_word_t {
+    const char *word;
+    unsigned char len;
+    char type;
+} sqli_word_t;
+#include "rules/operators/sqli_data.inc"
 
 static oracle_t oracle;
 static apr_pool_t *pool, *scratch;
@@ -392,6 +402,45 @@ static void test_generated(void **state)
     assert_int_equal(st.bad, 0);
 }
 
+/* Values that are one bare word (a letter, then letters and digits) or one number, which
+ * pp_sqli_detect answers without the lexer (sqli_fold.c one_token): every word of the table in
+ * upper, lower and mixed case, alone and with digits after it, and generated words and numbers
+ * of 1 to 40 bytes, the letters that open special strings (b x e n q u) first among them. */
+static void test_one_token(void **state)
+{
+    stats_t st = { 0 };
+    (void)sqli_fp_alphabet, (void)sqli_word_slots, (void)sqli_fp_code, (void)sqli_fingerprints;
+    char buf[64];
+    for (size_t w = 0; w < sizeof sqli_words / sizeof sqli_words[0]; w++) {
+        size_t n = sqli_words[w].len;
+        memcpy(buf, sqli_words[w].word, n);
+        for (int form = 0; form < 4; form++) {
+            for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)sqli_words[w].word[i];
+                bool lower = form == 1 || (form == 2 && i % 2);
+                buf[i] = (char)(lower && c >= 'A' && c <= 'Z' ? c + 32 : c);
+            }
+            size_t len = n;
+            if (form == 3) /* with digits after it */
+                len += (size_t)snprintf(buf + n, sizeof buf - n, "%u", rnd(100000));
+            compare(&st, buf, len);
+        }
+    }
+    static const char first[] = "bxenquBXENQUaAzZ";
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (unsigned k = 0; k < 40000; k++) {
+        size_t len = 1 + rnd(40);
+        bool number = k % 4 == 0;
+        buf[0] = number ? (char)('0' + rnd(10))
+                        : k % 4 == 1 ? first[rnd(sizeof first - 1)] : alnum[rnd(52)];
+        for (size_t i = 1; i < len; i++)
+            buf[i] = number ? (char)('0' + rnd(10)) : alnum[rnd(sizeof alnum - 1)];
+        compare(&st, buf, len);
+    }
+    report("one word or number", &st);
+    assert_int_equal(st.bad, 0);
+}
+
 /* Values from the HTML fragments with every '<' and '=' taken out: attribute names, event
  * handlers, URLs and quotes without the two bytes that start a tag or a value. The reference
  * calls none of them XSS, which is what lets @detectXSS's needs skip them. */
@@ -444,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_hand_written),
         cmocka_unit_test(test_short_values),
         cmocka_unit_test(test_generated),
+        cmocka_unit_test(test_one_token),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     oracle_close(&oracle);
