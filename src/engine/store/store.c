@@ -100,12 +100,16 @@ static long long clamp0(long long v)
     return v < 0 ? 0 : v > INT_MAX ? INT_MAX : v;
 }
 
-/* A field of a record being made: the names are distinct, so no look-up (pp_store_put). */
-static void make_field(apr_pool_t *p, apr_array_header_t *fields, const char *name, char *value)
+/* A field of a record being made: the names are distinct, so no look-up (pp_store_put). The
+ * name and value are used as they are: no field's text is changed in place (a change stores a
+ * new pointer), so the built-in names and constant values are the literals themselves and the
+ * key and name the record's own copies (CRS initcols IP and GLOBAL on every request: ~1,700
+ * instructions of copies). */
+static void make_field(apr_array_header_t *fields, const char *name, const char *value)
 {
     pp_sfield_t *f = apr_array_push(fields);
-    f->name = apr_pstrdup(p, name);
-    f->value = value;
+    f->name = (char *)name;
+    f->value = (char *)value;
 }
 
 static void new_record(pp_store_rec_t *r, int64_t now)
@@ -114,14 +118,14 @@ static void new_record(pp_store_rec_t *r, int64_t now)
     r->fields = apr_array_make(p, 10, sizeof(pp_sfield_t));
     r->is_new = true;
     /* ModSecurity 2.9.7's order (rules iterating IP:/./ see them so). */
-    make_field(p, r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
-    make_field(p, r->fields, "KEY", apr_pstrdup(p, r->key));
-    make_field(p, r->fields, "TIMEOUT", num(p, r->timeout));
-    make_field(p, r->fields, "__key", apr_pstrdup(p, r->key));
-    make_field(p, r->fields, "__name", apr_pstrdup(p, r->dname));
-    make_field(p, r->fields, "CREATE_TIME", num(p, now));
-    make_field(p, r->fields, "UPDATE_COUNTER", apr_pstrdup(p, "0"));
-    make_field(p, r->fields, "IS_NEW", apr_pstrdup(p, "1"));
+    make_field(r->fields, EXPIRE_PREFIX "KEY", num(p, now + r->timeout));
+    make_field(r->fields, "KEY", r->key);
+    make_field(r->fields, "TIMEOUT", num(p, r->timeout));
+    make_field(r->fields, "__key", r->key);
+    make_field(r->fields, "__name", r->dname);
+    make_field(r->fields, "CREATE_TIME", num(p, now));
+    make_field(r->fields, "UPDATE_COUNTER", "0");
+    make_field(r->fields, "IS_NEW", "1");
 }
 
 /* Drops every X whose __expire_X has passed (and the __expire_X); true if the record itself
