@@ -40,7 +40,10 @@ struct pp_coll_t {
     bool dirty;
 };
 
-#define COLL_CELLS0 64u
+/* Sized for TX under CRS (~60 keys a request): 128 cells and 64 places, where 64 and 8 took a
+ * doubling of the cells (rehashing 32 keys) and three of the places on every request. */
+#define COLL_CELLS0 128u
+#define COLL_PLACES0 64
 
 pp_coll_t *pp_coll_create(apr_pool_t *p, const char *name)
 {
@@ -49,7 +52,7 @@ pp_coll_t *pp_coll_create(apr_pool_t *p, const char *name)
     c->pool = p;
     c->cells = apr_pcalloc(p, COLL_CELLS0 * sizeof *c->cells);
     c->mask = COLL_CELLS0 - 1;
-    c->order = apr_array_make(p, 8, sizeof(pp_coll_entry_t *));
+    c->order = apr_array_make(p, COLL_PLACES0, sizeof(pp_coll_entry_t *));
     return c;
 }
 
