@@ -290,10 +290,24 @@ const pp_coll_key_t *pp_coll_key_make(apr_pool_t *p, pp_str_t key)
     return k;
 }
 
-const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *key)
+static __attribute__((noinline)) const pp_coll_entry_t *get_key_probe(const pp_coll_t *c,
+                                                                     const pp_coll_key_t *key)
 {
     const slot_t *s = *probe(c, key->folded, key->key.len, key->hash);
     return s ? s->e : NULL;
+}
+
+const pp_coll_entry_t *pp_coll_get_key(const pp_coll_t *c, const pp_coll_key_t *key)
+{
+    /* The usual answers first, without the probe loop's frame (CRS: ~120 look-ups a request,
+     * each ~55 instructions through it): the key's own cell is empty, or holds the key made
+     * through a prepared key, whose folded text is the very same (pp_coll_key_make). */
+    const slot_t *s = c->cells[key->hash & c->mask];
+    if (!s)
+        return NULL;
+    if (s->key == key->folded && s->hash == key->hash && s->len == key->key.len)
+        return s->e;
+    return get_key_probe(c, key);
 }
 
 void pp_coll_set_key(pp_coll_t *c, const pp_coll_key_t *key, pp_str_t value, bool value_kept)
