@@ -629,6 +629,11 @@ static void run_steps(pp_tx_t *tx, pp_phase_t phase)
     /* The configured debug level, which only a ctl: override changes (run_tx_step needs none). */
     const bool quiet = pp_cfg_int(tx->cfg->debug_level, 0) < 4;
     for (int s = first; s < plan->nsteps[phase] && !stop; s++) {
+        /* A SecMarker does nothing and skipnext does not count it (below, ModSecurity skips
+         * placeholders before it counts): CRS has ~40 in every phase, each of which stopped
+         * the index walk and went through run_chain. */
+        if (steps[s].marker)
+            continue;
         if (skip > 0) {
             /* skipnext counts rule directives and a chain counts each link, so the count can
              * end inside a chain, which is then skipped whole. It stops at zero: a negative

@@ -594,6 +594,8 @@ int pp_rule_index_walk(pp_tx_t *tx, const pp_rule_index_t *ix, const pp_plan_ste
                 return s;
         }
         const pp_rule_gate_t *g = steps[s].gate;
+        if (!g && steps[s].marker)
+            continue; /* a SecMarker: nothing happens there (run_steps passes it too) */
         if (!g)
             return s;
         if (ov) { /* as gate_check in eval.c: the rule itself says what happens */

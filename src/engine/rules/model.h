@@ -599,6 +599,9 @@ typedef struct pp_plan_step_t {
     const pp_rule_gate_t *gate;
     /* The chain is one rule with tx_step (no group): run_steps decides it (run_tx_step). */
     bool tx_step;
+    /* A SecMarker: nothing happens there (it only names a place for skipAfter, resolved
+     * above), so the loop and the index walk pass over it. */
+    bool marker;
 } pp_plan_step_t;
 
 typedef struct pp_rule_plan_t {

@@ -42,7 +42,7 @@ static pp_rule_plan_t *plan_build(apr_pool_t *p, const apr_array_header_t *rules
         const pp_rule_t *r = APR_ARRAY_IDX(rules, i, const pp_rule_t *);
         if (r->marker) { /* a SecMarker stands in every phase */
             for (int ph = PP_PHASE_REQUEST_HEADERS; ph < PP_PLAN_PHASES; ph++)
-                steps[ph][plan->nsteps[ph]++] = (pp_plan_step_t){ i, i, NULL, 0, NULL, false };
+                steps[ph][plan->nsteps[ph]++] = (pp_plan_step_t){ i, i, NULL, 0, NULL, false, true };
             continue;
         }
         if (r->chain_member || r->phase >= PP_PLAN_PHASES)
@@ -52,7 +52,7 @@ static pp_rule_plan_t *plan_build(apr_pool_t *p, const apr_array_header_t *rules
             end++;
         const pp_rule_group_t *g = group_stands(rules, i, r->group) ? r->group : NULL;
         steps[r->phase][plan->nsteps[r->phase]++] =
-            (pp_plan_step_t){ i, end, g, 0, NULL, r->tx_step && end == i && !g };
+            (pp_plan_step_t){ i, end, g, 0, NULL, r->tx_step && end == i && !g, false };
     }
     /* skipAfter: the step after the first marker of that name that follows, in the phase. */
     for (int ph = 0; ph < PP_PLAN_PHASES; ph++)
