@@ -386,14 +386,15 @@ bool pp_eval_apply_outcome2(pp_tx_t *tx, const pp_rule_t *r, const pp_rule_t *la
                            const hit_t *hit, pp_phase_t phase)
 {
     const pp_actionset_t *as = r->effective;
-    bool acts = phase != PP_PHASE_LOGGING && !pp_tx_detection_only(tx);
     /* HIGHEST_SEVERITY: the starter's severity when 1-7 (0, EMERGENCY, never counts). */
     if (as->severity >= 1 && as->severity <= 7 &&
         (tx->highest_severity == 0 || as->severity < tx->highest_severity))
         tx->highest_severity = as->severity;
     pp_actionset_t out;
-    /* pass (CRS's nolog rules that set TX or skip) has no interception's words to make */
-    const char *head = acts && as->disruptive != PP_ACTION_NONE && as->disruptive != PP_ACTION_PASS
+    /* pass (CRS's nolog rules that set TX or skip, ~75 matches a GET) has no interception's
+     * words to make, and needs no look at the engine's mode first */
+    const char *head = as->disruptive != PP_ACTION_NONE && as->disruptive != PP_ACTION_PASS &&
+                               phase != PP_PHASE_LOGGING && !pp_tx_detection_only(tx)
                            ? intercept_head(tx, as, phase, &out) : NULL;
     /* Read now: the error log when logged, the debug log at level 4 when not, the verdict's
      * reason when it intercepts. */
