@@ -159,7 +159,39 @@ typedef struct pp_tfn_def_t {
     /* ModSecurity 2.9.7's function reports "changed" whatever it did (re_tfns.c returns 1),
      * so multiMatch tests the value after it even when it is the same. */
     bool always_changed;
+    /* The bytes this step needs to change anything (PP_TB_*): a value with none of them comes
+     * back unchanged, so rules/values.c returns an array whose byte summary has none of them
+     * as it is, without calling the step per value. 0: not known, always run. Each entry is
+     * proved by tests/unit/rules/transforms/test_tfn_bytes.c against the reference evaluators. */
+    unsigned bytes;
 } pp_tfn_def_t;
+
+/* Byte classes of a value array's summary (pp_tfn_bytes_add) and of the column above. */
+#define PP_TB_PCT 0x001u     /* '%' */
+#define PP_TB_PLUS 0x002u    /* '+' */
+#define PP_TB_AMP 0x004u     /* '&' */
+#define PP_TB_BSL 0x008u     /* '\\' */
+#define PP_TB_UPPER 0x010u   /* A-Z */
+#define PP_TB_NUL 0x020u     /* NUL */
+#define PP_TB_HIGH 0x040u    /* 0x80-0xff (NBSP 0xa0 among them) */
+#define PP_TB_WS 0x080u      /* space, \t \n \v \f \r */
+#define PP_TB_SLASH 0x100u   /* '/' */
+#define PP_TB_LASTDOT 0x200u /* a value whose last byte is '.' */
+
+/* Each byte's PP_TB_* class (table.c); PP_TB_LASTDOT is not a byte class. */
+extern const unsigned short pp_tfn_byte_class[256];
+
+/* sum with the classes of v's bytes added. */
+static inline unsigned pp_tfn_bytes_add(unsigned sum, pp_str_t v)
+{
+    const unsigned char *s = (const unsigned char *)v.data;
+    unsigned m = 0;
+    for (apr_size_t i = 0; i < v.len; i++)
+        m |= pp_tfn_byte_class[s[i]];
+    if (v.len && s[v.len - 1] == '.')
+        m |= PP_TB_LASTDOT;
+    return sum | m;
+}
 
 /* Runs def on in: through apply_env when the row has one and env is given, else apply. */
 static inline void pp_tfn_run(const pp_tfn_def_t *def, const pp_tfn_env_t *env,
