@@ -15,7 +15,8 @@ static const pp_tfn_def_t tfn_table[] = {
     { "base64Decode",       pp_tfn_base64_decode,          "leading run of base64 characters decoded (APR)" },
     { "base64DecodeExt",    pp_tfn_base64_decode_ext,      "base64 decoded, characters outside the alphabet skipped" },
     { "base64Encode",       pp_tfn_base64_encode,          "base64 with padding" },
-    { "cmdLine",            pp_tfn_cmd_line,               "shell normalisation: lower case, \\ \" ' ^ deleted, separators to one space", NULL, true },
+    { "cmdLine",            pp_tfn_cmd_line,               "shell normalisation: lower case, \\ \" ' ^ deleted, separators to one space", NULL, true,
+                            .bytes = PP_TB_SHELL | PP_TB_BSL | PP_TB_WS | PP_TB_NUL | PP_TB_UPPER },
     { "compressWhitespace", pp_tfn_compress_whitespace2,   "each run of whitespace or NBSP becomes one space", .bytes = PP_TB_WS | PP_TB_HIGH },
     { "cssDecode",          pp_tfn_css_decode,             "CSS 2 backslash escapes decoded", .bytes = PP_TB_BSL },
     { "escapeSeqDecode",    pp_tfn_escape_seq_decode,      "ANSI C escape sequences decoded", .bytes = PP_TB_BSL },
@@ -59,7 +60,8 @@ static const pp_tfn_def_t tfn_table[] = {
 const unsigned short pp_tfn_byte_class[256] = {
     [0] = PP_TB_NUL, ['\t'] = PP_TB_WS, ['\n'] = PP_TB_WS, ['\v'] = PP_TB_WS, ['\f'] = PP_TB_WS,
     ['\r'] = PP_TB_WS, [' '] = PP_TB_WS, ['%'] = PP_TB_PCT, ['+'] = PP_TB_PLUS, ['&'] = PP_TB_AMP,
-    ['\\'] = PP_TB_BSL, ['/'] = PP_TB_SLASH,
+    ['\\'] = PP_TB_BSL, ['/'] = PP_TB_SLASH, ['"'] = PP_TB_SHELL, ['\''] = PP_TB_SHELL,
+    ['^'] = PP_TB_SHELL, [','] = PP_TB_SHELL, [';'] = PP_TB_SHELL,
     ['A'] = U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U,
     [0x80] = H16, H16, H16, H16, H16, H16, H16, H16,
 };

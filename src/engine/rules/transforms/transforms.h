@@ -162,7 +162,9 @@ typedef struct pp_tfn_def_t {
     /* The bytes this step needs to change anything (PP_TB_*): a value with none of them comes
      * back unchanged, so rules/values.c returns an array whose byte summary has none of them
      * as it is, without calling the step per value. 0: not known, always run. Each entry is
-     * proved by tests/unit/rules/transforms/test_tfn_bytes.c against the reference evaluators. */
+     * proved by tests/unit/rules/transforms/test_tfn_bytes.c against the reference evaluators.
+     * A row with always_changed may have one: multiMatch reads always_changed from the row, not
+     * from whether the array changed (rules/eval.c multi_match2). */
     unsigned bytes;
 } pp_tfn_def_t;
 
@@ -177,6 +179,7 @@ typedef struct pp_tfn_def_t {
 #define PP_TB_WS 0x080u      /* space, \t \n \v \f \r */
 #define PP_TB_SLASH 0x100u   /* '/' */
 #define PP_TB_LASTDOT 0x200u /* a value whose last byte is '.' */
+#define PP_TB_SHELL 0x400u   /* '"' '\'' '^' ',' ';' (cmdLine's deleted bytes and separators) */
 
 /* Each byte's PP_TB_* class (table.c); PP_TB_LASTDOT is not a byte class. */
 extern const unsigned short pp_tfn_byte_class[256];
