@@ -29,38 +29,47 @@
 #define PM_LINE 8192 /* apr_file_gets(buf, HUGE_STRING_LEN) as ModSecurity reads phrase files */
 #define PM_BASE_DIR_KEY "parapet.op.base_dir"
 
-/* One trie node, 20 bytes (CRS's phrase files make ~42,000 of them). Its children are
- * kid[kids .. next node's kids); its text is the first len bytes of pm_t.text + text. */
+/* One trie node, 8 bytes (CRS's phrase files make ~42,000 of them). The nodes are numbered
+ * breadth first, a node's children in letter order, so the children of a node are the nodes
+ * kids .. next node's kids - 1 and no child array is kept. Only the nodes where the scan can
+ * stop (a phrase ends there, or it has ModSecurity's "o_match" link, of which only whether
+ * there is one is kept: the scan reports the text of the node it stops at) have a text, in
+ * pm_t.out: they are a few thousand of the ~42,000. */
 typedef struct pm_node_t {
-    uint32_t fail, omatch;   /* omatch: 0 = none (the root is never an output) */
-    uint32_t kids;           /* first index in pm_t.kid / kid_letter */
-    uint32_t text;           /* offset of the creating phrase in pm_t.text */
-    uint32_t len_last;       /* text length (depth + 1) << 1 | is_last */
+    uint32_t fail;
+    uint32_t kids;           /* the first child's number (the next node's kids: none) */
 } pm_node_t;
+
+/* A stopping node's text: the first len bytes of pm_t.text + text (the creating phrase). */
+typedef struct pm_out_t {
+    uint32_t text, len;
+} pm_out_t;
 
 typedef struct pm_t {
     pm_node_t *node;         /* node[0] is the root; node[nnodes] only closes the kid range */
     uint32_t nnodes;
-    uint32_t *kid;           /* children, sorted by letter within a node */
-    uint8_t *kid_letter;
+    uint8_t *letter;         /* per node: the letter of the edge into it (node[0]: unused) */
+    uint64_t *last, *stop;   /* bit per node: a phrase ends there; the scan stops there */
+    uint32_t *stop_rank;     /* per 64 nodes: the stopping nodes before them */
+    pm_out_t *out;           /* per stopping node, in node order */
     const char *text;        /* every phrase, one after another */
     uint32_t root_next[256]; /* the root's children by lower-cased byte, 0 = none */
     uint32_t nphrases;
     /* The same automaton as a table for the nodes near the root, where a scan spends nearly
      * all its time (pm_build_dfa): cls[] maps a byte to one of ncls columns (0: a byte no
-     * phrase holds, in either case); the row of a tabulated node (state_of[node]) holds, per
-     * column, the next node's state, or PM_SPECIAL | the next node itself when the scan stops
-     * there or it lies deeper than PM_DFA_DEPTH (walked with step() until the scan comes back
-     * near the root). NULL when the list has too many nodes for 15 bits: the trie is walked. */
+     * phrase holds, in either case); the row of a tabulated node holds, per
+     * column, the next node, or PM_SPECIAL | the next node when the scan stops there or it
+     * lies deeper than PM_DFA_DEPTH (walked with step() until the scan comes back near the
+     * root). Breadth first, the tabulated nodes are the first nstates: a node's row is its
+     * number. NULL when the list has too many nodes for 15 bits: the trie is walked. */
     uint16_t *dfa;
-    uint16_t *state_of; /* per node: its row, or PM_NO_STATE */
+    uint32_t nstates;
     uint32_t ncls;
     uint8_t cls[256];
     const pp_rx_needs_t *needs; /* the phrases (or prefixes of them) as literal needs */
 } pm_t;
 
 #define PM_SPECIAL 0x8000u
-#define PM_NO_STATE 0xFFFFu
 #define PM_DFA_MAX_NODES 0x8000u
 /* CRS's 20 phrase files: ~390 KB of rows (3.5 MB if every node had one), for 0.6 % more
  * instructions per byte than a row per node on a CRS POST */
@@ -76,8 +85,7 @@ typedef struct pm_t {
  * +2.1 MB / -13 %, 512 +4.8 MB / -16 % over not gating the lists. */
 #define PM_NEEDS_NODES 128
 
-#define PM_IS_LAST(n) ((n)->len_last & 1u)
-#define PM_TEXT(pm, n) ((pp_str_t){ (pm)->text + (n)->text, (n)->len_last >> 1 })
+#define PM_BIT(set, v) (((set)[(v) >> 6] >> ((v) & 63)) & 1u)
 
 /* ---- building (start-up) -------------------------------------------------------------- */
 
@@ -156,12 +164,12 @@ static uint32_t go(const pm_t *pm, uint32_t node, uint8_t letter)
     if (node == 0)
         return pm->root_next[letter];
     const pm_node_t *n = &pm->node[node];
-    const uint8_t *l = pm->kid_letter + n->kids;
+    const uint8_t *l = pm->letter + n->kids;
     unsigned lo = 0, hi = n[1].kids - n->kids;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
         if (l[mid] == letter)
-            return pm->kid[n->kids + mid];
+            return n->kids + mid;
         if (l[mid] < letter)
             lo = mid + 1;
         else
@@ -172,7 +180,15 @@ static uint32_t go(const pm_t *pm, uint32_t node, uint8_t letter)
 
 static bool pm_accepts(const pm_t *pm, uint32_t node)
 {
-    return PM_IS_LAST(&pm->node[node]) || pm->node[node].omatch;
+    return PM_BIT(pm->stop, node);
+}
+
+/* The text of a node where the scan stops (pm_accepts). */
+static pp_str_t pm_text(const pm_t *pm, uint32_t node)
+{
+    uint64_t below = pm->stop[node >> 6] & ((1ull << (node & 63)) - 1);
+    const pm_out_t *o = &pm->out[pm->stop_rank[node >> 6] + (uint32_t)__builtin_popcountll(below)];
+    return (pp_str_t){ pm->text + o->text, o->len };
 }
 
 /* One byte of ModSecurity's scan (acmp_process_quick) from node v: the child for the letter,
@@ -192,11 +208,11 @@ static uint32_t step(const pm_t *pm, uint32_t v, uint8_t letter)
  * of its failure node (nearer the root: built before it, breadth first) with v's own children
  * written over it. Letters that label no edge share column 0, which leads to the root from
  * every node. Built once at start-up. */
-static void pm_build_dfa(pm_t *pm, apr_pool_t *cp, apr_pool_t *tmp)
+static void pm_build_dfa(pm_t *pm, apr_pool_t *cp)
 {
     pm->ncls = 1;
-    for (uint32_t k = 0; k + 1 < pm->nnodes; k++) { /* the kids: every node but the root */
-        uint8_t letter = pm->kid_letter[k];
+    for (uint32_t v = 1; v < pm->nnodes; v++) { /* every node but the root */
+        uint8_t letter = pm->letter[v];
         if (!pm->cls[letter])
             pm->cls[letter] = (uint8_t)pm->ncls++;
     }
@@ -205,38 +221,17 @@ static void pm_build_dfa(pm_t *pm, apr_pool_t *cp, apr_pool_t *tmp)
     if (pm->nnodes >= PM_DFA_MAX_NODES)
         return;
     apr_size_t ncls = pm->ncls;
-    uint32_t *queue = apr_palloc(tmp, sizeof(uint32_t) * pm->nnodes);
-    uint8_t *level = apr_palloc(tmp, pm->nnodes);
-    pm->state_of = apr_palloc(cp, sizeof(uint16_t) * pm->nnodes);
-    memset(pm->state_of, 0xFF, sizeof(uint16_t) * pm->nnodes);
-    /* Breadth first, the tabulated nodes come first: they are the states 0 .. nstates-1. */
-    uint32_t qh = 0, qt = 0, nstates = 0;
-    queue[qt++] = 0;
-    level[0] = 0;
-    pm->state_of[0] = (uint16_t)nstates++;
-    while (qh < qt) {
-        uint32_t v = queue[qh++];
-        for (uint32_t k = pm->node[v].kids; k < pm->node[v + 1].kids; k++) {
-            uint32_t to = pm->kid[k];
-            level[to] = level[v] < 255 ? (uint8_t)(level[v] + 1) : 255;
-            if (level[to] <= PM_DFA_DEPTH)
-                pm->state_of[to] = (uint16_t)nstates++;
-            queue[qt++] = to;
-        }
-    }
+    uint32_t nstates = pm->nstates;
     uint16_t *t = apr_palloc(cp, nstates * ncls * sizeof(uint16_t));
     memset(t, 0, ncls * sizeof(uint16_t)); /* the root's row; every other row is copied */
-    for (uint32_t q = 0; q < nstates; q++) {
-        uint32_t v = queue[q];
+    for (uint32_t v = 0; v < nstates; v++) {
         const pm_node_t *n = &pm->node[v];
-        uint16_t *row = t + (apr_size_t)q * ncls;
+        uint16_t *row = t + (apr_size_t)v * ncls;
         if (v != 0)
-            memcpy(row, t + (apr_size_t)pm->state_of[n->fail] * ncls, ncls * sizeof(uint16_t));
-        for (uint32_t k = n->kids; k < n[1].kids; k++) {
-            uint32_t to = pm->kid[k];
-            bool plain = pm->state_of[to] != PM_NO_STATE && !pm_accepts(pm, to);
-            row[pm->cls[pm->kid_letter[k]]] =
-                (uint16_t)(plain ? pm->state_of[to] : PM_SPECIAL | to);
+            memcpy(row, t + (apr_size_t)n->fail * ncls, ncls * sizeof(uint16_t));
+        for (uint32_t to = n->kids; to < n[1].kids; to++) {
+            bool plain = to < nstates && !pm_accepts(pm, to);
+            row[pm->cls[pm->letter[to]]] = (uint16_t)(plain ? to : PM_SPECIAL | to);
         }
     }
     pm->dfa = t;
@@ -277,21 +272,18 @@ static pm_t *finish(builder_t *b, apr_pool_t *cp)
     pm->nphrases = (uint32_t)b->nphrases;
     pm->text = apr_pstrmemdup(cp, b->text->elts, (apr_size_t)b->text->nelts);
     pm->node = apr_palloc(cp, sizeof(pm_node_t) * (n + 1));
-    pm->kid = apr_palloc(cp, sizeof(uint32_t) * (n ? n : 1));
-    pm->kid_letter = apr_palloc(cp, n ? n : 1);
-    uint32_t nk = 0;
+    pm->letter = apr_palloc(cp, n ? n : 1);
+    /* Renumbered breadth first, children in letter order: order[new] = old, num[old] = new. */
+    uint32_t *order = apr_palloc(b->tmp, sizeof(uint32_t) * n);
+    uint32_t *num = apr_palloc(b->tmp, sizeof(uint32_t) * n);
     struct { uint8_t letter; uint32_t idx; } *tmp = apr_palloc(b->tmp, sizeof *tmp * 256);
-    for (uint32_t v = 0; v < n; v++) {
-        bnode_t *bv = BN(b, v);
-        pm_node_t *o = &pm->node[v];
-        o->fail = bv->fail;
-        o->omatch = bv->omatch;
-        o->text = bv->text;
-        o->len_last = (bv->depth + 1) << 1 | bv->is_last;
-        o->kids = nk;
+    uint32_t nn = 1;
+    order[0] = 0;
+    num[0] = 0;
+    for (uint32_t q = 0; q < nn; q++) {
         unsigned k = 0;
         bool sorted = true;
-        for (uint32_t c = bv->first_child; c; c = BN(b, c)->sibling) {
+        for (uint32_t c = BN(b, order[q])->first_child; c; c = BN(b, c)->sibling) {
             tmp[k].letter = BN(b, c)->letter;
             tmp[k].idx = c;
             sorted = sorted && (k == 0 || tmp[k - 1].letter < tmp[k].letter);
@@ -299,16 +291,46 @@ static pm_t *finish(builder_t *b, apr_pool_t *cp)
         }
         if (!sorted)
             qsort(tmp, k, sizeof *tmp, cmp_letter);
+        pm->node[q].kids = nn;
         for (unsigned i = 0; i < k; i++) {
-            pm->kid[nk + i] = tmp[i].idx;
-            pm->kid_letter[nk + i] = tmp[i].letter;
-            if (v == 0)
-                pm->root_next[tmp[i].letter] = tmp[i].idx;
+            order[nn] = tmp[i].idx;
+            num[tmp[i].idx] = nn;
+            pm->letter[nn] = tmp[i].letter;
+            if (q == 0)
+                pm->root_next[tmp[i].letter] = nn;
+            nn++;
         }
-        nk += k;
     }
-    pm->node[n] = (pm_node_t){ .kids = nk };
-    pm_build_dfa(pm, cp, b->tmp);
+    apr_size_t words = n / 64 + 1;
+    pm->last = apr_pcalloc(cp, words * sizeof(uint64_t));
+    pm->stop = apr_pcalloc(cp, words * sizeof(uint64_t));
+    pm->stop_rank = apr_palloc(cp, words * sizeof(uint32_t));
+    uint32_t nstop = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        bnode_t *bv = BN(b, order[v]);
+        pm->node[v].fail = num[bv->fail];
+        if (bv->is_last)
+            pm->last[v >> 6] |= 1ull << (v & 63);
+        if (bv->is_last || bv->omatch) {
+            pm->stop[v >> 6] |= 1ull << (v & 63);
+            nstop++;
+        }
+    }
+    pm->node[n] = (pm_node_t){ .kids = n };
+    pm->out = apr_palloc(cp, (nstop ? nstop : 1) * sizeof(pm_out_t));
+    nstop = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        bnode_t *bv = BN(b, order[v]);
+        if (!(v & 63))
+            pm->stop_rank[v >> 6] = nstop;
+        if (PM_BIT(pm->stop, v))
+            pm->out[nstop++] = (pm_out_t){ bv->text, bv->depth + 1 };
+    }
+    /* Numbered breadth first, the nodes at most PM_DFA_DEPTH letters deep come first. */
+    pm->nstates = 1;
+    while (pm->nstates < n && BN(b, order[pm->nstates])->depth + 1 <= PM_DFA_DEPTH)
+        pm->nstates++;
+    pm_build_dfa(pm, cp);
     /* Needs: every match holds a phrase (a node where one ends is reached only through the
      * value's own bytes, and its failure links are suffixes of it, so the scan reports a phrase
      * only when the value holds one, in either ASCII case), so every match holds a literal. */
@@ -431,8 +453,14 @@ const char *pp_op_pm_parse(apr_pool_t *cp, const char *arg, void **compiled)
     return NULL;
 }
 
+/* Called for every rule: the copy is made only when the directory changes (CRS: 800 copies of
+ * one directory name otherwise). */
 void pp_op_set_base_dir(apr_pool_t *cp, const char *dir)
 {
+    void *base = NULL;
+    apr_pool_userdata_get(&base, PM_BASE_DIR_KEY, cp);
+    if (base && dir && strcmp(base, dir) == 0)
+        return;
     apr_pool_userdata_set(dir ? apr_pstrdup(cp, dir) : NULL, PM_BASE_DIR_KEY, NULL, cp);
 }
 
@@ -552,8 +580,8 @@ bool pp_pm_match_trie(const void *compiled, pp_str_t value, pp_str_t *phrase)
         uint32_t to = 0;
         for (;;) {
             to = go(pm, node, letter);
-            if (to && PM_IS_LAST(&pm->node[to])) {
-                *phrase = PM_TEXT(pm, &pm->node[to]);
+            if (to && PM_BIT(pm->last, to)) {
+                *phrase = pm_text(pm, to);
                 return true;
             }
             if (node == 0 || to)
@@ -562,8 +590,8 @@ bool pp_pm_match_trie(const void *compiled, pp_str_t value, pp_str_t *phrase)
         }
         if (to)
             node = to;
-        if (pm->node[node].omatch) {
-            *phrase = PM_TEXT(pm, &pm->node[node]);
+        if (pm_accepts(pm, node) && !PM_BIT(pm->last, node)) { /* an o_match */
+            *phrase = pm_text(pm, node);
             return true;
         }
     }
@@ -585,15 +613,15 @@ static __attribute__((noinline)) bool pm_scan(const pm_t *pm, uint32_t node,
     const uint16_t *t = pm->dfa;
     apr_size_t ncls = pm->ncls;
     for (;;) {
-        while (!pm_accepts(pm, node) && pm->state_of[node] == PM_NO_STATE && s < end)
+        while (!pm_accepts(pm, node) && node >= pm->nstates && s < end)
             node = step(pm, node, lc(*s++));
         if (pm_accepts(pm, node)) {
-            *phrase = PM_TEXT(pm, &pm->node[node]);
+            *phrase = pm_text(pm, node);
             return true;
         }
-        if (pm->state_of[node] == PM_NO_STATE)
+        if (node >= pm->nstates)
             return false; /* the value ended deep in the trie */
-        apr_size_t x = pm->state_of[node];
+        apr_size_t x = node;
         do {
             if (s == end)
                 return false;

@@ -125,6 +125,17 @@ static void test_pm_files(void **state)
     pp_op_set_base_dir(cp, dir);
     assert_null(pmf->parse(cp, "p.data", &c));
     assert_int_equal(pp_pm_phrases(c), 3); /* Alpha, beta, "gam ma" */
+    /* The same directory again (every rule of a file sets it) keeps the copy made before; a
+     * change or NULL replaces it. */
+    char again[sizeof dir];
+    strcpy(again, dir);
+    pp_op_set_base_dir(cp, again);
+    memset(again, 'x', sizeof again - 1);
+    assert_string_equal(pp_op_resolve_path(cp, "p.data"), path);
+    pp_op_set_base_dir(cp, NULL);
+    assert_string_equal(pp_op_resolve_path(cp, "p.data"), "p.data");
+    pp_op_set_base_dir(cp, dir);
+    assert_string_equal(pp_op_resolve_path(cp, "p.data"), path);
     bool m = false;
     pp_op_out_t out = { .want_captures = true };
     assert_int_equal(pmf->exec(NULL, c, PP_STR("xxBETAxx"), &m, &out), APR_SUCCESS);
