@@ -12,6 +12,7 @@
 #include "rules/variables/collection.h"
 #include "tx.h"
 
+#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
@@ -77,6 +78,26 @@ const pp_macro_t *pp_macro_compile(apr_pool_t *cp, const char *text)
     }
     m->parts = (const macro_part_t *)parts->elts;
     m->nparts = (unsigned)parts->nelts;
+    return m;
+}
+
+#define MACROS_SHARED "parapet-macros-shared"
+
+const pp_macro_t *pp_macro_compile_shared(apr_pool_t *cp, const char *text)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, MACROS_SHARED, cp);
+    apr_hash_t *h = data;
+    if (!h) {
+        h = apr_hash_make(cp);
+        apr_pool_userdata_setn(h, MACROS_SHARED, apr_pool_cleanup_null, cp);
+    }
+    const char *t = text ? text : "";
+    const pp_macro_t *m = apr_hash_get(h, t, APR_HASH_KEY_STRING);
+    if (!m) {
+        m = pp_macro_compile(cp, t);
+        apr_hash_set(h, m->text, APR_HASH_KEY_STRING, m);
+    }
     return m;
 }
 

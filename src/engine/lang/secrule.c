@@ -233,10 +233,11 @@ static const char *parse_operator(const pp_setter_ctx_t *ctx, const char *text, 
 /* msg and tags are expanded per match: their templates are compiled here, once. */
 static void compile_templates(apr_pool_t *cp, pp_rule_t *rule)
 {
-    rule->msg_macro = rule->own && rule->own->msg ? pp_macro_compile(cp, rule->own->msg) : NULL;
+    rule->msg_macro =
+        rule->own && rule->own->msg ? pp_macro_compile_shared(cp, rule->own->msg) : NULL;
     const pp_macro_t **t = apr_palloc(cp, sizeof *t * (rule->ntags + 1));
     for (unsigned i = 0; i < rule->ntags; i++)
-        t[i] = pp_macro_compile(cp, rule->tags[i]);
+        t[i] = pp_macro_compile_shared(cp, rule->tags[i]);
     rule->tag_macros = t;
 }
 

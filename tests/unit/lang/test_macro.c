@@ -67,6 +67,33 @@ static void test_compile(void **state)
     assert_ptr_equal(pp_macro_expand(tx, plain).data, pp_macro_text(plain));
 }
 
+/* Start-up sites share the macro of a text compiled before into the same pool; the shared
+ * one is the caller's text's own copy and expands as a macro of its own would. */
+static void test_compile_shared(void **state)
+{
+    apr_pool_t *cp, *other;
+    apr_pool_create(&cp, pool);
+    apr_pool_create(&other, pool);
+    char buf[] = "s=%{tx.score}";
+    const pp_macro_t *a = pp_macro_compile_shared(cp, buf);
+    strcpy(buf, "s=%{tx.Score}");
+    const pp_macro_t *b = pp_macro_compile_shared(cp, "s=%{tx.score}");
+    assert_ptr_equal(a, b);
+    assert_string_equal(pp_macro_text(a), "s=%{tx.score}");
+    const pp_macro_t *c = pp_macro_compile_shared(cp, buf);
+    assert_ptr_not_equal(c, a);
+    assert_string_equal(pp_macro_text(c), "s=%{tx.Score}");
+    assert_ptr_not_equal(pp_macro_compile_shared(other, "s=%{tx.score}"), a);
+    assert_ptr_equal(pp_macro_compile_shared(cp, NULL), pp_macro_compile_shared(cp, ""));
+    pp_tx_t *tx = request();
+    pp_coll_set(pp_tx_collection(tx), PP_STR("score"), PP_STR("7"));
+    pp_str_t sa = pp_macro_expand(tx, a), sc = pp_macro_expand(tx, c);
+    assert_string_equal(apr_pstrmemdup(pool, sa.data, sa.len), "s=7");
+    assert_string_equal(apr_pstrmemdup(pool, sc.data, sc.len), "s=7");
+    apr_pool_destroy(other);
+    apr_pool_destroy(cp);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -74,6 +101,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_compile),
+        cmocka_unit_test(test_compile_shared),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(pool);

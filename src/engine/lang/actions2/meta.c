@@ -36,7 +36,7 @@ const char *pp_a2_logdata(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const 
                           pp_rule_action_t *run)
 {
     (void)run;
-    b->rule->logdata = pp_macro_compile(ctx->cp, v);
+    b->rule->logdata = pp_macro_compile_shared(ctx->cp, v);
     return NULL;
 }
 

@@ -50,7 +50,7 @@ const char *pp_a2_initcol(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const 
                                      "USER, GLOBAL, RESOURCE", (int)(eq - v), v);
     pcoll_action_t *a = apr_pcalloc(ctx->cp, sizeof *a);
     a->coll = id;
-    a->value = pp_macro_compile(ctx->cp, eq + 1);
+    a->value = pp_macro_compile_shared(ctx->cp, eq + 1);
     run->exec = initcol_exec;
     run->arg = a;
     return NULL;
@@ -61,7 +61,7 @@ static const char *set_key(const pp_setter_ctx_t *ctx, const char *v, pp_rule_ac
 {
     pcoll_action_t *a = apr_pcalloc(ctx->cp, sizeof *a);
     a->coll = id;
-    a->value = pp_macro_compile(ctx->cp, v);
+    a->value = pp_macro_compile_shared(ctx->cp, v);
     run->exec = setsid_exec;
     run->arg = a;
     return NULL;
@@ -148,8 +148,8 @@ static const char *named(const pp_setter_ctx_t *ctx, const char *what, const cha
                             exec == expirevar_exec ? "SECONDS" : "N/SECONDS");
     pcoll_action_t *a = apr_pcalloc(ctx->cp, sizeof *a);
     a->coll = -1;
-    a->name = pp_macro_compile(ctx->cp, apr_pstrmemdup(ctx->cp, v, (apr_size_t)(eq - v)));
-    a->value = pp_macro_compile(ctx->cp, eq + 1);
+    a->name = pp_macro_compile_shared(ctx->cp, apr_pstrmemdup(ctx->tp, v, (apr_size_t)(eq - v)));
+    a->value = pp_macro_compile_shared(ctx->cp, eq + 1);
     run->exec = exec;
     run->arg = a;
     return NULL;

@@ -51,8 +51,9 @@ const char *pp_a2_setenv(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const c
     (void)b;
     setenv_t *se = apr_pcalloc(ctx->cp, sizeof *se);
     const char *eq = strchr(v, '=');
-    se->name = pp_macro_compile(ctx->cp, eq ? apr_pstrmemdup(ctx->tp, v, (apr_size_t)(eq - v)) : v);
-    se->value = pp_macro_compile(ctx->cp, eq ? eq + 1 : "1");
+    se->name = pp_macro_compile_shared(ctx->cp,
+                                       eq ? apr_pstrmemdup(ctx->tp, v, (apr_size_t)(eq - v)) : v);
+    se->value = pp_macro_compile_shared(ctx->cp, eq ? eq + 1 : "1");
     a->exec = setenv_exec;
     a->arg = se;
     return NULL;

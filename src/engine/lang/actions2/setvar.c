@@ -114,17 +114,18 @@ const char *pp_a2_setvar(const pp_setter_ctx_t *ctx, pp_rule_build_t *b, const c
     const char *name = unset ? v + 1 : v;
     if (unset && eq)
         return "setvar: \"!\" removes a variable and takes no value";
-    sv->name = pp_macro_compile(cp, eq ? apr_pstrmemdup(cp, name, (apr_size_t)(eq - name)) : name);
+    sv->name = pp_macro_compile_shared(
+        cp, eq ? apr_pstrmemdup(ctx->tp, name, (apr_size_t)(eq - name)) : name);
     if (!unset) {
         const char *val = eq ? eq + 1 : "1";
         while (*val == ' ' || *val == '\t')
             val++;
         sv->relative = val[0] == '+' || val[0] == '-';
-        sv->value = pp_macro_compile(cp, val);
+        sv->value = pp_macro_compile_shared(cp, val);
         if (sv->relative && !pp_macro_has_refs(sv->value))
             sv->delta = pp_coll_atoi(pp_str_from_cstr(val));
         else if (sv->relative) {
-            sv->delta_key = pp_macro_tx_key(pp_macro_compile(cp, val + 1));
+            sv->delta_key = pp_macro_tx_key(pp_macro_compile_shared(cp, val + 1));
             sv->delta_neg = val[0] == '-';
         }
         sv->literal = pp_str_from_cstr(pp_macro_text(sv->value));
