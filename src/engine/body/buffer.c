@@ -126,18 +126,12 @@ static apr_pool_t *big_pool(pp_buffer_t *b)
     return b->big;
 }
 
-/* Before len more bytes go into the memory part: when they make it take a new block (as
- * pp_sbuf_reserve sizes it: the first size or twice the last, at least what is needed, at most
- * the limit) of PP_BUFFER_OWN_BYTES or more, the block comes from big_pool. The smaller blocks it
- * outgrew stay in b->pool. */
+/* Before len more bytes go into the memory part: when they make it take a new block of
+ * PP_BUFFER_OWN_BYTES or more (pp_sbuf_next_cap: the size pp_sbuf_reserve will allocate), the
+ * block comes from big_pool. The smaller blocks it outgrew stay in b->pool. */
 static inline void mem_will_take(pp_buffer_t *b, apr_size_t len)
 {
-    if (b->mem.len + len < b->mem.cap || b->mem.p == b->big)
-        return;
-    apr_size_t next = b->mem.cap ? b->mem.cap * 2 : b->mem.first;
-    if (next > b->mem.max + 1)
-        next = b->mem.max + 1;
-    if (next >= PP_BUFFER_OWN_BYTES || b->mem.len + len + 1 >= PP_BUFFER_OWN_BYTES)
+    if (b->mem.p != b->big && pp_sbuf_next_cap(&b->mem, len) >= PP_BUFFER_OWN_BYTES)
         b->mem.p = big_pool(b);
 }
 

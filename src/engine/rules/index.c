@@ -455,8 +455,8 @@ void pp_rule_index_build(apr_pool_t *p, pp_rule_plan_t *plan)
 /* The masks of index target it over vals: bit m of chunk k set when a value holds a literal
  * of member 64k+m. Out of line: inlined, its registers made target_masks save six on each of
  * its ~230 calls a request, most of which find the masks made. */
-static __attribute__((noinline)) void target_pass(pp_tx_t *tx, const pp_index_target_t *it, const apr_array_header_t *vals,
-                        uint64_t *masks)
+static __attribute__((noinline)) void target_pass(pp_tx_t *tx, const pp_index_target_t *it,
+                                                  const apr_array_header_t *vals, uint64_t *masks)
 {
     for (unsigned k = 0; k < it->nchunks; k++) {
         const pp_rx_needs_t *u = it->chunks[k];

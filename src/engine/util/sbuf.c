@@ -33,16 +33,24 @@ apr_size_t pp_sbuf_room(const pp_sbuf_t *b)
     return b->len < b->max ? b->max - b->len : 0;
 }
 
-void pp_sbuf_reserve(pp_sbuf_t *b, apr_size_t more)
+apr_size_t pp_sbuf_next_cap(const pp_sbuf_t *b, apr_size_t more)
 {
     if (b->len + more < b->cap)
-        return;
+        return 0;
     apr_size_t need = b->len + more + 1;
     apr_size_t cap = b->cap ? b->cap : b->first;
     while (cap < need)
         cap = cap > APR_SIZE_MAX / 2 ? need : cap * 2;
     if (cap > b->max + 1)
         cap = need > b->max + 1 ? need : b->max + 1;
+    return cap;
+}
+
+void pp_sbuf_reserve(pp_sbuf_t *b, apr_size_t more)
+{
+    apr_size_t cap = pp_sbuf_next_cap(b, more);
+    if (!cap)
+        return;
     char *d = apr_palloc(b->p, cap);
     memcpy(d, b->data, b->len + 1);
     b->data = d;

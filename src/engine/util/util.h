@@ -70,6 +70,8 @@ void pp_sbuf_init(pp_sbuf_t *b, apr_pool_t *p, apr_size_t hint);
 void pp_sbuf_init_bounded(pp_sbuf_t *b, apr_pool_t *p, apr_size_t first, apr_size_t max);
 /* Bytes that may still be added within max. */
 apr_size_t pp_sbuf_room(const pp_sbuf_t *b);
+/* The capacity of the block pp_sbuf_reserve(b, more) would allocate now; 0 when it fits. */
+apr_size_t pp_sbuf_next_cap(const pp_sbuf_t *b, apr_size_t more);
 /* Makes room for more bytes (and the NUL) without adding them. */
 void pp_sbuf_reserve(pp_sbuf_t *b, apr_size_t more);
 void pp_sbuf_add(pp_sbuf_t *b, const char *data, apr_size_t len);
