@@ -15,18 +15,27 @@
 
 #include <apr_allocator.h>
 
-apr_status_t pp_pool_create_own(apr_pool_t **out, apr_pool_t *parent)
+/* A pool with an allocator of its own: a child of parent (NULL: a root pool), or, unmanaged,
+ * one that no pool destroys. */
+static apr_status_t create_with_allocator(apr_pool_t **out, apr_pool_t *parent, bool unmanaged)
 {
     apr_allocator_t *alloc;
     apr_status_t rv = apr_allocator_create(&alloc);
     if (rv != APR_SUCCESS)
         return rv;
-    if ((rv = apr_pool_create_ex(out, parent, NULL, alloc)) != APR_SUCCESS) {
+    rv = unmanaged ? apr_pool_create_unmanaged_ex(out, NULL, alloc)
+                   : apr_pool_create_ex(out, parent, NULL, alloc);
+    if (rv != APR_SUCCESS) {
         apr_allocator_destroy(alloc);
         return rv;
     }
     apr_allocator_owner_set(alloc, *out);
     return APR_SUCCESS;
+}
+
+apr_status_t pp_pool_create_own(apr_pool_t **out, apr_pool_t *parent)
+{
+    return create_with_allocator(out, parent, false);
 }
 
 static apr_status_t destroy_released(void *data)
@@ -37,15 +46,8 @@ static apr_status_t destroy_released(void *data)
 
 apr_status_t pp_pool_create_released(apr_pool_t **out, apr_pool_t *owner)
 {
-    apr_allocator_t *alloc;
-    apr_status_t rv = apr_allocator_create(&alloc);
-    if (rv != APR_SUCCESS)
-        return rv;
-    if ((rv = apr_pool_create_unmanaged_ex(out, NULL, alloc)) != APR_SUCCESS) {
-        apr_allocator_destroy(alloc);
-        return rv;
-    }
-    apr_allocator_owner_set(alloc, *out);
-    apr_pool_cleanup_register(owner, *out, destroy_released, apr_pool_cleanup_null);
-    return APR_SUCCESS;
+    apr_status_t rv = create_with_allocator(out, NULL, true);
+    if (rv == APR_SUCCESS)
+        apr_pool_cleanup_register(owner, *out, destroy_released, apr_pool_cleanup_null);
+    return rv;
 }
